@@ -1,0 +1,5 @@
+"""``python -m crowdguard``."""
+
+from crowdguard.cli.main import main
+
+main()

@@ -1,0 +1,362 @@
+"""The scenario model: what a force plans for, validated by pydantic.
+
+A scenario is one season of protective patrols: a period of dates, the slot length, the
+national threat level (set by JTAC, see ``domain.md`` section 4; always a dated, sourced input,
+never hard-coded), the crowded places (venues), the staging bases armed teams start from,
+the teams and their shift patterns, and two policy parameters: how effective a patrol
+present at an attack is, and the response-time target.
+
+Field names are the contract for YAML scenario files (``crowdguard plan SCENARIO``), the
+API and the stored snapshot of every plan. Unknown fields are errors (``extra="forbid"``),
+so a typo never silently drops a setting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "Base",
+    "Mitigations",
+    "OpeningHours",
+    "PatrolPolicy",
+    "Scenario",
+    "Shift",
+    "Team",
+    "ThreatLevel",
+    "TimeRange",
+    "Venue",
+    "VenueKind",
+    "Weekday",
+]
+
+SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+Slug = Annotated[str, Field(pattern=SLUG, min_length=1, max_length=80)]
+
+# Bounding box of the United Kingdom (incl. Shetland, Scilly, Northern Ireland), degrees.
+UK_LAT = (49.8, 60.9)
+UK_LON = (-8.7, 1.8)
+
+_RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+class ThreatLevel(StrEnum):
+    """UK national threat levels (JTAC), lowest first."""
+
+    LOW = "LOW"
+    MODERATE = "MODERATE"
+    SUBSTANTIAL = "SUBSTANTIAL"
+    SEVERE = "SEVERE"
+    CRITICAL = "CRITICAL"
+
+
+class Weekday(StrEnum):
+    """Days of the week as written in scenario files."""
+
+    mon = "mon"
+    tue = "tue"
+    wed = "wed"
+    thu = "thu"
+    fri = "fri"
+    sat = "sat"
+    sun = "sun"
+
+    @classmethod
+    def of(cls, day: dt.date) -> Weekday:
+        """The weekday of a date."""
+        return list(cls)[day.weekday()]
+
+
+class VenueKind(StrEnum):
+    """Kinds of crowded place (NaCTSO Crowded Places sectors that matter at Christmas)."""
+
+    christmas_market = "christmas_market"
+    shopping_street = "shopping_street"
+    shopping_centre = "shopping_centre"
+    town_centre = "town_centre"
+    ice_rink = "ice_rink"
+    covered_market = "covered_market"
+    outlet_village = "outlet_village"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TimeRange(_Strict):
+    """A half-open interval of local clock time within one day, ``HH:MM-HH:MM``."""
+
+    start: dt.time
+    end: dt.time
+
+    @classmethod
+    def parse(cls, text: str) -> TimeRange:
+        """Parse ``"10:00-18:00"``; raises ``ValueError`` naming what was expected."""
+        match = _RANGE.match(text.strip())
+        bad = (
+            f"{text!r} is not a time range; expected HH:MM-HH:MM within one day, e.g. 10:00-18:00"
+        )
+        if not match:
+            raise ValueError(bad)
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2 != 0):
+            raise ValueError(bad)
+        start = dt.time(h1, m1)
+        end = dt.time.max if h2 == 24 else dt.time(h2, m2)
+        if end <= start:
+            raise ValueError(f"{text!r} ends before it starts; expected HH:MM-HH:MM within one day")
+        return cls(start=start, end=end)
+
+    def __str__(self) -> str:
+        end = "24:00" if self.end == dt.time.max else self.end.strftime("%H:%M")
+        return f"{self.start.strftime('%H:%M')}-{end}"
+
+
+def _parse_ranges(value: object) -> object:
+    """Accept ``"10:00-18:00"``, ``["10:00-13:00", "14:00-18:00"]``, ``"closed"`` or ``[]``."""
+    if value is None or value == "closed":
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list):
+        return [TimeRange.parse(v) if isinstance(v, str) else v for v in value]
+    return value
+
+
+class OpeningHours(_Strict):
+    """Opening hours by weekday, with date exceptions (``[]`` or ``"closed"`` = closed).
+
+    Example YAML::
+
+        opening_hours:
+          weekly: {mon: "10:00-18:00", fri: "10:00-20:00", sun: closed}
+          exceptions: {"2026-12-25": closed, "2026-12-24": "10:00-16:00"}
+    """
+
+    weekly: dict[Weekday, list[TimeRange]] = Field(default_factory=dict)
+    exceptions: dict[dt.date, list[TimeRange]] = Field(default_factory=dict)
+
+    @field_validator("weekly", "exceptions", mode="before")
+    @classmethod
+    def _ranges(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {k: _parse_ranges(v) for k, v in value.items()}
+        return value
+
+    def on(self, day: dt.date) -> list[TimeRange]:
+        """The opening ranges on a given date (exceptions first, then the weekday)."""
+        if day in self.exceptions:
+            return list(self.exceptions[day])
+        return list(self.weekly.get(Weekday.of(day), []))
+
+
+class Mitigations(_Strict):
+    """Protective measures in place at a venue (see ``domain.md`` sections 3 and 5).
+
+    ``hvm_rating`` is an impact-test rating string (ISO 22343-1 / PAS 68 / IWA 14-1, e.g.
+    ``V/7500[N3]/48/90:28.1/18.0``); unrated blocks are not HVM, so ``hvm`` without a rating
+    counts as partial at most.
+    """
+
+    hvm: Literal["none", "unrated", "rated"] = "none"
+    hvm_rating: str | None = None
+    cctv: bool = False
+    stewards: int = Field(default=0, ge=0)
+    entry_search: bool = False
+    lockdown_procedure: bool = False
+
+    @model_validator(mode="after")
+    def _rating_needs_rated(self) -> Mitigations:
+        if self.hvm_rating is not None and self.hvm != "rated":
+            raise ValueError("hvm_rating given but hvm is not 'rated'; set hvm: rated")
+        return self
+
+
+class Venue(_Strict):
+    """A crowded place. Footfall figures are usually estimates: say so in ``source``."""
+
+    id: Slug
+    name: str = Field(min_length=1)
+    kind: VenueKind
+    town: str = ""
+    lat: float
+    lon: float
+    opens: dt.date | None = Field(default=None, description="first open date (None: all period)")
+    closes: dt.date | None = Field(default=None, description="last open date (None: all period)")
+    opening_hours: OpeningHours
+    peak_occupancy: int = Field(gt=0, description="people present at once at the busiest hour")
+    hourly_profile: dict[int, float] | None = Field(
+        default=None,
+        description="fraction of peak occupancy by hour of day (0..23); missing hours use the kind's default",
+    )
+    capacity: int | None = Field(default=None, gt=0)
+    attractiveness: float = Field(
+        default=1.0, gt=0, le=5, description="symbolic value to an attacker, 1 = ordinary"
+    )
+    mitigations: Mitigations = Field(default_factory=Mitigations)
+    island: bool = Field(default=False, description="on the Isle of Wight (cross-Solent)")
+    source: str = Field(default="", description="where the figures come from; [ESTIMATE] if ours")
+
+    @field_validator("lat", "lon")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number of degrees")
+        return value
+
+    @field_validator("hourly_profile")
+    @classmethod
+    def _profile(cls, value: dict[int, float] | None) -> dict[int, float] | None:
+        if value is None:
+            return value
+        for hour, share in value.items():
+            if not 0 <= hour <= 23:
+                raise ValueError(f"hour {hour} is not in 0..23")
+            if not (math.isfinite(share) and 0 <= share <= 1.5):
+                raise ValueError(f"share {share} for hour {hour} is not in [0, 1.5]")
+        return value
+
+    @model_validator(mode="after")
+    def _in_uk(self) -> Venue:
+        if not (UK_LAT[0] <= self.lat <= UK_LAT[1] and UK_LON[0] <= self.lon <= UK_LON[1]):
+            raise ValueError(
+                f"lat/lon ({self.lat}, {self.lon}) is outside the United Kingdom; "
+                "expected latitude 49.8..60.9 and longitude -8.7..1.8"
+            )
+        if self.opens and self.closes and self.closes < self.opens:
+            raise ValueError(f"closes ({self.closes}) is before opens ({self.opens})")
+        if self.capacity is not None and self.capacity < self.peak_occupancy:
+            raise ValueError(
+                f"capacity ({self.capacity}) is below peak_occupancy ({self.peak_occupancy})"
+            )
+        return self
+
+    def open_ranges(self, day: dt.date) -> list[TimeRange]:
+        """Opening ranges on a date, empty outside ``opens``..``closes``."""
+        if (self.opens and day < self.opens) or (self.closes and day > self.closes):
+            return []
+        return self.opening_hours.on(day)
+
+
+class Base(_Strict):
+    """A staging point teams start and end their shifts at.
+
+    Demo bases are public police buildings or invented points, never real armed-unit bases.
+    """
+
+    id: Slug
+    name: str = Field(min_length=1)
+    lat: float
+    lon: float
+    island: bool = False
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _in_uk(self) -> Base:
+        if not (UK_LAT[0] <= self.lat <= UK_LAT[1] and UK_LON[0] <= self.lon <= UK_LON[1]):
+            raise ValueError(f"lat/lon ({self.lat}, {self.lon}) is outside the United Kingdom")
+        return self
+
+
+class Shift(_Strict):
+    """A daily shift: ``"10:00-18:00"`` in YAML, on the given weekdays (default every day)."""
+
+    hours: TimeRange
+    days: list[Weekday] = Field(default_factory=lambda: list(Weekday))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: object) -> object:
+        if isinstance(value, str):
+            return {"hours": TimeRange.parse(value)}
+        if isinstance(value, dict) and isinstance(value.get("hours"), str):
+            return {**value, "hours": TimeRange.parse(value["hours"])}
+        return value
+
+
+class Team(_Strict):
+    """An armed team (e.g. two authorised firearms officers on foot, or an ARV crew)."""
+
+    callsign: Slug
+    base: Slug
+    kind: Literal["foot", "arv"] = "foot"
+    shifts: list[Shift] = Field(min_length=1)
+
+
+class PatrolPolicy(_Strict):
+    """How patrols work: effectiveness and the response-time target."""
+
+    effectiveness: float = Field(
+        default=0.6,
+        gt=0,
+        le=1,
+        description="share of an attack's harm prevented when a patrol is present [ESTIMATE]",
+    )
+    response_target_minutes: float = Field(default=10.0, gt=0)
+    min_dwell_minutes: float = Field(default=30.0, gt=0)
+
+
+class Scenario(_Strict):
+    """One planning season."""
+
+    id: Slug
+    name: str = Field(min_length=1)
+    start: dt.date
+    end: dt.date
+    timezone: str = "Europe/London"
+    slot_minutes: int = Field(default=60, ge=15, le=240)
+    threat_level: ThreatLevel
+    threat_source: str = Field(default="", description="who set the level and when")
+    venues: list[Venue] = Field(min_length=1)
+    bases: list[Base] = Field(default_factory=list)
+    teams: list[Team] = Field(min_length=1)
+    patrol: PatrolPolicy = Field(default_factory=PatrolPolicy)
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        if self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        if 60 % self.slot_minutes and self.slot_minutes % 60:
+            raise ValueError(
+                f"slot_minutes={self.slot_minutes} must divide an hour or be whole hours"
+            )
+        for label, ids in (
+            ("venues", [v.id for v in self.venues]),
+            ("bases", [b.id for b in self.bases]),
+            ("teams", [t.callsign for t in self.teams]),
+        ):
+            seen: set[str] = set()
+            for i, ident in enumerate(ids):
+                if ident in seen:
+                    raise ValueError(f"{label}[{i}]: duplicate id {ident!r}")
+                seen.add(ident)
+        base_ids = {b.id for b in self.bases}
+        for i, team in enumerate(self.teams):
+            if team.base not in base_ids:
+                raise ValueError(
+                    f"teams[{i}].base: team {team.callsign!r} names base {team.base!r}, "
+                    f"which is not among the scenario's bases ({', '.join(sorted(base_ids)) or 'none'})"
+                )
+        return self
+
+    @property
+    def days(self) -> list[dt.date]:
+        """Every date of the period, inclusive."""
+        n = (self.end - self.start).days + 1
+        return [self.start + dt.timedelta(days=i) for i in range(n)]
+
+    def venue(self, venue_id: str) -> Venue:
+        """The venue with this id; ``KeyError`` naming the known ids otherwise."""
+        for venue in self.venues:
+            if venue.id == venue_id:
+                return venue
+        raise KeyError(
+            f"no venue {venue_id!r}; known: {', '.join(v.id for v in self.venues)}"
+        )

@@ -21,6 +21,7 @@ __all__ = ["COMMAND_MODULES", "app", "main"]
 COMMAND_MODULES = (
     "crowdguard.cli.game",
     "crowdguard.cli.plan",
+    "crowdguard.cli.explain",
     "crowdguard.cli.review",
     "crowdguard.cli.audit",
     "crowdguard.cli.server",

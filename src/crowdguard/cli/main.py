@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "crowdguard.cli.explain",
     "crowdguard.cli.review",
     "crowdguard.cli.audit",
+    "crowdguard.cli.patrol_audit",
     "crowdguard.cli.server",
     "crowdguard.cli.simulate",
 )

@@ -1,0 +1,142 @@
+"""``crowdguard plan`` and ``crowdguard demo``: solve a season and write its outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from crowdguard.errors import InputError
+from crowdguard.scenario.schema import Scenario
+
+__all__ = ["register", "run_plan"]
+
+DEFAULT_DEMO_OUT = Path("crowdguard-demo")
+
+SeedOption = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        help="Make roster draws reproducible (tests, audits). Without it draws use `secrets`.",
+        min=0,
+    ),
+]
+DaysOption = Annotated[
+    int | None, typer.Option("--days", help="Plan only the first K days of the period.", min=1)
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the report path.")]
+
+
+def _load(spec: str) -> Scenario:
+    from crowdguard.scenario.load import demo_scenario, load_scenario
+
+    if spec == "demo":
+        return demo_scenario()
+    path = Path(spec)
+    if not path.exists():
+        raise InputError(f"SCENARIO {spec}: no such file (give a YAML scenario or 'demo')")
+    return load_scenario(path)
+
+
+def run_plan(
+    scenario: Scenario, out: Path, *, seed: int | None, days: int | None, quiet: bool
+) -> Path:
+    """Solve, write the output folder, print the summary; returns the report path."""
+    from crowdguard.patrols.planner import make_plan
+    from crowdguard.report.html import venue_summaries
+    from crowdguard.report.output import write_plan_outputs
+
+    console = Console(stderr=quiet)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=quiet,
+    ) as progress:
+        task = progress.add_task("solving slots", total=1.0)
+
+        def update(fraction: float, label: str) -> None:
+            progress.update(task, completed=fraction, description=f"solving {label}")
+
+        plan = make_plan(scenario, seed=seed, days=days, progress=update)
+        progress.update(task, description="writing report", completed=1.0)
+        paths = write_plan_outputs(plan, out)
+    report = paths["report"]
+    if quiet:
+        typer.echo(str(report))
+        return report
+
+    table = Table(
+        title=f"{scenario.name}: {plan.days[0]:%d %b %Y} to {plan.days[-1]:%d %b %Y}, "
+        f"threat {scenario.threat_level}, {len(scenario.teams)} teams",
+        title_justify="left",
+    )
+    for column, justify in (
+        ("Venue", "left"),
+        ("Town", "left"),
+        ("Mean cover", "right"),
+        ("Patrol h", "right"),
+        ("Mean risk", "right"),
+        ("Peak risk", "right"),
+        ("Peak slot", "left"),
+        ("Cover at peak", "right"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for v in venue_summaries(plan):
+        table.add_row(
+            v.name,
+            v.town,
+            f"{v.mean_coverage:.2f}",
+            f"{v.patrol_hours:.0f}",
+            f"{v.mean_risk:.1f}",
+            f"{v.peak_risk:.1f}",
+            v.peak_slot,
+            f"{v.peak_slot_coverage:.2f}",
+        )
+    console.print(table)
+    verdict = "[green]holds[/green]" if plan.certificate.get("holds") else "[red]FAILED[/red]"
+    console.print(
+        f"Expected harm against a best-informed attacker: [bold]{-plan.defender_utility:.1f}[/bold] "
+        f"people (attacker's best: {plan.attacked_target}); certificate {verdict}; "
+        f"solved {len(plan.targets)} venue-slots in {plan.seconds:.2f} s."
+    )
+    draw = "seeded (reproducible)" if seed is not None else "drawn with `secrets`"
+    console.print(f"Rosters ({draw}): {paths['rosters']}/")
+    console.print(f"Report: [bold]{report}[/bold]")
+    return report
+
+
+def plan_command(
+    scenario: Annotated[str, typer.Argument(help="Scenario YAML file, or 'demo'.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    seed: SeedOption = None,
+    days: DaysOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Solve a season's patrol plan; write plan.json, rosters/ and report.html into --out."""
+    run_plan(_load(scenario), out, seed=seed, days=days, quiet=quiet)
+
+
+def demo_command(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output folder.")
+    ] = DEFAULT_DEMO_OUT,
+    seed: SeedOption = None,
+    days: DaysOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Plan the embedded Hampshire & Isle of Wight demo season (27 Nov 2026 to 2 Jan 2027)."""
+    run_plan(_load("demo"), out, seed=seed, days=days, quiet=quiet)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``plan`` and ``demo`` to the root app."""
+    app.command("plan")(plan_command)
+    app.command("demo")(demo_command)

@@ -1,0 +1,384 @@
+"""The season planner: scenario -> targets -> Stackelberg coverage -> secret daily rosters.
+
+This is the pipeline behind ``crowdguard plan`` and the API's plan jobs. It is pure: it takes
+a :class:`~crowdguard.scenario.schema.Scenario` and returns a :class:`PatrolPlan`; writing
+files is the CLI's job (:mod:`crowdguard.report.output`).
+
+The season game
+---------------
+A target is one venue in one time slot (``crowdguard.risk.payoffs.build_targets``). In every
+slot the teams on shift can each cover one target of that slot; the attacker picks a single
+target of the whole season after watching the coverage. This is a security game with one
+resource constraint per slot, and it decomposes:
+
+* Solving each slot's game on its own (ORIGAMI, Kiekintveld et al., AAMAS 2009) gives, in each
+  slot ``s``, the least attacker utility ``k_s`` its teams can force and the coverage that
+  forces it.
+* The season's attacker goes where ``k_s`` is largest, ``k* = max_s k_s``. No coverage can push
+  the season's attacker utility below ``k*`` (slot ``s*`` alone cannot do better), and in the
+  binding slots each attack-set target already has the most coverage compatible with ``k*``,
+  so the defender's value ``max_{t in attack set} U_d(t)`` is the Strong Stackelberg optimum of
+  the season game (the multiple-LPs argument of Conitzer & Sandholm, EC 2006, applied to the
+  targets of the binding slots).
+* In the other slots the teams are on duty anyway, so they use their full strength: the
+  per-slot optimum, which is also the right answer to an attacker who is tied to a date.
+
+:func:`certify_season` checks the equilibrium conditions on the assembled season.
+
+Issue 2 places teams freely within each slot (travel and bases come with the patrol graph of
+``crowdguard.patrols.dayplan``); rosters are drawn per slot by randomised systematic sampling
+(:mod:`crowdguard.patrols.systematic`) so each day reproduces the coverage exactly in
+expectation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from crowdguard import __version__
+from crowdguard.errors import CertificateFailed, PlanError
+from crowdguard.games import SecurityGame, solve
+from crowdguard.patrols.systematic import systematic_sample
+from crowdguard.risk.payoffs import Targets, build_targets
+from crowdguard.scenario.schema import Scenario, Team, Weekday
+
+__all__ = ["PatrolPlan", "certify_season", "make_plan", "make_rng", "teams_on_duty"]
+
+ProgressCallback = Callable[[float, str], None]
+TOL = 1e-6
+
+
+def make_rng(seed: int | None) -> random.Random:
+    """The randomness for rosters: ``secrets`` unless the user asked for a seed."""
+    if seed is None:
+        return secrets.SystemRandom()
+    return random.Random(seed)
+
+
+def _on_shift(team: Team, start: dt.datetime, end: dt.datetime) -> bool:
+    """Whether ``team`` is on shift for the whole slot [start, end) (local times)."""
+    day = start.date()
+    weekday = Weekday.of(day)
+    end_time = dt.time.max if end.date() > day else end.timetz().replace(tzinfo=None)
+    start_time = start.timetz().replace(tzinfo=None)
+    for shift in team.shifts:
+        if weekday in shift.days and shift.hours.start <= start_time and end_time <= shift.hours.end:
+            return True
+    return False
+
+
+def teams_on_duty(scenario: Scenario, start: dt.datetime, end: dt.datetime) -> list[str]:
+    """Call signs of the teams on shift for the whole slot [start, end)."""
+    return [t.callsign for t in scenario.teams if _on_shift(t, start, end)]
+
+
+@dataclass
+class PatrolPlan:
+    """A solved season: coverage per target, the equilibrium, and the drawn rosters."""
+
+    scenario: Scenario
+    targets: Targets
+    coverage: np.ndarray
+    slot_teams: list[list[str]]
+    defender_utility: float
+    attacker_utility: float
+    attacked_target: str
+    attack_set: list[str]
+    certificate: dict[str, Any]
+    solver: str
+    seconds: float
+    seeded: bool
+    days: list[dt.date]
+    _rosters: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+
+    def plan_json(self) -> dict[str, Any]:
+        """The ``plan.json`` contract (design.md): utilities and coverage per venue and slot."""
+        targets = self.targets
+        return {
+            "scenario": self.scenario.id,
+            "scenario_name": self.scenario.name,
+            "version": __version__,
+            "solver": self.solver,
+            "mode": "free-placement",
+            "threat_level": str(self.scenario.threat_level),
+            "period": {"start": self.days[0].isoformat(), "end": self.days[-1].isoformat()},
+            "defender_utility": self.defender_utility,
+            "attacker_utility": self.attacker_utility,
+            "attacked_target": self.attacked_target,
+            "attack_set": self.attack_set,
+            "certificate": self.certificate,
+            "seed": "user-seed" if self.seeded else "secrets",
+            "seconds": round(self.seconds, 3),
+            "teams_per_slot": [
+                {"start": s.isoformat(), "teams": len(teams)}
+                for s, teams in zip(targets.slot_starts, self.slot_teams, strict=True)
+            ],
+            "coverage": [
+                {
+                    "venue": targets.venue[i],
+                    "start": targets.start[i].isoformat(),
+                    "end": targets.end[i].isoformat(),
+                    "coverage": round(float(self.coverage[i]), 6),
+                    "risk": round(float(targets.risk[i]), 3),
+                }
+                for i in range(len(targets))
+            ],
+        }
+
+    def travel_json(self) -> dict[str, Any] | None:
+        """``travel_times.json`` over venues then staging bases (None without a travel model)."""
+        try:
+            from crowdguard.patrols.travel import scenario_travel
+        except ImportError:
+            return None
+        return scenario_travel(self.scenario).to_json()
+
+    def rosters(self) -> dict[str, dict[str, Any]]:
+        """The drawn rosters, one per date (``rosters/YYYY-MM-DD.json`` contract)."""
+        return self._rosters
+
+
+def _solve_slots(
+    targets: Targets, slot_teams: Sequence[Sequence[str]], progress: ProgressCallback | None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Per-slot SSE coverage and each slot's attacker utility ``k_s``."""
+    n_slots = len(targets.slot_starts)
+    coverage = np.zeros(len(targets))
+    slot_k = np.full(n_slots, -np.inf)
+    methods: list[str] = []
+    order = np.argsort(targets.slot, kind="stable")
+    bounds = np.searchsorted(targets.slot[order], np.arange(n_slots + 1))
+    for s in range(n_slots):
+        index = order[bounds[s] : bounds[s + 1]]
+        if index.size == 0:
+            continue
+        teams = len(slot_teams[s])
+        if teams == 0:
+            slot_k[s] = float(np.max(targets.attacker_uncovered[index]))
+        else:
+            game = SecurityGame.from_arrays(
+                defender_covered=targets.defender_covered[index],
+                defender_uncovered=targets.defender_uncovered[index],
+                attacker_covered=targets.attacker_covered[index],
+                attacker_uncovered=targets.attacker_uncovered[index],
+                resources=teams,
+                ids=tuple(targets.ids[i] for i in index),
+            )
+            solution = solve(game, method="auto")
+            coverage[index] = solution.coverage
+            slot_k[s] = solution.attacker_utility
+            methods.append(solution.method)
+        if progress is not None and (s % 16 == 0 or s == n_slots - 1):
+            progress((s + 1) / n_slots, targets.slot_starts[s].date().isoformat())
+    return coverage, slot_k, methods
+
+
+def certify_season(
+    targets: Targets, coverage: np.ndarray, slot_teams: Sequence[Sequence[str]], *, tol: float = TOL
+) -> dict[str, Any]:
+    """Check the season equilibrium; raise :class:`CertificateFailed` if any condition fails.
+
+    Conditions (Kiekintveld et al., AAMAS 2009, section 3, per slot, plus the season-wide
+    best response): coverage in [0, 1]; in every slot, coverage sums to at most the teams on
+    duty; the attack set is every target whose attacker utility is within ``tol`` of the
+    maximum ``k``; ``k`` is as low as the teams can force (each binding slot spends all its
+    teams on attack-set targets, or has one at full coverage); the attacked target is the
+    defender's best in the attack set (ties broken for the defender). Each slot's own game
+    was certified by :func:`crowdguard.games.solve`.
+    """
+    attacker = coverage * targets.attacker_covered + (1 - coverage) * targets.attacker_uncovered
+    defender = coverage * targets.defender_covered + (1 - coverage) * targets.defender_uncovered
+    in_range = bool(np.all(coverage >= -tol) and np.all(coverage <= 1 + tol))
+    used = np.bincount(targets.slot, weights=coverage, minlength=len(targets.slot_starts))
+    allowed = np.array([len(t) for t in slot_teams], dtype=float)
+    resources_ok = bool(np.all(used <= allowed + tol))
+    k = float(attacker.max())
+    attack_set = np.flatnonzero(attacker >= k - tol)
+    best = int(attack_set[np.argmax(defender[attack_set])])
+    # k cannot be pushed lower: in every slot holding part of the attack set, either all its
+    # teams are in use on attack-set targets or one of those targets is already fully covered.
+    binding = np.unique(targets.slot[attack_set])
+    in_attack = np.zeros(len(coverage), dtype=bool)
+    in_attack[attack_set] = True
+    minimal = True
+    for s in binding:
+        members = targets.slot == s
+        idle_elsewhere = float(coverage[members & ~in_attack].sum())
+        saturated = used[s] >= allowed[s] - tol or bool(
+            np.any(coverage[members & in_attack] >= 1 - tol)
+        )
+        minimal = minimal and saturated and idle_elsewhere <= tol
+    certificate = {
+        "coverage_in_range": in_range,
+        "resources_respected": resources_ok,
+        "attack_set_size": int(attack_set.size),
+        "binding_slots": [targets.slot_starts[int(s)].isoformat() for s in binding],
+        "attacker_utility_minimal": minimal,
+        "tie_broken_for_defender": True,
+        "attacker_utility": k,
+        "defender_utility": float(defender[best]),
+        "attacked_target": targets.ids[best],
+        "tolerance": tol,
+    }
+    failed = [
+        name
+        for name in (
+            "coverage_in_range",
+            "resources_respected",
+            "attacker_utility_minimal",
+        )
+        if not certificate[name]
+    ]
+    if failed:
+        raise CertificateFailed(f"season certificate failed: {', '.join(failed)}")
+    certificate["holds"] = True
+    return certificate
+
+
+def _draw_day(
+    scenario: Scenario,
+    targets: Targets,
+    coverage: np.ndarray,
+    slot_teams: Sequence[Sequence[str]],
+    slots: Sequence[int],
+    day: dt.date,
+    rng: random.Random,
+) -> dict[str, Any]:
+    """One day's roster: per slot, systematic sampling picks venues, teams are matched."""
+    bases = {t.callsign: t.base for t in scenario.teams}
+    by_slot: dict[int, np.ndarray] = {}
+    for s in slots:
+        by_slot[s] = np.flatnonzero(targets.slot == s)
+    # placement[team] = list of (start, end, venue | None)
+    placement: dict[str, list[tuple[dt.datetime, dt.datetime, str | None]]] = {
+        t.callsign: [] for t in scenario.teams
+    }
+    previous: dict[str, str | None] = {}
+    for s in slots:
+        index = by_slot[s]
+        on_duty = list(slot_teams[s])
+        if not on_duty:
+            continue
+        start = targets.slot_starts[s]
+        end = targets.end[int(index[0])] if index.size else start
+        picked = [targets.venue[int(index[i])] for i in systematic_sample(coverage[index], rng)]
+        # Keep a team where it already is when its venue is picked again; the rest at random.
+        assignment: dict[str, str | None] = {}
+        remaining = list(picked)
+        for team in on_duty:
+            venue = previous.get(team)
+            if venue is not None and venue in remaining:
+                assignment[team] = venue
+                remaining.remove(venue)
+        free = [t for t in on_duty if t not in assignment]
+        rng.shuffle(free)
+        for team in free:
+            assignment[team] = remaining.pop() if remaining else None
+        for team in on_duty:
+            placement[team].append((start, end, assignment[team]))
+        previous = assignment
+    teams = []
+    for team in scenario.teams:
+        segments: list[dict[str, str]] = []
+        for start, end, venue in placement[team.callsign]:
+            kind = "base" if venue is None else "patrol"
+            last = segments[-1] if segments else None
+            if (
+                last is not None
+                and last["end"] == start.isoformat()
+                and last["kind"] == kind
+                and last.get("venue") == venue
+            ):
+                last["end"] = end.isoformat()
+                continue
+            segment = {"kind": kind, "start": start.isoformat(), "end": end.isoformat()}
+            if venue is not None:
+                segment["venue"] = venue
+            segments.append(segment)
+        if segments:
+            teams.append({"team": team.callsign, "base": bases[team.callsign], "segments": segments})
+    return {"date": day.isoformat(), "teams": teams}
+
+
+def make_plan(
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    days: int | Sequence[dt.date] | None = None,
+    progress: ProgressCallback | None = None,
+) -> PatrolPlan:
+    """Solve the season and draw its rosters.
+
+    ``days`` limits the horizon: an int keeps the first K days, a sequence names the dates.
+    ``seed`` makes the roster draws reproducible; without it they come from ``secrets``.
+    ``progress(fraction, label)`` is called while slots are solved.
+    """
+    began = time.perf_counter()
+    all_days = scenario.days
+    if days is None:
+        chosen = all_days
+    elif isinstance(days, int):
+        if days < 1:
+            raise PlanError(f"--days must be at least 1, got {days}")
+        chosen = all_days[:days]
+    else:
+        chosen = sorted(set(days))
+        outside = [d for d in chosen if d < scenario.start or d > scenario.end]
+        if outside:
+            raise PlanError(
+                f"days: {outside[0].isoformat()} is outside the scenario period "
+                f"{scenario.start.isoformat()}..{scenario.end.isoformat()}"
+            )
+    targets = build_targets(scenario, days=chosen)
+    if len(targets) == 0:
+        raise PlanError(
+            f"no venue is open on any day of {chosen[0].isoformat()}..{chosen[-1].isoformat()}; "
+            "check opening hours, opens/closes dates or --days"
+        )
+    zone = ZoneInfo(scenario.timezone)
+    slot_teams = []
+    for s, start in enumerate(targets.slot_starts):
+        first = int(np.flatnonzero(targets.slot == s)[0])
+        end = targets.end[first]
+        slot_teams.append(teams_on_duty(scenario, start.astimezone(zone), end.astimezone(zone)))
+    coverage, slot_k, methods = _solve_slots(targets, slot_teams, progress)
+    certificate = certify_season(targets, coverage, slot_teams)
+    attacker = coverage * targets.attacker_covered + (1 - coverage) * targets.attacker_uncovered
+    attack_set = [targets.ids[i] for i in np.flatnonzero(attacker >= certificate["attacker_utility"] - TOL)]
+
+    rng = make_rng(seed)
+    slots_by_day: dict[dt.date, list[int]] = {}
+    for s, start in enumerate(targets.slot_starts):
+        slots_by_day.setdefault(start.astimezone(zone).date(), []).append(s)
+    rosters = {
+        day.isoformat(): _draw_day(
+            scenario, targets, coverage, slot_teams, slots_by_day.get(day, []), day, rng
+        )
+        for day in chosen
+    }
+    solver = sorted(set(methods))[0] if len(set(methods)) == 1 else "+".join(sorted(set(methods)))
+    return PatrolPlan(
+        scenario=scenario,
+        targets=targets,
+        coverage=coverage,
+        slot_teams=[list(t) for t in slot_teams],
+        defender_utility=certificate["defender_utility"],
+        attacker_utility=certificate["attacker_utility"],
+        attacked_target=certificate["attacked_target"],
+        attack_set=attack_set,
+        certificate=certificate,
+        solver=f"per-slot {solver or 'none'} (season SSE)",
+        seconds=time.perf_counter() - began,
+        seeded=seed is not None,
+        days=list(chosen),
+        _rosters=rosters,
+    )

@@ -1,0 +1,136 @@
+"""The self-contained HTML report of a patrol plan (``DIR/report.html``).
+
+One file, no network: figures are embedded (PNG as data URIs, the map as inline SVG) and
+the stylesheet is inline. It is a planner's document: it shows coverage and risk, never a
+drawn roster, and carries the OFFICIAL-SENSITIVE marking of the Government Security
+Classifications (Cabinet Office, 2018) because coverage patterns are operationally useful to a
+hostile observer (domain.md section 4: response measures are planned ahead and not published).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from crowdguard import __version__
+from crowdguard.patrols.planner import PatrolPlan
+from crowdguard.report.figures import heatmap_png, venue_map_svg
+
+__all__ = ["VenueSummary", "render_report", "venue_summaries"]
+
+
+@dataclass(frozen=True)
+class VenueSummary:
+    """Season figures for one venue, as shown in the report and the CLI table."""
+
+    id: str
+    name: str
+    town: str
+    open_slots: int
+    mean_coverage: float
+    patrol_hours: float
+    mean_risk: float
+    peak_risk: float
+    peak_slot: str
+    peak_slot_coverage: float
+
+
+def venue_summaries(plan: PatrolPlan) -> list[VenueSummary]:
+    """Per-venue totals, highest risk first."""
+    targets = plan.targets
+    zone = ZoneInfo(plan.scenario.timezone)
+    slot_hours = plan.scenario.slot_minutes / 60
+    venues_arr = np.array(targets.venue)
+    out = []
+    for venue in plan.scenario.venues:
+        mask = venues_arr == venue.id
+        if not mask.any():
+            out.append(VenueSummary(venue.id, venue.name, venue.town, 0, 0.0, 0.0, 0.0, 0.0, "-", 0.0))
+            continue
+        index = np.flatnonzero(mask)
+        risk = targets.risk[index]
+        peak = int(index[int(np.argmax(risk))])
+        out.append(
+            VenueSummary(
+                id=venue.id,
+                name=venue.name,
+                town=venue.town,
+                open_slots=int(index.size),
+                mean_coverage=float(plan.coverage[index].mean()),
+                patrol_hours=float(plan.coverage[index].sum() * slot_hours),
+                mean_risk=float(risk.mean()),
+                peak_risk=float(risk.max()),
+                peak_slot=targets.start[peak].astimezone(zone).strftime("%a %d %b %H:%M"),
+                peak_slot_coverage=float(plan.coverage[peak]),
+            )
+        )
+    out.sort(key=lambda v: v.peak_risk, reverse=True)
+    return out
+
+
+def _by_hour(plan: PatrolPlan, values: np.ndarray, venue_ids: list[str]) -> tuple[np.ndarray, list[int]]:
+    """Mean of ``values`` per venue and hour of day (NaN where never open)."""
+    zone = ZoneInfo(plan.scenario.timezone)
+    hours = np.array([s.astimezone(zone).hour for s in plan.targets.start])
+    shown = sorted(set(hours.tolist()))
+    row = {v: i for i, v in enumerate(venue_ids)}
+    rows = np.array([row[v] for v in plan.targets.venue])
+    cols = np.searchsorted(shown, hours)
+    total = np.zeros((len(venue_ids), len(shown)))
+    count = np.zeros_like(total)
+    np.add.at(total, (rows, cols), values)
+    np.add.at(count, (rows, cols), 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / count
+    mean[count == 0] = np.nan
+    return mean, shown
+
+
+def render_report(plan: PatrolPlan, *, generated: dt.datetime | None = None) -> str:
+    """The report as one HTML string."""
+    scenario = plan.scenario
+    summaries = venue_summaries(plan)
+    venue_ids = [s.id for s in summaries]
+    labels = [f"{s.name} ({s.town})" if s.town else s.name for s in summaries]
+    coverage_grid, hours = _by_hour(plan, plan.coverage, venue_ids)
+    risk_grid, _ = _by_hour(plan, plan.targets.risk, venue_ids)
+    coverage_png = heatmap_png(
+        coverage_grid, labels, hours, title="Mean patrol coverage by hour", colorbar="coverage", vmax=1.0
+    )
+    risk_png = heatmap_png(
+        risk_grid, labels, hours, title="Mean risk by hour", colorbar="expected harm", cmap="magma_r"
+    )
+    by_id = {v.id: v for v in scenario.venues}
+    map_svg = venue_map_svg(
+        [(s.name, by_id[s.id].lat, by_id[s.id].lon, s.mean_coverage, s.mean_risk) for s in summaries],
+        [(b.name, b.lat, b.lon) for b in scenario.bases],
+    )
+    zone = ZoneInfo(scenario.timezone)
+    attacked_venue, _, attacked_time = plan.attacked_target.partition("@")
+    attacked_when = dt.datetime.fromisoformat(attacked_time).astimezone(zone) if attacked_time else None
+    context: dict[str, Any] = {
+        "scenario": scenario,
+        "plan": plan,
+        "version": __version__,
+        "generated": (generated or dt.datetime.now(zone)).strftime("%d %b %Y %H:%M %Z"),
+        "period": f"{plan.days[0]:%a %d %b %Y} to {plan.days[-1]:%a %d %b %Y}",
+        "summaries": summaries,
+        "coverage_png": coverage_png,
+        "risk_png": risk_png,
+        "map_svg": map_svg,
+        "n_targets": len(plan.targets),
+        "n_slots": len(plan.targets.slot_starts),
+        "attacked_venue": by_id[attacked_venue].name if attacked_venue in by_id else attacked_venue,
+        "attacked_when": attacked_when.strftime("%a %d %b %H:%M") if attacked_when else "",
+        "team_hours": sum(len(t) for t in plan.slot_teams) * scenario.slot_minutes / 60,
+    }
+    env = Environment(
+        loader=PackageLoader("crowdguard.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+    )
+    return env.get_template("report.html.j2").render(**context)

@@ -19,7 +19,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "Base",
@@ -99,9 +99,7 @@ class TimeRange(_Strict):
     def parse(cls, text: str) -> TimeRange:
         """Parse ``"10:00-18:00"``; raises ``ValueError`` naming what was expected."""
         match = _RANGE.match(text.strip())
-        bad = (
-            f"{text!r} is not a time range; expected HH:MM-HH:MM within one day, e.g. 10:00-18:00"
-        )
+        bad = f"{text!r} is not a time range; expected HH:MM-HH:MM within one day, e.g. 10:00-18:00"
         if not match:
             raise ValueError(bad)
         h1, m1, h2, m2 = (int(g) for g in match.groups())
@@ -129,6 +127,9 @@ def _parse_ranges(value: object) -> object:
     return value
 
 
+_Ranges = Annotated[list[TimeRange], BeforeValidator(_parse_ranges)]
+
+
 class OpeningHours(_Strict):
     """Opening hours by weekday, with date exceptions (``[]`` or ``"closed"`` = closed).
 
@@ -139,15 +140,10 @@ class OpeningHours(_Strict):
           exceptions: {"2026-12-25": closed, "2026-12-24": "10:00-16:00"}
     """
 
-    weekly: dict[Weekday, list[TimeRange]] = Field(default_factory=dict)
-    exceptions: dict[dt.date, list[TimeRange]] = Field(default_factory=dict)
-
-    @field_validator("weekly", "exceptions", mode="before")
-    @classmethod
-    def _ranges(cls, value: object) -> object:
-        if isinstance(value, dict):
-            return {k: _parse_ranges(v) for k, v in value.items()}
-        return value
+    # The ranges are parsed per key (not per dict) so that an error is located at the
+    # weekday or date that is wrong, e.g. ``opening_hours.weekly.fri``.
+    weekly: dict[Weekday, _Ranges] = Field(default_factory=dict)
+    exceptions: dict[dt.date, _Ranges] = Field(default_factory=dict)
 
     def on(self, day: dt.date) -> list[TimeRange]:
         """The opening ranges on a given date (exceptions first, then the weekday)."""
@@ -357,6 +353,4 @@ class Scenario(_Strict):
         for venue in self.venues:
             if venue.id == venue_id:
                 return venue
-        raise KeyError(
-            f"no venue {venue_id!r}; known: {', '.join(v.id for v in self.venues)}"
-        )
+        raise KeyError(f"no venue {venue_id!r}; known: {', '.join(v.id for v in self.venues)}")

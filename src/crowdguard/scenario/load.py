@@ -1,0 +1,253 @@
+"""Load scenario files (YAML or JSON) with errors that name the file, the line and the field.
+
+A scenario file is parsed twice by PyYAML: once into plain Python data (``yaml.safe_load``)
+that pydantic validates against :class:`~crowdguard.scenario.schema.Scenario`, and once into
+the composed node tree (``yaml.compose``), whose nodes carry ``start_mark.line``. When
+validation fails, the error's location (``('venues', 3, 'opening_hours', 'weekly', 'fri')``)
+is walked down that node tree to the line it came from, and the first error becomes one
+:class:`~crowdguard.errors.ScenarioError` line such as::
+
+    winter.yaml:41: venues[3].opening_hours.weekly.fri: 'Fri 10:00-25:00' is not a time range;
+    expected HH:MM-HH:MM within one day, e.g. 10:00-18:00
+
+(one line in practice). JSON is a subset of the YAML that PyYAML reads, so the same code
+serves both. The embedded demo (:func:`demo_path`) is read through ``importlib.resources`` so
+it works from an installed wheel as well as from a source tree.
+
+References: PyYAML documentation, "Loading YAML" and the ``compose`` / ``Mark`` API;
+pydantic 2 documentation, "Validation errors" (``ValidationError.errors()`` fields
+``type``, ``loc``, ``msg``, ``input``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from crowdguard.errors import ScenarioError
+from crowdguard.scenario.schema import Scenario
+
+__all__ = ["demo_path", "demo_scenario", "load_scenario", "parse_scenario"]
+
+_DEMO_FILE = "hampshire.yaml"
+
+Loc = tuple[int | str, ...]
+
+# Messages of the scenario-level checks start with the item they are about, e.g.
+# "venues[3]: duplicate id 'x'" or "teams[2].base: team ...": locate those too.
+_PREFIX = re.compile(r"^(?P<field>[a-z_]+)\[(?P<index>\d+)\](?:\.(?P<sub>[a-z_]+))?: ")
+
+
+def demo_path() -> Path:
+    """Path of the embedded Hampshire & Isle of Wight demo scenario file."""
+    ref = resources.files("crowdguard.scenario.demo").joinpath(_DEMO_FILE)
+    # The package is installed as files (setuptools package-data), never zipped.
+    return Path(str(ref))
+
+
+def demo_scenario() -> Scenario:
+    """The embedded Hampshire & Isle of Wight demo scenario (2026/27 Christmas season)."""
+    ref = resources.files("crowdguard.scenario.demo").joinpath(_DEMO_FILE)
+    return parse_scenario(ref.read_text(encoding="utf-8"), source=_DEMO_FILE)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file (YAML or JSON).
+
+    Raises :class:`~crowdguard.errors.ScenarioError` with one line naming the file, the
+    line and the field for a missing or unreadable file, malformed YAML/JSON, or a value
+    that fails validation.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such scenario file") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a directory; expected a scenario file") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: is not UTF-8 text; expected a YAML or JSON file") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot be read ({exc.strerror})") from None
+    return parse_scenario(text, source=str(path))
+
+
+def parse_scenario(text: str, *, source: str = "<string>") -> Scenario:
+    """Validate scenario text (YAML or JSON); ``source`` names it in error messages."""
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = " ".join(str(exc.problem or exc.context or "unreadable").split())
+        raise ScenarioError(f"{source}{line}: malformed YAML/JSON: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(
+            f"{source}: malformed YAML/JSON: {' '.join(str(exc).split())}"
+        ) from None
+    if not isinstance(data, dict) or root is None:
+        got = "an empty file" if data is None else f"a {type(data).__name__}"
+        raise ScenarioError(f"{source}:1: expected a mapping of scenario fields, got {got}")
+    duplicate = _duplicate_key(root)
+    if duplicate is not None:
+        key, key_line, where = duplicate
+        raise ScenarioError(
+            f"{source}:{key_line}: {where or 'top level'}: key {key!r} appears twice; "
+            "remove one (YAML would silently keep the last)"
+        )
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_describe(exc, root, source)) from None
+
+
+def _describe(exc: ValidationError, root: yaml.Node, source: str) -> str:
+    """One line for the first validation error: ``source:line: field: what, expected``."""
+    error = exc.errors(include_url=False)[0]
+    loc: Loc = tuple(error["loc"])
+    message = _message(error, loc)
+    match = _PREFIX.match(message) if not loc else None
+    if match is not None:
+        loc = (match["field"], int(match["index"]), *([match["sub"]] if match["sub"] else []))
+        if match["field"] in ("venues", "bases") and not match["sub"] and "duplicate" in message:
+            loc = (*loc, "id")
+        message = message[match.end() :]
+    line = _line(root, loc)
+    field = _dotted(loc)
+    where = f"{source}:{line}" if line is not None else source
+    return " ".join(f"{where}: {field + ': ' if field else ''}{message}".split())
+
+
+def _message(error: typing.Any, loc: Loc) -> str:
+    """Rewrite pydantic's message so it says what was wrong and what was expected."""
+    kind: str = error["type"]
+    msg: str = error["msg"]
+    value = error.get("input")
+    if kind == "value_error":
+        return msg.removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        name = str(loc[-1]) if loc else "?"
+        allowed = _allowed_fields(loc[:-1])
+        hint = ""
+        if allowed:
+            close = difflib.get_close_matches(name, allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint += f" (allowed: {', '.join(allowed)})"
+        return f"unknown field {name!r}{hint}"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "too_short" and loc and loc[-1] in ("venues", "teams"):
+        return f"the list is empty; expected at least one {str(loc[-1])[:-1]}"
+    lowered = msg[0].lower() + msg[1:] if msg else msg
+    if value is not None and not isinstance(value, dict | list):
+        return f"{lowered}; got {value!r}"
+    return lowered
+
+
+def _dotted(loc: Loc) -> str:
+    """``('venues', 3, 'opening_hours')`` -> ``venues[3].opening_hours``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _line(root: yaml.Node, loc: Loc) -> int | None:
+    """1-based line of the deepest node of ``loc`` found in the composed YAML tree."""
+    node = root
+    line = root.start_mark.line + 1
+    for part in loc:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if str(key.value) == str(part):
+                    # The key's own line for scalars; for a nested block the key line too
+                    # (it is where the reader looks), deeper parts refine it.
+                    line = key.start_mark.line + 1
+                    child = value
+                    break
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            child = node.value[part]
+            line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line
+
+
+def _duplicate_key(node: yaml.Node, where: str = "") -> tuple[str, int, str] | None:
+    """The first mapping key that appears twice in the tree: (key, line, dotted path)."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            name = str(key.value)
+            if name in seen:
+                return name, key.start_mark.line + 1, where
+            seen.add(name)
+            found = _duplicate_key(value, f"{where}.{name}" if where else name)
+            if found:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            found = _duplicate_key(item, f"{where}[{i}]")
+            if found:
+                return found
+    return None
+
+
+def _allowed_fields(loc: Sequence[int | str]) -> list[str]:
+    """Field names of the model found at ``loc`` (walking Scenario's annotations)."""
+    current: object = Scenario
+    for part in loc:
+        current = _inner(current, part)
+        if current is None:
+            return []
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _inner(annotation: object, part: int | str) -> object:
+    """The annotation one step down ``annotation`` for a location part (or None)."""
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        field = annotation.model_fields.get(str(part))
+        return _unwrap(field.annotation) if field else None
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is list and args:
+        return _unwrap(args[0])
+    if origin is dict and len(args) == 2:
+        return _unwrap(args[1])
+    return None
+
+
+def _unwrap(annotation: object) -> object:
+    """Strip ``Annotated`` and ``X | None`` down to the model or container type."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(args) != 1:
+                return annotation
+            annotation = args[0]
+        else:
+            return annotation

@@ -1,1 +1,62 @@
-"""crowdguard.reports."""
+"""Public reports of concern: schemas by role, THRIVE triage and duplicate suggestions.
+
+See ``docs/theory/respond.md`` for the triage rules and a worked example.
+"""
+
+from __future__ import annotations
+
+from crowdguard.reports.duplicates import (
+    DuplicateCandidate,
+    DuplicatePair,
+    haversine_m,
+    suggest_duplicates,
+)
+from crowdguard.reports.models import (
+    EMERGENCY_REMINDER,
+    HONEYPOT_FIELD,
+    Contact,
+    ReportCategory,
+    ReportControl,
+    ReportCreate,
+    ReportedItem,
+    ReportLocation,
+    ReportPublic,
+    new_reference,
+)
+from crowdguard.reports.triage import (
+    Grade,
+    GradeOverride,
+    Reason,
+    Route,
+    Thrive,
+    TriageResult,
+    override_grade,
+    scenario_venue_open,
+    triage,
+)
+
+__all__ = [
+    "EMERGENCY_REMINDER",
+    "HONEYPOT_FIELD",
+    "Contact",
+    "DuplicateCandidate",
+    "DuplicatePair",
+    "Grade",
+    "GradeOverride",
+    "Reason",
+    "ReportCategory",
+    "ReportControl",
+    "ReportCreate",
+    "ReportLocation",
+    "ReportPublic",
+    "ReportedItem",
+    "Route",
+    "Thrive",
+    "TriageResult",
+    "haversine_m",
+    "new_reference",
+    "override_grade",
+    "scenario_venue_open",
+    "suggest_duplicates",
+    "triage",
+]

@@ -1,0 +1,417 @@
+"""Recommend the nearest suitable unit by travel time, with the patrol cover it would cost.
+
+Peer users' most repeated request is "nearest suitable unit in one click, filtered by
+capability, by travel time" (CoCeSo #95, OpenCAD #129; ``domain.md`` section 9). The
+method:
+
+1. **Where is each unit now?** From its roster (the ``rosters/YYYY-MM-DD.json`` contract
+   of ``design.md``): inside a *patrol* segment it is at the venue, inside a *base*
+   segment at the base. Inside a *transit* segment it is between the previous place
+   (``origin``) and the next (``destination``); rather than invent a point on a road we do
+   not know, its time to the incident is the better of two journeys it can really make:
+   finish the transit then drive on (``remaining + travel(destination, incident)``) or turn
+   back (``elapsed + travel(origin, incident)``). A unit with no roster at all is at its
+   base; a unit with a roster but no segment covering ``now`` is off shift and skipped.
+2. **Filter** by state (only ``available``) and capability (``armed`` unless
+   ``require_armed=False``).
+3. **Rank** by estimated time of arrival from the ``travel_minutes(from, to)`` callable
+   (road travel times, never straight-line distance), ties broken by unit id.
+4. **Coverage gap** for the top ``k``: the unit is busy over
+   ``[now, now + eta + on_scene + return]`` where *return* is the trip from the incident to
+   where its roster would have it when it leaves the scene. Every patrol segment of its
+   roster overlapping that window is reported, clipped to the window: the patrol minutes
+   the force loses by sending this unit.
+
+:class:`~crowdguard.errors.NoUnitAvailable` is raised when no unit qualifies, with counts of
+why each was excluded.
+
+Test doubles (``style.md`` lesson 9): :func:`straight_line_travel` (haversine distance at a
+road speed with a detour factor) and :func:`matrix_travel` (the ``travel_times.json``
+matrix).
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from crowdguard.dispatch.states import UnitState
+from crowdguard.errors import InputError, NoUnitAvailable
+from crowdguard.reports.duplicates import haversine_m
+
+__all__ = [
+    "DayRoster",
+    "DispatchUnit",
+    "LatLon",
+    "MissedPatrol",
+    "PlacedSegment",
+    "Position",
+    "Recommendation",
+    "RosterSegment",
+    "TeamRoster",
+    "TravelMinutes",
+    "coverage_gap",
+    "eta_minutes",
+    "matrix_travel",
+    "parse_roster",
+    "place_segments",
+    "position_at",
+    "recommend",
+    "straight_line_travel",
+]
+
+LatLon = tuple[float, float]
+TravelMinutes = Callable[[LatLon, LatLon], float]
+LONDON = ZoneInfo("Europe/London")
+
+
+# --- the roster contract -------------------------------------------------------------
+
+
+class RosterSegment(BaseModel):
+    """One roster segment: ``{"kind", "venue"?, "start", "end"}`` (ISO local times)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["patrol", "transit", "base"]
+    venue: str | None = None
+    start: dt.datetime
+    end: dt.datetime
+
+
+class TeamRoster(BaseModel):
+    """One team's day: ``{"team", "base", "segments": [...]}``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    team: str = Field(min_length=1)
+    base: str = Field(min_length=1)
+    segments: list[RosterSegment]
+
+
+class DayRoster(BaseModel):
+    """A day's roster: ``{"date", "teams": [...]}``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    date: dt.date
+    teams: list[TeamRoster]
+
+
+def _local(value: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    return value.replace(tzinfo=tz) if value.tzinfo is None else value
+
+
+def parse_roster(data: Mapping[str, Any], *, source: str = "roster") -> DayRoster:
+    """Validate a roster document; naive times are read as Europe/London local time.
+
+    Raises :class:`~crowdguard.errors.InputError` with one line naming ``source`` and the
+    field at fault.
+    """
+    try:
+        roster = DayRoster.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"{source}: {where}: {first['msg']}") from None
+    teams = []
+    for i, team in enumerate(roster.teams):
+        segments = []
+        for j, seg in enumerate(team.segments):
+            start, end = _local(seg.start, LONDON), _local(seg.end, LONDON)
+            if end <= start:
+                raise InputError(
+                    f"{source}: teams.{i}.segments.{j}: end {seg.end} is not after start {seg.start}"
+                )
+            if seg.kind == "patrol" and not seg.venue:
+                raise InputError(f"{source}: teams.{i}.segments.{j}.venue: a patrol needs a venue")
+            segments.append(seg.model_copy(update={"start": start, "end": end}))
+        teams.append(team.model_copy(update={"segments": segments}))
+    return roster.model_copy(update={"teams": teams})
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedSegment:
+    """A roster segment with coordinates: ``place``/``point`` is where the unit is (patrol,
+    base) or is heading (transit, whose ``origin`` is where it came from)."""
+
+    kind: Literal["patrol", "transit", "base"]
+    start: dt.datetime
+    end: dt.datetime
+    place: str
+    point: LatLon
+    origin_place: str | None = None
+    origin: LatLon | None = None
+
+
+def place_segments(
+    team: TeamRoster, places: Mapping[str, LatLon], *, source: str = "roster"
+) -> tuple[PlacedSegment, ...]:
+    """Resolve a team's segments to coordinates (``places``: venue and base id -> lat/lon).
+
+    A transit goes from the previous segment's place (or the base) to its ``venue`` if
+    given, else to the next segment's place (or the base).
+    """
+
+    def where(name: str, field: str) -> LatLon:
+        try:
+            return places[name]
+        except KeyError:
+            raise InputError(
+                f"{source}: {field}: unknown place {name!r}; expected a venue or base id"
+            ) from None
+
+    segs = sorted(team.segments, key=lambda s: s.start)
+    named: list[str] = []
+    for seg in segs:
+        named.append(team.base if seg.kind == "base" else (seg.venue or ""))
+    out: list[PlacedSegment] = []
+    for j, seg in enumerate(segs):
+        field = f"team {team.team} segment {j}"
+        if seg.kind == "transit":
+            prev = next((n for n in reversed(named[:j]) if n), team.base)
+            dest = seg.venue or next((n for n in named[j + 1 :] if n), team.base)
+            out.append(
+                PlacedSegment(
+                    "transit",
+                    seg.start,
+                    seg.end,
+                    dest,
+                    where(dest, field),
+                    prev,
+                    where(prev, field),
+                )
+            )
+        else:
+            out.append(
+                PlacedSegment(seg.kind, seg.start, seg.end, named[j], where(named[j], field))
+            )
+    return tuple(out)
+
+
+# --- units, positions, recommendations ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchUnit:
+    """What the recommender needs to know about a unit."""
+
+    id: str
+    state: UnitState
+    base: LatLon
+    segments: tuple[PlacedSegment, ...] = ()
+    armed: bool = True
+    base_id: str = "base"
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a unit is at a moment: at a place, or in transit between two."""
+
+    kind: Literal["patrol", "transit", "base", "off_shift"]
+    place: str
+    point: LatLon
+    origin: LatLon | None = None
+    elapsed_minutes: float = 0.0
+    remaining_minutes: float = 0.0
+
+    def describe(self) -> str:
+        """``"patrol at winchester-market"``, ``"in transit to ..."``, ``"at base ..."``."""
+        if self.kind == "transit":
+            return f"in transit to {self.place} ({self.remaining_minutes:.0f} min left)"
+        if self.kind == "patrol":
+            return f"patrol at {self.place}"
+        return f"at {self.place}"
+
+
+@dataclass(frozen=True, slots=True)
+class MissedPatrol:
+    """A piece of rostered patrol the unit would miss."""
+
+    venue: str
+    start: dt.datetime
+    end: dt.datetime
+
+    @property
+    def minutes(self) -> float:
+        """Its length in minutes."""
+        return (self.end - self.start).total_seconds() / 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """One candidate unit, its arrival estimate and its coverage gap."""
+
+    unit_id: str
+    eta_minutes: float
+    position: str
+    busy_until: dt.datetime
+    return_minutes: float
+    missed: tuple[MissedPatrol, ...]
+
+    @property
+    def missed_minutes(self) -> float:
+        """Total patrol minutes missed."""
+        return sum(m.minutes for m in self.missed)
+
+
+def _segment_at(segments: Sequence[PlacedSegment], when: dt.datetime) -> PlacedSegment | None:
+    k = bisect.bisect_right(segments, when, key=lambda s: s.start) - 1
+    if k >= 0 and segments[k].start <= when < segments[k].end:
+        return segments[k]
+    return None
+
+
+def position_at(unit: DispatchUnit, when: dt.datetime) -> Position:
+    """Where the roster puts ``unit`` at ``when`` (step 1 of the module docstring)."""
+    if not unit.segments:
+        return Position("base", unit.base_id, unit.base)
+    seg = _segment_at(unit.segments, when)
+    if seg is None:
+        return Position("off_shift", unit.base_id, unit.base)
+    if seg.kind == "transit":
+        assert seg.origin is not None
+        return Position(
+            "transit",
+            seg.place,
+            seg.point,
+            origin=seg.origin,
+            elapsed_minutes=(when - seg.start).total_seconds() / 60.0,
+            remaining_minutes=(seg.end - when).total_seconds() / 60.0,
+        )
+    return Position(seg.kind, seg.place, seg.point)
+
+
+def eta_minutes(position: Position, incident: LatLon, travel_minutes: TravelMinutes) -> float:
+    """Minutes for a unit at ``position`` to reach ``incident`` (step 1, transit rule)."""
+    ahead = position.remaining_minutes + travel_minutes(position.point, incident)
+    if position.kind == "transit" and position.origin is not None:
+        back = position.elapsed_minutes + travel_minutes(position.origin, incident)
+        return min(ahead, back)
+    return ahead
+
+
+def coverage_gap(
+    unit: DispatchUnit,
+    incident: LatLon,
+    *,
+    now: dt.datetime,
+    eta: float,
+    on_scene_minutes: float,
+    travel_minutes: TravelMinutes,
+) -> tuple[tuple[MissedPatrol, ...], float, dt.datetime]:
+    """Patrols missed, return minutes and the time the unit is back (step 4)."""
+    leaves = now + dt.timedelta(minutes=eta + on_scene_minutes)
+    resume = position_at(unit, leaves)
+    back_minutes = travel_minutes(incident, resume.point)
+    busy_until = leaves + dt.timedelta(minutes=back_minutes)
+    missed = tuple(
+        MissedPatrol(seg.place, max(seg.start, now), min(seg.end, busy_until))
+        for seg in unit.segments
+        if seg.kind == "patrol" and seg.start < busy_until and seg.end > now
+    )
+    return missed, back_minutes, busy_until
+
+
+def recommend(
+    units: Sequence[DispatchUnit],
+    incident_location: LatLon,
+    *,
+    travel_minutes: TravelMinutes,
+    now: dt.datetime,
+    require_armed: bool = True,
+    k: int = 3,
+    on_scene_minutes: float = 30.0,
+) -> list[Recommendation]:
+    """The ``k`` best units to send to ``incident_location``, fastest first.
+
+    See the module docstring for the method. Raises
+    :class:`~crowdguard.errors.NoUnitAvailable` when no unit is available, on shift and
+    (if ``require_armed``) armed.
+    """
+    if k < 1:
+        raise InputError(f"recommend: k: must be at least 1, got {k}")
+    busy = unarmed = off_shift = 0
+    ranked: list[tuple[float, str, DispatchUnit, Position]] = []
+    for unit in units:
+        if unit.state is not UnitState.available:
+            busy += 1
+            continue
+        if require_armed and not unit.armed:
+            unarmed += 1
+            continue
+        position = position_at(unit, now)
+        if position.kind == "off_shift":
+            off_shift += 1
+            continue
+        eta = eta_minutes(position, incident_location, travel_minutes)
+        if not math.isfinite(eta):
+            continue
+        ranked.append((eta, unit.id, unit, position))
+    if not ranked:
+        kind = "armed unit" if require_armed else "unit"
+        raise NoUnitAvailable(
+            f"no available {kind} can reach ({incident_location[0]:.5f}, "
+            f"{incident_location[1]:.5f}) at {now.isoformat()}: of {len(units)} units, "
+            f"{busy} busy or off duty, {off_shift} off shift, {unarmed} unarmed"
+        )
+    ranked.sort(key=lambda r: (r[0], r[1]))
+    out: list[Recommendation] = []
+    for eta, _, unit, position in ranked[:k]:
+        missed, back, busy_until = coverage_gap(
+            unit,
+            incident_location,
+            now=now,
+            eta=eta,
+            on_scene_minutes=on_scene_minutes,
+            travel_minutes=travel_minutes,
+        )
+        out.append(Recommendation(unit.id, eta, position.describe(), busy_until, back, missed))
+    return out
+
+
+# --- travel-time test doubles -----------------------------------------------------------
+
+
+def straight_line_travel(speed_kmh: float = 40.0, detour_factor: float = 1.3) -> TravelMinutes:
+    """Travel minutes as haversine distance x ``detour_factor`` at ``speed_kmh``.
+
+    A test double and a fallback only: real dispatch uses road travel times.
+    """
+    if speed_kmh <= 0 or detour_factor < 1:
+        raise InputError("straight_line_travel: need speed_kmh > 0 and detour_factor >= 1")
+    per_metre = 60.0 / (speed_kmh * 1000.0) * detour_factor
+
+    def travel(origin: LatLon, destination: LatLon) -> float:
+        metres = float(haversine_m(origin[0], origin[1], destination[0], destination[1]))
+        return metres * per_metre
+
+    return travel
+
+
+def matrix_travel(points: Sequence[LatLon], minutes: Sequence[Sequence[float]]) -> TravelMinutes:
+    """Travel minutes looked up in a matrix over known points (``travel_times.json``).
+
+    Both ends must be one of ``points`` exactly; anything else is a ``KeyError`` naming it.
+    """
+    index = {(float(p[0]), float(p[1])): i for i, p in enumerate(points)}
+    if len(minutes) != len(points) or any(len(row) != len(points) for row in minutes):
+        raise InputError(
+            f"matrix_travel: minutes must be {len(points)} x {len(points)} to match the points"
+        )
+    table = [[float(x) for x in row] for row in minutes]
+
+    def travel(origin: LatLon, destination: LatLon) -> float:
+        try:
+            return table[index[origin]][index[destination]]
+        except KeyError as exc:
+            raise KeyError(f"no travel time for point {exc.args[0]}") from None
+
+    return travel

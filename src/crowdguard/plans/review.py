@@ -1,0 +1,608 @@
+"""Review an event security plan against the checklist and Martyn's Law tiers.
+
+The checklist (``domain.md`` section 3, a [DESIGN] instrument) has 21 items, G1 to X3,
+each tied to a clause of the Terrorism (Protection of Premises) Act 2025 (TPPA) or to
+ProtectUK / NPSA guidance. The items are data: ``plans/rules/*.yaml``. Each rule states
+the evidence that makes it *adequate* (2) or *partial* (1) as predicates over plan fields;
+otherwise it is *absent* (0).
+
+Steps of :func:`review`:
+
+1. Determine the legal tier (:func:`legal_tier`, TPPA ss.2-3): under 200 people at once,
+   none; premises of 200-799, standard; 800+, enhanced, except places of worship, schools
+   and childcare, which stay standard; an event not on premises is a *qualifying event*
+   with enhanced duties only at 800+ *with entry checks* (ticket, invitation, pass).
+2. Score every rule 0/1/2.
+3. The legal verdict uses the rules that bind at that tier (standard: S items; enhanced:
+   S and E items); the good-practice verdict uses every rule. Either verdict is
+   "improvement required" when any critical item in its scope scores 0, whatever the total.
+4. Findings (every item below adequate) are ordered by severity: critical items absent,
+   then critical items partial and legal items absent, then the rest; each cites its source
+   and says what to do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from crowdguard.errors import ReviewError
+from crowdguard.plans.schema import EntryChecks, SecurityPlan
+
+__all__ = [
+    "ENHANCED_THRESHOLD",
+    "STANDARD_THRESHOLD",
+    "Finding",
+    "ItemScore",
+    "LegalTier",
+    "Review",
+    "Rule",
+    "RuleTier",
+    "Severity",
+    "default_rules",
+    "legal_tier",
+    "load_plan",
+    "load_rules",
+    "parse_plan",
+    "review",
+]
+
+STANDARD_THRESHOLD = 200
+"""People reasonably expected at once from which premises qualify (TPPA s.2)."""
+ENHANCED_THRESHOLD = 800
+"""People at once from which enhanced duties apply (TPPA s.2 premises, s.3 events)."""
+
+RULES_DIR = Path(__file__).parent / "rules"
+
+
+class LegalTier(StrEnum):
+    """Martyn's Law tier the plan falls under."""
+
+    none = "none"
+    standard = "standard"
+    enhanced = "enhanced"
+
+
+class RuleTier(StrEnum):
+    """Where a checklist item comes from: standard duty, enhanced duty or good practice."""
+
+    standard = "standard"
+    enhanced = "enhanced"
+    best_practice = "best_practice"
+
+
+class Severity(StrEnum):
+    """Finding severity, most severe first."""
+
+    critical = "critical"
+    high = "high"
+    medium = "medium"
+    low = "low"
+
+
+SEVERITY_ORDER = {s: i for i, s in enumerate(Severity)}
+STATUS = {0: "absent", 1: "partial", 2: "adequate"}
+GROUP = {RuleTier.standard: "S", RuleTier.enhanced: "E", RuleTier.best_practice: "BP"}
+BINDING: dict[LegalTier, frozenset[RuleTier]] = {
+    LegalTier.none: frozenset(),
+    LegalTier.standard: frozenset({RuleTier.standard}),
+    LegalTier.enhanced: frozenset({RuleTier.standard, RuleTier.enhanced}),
+}
+
+# ---------------------------------------------------------------------------------------
+# The rule catalogue and its predicate vocabulary
+# ---------------------------------------------------------------------------------------
+
+OPERATORS = ("all_of", "any_of", "not", "at_least", "nonempty", "is_true", "equals", "min", "max",
+             "before", "within_days")  # fmt: skip
+
+
+def _field_type(owner: type[BaseModel], name: str) -> object:
+    """The type behind ``owner.name`` (Optional unwrapped), or ``property`` for properties."""
+    if name in owner.model_fields:
+        annotation: object = owner.model_fields[name].annotation
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = args[0] if len(args) == 1 else annotation
+        return annotation
+    if isinstance(getattr(owner, name, None), property):
+        return property
+    raise KeyError(name)
+
+
+def _check_path(path: object, where: str) -> None:
+    """A predicate's field path must name a real plan field or property."""
+    if not isinstance(path, str) or not path:
+        raise ValueError(f"{where}: expected a dotted plan field path, got {path!r}")
+    owner: object = SecurityPlan
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        if not (isinstance(owner, type) and issubclass(owner, BaseModel)):
+            raise ValueError(f"{where}: {path!r} goes below a plain value at {part!r}")
+        try:
+            owner = _field_type(owner, part)
+        except KeyError:
+            raise ValueError(f"{where}: {path!r} is not a plan field ({part!r} unknown)") from None
+        if owner is property and i != len(parts) - 1:
+            raise ValueError(f"{where}: {path!r} goes below a derived value at {part!r}")
+
+
+def _check_predicate(pred: object, where: str) -> None:
+    """Validate one predicate of the vocabulary (see ``docs/theory/plan-review.md``)."""
+    if not isinstance(pred, dict) or len(pred) != 1:
+        raise ValueError(f"{where}: a predicate is a mapping with one operator, one of {OPERATORS}")
+    ((op, arg),) = pred.items()
+    here = f"{where}.{op}"
+    if op in ("all_of", "any_of"):
+        if not isinstance(arg, list) or not arg:
+            raise ValueError(f"{here}: expected a non-empty list of predicates")
+        for i, sub in enumerate(arg):
+            _check_predicate(sub, f"{here}[{i}]")
+    elif op == "not":
+        _check_predicate(arg, here)
+    elif op == "at_least":
+        if not (isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], int)):
+            raise ValueError(f"{here}: expected [count, [predicates...]]")
+        if not isinstance(arg[1], list):
+            raise ValueError(f"{here}: expected [count, [predicates...]]")
+        for i, sub in enumerate(arg[1]):
+            _check_predicate(sub, f"{here}[{i}]")
+    elif op in ("nonempty", "is_true"):
+        _check_path(arg, here)
+    elif op == "equals":
+        if not (isinstance(arg, list) and len(arg) == 2):
+            raise ValueError(f"{here}: expected [field, value]")
+        _check_path(arg[0], here)
+    elif op in ("min", "max", "within_days"):
+        if not (isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], int | float)):
+            raise ValueError(f"{here}: expected [field, number]")
+        _check_path(arg[0], here)
+    elif op == "before":
+        if not (isinstance(arg, list) and len(arg) == 2):
+            raise ValueError(f"{here}: expected [earlier date field, later date field]")
+        _check_path(arg[0], here)
+        _check_path(arg[1], here)
+    else:
+        raise ValueError(
+            f"{where}: unknown operator {op!r}; expected one of {', '.join(OPERATORS)}"
+        )
+
+
+class Advice(BaseModel):
+    """What to tell the organiser when the item is partial or absent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    partial: str = Field(min_length=1)
+    absent: str = Field(min_length=1)
+
+
+class Rule(BaseModel):
+    """One checklist item, loaded from ``plans/rules/*.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str = Field(pattern=r"^[A-Z][A-Z0-9]*$")
+    title: str = Field(min_length=1)
+    tier: RuleTier
+    critical: bool = False
+    source: str = Field(min_length=1)
+    checks: str = Field(min_length=1)
+    adequate: dict[str, Any]
+    partial: dict[str, Any]
+    advice: Advice
+
+    @field_validator("adequate", "partial")
+    @classmethod
+    def _predicate(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _check_predicate(value, "predicate")
+        return value
+
+    @property
+    def group(self) -> str:
+        """Checklist group: S (standard duty), E (enhanced duty), BP (best practice)."""
+        return GROUP[self.tier]
+
+
+def _resolve(plan: SecurityPlan, path: str) -> object:
+    value: object = plan
+    for part in path.split("."):
+        if value is None:
+            return None
+        value = getattr(value, part)
+    return value
+
+
+def _holds(pred: Mapping[str, Any], plan: SecurityPlan, on: dt.date) -> bool:
+    ((op, arg),) = pred.items()
+    if op == "all_of":
+        return all(_holds(p, plan, on) for p in arg)
+    if op == "any_of":
+        return any(_holds(p, plan, on) for p in arg)
+    if op == "not":
+        return not _holds(arg, plan, on)
+    if op == "at_least":
+        return sum(_holds(p, plan, on) for p in arg[1]) >= int(arg[0])
+    if op == "nonempty":
+        value = _resolve(plan, arg)
+        return value is not None and value != "" and value != [] and value is not False
+    if op == "is_true":
+        return _resolve(plan, arg) is True
+    if op == "equals":
+        return bool(_resolve(plan, arg[0]) == arg[1])
+    if op in ("min", "max"):
+        value = _resolve(plan, arg[0])
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return False
+        limit = float(arg[1])
+        return value >= limit if op == "min" else value <= limit
+    if op == "within_days":
+        value = _resolve(plan, arg[0])
+        return isinstance(value, dt.date) and 0 <= (on - value).days <= int(arg[1])
+    if op == "before":
+        first, second = _resolve(plan, arg[0]), _resolve(plan, arg[1])
+        return isinstance(first, dt.date) and isinstance(second, dt.date) and first < second
+    raise AssertionError(f"unvalidated operator {op!r}")  # pragma: no cover
+
+
+def load_rules(*paths: Path) -> tuple[Rule, ...]:
+    """Load rule files (each a YAML list of rules); raise ``ReviewError`` naming the fault.
+
+    With no paths, load the built-in catalogue (``plans/rules/*.yaml`` in file-name order).
+    """
+    files = list(paths) or sorted(RULES_DIR.glob("*.yaml"))
+    rules: list[Rule] = []
+    for file in files:
+        data = _read_yaml(file)
+        if not isinstance(data, list):
+            raise ReviewError(f"{file}: a rule file is a YAML list of rules")
+        for i, item in enumerate(data):
+            try:
+                rules.append(Rule.model_validate(item))
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                loc = ".".join(str(p) for p in err["loc"])
+                raise ReviewError(f"{file}: rule [{i}] {loc}: {err['msg']}") from None
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            raise ReviewError(f"duplicate rule id {rule.id!r} in {', '.join(map(str, files))}")
+        seen.add(rule.id)
+    return tuple(rules)
+
+
+@functools.cache
+def default_rules() -> tuple[Rule, ...]:
+    """The built-in catalogue (G1..X3), loaded once."""
+    return load_rules()
+
+
+# ---------------------------------------------------------------------------------------
+# Loading plan files with line numbers
+# ---------------------------------------------------------------------------------------
+
+
+def _read_yaml(path: Path) -> object:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ReviewError(f"{path}: cannot read file ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise ReviewError(f"{path}: not a UTF-8 text file") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML or JSON"
+        raise ReviewError(f"{path}{line}: {problem}") from None
+
+
+def _line_of(root: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
+    """The 1-based line of the deepest node along a pydantic error location."""
+    node, line = root, (root.start_mark.line + 1 if root is not None else None)
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                    node, line = value, key.start_mark.line + 1
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                return line
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def _friendly(err: Mapping[str, Any]) -> str:
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown field (check the spelling; `crowdguard review --example` shows every field)"
+    if kind == "missing":
+        return "required field is missing"
+    msg = str(err.get("msg", "invalid value"))
+    return msg.removeprefix("Value error, ")
+
+
+def parse_plan(data: object, *, source: str = "<plan>", text: str | None = None) -> SecurityPlan:
+    """Validate plan data; ``ReviewError`` names ``source:line: field: problem`` on failure."""
+    if not isinstance(data, dict):
+        raise ReviewError(f"{source}: a security plan is a mapping with an 'event' section")
+    try:
+        return SecurityPlan.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [p for p in err["loc"] if isinstance(p, int | str)]
+        field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+        line: int | None = None
+        if text is not None:
+            try:
+                line = _line_of(yaml.compose(text), loc)
+            except yaml.YAMLError:
+                line = None
+        where = f"{source}:{line}" if line is not None else source
+        extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ReviewError(f"{where}: {field or 'plan'}: {_friendly(err)}{extra}") from None
+
+
+def load_plan(path: Path | str) -> SecurityPlan:
+    """Load a plan from YAML or JSON; errors are ``ReviewError`` with ``file:line: field``."""
+    path = Path(path)
+    data = _read_yaml(path)
+    text = path.read_text(encoding="utf-8")
+    return parse_plan(data, source=str(path), text=text)
+
+
+# ---------------------------------------------------------------------------------------
+# Tier and review
+# ---------------------------------------------------------------------------------------
+
+
+def legal_tier(plan: SecurityPlan) -> tuple[LegalTier, str]:
+    """The Martyn's Law tier and a one-sentence reason (TPPA ss.2-3; ``domain.md`` section 2).
+
+    Headcount includes staff. Without an occupancy figure the tier cannot be determined and
+    ``none`` is returned with a reason saying so (item G1 will be a critical finding).
+    """
+    if plan.occupancy is None:
+        return LegalTier.none, (
+            "the plan gives no maximum occupancy, so the tier under the Act cannot be determined"
+        )
+    n = plan.occupancy.maximum
+    venue = plan.venue
+    checks = plan.entry_checks
+    if n < STANDARD_THRESHOLD:
+        return LegalTier.none, (
+            f"fewer than {STANDARD_THRESHOLD} people ({n:,}) are expected at once, "
+            "below the Act's threshold"
+        )
+    if venue is not None and venue.premises:
+        if venue.always_standard:
+            return LegalTier.standard, (
+                f"{n:,} people are expected at once at premises used for worship, education "
+                "or childcare, which stay in the standard tier whatever their size"
+            )
+        if n >= ENHANCED_THRESHOLD:
+            return LegalTier.enhanced, (
+                f"{n:,} people are expected at once at qualifying premises "
+                f"({ENHANCED_THRESHOLD:,} or more: enhanced tier)"
+            )
+        return LegalTier.standard, (
+            f"{n:,} people are expected at once at qualifying premises "
+            f"({STANDARD_THRESHOLD}-{ENHANCED_THRESHOLD - 1}: standard tier)"
+        )
+    if n >= ENHANCED_THRESHOLD and checks is not EntryChecks.none:
+        return LegalTier.enhanced, (
+            f"{n:,} people are expected at once with entry checks ({checks.value}), "
+            "so this is a qualifying event with enhanced duties"
+        )
+    if n >= ENHANCED_THRESHOLD:
+        return LegalTier.none, (
+            f"{n:,} people are expected at once but there are no entry checks and the event "
+            "is not held on qualifying premises, so it is probably not a qualifying event"
+        )
+    return LegalTier.none, (
+        f"{n:,} people are expected at once at an event that is not held on qualifying "
+        f"premises; an event needs {ENHANCED_THRESHOLD:,} or more and entry checks to qualify"
+    )
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ItemScore(_Frozen):
+    """The score of one checklist item."""
+
+    rule: str
+    title: str
+    tier: RuleTier
+    critical: bool
+    score: Literal[0, 1, 2]
+    status: Literal["absent", "partial", "adequate"]
+    legal: bool = Field(description="required by law at this plan's tier")
+    source: str
+    checks: str
+
+
+class Finding(_Frozen):
+    """An item below adequate: what is missing, the clause, what to do."""
+
+    rule: str
+    title: str
+    tier: RuleTier
+    critical: bool
+    legal: bool
+    severity: Severity
+    status: Literal["absent", "partial"]
+    source: str
+    advice: str
+
+
+class Review(_Frozen):
+    """The outcome of one plan review."""
+
+    event: str
+    event_name: str
+    organiser: str
+    venue: str
+    opens: dt.date | None
+    reviewed_on: dt.date
+    tier: LegalTier
+    tier_reason: str
+    items: list[ItemScore]
+    findings: list[Finding]
+    critical_failures: list[str] = Field(description="critical items scoring 0 (all items)")
+    legal_critical_failures: list[str] = Field(description="critical items at 0 binding by law")
+    score: float = Field(description="percentage of available points, every item")
+    legal_score: float | None = Field(description="percentage over the items binding by law")
+    group_scores: dict[str, float] = Field(description="percentage per group S, E, BP")
+    legal_verdict: str
+    good_practice_verdict: str
+
+    def to_json(self) -> dict[str, object]:
+        """The CLI's JSON contract: event, tier, score, critical_failures, findings."""
+        return {
+            "event": self.event,
+            "tier": self.tier.value,
+            "score": self.score,
+            "critical_failures": list(self.critical_failures),
+            "findings": [
+                {
+                    "rule": f.rule,
+                    "title": f.title,
+                    "tier": f.tier.value,
+                    "severity": f.severity.value,
+                    "status": f.status,
+                    "source": f.source,
+                    "advice": f.advice,
+                }
+                for f in self.findings
+            ],
+        }
+
+    def to_json_text(self) -> str:
+        """:meth:`to_json` as indented text."""
+        return json.dumps(self.to_json(), indent=2, ensure_ascii=False)
+
+
+def _percent(items: Sequence[ItemScore]) -> float:
+    if not items:
+        return 100.0
+    return round(100.0 * sum(i.score for i in items) / (2 * len(items)), 1)
+
+
+def _verdict(items: Sequence[ItemScore]) -> str:
+    if not items:
+        return "no legal duties"
+    if any(i.critical and i.score == 0 for i in items):
+        return "improvement required"
+    if all(i.score == 2 for i in items):
+        return "satisfactory"
+    return "satisfactory with recommendations"
+
+
+def _severity(item: ItemScore) -> Severity:
+    if item.critical and item.score == 0:
+        return Severity.critical
+    if (item.critical and item.score == 1) or (item.legal and item.score == 0):
+        return Severity.high
+    if item.legal or item.score == 0:
+        return Severity.medium
+    return Severity.low
+
+
+def review(
+    plan: SecurityPlan, *, rules: Sequence[Rule] | None = None, on: dt.date | None = None
+) -> Review:
+    """Review ``plan`` against the rule catalogue (default: :func:`default_rules`).
+
+    ``on`` is the review date (default: today), used for the currency of the security
+    document (TPPA s.7) and stamped on the letter.
+    """
+    catalogue = default_rules() if rules is None else tuple(rules)
+    day = on or dt.date.today()
+    tier, reason = legal_tier(plan)
+    binding = BINDING[tier]
+    items: list[ItemScore] = []
+    advice: dict[str, str] = {}
+    for rule in catalogue:
+        if _holds(rule.adequate, plan, day):
+            score: Literal[0, 1, 2] = 2
+        elif _holds(rule.partial, plan, day):
+            score = 1
+        else:
+            score = 0
+        status = STATUS[score]
+        items.append(
+            ItemScore(
+                rule=rule.id,
+                title=rule.title,
+                tier=rule.tier,
+                critical=rule.critical,
+                score=score,
+                status=status,
+                legal=rule.tier in binding,
+                source=rule.source,
+                checks=rule.checks,
+            )
+        )
+        if score < 2:
+            advice[rule.id] = rule.advice.partial if score == 1 else rule.advice.absent
+    order = {item.rule: i for i, item in enumerate(items)}
+    findings = sorted(
+        (
+            Finding(
+                rule=i.rule,
+                title=i.title,
+                tier=i.tier,
+                critical=i.critical,
+                legal=i.legal,
+                severity=_severity(i),
+                status=i.status,
+                source=i.source,
+                advice=advice[i.rule],
+            )
+            for i in items
+            if i.score < 2
+        ),
+        key=lambda f: (SEVERITY_ORDER[f.severity], order[f.rule]),
+    )
+    legal_items = [i for i in items if i.legal]
+    groups: dict[str, float] = {}
+    for tier_of_rule, label in GROUP.items():
+        members = [i for i in items if i.tier is tier_of_rule]
+        if members:
+            groups[label] = _percent(members)
+    return Review(
+        event=plan.event.id,
+        event_name=plan.event.name,
+        organiser=plan.event.organiser,
+        venue=plan.venue.name if plan.venue else "",
+        opens=plan.dates.opens if plan.dates else None,
+        reviewed_on=day,
+        tier=tier,
+        tier_reason=reason,
+        items=items,
+        findings=findings,
+        critical_failures=[i.rule for i in items if i.critical and i.score == 0],
+        legal_critical_failures=[i.rule for i in legal_items if i.critical and i.score == 0],
+        score=_percent(items),
+        legal_score=_percent(legal_items) if legal_items else None,
+        group_scores=groups,
+        legal_verdict=_verdict(legal_items),
+        good_practice_verdict=_verdict(items),
+    )

@@ -1,1 +1,18 @@
-"""crowdguard.risk."""
+"""The risk model: expected crowd x consequence x mitigation -> security-game payoffs.
+
+See ``docs/theory/risk.md`` for the model, its assumptions and a worked example.
+"""
+
+from __future__ import annotations
+
+from crowdguard.risk.explain import Explanation, explain_target
+from crowdguard.risk.payoffs import Targets, build_targets, day_factor, mitigation_factors
+
+__all__ = [
+    "Explanation",
+    "Targets",
+    "build_targets",
+    "day_factor",
+    "explain_target",
+    "mitigation_factors",
+]

@@ -1,0 +1,394 @@
+"""Strong Stackelberg equilibrium over a polytope of patrol flows.
+
+The defender's mixed strategy is not a list of schedules but a point ``z >= 0`` of a
+polytope ``{A_eq z = b_eq, A_ub z <= b_ub, lower <= z <= upper}``: the arc flows of every
+team on a time-expanded (place x slot) graph, as in TRUSTS (Yin et al., "TRUSTS:
+Scheduling Randomized Patrols for Fare Inspection in Transit Systems", IAAI 2012) and CASS
+(Fang, Jiang and Tambe, "Optimal Patrol Strategy for Protecting Moving Targets with
+Multiple Mobile Resources", AAMAS 2013). Coverage of the targets is linear in the flow,
+``c = C z``, and must stay in ``[0, 1]``.
+
+Two exact solvers are provided:
+
+``milp`` (default)
+    The ERASER mixed-integer programme of Kiekintveld et al. ("Computing Optimal Randomized
+    Resource Allocations for Massive Security Games", AAMAS 2009, section 4), with its
+    marginal-coverage constraint ``sum c <= m`` replaced by the flow polytope. Variables:
+    flows ``z``, one binary ``q_t`` per target (the attacked target), the defender's
+    utility ``d`` and the attacker's ``k``. Steps, as numbered in the paper:
+
+    1. ``sum_t q_t = 1`` (one target is attacked);
+    2. ``d - U_d(t, c_t) <= M (1 - q_t)`` (the defender gets the attacked target's payoff);
+    3. ``0 <= k - U_a(t, c_t) <= M (1 - q_t)`` (the attacked target is a best response;
+       every other target is weakly worse for the attacker);
+    4. maximise ``d``: ties in the attacker's best response go the defender's way, which
+       is the strong Stackelberg equilibrium.
+
+    Solved by HiGHS through :func:`scipy.optimize.milp` with a zero relative gap.
+``multiple-lps``
+    The multiple-LPs method of Conitzer and Sandholm ("Computing the Optimal Strategy to
+    Commit to", EC 2006): for every target ``t`` maximise ``U_d(t, c_t)`` over the
+    polytope subject to ``U_a(t, c_t) >= U_a(t', c_t')`` for all ``t'``, and keep the best.
+    It is the naive baseline for tests and benchmarks.
+
+Every answer is certified by :func:`certify` (coverage in ``[0, 1]``, the polytope's
+constraints, the attack set indifferent, every other target worse for the attacker, the
+tie broken for the defender); a failed certificate raises
+:class:`~crowdguard.errors.CertificateFailed`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+from crowdguard.errors import CertificateFailed, InfeasibleGame, SolverFailed
+
+__all__ = [
+    "CoveragePolytope",
+    "FlowMethod",
+    "FlowPayoffs",
+    "FlowSolution",
+    "attacker_utilities",
+    "certify",
+    "defender_utilities",
+    "solve_flow_game",
+]
+
+FlowMethod = Literal["milp", "multiple-lps"]
+TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class FlowPayoffs:
+    """The four payoffs of every target (defender covered >= uncovered, attacker < )."""
+
+    defender_covered: np.ndarray
+    defender_uncovered: np.ndarray
+    attacker_covered: np.ndarray
+    attacker_uncovered: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of targets."""
+        return len(self.defender_covered)
+
+
+@dataclass(frozen=True)
+class CoveragePolytope:
+    """Feasible patrol strategies ``z`` and their linear coverage map ``c = coverage @ z``."""
+
+    coverage: sp.csr_matrix
+    a_eq: sp.csr_matrix
+    b_eq: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    a_ub: sp.csr_matrix | None = None
+    b_ub: np.ndarray | None = None
+    labels: tuple[str, ...] = field(default=())
+
+    @property
+    def n_vars(self) -> int:
+        """Number of strategy variables (arc or route weights)."""
+        return int(self.coverage.shape[1])
+
+    def with_rows(self, a_ub: sp.csr_matrix, b_ub: np.ndarray) -> CoveragePolytope:
+        """The same polytope with extra ``a_ub z <= b_ub`` rows (floors, caps)."""
+        if self.a_ub is None or self.b_ub is None:
+            new_a, new_b = sp.csr_matrix(a_ub), np.asarray(b_ub, dtype=float)
+        else:
+            new_a = sp.vstack([self.a_ub, a_ub]).tocsr()
+            new_b = np.concatenate([self.b_ub, b_ub])
+        return CoveragePolytope(
+            self.coverage, self.a_eq, self.b_eq, self.lower, self.upper, new_a, new_b, self.labels
+        )
+
+    def with_bounds(self, lower: np.ndarray, upper: np.ndarray) -> CoveragePolytope:
+        """The same polytope with new variable bounds (overrides fix flows)."""
+        return CoveragePolytope(
+            self.coverage, self.a_eq, self.b_eq, lower, upper, self.a_ub, self.b_ub, self.labels
+        )
+
+
+@dataclass(frozen=True)
+class FlowSolution:
+    """An SSE over a coverage polytope, with its certificate."""
+
+    z: np.ndarray
+    coverage: np.ndarray
+    defender_utility: float
+    attacker_utility: float
+    attacked_target: int
+    method: str
+    seconds: float
+    certificate: dict[str, Any]
+
+
+def defender_utilities(payoffs: FlowPayoffs, coverage: np.ndarray) -> np.ndarray:
+    """``U_d(t, c_t) = c_t R_d + (1 - c_t) P_d`` for every target."""
+    result: np.ndarray = (
+        coverage * payoffs.defender_covered + (1 - coverage) * payoffs.defender_uncovered
+    )
+    return result
+
+
+def attacker_utilities(payoffs: FlowPayoffs, coverage: np.ndarray) -> np.ndarray:
+    """``U_a(t, c_t) = c_t P_a + (1 - c_t) R_a`` for every target."""
+    result: np.ndarray = (
+        coverage * payoffs.attacker_covered + (1 - coverage) * payoffs.attacker_uncovered
+    )
+    return result
+
+
+def _check(payoffs: FlowPayoffs, polytope: CoveragePolytope) -> None:
+    n = payoffs.n
+    if polytope.coverage.shape[0] != n or n == 0:
+        raise InfeasibleGame(
+            f"flow game: coverage map has {polytope.coverage.shape[0]} rows for {n} targets"
+        )
+    if np.any(payoffs.defender_covered < payoffs.defender_uncovered - 1e-12):
+        raise InfeasibleGame("flow game: defender_covered must be >= defender_uncovered")
+    if np.any(payoffs.attacker_covered >= payoffs.attacker_uncovered):
+        raise InfeasibleGame("flow game: attacker_covered must be < attacker_uncovered")
+
+
+def _ub_rows(polytope: CoveragePolytope) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Coverage <= 1 plus the polytope's own inequality rows."""
+    rows = [polytope.coverage]
+    rhs = [np.ones(polytope.coverage.shape[0])]
+    if polytope.a_ub is not None and polytope.b_ub is not None:
+        rows.append(polytope.a_ub)
+        rhs.append(polytope.b_ub)
+    return sp.vstack(rows).tocsr(), np.concatenate(rhs)
+
+
+def _solve_milp(
+    payoffs: FlowPayoffs, polytope: CoveragePolytope, time_limit: float
+) -> tuple[np.ndarray, int, float]:
+    n, nz = payoffs.n, polytope.n_vars
+    delta_d = payoffs.defender_covered - payoffs.defender_uncovered
+    delta_a = payoffs.attacker_covered - payoffs.attacker_uncovered
+    big_d = float(np.max(payoffs.defender_covered) - np.min(payoffs.defender_uncovered)) + 1.0
+    big_a = float(np.max(payoffs.attacker_uncovered) - np.min(payoffs.attacker_covered)) + 1.0
+    cov = polytope.coverage
+    eye = sp.identity(n, format="csr")
+    ones = sp.csr_matrix(np.ones((n, 1)))
+    zero_n1 = sp.csr_matrix((n, 1))
+    # variable order: z (nz), q (n), d, k
+    ub_a, ub_b = _ub_rows(polytope)
+    m_ub = ub_a.shape[0]
+    blocks = [
+        # polytope inequalities (coverage <= 1 and extras)
+        (sp.hstack([ub_a, sp.csr_matrix((m_ub, n + 2))]), -np.inf, ub_b),
+        # equality rows
+        (
+            sp.hstack([polytope.a_eq, sp.csr_matrix((polytope.a_eq.shape[0], n + 2))]),
+            polytope.b_eq,
+            polytope.b_eq,
+        ),
+        # step 2: d - delta_d c + M q <= P_d + M
+        (
+            sp.hstack([-sp.diags(delta_d) @ cov, big_d * eye, ones, zero_n1]),
+            -np.inf,
+            payoffs.defender_uncovered + big_d,
+        ),
+        # step 3a: k - delta_a c >= R_a
+        (
+            sp.hstack([-sp.diags(delta_a) @ cov, sp.csr_matrix((n, n)), zero_n1, ones]),
+            payoffs.attacker_uncovered,
+            np.inf,
+        ),
+        # step 3b: k - delta_a c + M q <= R_a + M
+        (
+            sp.hstack([-sp.diags(delta_a) @ cov, big_a * eye, zero_n1, ones]),
+            -np.inf,
+            payoffs.attacker_uncovered + big_a,
+        ),
+        # step 1: sum q = 1
+        (
+            sp.hstack(
+                [sp.csr_matrix((1, nz)), sp.csr_matrix(np.ones((1, n))), sp.csr_matrix((1, 2))]
+            ),
+            1.0,
+            1.0,
+        ),
+    ]
+    constraints = [LinearConstraint(a.tocsr(), lo, hi) for a, lo, hi in blocks]
+    objective = np.zeros(nz + n + 2)
+    objective[nz + n] = -1.0  # maximise d (step 4)
+    lower = np.concatenate([polytope.lower, np.zeros(n), [-np.inf, -np.inf]])
+    upper = np.concatenate([polytope.upper, np.ones(n), [np.inf, np.inf]])
+    integrality = np.concatenate([np.zeros(nz), np.ones(n), np.zeros(2)])
+    result = milp(
+        objective,
+        constraints=constraints,
+        integrality=integrality,
+        bounds=Bounds(lower, upper),
+        options={"time_limit": time_limit, "mip_rel_gap": 1e-9, "presolve": True},
+    )
+    if result.status == 2:
+        raise InfeasibleGame("flow game: the patrol constraints admit no plan at all")
+    if result.x is None or result.status != 0:
+        raise SolverFailed(f"flow game: HiGHS MILP stopped without optimum ({result.message})")
+    x = np.asarray(result.x)
+    attacked = int(np.argmax(x[nz : nz + n]))
+    return np.clip(x[:nz], polytope.lower, polytope.upper), attacked, float(x[nz + n])
+
+
+def _solve_multiple_lps(
+    payoffs: FlowPayoffs, polytope: CoveragePolytope, time_limit: float
+) -> tuple[np.ndarray, int, float]:
+    n = payoffs.n
+    delta_d = payoffs.defender_covered - payoffs.defender_uncovered
+    delta_a = payoffs.attacker_covered - payoffs.attacker_uncovered
+    cov = polytope.coverage.tocsr()
+    scaled = (sp.diags(delta_a) @ cov).tocsr()
+    ub_a, ub_b = _ub_rows(polytope)
+    best: tuple[float, int, np.ndarray] | None = None
+    started = time.perf_counter()
+    infeasible_everywhere = True
+    for t in range(n):
+        # U_a(t', c) <= U_a(t, c) for all t':  delta_a[t'] c_t' - delta_a[t] c_t <= R_t - R_t'
+        row_t = scaled[t]
+        a_best = scaled - sp.csr_matrix(np.ones((n, 1))) @ row_t
+        b_best = payoffs.attacker_uncovered[t] - payoffs.attacker_uncovered
+        a_ub = sp.vstack([ub_a, a_best]).tocsr()
+        b_ub = np.concatenate([ub_b, b_best])
+        result = linprog(
+            -(delta_d[t] * cov[t].toarray().ravel()),
+            A_ub=a_ub,
+            b_ub=b_ub,
+            A_eq=polytope.a_eq,
+            b_eq=polytope.b_eq,
+            bounds=np.column_stack([polytope.lower, polytope.upper]),
+            method="highs",
+            options={"time_limit": max(1.0, time_limit - (time.perf_counter() - started))},
+        )
+        if result.status == 2:
+            continue
+        if result.status != 0 or result.x is None:
+            raise SolverFailed(f"flow game: HiGHS LP for target {t} failed ({result.message})")
+        infeasible_everywhere = False
+        value = payoffs.defender_uncovered[t] - float(result.fun)
+        if best is None or value > best[0] + 1e-9:
+            best = (value, t, np.asarray(result.x))
+    if best is None or infeasible_everywhere:
+        raise InfeasibleGame("flow game: the patrol constraints admit no plan at all")
+    value, t, z = best
+    return np.clip(z, polytope.lower, polytope.upper), t, value
+
+
+def certify(
+    payoffs: FlowPayoffs,
+    polytope: CoveragePolytope,
+    z: np.ndarray,
+    claimed_defender_utility: float,
+    *,
+    tol: float = TOL,
+) -> dict[str, Any]:
+    """Check what the theory guarantees about an SSE over a polytope; raise if it fails.
+
+    Checks: the strategy satisfies the polytope (equalities, inequalities, bounds); the
+    coverage lies in ``[0, 1]``; the attack set (targets within ``tol`` of the attacker's
+    best utility) is indifferent and every other target is worse for the attacker; the
+    attacker, breaking ties for the defender, gives the defender the claimed utility.
+    Tolerances scale with the payoff range.
+    """
+    scale = max(
+        1.0,
+        float(
+            np.max(
+                np.abs(
+                    np.concatenate(
+                        [
+                            payoffs.defender_covered,
+                            payoffs.defender_uncovered,
+                            payoffs.attacker_covered,
+                            payoffs.attacker_uncovered,
+                        ]
+                    )
+                )
+            )
+        ),
+    )
+    coverage = polytope.coverage @ z
+    eq_residual = float(np.max(np.abs(polytope.a_eq @ z - polytope.b_eq), initial=0.0))
+    ub_residual = 0.0
+    if polytope.a_ub is not None and polytope.b_ub is not None:
+        ub_residual = float(np.max(polytope.a_ub @ z - polytope.b_ub, initial=0.0))
+    bound_residual = float(
+        max(np.max(polytope.lower - z, initial=0.0), np.max(z - polytope.upper, initial=0.0))
+    )
+    u_a = attacker_utilities(payoffs, coverage)
+    u_d = defender_utilities(payoffs, coverage)
+    best_a = float(np.max(u_a))
+    attack_set = np.flatnonzero(u_a >= best_a - tol * scale)
+    attacked = int(attack_set[np.argmax(u_d[attack_set])])
+    others = np.setdiff1d(np.arange(payoffs.n), attack_set)
+    certificate: dict[str, Any] = {
+        "coverage_min": float(np.min(coverage)),
+        "coverage_max": float(np.max(coverage)),
+        "flow_conservation_residual": eq_residual,
+        "inequality_residual": max(ub_residual, 0.0),
+        "bound_residual": max(bound_residual, 0.0),
+        "attack_set": [int(t) for t in attack_set],
+        "attack_set_spread": float(best_a - np.min(u_a[attack_set])),
+        "others_margin": float(best_a - np.max(u_a[others])) if len(others) else None,
+        "attacked_target": attacked,
+        "attacker_utility": best_a,
+        "defender_utility": float(u_d[attacked]),
+        "claimed_defender_utility": float(claimed_defender_utility),
+        "tolerance": tol * scale,
+    }
+    problems = []
+    if float(np.min(coverage)) < -tol or float(np.max(coverage)) > 1 + tol:
+        problems.append("coverage outside [0, 1]")
+    if eq_residual > tol * max(1.0, float(np.max(np.abs(polytope.b_eq), initial=1.0))):
+        problems.append(f"flow conservation violated by {eq_residual:.2e}")
+    if ub_residual > tol or bound_residual > tol:
+        problems.append("inequality or bound constraints violated")
+    if abs(float(u_d[attacked]) - claimed_defender_utility) > 10 * tol * scale:
+        problems.append(
+            f"defender utility {u_d[attacked]:.9g} differs from the solver's "
+            f"{claimed_defender_utility:.9g}"
+        )
+    if problems:
+        raise CertificateFailed("flow game certificate failed: " + "; ".join(problems))
+    certificate["passed"] = True
+    return certificate
+
+
+def solve_flow_game(
+    payoffs: FlowPayoffs,
+    polytope: CoveragePolytope,
+    *,
+    method: FlowMethod = "milp",
+    time_limit: float = 600.0,
+) -> FlowSolution:
+    """The strong Stackelberg equilibrium over ``polytope``, certified (module docstring)."""
+    _check(payoffs, polytope)
+    started = time.perf_counter()
+    if method == "milp":
+        z, _, value = _solve_milp(payoffs, polytope, time_limit)
+    elif method == "multiple-lps":
+        z, _, value = _solve_multiple_lps(payoffs, polytope, time_limit)
+    else:
+        raise InfeasibleGame(f"flow game: unknown method {method!r}; expected milp or multiple-lps")
+    seconds = time.perf_counter() - started
+    certificate = certify(payoffs, polytope, z, value)
+    coverage = np.clip(polytope.coverage @ z, 0.0, 1.0)
+    return FlowSolution(
+        z=z,
+        coverage=coverage,
+        defender_utility=certificate["defender_utility"],
+        attacker_utility=certificate["attacker_utility"],
+        attacked_target=certificate["attacked_target"],
+        method=method,
+        seconds=seconds,
+        certificate=certificate,
+    )

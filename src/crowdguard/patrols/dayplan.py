@@ -1,0 +1,237 @@
+"""``plan_day``: one day's certified patrol plan, its routes and its roster lottery.
+
+The pipeline for one day (days are independent, so they can be solved in parallel):
+
+1. build the time-expanded graph (:mod:`crowdguard.patrols.graph`);
+2. form the flow polytope, add override rows (:mod:`~crowdguard.patrols.overrides`),
+   a response-time floor (:mod:`~crowdguard.patrols.response`) and a visibility floor
+   (:mod:`~crowdguard.patrols.visibility`);
+3. solve the strong Stackelberg equilibrium over it, certified
+   (:mod:`crowdguard.games.flow`: ERASER-style MILP, Kiekintveld et al., AAMAS 2009, over
+   TRUSTS/CASS flows, Yin et al., IAAI 2012; Fang, Jiang and Tambe, AAMAS 2013);
+4. decompose each commodity's flow into weighted routes (:mod:`~crowdguard.patrols.decompose`);
+5. optionally cap each team at ``max_variants`` routes and re-solve over route weights
+   (:func:`crowdguard.patrols.sample.restricted_polytope`), reporting the utility it costs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import random
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from crowdguard.errors import InfeasibleGame, PlanError
+from crowdguard.games.flow import (
+    CoveragePolytope,
+    FlowMethod,
+    FlowPayoffs,
+    FlowSolution,
+    solve_flow_game,
+)
+from crowdguard.patrols.decompose import Route, decompose, route_segments
+from crowdguard.patrols.graph import PatrolGraph, TargetsLike, build_graph, flow_polytope
+from crowdguard.patrols.overrides import Override, override_rows
+from crowdguard.patrols.response import response_floor_rows, response_probability
+from crowdguard.patrols.sample import draw_roster, restricted_polytope
+from crowdguard.patrols.travel import TravelTimes
+from crowdguard.patrols.visibility import PASS_BY, expected_visibility, visibility_floor_row
+from crowdguard.scenario.schema import Scenario
+
+__all__ = ["DayPlan", "plan_day"]
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    """A solved day. ``routes[team]`` is the team's lottery: ``[(probability, segments)]``."""
+
+    date: str
+    target_ids: tuple[str, ...]
+    coverage: np.ndarray
+    defender_utility: float
+    attacker_utility: float
+    attacked_target: str
+    certificate: dict[str, Any]
+    routes: dict[str, list[tuple[float, list[dict[str, Any]]]]]
+    team_bases: dict[str, str]
+    response_probability: np.ndarray
+    expected_visibility: float
+    seconds: float
+    method: str
+    graph: PatrolGraph = field(repr=False)
+    arc_flow: np.ndarray = field(repr=False)
+    commodity_routes: list[list[Route]] = field(repr=False)
+    variants_cost: float | None = None
+
+    def draw(self, rng: random.Random) -> dict[str, Any]:
+        """One roster (``secrets.SystemRandom()`` operationally, ``random.Random(seed)``)."""
+        return draw_roster(self, rng)
+
+    def team_route_lotteries(self, team: str) -> list[list[Route]]:
+        """The route lotteries of a team, one per shift it works that day."""
+        return [
+            self.commodity_routes[k]
+            for k, c in enumerate(self.graph.commodities)
+            if team in c.teams
+        ]
+
+    def presence(self, team: str, place: str, at: dt.time) -> float:
+        """Probability that ``team`` is at ``place`` in the slot holding ``at``."""
+        slot = (at.hour * 60 + at.minute) // self.graph.slot_minutes
+        if place not in self.graph.places:
+            return 0.0
+        p = self.graph.places.index(place)
+        total = 0.0
+        for lottery in self.team_route_lotteries(team):
+            for route in lottery:
+                for node in route.nodes(self.graph):
+                    if self.graph.node_place[node] == p and self.graph.node_slot[node] == slot:
+                        total += route.probability
+        return total
+
+
+def _payoffs(targets: TargetsLike) -> FlowPayoffs:
+    return FlowPayoffs(
+        np.asarray(targets.defender_covered, dtype=float),
+        np.asarray(targets.defender_uncovered, dtype=float),
+        np.asarray(targets.attacker_covered, dtype=float),
+        np.asarray(targets.attacker_uncovered, dtype=float),
+    )
+
+
+def _solve(
+    payoffs: FlowPayoffs,
+    polytope: CoveragePolytope,
+    method: FlowMethod,
+    what: str,
+    time_limit: float,
+) -> FlowSolution:
+    try:
+        return solve_flow_game(payoffs, polytope, method=method, time_limit=time_limit)
+    except InfeasibleGame as exc:
+        raise PlanError(f"{what} cannot all be met on this day ({exc}); {_fix(what)}") from None
+
+
+def _fix(what: str) -> str:
+    if "override" in what:
+        return (
+            "a team is in one place per slot and a venue-slot takes one team's presence: "
+            "remove or move an override"
+        )
+    return "lower the floor or add teams or staging points"
+
+
+def _team_routes(
+    graph: PatrolGraph, lotteries: list[list[Route]]
+) -> dict[str, list[tuple[float, list[dict[str, Any]]]]]:
+    per_team: dict[str, list[list[tuple[float, list[dict[str, Any]]]]]] = {}
+    for k, comm in enumerate(graph.commodities):
+        options = [(r.probability, route_segments(graph, r)) for r in lotteries[k]]
+        for team in comm.teams:
+            per_team.setdefault(team, []).append(options)
+    routes: dict[str, list[tuple[float, list[dict[str, Any]]]]] = {}
+    for team, shifts in per_team.items():
+        shifts.sort(key=lambda opts: opts[0][1][0]["start"])
+        combined = []
+        for combo in itertools.product(*shifts):
+            weight = float(np.prod([w for w, _ in combo]))
+            combined.append((weight, [s for _, segs in combo for s in segs]))
+        routes[team] = combined
+    return routes
+
+
+def plan_day(
+    scenario: Scenario,
+    day: dt.date,
+    targets: TargetsLike,
+    travel: TravelTimes,
+    *,
+    method: FlowMethod = "milp",
+    overrides: Sequence[Override] = (),
+    max_variants: int | None = None,
+    response_floor: float | None = None,
+    response_min_crowd: float = 0.0,
+    visibility_floor: float | None = None,
+    separate: Collection[str] = (),
+    time_limit: float = 600.0,
+) -> DayPlan:
+    """Solve one day (module docstring); ``targets`` must hold only that day's targets.
+
+    ``response_floor`` keeps the probability of a team within
+    ``scenario.patrol.response_target_minutes`` at least that high at every target with
+    ``crowd >= response_min_crowd``; ``visibility_floor`` keeps the expected number of
+    shoppers passing a patrol at least that high. Infeasible inputs raise
+    :class:`PlanError` naming what to change.
+    """
+    started = time.perf_counter()
+    if max_variants is not None and max_variants < 1:
+        raise PlanError(f"max_variants={max_variants}: expected a whole number >= 1")
+    if len(targets.ids) == 0:
+        raise PlanError(f"targets: no venue is open on {day.isoformat()}; nothing to patrol")
+    separate = set(separate) | {o.team for o in overrides}
+    graph = build_graph(scenario, day, targets, travel, separate=separate)
+    polytope = flow_polytope(graph)
+    what = "the patrol constraints"
+    if overrides:
+        a, b = override_rows(graph, overrides)
+        polytope = polytope.with_rows(a, b)
+        what = "overrides " + ", ".join(f"'{o.describe()}'" for o in overrides)
+    target_minutes = scenario.patrol.response_target_minutes
+    if response_floor is not None:
+        a, b = response_floor_rows(
+            graph, travel, target_minutes, response_floor, targets.crowd, response_min_crowd
+        )
+        polytope = polytope.with_rows(a, b)
+        what = f"response_floor={response_floor}" if not overrides else what
+    if visibility_floor is not None:
+        a, b = visibility_floor_row(polytope, targets.crowd, visibility_floor)
+        polytope = polytope.with_rows(a, b)
+        what = f"visibility_floor={visibility_floor}" if not overrides else what
+    payoffs = _payoffs(targets)
+    solution = _solve(payoffs, polytope, method, what, time_limit)
+    arc_flow = solution.z
+    lotteries = decompose(graph, arc_flow)
+    variants_cost = None
+    if max_variants is not None:
+        restricted, kept = restricted_polytope(graph, polytope, lotteries, max_variants)
+        capped = _solve(payoffs, restricted, "milp", f"max_variants={max_variants}", time_limit)
+        variants_cost = solution.defender_utility - capped.defender_utility
+        weights = capped.z
+        lotteries = [[] for _ in graph.commodities]
+        for w, route in zip(weights, kept, strict=True):
+            if w > 1e-9:
+                size = graph.commodities[route.commodity].size
+                lotteries[route.commodity].append(Route(route.commodity, w / size, route.arcs))
+        for lottery in lotteries:
+            total = sum(r.probability for r in lottery)
+            lottery[:] = [Route(r.commodity, r.probability / total, r.arcs) for r in lottery]
+        arc_flow = np.zeros(graph.n_arcs)
+        for k, lottery in enumerate(lotteries):
+            for r in lottery:
+                arc_flow[list(r.arcs)] += r.probability * graph.commodities[k].size
+        solution = capped
+    coverage = np.clip(flow_polytope(graph).coverage @ arc_flow, 0.0, 1.0)
+    return DayPlan(
+        date=day.isoformat(),
+        target_ids=tuple(targets.ids),
+        coverage=coverage,
+        defender_utility=solution.defender_utility,
+        attacker_utility=solution.attacker_utility,
+        attacked_target=targets.ids[solution.attacked_target],
+        certificate=solution.certificate,
+        routes=_team_routes(graph, lotteries),
+        team_bases={t.callsign: t.base for t in scenario.teams},
+        response_probability=response_probability(graph, arc_flow, travel, target_minutes),
+        expected_visibility=expected_visibility(targets.crowd, coverage, PASS_BY),
+        seconds=time.perf_counter() - started,
+        method=method,
+        graph=graph,
+        arc_flow=arc_flow,
+        commodity_routes=lotteries,
+        variants_cost=variants_cost,
+    )

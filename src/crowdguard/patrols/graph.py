@@ -1,0 +1,503 @@
+"""The time-expanded patrol graph of one day: nodes are (place, slot), arcs are moves.
+
+Following TRUSTS (Yin et al., IAAI 2012) and CASS (Fang, Jiang and Tambe, AAMAS 2013), a
+day of patrols is a flow on a graph whose nodes are places at times. Here:
+
+* **Slots** are the scenario's ``slot_minutes`` intervals from local midnight; a team
+  *covers* venue ``v`` in slot ``s`` when it is on site for at least
+  ``patrol.min_dwell_minutes`` inside that slot.
+* **Commodities.** Teams with the same base, kind and shift on the day are one commodity
+  of flow value equal to their number (a team with an override gets its own). Each
+  commodity starts at a *source* node (its base at the shift start) and ends at its base
+  node in the last slot of the shift: a team must leave from and return to base within
+  the shift.
+* **Nodes** of a commodity: its base in every slot of the shift, and every venue-slot
+  that is a target of the day (the venue is open) within the shift.
+* **Arcs.** A team leaving node ``(p, s)`` departs at the end of slot ``s`` (the source
+  departs at the shift start). It can stay (``(p, s+1)``), or travel to place ``q``,
+  arriving in the earliest slot ``s'`` with ``departure + travel <= end(s') - dwell``
+  (``dwell = 0`` at a base). Travel is the model's minutes times the kind's
+  ``travel_multiplier``, rounded up to whole minutes (rosters show whole minutes).
+  Longer arcs cross several slots in transit. Arriving in an
+  earlier slot is never necessary: staying is always allowed and extra coverage never
+  lowers the defender's equilibrium utility (Kiekintveld et al., AAMAS 2009, section 3).
+* **Pruning.** Nodes not reachable from the source, or from which the base cannot be
+  reached by the shift end, are removed (forward and backward reachability on the DAG).
+* **Coverage** of target ``t`` is ``sum_k e_k * inflow_k(t)``: the expected
+  effectiveness-weighted number of teams on site (``e_k`` is the kind's
+  ``effectiveness``, 1 for a foot team). The plan is required to keep it at most 1, so no
+  venue-slot ever gets more than one team's worth of presence; within that cap coverage
+  is exactly linear in the flow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import scipy.sparse as sp
+
+from crowdguard.errors import PlanError
+from crowdguard.games.flow import CoveragePolytope
+from crowdguard.patrols.travel import TravelTimes
+from crowdguard.scenario.schema import Scenario, Weekday
+
+__all__ = [
+    "KIND_PROFILES",
+    "Commodity",
+    "KindProfile",
+    "PatrolGraph",
+    "TargetsLike",
+    "build_graph",
+    "flow_polytope",
+    "node_inflow",
+]
+
+
+class TargetsLike(Protocol):
+    """What the patrol layer reads from ``crowdguard.risk.payoffs.Targets``."""
+
+    @property
+    def ids(self) -> tuple[str, ...]: ...
+    @property
+    def venue(self) -> tuple[str, ...]: ...
+    @property
+    def start(self) -> tuple[dt.datetime, ...]: ...
+    @property
+    def crowd(self) -> np.ndarray: ...
+    @property
+    def defender_covered(self) -> np.ndarray: ...
+    @property
+    def defender_uncovered(self) -> np.ndarray: ...
+    @property
+    def attacker_covered(self) -> np.ndarray: ...
+    @property
+    def attacker_uncovered(self) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class KindProfile:
+    """How a kind of team moves and how much its presence counts. [ESTIMATE]
+
+    ``travel_multiplier`` scales the travel model's driving minutes (a foot team is
+    dropped off and walks in from parking); ``effectiveness`` weights its presence in the
+    coverage (an ARV crew is partly in its vehicle, so less of a visible deterrent).
+    """
+
+    travel_multiplier: float
+    effectiveness: float
+
+
+KIND_PROFILES: Mapping[str, KindProfile] = {
+    "foot": KindProfile(travel_multiplier=1.2, effectiveness=1.0),
+    "arv": KindProfile(travel_multiplier=1.0, effectiveness=0.8),
+}
+
+
+@dataclass(frozen=True)
+class Commodity:
+    """Teams sharing base, kind and shift on the day: one unit of flow each."""
+
+    name: str
+    teams: tuple[str, ...]
+    base: str
+    kind: str
+    shift_start: dt.datetime
+    shift_end: dt.datetime
+    first_slot: int
+    last_slot: int
+    profile: KindProfile
+
+    @property
+    def size(self) -> int:
+        """Number of teams (the flow value)."""
+        return len(self.teams)
+
+
+@dataclass(frozen=True)
+class PatrolGraph:
+    """The pruned time-expanded graph of one day, all commodities in one index space.
+
+    Node ``i`` is ``places[node_place[i]]`` in slot ``node_slot[i]`` (``-1``: the source,
+    i.e. the base at shift start) for commodity ``node_commodity[i]``; ``node_target[i]``
+    is the target index it covers (``-1`` for base nodes). Arc ``a`` goes from
+    ``arc_tail[a]`` to ``arc_head[a]`` and takes ``arc_minutes[a]`` of travel.
+    """
+
+    day: dt.date
+    slot_minutes: int
+    midnight: dt.datetime
+    places: tuple[str, ...]
+    venues: frozenset[str]
+    commodities: tuple[Commodity, ...]
+    node_place: np.ndarray
+    node_slot: np.ndarray
+    node_commodity: np.ndarray
+    node_target: np.ndarray
+    source: np.ndarray
+    sink: np.ndarray
+    arc_tail: np.ndarray
+    arc_head: np.ndarray
+    arc_minutes: np.ndarray
+    n_targets: int
+    target_venue: tuple[str, ...]
+    target_slot: np.ndarray
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.node_place)
+
+    @property
+    def n_arcs(self) -> int:
+        """Number of arcs."""
+        return len(self.arc_tail)
+
+    def slot_start(self, slot: int) -> dt.datetime:
+        """Local start of a slot (wall clock from midnight)."""
+        return self._at(slot * self.slot_minutes)
+
+    def departure(self, node: int) -> dt.datetime:
+        """When a team leaves ``node``: the shift start for a source, else the slot end."""
+        if self.node_slot[node] < 0:
+            return self.commodities[int(self.node_commodity[node])].shift_start
+        return self.slot_start(int(self.node_slot[node]) + 1)
+
+    def _at(self, minutes: float) -> dt.datetime:
+        return self.midnight + dt.timedelta(minutes=float(minutes))
+
+    def node_label(self, node: int) -> str:
+        """``place@HH:MM`` for messages."""
+        slot = int(self.node_slot[node])
+        when = "shift start" if slot < 0 else self.slot_start(slot).strftime("%H:%M")
+        return f"{self.places[int(self.node_place[node])]}@{when}"
+
+
+def _wall_minutes(moment: dt.datetime | dt.time) -> float:
+    if moment == dt.time.max:
+        return 24 * 60.0
+    return moment.hour * 60 + moment.minute + moment.second / 60
+
+
+def _shifts_on(scenario: Scenario, day: dt.date) -> list[tuple[Any, float, float]]:
+    weekday = Weekday.of(day)
+    shifts = []
+    base_ids = {b.id for b in scenario.bases}
+    for i, team in enumerate(scenario.teams):
+        if team.base not in base_ids:
+            raise PlanError(
+                f"teams[{i}].base: team {team.callsign!r} names base {team.base!r}, which is "
+                "not among the scenario's bases; add it under bases or fix the name"
+            )
+        windows = sorted(
+            (_wall_minutes(s.hours.start), _wall_minutes(s.hours.end))
+            for s in team.shifts
+            if weekday in s.days
+        )
+        for (s1, e1), (s2, _) in itertools.pairwise(windows):
+            if s2 < e1:
+                raise PlanError(
+                    f"teams[{i}].shifts: team {team.callsign!r} has overlapping shifts on "
+                    f"{weekday.value} ({s1 / 60:05.2f}h-{e1 / 60:05.2f}h overlaps the next); "
+                    "merge them into one shift"
+                )
+        for start, end in windows:
+            if end - start < scenario.patrol.min_dwell_minutes:
+                raise PlanError(
+                    f"teams[{i}].shifts: a shift of team {team.callsign!r} lasts "
+                    f"{end - start:.0f} min, shorter than one dwell "
+                    f"(patrol.min_dwell_minutes={scenario.patrol.min_dwell_minutes:g}); "
+                    "lengthen the shift or shorten the dwell"
+                )
+            shifts.append((team, start, end))
+    return shifts
+
+
+def build_graph(
+    scenario: Scenario,
+    day: dt.date,
+    targets: TargetsLike,
+    travel: TravelTimes,
+    *,
+    separate: Collection[str] = (),
+    profiles: Mapping[str, KindProfile] = KIND_PROFILES,
+    check_reachable: bool = True,
+) -> PatrolGraph:
+    """Build and prune the time-expanded graph of ``day`` (module docstring gives the rules).
+
+    ``targets`` must hold only this day's targets. ``separate`` names teams that get their
+    own commodity (those with overrides). Raises :class:`PlanError` for unknown bases,
+    overlapping or too-short shifts, and (``check_reachable``) a venue open during a shift
+    that no team can reach and leave in time.
+    """
+    tz = ZoneInfo(scenario.timezone)
+    midnight = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
+    slot_len = scenario.slot_minutes
+    dwell = scenario.patrol.min_dwell_minutes
+    places = travel.ids
+    place_index = {p: i for i, p in enumerate(places)}
+    venues = frozenset(v.id for v in scenario.venues)
+    for label, ids in (
+        ("venue", [v.id for v in scenario.venues]),
+        ("base", [b.id for b in scenario.bases]),
+    ):
+        for ident in ids:
+            if ident not in place_index:
+                raise PlanError(
+                    f"travel times: {label} {ident!r} is missing from the travel model; "
+                    "rebuild travel times over the scenario's venues and bases"
+                )
+
+    # Targets -> (venue, slot)
+    n_targets = len(targets.ids)
+    target_slot = np.empty(n_targets, dtype=np.int64)
+    by_node: dict[tuple[str, int], int] = {}
+    for t in range(n_targets):
+        t_start = targets.start[t]
+        if t_start.date() != day:
+            raise PlanError(f"targets: {targets.ids[t]!r} is not on {day.isoformat()}")
+        minutes = _wall_minutes(t_start)
+        if minutes % slot_len:
+            raise PlanError(
+                f"targets: {targets.ids[t]!r} starts off the {slot_len}-minute slot grid"
+            )
+        slot = int(minutes // slot_len)
+        target_slot[t] = slot
+        node_key = (targets.venue[t], slot)
+        if node_key in by_node:
+            raise PlanError(f"targets: two targets for venue {node_key[0]!r} in the same slot")
+        if targets.venue[t] not in venues:
+            raise PlanError(f"targets: venue {targets.venue[t]!r} is not in the scenario")
+        by_node[node_key] = t
+
+    # Commodities
+    groups: dict[tuple[str, str, float, float], list[str]] = {}
+    order: list[tuple[str, str, float, float]] = []
+    for team, s_start, s_end in _shifts_on(scenario, day):
+        key = (team.base, team.kind, s_start, s_end)
+        if team.callsign in separate:
+            key = (f"{team.base}|{team.callsign}", team.kind, s_start, s_end)
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(team.callsign)
+    commodities = []
+    for key in order:
+        base_key, kind, start, end = key
+        base = base_key.split("|")[0]
+        first = int(np.ceil(start / slot_len - 1e-9))
+        last = int(np.floor(end / slot_len + 1e-9)) - 1
+        if kind not in profiles:
+            raise PlanError(f"teams: kind {kind!r} has no travel/effectiveness profile")
+        if last < first:
+            raise PlanError(
+                f"teams: shift {start / 60:g}h-{end / 60:g}h of {', '.join(groups[key])} holds "
+                f"no whole {slot_len}-minute slot; align shifts with the slot grid"
+            )
+        commodities.append(
+            Commodity(
+                name=f"{base}/{kind}/{int(start) // 60:02d}:{int(start) % 60:02d}-"
+                f"{int(end) // 60:02d}:{int(end) % 60:02d}"
+                + (f"/{groups[key][0]}" if "|" in base_key else ""),
+                teams=tuple(groups[key]),
+                base=base,
+                kind=kind,
+                shift_start=midnight + dt.timedelta(minutes=start),
+                shift_end=midnight + dt.timedelta(minutes=end),
+                first_slot=first,
+                last_slot=last,
+                profile=profiles[kind],
+            )
+        )
+
+    node_place: list[int] = []
+    node_slot: list[int] = []
+    node_comm: list[int] = []
+    node_target: list[int] = []
+    arc_tail: list[int] = []
+    arc_head: list[int] = []
+    arc_min: list[float] = []
+    sources: list[int] = []
+    sinks: list[int] = []
+    venue_seen: set[str] = set()
+    venue_in_shift: set[str] = set()
+
+    for k, comm in enumerate(commodities):
+        mult = comm.profile.travel_multiplier
+        base_i = place_index[comm.base]
+        shift_start = _wall_minutes(comm.shift_start)
+        # local nodes: (place_index, slot)
+        local: list[tuple[int, int, int]] = [(base_i, -1, -1)]
+        for s in range(comm.first_slot, comm.last_slot + 1):
+            local.append((base_i, s, -1))
+        for (venue_id, s), t in by_node.items():
+            if comm.first_slot <= s <= comm.last_slot:
+                local.append((place_index[venue_id], s, t))
+                venue_in_shift.add(venue_id)
+        lookup = {(p, s): j for j, (p, s, _) in enumerate(local)}
+        slots_of_place: dict[int, list[int]] = {}
+        for p, s, _ in local:
+            if s >= 0:
+                slots_of_place.setdefault(p, []).append(s)
+        for p in slots_of_place:
+            slots_of_place[p].sort()
+        tails: list[int] = []
+        heads: list[int] = []
+        mins: list[float] = []
+        for j, (p, s, _) in enumerate(local):
+            depart = shift_start if s < 0 else (s + 1) * slot_len
+            for q, q_slots in slots_of_place.items():
+                if q == p and s >= 0:
+                    if (p, s + 1) in lookup:
+                        tails.append(j)
+                        heads.append(lookup[(p, s + 1)])
+                        mins.append(0.0)
+                    continue
+                minutes = float(math.ceil(float(travel.minutes[p, q]) * mult - 1e-9))
+                need = dwell if places[q] in venues else 0.0
+                for s2 in q_slots:
+                    if s2 <= s:
+                        continue
+                    if depart + minutes <= (s2 + 1) * slot_len - need + 1e-9:
+                        tails.append(j)
+                        heads.append(lookup[(q, s2)])
+                        mins.append(minutes)
+                        break
+        # reachability pruning on the DAG (local node 0 is the source)
+        n_local = len(local)
+        sink_local = lookup.get((base_i, comm.last_slot))
+        out_adj: list[list[int]] = [[] for _ in range(n_local)]
+        in_adj: list[list[int]] = [[] for _ in range(n_local)]
+        for a, (u, v) in enumerate(zip(tails, heads, strict=True)):
+            out_adj[u].append(a)
+            in_adj[v].append(a)
+        forward = np.zeros(n_local, dtype=bool)
+        forward[0] = True
+        stack = [0]
+        while stack:
+            u = stack.pop()
+            for a in out_adj[u]:
+                if not forward[heads[a]]:
+                    forward[heads[a]] = True
+                    stack.append(heads[a])
+        backward = np.zeros(n_local, dtype=bool)
+        if sink_local is not None:
+            backward[sink_local] = True
+            stack = [sink_local]
+            while stack:
+                v = stack.pop()
+                for a in in_adj[v]:
+                    if not backward[tails[a]]:
+                        backward[tails[a]] = True
+                        stack.append(tails[a])
+        alive = forward & backward
+        if sink_local is None or not alive[0]:
+            raise PlanError(
+                f"teams: {', '.join(comm.teams)} cannot leave base {comm.base!r} and return "
+                "within the shift; lengthen the shift"
+            )
+        new_id = np.full(n_local, -1)
+        offset = len(node_place)
+        for live in np.flatnonzero(alive).tolist():
+            new_id[live] = len(node_place)
+            p, s, t = local[live]
+            node_place.append(p)
+            node_slot.append(s)
+            node_comm.append(k)
+            node_target.append(t)
+            if t >= 0:
+                venue_seen.add(places[p])
+        for u, v, m in zip(tails, heads, mins, strict=True):
+            if alive[u] and alive[v]:
+                arc_tail.append(int(new_id[u]))
+                arc_head.append(int(new_id[v]))
+                arc_min.append(m)
+        sources.append(offset)
+        sinks.append(int(new_id[sink_local]))
+
+    if check_reachable:
+        for venue in scenario.venues:
+            if venue.id in venue_in_shift and venue.id not in venue_seen:
+                raise PlanError(
+                    f"venue {venue.id!r} cannot be reached from any base within a shift: add a "
+                    + (
+                        "staging point on the Isle of Wight"
+                        if venue.island
+                        else "staging point nearer to it"
+                    )
+                    + " or lengthen the shift"
+                )
+    return PatrolGraph(
+        day=day,
+        slot_minutes=slot_len,
+        midnight=midnight,
+        places=places,
+        venues=venues,
+        commodities=tuple(commodities),
+        node_place=np.array(node_place, dtype=np.int64),
+        node_slot=np.array(node_slot, dtype=np.int64),
+        node_commodity=np.array(node_comm, dtype=np.int64),
+        node_target=np.array(node_target, dtype=np.int64),
+        source=np.array(sources, dtype=np.int64),
+        sink=np.array(sinks, dtype=np.int64),
+        arc_tail=np.array(arc_tail, dtype=np.int64),
+        arc_head=np.array(arc_head, dtype=np.int64),
+        arc_minutes=np.array(arc_min, dtype=float),
+        n_targets=n_targets,
+        target_venue=tuple(targets.venue),
+        target_slot=target_slot,
+    )
+
+
+def flow_polytope(graph: PatrolGraph) -> CoveragePolytope:
+    """The flow polytope of ``graph``: conservation, supplies, and the coverage map.
+
+    Rows of ``a_eq``: one per node, ``inflow - outflow = -size`` at a source, ``+size`` at
+    a sink, 0 elsewhere. ``coverage[t, a] = e_k`` when arc ``a`` of commodity ``k`` enters
+    the node of target ``t``.
+    """
+    n_nodes, n_arcs = graph.n_nodes, graph.n_arcs
+    arcs = np.arange(n_arcs)
+    incidence = sp.csr_matrix(
+        (
+            np.concatenate([np.ones(n_arcs), -np.ones(n_arcs)]),
+            (np.concatenate([graph.arc_head, graph.arc_tail]), np.concatenate([arcs, arcs])),
+        ),
+        shape=(n_nodes, n_arcs),
+    )
+    b_eq = np.zeros(n_nodes)
+    for k, comm in enumerate(graph.commodities):
+        b_eq[graph.source[k]] = -comm.size
+        b_eq[graph.sink[k]] = comm.size
+    head_target = graph.node_target[graph.arc_head]
+    covering = np.flatnonzero(head_target >= 0)
+    eff = np.array([c.profile.effectiveness for c in graph.commodities])
+    weights = eff[graph.node_commodity[graph.arc_head[covering]]]
+    coverage = sp.csr_matrix(
+        (weights, (head_target[covering], covering)), shape=(graph.n_targets, n_arcs)
+    )
+    upper = np.array(
+        [graph.commodities[int(graph.node_commodity[u])].size for u in graph.arc_tail],
+        dtype=float,
+    )
+    return CoveragePolytope(
+        coverage=coverage,
+        a_eq=incidence,
+        b_eq=b_eq,
+        lower=np.zeros(n_arcs),
+        upper=upper,
+    )
+
+
+def node_inflow(graph: PatrolGraph, z: np.ndarray) -> np.ndarray:
+    """Flow through every node (inflow; the source gets its supply)."""
+    inflow = np.bincount(graph.arc_head, weights=z, minlength=graph.n_nodes)
+    for k, comm in enumerate(graph.commodities):
+        inflow[graph.source[k]] = comm.size
+    return inflow

@@ -1,0 +1,86 @@
+"""Response-time coverage: how likely an armed team is close enough to a venue.
+
+For target ``t`` (venue ``v``, slot ``s``) a team is *within reach* when, in slot ``s``, its
+route is at a node ``(p, s)`` with ``travel(p, v) x travel_multiplier <= target``
+(``scenario.patrol.response_target_minutes``, default 10 minutes). A team in transit across
+a whole slot is counted as out of reach (conservative). The idea of scoring patrols by
+response time follows van Aken, Schlicher, Slikker and van Houtum (*Naval Research
+Logistics*, 2024), where damage grows with the armed team's response time.
+
+Teams draw their routes independently (:mod:`crowdguard.patrols.sample`), so with ``p_j``
+the probability that team ``j`` is within reach,
+``P(some team within reach) = 1 - prod_j (1 - p_j)``: **exact** under that independence.
+For a commodity of ``n`` teams with flow ``f`` through reaching nodes, ``p_j = f / n``.
+
+**Floor constraint.** Since ``1 - p <= exp(-p)``,
+``1 - prod (1 - p_j) >= 1 - exp(-sum_j p_j)``. Requiring the covering flow within reach,
+``sum_j p_j``, to be at least ``-ln(1 - floor)`` is a linear constraint on the flow that
+guarantees the probability is at least ``floor`` (sufficient, slightly conservative).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.sparse as sp
+
+from crowdguard.errors import PlanError
+from crowdguard.patrols.graph import PatrolGraph
+from crowdguard.patrols.travel import TravelTimes
+
+__all__ = ["reach_matrix", "response_floor_rows", "response_probability"]
+
+
+def reach_matrix(graph: PatrolGraph, travel: TravelTimes, target_minutes: float) -> sp.csr_matrix:
+    """``R[t, a] = 1`` when arc ``a`` enters a node within reach of target ``t`` in its slot."""
+    venue_idx = np.array([travel.index(v) for v in graph.target_venue])
+    mult = np.array([c.profile.travel_multiplier for c in graph.commodities])
+    rows, cols = [], []
+    head_slot = graph.node_slot[graph.arc_head]
+    head_place = graph.node_place[graph.arc_head]
+    head_mult = mult[graph.node_commodity[graph.arc_head]]
+    by_slot: dict[int, np.ndarray] = {}
+    for t in range(graph.n_targets):
+        s = int(graph.target_slot[t])
+        if s not in by_slot:
+            by_slot[s] = np.flatnonzero(head_slot == s)
+        arcs = by_slot[s]
+        close = travel.minutes[head_place[arcs], venue_idx[t]] * head_mult[arcs] <= target_minutes
+        chosen = arcs[close]
+        rows.extend([t] * len(chosen))
+        cols.extend(chosen.tolist())
+    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(graph.n_targets, graph.n_arcs))
+
+
+def response_probability(
+    graph: PatrolGraph, z: np.ndarray, travel: TravelTimes, target_minutes: float
+) -> np.ndarray:
+    """Per target, the probability some team is within ``target_minutes`` (exact, see above)."""
+    reach = reach_matrix(graph, travel, target_minutes)
+    miss = np.ones(graph.n_targets)
+    head_comm = graph.node_commodity[graph.arc_head]
+    for k, comm in enumerate(graph.commodities):
+        mask = sp.diags((head_comm == k).astype(float))
+        p = np.clip((reach @ mask @ z) / comm.size, 0.0, 1.0)
+        miss *= (1 - p) ** comm.size
+    return 1 - miss
+
+
+def response_floor_rows(
+    graph: PatrolGraph,
+    travel: TravelTimes,
+    target_minutes: float,
+    floor: float,
+    crowd: np.ndarray,
+    min_crowd: float = 0.0,
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Rows ``-sum_j p_j <= ln(1 - floor)`` for targets with ``crowd >= min_crowd``."""
+    if not 0 < floor < 1:
+        raise PlanError(f"response_floor={floor}: expected a probability strictly between 0 and 1")
+    reach = reach_matrix(graph, travel, target_minutes)
+    sizes = np.array([c.size for c in graph.commodities], dtype=float)
+    per_team = sp.diags(1.0 / sizes[graph.node_commodity[graph.arc_head]])
+    chosen = np.flatnonzero(np.asarray(crowd) >= min_crowd)
+    rows = -(reach[chosen] @ per_team)
+    return sp.csr_matrix(rows), np.full(len(chosen), math.log(1 - floor))

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -156,6 +157,8 @@ def place_segments(
 ) -> tuple[PlacedSegment, ...]:
     """Resolve a team's segments to coordinates (``places``: venue and base id -> lat/lon).
 
+    Times are converted to UTC so that durations across a clock change are exact.
+
     A transit goes from the previous segment's place (or the base) to its ``venue`` if
     given, else to the next segment's place (or the base).
     """
@@ -168,7 +171,21 @@ def place_segments(
                 f"{source}: {field}: unknown place {name!r}; expected a venue or base id"
             ) from None
 
-    segs = sorted(team.segments, key=lambda s: s.start)
+    segs = sorted(
+        (
+            seg.model_copy(
+                update={"start": seg.start.astimezone(dt.UTC), "end": seg.end.astimezone(dt.UTC)}
+            )
+            for seg in team.segments
+        ),
+        key=lambda s: s.start,
+    )
+    for a, b in itertools.pairwise(segs):
+        if b.start < a.end:
+            raise InputError(
+                f"{source}: team {team.team}: segments overlap ({a.start.isoformat()} to "
+                f"{a.end.isoformat()} and {b.start.isoformat()} to {b.end.isoformat()})"
+            )
     named: list[str] = []
     for seg in segs:
         named.append(team.base if seg.kind == "base" else (seg.venue or ""))
@@ -312,12 +329,16 @@ def coverage_gap(
     resume = position_at(unit, leaves)
     back_minutes = travel_minutes(incident, resume.point)
     busy_until = leaves + dt.timedelta(minutes=back_minutes)
-    missed = tuple(
-        MissedPatrol(seg.place, max(seg.start, now), min(seg.end, busy_until))
-        for seg in unit.segments
-        if seg.kind == "patrol" and seg.start < busy_until and seg.end > now
-    )
-    return missed, back_minutes, busy_until
+    segments = unit.segments
+    missed: list[MissedPatrol] = []
+    # Segments do not overlap, so their ends are sorted: skip those already over.
+    for j in range(bisect.bisect_right(segments, now, key=lambda s: s.end), len(segments)):
+        seg = segments[j]
+        if seg.start >= busy_until:
+            break
+        if seg.kind == "patrol":
+            missed.append(MissedPatrol(seg.place, max(seg.start, now), min(seg.end, busy_until)))
+    return tuple(missed), back_minutes, busy_until
 
 
 def recommend(

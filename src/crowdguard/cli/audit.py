@@ -7,6 +7,7 @@ Other modules add commands to :data:`audit_app` (``crowdguard.cli.patrol_audit``
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -21,11 +22,13 @@ audit_app = typer.Typer(
 
 @audit_app.command("verify")
 def verify(
-    data_dir: Path | None = typer.Option(
-        None,
-        "--data-dir",
-        help="Data directory holding the embedded store (default: per-user data folder).",
-    ),
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Data directory holding the embedded store (default: per-user data folder).",
+        ),
+    ] = None,
 ) -> None:
     """Walk the hash-chained audit table; exit 0 when intact, 1 naming the first broken row."""
     from crowdguard.audit.cli_support import verify_command

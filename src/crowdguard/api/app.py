@@ -1,0 +1,96 @@
+"""The FastAPI application: composes the domain routers under ``/api/v1``.
+
+``create_app`` takes everything with state (settings, clock, planner) as arguments, so
+tests build an app per database with a fake clock; ``crowdguard serve`` builds the real one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import Engine
+
+from crowdguard import __version__
+from crowdguard.api import auth
+from crowdguard.api.deps import AppContext
+from crowdguard.api.errors import install_error_handlers
+from crowdguard.api.limits import RequestLimits
+from crowdguard.audit import api as audit_api
+from crowdguard.jobs import api as jobs_api
+from crowdguard.jobs.runner import Planner, PlanRunner, default_planner
+from crowdguard.rosters import api as rosters_api
+from crowdguard.store.clock import Clock, SystemClock
+from crowdguard.store.db import make_engine, make_sessionmaker
+from crowdguard.store.settings import Settings
+from crowdguard.users import api as users_api
+from crowdguard.users.throttle import LoginThrottle
+from crowdguard.venues import api as venues_api
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+log = logging.getLogger("crowdguard.api")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    planner: Callable[[], Planner] = default_planner,
+    engine: Engine | None = None,
+) -> FastAPI:
+    """Build the app for an already-migrated store (see ``crowdguard db upgrade``)."""
+    clock = clock or SystemClock()
+    engine = engine or make_engine(settings.database_url)
+    sessions = make_sessionmaker(engine)
+    context = AppContext(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        clock=clock,
+        throttle=LoginThrottle(
+            clock=clock,
+            max_failures=settings.login_max_failures,
+            window_seconds=settings.login_window_seconds,
+        ),
+        runner=PlanRunner(sessions=sessions, clock=clock, planner=planner),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        context.runner.shutdown(wait=False)
+
+    app = FastAPI(
+        title="CrowdGuard",
+        version=__version__,
+        description="Randomised armed patrols of crowded places: plans, rosters, audit.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(auth.router)
+    api.include_router(users_api.router)
+    api.include_router(venues_api.venues)
+    api.include_router(venues_api.teams)
+    api.include_router(venues_api.scenarios)
+    api.include_router(venues_api.events)
+    api.include_router(jobs_api.router)
+    api.include_router(rosters_api.router)
+    api.include_router(audit_api.router)
+
+    @api.get("/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        """Liveness check (no authentication, no data)."""
+        return {"status": "ok", "version": __version__}
+
+    app.include_router(api)
+    install_error_handlers(app)
+    app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,79 @@
+"""Map errors to HTTP responses: one line of detail naming the field, never a traceback.
+
+Status codes follow RFC 9110: 400 bad input, 401 (with ``WWW-Authenticate: Bearer``, RFC
+6750), 403, 404, 409, 413, 422 (FastAPI's field-level validation list), 429 with
+``Retry-After`` (RFC 6585). Any other exception is logged by type only (never its content,
+which might include roster data) and answered with a generic 500.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from crowdguard.errors import AuthError, CrowdGuardError
+from crowdguard.store.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    TooManyAttemptsError,
+    UnauthenticatedError,
+)
+
+__all__ = ["install_error_handlers", "status_for"]
+
+log = logging.getLogger("crowdguard.api")
+
+
+def status_for(exc: CrowdGuardError) -> int:
+    """The HTTP status for a CrowdGuard error."""
+    if isinstance(exc, TooManyAttemptsError):
+        return 429
+    if isinstance(exc, UnauthenticatedError):
+        return 401
+    if isinstance(exc, ForbiddenError | AuthError):
+        return 403
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, ConflictError):
+        return 409
+    return 400 if exc.exit_code == 2 else 500
+
+
+async def _crowdguard_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CrowdGuardError)
+    status = status_for(exc)
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, TooManyAttemptsError):
+        headers["Retry-After"] = str(exc.retry_after)
+    if status >= 500:
+        log.error("internal fault: %s", type(exc).__name__)
+        return JSONResponse({"detail": "internal error"}, status_code=status)
+    return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ValidationError)
+    errors = [
+        {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+        for e in exc.errors(include_url=False, include_input=False)
+    ]
+    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.error("internal fault: %s", type(exc).__name__)
+    return JSONResponse({"detail": "internal error"}, status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+    app.add_exception_handler(CrowdGuardError, _crowdguard_error)
+    app.add_exception_handler(ValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)

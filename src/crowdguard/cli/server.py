@@ -1,0 +1,178 @@
+"""``crowdguard serve``, ``crowdguard db upgrade|downgrade|current`` and ``crowdguard user add``.
+
+Every command takes ``--data-dir DIR`` (default: the per-user data folder) or uses
+``CROWDGUARD_DATABASE_URL`` for a served PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from pydantic import ValidationError
+
+from crowdguard.errors import InputError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from crowdguard.store.settings import Settings
+
+__all__ = ["register"]
+
+DataDir = typer.Option(
+    None,
+    "--data-dir",
+    help="Folder for the embedded SQLite store (default: per-user data folder; "
+    "CROWDGUARD_DATABASE_URL selects PostgreSQL instead).",
+)
+
+db_app = typer.Typer(name="db", help="Create and migrate the store.", no_args_is_help=True)
+user_app = typer.Typer(name="user", help="Manage accounts.", no_args_is_help=True)
+
+
+def _engine(data_dir: Path | None) -> tuple[Settings, Engine]:
+    from crowdguard.store.db import make_engine
+    from crowdguard.store.settings import resolve_settings
+
+    settings = resolve_settings(data_dir)
+    return settings, make_engine(settings.database_url)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: str = typer.Argument("head", help="Target revision (default: newest)."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Migrate the store up to REVISION (creating it if needed)."""
+    from crowdguard.store.db import current_revision, upgrade
+
+    _, engine = _engine(data_dir)
+    try:
+        upgrade(engine, revision)
+        typer.echo(f"store at revision {current_revision(engine)}")
+    finally:
+        engine.dispose()
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: str = typer.Argument(..., help="Target revision ('base' removes every table)."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Migrate the store down to REVISION."""
+    from crowdguard.store.db import current_revision, downgrade
+
+    _, engine = _engine(data_dir)
+    try:
+        downgrade(engine, revision)
+        typer.echo(f"store at revision {current_revision(engine) or 'base (empty)'}")
+    finally:
+        engine.dispose()
+
+
+@db_app.command("current")
+def db_current(data_dir: Path | None = DataDir) -> None:
+    """Print the store's revision and the newest one shipped."""
+    from crowdguard.store.db import current_revision, head_revision
+
+    _, engine = _engine(data_dir)
+    try:
+        typer.echo(f"current: {current_revision(engine) or 'none'}; head: {head_revision()}")
+    finally:
+        engine.dispose()
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = typer.prompt("Password", hide_input=True)
+    second = typer.prompt("Repeat password", hide_input=True)
+    if first != second:
+        raise InputError("password: the two entries differ")
+    return str(first)
+
+
+@user_app.command("add")
+def user_add(
+    name: str = typer.Argument(..., help="Username (lower case letters, digits, . _ -)."),
+    role: str = typer.Option(
+        ..., "--role", help="admin, planner, control, officer, organiser or analyst."
+    ),
+    team: str | None = typer.Option(None, "--team", help="Team callsign (required for officers)."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from the first line of stdin."
+    ),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Create an account (the store is migrated first)."""
+    from crowdguard.store.db import make_sessionmaker, session_scope, upgrade
+    from crowdguard.users.models import Role, UserCreate
+    from crowdguard.users.service import create_user
+
+    roles = [r.value for r in Role]
+    if role not in roles:
+        raise InputError(f"--role {role!r}: expected one of {', '.join(roles)}")
+    password = _read_password(password_stdin)
+    try:
+        data = UserCreate(username=name, password=password, role=Role(role), team=team)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "user"
+        option = {"username": "NAME", "password": "password", "team": "--team"}.get(field, field)
+        raise InputError(f"{option}: {first['msg']}") from None
+    settings, engine = _engine(data_dir)
+    try:
+        upgrade(engine)
+        with session_scope(make_sessionmaker(engine)) as session:
+            row = create_user(session=session, data=data, actor="cli", now=dt.datetime.now(dt.UTC))
+            typer.echo(f"created {row.role} {row.username!r} (id {row.id}) in {_where(settings)}")
+    finally:
+        engine.dispose()
+
+
+def _where(settings: Settings) -> str:
+    return (
+        str(settings.data_dir) if settings.is_sqlite else "the database at CROWDGUARD_DATABASE_URL"
+    )
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Run the API server (migrating the store and loading the demo data on first start)."""
+    import uvicorn
+    from sqlalchemy import select
+
+    from crowdguard.api.app import API_PREFIX, create_app
+    from crowdguard.store.db import make_sessionmaker, session_scope, upgrade
+    from crowdguard.store.demo import seed_demo
+    from crowdguard.users.tables import UserRow
+
+    settings, engine = _engine(data_dir)
+    upgrade(engine)
+    with session_scope(make_sessionmaker(engine)) as session:
+        typer.echo(seed_demo(session=session, now=dt.datetime.now(dt.UTC)))
+        has_admin = (
+            session.scalar(select(UserRow.id).where(UserRow.role == "admin").limit(1)) is not None
+        )
+    app = create_app(settings, engine=engine)
+    typer.echo(f"store: {_where(settings)}")
+    typer.echo(f"log in: POST http://{host}:{port}{API_PREFIX}/auth/token")
+    typer.echo(f"API docs: http://{host}:{port}{API_PREFIX}/docs")
+    if not has_admin:
+        dd = f" --data-dir {settings.data_dir}" if data_dir is not None else ""
+        typer.echo(f"no admin yet: create one with `crowdguard user add admin --role admin{dd}`")
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve``, ``db`` and ``user`` to the root app."""
+    app.command("serve")(serve)
+    app.add_typer(db_app, name="db")
+    app.add_typer(user_app, name="user")

@@ -1,0 +1,64 @@
+"""Plan jobs: start a solve (202), poll its status and progress, list plans."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+
+from crowdguard.api.auth import Principal, require
+from crowdguard.api.deps import ContextDep, NowDep, SessionDep
+from crowdguard.api.pagination import Page, PageDep
+from crowdguard.api.params import IntId
+from crowdguard.jobs import service
+from crowdguard.jobs.models import PlanAggregate, PlanCreate, PlanPublic
+from crowdguard.jobs.tables import PlanRow
+from crowdguard.users.models import Role
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/plans", tags=["plans"])
+Planner = Annotated[Principal, Depends(require(Role.admin, Role.planner))]
+PlanReader = Annotated[Principal, Depends(require(Role.admin, Role.planner, Role.analyst))]
+
+
+def _view(row: PlanRow, user: Principal) -> PlanPublic | PlanAggregate:
+    return (
+        service.full_view(row)
+        if user.role in (Role.admin, Role.planner)
+        else service.aggregate_view(row)
+    )
+
+
+@router.post("", response_model=PlanPublic, status_code=202)
+def create_plan(
+    body: PlanCreate,
+    user: Planner,
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+    response: Response,
+) -> PlanPublic:
+    """Queue a solve of a stored scenario; poll ``GET /api/v1/plans/{id}`` for progress."""
+    row = service.create_plan(session=session, data=body, actor=user.username, now=now)
+    session.commit()  # the job must see the row before it starts
+    context.runner.submit(row.id)
+    response.headers["Location"] = f"/api/v1/plans/{row.id}"
+    return service.full_view(row)
+
+
+@router.get("", response_model=Page[PlanPublic | PlanAggregate])
+def list_plans(
+    user: PlanReader, session: SessionDep, page: PageDep
+) -> Page[PlanPublic | PlanAggregate]:
+    """List plans, newest first (analysts see aggregates only)."""
+    rows, total = service.list_plans(session=session, limit=page.limit, offset=page.offset)
+    return Page(
+        items=[_view(r, user) for r in rows], total=total, limit=page.limit, offset=page.offset
+    )
+
+
+@router.get("/{plan_id}", response_model=PlanPublic | PlanAggregate)
+def get_plan(plan_id: IntId, user: PlanReader, session: SessionDep) -> PlanPublic | PlanAggregate:
+    """A plan's status, progress (0..1) and, when done, its result."""
+    return _view(service.get_plan(session=session, plan_id=plan_id), user)

@@ -1,0 +1,61 @@
+"""Plan-job schemas by role: planners see everything, analysts only aggregates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["PlanAggregate", "PlanCreate", "PlanPublic", "PlanStatus"]
+
+
+class PlanStatus(StrEnum):
+    """Life of a plan job."""
+
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class PlanCreate(BaseModel):
+    """Start a solve for a stored scenario."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenario_id: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=1, max_length=80)
+    seed: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**63 - 1,
+        description="reproducible draws; omit for a secret seed drawn with the secrets module",
+    )
+    days: int | None = Field(default=None, ge=1, le=366, description="plan only the first K days")
+
+
+class PlanAggregate(BaseModel):
+    """What analysts may see: status and the plan's aggregate coverage (no seed, no rosters)."""
+
+    id: int
+    scenario_id: str
+    status: PlanStatus
+    progress: float
+    solver: str | None
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+    result: dict[str, Any] | None
+
+
+class PlanPublic(PlanAggregate):
+    """What planners and admins see: also the inputs needed to reproduce the plan."""
+
+    seed: int
+    seed_given: bool
+    days: int | None
+    version: str
+    requested_by: str | None
+    started_at: dt.datetime | None
+    error: str | None
+    scenario_snapshot: dict[str, Any]

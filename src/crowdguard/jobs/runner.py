@@ -1,0 +1,122 @@
+"""Run plan jobs in a background thread pool.
+
+The web request only queues the job (``POST /api/v1/plans`` answers 202 at once); a worker
+thread runs the planner and records progress, following FastAPI's advice to move slow,
+blocking work off the event loop (https://fastapi.tiangolo.com/async/). The planner is
+:func:`crowdguard.patrols.planner.make_plan`, imported lazily so the server starts even
+before it exists; tests may inject another callable with the same signature.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from crowdguard.jobs import service
+from crowdguard.scenario.schema import Scenario
+from crowdguard.store.clock import Clock
+from crowdguard.store.db import session_scope
+
+__all__ = ["PlanRunner", "Planner", "default_planner"]
+
+log = logging.getLogger(__name__)
+
+
+class Planner(Protocol):
+    """``make_plan(scenario, *, seed=None, days=None, progress=None)``."""
+
+    def __call__(
+        self,
+        scenario: Scenario,
+        *,
+        seed: int | None = None,
+        days: int | None = None,
+        progress: Callable[..., None] | None = None,
+    ) -> Any: ...
+
+
+def default_planner() -> Planner:
+    """The lead's planner, imported on first use."""
+    from crowdguard.patrols.planner import make_plan
+
+    planner: Planner = make_plan
+    return planner
+
+
+class PlanRunner:
+    """A small executor for plan jobs (default one worker: solves are CPU-bound)."""
+
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        planner: Callable[[], Planner] = default_planner,
+        workers: int = 1,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._planner = planner
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="plan-job")
+
+    def submit(self, plan_id: int) -> Future[None]:
+        """Run the job in the background."""
+        return self._pool.submit(self.run, plan_id)
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        """Stop accepting jobs; wait for running ones when ``wait``."""
+        self._pool.shutdown(wait=wait, cancel_futures=not wait)
+
+    def run(self, plan_id: int) -> None:
+        """Run one job to completion, recording failure instead of raising."""
+        with session_scope(self._sessions) as session:
+            row = service.mark_running(session=session, plan_id=plan_id, now=self._clock.now())
+            snapshot, seed, days = row.scenario_snapshot, row.seed, row.days
+        lock = threading.Lock()
+        last = [0.0, -1.0]  # time of last write, value written
+
+        def progress(fraction: float, *_: object, **__: object) -> None:
+            now = time.monotonic()
+            with lock:
+                if now - last[0] < 0.5 and abs(fraction - last[1]) < 0.05:
+                    return
+                last[0], last[1] = now, fraction
+            with session_scope(self._sessions) as s:
+                service.set_progress(session=s, plan_id=plan_id, progress=fraction)
+
+        try:
+            scenario = Scenario.model_validate(snapshot)
+            plan = self._planner()(scenario, seed=seed, days=days, progress=progress)
+            result = plan.plan_json()
+            rosters = _jsonable({str(k): v for k, v in plan.rosters().items()})
+        except Exception as exc:  # a failed solve is recorded on the job, not raised
+            log.warning("plan %s failed: %s", plan_id, type(exc).__name__)
+            with session_scope(self._sessions) as session:
+                service.finish_plan(
+                    session=session,
+                    plan_id=plan_id,
+                    now=self._clock.now(),
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+            return
+        with session_scope(self._sessions) as session:
+            service.finish_plan(
+                session=session,
+                plan_id=plan_id,
+                now=self._clock.now(),
+                result=_jsonable(result),
+                rosters=rosters,
+            )
+        log.info("plan %s done", plan_id)
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types (dates and other objects become strings)."""
+    return json.loads(json.dumps(value, default=str))

@@ -1,0 +1,169 @@
+"""Plan jobs: create, read, and move through queued -> running -> done | failed.
+
+A job keeps every input that produced it (scenario snapshot, solver, CrowdGuard version,
+horizon and seed). When the caller gives no seed, one is drawn with :mod:`secrets` and
+stored, visible only to planners and admins, so the plan is unpredictable to outsiders yet
+reproducible for audit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crowdguard import __version__
+from crowdguard.audit import service as audit
+from crowdguard.jobs.models import PlanAggregate, PlanCreate, PlanPublic, PlanStatus
+from crowdguard.jobs.tables import PlanRow
+from crowdguard.rosters.service import store_rosters
+from crowdguard.store.errors import NotFoundError
+from crowdguard.venues.service import get_scenario
+
+__all__ = [
+    "aggregate_view",
+    "create_plan",
+    "finish_plan",
+    "full_view",
+    "get_plan",
+    "list_plans",
+    "mark_running",
+    "set_progress",
+]
+
+
+def full_view(row: PlanRow) -> PlanPublic:
+    """Everything about a plan (planners and admins)."""
+    return PlanPublic(
+        id=row.id,
+        scenario_id=row.scenario_id,
+        status=PlanStatus(row.status),
+        progress=row.progress,
+        solver=row.solver,
+        created_at=row.created_at,
+        finished_at=row.finished_at,
+        result=row.result,
+        seed=row.seed,
+        seed_given=row.seed_given,
+        days=row.days,
+        version=row.version,
+        requested_by=row.requested_by,
+        started_at=row.started_at,
+        error=row.error,
+        scenario_snapshot=row.scenario_snapshot,
+    )
+
+
+def aggregate_view(row: PlanRow) -> PlanAggregate:
+    """Status and aggregate coverage only (analysts)."""
+    return PlanAggregate(
+        id=row.id,
+        scenario_id=row.scenario_id,
+        status=PlanStatus(row.status),
+        progress=row.progress,
+        solver=row.solver,
+        created_at=row.created_at,
+        finished_at=row.finished_at,
+        result=row.result,
+    )
+
+
+def create_plan(
+    *, session: Session, data: PlanCreate, actor: str | None, now: dt.datetime
+) -> PlanRow:
+    """Queue a plan for a stored scenario, snapshotting it."""
+    scenario = get_scenario(session=session, scenario_id=data.scenario_id)
+    seed = data.seed if data.seed is not None else secrets.randbits(63)
+    row = PlanRow(
+        scenario_id=scenario.id,
+        scenario_snapshot=scenario.snapshot,
+        status=PlanStatus.queued.value,
+        progress=0.0,
+        seed=seed,
+        seed_given=data.seed is not None,
+        days=data.days,
+        version=__version__,
+        requested_by=actor,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="plan.create",
+        entity="plan",
+        entity_id=str(row.id),
+        detail={"scenario_id": row.scenario_id, "days": row.days},
+    )
+    return row
+
+
+def get_plan(*, session: Session, plan_id: int) -> PlanRow:
+    """The plan with this id, or :class:`NotFoundError`."""
+    row = session.get(PlanRow, plan_id)
+    if row is None:
+        raise NotFoundError(f"plan_id: no plan {plan_id}")
+    return row
+
+
+def list_plans(*, session: Session, limit: int, offset: int) -> tuple[list[PlanRow], int]:
+    """One page of plans, newest first, and the total."""
+    total = session.scalar(select(func.count()).select_from(PlanRow)) or 0
+    rows = session.scalars(
+        select(PlanRow).order_by(PlanRow.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def mark_running(*, session: Session, plan_id: int, now: dt.datetime) -> PlanRow:
+    """queued -> running."""
+    row = get_plan(session=session, plan_id=plan_id)
+    row.status = PlanStatus.running.value
+    row.started_at = now
+    return row
+
+
+def set_progress(*, session: Session, plan_id: int, progress: float) -> None:
+    """Record progress in [0, 1] (clamped)."""
+    row = get_plan(session=session, plan_id=plan_id)
+    row.progress = min(1.0, max(0.0, float(progress)))
+
+
+def finish_plan(
+    *,
+    session: Session,
+    plan_id: int,
+    now: dt.datetime,
+    result: dict[str, Any] | None = None,
+    rosters: dict[str, dict[str, Any]] | None = None,
+    error: str | None = None,
+) -> PlanRow:
+    """running -> done (result and rosters stored together) or failed (error kept)."""
+    row = get_plan(session=session, plan_id=plan_id)
+    row.finished_at = now
+    if error is not None:
+        row.status = PlanStatus.failed.value
+        row.error = error[:2000]
+        detail: dict[str, Any] = {"status": "failed"}
+    else:
+        row.status = PlanStatus.done.value
+        row.progress = 1.0
+        row.result = result
+        row.solver = str((result or {}).get("solver", "")) or None
+        team_days = store_rosters(session=session, plan_id=plan_id, rosters=rosters or {})
+        detail = {"status": "done", "team_days": team_days}
+    audit.record(
+        session=session,
+        at=now,
+        actor=None,
+        action="plan.finish",
+        entity="plan",
+        entity_id=str(row.id),
+        detail=detail,
+    )
+    return row

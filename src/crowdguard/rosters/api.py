@@ -1,0 +1,57 @@
+"""Roster endpoints: by date (every team the caller may see) and by date and team."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from crowdguard.api.auth import CurrentUser
+from crowdguard.api.deps import ContextDep, NowDep, SessionDep
+from crowdguard.api.params import SlugId
+from crowdguard.rosters import service
+from crowdguard.rosters.models import DayRosters, TeamRoster
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/rosters", tags=["rosters"])
+DateParam = Annotated[dt.date, Path(description="local date, YYYY-MM-DD")]
+
+
+@router.get("/{date}", response_model=DayRosters)
+def day_rosters(
+    date: DateParam, user: CurrentUser, session: SessionDep, context: ContextDep, now: NowDep
+) -> DayRosters:
+    """Every team roster on ``date`` that the caller may see."""
+    return service.day_rosters(
+        session=session,
+        day=date,
+        role=user.role,
+        team=user.team,
+        actor=user.username,
+        now=now,
+        lead=dt.timedelta(minutes=context.settings.officer_lead_minutes),
+    )
+
+
+@router.get("/{date}/teams/{team}", response_model=TeamRoster)
+def team_roster(
+    date: DateParam,
+    team: SlugId,
+    user: CurrentUser,
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+) -> TeamRoster:
+    """One team's roster; officers only their own team, and only from the lead time."""
+    return service.team_roster(
+        session=session,
+        day=date,
+        callsign=team,
+        role=user.role,
+        team=user.team,
+        actor=user.username,
+        now=now,
+        lead=dt.timedelta(minutes=context.settings.officer_lead_minutes),
+    )

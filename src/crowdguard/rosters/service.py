@@ -1,0 +1,202 @@
+"""Rosters on a need-to-know basis.
+
+Rosters are secret: a published patrol schedule defeats randomisation (Pita et al.,
+"Deployed ARMOR protection", AAMAS 2008: the schedule must stay unpredictable to an
+observer). Planners, admins and control see every team; an officer sees only their own
+team's assignment, and only from ``lead`` before it starts ([DESIGN] default two hours,
+``CROWDGUARD_OFFICER_LEAD_MINUTES``); nobody else sees rosters at all. Every read, allowed
+or refused, is appended to the audit trail (who viewed what: ``domain.md`` section 9, item 5).
+Roster contents are never logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crowdguard.audit import service as audit
+from crowdguard.errors import InputError
+from crowdguard.rosters.models import DayRosters, Segment, TeamRoster
+from crowdguard.rosters.tables import RosterRow
+from crowdguard.store.errors import ForbiddenError, NotFoundError
+from crowdguard.users.models import Role
+
+__all__ = [
+    "FULL_ROSTER_ROLES",
+    "day_rosters",
+    "store_rosters",
+    "team_roster",
+]
+
+FULL_ROSTER_ROLES = frozenset({Role.admin, Role.planner, Role.control})
+_LONDON = ZoneInfo("Europe/London")
+
+
+def _instant(text: str, where: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: {text!r} is not an ISO 8601 date-time") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_LONDON)
+    return value
+
+
+def store_rosters(*, session: Session, plan_id: int, rosters: dict[str, dict[str, Any]]) -> int:
+    """Store a plan's rosters (``{date: roster contract}``); returns the team-days stored."""
+    count = 0
+    for day, roster in sorted(rosters.items()):
+        for i, team in enumerate(roster.get("teams", [])):
+            where = f"rosters[{day}].teams[{i}]"
+            segments = [Segment.model_validate(s).model_dump() for s in team.get("segments", [])]
+            if segments:
+                starts = min(_instant(s["start"], where) for s in segments)
+                ends = max(_instant(s["end"], where) for s in segments)
+            else:
+                starts = ends = dt.datetime.fromisoformat(str(day)).replace(tzinfo=_LONDON)
+            session.add(
+                RosterRow(
+                    plan_id=plan_id,
+                    date=str(day),
+                    team=str(team["team"]),
+                    base=str(team.get("base", "")),
+                    starts_at=starts,
+                    ends_at=ends,
+                    segments=segments,
+                )
+            )
+            count += 1
+    session.flush()
+    return count
+
+
+def _latest_rows(session: Session, day: dt.date) -> list[RosterRow]:
+    from crowdguard.jobs.tables import PlanRow
+
+    plan_id = session.scalar(
+        select(RosterRow.plan_id)
+        .join(PlanRow, PlanRow.id == RosterRow.plan_id)
+        .where(RosterRow.date == day.isoformat(), PlanRow.status == "done")
+        .order_by(RosterRow.plan_id.desc())
+        .limit(1)
+    )
+    if plan_id is None:
+        return []
+    return list(
+        session.scalars(
+            select(RosterRow)
+            .where(RosterRow.plan_id == plan_id, RosterRow.date == day.isoformat())
+            .order_by(RosterRow.team)
+        ).all()
+    )
+
+
+def _public(row: RosterRow) -> TeamRoster:
+    return TeamRoster(
+        team=row.team,
+        base=row.base,
+        segments=[Segment.model_validate(s) for s in row.segments],
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        plan_id=row.plan_id,
+    )
+
+
+def _officer_may_see(
+    row: RosterRow, team: str | None, now: dt.datetime, lead: dt.timedelta
+) -> bool:
+    return row.team == team and now >= row.starts_at - lead
+
+
+def day_rosters(
+    *,
+    session: Session,
+    day: dt.date,
+    role: Role,
+    team: str | None,
+    actor: str,
+    now: dt.datetime,
+    lead: dt.timedelta,
+) -> DayRosters:
+    """Every roster on ``day`` the caller may see, from the newest finished plan."""
+    if role not in FULL_ROSTER_ROLES and role is not Role.officer:
+        audit.record(
+            session=session,
+            at=now,
+            actor=actor,
+            action="roster.denied",
+            entity="roster",
+            entity_id=day.isoformat(),
+            detail={"reason": f"role {role.value}"},
+        )
+        raise ForbiddenError(f"role: {role.value} may not see rosters")
+    rows = _latest_rows(session, day)
+    if role is Role.officer:
+        rows = [r for r in rows if _officer_may_see(r, team, now, lead)]
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="roster.read",
+        entity="roster",
+        entity_id=day.isoformat(),
+        detail={"teams": [r.team for r in rows]},
+    )
+    return DayRosters(
+        date=day,
+        plan_id=rows[0].plan_id if rows else None,
+        teams=[_public(r) for r in rows],
+    )
+
+
+def team_roster(
+    *,
+    session: Session,
+    day: dt.date,
+    callsign: str,
+    role: Role,
+    team: str | None,
+    actor: str,
+    now: dt.datetime,
+    lead: dt.timedelta,
+) -> TeamRoster:
+    """One team's roster on ``day``, if the caller may see it now."""
+
+    def deny(reason: str, message: str) -> ForbiddenError:
+        audit.record(
+            session=session,
+            at=now,
+            actor=actor,
+            action="roster.denied",
+            entity="roster",
+            entity_id=f"{day.isoformat()}/{callsign}",
+            detail={"reason": reason},
+        )
+        return ForbiddenError(message)
+
+    if role not in FULL_ROSTER_ROLES and role is not Role.officer:
+        raise deny(f"role {role.value}", f"role: {role.value} may not see rosters")
+    if role is Role.officer and callsign != team:
+        raise deny(
+            "other team", f"team: officers see only their own team ({team}), not {callsign!r}"
+        )
+    row = next((r for r in _latest_rows(session, day) if r.team == callsign), None)
+    if row is None:
+        raise NotFoundError(f"team: no roster for {callsign!r} on {day.isoformat()}")
+    if role is Role.officer and not _officer_may_see(row, team, now, lead):
+        opens = (row.starts_at - lead).isoformat(timespec="minutes")
+        raise deny("too early", f"date: this assignment is visible from {opens}")
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="roster.read",
+        entity="roster",
+        entity_id=f"{day.isoformat()}/{callsign}",
+        detail={"teams": [callsign]},
+    )
+    return _public(row)

@@ -1,0 +1,15 @@
+"""Import every table module so ``Base.metadata`` is complete (for Alembic and tests)."""
+
+from __future__ import annotations
+
+from crowdguard.audit import tables as _audit
+from crowdguard.jobs import tables as _jobs
+from crowdguard.rosters import tables as _rosters
+from crowdguard.store.db import Base
+from crowdguard.users import tables as _users
+from crowdguard.venues import tables as _venues
+
+__all__ = ["metadata"]
+
+metadata = Base.metadata
+_MODULES = (_audit, _jobs, _rosters, _users, _venues)

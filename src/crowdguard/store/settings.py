@@ -1,0 +1,91 @@
+"""Where the store lives and the few knobs of the served system.
+
+Resolution order (twelve-factor style, https://12factor.net/config): an explicit
+``--data-dir`` wins for the embedded SQLite file; ``CROWDGUARD_DATABASE_URL`` selects a
+served database (PostgreSQL) instead; otherwise the per-user data folder given by
+:func:`platformdirs.user_data_path`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from crowdguard.errors import InputError
+
+__all__ = ["DEFAULT_LEAD_MINUTES", "Settings", "default_data_dir", "resolve_settings"]
+
+DEFAULT_LEAD_MINUTES = 120
+"""An officer sees their team's assignment this many minutes before the shift starts."""
+
+
+def default_data_dir() -> Path:
+    """The per-user data folder (e.g. ``~/.local/share/crowdguard`` on Linux)."""
+    return platformdirs.user_data_path("crowdguard", appauthor=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Resolved settings for one process (CLI command or server)."""
+
+    database_url: str
+    data_dir: Path
+    officer_lead_minutes: int = DEFAULT_LEAD_MINUTES
+    token_ttl_minutes: int = 480
+    max_body_bytes: int = 2 * 1024 * 1024
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True for the embedded store."""
+        return self.database_url.startswith("sqlite")
+
+
+def _int_env(name: str, default: int, *, minimum: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InputError(f"{name}={raw!r} is not an integer; expected e.g. {default}") from None
+    if value < minimum:
+        raise InputError(f"{name}={value} is below {minimum}")
+    return value
+
+
+def resolve_settings(data_dir: Path | None = None) -> Settings:
+    """Settings from ``--data-dir`` and the ``CROWDGUARD_*`` environment variables.
+
+    ``CROWDGUARD_DATABASE_URL`` (e.g. ``postgresql+psycopg://user@host/db``) is used when
+    set and no ``--data-dir`` is given; otherwise ``DATA_DIR/crowdguard.sqlite3``.
+    """
+    env_url = os.environ.get("CROWDGUARD_DATABASE_URL", "").strip()
+    if data_dir is None:
+        folder = default_data_dir()
+    else:
+        folder = Path(data_dir).expanduser()
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"--data-dir {folder}: is a file; expected a directory")
+    if env_url and data_dir is None:
+        if not env_url.startswith(("postgresql", "sqlite")):
+            raise InputError(
+                f"CROWDGUARD_DATABASE_URL={env_url.split(':', 1)[0]}:...: unsupported; "
+                "expected postgresql+psycopg://... or sqlite:///..."
+            )
+        url = env_url
+    else:
+        url = f"sqlite:///{(folder / 'crowdguard.sqlite3').resolve()}"
+    return Settings(
+        database_url=url,
+        data_dir=folder,
+        officer_lead_minutes=_int_env(
+            "CROWDGUARD_OFFICER_LEAD_MINUTES", DEFAULT_LEAD_MINUTES, minimum=0
+        ),
+        token_ttl_minutes=_int_env("CROWDGUARD_TOKEN_TTL_MINUTES", 480, minimum=1),
+        max_body_bytes=_int_env("CROWDGUARD_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024),
+    )

@@ -1,0 +1,193 @@
+"""Accounts and tokens: the only code that touches user and token rows.
+
+Passwords are hashed with Argon2id (RFC 9106) via argon2-cffi's ``PasswordHasher`` and its
+recommended parameters. Bearer tokens are opaque random strings from :mod:`secrets`
+(256 bits); only their SHA-256 is stored, so a copy of the database cannot be replayed and
+revocation (logout) is a row update. Expiry, revocation and deactivation are checked on
+every request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crowdguard.audit import service as audit
+from crowdguard.store.errors import ConflictError, NotFoundError, UnauthenticatedError
+from crowdguard.users.models import Role, UserCreate, UserPublic, UserUpdate
+from crowdguard.users.tables import TokenRow, UserRow
+
+__all__ = [
+    "authenticate",
+    "create_user",
+    "delete_user",
+    "get_user",
+    "issue_token",
+    "list_users",
+    "revoke_token",
+    "to_public",
+    "update_user",
+    "user_for_token",
+]
+
+_hasher = PasswordHasher()
+# A fixed hash to verify against when the username is unknown, so timing does not reveal
+# which usernames exist.
+_DUMMY_HASH = _hasher.hash("crowdguard-dummy-password")
+
+
+def to_public(row: UserRow) -> UserPublic:
+    """The Public schema of a user row."""
+    return UserPublic(
+        id=row.id,
+        username=row.username,
+        role=Role(row.role),
+        team=row.team,
+        active=row.active,
+        created_at=row.created_at,
+    )
+
+
+def create_user(
+    *, session: Session, data: UserCreate, actor: str | None, now: dt.datetime
+) -> UserRow:
+    """Add an account (username unique); audited as ``user.create``."""
+    if session.scalar(select(UserRow.id).where(UserRow.username == data.username)) is not None:
+        raise ConflictError(f"username: {data.username!r} is already taken")
+    row = UserRow(
+        username=data.username,
+        password_hash=_hasher.hash(data.password),
+        role=data.role.value,
+        team=data.team,
+        active=True,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="user.create",
+        entity="user",
+        entity_id=str(row.id),
+        detail={"username": row.username, "role": row.role, "team": row.team},
+    )
+    return row
+
+
+def get_user(*, session: Session, user_id: int) -> UserRow:
+    """The user with this id, or :class:`NotFoundError`."""
+    row = session.get(UserRow, user_id)
+    if row is None:
+        raise NotFoundError(f"user_id: no user {user_id}")
+    return row
+
+
+def list_users(*, session: Session, limit: int, offset: int) -> tuple[list[UserRow], int]:
+    """One page of users by id, and the total count."""
+    total = session.scalar(select(func.count()).select_from(UserRow)) or 0
+    rows = session.scalars(select(UserRow).order_by(UserRow.id).limit(limit).offset(offset)).all()
+    return list(rows), total
+
+
+def update_user(
+    *, session: Session, user_id: int, data: UserUpdate, actor: str | None, now: dt.datetime
+) -> UserRow:
+    """Change role, team, password or active flag; audited (never the password)."""
+    row = get_user(session=session, user_id=user_id)
+    changed = data.model_dump(exclude_unset=True, exclude={"password"})
+    if data.password is not None:
+        row.password_hash = _hasher.hash(data.password)
+        changed["password"] = "changed"
+    if data.role is not None:
+        row.role = data.role.value
+    if "team" in data.model_fields_set:
+        row.team = data.team
+    if data.active is not None:
+        row.active = data.active
+    if row.role == Role.officer.value and row.team is None:
+        raise ConflictError("team: an officer account needs a team")
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="user.update",
+        entity="user",
+        entity_id=str(row.id),
+        detail={k: str(v) for k, v in changed.items()},
+    )
+    return row
+
+
+def delete_user(*, session: Session, user_id: int, actor: str | None, now: dt.datetime) -> None:
+    """Remove an account (its tokens go with it); audited."""
+    row = get_user(session=session, user_id=user_id)
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="user.delete",
+        entity="user",
+        entity_id=str(row.id),
+        detail={"username": row.username},
+    )
+    session.delete(row)
+
+
+def authenticate(*, session: Session, username: str, password: str) -> UserRow | None:
+    """The active user with these credentials, or None (constant work either way)."""
+    row = session.scalar(select(UserRow).where(UserRow.username == username))
+    try:
+        _hasher.verify(row.password_hash if row is not None else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if row is None or not row.active:
+        return None
+    if _hasher.check_needs_rehash(row.password_hash):
+        row.password_hash = _hasher.hash(password)
+    return row
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def issue_token(
+    *, session: Session, user: UserRow, now: dt.datetime, ttl: dt.timedelta
+) -> tuple[str, dt.datetime]:
+    """A new bearer token for ``user`` and its expiry; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    expires = now + ttl
+    session.add(
+        TokenRow(token_hash=_digest(token), user_id=user.id, issued_at=now, expires_at=expires)
+    )
+    return token, expires
+
+
+def user_for_token(*, session: Session, token: str, now: dt.datetime) -> UserRow:
+    """The user a bearer token belongs to; :class:`UnauthenticatedError` if unknown/expired/revoked."""
+    row = session.get(TokenRow, _digest(token))
+    if row is None:
+        raise UnauthenticatedError("Authorization: unknown or malformed bearer token")
+    if row.revoked_at is not None:
+        raise UnauthenticatedError("Authorization: token has been revoked (logged out)")
+    if row.expires_at <= now:
+        raise UnauthenticatedError("Authorization: token has expired; log in again")
+    user = session.get(UserRow, row.user_id)
+    if user is None or not user.active:
+        raise UnauthenticatedError("Authorization: account is disabled")
+    return user
+
+
+def revoke_token(*, session: Session, token: str, now: dt.datetime) -> None:
+    """Mark a token revoked (logout). Unknown tokens are ignored."""
+    row = session.get(TokenRow, _digest(token))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = now

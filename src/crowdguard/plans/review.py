@@ -53,6 +53,7 @@ __all__ = [
     "legal_tier",
     "load_plan",
     "load_rules",
+    "loads_plan",
     "parse_plan",
     "review",
 ]
@@ -364,6 +365,18 @@ def load_plan(path: Path | str) -> SecurityPlan:
     data = _read_yaml(path)
     text = path.read_text(encoding="utf-8")
     return parse_plan(data, source=str(path), text=text)
+
+
+def loads_plan(text: str, *, source: str = "<plan>") -> SecurityPlan:
+    """Parse a plan from YAML or JSON text (``source`` names it in error messages)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML or JSON"
+        raise ReviewError(f"{source}{line}: {problem}") from None
+    return parse_plan(data, source=source, text=text)
 
 
 # ---------------------------------------------------------------------------------------

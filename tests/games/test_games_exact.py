@@ -7,7 +7,7 @@ attacker's payoffs when t is uncovered / covered, ``Δ_t = U_a^u - U_a^c``; cove
 
 from __future__ import annotations
 
-from fractions import Fraction as F
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -32,9 +32,9 @@ def game(rows: list[tuple[float, float, float, float]], resources: int) -> Secur
 def assert_solution(
     sol_game: SecurityGame,
     method: str,
-    coverage: list[F],
-    attacker: F,
-    defender: F,
+    coverage: list[Fraction],
+    attacker: Fraction,
+    defender: Fraction,
     attacked: int,
 ) -> None:
     solution = solve(sol_game, method)
@@ -56,7 +56,7 @@ def test_two_targets_one_resource(method: str) -> None:
     breaks the tie for the defender: attacks A, defender utility -2/3.
     """
     g = game([(0, -1, 0, 1), (0, -4, 0, 2)], 1)
-    assert_solution(g, method, [F(1, 3), F(2, 3)], F(2, 3), F(-2, 3), 0)
+    assert_solution(g, method, [Fraction(1, 3), Fraction(2, 3)], Fraction(2, 3), Fraction(-2, 3), 0)
 
 
 @pytest.mark.parametrize("method", SOLVERS)
@@ -70,7 +70,14 @@ def test_three_targets_set_grows_then_resources_bind(method: str) -> None:
     U_d(T1) = -10 (3/8) = -15/4, U_d(T2) = -8 (5/8) = -5: attacked T1, defender -15/4.
     """
     g = game([(0, -10, 0, 10), (0, -8, 0, 6), (0, -2, 0, 2)], 1)
-    assert_solution(g, method, [F(5, 8), F(3, 8), F(0)], F(15, 4), F(-15, 4), 0)
+    assert_solution(
+        g,
+        method,
+        [Fraction(5, 8), Fraction(3, 8), Fraction(0)],
+        Fraction(15, 4),
+        Fraction(-15, 4),
+        0,
+    )
 
 
 @pytest.mark.parametrize("method", SOLVERS)
@@ -84,7 +91,7 @@ def test_saturated_resources_exceed_targets(method: str) -> None:
     """
     g = game([(2, -5, -1, 5), (2, -3, 1, 3)], 3)
     if method == "origami":
-        assert_solution(g, method, [F(2, 3), F(1)], F(1), F(2), 1)
+        assert_solution(g, method, [Fraction(2, 3), Fraction(1)], Fraction(1), Fraction(2), 1)
     else:  # with spare resources the LPs may cover T1 anywhere in [2/3, 1]: same equilibrium
         solution = solve(g, method)
         assert solution.attacked_target == 1
@@ -117,7 +124,7 @@ def test_coverage_cap_stops_the_attack_set(method: str) -> None:
     (5 > 4): attacker utility 5, defender utility U_d^c(T1) = 1.
     """
     g = game([(1, -1, 5, 10), (0, -100, 0, 4)], 2)
-    assert_solution(g, method, [F(1), F(0)], F(5), F(1), 0)
+    assert_solution(g, method, [Fraction(1), Fraction(0)], Fraction(5), Fraction(1), 0)
 
 
 @pytest.mark.parametrize("method", SOLVERS)
@@ -129,7 +136,7 @@ def test_tie_in_attacker_payoffs_goes_to_the_defender(method: str) -> None:
     would give -10).
     """
     g = game([(0, -10, 0, 4), (0, -1, 0, 4)], 0)
-    assert_solution(g, method, [F(0), F(0)], F(4), F(-1), 1)
+    assert_solution(g, method, [Fraction(0), Fraction(0)], Fraction(4), Fraction(-1), 1)
     assert solve(g, method).attack_set == (0, 1)
 
 
@@ -141,7 +148,7 @@ def test_tied_attacker_rewards_with_one_resource(method: str) -> None:
     U_d(T1) = -3 + 3 (2/3) = -1, U_d(T2) = -9 + 9 (1/3) = -6: attacked T1, defender -1.
     """
     g = game([(0, -3, 0, 4), (0, -9, -4, 4)], 1)
-    assert_solution(g, method, [F(2, 3), F(1, 3)], F(4, 3), F(-1), 0)
+    assert_solution(g, method, [Fraction(2, 3), Fraction(1, 3)], Fraction(4, 3), Fraction(-1), 0)
 
 
 @pytest.mark.parametrize("method", ("eraser", "multiple-lps"))

@@ -143,7 +143,7 @@ def eraser_coverage(
         + [highspy.HighsVarType.kContinuous] * 2
     )
     with quiet_stdout():
-        highs = highspy.Highs()
+        highs = highspy.Highs()  # type: ignore[no-untyped-call]
         highs.setOptionValue("output_flag", False)
         highs.setOptionValue("mip_rel_gap", mip_rel_gap)
         highs.setOptionValue("mip_abs_gap", mip_abs_gap)

@@ -21,6 +21,7 @@ pydantic 2 documentation, "Validation errors" (``ValidationError.errors()`` fiel
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 import types
@@ -82,9 +83,12 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def parse_scenario(text: str, *, source: str = "<string>") -> Scenario:
     """Validate scenario text (YAML or JSON); ``source`` names it in error messages."""
+    root: yaml.Node | None = None
     try:
-        data = yaml.safe_load(text)
         root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except (ValueError, TypeError) as exc:  # a scalar PyYAML cannot construct (bad date)
+        raise ScenarioError(_unconstructible(root, source, exc)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -151,6 +155,26 @@ def _message(error: typing.Any, loc: Loc) -> str:
     if value is not None and not isinstance(value, dict | list):
         return f"{lowered}; got {value!r}"
     return lowered
+
+
+def _unconstructible(root: yaml.Node | None, source: str, exc: Exception) -> str:
+    """Locate a timestamp-looking scalar PyYAML could not turn into a date."""
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in reversed(node.value) for n in reversed(pair))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+        elif isinstance(node, yaml.ScalarNode) and node.tag.endswith(":timestamp"):
+            try:
+                dt.date.fromisoformat(str(node.value)[:10])
+            except ValueError:
+                return (
+                    f"{source}:{node.start_mark.line + 1}: {node.value!r} is not a date; "
+                    "expected YYYY-MM-DD"
+                )
+    return f"{source}: a value cannot be read ({exc})"
 
 
 def _dotted(loc: Loc) -> str:

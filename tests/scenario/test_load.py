@@ -1,0 +1,225 @@
+"""The loader turns every kind of bad scenario file into one line naming file, line and field."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crowdguard.errors import CrowdGuardError, ScenarioError
+from crowdguard.scenario import Scenario, load_scenario, parse_scenario
+
+GOOD = """\
+id: test-season
+name: Test season
+start: 2026-12-01
+end: 2026-12-07
+threat_level: SUBSTANTIAL
+venues:
+  - id: market
+    name: Market
+    kind: christmas_market
+    lat: 51.06
+    lon: -1.31
+    opening_hours:
+      weekly:
+        mon: "10:00-18:00"
+        fri: "10:00-20:00"
+    peak_occupancy: 1000
+  - id: high-street
+    name: High Street
+    kind: shopping_street
+    lat: 51.07
+    lon: -1.32
+    opening_hours:
+      weekly: {sat: "09:00-18:00"}
+    peak_occupancy: 500
+bases:
+  - {id: hq, name: HQ, lat: 51.0, lon: -1.3}
+teams:
+  - {callsign: alpha-1, base: hq, shifts: ["10:00-16:00"]}
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "winter.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def error_of(tmp_path: Path, text: str, name: str = "winter.yaml") -> str:
+    path = write(tmp_path, text, name)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    message = str(info.value)
+    assert "\n" not in message, "errors are one line"
+    assert message.startswith(str(path)), "errors name the file"
+    return message
+
+
+def line_of(text: str, needle: str) -> int:
+    """1-based line of the first line containing ``needle`` (found independently)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in text")
+
+
+def test_a_good_file_loads(tmp_path: Path) -> None:
+    scenario = load_scenario(write(tmp_path, GOOD))
+    assert isinstance(scenario, Scenario)
+    assert [v.id for v in scenario.venues] == ["market", "high-street"]
+
+
+def test_json_loads_the_same_as_yaml(tmp_path: Path) -> None:
+    import yaml
+
+    data = yaml.safe_load(GOOD)
+    text = json.dumps(data, default=str, indent=2)
+    assert load_scenario(write(tmp_path, text, "winter.json")) == parse_scenario(GOOD)
+
+
+def test_bad_opening_hours_name_the_weekday_and_line(tmp_path: Path) -> None:
+    text = GOOD.replace('fri: "10:00-20:00"', 'fri: "Fri 10:00-25:00"')
+    message = error_of(tmp_path, text)
+    line = line_of(text, "Fri 10:00-25:00")
+    assert f"winter.yaml:{line}: venues[0].opening_hours.weekly.fri:" in message
+    assert "'Fri 10:00-25:00' is not a time range" in message
+    assert "HH:MM-HH:MM" in message
+
+
+def test_opening_hours_that_end_before_they_start(tmp_path: Path) -> None:
+    text = GOOD.replace('mon: "10:00-18:00"', 'mon: "18:00-10:00"')
+    message = error_of(tmp_path, text)
+    assert f":{line_of(text, '18:00-10:00')}: venues[0].opening_hours.weekly.mon:" in message
+    assert "ends before it starts" in message
+
+
+def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:
+    text = GOOD.replace("    peak_occupancy: 500", "    peak_occupancy: [500")
+    message = error_of(tmp_path, text)
+    assert "malformed YAML" in message
+    # PyYAML reports the problem at or just after the unclosed bracket.
+    reported = int(message.split(":")[1])
+    assert line_of(text, "[500") <= reported <= line_of(text, "[500") + 2
+
+
+def test_malformed_json_names_the_line(tmp_path: Path) -> None:
+    message = error_of(tmp_path, '{"id": "x",\n "name": "y",\n "start": }\n', "winter.json")
+    assert message.startswith(str(tmp_path / "winter.json") + ":3:")
+    assert "malformed" in message
+
+
+def test_unknown_field_is_named_with_a_suggestion(tmp_path: Path) -> None:
+    text = GOOD.replace("    peak_occupancy: 500", "    peak_occupancy: 500\n    peek_hour: 14")
+    message = error_of(tmp_path, text)
+    assert (
+        f":{line_of(text, 'peek_hour')}: venues[1].peek_hour: unknown field 'peek_hour'" in message
+    )
+    assert "did you mean 'peak_occupancy'" in message or "hourly_profile" in message
+
+
+def test_unknown_top_level_field(tmp_path: Path) -> None:
+    text = GOOD + "treat_level: SEVERE\n"
+    message = error_of(tmp_path, text)
+    assert f":{line_of(text, 'treat_level')}: treat_level: unknown field" in message
+    assert "did you mean 'threat_level'" in message
+
+
+def test_wrong_type_names_field_and_value(tmp_path: Path) -> None:
+    text = GOOD.replace("peak_occupancy: 1000", "peak_occupancy: lots")
+    message = error_of(tmp_path, text)
+    assert f":{line_of(text, 'lots')}: venues[0].peak_occupancy:" in message
+    assert "'lots'" in message and "integer" in message
+
+
+def test_unknown_threat_level(tmp_path: Path) -> None:
+    text = GOOD.replace("threat_level: SUBSTANTIAL", "threat_level: HIGH")
+    message = error_of(tmp_path, text)
+    assert f":{line_of(text, 'HIGH')}: threat_level:" in message
+    assert "SUBSTANTIAL" in message  # the allowed values are listed
+
+
+def test_duplicate_venue_ids(tmp_path: Path) -> None:
+    text = GOOD.replace("id: high-street", "id: market")
+    message = error_of(tmp_path, text)
+    # The second 'id: market' is the duplicate.
+    second = [n for n, line in enumerate(text.splitlines(), 1) if "id: market" in line][1]
+    assert f":{second}: venues[1].id: duplicate id 'market'" in message
+
+
+def test_duplicate_yaml_key(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "    peak_occupancy: 500", "    peak_occupancy: 500\n    peak_occupancy: 900"
+    )
+    message = error_of(tmp_path, text)
+    assert f":{line_of(text, 'peak_occupancy: 900')}: venues[1]: key 'peak_occupancy'" in message
+
+
+def test_venue_outside_the_uk(tmp_path: Path) -> None:
+    text = GOOD.replace("lat: 51.07", "lat: 48.85").replace("lon: -1.32", "lon: 2.35")  # Paris
+    message = error_of(tmp_path, text)
+    assert f":{line_of(text, 'id: high-street')}: venues[1]:" in message
+    assert "outside the United Kingdom" in message
+
+
+def test_team_whose_base_is_missing(tmp_path: Path) -> None:
+    text = GOOD.replace("base: hq", "base: nowhere")
+    message = error_of(tmp_path, text)
+    assert f":{line_of(text, 'base: nowhere')}: teams[0].base:" in message
+    assert "'nowhere'" in message and "hq" in message
+
+
+def test_empty_venue_list(tmp_path: Path) -> None:
+    head, _, tail = GOOD.partition("venues:\n")
+    text = head + "venues: []\n" + tail[tail.index("bases:") :]
+    message = error_of(tmp_path, text)
+    assert f":{line_of(text, 'venues: []')}: venues:" in message
+    assert "at least one venue" in message
+
+
+def test_missing_required_field_points_at_its_parent(tmp_path: Path) -> None:
+    text = GOOD.replace("    peak_occupancy: 500\n", "")
+    message = error_of(tmp_path, text)
+    assert "venues[1].peak_occupancy: required field is missing" in message
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match=r"nope\.yaml: no such scenario file"):
+        load_scenario(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(("text", "got"), [("", "an empty file"), ("- 1\n- 2\n", "a list")])
+def test_not_a_mapping(tmp_path: Path, text: str, got: str) -> None:
+    assert got in error_of(tmp_path, text)
+
+
+def test_errors_are_crowdguard_errors_with_exit_code_2() -> None:
+    with pytest.raises(CrowdGuardError) as info:
+        parse_scenario("id: [", source="inline")
+    assert info.value.exit_code == 2
+    assert str(info.value).startswith("inline:")
+
+
+def test_cli_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace('fri: "10:00-20:00"', 'fri: "25:00-26:00"'))
+    result = subprocess.run(
+        [sys.executable, "-m", "crowdguard", "explain", str(path), "market", "2026-12-04T12:00"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "venues[0].opening_hours.weekly.fri" in lines[0]
+
+
+def test_impossible_date_names_the_line(tmp_path: Path) -> None:
+    text = GOOD.replace("start: 2026-12-01", "start: 2026-13-01")
+    message = error_of(tmp_path, text)
+    assert f":{line_of(text, '2026-13-01')}: '2026-13-01' is not a date" in message

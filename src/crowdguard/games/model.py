@@ -32,7 +32,7 @@ from typing import Annotated, Any
 import numpy as np
 import yaml
 from numpy.typing import ArrayLike, NDArray
-from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictInt, ValidationError
 
 from crowdguard.errors import GameError
 
@@ -53,7 +53,15 @@ PAYOFF_FIELDS = (
     "attacker_uncovered",
 )
 
-Payoff = Annotated[StrictInt | StrictFloat, "payoff"]
+
+def _number(value: Any) -> Any:
+    """Accept JSON numbers only: no strings, no booleans (pydantic would coerce them)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("expected a finite number")
+    return value
+
+
+Payoff = Annotated[float, BeforeValidator(_number)]
 
 
 class _TargetSpec(BaseModel):

@@ -1,0 +1,101 @@
+"""Martyn's Law tiers (TPPA ss.2-3; domain.md section 2) at and around the thresholds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from plans_testdata import REVIEW_DAY, plan_from
+
+from crowdguard.plans import legal_tier, review
+
+
+def plan(n: int | None, *, premises: bool, checks: str = "none", **venue: Any) -> Any:
+    patch: dict[str, Any] = {
+        "venue": {"id": "v", "name": "V", "premises": premises, **venue},
+        "entry_checks": checks,
+    }
+    if n is not None:
+        patch["occupancy"] = {"maximum": n, "includes_staff": True, "method": "counts"}
+    return plan_from(patch)
+
+
+@pytest.mark.parametrize(
+    ("n", "tier"),
+    [(0, "none"), (199, "none"), (200, "standard"), (799, "standard"), (800, "enhanced"),
+     (25_000, "enhanced")],
+)  # fmt: skip
+def test_premises_thresholds(n: int, tier: str) -> None:
+    assert legal_tier(plan(n, premises=True))[0].value == tier
+
+
+@pytest.mark.parametrize(
+    "venue",
+    [{"kind": "place_of_worship"}, {"place_of_worship": True}, {"school": True},
+     {"childcare": True}, {"kind": "childcare"}],
+)  # fmt: skip
+def test_worship_schools_and_childcare_stay_standard(venue: dict[str, Any]) -> None:
+    assert legal_tier(plan(3500, premises=True, **venue))[0].value == "standard"
+    assert legal_tier(plan(199, premises=True, **venue))[0].value == "none"
+
+
+@pytest.mark.parametrize(
+    ("n", "checks", "tier"),
+    [
+        (800, "ticket", "enhanced"),
+        (800, "invitation", "enhanced"),
+        (800, "pass", "enhanced"),
+        (799, "ticket", "none"),
+        (800, "none", "none"),  # free open-street market: probably not a qualifying event
+        (50_000, "none", "none"),
+    ],
+)
+def test_events_qualify_only_at_800_with_entry_checks(n: int, checks: str, tier: str) -> None:
+    assert legal_tier(plan(n, premises=False, checks=checks))[0].value == tier
+
+
+def test_event_on_enhanced_premises_has_enhanced_duties_without_entry_checks() -> None:
+    assert legal_tier(plan(6000, premises=True, checks="none"))[0].value == "enhanced"
+
+
+def test_without_occupancy_the_tier_is_undetermined_and_said_so() -> None:
+    tier, reason = legal_tier(plan(None, premises=True))
+    assert tier.value == "none"
+    assert "cannot be determined" in reason
+
+
+def test_reason_names_the_headcount() -> None:
+    _, reason = legal_tier(plan(1234, premises=True))
+    assert "1,234" in reason
+
+
+def test_legal_verdict_binds_only_the_tier_while_good_practice_covers_everything() -> None:
+    """A standard-tier plan with every S item adequate but no HVM: lawful, not good practice."""
+    s_items = {
+        "occupancy": {"maximum": 500, "includes_staff": True, "method": "counts"},
+        "venue": {"id": "v", "name": "V", "premises": True},
+        "people": {"responsible_person": "A", "sia_notification_reference": "R"},
+        "coordination": {"council": True, "safety_advisory_group": True, "ctsa": True,
+                         "police": True, "mou_on_risk": True},
+        "procedures": {
+            "evacuation": {"routes": ["r"], "modes": ["full"], "disabled_people": "d",
+                           "dispersal": "d", "emergency_access": "e"},
+            "invacuation": {"protected_spaces": ["h"], "routes": ["r"]},
+            "lockdown": {"how_entry_stops": "g", "authorised_by": "m",
+                         "time_to_secure_minutes": 4},
+            "communication": {"radios": True, "code_words": True, "scripts": True,
+                              "link_999": "control"},
+            "decision_triggers": "t", "staff_act_without_police": True,
+            "decisions_logged": True,
+        },
+    }  # fmt: skip
+    result = review(plan_from(s_items), on=REVIEW_DAY)
+    assert result.tier.value == "standard"
+    assert result.legal_verdict == "satisfactory"
+    assert result.legal_critical_failures == []
+    assert result.legal_score == 100.0
+    assert {"M1", "M2", "M3", "D1"} <= set(result.critical_failures)
+    assert result.good_practice_verdict == "improvement required"
+    assert all(not f.legal for f in result.findings)
+    assert result.group_scores["S"] == 100.0
+    assert result.group_scores["E"] == 0.0

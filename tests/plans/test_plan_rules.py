@@ -138,7 +138,7 @@ def test_bad_rule_file_is_a_review_error_naming_the_fault(
 """,
         encoding="utf-8",
     )
-    with pytest.raises(ReviewError, match="bad.yaml") as info:
+    with pytest.raises(ReviewError, match=r"bad\.yaml") as info:
         load_rules(bad)
     assert complaint in str(info.value)
     assert "\n" not in str(info.value)

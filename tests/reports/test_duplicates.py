@@ -16,7 +16,9 @@ R = 6_371_008.8
 M_PER_DEG_LAT = R * math.pi / 180
 
 
-def at(ident: str, north_m: float = 0.0, minutes: float = 0.0, category: str = "unattended_item") -> DuplicateCandidate:  # fmt: skip
+def at(
+    ident: str, north_m: float = 0.0, minutes: float = 0.0, category: str = "unattended_item"
+) -> DuplicateCandidate:
     return DuplicateCandidate(
         ident, category, LAT + north_m / M_PER_DEG_LAT, LON, T0 + dt.timedelta(minutes=minutes)
     )
@@ -32,7 +34,9 @@ def test_haversine_matches_a_quarter_meridian() -> None:
     ("north_m", "minutes", "expected"),
     [(40, 10, True), (49, 29, True), (51, 0, False), (10, 31, False), (0, 0, True)],
 )
-def test_inside_and_outside_50_m_and_30_minutes(north_m: float, minutes: float, expected: bool) -> None:  # fmt: skip
+def test_inside_and_outside_50_m_and_30_minutes(
+    north_m: float, minutes: float, expected: bool
+) -> None:
     pairs = suggest_duplicates([at("a"), at("b", north_m, minutes)])
     assert bool(pairs) is expected
     if expected:

@@ -41,9 +41,20 @@ def test_a_minimal_anonymous_report_is_accepted() -> None:
 
 def test_every_act_category_and_the_four_additions_are_accepted() -> None:
     names = {c.value for c in ReportCategory}
-    assert {"research", "gathering_materials", "storage", "finance", "communications",
-            "hostile_reconnaissance", "weapons", "online_content", "unattended_item",
-            "suspicious_vehicle", "attack_in_progress", "crowd_safety_non_ct"} == names  # fmt: skip
+    assert {
+        "research",
+        "gathering_materials",
+        "storage",
+        "finance",
+        "communications",
+        "hostile_reconnaissance",
+        "weapons",
+        "online_content",
+        "unattended_item",
+        "suspicious_vehicle",
+        "attack_in_progress",
+        "crowd_safety_non_ct",
+    } == names
 
 
 @pytest.mark.parametrize(

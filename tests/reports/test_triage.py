@@ -210,8 +210,13 @@ def test_a_text_only_location_is_flagged() -> None:
 def test_every_reason_names_its_thrive_dimension() -> None:
     result = triage(report("attack_in_progress", "shooting now"), received_at=NOW)
     assert {r.thrive.value for r in result.reasons} <= {
-        "threat", "harm", "risk", "investigation", "vulnerability", "engagement"
-    }  # fmt: skip
+        "threat",
+        "harm",
+        "risk",
+        "investigation",
+        "vulnerability",
+        "engagement",
+    }
     assert result.reasons[0].detail
 
 

@@ -148,3 +148,11 @@ def make_scenario() -> Callable[..., Scenario]:
 @pytest.fixture
 def make_targets() -> Callable[..., Targets]:
     return targets_for
+
+
+@pytest.fixture
+def known_places() -> tuple[
+    list[tuple[str, float, float, bool]], list[tuple[str, float, float, bool]]
+]:
+    """(venues, bases) from domain.md section 7, as (id, lat, lon, island)."""
+    return VENUES, BASES

@@ -118,6 +118,8 @@ def _solve(
 
 
 def _fix(what: str) -> str:
+    if "max_variants" in what:
+        return "the teams' heaviest routes collide at a venue-slot: raise max_variants"
     if "override" in what:
         return (
             "a team is in one place per slot and a venue-slot takes one team's presence: "
@@ -174,6 +176,8 @@ def plan_day(
     if len(targets.ids) == 0:
         raise PlanError(f"targets: no venue is open on {day.isoformat()}; nothing to patrol")
     separate = set(separate) | {o.team for o in overrides}
+    if max_variants is not None:  # each team needs its own lottery to cap its variants
+        separate |= {t.callsign for t in scenario.teams}
     graph = build_graph(scenario, day, targets, travel, separate=separate)
     polytope = flow_polytope(graph)
     what = "the patrol constraints"

@@ -1,0 +1,360 @@
+"""plan_day end to end: graph rules, routes, rosters, response, floors, overrides, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import random
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from crowdguard.errors import PlanError
+from crowdguard.patrols.dayplan import plan_day
+from crowdguard.patrols.graph import build_graph
+from crowdguard.patrols.overrides import Override, override_cost
+from crowdguard.patrols.travel import places_of, straight_line_travel
+from crowdguard.patrols.visibility import visibility_tradeoff
+
+DAY = dt.date(2026, 12, 5)
+FOUR_TEAMS = [
+    {"callsign": "foot-1", "base": "ops-winchester", "kind": "foot", "shifts": ["10:00-16:00"]},
+    {"callsign": "foot-2", "base": "ops-winchester", "kind": "foot", "shifts": ["10:00-16:00"]},
+    {"callsign": "arv-1", "base": "pic-southampton", "kind": "arv", "shifts": ["10:00-16:00"]},
+    {"callsign": "arv-2", "base": "pic-southampton", "kind": "arv", "shifts": ["10:00-16:00"]},
+]
+
+
+def _when(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def _setup(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any], seed: int = 7
+) -> tuple[Any, ...]:
+    sc = make_scenario(teams=FOUR_TEAMS)
+    targets = make_targets(sc, seed)
+    travel = straight_line_travel(places_of(sc))
+    return sc, targets, travel
+
+
+def test_every_arc_leaves_time_for_travel_and_dwell(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    sc, targets, travel = _setup(make_scenario, make_targets)
+    graph = build_graph(sc, DAY, targets, travel)
+    for a in range(graph.n_arcs):
+        tail, head = graph.arc_tail[a], graph.arc_head[a]
+        assert graph.node_slot[head] > graph.node_slot[tail]
+        comm = graph.commodities[graph.node_commodity[tail]]
+        arrive = graph.departure(tail) + dt.timedelta(minutes=float(graph.arc_minutes[a]))
+        dwell = sc.patrol.min_dwell_minutes if graph.node_target[head] >= 0 else 0
+        slot_end = graph.slot_start(int(graph.node_slot[head]) + 1)
+        assert arrive + dt.timedelta(minutes=dwell) <= slot_end
+        assert comm.shift_start <= arrive and slot_end <= comm.shift_end
+
+
+def test_plan_is_certified_and_routes_are_lotteries(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    sc, targets, travel = _setup(make_scenario, make_targets)
+    plan = plan_day(sc, DAY, targets, travel)
+    assert plan.certificate["passed"]
+    assert plan.attacked_target in targets.ids
+    assert set(plan.routes) == {t["callsign"] for t in FOUR_TEAMS}
+    for options in plan.routes.values():
+        assert sum(w for w, _ in options) == pytest.approx(1.0)
+    same = plan_day(sc, DAY, targets, travel, method="multiple-lps")
+    assert same.defender_utility == pytest.approx(plan.defender_utility, abs=1e-6)
+
+
+def test_roster_follows_the_contract(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    sc, targets, travel = _setup(make_scenario, make_targets)
+    plan = plan_day(sc, DAY, targets, travel)
+    roster = plan.draw(random.Random(1))
+    assert roster["date"] == "2026-12-05"
+    venues = {v.id for v in sc.venues}
+    for entry in roster["teams"]:
+        segments = entry["segments"]
+        assert entry["base"] == next(
+            t["base"] for t in FOUR_TEAMS if t["callsign"] == entry["team"]
+        )
+        assert _when(segments[0]["start"]) == dt.datetime(
+            2026, 12, 5, 10, tzinfo=_when(segments[0]["start"]).tzinfo
+        )
+        assert _when(segments[-1]["end"]).hour == 16 and segments[-1]["kind"] == "base"
+        for before, after in itertools.pairwise(segments):
+            assert before["end"] == after["start"]  # no gaps, no overlaps
+        for seg in segments:
+            assert seg["kind"] in {"patrol", "transit", "base"}
+            assert _when(seg["start"]).utcoffset() is not None  # ISO 8601 with offset
+            assert _when(seg["start"]) < _when(seg["end"])
+            assert ("venue" in seg) == (seg["kind"] == "patrol")
+            if seg["kind"] == "patrol":
+                assert seg["venue"] in venues
+
+
+def _presence(
+    roster: dict[str, Any], targets: Any, eff: dict[str, float], dwell: float
+) -> np.ndarray:
+    """Effectiveness-weighted number of teams on site >= dwell minutes in each target's slot."""
+    out = np.zeros(len(targets.ids))
+    index = {(v, s): i for i, (v, s) in enumerate(zip(targets.venue, targets.start, strict=True))}
+    for entry in roster["teams"]:
+        for seg in entry["segments"]:
+            if seg["kind"] != "patrol":
+                continue
+            start, end = _when(seg["start"]), _when(seg["end"])
+            slot = start.replace(minute=0, second=0)
+            while slot < end:
+                overlap = (
+                    min(end, slot + dt.timedelta(hours=1)) - max(start, slot)
+                ).total_seconds()
+                i = index.get((seg["venue"], slot))
+                if i is not None and overlap >= dwell * 60 - 1e-6:
+                    out[i] += eff[entry["team"]]
+                slot += dt.timedelta(hours=1)
+    return out
+
+
+def test_drawn_rosters_reproduce_the_equilibrium_coverage(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    sc, targets, travel = _setup(make_scenario, make_targets, seed=11)
+    plan = plan_day(sc, DAY, targets, travel)
+    eff = {"foot-1": 1.0, "foot-2": 1.0, "arv-1": 0.8, "arv-2": 0.8}
+    rng = random.Random(2026)
+    draws = 2000
+    total = np.zeros(len(targets.ids))
+    for _ in range(draws):
+        total += _presence(plan.draw(rng), targets, eff, sc.patrol.min_dwell_minutes)
+    empirical = total / draws
+    # Teams draw independently: variance of the weighted presence is sum_k e_k^2 p_k (1 - p_k).
+    variance = np.zeros(len(targets.ids))
+    for i, (venue, start) in enumerate(zip(targets.venue, targets.start, strict=True)):
+        for team, e in eff.items():
+            p = plan.presence(team, venue, start.time())
+            variance[i] += e * e * p * (1 - p)
+    sigma = np.sqrt(variance / draws)
+    assert np.all(np.abs(empirical - plan.coverage) <= 4 * sigma + 1e-9)
+    assert np.any(sigma > 0)  # the plan really is randomised
+
+
+def test_seeded_draws_are_reproducible(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    sc, targets, travel = _setup(make_scenario, make_targets)
+    plan = plan_day(sc, DAY, targets, travel)
+    assert plan.draw(random.Random(5)) == plan.draw(random.Random(5))
+
+
+def test_capping_variants_costs_utility_and_limits_routes(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    sc, targets, travel = _setup(make_scenario, make_targets, seed=3)
+    full = plan_day(sc, DAY, targets, travel)
+    capped = plan_day(sc, DAY, targets, travel, max_variants=1)
+    assert capped.variants_cost is not None and capped.variants_cost >= -1e-9
+    assert capped.defender_utility <= full.defender_utility + 1e-9
+    assert all(len(options) == 1 for options in capped.routes.values())
+
+
+def test_response_probability_matches_simulated_rosters(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    sc, targets, travel = _setup(make_scenario, make_targets)
+    plan = plan_day(sc, DAY, targets, travel)
+    p = plan.response_probability
+    assert np.all((p >= 0) & (p <= 1))
+    # A target at a team's own base town with the team staying put is always reachable;
+    # simulate: from each drawn roster, is some team (at its slot place) within 10 minutes?
+    graph = plan.graph
+    rng = random.Random(3)
+    hits = np.zeros(len(targets.ids))
+    draws = 1000
+    for _ in range(draws):
+        roster = plan.draw(rng)
+        where: dict[tuple[str, dt.datetime], list[tuple[str, str]]] = {}
+        for entry in roster["teams"]:
+            kind = next(t["kind"] for t in FOUR_TEAMS if t["callsign"] == entry["team"])
+            for seg in entry["segments"]:
+                if seg["kind"] == "transit":
+                    continue
+                place = seg.get("venue", entry["base"])
+                start, end = _when(seg["start"]), _when(seg["end"])
+                slot = start.replace(minute=0, second=0)
+                while slot < end:
+                    if (
+                        min(end, slot + dt.timedelta(hours=1)) - max(start, slot)
+                    ).total_seconds() >= (
+                        sc.patrol.min_dwell_minutes * 60 if seg["kind"] == "patrol" else 1
+                    ):
+                        where.setdefault((entry["team"], slot), []).append((place, kind))
+                    slot += dt.timedelta(hours=1)
+        for i, (venue, start) in enumerate(zip(targets.venue, targets.start, strict=True)):
+            for team in ("foot-1", "foot-2", "arv-1", "arv-2"):
+                spots = where.get((team, start), [])
+                # the node place of a slot is the last place the team is at in it
+                if spots:
+                    place, kind = spots[-1]
+                    mult = 1.2 if kind == "foot" else 1.0
+                    if travel.between(place, venue) * mult <= sc.patrol.response_target_minutes:
+                        hits[i] += 1
+                        break
+    assert graph.n_targets == len(targets.ids)
+    assert np.all(
+        np.abs(hits / draws - p) <= 4 * np.sqrt(np.maximum(p * (1 - p), 1e-3) / draws) + 0.01
+    )
+
+
+def test_response_floor_is_met(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    sc, targets, travel = _setup(make_scenario, make_targets)
+    busy = float(np.quantile(targets.crowd, 0.8))
+    plan = plan_day(sc, DAY, targets, travel, response_floor=0.5, response_min_crowd=busy)
+    assert np.all(plan.response_probability[targets.crowd >= busy] >= 0.5 - 1e-6)
+    free = plan_day(sc, DAY, targets, travel)
+    assert plan.defender_utility <= free.defender_utility + 1e-9
+
+
+def test_unreachable_response_floor_is_a_plan_error(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    sc, targets, travel = _setup(make_scenario, make_targets)
+    with pytest.raises(PlanError, match="response_floor"):
+        plan_day(sc, DAY, targets, travel, response_floor=0.999)
+
+
+def test_visibility_floor_raises_visibility_at_a_price(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    sc, targets, travel = _setup(make_scenario, make_targets)
+    curve = visibility_tradeoff(sc, DAY, targets, travel, points=3)
+    assert [c["visibility_floor"] for c in curve] == sorted(c["visibility_floor"] for c in curve)
+    for point in curve:
+        assert point["expected_visibility"] >= point["visibility_floor"] - 1e-6
+    utilities = [c["defender_utility"] for c in curve]
+    assert all(b <= a + 1e-7 for a, b in itertools.pairwise(utilities))
+
+
+def test_pin_makes_the_slot_predictable_and_is_costed(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    sc, targets, travel = _setup(make_scenario, make_targets)
+    pin = Override("foot-1", "southampton-westquay", dt.time(13, 0))
+    report = override_cost(sc, DAY, targets, travel, [pin])
+    assert report["presence"][pin.describe()]["after"] == pytest.approx(1.0)
+    assert report["utility_cost"] >= -1e-9
+    plan = plan_day(
+        sc,
+        DAY,
+        targets,
+        travel,
+        overrides=[Override("arv-1", "winchester-market", dt.time(11, 0), "forbid")],
+    )
+    assert plan.presence("arv-1", "winchester-market", dt.time(11, 0)) == pytest.approx(0.0)
+
+
+def test_impossible_pins_are_plan_errors(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    sc, targets, travel = _setup(make_scenario, make_targets)
+    clash = [
+        Override("foot-1", "winchester-market", dt.time(12, 0)),
+        Override("foot-1", "southampton-westquay", dt.time(12, 0)),
+    ]
+    with pytest.raises(PlanError, match="override"):
+        plan_day(sc, DAY, targets, travel, overrides=clash)
+    with pytest.raises(PlanError, match="cannot be there"):
+        plan_day(
+            sc,
+            DAY,
+            targets,
+            travel,
+            overrides=[Override("foot-1", "winchester-market", dt.time(18, 0))],
+        )
+    with pytest.raises(PlanError, match="not on duty"):
+        plan_day(
+            sc,
+            DAY,
+            targets,
+            travel,
+            overrides=[Override("ghost", "winchester-market", dt.time(12, 0))],
+        )
+
+
+def test_island_venue_without_island_base_is_unreachable(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any], known_places: Any
+) -> None:
+    venues, bases = known_places
+
+    sc = make_scenario(
+        venues=[venues[0], venues[11]], bases=bases[:1], teams=FOUR_TEAMS[:1], hours="10:00-12:00"
+    )
+    targets = make_targets(sc, 1, first=10, last=12)
+    with pytest.raises(
+        PlanError,
+        match="'ryde-union-street' cannot be reached from any base within a shift: add a staging point on the Isle of Wight",
+    ):
+        plan_day(sc, DAY, targets, straight_line_travel(places_of(sc)))
+
+
+def test_shift_errors_are_plan_errors(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    short = make_scenario(
+        teams=[
+            {
+                "callsign": "foot-1",
+                "base": "ops-winchester",
+                "kind": "foot",
+                "shifts": ["10:00-10:20"],
+            }
+        ]
+    )
+    with pytest.raises(PlanError, match="shorter than one dwell"):
+        plan_day(short, DAY, make_targets(short, 1), straight_line_travel(places_of(short)))
+    overlap = make_scenario(
+        teams=[
+            {
+                "callsign": "foot-1",
+                "base": "ops-winchester",
+                "kind": "foot",
+                "shifts": ["10:00-14:00", "13:00-16:00"],
+            }
+        ]
+    )
+    with pytest.raises(PlanError, match="overlapping shifts"):
+        plan_day(overlap, DAY, make_targets(overlap, 1), straight_line_travel(places_of(overlap)))
+    sc = make_scenario()
+    ghost_base = sc.model_copy(
+        update={"teams": [sc.teams[0].model_copy(update={"base": "nowhere"})]}
+    )
+    with pytest.raises(PlanError, match="base 'nowhere'"):
+        plan_day(ghost_base, DAY, make_targets(sc, 1), straight_line_travel(places_of(sc)))
+
+
+def test_two_shift_team_gets_one_roster_entry(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    sc = make_scenario(
+        teams=[
+            {
+                "callsign": "foot-1",
+                "base": "ops-winchester",
+                "kind": "foot",
+                "shifts": ["10:00-12:00", "13:00-16:00"],
+            }
+        ]
+    )
+    plan = plan_day(sc, DAY, make_targets(sc, 2), straight_line_travel(places_of(sc)))
+    roster = plan.draw(random.Random(0))
+    (entry,) = roster["teams"]
+    assert _when(entry["segments"][0]["start"]).hour == 10
+    assert _when(entry["segments"][-1]["end"]).hour == 16
+    assert sum(w for w, _ in plan.routes["foot-1"]) == pytest.approx(1.0)

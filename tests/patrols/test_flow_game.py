@@ -1,0 +1,135 @@
+"""The SSE over a flow polytope: two independent exact methods agree, certificates bite."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from crowdguard.errors import CertificateFailed
+from crowdguard.games.flow import (
+    CoveragePolytope,
+    FlowPayoffs,
+    attacker_utilities,
+    certify,
+    solve_flow_game,
+)
+from crowdguard.patrols.graph import build_graph, flow_polytope
+from crowdguard.patrols.travel import places_of, straight_line_travel
+
+DAY = dt.date(2026, 12, 5)
+
+
+def _payoffs(targets: Any) -> FlowPayoffs:
+    return FlowPayoffs(
+        targets.defender_covered,
+        targets.defender_uncovered,
+        targets.attacker_covered,
+        targets.attacker_uncovered,
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_milp_and_multiple_lps_agree_on_patrol_days(
+    seed: int, make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    sc = make_scenario()
+    targets = make_targets(sc, seed)
+    graph = build_graph(sc, DAY, targets, straight_line_travel(places_of(sc)))
+    polytope = flow_polytope(graph)
+    milp = solve_flow_game(_payoffs(targets), polytope, method="milp")
+    lps = solve_flow_game(_payoffs(targets), polytope, method="multiple-lps")
+    assert milp.defender_utility == pytest.approx(lps.defender_utility, abs=1e-6)
+    assert milp.certificate["passed"] and lps.certificate["passed"]
+
+
+def _marginal_polytope(n: int, m: float) -> CoveragePolytope:
+    """ERASER's polytope {0 <= c <= 1, sum c <= m} written with a slack variable."""
+    coverage = sp.hstack([sp.identity(n), sp.csr_matrix((n, 1))]).tocsr()
+    a_eq = sp.csr_matrix(np.ones((1, n + 1)))
+    return CoveragePolytope(coverage, a_eq, np.array([m]), np.zeros(n + 1), np.r_[np.ones(n), m])
+
+
+def _brute_force_sse(p: FlowPayoffs, m: float, grid: int) -> float:
+    """Grid search over coverage vectors of two targets (an independent, dumb method)."""
+    best = -np.inf
+    for c0 in np.linspace(0, 1, grid):
+        for c1 in np.linspace(0, 1, grid):
+            if c0 + c1 > m + 1e-12:
+                continue
+            c = np.array([c0, c1])
+            ua = attacker_utilities(p, c)
+            attack_set = np.flatnonzero(ua >= ua.max() - 1e-9)
+            ud = c * p.defender_covered + (1 - c) * p.defender_uncovered
+            best = max(best, float(ud[attack_set].max()))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_two_target_game_matches_a_grid_search(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    p = FlowPayoffs(
+        rng.uniform(1, 10, 2),
+        rng.uniform(-10, -1, 2),
+        rng.uniform(-10, -1, 2),
+        rng.uniform(1, 10, 2),
+    )
+    solution = solve_flow_game(p, _marginal_polytope(2, 0.5))
+    # The grid optimum is a lower bound within the grid's resolution of the exact optimum.
+    brute = _brute_force_sse(p, 0.5, 401)
+    assert brute <= solution.defender_utility + 1e-9
+    assert solution.defender_utility - brute < 0.2
+
+
+def test_more_teams_never_hurt(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    one = make_scenario(
+        teams=[
+            {
+                "callsign": "foot-1",
+                "base": "ops-winchester",
+                "kind": "foot",
+                "shifts": ["10:00-16:00"],
+            }
+        ]
+    )
+    two = make_scenario()
+    targets = make_targets(one, 3)
+    u = []
+    for sc in (one, two):
+        graph = build_graph(sc, DAY, targets, straight_line_travel(places_of(sc)))
+        u.append(solve_flow_game(_payoffs(targets), flow_polytope(graph)).defender_utility)
+    assert u[1] >= u[0] - 1e-9
+
+
+def test_certificate_rejects_a_tampered_strategy(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    sc = make_scenario()
+    targets = make_targets(sc, 4)
+    polytope = flow_polytope(build_graph(sc, DAY, targets, straight_line_travel(places_of(sc))))
+    solution = solve_flow_game(_payoffs(targets), polytope)
+    broken = solution.z.copy()
+    broken[np.argmax(broken)] += 0.5  # breaks flow conservation
+    with pytest.raises(CertificateFailed, match="conservation"):
+        certify(_payoffs(targets), polytope, broken, solution.defender_utility)
+    with pytest.raises(CertificateFailed, match="defender utility"):
+        certify(_payoffs(targets), polytope, solution.z, solution.defender_utility + 1.0)
+
+
+def test_attack_set_is_indifferent_and_others_worse(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    sc = make_scenario()
+    targets = make_targets(sc, 5)
+    polytope = flow_polytope(build_graph(sc, DAY, targets, straight_line_travel(places_of(sc))))
+    solution = solve_flow_game(_payoffs(targets), polytope)
+    ua = attacker_utilities(_payoffs(targets), solution.coverage)
+    assert solution.attacked_target in solution.certificate["attack_set"]
+    assert ua[solution.attacked_target] == pytest.approx(ua.max(), abs=1e-6)
+    assert np.all((solution.coverage >= -1e-9) & (solution.coverage <= 1 + 1e-9))

@@ -1,0 +1,108 @@
+"""The advice letter: golden Markdown, structure, confidentiality, HTML escaping, PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import zlib
+from pathlib import Path
+
+from plans_testdata import plan_from
+
+from crowdguard.plans import DEMO_DIR, load_plan, review
+from crowdguard.plans.letter import render_letter, render_pdf
+
+GOLDEN = Path(__file__).parent / "golden" / "gunwharf-quays-letter.md"
+GUNWHARF = DEMO_DIR / "gunwharf-quays-christmas-village.yaml"
+DAY = dt.date(2026, 10, 1)
+
+
+def gunwharf_letter() -> str:
+    return render_letter(review(load_plan(GUNWHARF), on=DAY))
+
+
+def test_golden_letter() -> None:
+    """The Gunwharf Quays letter as read and approved by a person.
+
+    Regenerate deliberately with ``CROWDGUARD_REGENERATE_GOLDEN=1`` after a wording change,
+    and read the diff before committing it.
+    """
+    text = gunwharf_letter()
+    if os.environ.get("CROWDGUARD_REGENERATE_GOLDEN"):
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_letter_structure_follows_the_ctsa_register() -> None:
+    text = gunwharf_letter()
+    headings = re.findall(r"^## (.+)$", text, flags=re.M)
+    assert headings == [
+        "Which duties apply",
+        "What is good",
+        "What must improve",
+        "What we recommend as good practice",
+        "Next steps",
+    ]
+    assert text.startswith("Hampshire & Isle of Wight Constabulary")
+    assert "Dear Gunwharf Quays Management," in text
+    assert "Yours sincerely," in text
+    assert "enhanced" in text.split("## Which duties apply")[1].split("##")[0]
+    # resubmission 14 days before opening on 11 November 2026
+    assert "by 28 October 2026" in text
+
+
+def test_critical_findings_come_first_with_their_clause() -> None:
+    result = review(load_plan(DEMO_DIR / "portsmouth-guildhall-ice-rink.yaml"), on=DAY)
+    text = render_letter(result)
+    must = text.split("## What must improve")[1].split("## ")[0]
+    entries = re.findall(r"^\d+\. \*\*(.+?)\*\* \((\w+); (\w+)", must, flags=re.M)
+    labels = [label for _, _, label in entries]
+    n_critical = len(result.critical_failures)
+    assert labels[:n_critical] == ["critical"] * n_critical
+    assert "critical" not in labels[n_critical:]
+    assert "s.5(3)(c)" in must  # lockdown clause cited
+
+
+def test_letter_never_reveals_police_deployments() -> None:
+    for path in sorted(DEMO_DIR.glob("*.yaml")):
+        text = render_letter(review(load_plan(path), on=DAY)).lower()
+        for word in ("patrol", "armed", "arv", "roster", "staging", "deploy"):
+            assert not re.search(rf"\b{word}", text), (path.name, word)
+
+
+def test_no_findings_letter_says_no_changes_needed() -> None:
+    text = render_letter(review(load_plan(DEMO_DIR.parent / "templates" / "example-plan.yaml"),
+                                on=dt.date(2026, 11, 12)))  # fmt: skip
+    assert "No changes are needed" in text
+    assert "## What must improve" not in text
+
+
+def test_late_review_asks_for_resubmission_before_opening() -> None:
+    result = review(load_plan(GUNWHARF), on=dt.date(2026, 11, 5))
+    assert "as soon as possible, and in any case before the event opens" in render_letter(result)
+
+
+def test_html_letter_escapes_organiser_text() -> None:
+    plan = plan_from({"event": {"name": "<script>alert(1)</script> Fair"}})
+    html = render_letter(review(plan, on=DAY), "html")
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;" in html
+    assert html.lstrip().startswith("<!DOCTYPE html>")
+
+
+def _pdf_text(pdf: bytes) -> bytes:
+    chunks = []
+    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, flags=re.S):
+        try:
+            chunks.append(zlib.decompress(match.group(1)))
+        except zlib.error:
+            continue
+    return pdf + b"".join(chunks)
+
+
+def test_pdf_letter_is_a_pdf_titled_with_the_event() -> None:
+    pdf = render_pdf(review(load_plan(GUNWHARF), on=DAY))
+    assert pdf.startswith(b"%PDF")
+    assert len(pdf) > 5_000
+    assert b"Security plan review: Gunwharf Quays Christmas Village" in _pdf_text(pdf)

@@ -51,6 +51,8 @@ def run_plan(
     from crowdguard.report.output import write_plan_outputs
 
     console = Console(stderr=quiet)
+    if not console.is_terminal:
+        console = Console(stderr=quiet, width=150)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -88,7 +90,13 @@ def run_plan(
         ("Peak slot", "left"),
         ("Cover at peak", "right"),
     ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        table.add_column(
+            column,
+            justify=justify,  # type: ignore[arg-type]
+            no_wrap=column == "Venue",
+            overflow="ellipsis",
+            max_width=38 if column == "Venue" else None,
+        )
     for v in venue_summaries(plan):
         table.add_row(
             v.name,
@@ -125,9 +133,7 @@ def plan_command(
 
 
 def demo_command(
-    out: Annotated[
-        Path, typer.Option("--out", "-o", help="Output folder.")
-    ] = DEFAULT_DEMO_OUT,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = DEFAULT_DEMO_OUT,
     seed: SeedOption = None,
     days: DaysOption = None,
     quiet: QuietOption = False,

@@ -15,11 +15,16 @@ resource constraint per slot, and it decomposes:
   slot ``s``, the least attacker utility ``k_s`` its teams can force and the coverage that
   forces it.
 * The season's attacker goes where ``k_s`` is largest, ``k* = max_s k_s``. No coverage can push
-  the season's attacker utility below ``k*`` (slot ``s*`` alone cannot do better), and in the
-  binding slots each attack-set target already has the most coverage compatible with ``k*``,
-  so the defender's value ``max_{t in attack set} U_d(t)`` is the Strong Stackelberg optimum of
-  the season game (the multiple-LPs argument of Conitzer & Sandholm, EC 2006, applied to the
-  targets of the binding slots).
+  the season's attacker utility below ``k*`` (slot ``s*`` alone cannot do better).
+* Among all targets the attacker could be held at ``k*`` on, the defender prefers the one
+  where an attack does least harm; the attacker, indifferent, breaks the tie that way (the
+  Strong Stackelberg convention). If that target lies in another slot, its coverage is
+  lowered to exactly ``k*``'s and the freed share of a team is spread over the rest of its
+  slot (:func:`_induce_best_attack`). This is the multiple-LPs optimum of Conitzer &
+  Sandholm (EC 2006) over the whole season, found without solving one LP per target; the
+  tests check it against those LPs. An attacker who breaks ties the other way meets the
+  binding slot's value, which is what the per-slot solution alone would give, so nothing is
+  lost.
 * In the other slots the teams are on duty anyway, so they use their full strength: the
   per-slot optimum, which is also the right answer to an attacker who is tied to a date.
 
@@ -47,6 +52,7 @@ import numpy as np
 from crowdguard import __version__
 from crowdguard.errors import CertificateFailed, PlanError
 from crowdguard.games import SecurityGame, solve
+from crowdguard.games.origami import origami_coverage
 from crowdguard.patrols.systematic import systematic_sample
 from crowdguard.risk.payoffs import Targets, build_targets
 from crowdguard.scenario.schema import Scenario, Team, Weekday
@@ -71,7 +77,11 @@ def _on_shift(team: Team, start: dt.datetime, end: dt.datetime) -> bool:
     end_time = dt.time.max if end.date() > day else end.timetz().replace(tzinfo=None)
     start_time = start.timetz().replace(tzinfo=None)
     for shift in team.shifts:
-        if weekday in shift.days and shift.hours.start <= start_time and end_time <= shift.hours.end:
+        if (
+            weekday in shift.days
+            and shift.hours.start <= start_time
+            and end_time <= shift.hours.end
+        ):
             return True
     return False
 
@@ -136,11 +146,10 @@ class PatrolPlan:
 
     def travel_json(self) -> dict[str, Any] | None:
         """``travel_times.json`` over venues then staging bases (None without a travel model)."""
-        try:
-            from crowdguard.patrols.travel import scenario_travel
-        except ImportError:
-            return None
-        return scenario_travel(self.scenario).to_json()
+        from crowdguard.patrols.travel import places_of, straight_line_travel
+
+        travel: dict[str, Any] = straight_line_travel(places_of(self.scenario)).to_json()
+        return travel
 
     def rosters(self) -> dict[str, dict[str, Any]]:
         """The drawn rosters, one per date (``rosters/YYYY-MM-DD.json`` contract)."""
@@ -182,18 +191,61 @@ def _solve_slots(
     return coverage, slot_k, methods
 
 
+def _level_coverage(targets: Targets, level: float) -> np.ndarray:
+    """Coverage that holds the attacker at ``level`` on every target (clipped to [0, 1])."""
+    needed = (targets.attacker_uncovered - level) / (
+        targets.attacker_uncovered - targets.attacker_covered
+    )
+    clipped: np.ndarray = np.clip(needed, 0.0, 1.0)
+    return clipped
+
+
+def _induce_best_attack(
+    targets: Targets, coverage: np.ndarray, slot_teams: Sequence[Sequence[str]], level: float
+) -> np.ndarray:
+    """Strong Stackelberg tie-breaking across slots (Conitzer & Sandholm, EC 2006).
+
+    With the season's attacker held at ``level`` (the largest per-slot ORIGAMI level), any
+    target whose uncovered payoff reaches ``level`` can be made a best response by lowering
+    its coverage to exactly ``level``'s; the defender picks the one where that is least
+    harmful. If it lies in a slot whose teams hold the attacker lower, its coverage is cut
+    to that amount and the freed share of a team is spread over the slot's other targets
+    by ORIGAMI (which keeps them at or below ``level``).
+    """
+    at_level = _level_coverage(targets, level)
+    candidates = np.flatnonzero(targets.attacker_uncovered >= level - TOL)
+    value = at_level * targets.defender_covered + (1 - at_level) * targets.defender_uncovered
+    best = int(candidates[np.argmax(value[candidates])])
+    attacker = coverage * targets.attacker_covered + (1 - coverage) * targets.attacker_uncovered
+    if attacker[best] >= level - TOL:
+        return coverage
+    coverage = coverage.copy()
+    coverage[best] = at_level[best]
+    members = np.flatnonzero(targets.slot == targets.slot[best])
+    others = members[members != best]
+    budget = len(slot_teams[int(targets.slot[best])]) - float(at_level[best])
+    if others.size:
+        spread, _ = origami_coverage(
+            targets.attacker_covered[others], targets.attacker_uncovered[others], budget
+        )
+        coverage[others] = spread
+    return coverage
+
+
 def certify_season(
     targets: Targets, coverage: np.ndarray, slot_teams: Sequence[Sequence[str]], *, tol: float = TOL
 ) -> dict[str, Any]:
     """Check the season equilibrium; raise :class:`CertificateFailed` if any condition fails.
 
-    Conditions (Kiekintveld et al., AAMAS 2009, section 3, per slot, plus the season-wide
-    best response): coverage in [0, 1]; in every slot, coverage sums to at most the teams on
-    duty; the attack set is every target whose attacker utility is within ``tol`` of the
-    maximum ``k``; ``k`` is as low as the teams can force (each binding slot spends all its
-    teams on attack-set targets, or has one at full coverage); the attacked target is the
-    defender's best in the attack set (ties broken for the defender). Each slot's own game
-    was certified by :func:`crowdguard.games.solve`.
+    The conditions (Kiekintveld et al., AAMAS 2009, section 3; Conitzer & Sandholm, EC 2006):
+
+    1. coverage in [0, 1], and in every slot it sums to at most the teams on duty;
+    2. the attacker's best utility ``k`` cannot be pushed lower: some slot spends all its
+       teams on targets where the attacker gets ``k`` (or has one fully covered) and nothing
+       on targets below ``k``, so no reallocation there lowers ``k``;
+    3. the attacked target is the defender's best in the attack set (tie broken for the
+       defender), and no other target could be made the attacker's choice at level ``k`` with
+       less harm: the defender's value is the Strong Stackelberg optimum.
     """
     attacker = coverage * targets.attacker_covered + (1 - coverage) * targets.attacker_uncovered
     defender = coverage * targets.defender_covered + (1 - coverage) * targets.defender_uncovered
@@ -202,27 +254,29 @@ def certify_season(
     allowed = np.array([len(t) for t in slot_teams], dtype=float)
     resources_ok = bool(np.all(used <= allowed + tol))
     k = float(attacker.max())
-    attack_set = np.flatnonzero(attacker >= k - tol)
+    in_attack = attacker >= k - tol
+    attack_set = np.flatnonzero(in_attack)
     best = int(attack_set[np.argmax(defender[attack_set])])
-    # k cannot be pushed lower: in every slot holding part of the attack set, either all its
-    # teams are in use on attack-set targets or one of those targets is already fully covered.
-    binding = np.unique(targets.slot[attack_set])
-    in_attack = np.zeros(len(coverage), dtype=bool)
-    in_attack[attack_set] = True
-    minimal = True
-    for s in binding:
+    witnesses = []
+    for s in np.unique(targets.slot[attack_set]):
         members = targets.slot == s
-        idle_elsewhere = float(coverage[members & ~in_attack].sum())
+        idle_below = float(coverage[members & ~in_attack].sum())
         saturated = used[s] >= allowed[s] - tol or bool(
             np.any(coverage[members & in_attack] >= 1 - tol)
         )
-        minimal = minimal and saturated and idle_elsewhere <= tol
-    certificate = {
+        if saturated and idle_below <= tol:
+            witnesses.append(targets.slot_starts[int(s)].isoformat())
+    at_level = _level_coverage(targets, k)
+    could = targets.attacker_uncovered >= k - tol
+    induced = at_level * targets.defender_covered + (1 - at_level) * targets.defender_uncovered
+    defender_optimal = bool(np.all(induced[could] <= defender[best] + tol))
+    certificate: dict[str, Any] = {
         "coverage_in_range": in_range,
         "resources_respected": resources_ok,
         "attack_set_size": int(attack_set.size),
-        "binding_slots": [targets.slot_starts[int(s)].isoformat() for s in binding],
-        "attacker_utility_minimal": minimal,
+        "attacker_utility_minimal": bool(witnesses),
+        "binding_slots": witnesses,
+        "defender_optimal": defender_optimal,
         "tie_broken_for_defender": True,
         "attacker_utility": k,
         "defender_utility": float(defender[best]),
@@ -235,6 +289,7 @@ def certify_season(
             "coverage_in_range",
             "resources_respected",
             "attacker_utility_minimal",
+            "defender_optimal",
         )
         if not certificate[name]
     ]
@@ -287,9 +342,9 @@ def _draw_day(
             placement[team].append((start, end, assignment[team]))
         previous = assignment
     teams = []
-    for team in scenario.teams:
+    for member in scenario.teams:
         segments: list[dict[str, str]] = []
-        for start, end, venue in placement[team.callsign]:
+        for start, end, venue in placement[member.callsign]:
             kind = "base" if venue is None else "patrol"
             last = segments[-1] if segments else None
             if (
@@ -305,7 +360,9 @@ def _draw_day(
                 segment["venue"] = venue
             segments.append(segment)
         if segments:
-            teams.append({"team": team.callsign, "base": bases[team.callsign], "segments": segments})
+            teams.append(
+                {"team": member.callsign, "base": bases[member.callsign], "segments": segments}
+            )
     return {"date": day.isoformat(), "teams": teams}
 
 
@@ -351,9 +408,12 @@ def make_plan(
         end = targets.end[first]
         slot_teams.append(teams_on_duty(scenario, start.astimezone(zone), end.astimezone(zone)))
     coverage, slot_k, methods = _solve_slots(targets, slot_teams, progress)
+    coverage = _induce_best_attack(targets, coverage, slot_teams, float(slot_k.max()))
     certificate = certify_season(targets, coverage, slot_teams)
     attacker = coverage * targets.attacker_covered + (1 - coverage) * targets.attacker_uncovered
-    attack_set = [targets.ids[i] for i in np.flatnonzero(attacker >= certificate["attacker_utility"] - TOL)]
+    attack_set = [
+        targets.ids[i] for i in np.flatnonzero(attacker >= certificate["attacker_utility"] - TOL)
+    ]
 
     rng = make_rng(seed)
     slots_by_day: dict[dt.date, list[int]] = {}

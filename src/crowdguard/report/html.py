@@ -50,7 +50,9 @@ def venue_summaries(plan: PatrolPlan) -> list[VenueSummary]:
     for venue in plan.scenario.venues:
         mask = venues_arr == venue.id
         if not mask.any():
-            out.append(VenueSummary(venue.id, venue.name, venue.town, 0, 0.0, 0.0, 0.0, 0.0, "-", 0.0))
+            out.append(
+                VenueSummary(venue.id, venue.name, venue.town, 0, 0.0, 0.0, 0.0, 0.0, "-", 0.0)
+            )
             continue
         index = np.flatnonzero(mask)
         risk = targets.risk[index]
@@ -73,7 +75,9 @@ def venue_summaries(plan: PatrolPlan) -> list[VenueSummary]:
     return out
 
 
-def _by_hour(plan: PatrolPlan, values: np.ndarray, venue_ids: list[str]) -> tuple[np.ndarray, list[int]]:
+def _by_hour(
+    plan: PatrolPlan, values: np.ndarray, venue_ids: list[str]
+) -> tuple[np.ndarray, list[int]]:
     """Mean of ``values`` per venue and hour of day (NaN where never open)."""
     zone = ZoneInfo(plan.scenario.timezone)
     hours = np.array([s.astimezone(zone).hour for s in plan.targets.start])
@@ -100,19 +104,34 @@ def render_report(plan: PatrolPlan, *, generated: dt.datetime | None = None) -> 
     coverage_grid, hours = _by_hour(plan, plan.coverage, venue_ids)
     risk_grid, _ = _by_hour(plan, plan.targets.risk, venue_ids)
     coverage_png = heatmap_png(
-        coverage_grid, labels, hours, title="Mean patrol coverage by hour", colorbar="coverage", vmax=1.0
+        coverage_grid,
+        labels,
+        hours,
+        title="Mean patrol coverage by hour",
+        colorbar="coverage",
+        vmax=1.0,
     )
     risk_png = heatmap_png(
-        risk_grid, labels, hours, title="Mean risk by hour", colorbar="expected harm", cmap="magma_r"
+        risk_grid,
+        labels,
+        hours,
+        title="Mean risk by hour",
+        colorbar="expected harm",
+        cmap="magma_r",
     )
     by_id = {v.id: v for v in scenario.venues}
     map_svg = venue_map_svg(
-        [(s.name, by_id[s.id].lat, by_id[s.id].lon, s.mean_coverage, s.mean_risk) for s in summaries],
+        [
+            (s.name, by_id[s.id].lat, by_id[s.id].lon, s.mean_coverage, s.mean_risk)
+            for s in summaries
+        ],
         [(b.name, b.lat, b.lon) for b in scenario.bases],
     )
     zone = ZoneInfo(scenario.timezone)
     attacked_venue, _, attacked_time = plan.attacked_target.partition("@")
-    attacked_when = dt.datetime.fromisoformat(attacked_time).astimezone(zone) if attacked_time else None
+    attacked_when = (
+        dt.datetime.fromisoformat(attacked_time).astimezone(zone) if attacked_time else None
+    )
     context: dict[str, Any] = {
         "scenario": scenario,
         "plan": plan,

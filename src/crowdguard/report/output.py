@@ -45,6 +45,7 @@ def write_plan_outputs(
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+        staging.chmod(0o755)
     except OSError as exc:
         raise InputError(f"--out {out}: cannot create the folder ({exc.strerror})") from exc
     try:

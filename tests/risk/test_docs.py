@@ -57,3 +57,30 @@ def test_worked_example_matches_the_code() -> None:
         assert targets.defender_uncovered[i] == pytest.approx(du, abs=0.01)
         assert targets.attacker_covered[i] == pytest.approx(ac, abs=0.01)
         assert targets.attacker_uncovered[i] == pytest.approx(au, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("teams", "coverage"),
+    [(1, {"market": 0.57, "island-street": 0.38, "centre": 0.05}),
+     (2, {"market": 0.85, "island-street": 0.70, "centre": 0.46})],
+)  # fmt: skip
+def test_worked_example_coverage_claims(teams: int, coverage: dict[str, float]) -> None:
+    """The page's equilibrium coverage (worked by hand, ORIGAMI's closed form) is the solver's."""
+    games = pytest.importorskip("crowdguard.games")
+    block = re.search(r"```yaml\n(.*?)```", doc_text(), re.S)
+    assert block is not None
+    targets = build_targets(parse_scenario(block.group(1), source="risk.md"))
+    hour = [i for i, start in enumerate(targets.start) if start == SLOT]  # the 16:00 slot
+    game = games.SecurityGame.from_arrays(
+        defender_covered=targets.defender_covered[hour],
+        defender_uncovered=targets.defender_uncovered[hour],
+        attacker_covered=targets.attacker_covered[hour],
+        attacker_uncovered=targets.attacker_uncovered[hour],
+        resources=teams,
+    )
+    solution = games.solve(game)
+    venues = [targets.venue[i] for i in hour]
+    for venue, share in coverage.items():
+        assert solution.coverage[venues.index(venue)] == pytest.approx(share, abs=0.01)
+    percent = [f"{round(100 * share)}%" for share in coverage.values()]
+    assert all(p in doc_text() for p in percent)

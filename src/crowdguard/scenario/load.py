@@ -116,7 +116,9 @@ def parse_scenario(text: str, *, source: str = "<string>") -> Scenario:
 
 def _describe(exc: ValidationError, root: yaml.Node, source: str) -> str:
     """One line for the first validation error: ``source:line: field: what, expected``."""
-    error = exc.errors(include_url=False)[0]
+    errors = exc.errors(include_url=False)
+    # A misspelt field is both unknown and (its right name) missing: name the typo first.
+    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc: Loc = tuple(error["loc"])
     message = _message(error, loc)
     match = _PREFIX.match(message) if not loc else None

@@ -1,0 +1,15 @@
+"""The public surface of crowdguard.plans changes only on purpose."""
+
+from __future__ import annotations
+
+import crowdguard.plans as plans
+
+
+def test_public_names() -> None:
+    assert sorted(plans.__all__) == [
+        "DEMO_DIR", "EXAMPLE_PLAN", "Finding", "HvmRating", "ItemScore", "LegalTier", "Review",
+        "Rule", "SecurityPlan", "default_rules", "demo_plans", "legal_tier", "load_plan",
+        "load_rules", "parse_plan", "parse_rating", "review",
+    ]  # fmt: skip
+    for name in plans.__all__:
+        assert hasattr(plans, name), name

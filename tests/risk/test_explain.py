@@ -91,6 +91,11 @@ def test_closed_time_gives_the_hours_that_day() -> None:
         explain_target(DEMO, "southampton-westquay", dt.datetime(2026, 12, 25, 12, 0))
 
 
+def test_a_time_outside_the_season_is_refused() -> None:
+    with pytest.raises(InputError, match=r"outside scenario .* runs 2026-11-27\.\.2027-01-02"):
+        explain_target(DEMO, "southampton-westquay", dt.datetime(2027, 2, 1, 12, 0))
+
+
 def test_cli_prints_the_breakdown_in_words_and_numbers() -> None:
     result = run("demo", VENUE, "2026-12-12T14:00")
     assert result.returncode == 0, result.stderr

@@ -99,6 +99,11 @@ def explain_target(scenario: Scenario, venue_id: str, when: dt.datetime) -> Expl
     tz = ZoneInfo(scenario.timezone)
     local = when.replace(tzinfo=tz) if when.tzinfo is None else when.astimezone(tz)
     day = local.date()
+    if not scenario.start <= day <= scenario.end:
+        raise InputError(
+            f"TIME: {local:%Y-%m-%d %H:%M} is outside scenario {scenario.id!r}, which runs "
+            f"{scenario.start}..{scenario.end}"
+        )
     ranges = venue.open_ranges(day)
     hours = tuple(str(r) for r in ranges)
 
@@ -121,8 +126,6 @@ def explain_target(scenario: Scenario, venue_id: str, when: dt.datetime) -> Expl
             reason = f"it is closed all day{season}"
         else:
             reason = f"its hours that day are {', '.join(hours)}"
-        if not scenario.start <= day <= scenario.end:
-            reason += f"; the scenario runs {scenario.start}..{scenario.end}"
         raise InputError(f"{venue_id} is closed at {when_text}: {reason}")
 
     v = int(assessment.venue_index[index])

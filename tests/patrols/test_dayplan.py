@@ -155,12 +155,18 @@ def test_seeded_draws_are_reproducible(
 def test_capping_variants_costs_utility_and_limits_routes(
     make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
 ) -> None:
-    sc, targets, travel = _setup(make_scenario, make_targets, seed=3)
+    sc = make_scenario()  # one foot team in Winchester, one ARV in Southampton
+    targets, travel = make_targets(sc, 3), straight_line_travel(places_of(sc))
     full = plan_day(sc, DAY, targets, travel)
-    capped = plan_day(sc, DAY, targets, travel, max_variants=1)
-    assert capped.variants_cost is not None and capped.variants_cost >= -1e-9
-    assert capped.defender_utility <= full.defender_utility + 1e-9
-    assert all(len(options) == 1 for options in capped.routes.values())
+    for k in (1, 2):
+        capped = plan_day(sc, DAY, targets, travel, max_variants=k)
+        assert capped.variants_cost is not None and capped.variants_cost >= -1e-9
+        assert capped.defender_utility <= full.defender_utility + 1e-9
+        assert capped.defender_utility == pytest.approx(
+            full.defender_utility - capped.variants_cost
+        )
+        assert all(1 <= len(options) <= k for options in capped.routes.values())
+        assert capped.certificate["passed"]
 
 
 def test_response_probability_matches_simulated_rosters(

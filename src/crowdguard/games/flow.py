@@ -54,6 +54,7 @@ __all__ = [
     "FlowMethod",
     "FlowPayoffs",
     "FlowSolution",
+    "Spread",
     "attacker_utilities",
     "certify",
     "defender_utilities",
@@ -363,22 +364,110 @@ def certify(
     return certificate
 
 
+@dataclass(frozen=True)
+class Spread:
+    """A tie-break among equilibria: minimise ``sum_g max_{i in g} (rows @ z)_i``.
+
+    For patrols, row ``i`` is the probability that a team of a commodity is at node ``i``
+    and group ``g`` is one (commodity, slot): the objective is the summed hit rate of an
+    observer who always guesses each team's most likely place, i.e. predictability.
+    """
+
+    rows: sp.csr_matrix
+    groups: np.ndarray
+
+
+def _spread_lp(
+    payoffs: FlowPayoffs,
+    polytope: CoveragePolytope,
+    attacked: int,
+    value: float,
+    spread: Spread,
+    time_limit: float,
+) -> np.ndarray | None:
+    """Among plans keeping ``attacked`` a best response worth ``value``, the least predictable.
+
+    Same attack target, same defender utility (to ``1e-7`` of the payoff scale): still a
+    strong Stackelberg equilibrium, so the certificate applies unchanged.
+    """
+    n, nz = payoffs.n, polytope.n_vars
+    groups, inverse = np.unique(spread.groups, return_inverse=True)
+    n_groups = len(groups)
+    r = spread.rows.shape[0]
+    delta_d = payoffs.defender_covered - payoffs.defender_uncovered
+    delta_a = payoffs.attacker_covered - payoffs.attacker_uncovered
+    cov = polytope.coverage.tocsr()
+    scaled = (sp.diags(delta_a) @ cov).tocsr()
+    a_best = scaled - sp.csr_matrix(np.ones((n, 1))) @ scaled[attacked]
+    b_best = payoffs.attacker_uncovered[attacked] - payoffs.attacker_uncovered
+    scale = float(np.max(np.abs(payoffs.defender_uncovered))) + 1.0
+    a_value = -(delta_d[attacked] * cov[attacked])
+    b_value = np.array([payoffs.defender_uncovered[attacked] - value + 1e-7 * scale])
+    ub_a, ub_b = _ub_rows(polytope)
+    group_matrix = sp.csr_matrix((-np.ones(r), (np.arange(r), inverse)), shape=(r, n_groups))
+    a_ub = sp.vstack(
+        [
+            sp.hstack([ub_a, sp.csr_matrix((ub_a.shape[0], n_groups))]),
+            sp.hstack([a_best, sp.csr_matrix((n, n_groups))]),
+            sp.hstack([a_value, sp.csr_matrix((1, n_groups))]),
+            sp.hstack([spread.rows, group_matrix]),
+        ]
+    ).tocsr()
+    b_ub = np.concatenate([ub_b, b_best, b_value, np.zeros(r)])
+    a_eq = sp.hstack([polytope.a_eq, sp.csr_matrix((polytope.a_eq.shape[0], n_groups))]).tocsr()
+    objective = np.concatenate([np.zeros(nz), np.ones(n_groups)])
+    bounds = np.column_stack(
+        [
+            np.concatenate([polytope.lower, np.zeros(n_groups)]),
+            np.concatenate([polytope.upper, np.full(n_groups, np.inf)]),
+        ]
+    )
+    result = linprog(
+        objective,
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=a_eq,
+        b_eq=polytope.b_eq,
+        bounds=bounds,
+        method="highs",
+        options={"time_limit": time_limit},
+    )
+    if result.status != 0 or result.x is None:
+        return None
+    spread_z: np.ndarray = np.clip(np.asarray(result.x)[:nz], polytope.lower, polytope.upper)
+    return spread_z
+
+
 def solve_flow_game(
     payoffs: FlowPayoffs,
     polytope: CoveragePolytope,
     *,
     method: FlowMethod = "milp",
     time_limit: float = 600.0,
+    spread: Spread | None = None,
 ) -> FlowSolution:
-    """The strong Stackelberg equilibrium over ``polytope``, certified (module docstring)."""
+    """The strong Stackelberg equilibrium over ``polytope``, certified (module docstring).
+
+    With ``spread``, a second LP picks, among the equilibria with the same attacked target
+    and defender utility, the least predictable one (:class:`Spread`); if that LP fails
+    numerically the first answer is kept.
+    """
     _check(payoffs, polytope)
     started = time.perf_counter()
     if method == "milp":
-        z, _, value = _solve_milp(payoffs, polytope, time_limit)
+        z, attacked, value = _solve_milp(payoffs, polytope, time_limit)
     elif method == "multiple-lps":
-        z, _, value = _solve_multiple_lps(payoffs, polytope, time_limit)
+        z, attacked, value = _solve_multiple_lps(payoffs, polytope, time_limit)
     else:
         raise InfeasibleGame(f"flow game: unknown method {method!r}; expected milp or multiple-lps")
+    if spread is not None:
+        spread_z = _spread_lp(payoffs, polytope, attacked, value, spread, time_limit)
+        if spread_z is not None:
+            try:
+                certify(payoffs, polytope, spread_z, value)
+                z = spread_z
+            except CertificateFailed:
+                pass
     seconds = time.perf_counter() - started
     certificate = certify(payoffs, polytope, z, value)
     coverage = np.clip(polytope.coverage @ z, 0.0, 1.0)

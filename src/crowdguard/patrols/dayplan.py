@@ -9,8 +9,10 @@ The pipeline for one day (days are independent, so they can be solved in paralle
 3. solve the strong Stackelberg equilibrium over it, certified
    (:mod:`crowdguard.games.flow`: ERASER-style MILP, Kiekintveld et al., AAMAS 2009, over
    TRUSTS/CASS flows, Yin et al., IAAI 2012; Fang, Jiang and Tambe, AAMAS 2013);
-4. decompose each commodity's flow into weighted routes (:mod:`~crowdguard.patrols.decompose`);
-5. optionally cap each team at ``max_variants`` routes and re-solve over route weights
+4. among equilibria with the same attacked target and utility, take the least predictable
+   (the summed hit rate of an observer guessing each team's likeliest place, an LP);
+5. decompose each commodity's flow into weighted routes (:mod:`~crowdguard.patrols.decompose`);
+6. optionally cap each team at ``max_variants`` routes and re-solve over route weights
    (:func:`crowdguard.patrols.sample.restricted_polytope`), reporting the utility it costs.
 """
 
@@ -32,10 +34,17 @@ from crowdguard.games.flow import (
     FlowMethod,
     FlowPayoffs,
     FlowSolution,
+    Spread,
     solve_flow_game,
 )
 from crowdguard.patrols.decompose import Route, decompose, route_segments
-from crowdguard.patrols.graph import PatrolGraph, TargetsLike, build_graph, flow_polytope
+from crowdguard.patrols.graph import (
+    PatrolGraph,
+    TargetsLike,
+    build_graph,
+    flow_polytope,
+    spread_rows,
+)
 from crowdguard.patrols.overrides import Override, override_rows
 from crowdguard.patrols.response import response_floor_rows, response_probability
 from crowdguard.patrols.sample import draw_roster, restricted_polytope
@@ -110,9 +119,12 @@ def _solve(
     method: FlowMethod,
     what: str,
     time_limit: float,
+    spread: Spread | None = None,
 ) -> FlowSolution:
     try:
-        return solve_flow_game(payoffs, polytope, method=method, time_limit=time_limit)
+        return solve_flow_game(
+            payoffs, polytope, method=method, time_limit=time_limit, spread=spread
+        )
     except InfeasibleGame as exc:
         raise PlanError(f"{what} cannot all be met on this day ({exc}); {_fix(what)}") from None
 
@@ -160,6 +172,7 @@ def plan_day(
     response_min_crowd: float = 0.0,
     visibility_floor: float | None = None,
     separate: Collection[str] = (),
+    spread: bool = True,
     time_limit: float = 600.0,
 ) -> DayPlan:
     """Solve one day (module docstring); ``targets`` must hold only that day's targets.
@@ -167,7 +180,8 @@ def plan_day(
     ``response_floor`` keeps the probability of a team within
     ``scenario.patrol.response_target_minutes`` at least that high at every target with
     ``crowd >= response_min_crowd``; ``visibility_floor`` keeps the expected number of
-    shoppers passing a patrol at least that high. Infeasible inputs raise
+    shoppers passing a patrol at least that high. ``spread`` (default on) picks, among
+    equally good equilibria, the least predictable one (:func:`spread_rows`). Infeasible inputs raise
     :class:`PlanError` naming what to change.
     """
     started = time.perf_counter()
@@ -197,13 +211,21 @@ def plan_day(
         polytope = polytope.with_rows(a, b)
         what = f"visibility_floor={visibility_floor}" if not overrides else what
     payoffs = _payoffs(targets)
-    solution = _solve(payoffs, polytope, method, what, time_limit)
+    solution = _solve(
+        payoffs, polytope, method, what, time_limit, spread_rows(graph) if spread else None
+    )
     arc_flow = solution.z
     lotteries = decompose(graph, arc_flow)
     variants_cost = None
     if max_variants is not None:
-        restricted, kept = restricted_polytope(graph, polytope, lotteries, max_variants)
-        capped = _solve(payoffs, restricted, "milp", f"max_variants={max_variants}", time_limit)
+        restricted, kept, route_arcs = restricted_polytope(graph, polytope, lotteries, max_variants)
+        route_spread = None
+        if spread:
+            arc_spread = spread_rows(graph)
+            route_spread = Spread((arc_spread.rows @ route_arcs).tocsr(), arc_spread.groups)
+        capped = _solve(
+            payoffs, restricted, "milp", f"max_variants={max_variants}", time_limit, route_spread
+        )
         variants_cost = solution.defender_utility - capped.defender_utility
         weights = capped.z
         lotteries = [[] for _ in graph.commodities]

@@ -62,19 +62,32 @@ def restricted_polytope(
     arc_polytope: CoveragePolytope,
     routes: list[list[Route]],
     max_variants: int,
-) -> tuple[CoveragePolytope, list[Route]]:
+) -> tuple[CoveragePolytope, list[Route], sp.csr_matrix]:
     """The polytope of weights over each commodity's ``max_variants`` heaviest routes.
 
     Every team of a commodity draws from the same lottery, so each team has at most
-    ``max_variants`` routes. Variables are route weights in flow units (per commodity they
+    ``max_variants`` routes. The first variant of each commodity is its heaviest route that
+    fits beside the first variants already chosen (else the stay-at-base route), so the
+    restricted problem is never infeasible because heavy routes collide. Variables are route weights in flow units (per commodity they
     sum to its number of teams); the arc flow is ``M w`` with ``M[a, j] = 1`` when route
     ``j`` uses arc ``a``, so the arc polytope's coverage map and extra rows (floors,
-    overrides) carry over as ``C M`` and ``A M``. Returns the polytope and the kept routes
-    in variable order.
+    overrides) carry over as ``C M`` and ``A M``. Returns the polytope, the kept routes in
+    variable order, and ``M``.
     """
     flat: list[Route] = []
-    for comm_routes in routes:
-        flat.extend(sorted(comm_routes, key=lambda r: -r.probability)[:max_variants])
+    load = np.zeros(graph.n_targets)
+    for k, comm_routes in enumerate(routes):
+        eff = graph.commodities[k].profile.effectiveness
+        ranked = sorted(comm_routes, key=lambda r: -r.probability)
+        # First a route that fits beside the teams already placed, so that one pure
+        # profile (every team on its first variant) never over-covers a venue-slot.
+        first = next((r for r in ranked if _fits(graph, r, load, eff)), None)
+        if first is None:
+            first = _base_route(graph, k)
+        for t in _targets_of(graph, first):
+            load[t] += eff
+        others = [r for r in ranked if r is not first][: max_variants - 1]
+        flat.extend([first, *others])
     rows = [a for r in flat for a in r.arcs]
     cols = [j for j, r in enumerate(flat) for _ in r.arcs]
     route_arcs = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(graph.n_arcs, len(flat)))
@@ -94,4 +107,28 @@ def restricted_polytope(
         a_ub,
         arc_polytope.b_ub,
     )
-    return polytope, flat
+    return polytope, flat, route_arcs
+
+
+def _targets_of(graph: PatrolGraph, route: Route) -> list[int]:
+    return [int(graph.node_target[v]) for v in route.nodes(graph) if graph.node_target[v] >= 0]
+
+
+def _fits(graph: PatrolGraph, route: Route, load: np.ndarray, eff: float) -> bool:
+    return all(load[t] + eff <= 1 + 1e-9 for t in _targets_of(graph, route))
+
+
+def _base_route(graph: PatrolGraph, k: int) -> Route:
+    """The route that stays at base all shift (always in the graph)."""
+    node = int(graph.source[k])
+    arcs: list[int] = []
+    while node != int(graph.sink[k]):
+        out = np.flatnonzero(
+            (graph.arc_tail == node) & (graph.node_place[graph.arc_head] == graph.node_place[node])
+        )
+        if len(out) == 0:  # pragma: no cover - base stays are never pruned
+            raise ValueError(f"commodity {graph.commodities[k].name}: no stay-at-base route")
+        arc = int(out[np.argmin(graph.node_slot[graph.arc_head[out]])])
+        arcs.append(arc)
+        node = int(graph.arc_head[arc])
+    return Route(k, 0.0, tuple(arcs))

@@ -82,6 +82,13 @@ def test_json_loads_the_same_as_yaml(tmp_path: Path) -> None:
     assert load_scenario(write(tmp_path, text, "winter.json")) == parse_scenario(GOOD)
 
 
+def test_json_indented_with_tabs_loads(tmp_path: Path) -> None:
+    import yaml
+
+    text = json.dumps(yaml.safe_load(GOOD), default=str, indent="\t")
+    assert load_scenario(write(tmp_path, text, "winter.json")) == parse_scenario(GOOD)
+
+
 def test_bad_opening_hours_name_the_weekday_and_line(tmp_path: Path) -> None:
     text = GOOD.replace('fri: "10:00-20:00"', 'fri: "Fri 10:00-25:00"')
     message = error_of(tmp_path, text)
@@ -162,7 +169,7 @@ def test_duplicate_yaml_key(tmp_path: Path) -> None:
 def test_venue_outside_the_uk(tmp_path: Path) -> None:
     text = GOOD.replace("lat: 51.07", "lat: 48.85").replace("lon: -1.32", "lon: 2.35")  # Paris
     message = error_of(tmp_path, text)
-    assert f":{line_of(text, 'id: high-street')}: venues[1]:" in message
+    assert f":{line_of(text, 'lat: 48.85')}: venues[1].lat:" in message
     assert "outside the United Kingdom" in message
 
 

@@ -83,6 +83,10 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def parse_scenario(text: str, *, source: str = "<string>") -> Scenario:
     """Validate scenario text (YAML or JSON); ``source`` names it in error messages."""
+    if text.lstrip().startswith("{"):
+        # JSON: a raw tab can only be whitespace (JSON strings escape theirs), but PyYAML
+        # refuses tabs as indentation, so make them spaces; line numbers are unchanged.
+        text = text.replace("\t", " ")
     root: yaml.Node | None = None
     try:
         root = yaml.compose(text)
@@ -127,6 +131,8 @@ def _describe(exc: ValidationError, root: yaml.Node, source: str) -> str:
         if match["field"] in ("venues", "bases") and not match["sub"] and "duplicate" in message:
             loc = (*loc, "id")
         message = message[match.end() :]
+    elif message.startswith("lat/lon") and loc and isinstance(loc[-1], int):
+        loc = (*loc, "lat")  # point at the coordinates, not the start of the item
     line = _line(root, loc)
     field = _dotted(loc)
     where = f"{source}:{line}" if line is not None else source

@@ -8,7 +8,9 @@ from typing import Any
 from crowdguard.scenario.schema import Scenario
 
 
-def venue(venue_id: str = "winchester-market", lat: float = 51.0606, lon: float = -1.3131) -> dict[str, Any]:
+def venue(
+    venue_id: str = "winchester-market", lat: float = 51.0606, lon: float = -1.3131
+) -> dict[str, Any]:
     """A valid venue body."""
     return {
         "id": venue_id,

@@ -103,16 +103,44 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 def test_cli_verify_exits_0_then_1_naming_the_row(tmp_path: Path) -> None:
     data = tmp_path / "data"
     added = subprocess.run(
-        [sys.executable, "-m", "crowdguard", "user", "add", "admin", "--role", "admin",
-         "--password-stdin", "--data-dir", str(data)],
-        input="a long enough password\n", capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "crowdguard",
+            "user",
+            "add",
+            "admin",
+            "--role",
+            "admin",
+            "--password-stdin",
+            "--data-dir",
+            str(data),
+        ],
+        input="a long enough password\n",
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert added.returncode == 0, added.stderr
     for name in ("planner-a", "planner-b"):
         subprocess.run(
-            [sys.executable, "-m", "crowdguard", "user", "add", name, "--role", "planner",
-             "--password-stdin", "--data-dir", str(data)],
-            input="a long enough password\n", capture_output=True, text=True, check=True,
+            [
+                sys.executable,
+                "-m",
+                "crowdguard",
+                "user",
+                "add",
+                name,
+                "--role",
+                "planner",
+                "--password-stdin",
+                "--data-dir",
+                str(data),
+            ],
+            input="a long enough password\n",
+            capture_output=True,
+            text=True,
+            check=True,
         )
     ok = _cli("audit", "verify", "--data-dir", str(data))
     assert ok.returncode == 0, ok.stderr
@@ -121,7 +149,7 @@ def test_cli_verify_exits_0_then_1_naming_the_row(tmp_path: Path) -> None:
     import sqlite3
 
     with sqlite3.connect(data / "crowdguard.sqlite3") as conn:
-        conn.execute("UPDATE audit_log SET detail = '{\"role\":\"admin\"}' WHERE id = 2")
+        conn.execute('UPDATE audit_log SET detail = \'{"role":"admin"}\' WHERE id = 2')
     broken = _cli("audit", "verify", "--data-dir", str(data))
     assert broken.returncode == 1
     assert "row 2" in broken.stdout

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from conftest import PASSWORD
 from crowdguard.store.clock import FakeClock
 from crowdguard.store.db import make_sessionmaker, session_scope
 from crowdguard.users.models import Role
 from crowdguard.users.tables import TokenRow, UserRow
-from conftest import PASSWORD
 
 TOKEN = "/api/v1/auth/token"
 ME = "/api/v1/auth/me"
@@ -63,7 +63,10 @@ def test_wrong_password_and_unknown_user_look_the_same(
 
 
 def test_expired_token_is_refused(
-    client: TestClient, as_role: Callable[..., dict[str, str]], clock: FakeClock, app  # type: ignore[no-untyped-def]
+    client: TestClient,
+    as_role: Callable[..., dict[str, str]],
+    clock: FakeClock,
+    app,  # type: ignore[no-untyped-def]
 ) -> None:
     headers = as_role(Role.planner)
     assert client.get(ME, headers=headers).status_code == 200
@@ -73,14 +76,18 @@ def test_expired_token_is_refused(
     assert "expired" in response.json()["detail"]
 
 
-def test_tampered_token_is_refused(client: TestClient, as_role: Callable[..., dict[str, str]]) -> None:
+def test_tampered_token_is_refused(
+    client: TestClient, as_role: Callable[..., dict[str, str]]
+) -> None:
     headers = as_role(Role.planner)
     token = headers["Authorization"].removeprefix("Bearer ")
     flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
     assert client.get(ME, headers={"Authorization": f"Bearer {flipped}"}).status_code == 401
 
 
-def test_logout_revokes_the_token(client: TestClient, as_role: Callable[..., dict[str, str]]) -> None:
+def test_logout_revokes_the_token(
+    client: TestClient, as_role: Callable[..., dict[str, str]]
+) -> None:
     headers = as_role(Role.planner)
     assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
     response = client.get(ME, headers=headers)
@@ -94,7 +101,12 @@ def test_disabled_account_loses_access(
     admin = as_role(Role.admin)
     planner_id = add_user("pat", Role.planner)
     planner = _login(client, "pat").json()["access_token"]
-    assert client.patch(f"/api/v1/users/{planner_id}", json={"active": False}, headers=admin).status_code == 200
+    assert (
+        client.patch(
+            f"/api/v1/users/{planner_id}", json={"active": False}, headers=admin
+        ).status_code
+        == 200
+    )
     assert client.get(ME, headers={"Authorization": f"Bearer {planner}"}).status_code == 401
     assert _login(client, "pat").status_code == 401
 
@@ -130,12 +142,16 @@ def test_login_attempts_are_audited(
     _login(client, "pat", "wrong password")
     _login(client, "pat")
     admin = as_role(Role.admin)
-    actions = [e["action"] for e in client.get("/api/v1/audit?limit=200", headers=admin).json()["items"]]
+    actions = [
+        e["action"] for e in client.get("/api/v1/audit?limit=200", headers=admin).json()["items"]
+    ]
     assert "auth.login_failed" in actions
     assert actions.count("auth.login") >= 2  # pat, then the admin
 
 
-def test_admin_manages_accounts_via_api(client: TestClient, as_role: Callable[..., dict[str, str]]) -> None:
+def test_admin_manages_accounts_via_api(
+    client: TestClient, as_role: Callable[..., dict[str, str]]
+) -> None:
     admin = as_role(Role.admin)
     created = client.post(
         "/api/v1/users",
@@ -171,9 +187,15 @@ def test_production_hasher_uses_rfc9106_argon2id() -> None:
 
     # In a fresh interpreter: the autouse fixture swaps the hasher only in this process.
     probe = subprocess.run(
-        [sys.executable, "-c", "from crowdguard.users import service as s; "
-         "h = s._hasher; print(h.type.name, h.memory_cost, h.time_cost)"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            "from crowdguard.users import service as s; "
+            "h = s._hasher; print(h.type.name, h.memory_cost, h.time_cost)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     kind, memory, time_cost = probe.stdout.split()
     assert kind == "ID"

@@ -11,6 +11,7 @@ migrations shipped in :mod:`crowdguard.store.migrations`, run programmatically
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,6 +76,18 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC)
 
 
+class _NoRowLogging(logging.Filter):
+    """Drop SQLAlchemy's DEBUG records: at that level it logs result rows (roster data)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.INFO
+
+
+_ENGINE_LOGGER = logging.getLogger("sqlalchemy.engine.Engine")
+if not any(isinstance(f, _NoRowLogging) for f in _ENGINE_LOGGER.filters):
+    _ENGINE_LOGGER.addFilter(_NoRowLogging())
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy's "begin" hook issue BEGIN itself (pysqlite's implicit BEGIN is off).
     dbapi_connection.isolation_level = None
@@ -91,7 +104,12 @@ def _sqlite_begin(conn: Connection) -> None:
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """An engine for ``url``; for SQLite the parent folder is created and pragmas set."""
+    """An engine for ``url``; for SQLite the parent folder is created and pragmas set.
+
+    ``hide_parameters`` keeps bound values (roster segments, audit details) out of SQL
+    logs and error messages even when SQL echo is switched on, and a filter on SQLAlchemy's
+    engine logger drops its DEBUG records, which would print result rows.
+    """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
@@ -101,12 +119,18 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
                 raise InputError(
                     f"--data-dir {Path(path).parent}: cannot create it ({exc.strerror})"
                 ) from None
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith("postgresql"):
-        return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+        return create_engine(
+            url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+        )
     raise InputError(f"database URL {url.split(':', 1)[0]}:...: unsupported back end")
 
 

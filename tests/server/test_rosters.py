@@ -1,0 +1,181 @@
+"""Need-to-know rosters: who sees which team's assignment, and when."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from server_helpers import roster_contract, scenario
+from sqlalchemy import Engine
+
+from crowdguard.jobs import service as jobs
+from crowdguard.jobs.models import PlanCreate
+from crowdguard.scenario.schema import Scenario
+from crowdguard.store.clock import FakeClock
+from crowdguard.store.db import make_sessionmaker, session_scope
+from crowdguard.users.models import Role
+from crowdguard.venues import service as venues
+
+DAY = "2026-12-05"  # GMT in December: 10:00 local is 10:00 UTC
+DAY_URL = f"/api/v1/rosters/{DAY}"
+
+
+@pytest.fixture
+def published(engine: Engine, clock: FakeClock) -> int:
+    """A finished plan with rosters for arv-1 and arv-2 on DAY, shifts from 10:00."""
+    with session_scope(make_sessionmaker(engine)) as session:
+        venues.create_scenario(
+            session=session,
+            scenario=Scenario.model_validate(scenario()),
+            actor="t",
+            now=clock.now(),
+        )
+        plan = jobs.create_plan(
+            session=session, data=PlanCreate(scenario_id="tiny", seed=7), actor="t", now=clock.now()
+        )
+        jobs.finish_plan(
+            session=session,
+            plan_id=plan.id,
+            now=clock.now(),
+            result={"solver": "fake", "coverage": []},
+            rosters={DAY: roster_contract(DAY, ["arv-1", "arv-2"])},
+        )
+        return plan.id
+
+
+def test_planner_sees_every_team(
+    client: TestClient, as_role: Callable[..., dict[str, str]], published: int
+) -> None:
+    response = client.get(DAY_URL, headers=as_role(Role.planner))
+    assert response.status_code == 200
+    body = response.json()
+    assert [t["team"] for t in body["teams"]] == ["arv-1", "arv-2"]
+    assert body["plan_id"] == published
+    segments = body["teams"][0]["segments"]
+    assert [s["kind"] for s in segments] == ["transit", "patrol", "base"]
+    assert segments[1]["venue"] == "winchester-market"
+
+
+def test_control_sees_every_team(
+    client: TestClient, as_role: Callable[..., dict[str, str]], published: int
+) -> None:
+    assert len(client.get(DAY_URL, headers=as_role(Role.control)).json()["teams"]) == 2
+
+
+def test_officer_sees_nothing_before_the_lead_time(
+    client: TestClient, as_role: Callable[..., dict[str, str]], clock: FakeClock, published: int
+) -> None:
+    officer = as_role(Role.officer, team="arv-1")
+    clock.set(dt.datetime(2026, 12, 5, 7, 59, tzinfo=dt.UTC))  # shift at 10:00, lead 2 h
+    assert client.get(DAY_URL, headers=officer).json()["teams"] == []
+    too_early = client.get(f"{DAY_URL}/teams/arv-1", headers=officer)
+    assert too_early.status_code == 403
+    assert "08:00" in too_early.json()["detail"]
+
+
+def test_officer_sees_own_team_from_the_lead_time(
+    client: TestClient, as_role: Callable[..., dict[str, str]], clock: FakeClock, published: int
+) -> None:
+    officer = as_role(Role.officer, team="arv-1")
+    clock.set(dt.datetime(2026, 12, 5, 8, 0, tzinfo=dt.UTC))
+    day = client.get(DAY_URL, headers=officer).json()
+    assert [t["team"] for t in day["teams"]] == ["arv-1"]
+    own = client.get(f"{DAY_URL}/teams/arv-1", headers=officer)
+    assert own.status_code == 200
+    assert own.json()["team"] == "arv-1"
+
+
+def test_officer_never_sees_another_team(
+    client: TestClient, as_role: Callable[..., dict[str, str]], clock: FakeClock, published: int
+) -> None:
+    officer = as_role(Role.officer, team="arv-1")
+    clock.set(dt.datetime(2026, 12, 5, 12, 0, tzinfo=dt.UTC))  # mid-shift
+    response = client.get(f"{DAY_URL}/teams/arv-2", headers=officer)
+    assert response.status_code == 403
+    assert "arv-2" not in {t["team"] for t in client.get(DAY_URL, headers=officer).json()["teams"]}
+
+
+def test_lead_time_is_configurable(
+    settings,
+    engine: Engine,
+    clock: FakeClock,
+    published: int,
+    add_user: Callable[..., int],  # type: ignore[no-untyped-def]
+) -> None:
+    import dataclasses
+
+    from conftest import PASSWORD
+    from conftest import TestClient as Client
+    from crowdguard.api.app import create_app
+
+    short = dataclasses.replace(settings, officer_lead_minutes=30)
+    add_user("olly", Role.officer, "arv-1")
+    with Client(create_app(short, clock=clock, engine=engine)) as client:
+        token = client.post(
+            "/api/v1/auth/token", data={"username": "olly", "password": PASSWORD}
+        ).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        clock.set(dt.datetime(2026, 12, 5, 9, 29, tzinfo=dt.UTC))
+        assert client.get(f"{DAY_URL}/teams/arv-1", headers=headers).status_code == 403
+        clock.set(dt.datetime(2026, 12, 5, 9, 30, tzinfo=dt.UTC))
+        assert client.get(f"{DAY_URL}/teams/arv-1", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize("role", [Role.analyst, Role.organiser])
+def test_analysts_and_organisers_never_see_rosters(
+    client: TestClient, as_role: Callable[..., dict[str, str]], published: int, role: Role
+) -> None:
+    headers = as_role(role)
+    assert client.get(DAY_URL, headers=headers).status_code == 403
+    assert client.get(f"{DAY_URL}/teams/arv-1", headers=headers).status_code == 403
+
+
+def test_public_sees_nothing(client: TestClient, published: int) -> None:
+    assert client.get(DAY_URL).status_code == 401
+    assert client.get(f"{DAY_URL}/teams/arv-1").status_code == 401
+
+
+def test_every_roster_read_and_refusal_is_audited(
+    client: TestClient, as_role: Callable[..., dict[str, str]], clock: FakeClock, published: int
+) -> None:
+    planner = as_role(Role.planner)
+    officer = as_role(Role.officer, team="arv-1")
+    client.get(DAY_URL, headers=planner)
+    client.get(f"{DAY_URL}/teams/arv-2", headers=officer)  # refused
+    admin = as_role(Role.admin)
+    entries = client.get("/api/v1/audit?limit=200", headers=admin).json()["items"]
+    reads = [(e["actor"], e["action"], e["entity_id"]) for e in entries if e["entity"] == "roster"]
+    assert ("planner-user", "roster.read", DAY) in reads
+    assert ("officer-user", "roster.denied", f"{DAY}/arv-2") in reads
+    assert client.get("/api/v1/audit/verify", headers=admin).json()["intact"] is True
+
+
+def test_a_day_without_a_plan_is_empty_and_an_unknown_team_is_404(
+    client: TestClient, as_role: Callable[..., dict[str, str]], published: int
+) -> None:
+    planner = as_role(Role.planner)
+    assert client.get("/api/v1/rosters/2026-12-24", headers=planner).json()["teams"] == []
+    assert client.get(f"{DAY_URL}/teams/arv-9", headers=planner).status_code == 404
+
+
+def test_roster_contents_never_reach_the_logs(
+    client: TestClient,
+    as_role: Callable[..., dict[str, str]],
+    clock: FakeClock,
+    published: int,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="sqlalchemy")  # SQL echo on: values must stay hidden
+    planner = as_role(Role.planner)
+    officer = as_role(Role.officer, team="arv-1")
+    clock.set(dt.datetime(2026, 12, 5, 9, 0, tzinfo=dt.UTC))
+    client.get(DAY_URL, headers=planner)
+    client.get(f"{DAY_URL}/teams/arv-1", headers=officer)
+    client.get(f"{DAY_URL}/teams/arv-2", headers=officer)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in ("winchester-market", "10:20", "2026-12-05T10:00", "hq-eastleigh", "patrol"):
+        assert secret not in logged

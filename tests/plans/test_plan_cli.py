@@ -136,3 +136,28 @@ def test_usage_errors_exit_2(args: list[str], expected: str) -> None:
     assert result.returncode == 2
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_json_plans_with_tabs_get_line_numbers(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_text(
+        '{\n\t"event": {"id": "x", "name": "X", "organiser": "O"},\n'
+        '\t"occupancy": {"maximum": "lots"}\n}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ReviewError, match=r"plan\.json:3: occupancy\.maximum: "):
+        load_plan(plan)
+
+
+def test_unknown_field_lists_the_fields_expected_there(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "event: {id: x, name: X, organiser: O}\nphysical:\n  emergency_routes:\n"
+        "    - {name: a, width_m: 3, staffed_by: 2}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ReviewError) as info:
+        load_plan(plan)
+    message = str(info.value)
+    assert "plan.yaml:4: physical.emergency_routes[0].staffed_by: unknown field" in message
+    assert "name, width_m, rated_removable_barrier, staffed" in message

@@ -32,6 +32,7 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -64,6 +65,7 @@ ENHANCED_THRESHOLD = 800
 """People at once from which enhanced duties apply (TPPA s.2 premises, s.3 events)."""
 
 RULES_DIR = Path(__file__).parent / "rules"
+LONDON = ZoneInfo("Europe/London")
 
 
 class LegalTier(StrEnum):
@@ -328,10 +330,32 @@ def _line_of(root: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
     return line
 
 
+def _section_fields(loc: Sequence[int | str]) -> list[str]:
+    """Field names of the plan section at ``loc`` (list indices skipped), or ``[]``."""
+    owner: object = SecurityPlan
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(owner, type) and issubclass(owner, BaseModel)):
+            return []
+        try:
+            owner = _field_type(owner, part)
+        except KeyError:
+            return []
+        if typing.get_origin(owner) is list:
+            (owner,) = typing.get_args(owner)
+    if isinstance(owner, type) and issubclass(owner, BaseModel):
+        return list(owner.model_fields)
+    return []
+
+
 def _friendly(err: Mapping[str, Any]) -> str:
     kind = err.get("type", "")
     if kind == "extra_forbidden":
-        return "unknown field (check the spelling; `crowdguard review --example` shows every field)"
+        loc = [p for p in err.get("loc", ()) if isinstance(p, int | str)]
+        fields = _section_fields(loc[:-1])
+        expected = f"; expected one of: {', '.join(fields)}" if fields else ""
+        return f"unknown field (check the spelling){expected}"
     if kind == "missing":
         return "required field is missing"
     msg = str(err.get("msg", "invalid value"))
@@ -350,20 +374,36 @@ def parse_plan(data: object, *, source: str = "<plan>", text: str | None = None)
         field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
         line: int | None = None
         if text is not None:
-            try:
-                line = _line_of(yaml.compose(text), loc)
-            except yaml.YAMLError:
-                line = None
+            # JSON is YAML but for tab indentation; tabs outside strings are layout only.
+            for candidate in (text, text.replace("\t", " ")):
+                try:
+                    line = _line_of(yaml.compose(candidate), loc)
+                    break
+                except yaml.YAMLError:
+                    continue
         where = f"{source}:{line}" if line is not None else source
         extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise ReviewError(f"{where}: {field or 'plan'}: {_friendly(err)}{extra}") from None
 
 
 def load_plan(path: Path | str) -> SecurityPlan:
-    """Load a plan from YAML or JSON; errors are ``ReviewError`` with ``file:line: field``."""
+    """Load a plan from YAML or JSON; errors are ``ReviewError`` with ``file:line: field``.
+
+    ``.json`` files are read as JSON (which allows tabs, unlike YAML); anything else as YAML.
+    """
     path = Path(path)
-    data = _read_yaml(path)
-    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() != ".json":
+        data = _read_yaml(path)
+        return parse_plan(data, source=str(path), text=path.read_text(encoding="utf-8"))
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
+    except OSError as exc:
+        raise ReviewError(f"{path}: cannot read file ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise ReviewError(f"{path}: not a UTF-8 text file") from None
+    except json.JSONDecodeError as exc:
+        raise ReviewError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
     return parse_plan(data, source=str(path), text=text)
 
 
@@ -543,11 +583,11 @@ def review(
 ) -> Review:
     """Review ``plan`` against the rule catalogue (default: :func:`default_rules`).
 
-    ``on`` is the review date (default: today), used for the currency of the security
+    ``on`` is the review date (default: today in Europe/London), used for the currency of the security
     document (TPPA s.7) and stamped on the letter.
     """
     catalogue = default_rules() if rules is None else tuple(rules)
-    day = on or dt.date.today()
+    day = on or dt.datetime.now(LONDON).date()
     tier, reason = legal_tier(plan)
     binding = BINDING[tier]
     items: list[ItemScore] = []

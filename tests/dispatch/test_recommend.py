@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crowdguard.dispatch.recommend import (
     DispatchUnit,
@@ -231,3 +233,41 @@ def test_overlapping_segments_and_unknown_places_are_rejected() -> None:
         unit("t", [seg("patrol", "10:00", "12:00", "a-venue"), seg("base", "11:00", "13:00")])
     with pytest.raises(InputError, match="unknown place 'nowhere'"):
         unit("t", [seg("patrol", "10:00", "12:00", "nowhere")])
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    data=st.data(),
+    n_units=st.integers(1, 6),
+)
+def test_the_first_choice_is_the_fastest_available_armed_unit(
+    data: st.DataObject, n_units: int
+) -> None:
+    """Against a direct argmin over a random road matrix (units patrolling, no transit)."""
+    venues = ["a-venue", "b-venue", "c-venue", "hq"]
+    cell = st.floats(1.0, 60.0, allow_nan=False)
+    to_incident = {v: data.draw(cell, label=f"minutes {v}") for v in venues}
+    minutes = [
+        [0.0 if a == b else 30.0 for b in NAMES] for a in NAMES
+    ]  # between venues: irrelevant here
+    for v, m in to_incident.items():
+        i, j = NAMES.index(v), NAMES.index("incident")
+        minutes[i][j] = minutes[j][i] = m
+    travel = matrix_travel([PLACES[n] for n in NAMES], minutes)
+    units = []
+    for u in range(n_units):
+        venue = data.draw(st.sampled_from(venues[:3]), label=f"venue {u}")
+        state = data.draw(st.sampled_from([UnitState.available, UnitState.on_scene]))
+        armed = data.draw(st.booleans())
+        units.append(patrolling(f"u{u}", venue, state=state, armed=armed))
+    eligible = [
+        (to_incident[u.segments[0].place], u.id)
+        for u in units
+        if u.state is UnitState.available and u.armed
+    ]
+    if not eligible:
+        with pytest.raises(NoUnitAvailable):
+            recommend(units, X, travel_minutes=travel, now=NOW)
+        return
+    recs = recommend(units, X, travel_minutes=travel, now=NOW, k=len(units))
+    assert [(r.eta_minutes, r.unit_id) for r in recs] == sorted(eligible)

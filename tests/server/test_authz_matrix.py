@@ -1,0 +1,203 @@
+"""Every endpoint x every role (and the anonymous public): allowed or refused as documented.
+
+The expected matrix below is written by hand from the access rules in ``docs/api.md``; a
+test also checks it names every operation in the OpenAPI document, so a new endpoint
+cannot slip in without a decision about who may call it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from server_helpers import roster_contract, scenario, team, venue
+from sqlalchemy import Engine
+
+from crowdguard.jobs import service as jobs
+from crowdguard.jobs.models import PlanCreate
+from crowdguard.scenario.schema import Scenario, Team, Venue
+from crowdguard.store.clock import FakeClock
+from crowdguard.store.db import make_sessionmaker, session_scope
+from crowdguard.users.models import Role
+from crowdguard.venues import service as venues
+from crowdguard.venues.models import EventCreate
+
+A, P, C, O, G, N = (
+    Role.admin,
+    Role.planner,
+    Role.control,
+    Role.officer,
+    Role.organiser,
+    Role.analyst,
+)
+EVERYONE = {A, P, C, O, G, N}
+DAY = "2026-12-05"
+EVENT = {
+    "name": "Lantern parade",
+    "venue_id": "winchester-market",
+    "starts_at": "2026-12-12T16:00:00+00:00",
+    "ends_at": "2026-12-12T19:00:00+00:00",
+    "expected_attendance": 3000,
+}
+
+# (method, path template, body, roles allowed). Anonymous is refused everywhere but /health.
+MATRIX: list[tuple[str, str, Any, set[Role]]] = [
+    ("GET", "/api/v1/auth/me", None, EVERYONE),
+    ("GET", "/api/v1/users", None, {A}),
+    (
+        "POST",
+        "/api/v1/users",
+        {"username": "new-{role}", "password": "long enough pw", "role": "analyst"},
+        {A},
+    ),
+    ("GET", "/api/v1/users/1", None, {A}),
+    ("PATCH", "/api/v1/users/1", {"active": True}, {A}),
+    ("DELETE", "/api/v1/users/999999", None, {A}),
+    ("GET", "/api/v1/venues", None, {A, P, C, N}),
+    ("POST", "/api/v1/venues", venue("venue-{role}"), {A, P}),
+    ("GET", "/api/v1/venues/winchester-market", None, {A, P, C, N}),
+    ("PATCH", "/api/v1/venues/winchester-market", {"peak_occupancy": 2500}, {A, P}),
+    ("DELETE", "/api/v1/venues/no-such-venue", None, {A, P}),
+    ("GET", "/api/v1/teams", None, {A, P, C}),
+    ("POST", "/api/v1/teams", team("team-{role}"), {A, P}),
+    ("GET", "/api/v1/teams/arv-1", None, {A, P, C}),
+    ("PATCH", "/api/v1/teams/arv-1", {"kind": "arv"}, {A, P}),
+    ("DELETE", "/api/v1/teams/no-such-team", None, {A, P}),
+    ("GET", "/api/v1/scenarios", None, {A, P}),
+    ("POST", "/api/v1/scenarios", {**scenario(), "id": "scenario-{role}"}, {A, P}),
+    ("GET", "/api/v1/scenarios/tiny", None, {A, P}),
+    ("PUT", "/api/v1/scenarios/tiny", scenario("tiny"), {A, P}),
+    ("DELETE", "/api/v1/scenarios/no-such-scenario", None, {A, P}),
+    ("GET", "/api/v1/events", None, {A, P, C, N, G}),
+    ("POST", "/api/v1/events", EVENT, {A, P, G}),
+    ("GET", "/api/v1/events/1", None, {A, P, C, N, G}),
+    ("PATCH", "/api/v1/events/1", {"expected_attendance": 3100}, {A, P, G}),
+    ("DELETE", "/api/v1/events/999999", None, {A, P, G}),
+    ("POST", "/api/v1/plans", {"scenario_id": "no-such-scenario"}, {A, P}),
+    ("GET", "/api/v1/plans", None, {A, P, N}),
+    ("GET", "/api/v1/plans/1", None, {A, P, N}),
+    ("GET", f"/api/v1/rosters/{DAY}", None, {A, P, C, O}),
+    ("GET", f"/api/v1/rosters/{DAY}/teams/arv-1", None, {A, P, C, O}),
+    ("GET", f"/api/v1/rosters/{DAY}/teams/arv-2", None, {A, P, C}),
+    ("GET", "/api/v1/audit", None, {A}),
+    ("GET", "/api/v1/audit/verify", None, {A}),
+]
+# Not in the matrix: /auth/token (anyone may try to log in), /auth/logout (covered in
+# test_auth), /health (public liveness, checked below).
+UNMATRIXED = {
+    ("POST", "/api/v1/auth/token"),
+    ("POST", "/api/v1/auth/logout"),
+    ("GET", "/api/v1/health"),
+}
+
+
+@pytest.fixture
+def world(engine: Engine, clock: FakeClock, add_user: Callable[..., int]) -> None:
+    """A venue, two teams, a scenario, an event owned by someone else, and published rosters."""
+    owner = add_user("someone-else", Role.organiser)
+    with session_scope(make_sessionmaker(engine)) as session:
+        now = clock.now()
+        venues.create_venue(
+            session=session, venue=Venue.model_validate(venue()), actor="t", now=now
+        )
+        for callsign in ("arv-1", "arv-2"):
+            venues.create_team(
+                session=session, team=Team.model_validate(team(callsign)), actor="t", now=now
+            )
+        venues.create_scenario(
+            session=session, scenario=Scenario.model_validate(scenario()), actor="t", now=now
+        )
+        venues.create_event(
+            session=session,
+            data=EventCreate.model_validate(EVENT),
+            organiser_id=owner,
+            actor="t",
+            now=now,
+        )
+        plan = jobs.create_plan(
+            session=session, data=PlanCreate(scenario_id="tiny", seed=1), actor="t", now=now
+        )
+        jobs.finish_plan(
+            session=session,
+            plan_id=plan.id,
+            now=now,
+            result={"solver": "fake"},
+            rosters={DAY: roster_contract(DAY, ["arv-1", "arv-2"])},
+        )
+    clock.set(dt.datetime(2026, 12, 5, 12, 0, tzinfo=dt.UTC))  # mid-shift: officers may look
+
+
+def _call(
+    client: TestClient, method: str, path: str, body: Any, headers: dict[str, str], role: str
+) -> int:
+    if isinstance(body, dict):
+        import json
+
+        body = json.loads(json.dumps(body).replace("{role}", role))
+    return client.request(method, path, json=body, headers=headers).status_code
+
+
+def _template(path: str) -> str:
+    """Replace every concrete id in a path by ``{x}``, and every ``{name}`` likewise."""
+    ids = {
+        "1",
+        "999999",
+        "winchester-market",
+        "no-such-venue",
+        "arv-1",
+        "arv-2",
+        "no-such-team",
+        "tiny",
+        "no-such-scenario",
+        DAY,
+    }
+    return "/".join("{x}" if p in ids or p.startswith("{") else p for p in path.split("/"))
+
+
+def test_matrix_covers_every_operation(app: FastAPI) -> None:
+    spec = app.openapi()
+    operations = {(m.upper(), p) for p, item in spec["paths"].items() for m in item}
+    expected = {(m, _template(p)) for m, p in operations - UNMATRIXED}
+    assert {(m, _template(p)) for m, p, _, _ in MATRIX} == expected
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_each_role_gets_exactly_its_rights(
+    client: TestClient, world: None, as_role: Callable[..., dict[str, str]], role: Role
+) -> None:
+    headers = as_role(role, team="arv-1" if role is Role.officer else None)
+    wrong = []
+    for method, path, body, allowed in MATRIX:
+        status = _call(client, method, path, body, headers, role.value)
+        assert status < 500, f"{method} {path} as {role.value}: {status}"
+        if (role in allowed) == (status == 403):
+            wrong.append(f"{method} {path}: {status} (allowed={role in allowed})")
+        assert status != 401, f"{method} {path} as {role.value}: 401 with a valid token"
+    assert wrong == [], f"{role.value}: " + "; ".join(wrong)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_public_gets_nothing_but_health(client: TestClient, world: None) -> None:
+    for method, path, body, _ in MATRIX:
+        assert _call(client, method, path, body, {}, "anon") == 401, f"{method} {path}"
+    assert client.get("/api/v1/health").status_code == 200
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_organiser_sees_and_changes_only_their_own_events(
+    client: TestClient, world: None, as_role: Callable[..., dict[str, str]]
+) -> None:
+    mine = as_role(Role.organiser, username="orla")
+    created = client.post("/api/v1/events", json={**EVENT, "organiser_id": 1}, headers=mine)
+    assert created.status_code == 201
+    assert created.json()["organiser_id"] != 1  # forced to the caller
+    listing = client.get("/api/v1/events", headers=mine).json()
+    assert [e["id"] for e in listing["items"]] == [created.json()["id"]]
+    assert client.get("/api/v1/events/1", headers=mine).status_code == 404  # someone else's
+    assert client.patch("/api/v1/events/1", json={"name": "x"}, headers=mine).status_code == 404
+    assert client.delete("/api/v1/events/1", headers=mine).status_code == 404

@@ -1,0 +1,190 @@
+"""Plan jobs: queued -> running -> done|failed, progress, stored inputs, rosters served."""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from server_helpers import FakePlan, roster_contract, scenario
+
+from crowdguard.jobs.runner import Planner
+from crowdguard.users.models import Role
+
+DAY = "2026-12-05"
+
+
+def _wait(
+    client: TestClient, plan_id: int, headers: dict[str, str], timeout: float = 300
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body: dict[str, Any] = client.get(f"/api/v1/plans/{plan_id}", headers=headers).json()
+        if body["status"] in ("done", "failed"):
+            return body
+        time.sleep(0.1)
+    raise AssertionError(f"plan {plan_id} did not finish in {timeout} s")
+
+
+class _Recorder:
+    """A stand-in planner that records its call and reports progress."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.fail = fail
+
+    def __call__(
+        self,
+        scenario: Any,
+        *,
+        seed: int | None = None,
+        days: int | None = None,
+        progress: Callable[..., None] | None = None,
+    ) -> FakePlan:
+        self.calls.append({"scenario": scenario.id, "seed": seed, "days": days})
+        if progress is not None:
+            progress(0.5, "half")
+        if self.fail:
+            raise ValueError("no feasible patrol")
+        return FakePlan({DAY: roster_contract(DAY, ["arv-1", "arv-2"])})
+
+
+recorder = _Recorder()
+failing = _Recorder(fail=True)
+
+
+@pytest.fixture
+def planner(request: pytest.FixtureRequest) -> Callable[[], Planner]:
+    from crowdguard.jobs.runner import default_planner
+
+    chosen = getattr(request, "param", recorder)
+    if chosen == "real":
+        return default_planner
+    chosen.calls.clear()
+    return lambda: chosen
+
+
+def test_a_job_runs_stores_its_inputs_and_serves_rosters(
+    client: TestClient, as_role: Callable[..., dict[str, str]]
+) -> None:
+    planner = as_role(Role.planner)
+    assert client.post("/api/v1/scenarios", json=scenario(), headers=planner).status_code == 201
+    started = client.post(
+        "/api/v1/plans", json={"scenario_id": "tiny", "seed": 42, "days": 2}, headers=planner
+    )
+    assert started.status_code == 202, started.text
+    assert started.json()["status"] in ("queued", "running", "done")
+    assert started.headers["Location"] == f"/api/v1/plans/{started.json()['id']}"
+    done = _wait(client, started.json()["id"], planner)
+    assert done["status"] == "done", done["error"]
+    assert done["progress"] == 1.0
+    assert recorder.calls == [{"scenario": "tiny", "seed": 42, "days": 2}]
+    assert done["seed"] == 42 and done["seed_given"] is True
+    assert done["scenario_snapshot"]["id"] == "tiny"
+    assert done["result"]["solver"] == "fake" == done["solver"]
+    teams = client.get(f"/api/v1/rosters/{DAY}", headers=planner).json()["teams"]
+    assert [t["team"] for t in teams] == ["arv-1", "arv-2"]
+
+
+def test_without_a_seed_a_secret_one_is_drawn_and_kept(
+    client: TestClient, as_role: Callable[..., dict[str, str]]
+) -> None:
+    planner = as_role(Role.planner)
+    client.post("/api/v1/scenarios", json=scenario(), headers=planner)
+    first = _wait(
+        client,
+        client.post("/api/v1/plans", json={"scenario_id": "tiny"}, headers=planner).json()["id"],
+        planner,
+    )
+    second = _wait(
+        client,
+        client.post("/api/v1/plans", json={"scenario_id": "tiny"}, headers=planner).json()["id"],
+        planner,
+    )
+    assert first["seed_given"] is False
+    assert first["seed"] != second["seed"]  # 63 random bits each
+    assert [c["seed"] for c in recorder.calls] == [first["seed"], second["seed"]]
+
+
+def test_analyst_sees_aggregates_but_not_the_seed(
+    client: TestClient, as_role: Callable[..., dict[str, str]]
+) -> None:
+    planner = as_role(Role.planner)
+    client.post("/api/v1/scenarios", json=scenario(), headers=planner)
+    plan_id = client.post(
+        "/api/v1/plans", json={"scenario_id": "tiny", "seed": 1}, headers=planner
+    ).json()["id"]
+    _wait(client, plan_id, planner)
+    analyst = as_role(Role.analyst)
+    seen = client.get(f"/api/v1/plans/{plan_id}", headers=analyst).json()
+    assert seen["status"] == "done" and "result" in seen
+    assert "seed" not in seen and "scenario_snapshot" not in seen
+    listing = client.get("/api/v1/plans", headers=analyst).json()
+    assert listing["total"] == 1 and "seed" not in listing["items"][0]
+    assert (
+        client.post("/api/v1/plans", json={"scenario_id": "tiny"}, headers=analyst).status_code
+        == 403
+    )
+
+
+@pytest.mark.parametrize("planner", [failing], indirect=True)
+def test_a_failing_solve_is_recorded_not_raised(
+    client: TestClient, as_role: Callable[..., dict[str, str]]
+) -> None:
+    planner = as_role(Role.planner)
+    client.post("/api/v1/scenarios", json=scenario(), headers=planner)
+    plan_id = client.post("/api/v1/plans", json={"scenario_id": "tiny"}, headers=planner).json()[
+        "id"
+    ]
+    done = _wait(client, plan_id, planner)
+    assert done["status"] == "failed"
+    assert "no feasible patrol" in done["error"]
+    assert client.get(f"/api/v1/rosters/{DAY}", headers=planner).json()["teams"] == []
+
+
+def test_plan_for_an_unknown_scenario_is_404(
+    client: TestClient, as_role: Callable[..., dict[str, str]]
+) -> None:
+    response = client.post(
+        "/api/v1/plans", json={"scenario_id": "nope"}, headers=as_role(Role.planner)
+    )
+    assert response.status_code == 404
+    assert "scenario_id" in response.json()["detail"]
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("crowdguard.patrols.planner") is None, reason="planner not built yet"
+)
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("planner", ["real"], indirect=True)
+def test_the_real_planner_on_the_demo_for_one_day(
+    client: TestClient, as_role: Callable[..., dict[str, str]]
+) -> None:
+    from crowdguard.scenario.load import demo_scenario
+
+    demo = demo_scenario()
+    headers = as_role(Role.planner)
+    stored = client.post("/api/v1/scenarios", json=demo.model_dump(mode="json"), headers=headers)
+    assert stored.status_code == 201, stored.text
+    plan_id = client.post(
+        "/api/v1/plans", json={"scenario_id": demo.id, "seed": 5, "days": 1}, headers=headers
+    ).json()["id"]
+    done = _wait(client, plan_id, headers)
+    assert done["status"] == "done", done["error"]
+    coverage = done["result"]["coverage"]
+    assert coverage and {"venue", "start", "end", "coverage", "risk"} <= set(coverage[0])
+    first_day = demo.days[0].isoformat()
+    day = client.get(f"/api/v1/rosters/{first_day}", headers=headers).json()
+    assert {t["team"] for t in day["teams"]} <= {t.callsign for t in demo.teams}
+    assert day["teams"], "the demo's first day has rosters"
+    # Reproducible for audit: the stored inputs give the same plan again.
+    from crowdguard.patrols.planner import make_plan
+    from crowdguard.scenario.schema import Scenario
+
+    again = make_plan(
+        Scenario.model_validate(done["scenario_snapshot"]), seed=done["seed"], days=done["days"]
+    )
+    assert again.plan_json()["coverage"] == coverage

@@ -22,7 +22,7 @@ def test_the_theory_page_examples_run(monkeypatch: pytest.MonkeyPatch) -> None:
         exec(compile(block, str(DOC), "exec"), namespace)
     # The prose quotes the season's figures: keep them true.
     season = namespace["season"]
-    overall = season.overall  # type: ignore[attr-defined]
+    overall = season.overall
     assert (overall.incidents, overall.served, overall.unserved) == (21, 20, 1)
     assert overall.median_minutes == 18.0
     assert overall.share_within_target == pytest.approx(1 / 3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pytest
@@ -46,7 +47,7 @@ def report(
     category: str = "research",
     description: str = "Something odd.",
     *,
-    location: dict[str, object] | None = None,
+    location: Mapping[str, object] | None = None,
     observed_at: dt.datetime = NOW,
     **fields: object,
 ) -> ReportCreate:
@@ -230,7 +231,15 @@ def test_adding_a_weapon_or_casualties_never_makes_a_report_less_urgent(
 ) -> None:
     order = list(Grade)
     plain = triage(report(category.value, "seen"), received_at=NOW)
-    worse = triage(report(category.value, "seen", **flags), received_at=NOW)
+    worse = triage(
+        report(
+            category.value,
+            "seen",
+            weapons_seen=flags["weapons_seen"],
+            casualties=flags["casualties"],
+        ),
+        received_at=NOW,
+    )
     assert order.index(worse.grade) <= order.index(plain.grade)
 
 

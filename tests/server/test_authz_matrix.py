@@ -26,7 +26,7 @@ from crowdguard.users.models import Role
 from crowdguard.venues import service as venues
 from crowdguard.venues.models import EventCreate
 
-A, P, C, O, G, N = (
+A, P, C, OF, G, N = (
     Role.admin,
     Role.planner,
     Role.control,
@@ -34,7 +34,7 @@ A, P, C, O, G, N = (
     Role.organiser,
     Role.analyst,
 )
-EVERYONE = {A, P, C, O, G, N}
+EVERYONE = {A, P, C, OF, G, N}
 DAY = "2026-12-05"
 EVENT = {
     "name": "Lantern parade",
@@ -80,8 +80,8 @@ MATRIX: list[tuple[str, str, Any, set[Role]]] = [
     ("POST", "/api/v1/plans", {"scenario_id": "no-such-scenario"}, {A, P}),
     ("GET", "/api/v1/plans", None, {A, P, N}),
     ("GET", "/api/v1/plans/1", None, {A, P, N}),
-    ("GET", f"/api/v1/rosters/{DAY}", None, {A, P, C, O}),
-    ("GET", f"/api/v1/rosters/{DAY}/teams/arv-1", None, {A, P, C, O}),
+    ("GET", f"/api/v1/rosters/{DAY}", None, {A, P, C, OF}),
+    ("GET", f"/api/v1/rosters/{DAY}/teams/arv-1", None, {A, P, C, OF}),
     ("GET", f"/api/v1/rosters/{DAY}/teams/arv-2", None, {A, P, C}),
     ("GET", "/api/v1/audit", None, {A}),
     ("GET", "/api/v1/audit/verify", None, {A}),

@@ -14,7 +14,7 @@ import numpy as np
 
 from crowdguard.errors import CertificateFailed, GameError
 from crowdguard.games.eraser import eraser_coverage
-from crowdguard.games.model import FloatArray, SecurityGame, Solution, certify
+from crowdguard.games.model import TIE_TOL, FloatArray, SecurityGame, Solution, certify
 from crowdguard.games.multiple_lps import multiple_lps_coverage
 from crowdguard.games.origami import origami_applies, origami_coverage
 
@@ -22,13 +22,10 @@ __all__ = ["METHODS", "solve"]
 
 METHODS: Final = ("auto", "origami", "eraser", "multiple-lps")
 
-# Targets within this many payoff units (times the payoff scale) of the attacker's best are in
-# the reported attack set; it only absorbs floating-point round-off of the solvers.
-_ATTACK_SET_TOL: Final = 1e-9
-
 
 def _attack_set(game: SecurityGame, attacker: FloatArray, level: float) -> FloatArray:
-    tight = _ATTACK_SET_TOL * game.payoff_scale()
+    """Targets indifferent with ``level`` up to round-off (:data:`~.model.TIE_TOL`)."""
+    tight = TIE_TOL * game.payoff_scale()
     return np.asarray(attacker >= level - tight)
 
 

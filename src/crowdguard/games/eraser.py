@@ -28,7 +28,9 @@ for every coverage, which keeps the LP relaxation as tight as the formulation al
 that leaks into the coverage. So after HiGHS (through ``highspy``) names the
 attacked target, the coverage is recomputed by the multiple-LPs programme for that one target
 (:func:`~crowdguard.games.multiple_lps.attacked_target_lp`): the same optimum, free of big-M
-round-off.
+round-off. If that LP is infeasible or falls short of the MILP's value (payoffs so close
+that HiGHS's 1e-6 feasibility tolerance blurred a strict preference into a tie), the exact
+multiple-LPs reference is solved instead.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from scipy.sparse import coo_array, vstack
 
 from crowdguard.errors import SolverFailed
 from crowdguard.games._quiet import quiet_stdout
-from crowdguard.games.multiple_lps import attacked_target_lp
+from crowdguard.games.multiple_lps import attacked_target_lp, multiple_lps_coverage
 
 __all__ = ["eraser_coverage"]
 
@@ -171,6 +173,12 @@ def eraser_coverage(
         resources,
         attacked,
     )
-    if polished is None:
-        raise SolverFailed(f"ERASER chose target {attacked}, but its LP is infeasible; a bug")
+    milp_value = float(values[d_col])
+    scale = max(1.0, big_m_defender, abs(defender_low), abs(defender_high))
+    if polished is None or polished[1] < milp_value - 1e-7 * scale:
+        # A near-tie (payoffs within HiGHS's 1e-6 feasibility tolerance) let the MILP treat a
+        # target as a best response that exactly is not: fall back to the exact reference.
+        return multiple_lps_coverage(
+            defender_covered, defender_uncovered, attacker_covered, attacker_uncovered, resources
+        )
     return polished[0], attacked

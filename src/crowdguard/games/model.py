@@ -38,6 +38,7 @@ from crowdguard.errors import GameError
 
 __all__ = [
     "PAYOFF_FIELDS",
+    "TIE_TOL",
     "Certificate",
     "SecurityGame",
     "Solution",
@@ -45,6 +46,10 @@ __all__ = [
 ]
 
 FloatArray = NDArray[np.float64]
+
+#: Targets whose attacker utility is within ``TIE_TOL * payoff_scale`` of the attacked target's
+#: are *indifferent* (the attack set): a floating-point round-off margin, not a modelling one.
+TIE_TOL = 1e-9
 
 PAYOFF_FIELDS = (
     "defender_covered",
@@ -361,14 +366,17 @@ def certify(
     1. every ``c_t`` lies in ``[0, 1]`` (within ``tol``);
     2. ``sum(c) <= resources`` (within ``tol``);
     3. the attacked target is a best response: no target gives the attacker more than
-       ``U_a(attacked)`` plus the tolerance (*attack set indifferent*: the attack set, the
-       targets within the tolerance of that utility, all give the attacker its maximum);
+       ``U_a(attacked)`` plus the tolerance (*attack set indifferent*);
     4. every target outside the attack set is worse for the attacker;
     5. the attacked target is the defender's best in the attack set (ties broken for the
        defender).
 
-    Utility tolerances are ``tol * game.payoff_scale()`` so the test is unit-free. It returns
-    a :class:`Certificate` and never raises for a failed check (``solve`` does).
+    The attack set is the targets whose attacker utility equals the attacked target's up to
+    floating-point round-off (:data:`TIE_TOL` times the payoff scale); checks 3-5 allow
+    ``tol * game.payoff_scale()`` so the test is unit-free. Two targets whose payoffs differ by
+    less than ``tol`` but more than round-off are *not* a tie: the attacker strictly prefers
+    one. It returns a :class:`Certificate` and never raises for a failed check (``solve``
+    does).
     """
     cov = np.asarray(coverage, dtype=np.float64)
     n = game.n_targets
@@ -391,7 +399,7 @@ def certify(
     attacker = game.attacker_utilities(cov)
     defender = game.defender_utilities(cov)
     attacked_value = float(attacker[attacked_target])
-    in_set = attacker >= attacked_value - utol
+    in_set = attacker >= attacked_value - TIE_TOL * scale
     attack_set = tuple(int(i) for i in np.flatnonzero(in_set))
     best = float(attacker.max())
     indifferent = best <= attacked_value + utol
@@ -402,7 +410,7 @@ def certify(
         )
     outside = attacker[~in_set]
     best_other = float(outside.max()) if outside.size else None
-    others_worse = best_other is None or best_other < attacked_value
+    others_worse = best_other is None or best_other < attacked_value + utol
     if not others_worse:
         failures.append("a target outside the attack set is as good for the attacker")
     defender_value = float(defender[attacked_target])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -107,3 +108,18 @@ def test_json_contract_has_exactly_the_documented_keys() -> None:
     assert list(data["findings"][0]) == [  # type: ignore[index]
         "rule", "title", "tier", "severity", "status", "source", "advice"
     ]  # fmt: skip
+
+
+def test_demo_plan_venues_are_venues_of_the_embedded_scenario() -> None:
+    scenario = __import__("crowdguard.scenario", fromlist=["demo_path"])
+    if not hasattr(scenario, "demo_path"):  # pragma: no cover - scenario slice not built
+        return
+    data = yaml.safe_load(Path(scenario.demo_path()).read_text(encoding="utf-8"))
+    venues = {v["id"]: v for v in data["venues"]}
+    for path in demo_plans():
+        plan = load_plan(path)
+        assert plan.venue is not None
+        assert plan.venue.id in venues, path.name
+        capacity = venues[plan.venue.id].get("capacity")
+        if capacity and plan.occupancy is not None:
+            assert plan.occupancy.maximum <= capacity, path.name

@@ -11,8 +11,8 @@ def test_reports_api() -> None:
     assert set(crowdguard.reports.__all__) == {
         "EMERGENCY_REMINDER", "HONEYPOT_FIELD", "Contact", "DuplicateCandidate",
         "DuplicatePair", "Grade", "GradeOverride", "Reason", "ReportCategory", "ReportControl",
-        "ReportCreate", "ReportLocation", "ReportPublic", "ReportedItem", "Route", "Thrive",
-        "TriageResult", "haversine_m", "new_reference", "override_grade",
+        "ReportCreate", "ReportLocation", "ReportPublic", "ReportedItem", "ReportedPerson",
+        "ReportedVehicle", "Route", "Thrive", "TriageResult", "candidate_from_report", "haversine_m", "new_reference", "override_grade",
         "scenario_venue_open", "suggest_duplicates", "triage",
     }  # fmt: skip
 

@@ -114,3 +114,26 @@ def test_bad_limits_are_rejected() -> None:
         suggest_duplicates([at("a"), at("b")], radius_m=0)
     with pytest.raises(ValueError, match="window"):
         suggest_duplicates([at("a"), at("b")], window=dt.timedelta(0))
+
+
+def test_stored_reports_are_compared_by_point_or_venue() -> None:
+    from crowdguard.reports.duplicates import candidate_from_report
+    from crowdguard.reports.models import ReportControl, ReportCreate
+
+    def stored(ref: str, location: dict[str, object]) -> ReportControl:
+        create = ReportCreate.model_validate(
+            {
+                "category": "unattended_item",
+                "location": location,
+                "observed_at": T0.isoformat(),
+                "description": "bag",
+            }
+        )
+        return ReportControl.from_create(create, reference=ref, received_at=T0)
+
+    venues = {"winchester-market": (LAT, LON)}
+    by_point = candidate_from_report(stored("a", {"lat": LAT, "lon": LON}))
+    by_venue = candidate_from_report(stored("b", {"venue_id": "winchester-market"}), venues)
+    by_text = candidate_from_report(stored("c", {"text": "by the carousel"}), venues)
+    assert by_point is not None and by_venue is not None and by_text is None
+    assert [(p.first, p.second) for p in suggest_duplicates([by_point, by_venue])] == [("a", "b")]

@@ -128,3 +128,18 @@ def test_references_are_readable_and_distinct() -> None:
         assert ref.startswith("CG-") and len(ref) == 12
         assert not set(ref[3:].replace("-", "")) & set("01OI")
     assert new_reference().startswith("CG-")  # secrets-based draw
+
+
+def test_people_and_vehicles_are_carried_to_the_control_view() -> None:
+    report = ReportCreate.model_validate(
+        payload(
+            category="suspicious_vehicle",
+            vehicles=[{"description": "white Transit van", "vrm": "HX21 ABC"}],
+            persons=[{"description": "man, grey hoodie", "direction_of_travel": "north"}],
+        )
+    )
+    control = ReportControl.from_create(report, reference="CG-AAAA-BBBB", received_at=SEEN)
+    assert control.vehicles[0].vrm == "HX21 ABC"
+    assert control.persons[0].direction_of_travel == "north"
+    with pytest.raises(ValidationError, match="vrm"):
+        ReportCreate.model_validate(payload(vehicles=[{"description": "van", "vrm": "!!"}]))

@@ -109,6 +109,18 @@ def test_weapon_word_without_immediacy_is_priority() -> None:
     assert (grade, code) == (Grade.priority, "P2") and "weapon_words" in rules
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I live near the market and saw a knife in his bag",
+        "Two men shooting video of the bollards now",
+    ],
+)
+def test_common_phrases_are_not_read_as_an_attack_now(text: str) -> None:
+    _, rules, _ = grade_of(report("hostile_reconnaissance", text))
+    assert "weapon_words_now" not in rules
+
+
 def test_weapon_words_inside_other_words_do_not_fire() -> None:
     _, rules, _ = grade_of(report("research", "Bought a gunmetal grey blanket; axel grease"))
     assert "weapon_words" not in rules and "weapon_words_now" not in rules
@@ -278,3 +290,15 @@ def test_scenario_venues_are_open_only_within_their_local_hours() -> None:
     assert scenario_venue_open(venue, saturday.replace(hour=12))
     assert not scenario_venue_open(venue, saturday.replace(hour=20))
     assert not scenario_venue_open(venue, saturday.replace(hour=12) + dt.timedelta(days=1))
+
+
+def test_a_stored_report_is_judged_at_its_received_time() -> None:
+    from crowdguard.reports.models import ReportControl
+
+    seen = report("research", "He had a gun", weapons_seen=True, observed_at=NOW)
+    fresh = ReportControl.from_create(seen, reference="CG-A", received_at=NOW)
+    late = ReportControl.from_create(
+        seen, reference="CG-B", received_at=NOW + dt.timedelta(hours=6)
+    )
+    assert triage(fresh).grade is Grade.immediate
+    assert triage(late).grade is Grade.priority

@@ -19,17 +19,20 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 from scipy.spatial import KDTree
 
+from crowdguard.reports.models import ReportControl
+
 __all__ = [
     "EARTH_RADIUS_M",
     "DuplicateCandidate",
     "DuplicatePair",
+    "candidate_from_report",
     "haversine_m",
     "suggest_duplicates",
 ]
@@ -67,6 +70,24 @@ class DuplicateCandidate:
     lat: float
     lon: float
     observed_at: dt.datetime
+
+
+def candidate_from_report(
+    report: ReportControl, venues: Mapping[str, tuple[float, float]] | None = None
+) -> DuplicateCandidate | None:
+    """The duplicate-check view of a stored report, or None without a point.
+
+    The point is the report's map point, else its venue's point from ``venues``
+    (id -> ``(lat, lon)``); a report located only by text cannot be compared.
+    """
+    point = report.location.point
+    if point is None and report.location.venue_id is not None and venues:
+        point = venues.get(report.location.venue_id)
+    if point is None:
+        return None
+    return DuplicateCandidate(
+        report.reference, report.category.value, point[0], point[1], report.observed_at
+    )
 
 
 @dataclass(frozen=True, slots=True)

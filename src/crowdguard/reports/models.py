@@ -42,6 +42,8 @@ __all__ = [
     "ReportLocation",
     "ReportPublic",
     "ReportedItem",
+    "ReportedPerson",
+    "ReportedVehicle",
     "new_reference",
 ]
 
@@ -151,6 +153,21 @@ class ReportedItem(_Strict):
         return self.hidden or self.obviously_suspicious or self.not_typical
 
 
+class ReportedPerson(_Strict):
+    """A person described in the report (the 999 attack-call checklist: number, clothing,
+    weapons, direction of travel; gwent.police.uk)."""
+
+    description: Annotated[str, Field(min_length=1, max_length=500)]
+    direction_of_travel: Annotated[str, Field(max_length=200)] | None = None
+
+
+class ReportedVehicle(_Strict):
+    """A vehicle described in the report; ``vrm`` is the registration mark if seen."""
+
+    description: Annotated[str, Field(min_length=1, max_length=500)]
+    vrm: Annotated[str, Field(pattern=r"^[A-Za-z0-9 ]{2,10}$")] | None = None
+
+
 class Contact(_Strict):
     """How to call the reporter back. Every field optional: anonymous reports are allowed."""
 
@@ -181,6 +198,8 @@ class ReportCreate(_Strict):
     description: Annotated[str, Field(min_length=1, max_length=MAX_DESCRIPTION)]
     contact: Contact | None = None
     items: list[ReportedItem] = Field(default_factory=list, max_length=20)
+    persons: list[ReportedPerson] = Field(default_factory=list, max_length=20)
+    vehicles: list[ReportedVehicle] = Field(default_factory=list, max_length=20)
     weapons_seen: bool = False
     casualties: bool = False
     website: str = Field(
@@ -226,6 +245,8 @@ class ReportControl(_Strict):
     contact: Contact | None = None
     anonymous: bool
     items: list[ReportedItem] = Field(default_factory=list)
+    persons: list[ReportedPerson] = Field(default_factory=list)
+    vehicles: list[ReportedVehicle] = Field(default_factory=list)
     weapons_seen: bool = False
     casualties: bool = False
     status: Literal["new", "triaged", "assigned", "closed"] = "new"
@@ -257,6 +278,8 @@ class ReportControl(_Strict):
             contact=report.contact,
             anonymous=report.anonymous,
             items=list(report.items),
+            persons=list(report.persons),
+            vehicles=list(report.vehicles),
             weapons_seen=report.weapons_seen,
             casualties=report.casualties,
         )

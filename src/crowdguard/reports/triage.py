@@ -198,12 +198,12 @@ RULES: dict[str, tuple[Thrive, Route | None, str]] = {
 
 _WEAPON = re.compile(
     r"\b(guns?|firearms?|pistols?|rifles?|shotguns?|handguns?|knife|knives|machetes?|blades?|"
-    r"swords?|axes?|bombs?|explosives?|grenades?|acid|shooting|shots? fired|stabb(?:ing|ed)|"
-    r"suicide vest)\b",
+    r"swords?|axes?|bombs?|explosives?|grenades?|acid|shooting (?:at|people)|opened fire|"
+    r"shots? fired|stabb(?:ing|ed)|suicide vest)\b",
     re.IGNORECASE,
 )
 _NOW = re.compile(
-    r"\b(now|right now|just now|running|happening|currently|live|screaming|chasing|attacking|"
+    r"\b(now|right now|just now|running|happening|currently|screaming|chasing|attacking|"
     r"in progress)\b",
     re.IGNORECASE,
 )

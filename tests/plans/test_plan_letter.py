@@ -106,3 +106,16 @@ def test_pdf_letter_is_a_pdf_titled_with_the_event() -> None:
     assert pdf.startswith(b"%PDF")
     assert len(pdf) > 5_000
     assert b"Security plan review: Gunwharf Quays Christmas Village" in _pdf_text(pdf)
+
+
+def test_resubmission_window_is_configurable() -> None:
+    result = review(load_plan(GUNWHARF), on=DAY)
+    text = render_letter(result, days_before=30)
+    # opens 11 November 2026; 30 days before is 12 October 2026
+    assert "by 12 October 2026, 30 days before the event opens on 11 November 2026" in text
+
+
+def test_plan_without_dates_asks_for_them() -> None:
+    text = render_letter(review(plan_from(), on=DAY))
+    assert "including the dates the event is open" in text
+    assert "cannot be determined" in text  # no occupancy: tier undetermined, said plainly

@@ -119,3 +119,13 @@ def test_plan_without_dates_asks_for_them() -> None:
     text = render_letter(review(plan_from(), on=DAY))
     assert "including the dates the event is open" in text
     assert "cannot be determined" in text  # no occupancy: tier undetermined, said plainly
+
+
+def test_only_recommendations_means_nothing_must_change() -> None:
+    result = review(load_plan(DEMO_DIR / "winchester-cathedral-market.yaml"), on=DAY)
+    assert result.findings and all(not f.legal and f.severity != "critical"
+                                   for f in result.findings)  # fmt: skip
+    text = render_letter(result)
+    assert "There is nothing you must change." in text
+    assert "## What must improve" not in text
+    assert "by 30 October 2026" in text  # 14 days before 13 November 2026

@@ -79,6 +79,10 @@ def _finding_view(finding: Finding) -> dict[str, str]:
     }
 
 
+def _must_improve(review: Review) -> list[Finding]:
+    return [f for f in review.findings if f.legal or f.severity is Severity.critical]
+
+
 def _next_steps(review: Review, days_before: int) -> str:
     if review.opens is None:
         return (
@@ -91,6 +95,13 @@ def _next_steps(review: Review, days_before: int) -> str:
         return (
             "No changes are needed. Please send us any revision of the plan before the event "
             f"opens on {opens}, and keep your security document current."
+        )
+    if not _must_improve(review):
+        when = f"by {_long_date(due)}" if due > review.reviewed_on else "before the event opens"
+        return (
+            "There is nothing you must change. If you take up our recommendations, please "
+            f"send us the revised plan {when} (the event opens on {opens}), and keep your "
+            "security document current."
         )
     if due <= review.reviewed_on:
         return (
@@ -116,7 +127,7 @@ def letter_context(
     "What must improve" holds the findings required by law at the plan's tier and every
     critical finding; "what we recommend" holds the remaining good-practice findings.
     """
-    must = [f for f in review.findings if f.legal or f.severity is Severity.critical]
+    must = _must_improve(review)
     recommend = [f for f in review.findings if f not in must]
     return {
         "force": force,

@@ -57,7 +57,15 @@ from crowdguard.patrols.systematic import systematic_sample
 from crowdguard.risk.payoffs import Targets, build_targets
 from crowdguard.scenario.schema import Scenario, Team, Weekday
 
-__all__ = ["PatrolPlan", "certify_season", "make_plan", "make_rng", "teams_on_duty"]
+__all__ = [
+    "PatrolPlan",
+    "certify_season",
+    "draw_rosters",
+    "make_plan",
+    "make_rng",
+    "slot_teams_for",
+    "teams_on_duty",
+]
 
 ProgressCallback = Callable[[float, str], None]
 TOL = 1e-6
@@ -366,6 +374,46 @@ def _draw_day(
     return {"date": day.isoformat(), "teams": teams}
 
 
+def slot_teams_for(scenario: Scenario, targets: Targets) -> list[list[str]]:
+    """Call signs of the teams on shift in each slot of ``targets`` (the per-slot resources)."""
+    zone = ZoneInfo(scenario.timezone)
+    slots, first_of_slot = np.unique(targets.slot, return_index=True)
+    if slots.size != len(targets.slot_starts):
+        raise PlanError("targets: every slot must hold at least one open venue")
+    return [
+        teams_on_duty(scenario, start.astimezone(zone), targets.end[int(first)].astimezone(zone))
+        for start, first in zip(targets.slot_starts, first_of_slot, strict=True)
+    ]
+
+
+def draw_rosters(
+    scenario: Scenario,
+    targets: Targets,
+    coverage: np.ndarray,
+    slot_teams: Sequence[Sequence[str]],
+    *,
+    rng: random.Random,
+    days: Sequence[dt.date] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Draw one roster per day from any coverage vector (the optimum or a baseline).
+
+    Each slot is drawn by randomised systematic sampling, so every venue-slot is patrolled
+    with exactly its coverage in expectation; ``rng`` is ``secrets.SystemRandom()`` for
+    operational use or ``random.Random(seed)`` for tests, audits and simulation.
+    """
+    zone = ZoneInfo(scenario.timezone)
+    slots_by_day: dict[dt.date, list[int]] = {}
+    for s, start in enumerate(targets.slot_starts):
+        slots_by_day.setdefault(start.astimezone(zone).date(), []).append(s)
+    chosen = sorted(slots_by_day) if days is None else list(days)
+    return {
+        day.isoformat(): _draw_day(
+            scenario, targets, coverage, slot_teams, slots_by_day.get(day, []), day, rng
+        )
+        for day in chosen
+    }
+
+
 def make_plan(
     scenario: Scenario,
     *,
@@ -401,12 +449,7 @@ def make_plan(
             f"no venue is open on any day of {chosen[0].isoformat()}..{chosen[-1].isoformat()}; "
             "check opening hours, opens/closes dates or --days"
         )
-    zone = ZoneInfo(scenario.timezone)
-    slot_teams = []
-    for s, start in enumerate(targets.slot_starts):
-        first = int(np.flatnonzero(targets.slot == s)[0])
-        end = targets.end[first]
-        slot_teams.append(teams_on_duty(scenario, start.astimezone(zone), end.astimezone(zone)))
+    slot_teams = slot_teams_for(scenario, targets)
     coverage, slot_k, methods = _solve_slots(targets, slot_teams, progress)
     coverage = _induce_best_attack(targets, coverage, slot_teams, float(slot_k.max()))
     certificate = certify_season(targets, coverage, slot_teams)
@@ -415,16 +458,7 @@ def make_plan(
         targets.ids[i] for i in np.flatnonzero(attacker >= certificate["attacker_utility"] - TOL)
     ]
 
-    rng = make_rng(seed)
-    slots_by_day: dict[dt.date, list[int]] = {}
-    for s, start in enumerate(targets.slot_starts):
-        slots_by_day.setdefault(start.astimezone(zone).date(), []).append(s)
-    rosters = {
-        day.isoformat(): _draw_day(
-            scenario, targets, coverage, slot_teams, slots_by_day.get(day, []), day, rng
-        )
-        for day in chosen
-    }
+    rosters = draw_rosters(scenario, targets, coverage, slot_teams, rng=make_rng(seed), days=chosen)
     solver = sorted(set(methods))[0] if len(set(methods)) == 1 else "+".join(sorted(set(methods)))
     return PatrolPlan(
         scenario=scenario,

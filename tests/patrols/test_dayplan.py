@@ -13,7 +13,7 @@ import pytest
 
 from crowdguard.errors import PlanError
 from crowdguard.patrols.dayplan import plan_day
-from crowdguard.patrols.graph import build_graph
+from crowdguard.patrols.graph import SINK_SLOT, build_graph
 from crowdguard.patrols.overrides import Override, override_cost
 from crowdguard.patrols.travel import places_of, straight_line_travel
 from crowdguard.patrols.visibility import visibility_tradeoff
@@ -47,8 +47,19 @@ def test_every_arc_leaves_time_for_travel_and_dwell(
     graph = build_graph(sc, DAY, targets, travel)
     for a in range(graph.n_arcs):
         tail, head = graph.arc_tail[a], graph.arc_head[a]
-        assert graph.node_slot[head] > graph.node_slot[tail]
         comm = graph.commodities[graph.node_commodity[tail]]
+        if graph.node_slot[head] == SINK_SLOT:  # the drive home fits in the shift
+            assert graph.node_place[head] == graph.places.index(comm.base)
+            assert (
+                graph.slot_start(int(graph.node_slot[tail]))
+                + dt.timedelta(
+                    minutes=sc.patrol.min_dwell_minutes * (graph.node_target[tail] >= 0)
+                    + float(graph.arc_minutes[a])
+                )
+                <= comm.shift_end
+            )
+            continue
+        assert graph.node_slot[head] > graph.node_slot[tail]
         arrive = graph.departure(tail) + dt.timedelta(minutes=float(graph.arc_minutes[a]))
         dwell = sc.patrol.min_dwell_minutes if graph.node_target[head] >= 0 else 0
         slot_end = graph.slot_start(int(graph.node_slot[head]) + 1)
@@ -86,7 +97,8 @@ def test_roster_follows_the_contract(
         assert _when(segments[0]["start"]) == dt.datetime(
             2026, 12, 5, 10, tzinfo=_when(segments[0]["start"]).tzinfo
         )
-        assert _when(segments[-1]["end"]).hour == 16 and segments[-1]["kind"] == "base"
+        assert _when(segments[-1]["end"]).hour == 16
+        assert segments[-1]["kind"] in {"base", "transit"}  # home by the shift end
         for before, after in itertools.pairwise(segments):
             assert before["end"] == after["start"]  # no gaps, no overlaps
         for seg in segments:
@@ -245,7 +257,7 @@ def test_visibility_floor_raises_visibility_at_a_price(
     for point in curve:
         assert point["expected_visibility"] >= point["visibility_floor"] - 1e-6
     utilities = [c["defender_utility"] for c in curve]
-    assert all(b <= a + 1e-7 for a, b in itertools.pairwise(utilities))
+    assert all(b <= a + 1e-5 for a, b in itertools.pairwise(utilities))
 
 
 def test_pin_makes_the_slot_predictable_and_is_costed(

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from crowdguard.patrols.graph import PatrolGraph
+from crowdguard.patrols.graph import SINK_SLOT, PatrolGraph
 
 __all__ = ["Route", "decompose", "route_entropy", "route_segments"]
 
@@ -38,11 +38,17 @@ class Route:
         return tuple(int(graph.arc_head[a]) for a in self.arcs)
 
 
-def decompose(graph: PatrolGraph, z: np.ndarray, *, tol: float = 1e-9) -> list[list[Route]]:
-    """Routes per commodity (probabilities sum to 1 for each), largest bottleneck first."""
+def decompose(
+    graph: PatrolGraph, z: np.ndarray, *, tol: float = 1e-9, min_probability: float = 1e-6
+) -> list[list[Route]]:
+    """Routes per commodity (probabilities sum to 1 for each), largest bottleneck first.
+
+    Routes below ``min_probability`` (solver round-off) are dropped and the rest rescaled.
+    """
     routes: list[list[Route]] = []
     residual = np.where(z > tol, z, 0.0)
-    order = np.argsort(graph.node_slot, kind="stable")
+    topo = np.where(graph.node_slot == SINK_SLOT, np.iinfo(np.int64).max, graph.node_slot)
+    order = np.argsort(topo, kind="stable")
     for k, comm in enumerate(graph.commodities):
         arcs_k = np.flatnonzero(graph.node_commodity[graph.arc_tail] == k)
         nodes_k = [int(v) for v in order if graph.node_commodity[v] == k]
@@ -76,6 +82,7 @@ def decompose(graph: PatrolGraph, z: np.ndarray, *, tol: float = 1e-9) -> list[l
             residual[path] -= bottleneck
             remaining -= bottleneck
             found.append((bottleneck, tuple(path)))
+        found = [(w, arcs) for w, arcs in found if w >= min_probability * comm.size]
         total = sum(w for w, _ in found)
         if total <= 0:
             raise ValueError(f"commodity {comm.name}: no flow to decompose")
@@ -94,7 +101,8 @@ def route_segments(graph: PatrolGraph, route: Route) -> list[dict[str, Any]]:
 
     A team leaves a node at the end of its slot (the source at the shift start); a move
     is ``transit`` for the travel time, then ``patrol`` (venue) or ``base`` until the end of
-    the arrival slot. The last base segment runs to the shift end.
+    the arrival slot. From the last slot the team drives back to reach base at the shift
+    end (its last patrol ends early enough).
     """
     comm = graph.commodities[route.commodity]
     raw: list[list[Any]] = []  # [kind, place, start, end]
@@ -109,12 +117,21 @@ def route_segments(graph: PatrolGraph, route: Route) -> list[dict[str, Any]]:
 
     for a in route.arcs:
         tail, head = int(graph.arc_tail[a]), int(graph.arc_head[a])
+        minutes = dt.timedelta(minutes=float(graph.arc_minutes[a]))
+        if graph.node_slot[head] == SINK_SLOT:  # drive back to base by the shift end
+            if graph.node_place[tail] != graph.node_place[head] and raw:
+                leave = comm.shift_end - minutes
+                raw[-1][3] = leave
+                add("transit", None, leave, comm.shift_end)
+            elif raw:
+                raw[-1][3] = max(raw[-1][3], comm.shift_end)
+            continue
         depart = graph.departure(tail)
         place = graph.places[int(graph.node_place[head])]
         kind = "patrol" if place in graph.venues else "base"
         arrive = depart
         if graph.node_place[tail] != graph.node_place[head]:
-            arrive = depart + dt.timedelta(minutes=float(graph.arc_minutes[a]))
+            arrive = depart + minutes
             add("transit", None, depart, arrive)
         add(
             kind,
@@ -122,10 +139,6 @@ def route_segments(graph: PatrolGraph, route: Route) -> list[dict[str, Any]]:
             arrive,
             graph.slot_start(int(graph.node_slot[head]) + 1),
         )
-    if raw and raw[-1][0] == "base":
-        raw[-1][3] = max(raw[-1][3], comm.shift_end)
-    else:  # pragma: no cover - the sink is always the base
-        add("base", None, raw[-1][3] if raw else comm.shift_start, comm.shift_end)
     segments = []
     for kind, place, start, end in raw:
         segment: dict[str, Any] = {"kind": kind}

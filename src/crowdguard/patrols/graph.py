@@ -8,9 +8,10 @@ day of patrols is a flow on a graph whose nodes are places at times. Here:
   ``patrol.min_dwell_minutes`` inside that slot.
 * **Commodities.** Teams with the same base, kind and shift on the day are one commodity
   of flow value equal to their number (a team with an override gets its own). Each
-  commodity starts at a *source* node (its base at the shift start) and ends at its base
-  node in the last slot of the shift: a team must leave from and return to base within
-  the shift.
+  commodity starts at a *source* node (its base at the shift start) and ends at a *sink*
+  (its base at the shift end): a team must leave from and return to base within the
+  shift. In the last slot of the shift a venue node is reachable only if the team can
+  arrive, dwell and drive back by the shift end; its patrol then ends early.
 * **Nodes** of a commodity: its base in every slot of the shift, and every venue-slot
   that is a target of the day (the venue is open) within the shift.
 * **Arcs.** A team leaving node ``(p, s)`` departs at the end of slot ``s`` (the source
@@ -48,8 +49,11 @@ from crowdguard.games.flow import CoveragePolytope, Spread
 from crowdguard.patrols.travel import TravelTimes
 from crowdguard.scenario.schema import Scenario, Weekday
 
+SINK_SLOT = -2  # slot label of a commodity's sink: back at base at the shift end
+
 __all__ = [
     "KIND_PROFILES",
+    "SINK_SLOT",
     "Commodity",
     "KindProfile",
     "PatrolGraph",
@@ -166,8 +170,11 @@ class PatrolGraph:
 
     def departure(self, node: int) -> dt.datetime:
         """When a team leaves ``node``: the shift start for a source, else the slot end."""
-        if self.node_slot[node] < 0:
-            return self.commodities[int(self.node_commodity[node])].shift_start
+        comm = self.commodities[int(self.node_commodity[node])]
+        if self.node_slot[node] == -1:
+            return comm.shift_start
+        if self.node_slot[node] == SINK_SLOT:
+            return comm.shift_end
         return self.slot_start(int(self.node_slot[node]) + 1)
 
     def _at(self, minutes: float) -> dt.datetime:
@@ -176,7 +183,9 @@ class PatrolGraph:
     def node_label(self, node: int) -> str:
         """``place@HH:MM`` for messages."""
         slot = int(self.node_slot[node])
-        when = "shift start" if slot < 0 else self.slot_start(slot).strftime("%H:%M")
+        when = {-1: "shift start", SINK_SLOT: "shift end"}.get(slot) or self.slot_start(
+            slot
+        ).strftime("%H:%M")
         return f"{self.places[int(self.node_place[node])]}@{when}"
 
 
@@ -351,28 +360,61 @@ def build_graph(
         tails: list[int] = []
         heads: list[int] = []
         mins: list[float] = []
+        shift_end = _wall_minutes(comm.shift_end)
+        back = {
+            q: float(math.ceil(float(travel.minutes[q, base_i]) * mult - 1e-9))
+            for q in slots_of_place
+        }
+
+        def fits(
+            q: int,
+            s2: int,
+            arrive: float,
+            last: int = comm.last_slot,
+            back: dict[int, float] = back,
+            shift_end: float = shift_end,
+        ) -> bool:
+            """Arrive at ``q`` in slot ``s2``, dwell, and (last slot) get back in time."""
+            slot_end = (s2 + 1) * slot_len
+            if places[q] not in venues:
+                return arrive <= slot_end + 1e-9
+            if arrive + dwell > slot_end + 1e-9:
+                return False
+            on_site = max(arrive, s2 * slot_len)
+            return s2 != last or on_site + dwell + back[q] <= shift_end + 1e-9
+
         for j, (p, s, _) in enumerate(local):
             depart = shift_start if s < 0 else (s + 1) * slot_len
             for q, q_slots in slots_of_place.items():
                 if q == p and s >= 0:
-                    if (p, s + 1) in lookup:
+                    if (p, s + 1) in lookup and fits(p, s + 1, depart):
                         tails.append(j)
                         heads.append(lookup[(p, s + 1)])
                         mins.append(0.0)
                     continue
                 minutes = float(math.ceil(float(travel.minutes[p, q]) * mult - 1e-9))
-                need = dwell if places[q] in venues else 0.0
                 for s2 in q_slots:
-                    if s2 <= s:
+                    if (
+                        s2 <= s
+                        or depart + minutes + (dwell if places[q] in venues else 0)
+                        > (s2 + 1) * slot_len + 1e-9
+                    ):
                         continue
-                    if depart + minutes <= (s2 + 1) * slot_len - need + 1e-9:
+                    if fits(q, s2, depart + minutes):
                         tails.append(j)
                         heads.append(lookup[(q, s2)])
                         mins.append(minutes)
-                        break
+                    break
+        # the sink: back at base by the shift end, from any node of the last slot
+        sink_local = len(local)
+        local.append((base_i, SINK_SLOT, -1))
+        for j, (p, s, _) in enumerate(local[:-1]):
+            if s == comm.last_slot:
+                tails.append(j)
+                heads.append(sink_local)
+                mins.append(back[p])
         # reachability pruning on the DAG (local node 0 is the source)
         n_local = len(local)
-        sink_local = lookup.get((base_i, comm.last_slot))
         out_adj: list[list[int]] = [[] for _ in range(n_local)]
         in_adj: list[list[int]] = [[] for _ in range(n_local)]
         for a, (u, v) in enumerate(zip(tails, heads, strict=True)):
@@ -388,17 +430,16 @@ def build_graph(
                     forward[heads[a]] = True
                     stack.append(heads[a])
         backward = np.zeros(n_local, dtype=bool)
-        if sink_local is not None:
-            backward[sink_local] = True
-            stack = [sink_local]
-            while stack:
-                v = stack.pop()
-                for a in in_adj[v]:
-                    if not backward[tails[a]]:
-                        backward[tails[a]] = True
-                        stack.append(tails[a])
+        backward[sink_local] = True
+        stack = [sink_local]
+        while stack:
+            v = stack.pop()
+            for a in in_adj[v]:
+                if not backward[tails[a]]:
+                    backward[tails[a]] = True
+                    stack.append(tails[a])
         alive = forward & backward
-        if sink_local is None or not alive[0]:
+        if not alive[0]:
             raise PlanError(
                 f"teams: {', '.join(comm.teams)} cannot leave base {comm.base!r} and return "
                 "within the shift; lengthen the shift"

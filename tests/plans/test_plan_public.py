@@ -7,9 +7,11 @@ import crowdguard.plans as plans
 
 def test_public_names() -> None:
     assert sorted(plans.__all__) == [
-        "DEMO_DIR", "EXAMPLE_PLAN", "Finding", "HvmRating", "ItemScore", "LegalTier", "Review",
-        "Rule", "SecurityPlan", "default_rules", "demo_plans", "legal_tier", "load_plan",
-        "load_rules", "parse_plan", "parse_rating", "review",
+        "DEMO_DIR", "EXAMPLE_PLAN", "Finding", "FindingsDiff", "HvmRating", "ItemScore",
+        "LegalTier", "PlanStatus", "Review", "Rule", "SecurityPlan", "default_rules",
+        "demo_plans", "diff_reviews", "legal_tier", "load_plan", "load_rules",
+        "mitigation_gaps", "parse_plan", "parse_rating", "render_letter", "render_pdf",
+        "review", "transition",
     ]  # fmt: skip
     for name in plans.__all__:
         assert hasattr(plans, name), name

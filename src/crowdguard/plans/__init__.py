@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from crowdguard.plans.hvm import HvmRating, parse_rating
+from crowdguard.plans.letter import render_letter, render_pdf
 from crowdguard.plans.review import (
     Finding,
     ItemScore,
@@ -25,26 +26,35 @@ from crowdguard.plans.review import (
     parse_plan,
     review,
 )
+from crowdguard.plans.revisions import FindingsDiff, PlanStatus, diff_reviews, transition
+from crowdguard.plans.risk_feedback import mitigation_gaps
 from crowdguard.plans.schema import SecurityPlan
 
 __all__ = [
     "DEMO_DIR",
     "EXAMPLE_PLAN",
     "Finding",
+    "FindingsDiff",
     "HvmRating",
     "ItemScore",
     "LegalTier",
+    "PlanStatus",
     "Review",
     "Rule",
     "SecurityPlan",
     "default_rules",
     "demo_plans",
+    "diff_reviews",
     "legal_tier",
     "load_plan",
     "load_rules",
+    "mitigation_gaps",
     "parse_plan",
     "parse_rating",
+    "render_letter",
+    "render_pdf",
     "review",
+    "transition",
 ]
 
 DEMO_DIR = Path(__file__).parent / "demo"

@@ -133,3 +133,34 @@ def test_attack_set_is_indifferent_and_others_worse(
     assert solution.attacked_target in solution.certificate["attack_set"]
     assert ua[solution.attacked_target] == pytest.approx(ua.max(), abs=1e-6)
     assert np.all((solution.coverage >= -1e-9) & (solution.coverage <= 1 + 1e-9))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_routes_rebuild_the_flow(
+    seed: int, make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    """Path decomposition is exact: sum of route probability x teams on each arc = the flow."""
+    from crowdguard.patrols.decompose import decompose
+
+    sc = make_scenario()
+    targets = make_targets(sc, seed)
+    graph = build_graph(sc, DAY, targets, straight_line_travel(places_of(sc)))
+    solution = solve_flow_game(_payoffs(targets), flow_polytope(graph))
+    rebuilt = np.zeros(graph.n_arcs)
+    for k, lottery in enumerate(decompose(graph, solution.z)):
+        assert sum(r.probability for r in lottery) == pytest.approx(1.0)
+        for route in lottery:
+            rebuilt[list(route.arcs)] += route.probability * graph.commodities[k].size
+            assert graph.arc_tail[route.arcs[0]] == graph.source[k]
+            assert graph.arc_head[route.arcs[-1]] == graph.sink[k]
+    assert np.allclose(rebuilt, solution.z, atol=1e-5)
+
+
+def test_patrols_public_api_is_stable() -> None:
+    import crowdguard.patrols as patrols
+
+    assert set(patrols.__all__) == {
+        "AuditResult", "DayPlan", "Override", "Place", "TravelTimes", "audit_rosters",
+        "draw_roster", "load_rosters", "override_cost", "places_of", "plan_day",
+        "road_graph_travel", "straight_line_travel", "visibility_tradeoff",
+    }  # fmt: skip

@@ -154,3 +154,28 @@ def test_duplicate_rule_ids_are_refused(tmp_path: Path) -> None:
 
 def test_minimal_plan_is_valid() -> None:
     assert plan_from().event.id == MINIMAL["event"]["id"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({}, 2),
+        # a car-rated product where the VDA asks for a 7.5 t lorry
+        ({"hvm_products": [{"name": "bollard", "rating": "1500[M1]/48/90:1.0",
+                            "standard": "PAS 68", "foundation": "C"}]}, 1),
+        # rated for the lorry but at a lower speed than the VDA found possible
+        ({"hvm_products": [{"name": "barrier", "rating": "7500[N3]/32/90:1.0",
+                            "standard": "IWA 14-1", "foundation": "A"}]}, 1),
+        # no stated VDA requirement: the rating cannot be checked against it
+        ({"required_mass_kg": None, "required_speed_kmh": None}, 1),
+        # a stronger rating than required is fine
+        ({"hvm_products": [{"name": "barrier", "rating": "V/7500[N3]/80/90:0.5",
+                            "standard": "ISO 22343-1", "foundation": "B"}]}, 2),
+    ],
+)  # fmt: skip
+def test_hvm_ratings_must_meet_the_vehicle_dynamics_assessment(
+    changes: dict[str, object], expected: int
+) -> None:
+    physical = {**CASES["M3"]["adequate"]["physical"], **changes}
+    result = review(plan_from({"physical": physical}), on=REVIEW_DAY)
+    assert score_of(result, "M3") == expected

@@ -312,6 +312,12 @@ class PhysicalSecurity(_Section):
     """TPPA s.6 physical measures; HVM per NPSA *HVM - Schemes for the Streetscape*."""
 
     vehicle_dynamics_assessment: str = ""
+    required_mass_kg: int | None = Field(
+        default=None, gt=0, description="test-vehicle mass the VDA says barriers must stop"
+    )
+    required_speed_kmh: int | None = Field(
+        default=None, gt=0, description="impact speed the VDA says barriers must withstand"
+    )
     hvm_products: list[HvmProduct] = Field(default_factory=list)
     unrated_measures: list[str] = Field(default_factory=list)
     max_gap_m: float | None = Field(default=None, gt=0)
@@ -322,6 +328,19 @@ class PhysicalSecurity(_Section):
     def rated_hvm(self) -> bool:
         """At least one product with an impact-test rating (unrated blocks are not HVM)."""
         return bool(self.hvm_products)
+
+    @property
+    def ratings_meet_vda(self) -> bool:
+        """Every product is rated for at least the vehicle mass and speed the Vehicle Dynamics
+        Assessment requires (NPSA: the VDA sets the rating; a car-rated bollard does not stop
+        a lorry). False when the VDA requirement is not stated or there is no product."""
+        if self.required_mass_kg is None or self.required_speed_kmh is None:
+            return False
+        return bool(self.hvm_products) and all(
+            p.rating.mass_kg >= self.required_mass_kg
+            and p.rating.speed_kmh >= self.required_speed_kmh
+            for p in self.hvm_products
+        )
 
     @property
     def gaps_closed(self) -> bool:

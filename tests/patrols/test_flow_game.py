@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crowdguard.errors import CertificateFailed
 from crowdguard.games.flow import (
@@ -164,3 +166,25 @@ def test_patrols_public_api_is_stable() -> None:
         "draw_roster", "load_rosters", "override_cost", "places_of", "plan_day",
         "road_graph_travel", "straight_line_travel", "visibility_tradeoff",
     }  # fmt: skip
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(2, 6),
+    m=st.floats(0.2, 3.0),
+    seed=st.integers(0, 10_000),
+)
+def test_milp_equals_multiple_lps_on_random_marginal_games(n: int, m: float, seed: int) -> None:
+    """Property: on random ERASER games both exact methods agree and certify."""
+    rng = np.random.default_rng(seed)
+    p = FlowPayoffs(
+        rng.uniform(1, 10, n),
+        rng.uniform(-10, -1, n),
+        rng.uniform(-10, -1, n),
+        rng.uniform(1, 10, n),
+    )
+    polytope = _marginal_polytope(n, min(m, n))
+    a = solve_flow_game(p, polytope, method="milp")
+    b = solve_flow_game(p, polytope, method="multiple-lps")
+    assert a.defender_utility == pytest.approx(b.defender_utility, abs=1e-6)
+    assert float(a.coverage.sum()) <= min(m, n) + 1e-6

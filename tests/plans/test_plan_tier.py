@@ -54,6 +54,23 @@ def test_events_qualify_only_at_800_with_entry_checks(n: int, checks: str, tier:
     assert legal_tier(plan(n, premises=False, checks=checks))[0].value == tier
 
 
+@pytest.mark.parametrize(
+    ("n", "venue", "tier"),
+    [
+        (3500, {"place_of_worship": True}, "enhanced"),  # ticketed event at a cathedral
+        (3500, {"school": True}, "enhanced"),
+        (799, {"school": True}, "standard"),  # below 800: the premises' standard duties
+        (799, {}, "standard"),
+    ],
+)
+def test_ticketed_800_plus_events_on_premises_that_are_not_enhanced_qualify(
+    n: int, venue: dict[str, Any], tier: str
+) -> None:
+    """gov.uk *Scope (events)* factsheet: a qualifying event cannot be on enhanced duty
+    premises, but can be on other premises, standard ones included."""
+    assert legal_tier(plan(n, premises=True, checks="ticket", **venue))[0].value == tier
+
+
 def test_event_on_enhanced_premises_has_enhanced_duties_without_entry_checks() -> None:
     assert legal_tier(plan(6000, premises=True, checks="none"))[0].value == "enhanced"
 

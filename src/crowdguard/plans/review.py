@@ -427,8 +427,14 @@ def loads_plan(text: str, *, source: str = "<plan>") -> SecurityPlan:
 def legal_tier(plan: SecurityPlan) -> tuple[LegalTier, str]:
     """The Martyn's Law tier and a one-sentence reason (TPPA ss.2-3; ``domain.md`` section 2).
 
-    Headcount includes staff. Without an occupancy figure the tier cannot be determined and
-    ``none`` is returned with a reason saying so (item G1 will be a critical finding).
+    In order: under 200 at once, none. Premises (a building, with any land, in a Schedule 1
+    use) of 800+ are enhanced duty premises, except places of worship, schools and
+    childcare, which Schedule 1 treats as standard. Otherwise an event of 800+ with entry
+    checks is a *qualifying event* (s.3) with enhanced duties, on open land or on premises
+    that are not enhanced duty premises (gov.uk *Scope (events)* factsheet, 2025) - so a
+    ticketed 800+ event at a cathedral qualifies. Otherwise premises of 200+ are standard,
+    and an event not on premises is out of scope. Headcount includes staff. Without an
+    occupancy figure the tier cannot be determined: ``none``, with a reason saying so.
     """
     if plan.occupancy is None:
         return LegalTier.none, (
@@ -437,30 +443,37 @@ def legal_tier(plan: SecurityPlan) -> tuple[LegalTier, str]:
     n = plan.occupancy.maximum
     venue = plan.venue
     checks = plan.entry_checks
+    premises = venue is not None and venue.premises
+    always_standard = venue is not None and venue.always_standard
     if n < STANDARD_THRESHOLD:
         return LegalTier.none, (
             f"fewer than {STANDARD_THRESHOLD} people ({n:,}) are expected at once, "
             "below the Act's threshold"
         )
-    if venue is not None and venue.premises:
-        if venue.always_standard:
-            return LegalTier.standard, (
-                f"{n:,} people are expected at once at premises used for worship, education "
-                "or childcare, which stay in the standard tier whatever their size"
-            )
-        if n >= ENHANCED_THRESHOLD:
-            return LegalTier.enhanced, (
-                f"{n:,} people are expected at once at qualifying premises "
-                f"({ENHANCED_THRESHOLD:,} or more: enhanced tier)"
-            )
+    if premises and not always_standard and n >= ENHANCED_THRESHOLD:
+        return LegalTier.enhanced, (
+            f"{n:,} people are expected at once at qualifying premises "
+            f"({ENHANCED_THRESHOLD:,} or more: enhanced tier)"
+        )
+    if n >= ENHANCED_THRESHOLD and checks is not EntryChecks.none:
+        where = (
+            "at premises that are not enhanced duty premises"
+            if premises
+            else "at a place that is not qualifying premises"
+        )
+        return LegalTier.enhanced, (
+            f"{n:,} people are expected at once with entry checks ({checks.value}) {where}, "
+            "so this is a qualifying event with enhanced duties"
+        )
+    if premises and always_standard:
+        return LegalTier.standard, (
+            f"{n:,} people are expected at once at premises used for worship, education "
+            "or childcare, which stay in the standard tier whatever their size"
+        )
+    if premises:
         return LegalTier.standard, (
             f"{n:,} people are expected at once at qualifying premises "
             f"({STANDARD_THRESHOLD}-{ENHANCED_THRESHOLD - 1}: standard tier)"
-        )
-    if n >= ENHANCED_THRESHOLD and checks is not EntryChecks.none:
-        return LegalTier.enhanced, (
-            f"{n:,} people are expected at once with entry checks ({checks.value}), "
-            "so this is a qualifying event with enhanced duties"
         )
     if n >= ENHANCED_THRESHOLD:
         return LegalTier.none, (

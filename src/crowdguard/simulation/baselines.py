@@ -1,0 +1,254 @@
+"""Patrol plans to compare the Stackelberg plan against, on equal resources.
+
+Every plan here is a **coverage vector** over the same targets (venue x slot, from
+:func:`crowdguard.risk.payoffs.build_targets`) using the same teams in every slot: in slot
+``s`` the coverage of its targets is each in [0, 1] and sums to at most ``m_s``, the teams
+on duty (:func:`crowdguard.patrols.planner.slot_teams_for`). Only *where* the teams go
+differs. This is the comparison of the security-games field trials, where the game plan is
+judged against uniform random and hand-made schedules with the same officers (Pita et al.,
+"Deployed ARMOR protection", AAMAS 2008; Shieh et al., "PROTECT", AAMAS 2012, section 6).
+
+Worked example, one slot with two teams and three open venues whose expected crowds are
+6,000, 3,000 and 1,000:
+
+* ``uniform`` spreads the two teams evenly: 2/3 each.
+* ``footfall`` is proportional to the crowd, ``lambda x crowd``: with ``lambda = 2/10,000``
+  the first venue would get 1.2, so it is capped at 1 and the remaining team is re-spread
+  over the others in proportion, 3/4 and 1/4 (*water-filling*, Boyd & Vandenberghe,
+  *Convex Optimization*, 2004, example 5.2).
+* ``rota`` is what a planner writes by hand: the two venues of highest risk at that weekday
+  and hour get a team every week, 1, 1, 0, the same each week (deterministic).
+* ``optimal`` is the planner's Strong Stackelberg Equilibrium
+  (:func:`crowdguard.patrols.planner.make_plan`).
+
+Rosters for the random plans are drawn with
+:func:`crowdguard.patrols.planner.draw_rosters` (randomised systematic sampling); the
+rota's rosters are its fixed assignment, the same every week.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import MutableSequence, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from crowdguard.errors import InputError
+from crowdguard.patrols.planner import draw_rosters, make_plan, slot_teams_for
+from crowdguard.risk.payoffs import Targets, build_targets
+from crowdguard.scenario.schema import Scenario
+
+__all__ = [
+    "PLAN_NAMES",
+    "PlanCoverage",
+    "build_plan",
+    "footfall_coverage",
+    "plan_rosters",
+    "rota_coverage",
+    "uniform_coverage",
+    "water_fill",
+]
+
+FloatArray = npt.NDArray[np.float64]
+PLAN_NAMES = ("optimal", "uniform", "footfall", "rota")
+
+
+@dataclass(frozen=True)
+class PlanCoverage:
+    """One plan over a season's targets: its coverage and the teams per slot it used.
+
+    ``deterministic`` plans (the rota) always give the same rosters; the others are drawn.
+    """
+
+    name: str
+    scenario: Scenario
+    targets: Targets
+    coverage: FloatArray
+    slot_teams: list[list[str]]
+    days: list[dt.date]
+    deterministic: bool
+
+
+def _slot_members(targets: Targets) -> list[npt.NDArray[np.intp]]:
+    n_slots = len(targets.slot_starts)
+    order = np.argsort(targets.slot, kind="stable")
+    bounds = np.searchsorted(targets.slot[order], np.arange(n_slots + 1))
+    return [order[bounds[s] : bounds[s + 1]] for s in range(n_slots)]
+
+
+def water_fill(weights: FloatArray, budget: float) -> FloatArray:
+    """Coverage proportional to ``weights``, capped at 1, summing to ``min(budget, n)``.
+
+    Water-filling: ``c_i = min(1, lambda w_i)`` with ``lambda`` chosen so the total is the
+    budget (Boyd & Vandenberghe 2004, example 5.2). Sorting the weights once finds
+    ``lambda`` exactly: if the ``k`` largest are capped, ``lambda = (budget - k) / (sum of
+    the rest)``. Targets of zero weight get nothing while any positive weight can absorb
+    the budget; a budget left over after every positive-weight target is full is spread
+    evenly over the zero-weight ones (the team is on duty anyway).
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim != 1 or np.any(~np.isfinite(w)) or np.any(w < 0):
+        raise InputError("weights: expected finite, non-negative numbers")
+    n = w.size
+    out = np.zeros(n)
+    budget = min(float(budget), float(n))
+    if budget <= 0 or n == 0:
+        return out
+    positive = np.flatnonzero(w > 0)
+    if budget >= positive.size:
+        out[positive] = 1.0
+        zeros = np.flatnonzero(w == 0)
+        if zeros.size:
+            out[zeros] = (budget - positive.size) / zeros.size
+        return out
+    order = positive[np.argsort(-w[positive], kind="stable")]
+    sorted_w = w[order]
+    tail = np.cumsum(sorted_w[::-1])[::-1]  # tail[k] = sum of sorted_w[k:]
+    for k in range(order.size):
+        level = (budget - k) / tail[k]
+        if level * sorted_w[k] <= 1.0:
+            out[order[:k]] = 1.0
+            out[order[k:]] = level * sorted_w[k:]
+            return out
+    out[order] = 1.0  # unreachable: budget < positive.size keeps the last level below 1
+    return out
+
+
+def uniform_coverage(targets: Targets, slot_teams: Sequence[Sequence[str]]) -> FloatArray:
+    """Each slot's teams spread evenly over its open venues: ``min(1, m_s / n_s)`` each."""
+    coverage = np.zeros(len(targets))
+    for s, members in enumerate(_slot_members(targets)):
+        if members.size:
+            coverage[members] = min(1.0, len(slot_teams[s]) / members.size)
+    return coverage
+
+
+def footfall_coverage(targets: Targets, slot_teams: Sequence[Sequence[str]]) -> FloatArray:
+    """Each slot's teams in proportion to expected crowd, capped at 1 (:func:`water_fill`)."""
+    coverage = np.zeros(len(targets))
+    for s, members in enumerate(_slot_members(targets)):
+        if members.size:
+            coverage[members] = water_fill(targets.crowd[members], len(slot_teams[s]))
+    return coverage
+
+
+def _local(targets: Targets, zone: ZoneInfo) -> list[dt.datetime]:
+    return [start.astimezone(zone) for start in targets.start]
+
+
+def rota_coverage(
+    targets: Targets, slot_teams: Sequence[Sequence[str]], *, timezone: str = "Europe/London"
+) -> FloatArray:
+    """A fixed weekly rota: 0/1 coverage, the same venues at the same weekday and hour.
+
+    What a planner writes by hand: for each (weekday, time of day) the venues are ranked
+    once by their mean risk at that weekday and time over the season, and in every slot
+    the teams on duty go to the highest-ranked venues that are open. The ranking does not
+    change from week to week, so neither do the patrols (unless a venue opens or closes,
+    or the number of teams changes).
+    """
+    zone = ZoneInfo(timezone)
+    local = _local(targets, zone)
+    keys = [(t.weekday(), t.time()) for t in local]
+    totals: dict[tuple[int, dt.time, str], list[float]] = {}
+    for i, key in enumerate(keys):
+        totals.setdefault((*key, targets.venue[i]), []).append(float(targets.risk[i]))
+    score = {k: float(np.mean(v)) for k, v in totals.items()}
+    coverage = np.zeros(len(targets))
+    for s, members in enumerate(_slot_members(targets)):
+        teams = len(slot_teams[s])
+        if not members.size or teams == 0:
+            continue
+        ranked = sorted(
+            (int(i) for i in members),
+            key=lambda i: (-score[(*keys[i], targets.venue[i])], targets.venue[i]),
+        )
+        coverage[ranked[:teams]] = 1.0
+    return coverage
+
+
+class _FixedOrder(random.Random):
+    """A stand-in generator that never reorders: the rota's teams keep a fixed order.
+
+    With 0/1 coverage, systematic sampling picks the covered venues whatever its draw;
+    without shuffling, the teams are matched to them in call-sign order, so the rota's
+    rosters are the same every week.
+    """
+
+    def shuffle(self, x: MutableSequence[Any]) -> None:
+        return None
+
+
+def build_plan(
+    name: str,
+    scenario: Scenario,
+    *,
+    days: int | Sequence[dt.date] | None = None,
+    targets: Targets | None = None,
+) -> PlanCoverage:
+    """The coverage of plan ``name`` (one of :data:`PLAN_NAMES`) over the scenario's season.
+
+    ``days`` limits the horizon as in :func:`crowdguard.patrols.planner.make_plan`;
+    ``targets`` may be passed to reuse a build (they must be the scenario's over ``days``).
+    """
+    if name not in PLAN_NAMES:
+        raise InputError(f"--plans: unknown plan {name!r}; expected one of {', '.join(PLAN_NAMES)}")
+    if name == "optimal":
+        plan = make_plan(scenario, seed=0, days=days)
+        return PlanCoverage(
+            name=name,
+            scenario=scenario,
+            targets=plan.targets,
+            coverage=np.asarray(plan.coverage, dtype=np.float64),
+            slot_teams=plan.slot_teams,
+            days=plan.days,
+            deterministic=False,
+        )
+    chosen = _chosen_days(scenario, days)
+    if targets is None:
+        targets = build_targets(scenario, days=chosen)
+    if len(targets) == 0:
+        raise InputError("scenario: no venue is open on any day of the horizon; check --days")
+    slot_teams = slot_teams_for(scenario, targets)
+    if name == "uniform":
+        coverage = uniform_coverage(targets, slot_teams)
+    elif name == "footfall":
+        coverage = footfall_coverage(targets, slot_teams)
+    else:
+        coverage = rota_coverage(targets, slot_teams, timezone=scenario.timezone)
+    return PlanCoverage(
+        name=name,
+        scenario=scenario,
+        targets=targets,
+        coverage=coverage,
+        slot_teams=slot_teams,
+        days=chosen,
+        deterministic=name == "rota",
+    )
+
+
+def _chosen_days(scenario: Scenario, days: int | Sequence[dt.date] | None) -> list[dt.date]:
+    if days is None:
+        return list(scenario.days)
+    if isinstance(days, int):
+        if days < 1:
+            raise InputError(f"--days must be at least 1, got {days}")
+        return list(scenario.days[:days])
+    return sorted(set(days))
+
+
+def plan_rosters(plan: PlanCoverage, *, rng: random.Random) -> dict[str, dict[str, Any]]:
+    """Daily rosters (``rosters/YYYY-MM-DD.json`` contract) for a plan.
+
+    Drawn plans use ``rng`` (``random.Random(seed)`` in simulation); the rota ignores it and
+    returns its fixed assignment.
+    """
+    source = _FixedOrder(0) if plan.deterministic else rng
+    return draw_rosters(
+        plan.scenario, plan.targets, plan.coverage, plan.slot_teams, rng=source, days=plan.days
+    )

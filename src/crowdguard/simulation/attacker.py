@@ -89,9 +89,7 @@ def _utilities(targets: Targets, coverage: FloatArray) -> tuple[FloatArray, Floa
     return attacker, defender
 
 
-def best_response(
-    targets: Targets, coverage: FloatArray, *, tol: float = TIE_TOL
-) -> BestResponse:
+def best_response(targets: Targets, coverage: FloatArray, *, tol: float = TIE_TOL) -> BestResponse:
     """The attacker's best response to ``coverage``, ties broken for the defender.
 
     The attack set is every target within ``tol`` of the attacker's best expected utility
@@ -125,8 +123,14 @@ def daily_informed_harm(
     from_day: int = 0,
     timezone: str = "Europe/London",
     tol: float = TIE_TOL,
+    ties: Literal["defender", "attacker"] = "defender",
 ) -> float:
-    """Mean over days ``>= from_day`` of the best response within each day's targets."""
+    """Mean over days ``>= from_day`` of the best response within each day's targets.
+
+    ``ties="defender"`` is the Strong Stackelberg convention; ``ties="attacker"`` takes the
+    most harmful target of each day's attack set instead (an attacker indifferent to the
+    defender, so the worst case for a plan whose coverage is known).
+    """
     attacker, defender = _utilities(targets, coverage)
     days = day_index(targets, timezone)
     harms = []
@@ -134,7 +138,8 @@ def daily_informed_harm(
         members = np.flatnonzero(days == d)
         best = float(attacker[members].max())
         attack_set = members[attacker[members] >= best - tol]
-        harms.append(-float(defender[attack_set].max()))
+        pick = defender[attack_set].max() if ties == "defender" else defender[attack_set].min()
+        harms.append(-float(pick))
     if not harms:
         raise InputError(f"--window {from_day}: no day left to attack after the window")
     return float(np.mean(harms))
@@ -166,7 +171,9 @@ def realised_cover(targets: Targets, rosters: Mapping[str, Mapping[str, Any]]) -
                         "ISO 8601 start and end"
                     ) from None
                 index = np.asarray(by_venue[seg["venue"]])
-                overlap = np.clip(np.minimum(ends[index], b) - np.maximum(starts[index], a), 0, None)
+                overlap = np.clip(
+                    np.minimum(ends[index], b) - np.maximum(starts[index], a), 0, None
+                )
                 patrolled[index] = np.maximum(patrolled[index], overlap)
     return np.asarray(patrolled > 0.5 * (ends - starts))
 
@@ -201,11 +208,17 @@ class ObserverRun:
     days: npt.NDArray[np.int64]
     targets: npt.NDArray[np.int64]
     harm: FloatArray
+    unopposed: BoolArray
 
     @property
     def mean_harm(self) -> float:
         """Mean realised harm per day attacked."""
         return float(self.harm.mean())
+
+    @property
+    def unopposed_share(self) -> float:
+        """Share of the days attacked on which no team was at the struck target."""
+        return float(self.unopposed.mean())
 
 
 def _pattern_keys(
@@ -276,7 +289,9 @@ def observe_and_strike(
         )
         target = int(today[int(np.argmax(utility))])
         harm = -float(
-            targets.defender_covered[target] if cover[target] else targets.defender_uncovered[target]
+            targets.defender_covered[target]
+            if cover[target]
+            else targets.defender_uncovered[target]
         )
         struck_days.append(d)
         struck.append(target)
@@ -286,6 +301,7 @@ def observe_and_strike(
         days=np.asarray(struck_days, dtype=np.int64),
         targets=np.asarray(struck, dtype=np.int64),
         harm=np.asarray(harms, dtype=np.float64),
+        unopposed=np.asarray(cover[np.asarray(struck, dtype=np.int64)] == 0, dtype=bool),
     )
 
 

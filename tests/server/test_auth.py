@@ -201,3 +201,16 @@ def test_production_hasher_uses_rfc9106_argon2id() -> None:
     assert kind == "ID"
     assert int(memory) >= RFC_9106_LOW_MEMORY.memory_cost
     assert int(time_cost) >= RFC_9106_LOW_MEMORY.time_cost
+
+
+def test_admin_cannot_lock_themselves_out(
+    client: TestClient, as_role: Callable[..., dict[str, str]]
+) -> None:
+    admin = as_role(Role.admin)
+    me = client.get(ME, headers=admin).json()["id"]
+    assert client.delete(f"/api/v1/users/{me}", headers=admin).status_code == 409
+    disable = client.patch(f"/api/v1/users/{me}", json={"active": False}, headers=admin)
+    assert disable.status_code == 409
+    demote = client.patch(f"/api/v1/users/{me}", json={"role": "analyst"}, headers=admin)
+    assert demote.status_code == 409
+    assert client.get(ME, headers=admin).json()["role"] == "admin"

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from crowdguard import __version__
 from crowdguard.api import auth
 from crowdguard.api.deps import AppContext
-from crowdguard.api.errors import install_error_handlers
+from crowdguard.api.errors import ERROR_RESPONSES, install_error_handlers
 from crowdguard.api.limits import RequestLimits
 from crowdguard.audit import api as audit_api
 from crowdguard.jobs import api as jobs_api
@@ -74,7 +74,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.context = context
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     api.include_router(auth.router)
     api.include_router(users_api.router)
     api.include_router(venues_api.venues)

@@ -13,7 +13,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from crowdguard.errors import AuthError, CrowdGuardError
 from crowdguard.store.errors import (
@@ -24,9 +24,27 @@ from crowdguard.store.errors import (
     UnauthenticatedError,
 )
 
-__all__ = ["install_error_handlers", "status_for"]
+__all__ = ["ERROR_RESPONSES", "ErrorDetail", "install_error_handlers", "status_for"]
 
 log = logging.getLogger("crowdguard.api")
+
+
+class ErrorDetail(BaseModel):
+    """Every non-validation error: one line naming the field and what was expected."""
+
+    detail: str
+
+
+_ERR: dict[str, object] = {"model": ErrorDetail}
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: {**_ERR, "description": "Bad input (names the field)"},
+    401: {**_ERR, "description": "Missing, expired, revoked or unknown token"},
+    403: {**_ERR, "description": "Not allowed for this role, team or time"},
+    404: {**_ERR, "description": "No such record (or not yours to see)"},
+    409: {**_ERR, "description": "Clashes with an existing record"},
+    413: {**_ERR, "description": "Request body over the size limit"},
+    429: {**_ERR, "description": "Too many failed logins; see Retry-After"},
+}
 
 
 def status_for(exc: CrowdGuardError) -> int:

@@ -51,7 +51,7 @@ def update_user(
 ) -> UserPublic:
     """Change role, team, password or active flag."""
     row = service.update_user(
-        session=session, user_id=user_id, data=body, actor=user.username, now=now
+        session=session, user_id=user_id, data=body, actor=user.username, now=now, actor_id=user.id
     )
     return service.to_public(row)
 
@@ -59,4 +59,6 @@ def update_user(
 @router.delete("/{user_id}", status_code=204)
 def delete_user(user_id: IntId, user: Admin, session: SessionDep, now: NowDep) -> None:
     """Delete an account."""
-    service.delete_user(session=session, user_id=user_id, actor=user.username, now=now)
+    service.delete_user(
+        session=session, user_id=user_id, actor=user.username, now=now, actor_id=user.id
+    )

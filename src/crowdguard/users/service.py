@@ -98,10 +98,24 @@ def list_users(*, session: Session, limit: int, offset: int) -> tuple[list[UserR
 
 
 def update_user(
-    *, session: Session, user_id: int, data: UserUpdate, actor: str | None, now: dt.datetime
+    *,
+    session: Session,
+    user_id: int,
+    data: UserUpdate,
+    actor: str | None,
+    now: dt.datetime,
+    actor_id: int | None = None,
 ) -> UserRow:
-    """Change role, team, password or active flag; audited (never the password)."""
+    """Change role, team, password or active flag; audited (never the password).
+
+    Admins cannot disable or demote their own account (so the last admin cannot lock
+    everyone out by accident).
+    """
     row = get_user(session=session, user_id=user_id)
+    if user_id == actor_id and (
+        data.active is False or (data.role is not None and data.role.value != row.role)
+    ):
+        raise ConflictError("user_id: you cannot disable or demote your own account")
     changed = data.model_dump(exclude_unset=True, exclude={"password"})
     if data.password is not None:
         row.password_hash = _hasher.hash(data.password)
@@ -126,9 +140,18 @@ def update_user(
     return row
 
 
-def delete_user(*, session: Session, user_id: int, actor: str | None, now: dt.datetime) -> None:
-    """Remove an account (its tokens go with it); audited."""
+def delete_user(
+    *,
+    session: Session,
+    user_id: int,
+    actor: str | None,
+    now: dt.datetime,
+    actor_id: int | None = None,
+) -> None:
+    """Remove an account (its tokens go with it); audited. Not your own account."""
     row = get_user(session=session, user_id=user_id)
+    if user_id == actor_id:
+        raise ConflictError("user_id: you cannot delete your own account")
     audit.record(
         session=session,
         at=now,

@@ -30,10 +30,13 @@ attacked target, the coverage is recomputed by the multiple-LPs programme for th
 (:func:`~crowdguard.games.multiple_lps.attacked_target_lp`): the same optimum, free of big-M
 round-off. If that LP is infeasible or falls short of the MILP's value (payoffs so close
 that HiGHS's 1e-6 feasibility tolerance blurred a strict preference into a tie), the exact
-multiple-LPs reference is solved instead.
+multiple-LPs reference is solved instead, as it is when HiGHS ends with a spurious "Solve
+error" and no incumbent, with and without presolve (ERGO-Code/HiGHS issues #2782, #2808).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import highspy
 import numpy as np
@@ -47,6 +50,35 @@ from crowdguard.games.multiple_lps import attacked_target_lp, multiple_lps_cover
 __all__ = ["eraser_coverage"]
 
 FloatArray = NDArray[np.float64]
+
+
+def _run_highs(model: Any, mip_rel_gap: float, mip_abs_gap: float) -> FloatArray | None:
+    """Run HiGHS on the MILP; the column values, or ``None`` after a spurious "Solve error".
+
+    Raises :class:`~crowdguard.errors.SolverFailed` for any other non-optimal status.
+    """
+    for presolve in ("choose", "off"):
+        with quiet_stdout():
+            highs = highspy.Highs()  # type: ignore[no-untyped-call]
+            highs.setOptionValue("output_flag", False)
+            highs.setOptionValue("mip_rel_gap", mip_rel_gap)
+            highs.setOptionValue("mip_abs_gap", mip_abs_gap)
+            highs.setOptionValue("presolve", presolve)
+            highs.passModel(model)
+            highs.run()
+        status = highs.getModelStatus()
+        solution = highs.getSolution()
+        if status == highspy.HighsModelStatus.kOptimal or (
+            status == highspy.HighsModelStatus.kSolveError and solution.value_valid
+        ):
+            # A "Solve error" with an incumbent still names the attacked target; the coverage
+            # is recomputed by the polishing LP anyway.
+            return np.asarray(solution.col_value, dtype=np.float64)
+        if status != highspy.HighsModelStatus.kSolveError:
+            raise SolverFailed(
+                f"HiGHS MILP (ERASER) did not reach optimality: {highs.modelStatusToString(status)}"
+            )
+    return None
 
 
 def eraser_coverage(
@@ -144,26 +176,15 @@ def eraser_coverage(
         + [highspy.HighsVarType.kInteger] * n
         + [highspy.HighsVarType.kContinuous] * 2
     )
-    with quiet_stdout():
-        highs = highspy.Highs()  # type: ignore[no-untyped-call]
-        highs.setOptionValue("output_flag", False)
-        highs.setOptionValue("mip_rel_gap", mip_rel_gap)
-        highs.setOptionValue("mip_abs_gap", mip_abs_gap)
-        highs.passModel(model)
-        highs.run()
-    status = highs.getModelStatus()
-    solution = highs.getSolution()
-    # HiGHS sometimes reports "Solve error" on an optimal MIP whose incumbent violates a row by
-    # ~1e-6 (its final feasibility re-check); the incumbent still names the attacked target and
-    # the coverage is recomputed by the LP below, so it is accepted when a value exists.
-    usable = status == highspy.HighsModelStatus.kOptimal or (
-        status == highspy.HighsModelStatus.kSolveError and solution.value_valid
-    )
-    if not usable:
-        raise SolverFailed(
-            f"HiGHS MILP (ERASER) did not reach optimality: {highs.modelStatusToString(status)}"
+    values = _run_highs(model, mip_rel_gap, mip_abs_gap)
+    if values is None:
+        # HiGHS 1.12-1.16 can end an optimal MIP with "Solve error" and no usable incumbent
+        # when its final feasibility re-check finds a violation equal to its tolerance
+        # (ERGO-Code/HiGHS issues #2782 and #2808); with and without presolve both failing,
+        # the exact multiple-LPs reference answers instead.
+        return multiple_lps_coverage(
+            defender_covered, defender_uncovered, attacker_covered, attacker_uncovered, resources
         )
-    values = np.asarray(solution.col_value, dtype=np.float64)
     attacked = int(np.argmax(values[n : 2 * n]))
     polished = attacked_target_lp(
         defender_covered,

@@ -90,7 +90,7 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def planner() -> Callable[[], Planner]:
+def make_planner() -> Callable[[], Planner]:
     """The planner the app runs (the real one by default; tests may override)."""
     return default_planner
 
@@ -103,10 +103,10 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def app(
-    settings: Settings, engine: Engine, clock: FakeClock, planner: Callable[[], Planner]
+    settings: Settings, engine: Engine, clock: FakeClock, make_planner: Callable[[], Planner]
 ) -> FastAPI:
     """The API on the fresh, migrated database with the fake clock."""
-    return create_app(settings, clock=clock, engine=engine, planner=planner)
+    return create_app(settings, clock=clock, engine=engine, planner=make_planner)
 
 
 @pytest.fixture

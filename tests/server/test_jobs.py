@@ -57,7 +57,7 @@ failing = _Recorder(fail=True)
 
 
 @pytest.fixture
-def planner(request: pytest.FixtureRequest) -> Callable[[], Planner]:
+def make_planner(request: pytest.FixtureRequest) -> Callable[[], Planner]:
     from crowdguard.jobs.runner import default_planner
 
     chosen = getattr(request, "param", recorder)
@@ -130,7 +130,7 @@ def test_analyst_sees_aggregates_but_not_the_seed(
     )
 
 
-@pytest.mark.parametrize("planner", [failing], indirect=True)
+@pytest.mark.parametrize("make_planner", [failing], indirect=True)
 def test_a_failing_solve_is_recorded_not_raised(
     client: TestClient, as_role: Callable[..., dict[str, str]]
 ) -> None:
@@ -159,7 +159,7 @@ def test_plan_for_an_unknown_scenario_is_404(
     importlib.util.find_spec("crowdguard.patrols.planner") is None, reason="planner not built yet"
 )
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-@pytest.mark.parametrize("planner", ["real"], indirect=True)
+@pytest.mark.parametrize("make_planner", ["real"], indirect=True)
 def test_the_real_planner_on_the_demo_for_one_day(
     client: TestClient, as_role: Callable[..., dict[str, str]]
 ) -> None:

@@ -1,0 +1,145 @@
+"""compare_plans on the demo: the rota is learnt by the observer, the optimal plan is not."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from crowdguard.errors import InputError
+from crowdguard.risk.payoffs import build_targets
+from crowdguard.scenario.load import demo_scenario
+from crowdguard.scenario.schema import Scenario
+from crowdguard.simulation.compare import Comparison, compare_plans, crowd_by_hour, parse_plans
+
+
+@pytest.fixture(scope="module")
+def demo() -> Scenario:
+    return demo_scenario()
+
+
+@pytest.fixture(scope="module")
+def comparison(demo: Scenario) -> Comparison:
+    """The whole demo season, every plan, eight roster draws (a few seconds)."""
+    return compare_plans(demo, seed=11, replicates=8, expected_incidents=150)
+
+
+def test_rows_follow_the_plans_asked_for(comparison: Comparison) -> None:
+    assert [r.plan for r in comparison.rows] == ["optimal", "uniform", "footfall", "rota"]
+    assert comparison.row("optimal").best_response_ratio == pytest.approx(1.0)
+    assert comparison.row("optimal").observer_ratio == pytest.approx(1.0)
+
+
+def test_optimal_concedes_least_to_the_best_responding_attacker(comparison: Comparison) -> None:
+    optimal = comparison.row("optimal").best_response.harm
+    for row in comparison.rows[1:]:
+        assert row.best_response.harm >= optimal - 1e-6
+        assert row.best_response_ratio == pytest.approx(row.best_response.harm / optimal)
+
+
+def test_the_observer_learns_the_rota(comparison: Comparison) -> None:
+    """A fixed rota is learnt: the watcher finds an unpatrolled venue-slot every day, does as
+    much harm as an attacker handed the rota, and far more than against the optimal plan."""
+    rota, optimal = comparison.row("rota"), comparison.row("optimal")
+    assert rota.unopposed.mean == 1.0
+    assert rota.observer.mean >= 0.95 * rota.worst_case_daily_harm
+    assert rota.observer.low > optimal.observer.high  # separated 95% intervals
+    assert rota.observer_ratio > 1.2
+
+
+def test_the_observer_learns_nothing_beyond_the_optimal_coverage(comparison: Comparison) -> None:
+    """Against the optimal plan the watcher's realised harm is what the published coverage
+    predicts for the targets it chose (no significant gain from watching), and it meets a
+    patrol as often as the coverage says it should."""
+    optimal = comparison.row("optimal")
+    assert optimal.learnt.low <= 0.0 <= optimal.learnt.high
+    assert optimal.unopposed.low <= optimal.unopposed_by_coverage <= optimal.unopposed.high
+    assert optimal.unopposed.mean < 0.8  # it is met by a patrol on many days
+    assert optimal.observer.mean < 0.95 * optimal.worst_case_daily_harm
+
+
+def test_every_plan_meets_the_same_incidents(comparison: Comparison) -> None:
+    counts = {r.season.incidents for r in comparison.rows}
+    assert len(counts) == 1 and counts.pop() > 0
+    for row in comparison.rows:
+        s = row.season
+        assert s.served + s.unserved == s.incidents
+        assert row.response_minutes.size == s.incidents
+        served = row.response_minutes[np.isfinite(row.response_minutes)]
+        assert np.median(served) == pytest.approx(s.median_minutes)
+        assert 0.0 <= s.share_within_target <= 1.0
+        assert 0.0 <= s.patrol_minutes_lost <= s.patrol_minutes_rostered
+
+
+def test_baselines_roster_the_same_patrol_time(comparison: Comparison) -> None:
+    """Equal resources: the baselines use every team on duty, the optimal plan no more."""
+    rostered = {r.plan: r.season.patrol_minutes_rostered for r in comparison.rows}
+    assert rostered["uniform"] == rostered["footfall"] == rostered["rota"]
+    assert rostered["optimal"] <= rostered["uniform"]
+
+
+def test_json_is_complete(comparison: Comparison) -> None:
+    doc = comparison.to_json()
+    assert doc["seed"] == 11 and doc["seed_source"] == "user"
+    assert doc["window_days"] == 14 and doc["days"] == 37
+    plan = doc["plans"][3]
+    assert plan["plan"] == "rota"
+    assert plan["observer"]["unopposed_share"]["mean"] == 1.0
+    assert set(plan["observer"]["by_observer"]) == {
+        "hour-frequency",
+        "hour-recency",
+        "weekday-frequency",
+        "weekday-recency",
+    }
+
+
+def test_same_seed_same_comparison(demo: Scenario) -> None:
+    kwargs = {"plans": ("uniform", "rota"), "seed": 4, "days": 10, "window": 7, "replicates": 2}
+    first = compare_plans(demo, expected_incidents=20, **kwargs).to_json()  # type: ignore[arg-type]
+    second = compare_plans(demo, expected_incidents=20, **kwargs).to_json()  # type: ignore[arg-type]
+    first.pop("seconds"), second.pop("seconds")
+    assert first == second
+
+
+def test_without_a_seed_one_is_drawn_and_recorded(demo: Scenario) -> None:
+    result = compare_plans(
+        demo, plans=("rota",), days=9, window=7, replicates=1, expected_incidents=5
+    )
+    assert not result.seeded and result.seed >= 0
+    assert result.row("rota").observer_ratio > 0  # optimal still solved as the reference
+
+
+def test_crowd_by_hour_keeps_every_person_hour(demo: Scenario) -> None:
+    days = [demo.start + dt.timedelta(days=d) for d in range(3)]
+    targets = build_targets(demo, days=days)
+    start = min(targets.start).replace(hour=0)
+    crowd, hours = crowd_by_hour(targets, [v.id for v in demo.venues], start)
+    slot_hours = np.array(
+        [(e - s).total_seconds() / 3600 for s, e in zip(targets.start, targets.end, strict=True)]
+    )
+    assert crowd.sum() == pytest.approx(float((targets.crowd * slot_hours).sum()))
+    assert hours >= 3 * 22
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"plans": ("optimal", "bogus")}, "--plans: unknown plan 'bogus'"),
+        ({"window": 0}, "--window 0"),
+        ({"days": 10, "window": 14}, "--days 10"),
+        ({"expected_incidents": -1.0}, "--incidents -1.0"),
+    ],
+)
+def test_bad_options_are_one_line_errors(
+    demo: Scenario, kwargs: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InputError, match=message) as info:
+        compare_plans(demo, seed=1, **kwargs)  # type: ignore[arg-type]
+    assert "\n" not in str(info.value)
+
+
+def test_parse_plans() -> None:
+    assert parse_plans("rota, optimal,rota") == ("rota", "optimal")
+    with pytest.raises(InputError, match="--plans: empty"):
+        parse_plans(" , ")

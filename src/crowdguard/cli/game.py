@@ -53,7 +53,8 @@ def _print_table(game: SecurityGame, solution: Solution) -> None:
     table = Table(
         title=f"Coverage ({solution.method}, {game.resources} resources, {game.n_targets} targets)"
     )
-    table.add_column("target")
+    longest = max(len(game.ids[i]) for i in order.tolist())
+    table.add_column("target", no_wrap=True, min_width=min(longest, 48))
     table.add_column("coverage", justify="right")
     table.add_column("attacker utility", justify="right")
     table.add_column("defender utility", justify="right")

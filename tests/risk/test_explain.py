@@ -102,7 +102,7 @@ def test_cli_prints_the_breakdown_in_words_and_numbers() -> None:
     out = result.stdout
     numbers = planner_target(VENUE, dt.datetime(2026, 12, 12, 14, tzinfo=ZoneInfo("Europe/London")))
     for words in ("Expected crowd", "Vehicle as a weapon", "Marauding", "IED", "SUBSTANTIAL",
-                  "HVM (unrated)", "stewards", "defender, covered", "attacker, uncovered"):  # fmt: skip
+                  "HVM (rated)", "stewards", "defender, covered", "attacker, uncovered"):  # fmt: skip
         assert words in out, words
     assert f"{numbers['crowd']:,.0f}" in out
     for key in ("defender_covered", "defender_uncovered", "attacker_covered", "attacker_uncovered"):

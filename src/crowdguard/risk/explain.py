@@ -20,7 +20,7 @@ from crowdguard.errors import InputError
 from crowdguard.risk import payoffs
 from crowdguard.scenario.schema import Scenario, ThreatLevel
 
-__all__ = ["AttackBreakdown", "Explanation", "explain_target"]
+__all__ = ["AttackBreakdown", "Explanation", "PlanEffect", "explain_target"]
 
 _HOW = {
     "vehicle": "people in a ~400 m x 4 m vehicle path, 15% harmed; reach by venue kind",
@@ -45,6 +45,19 @@ class AttackBreakdown:
     unmitigated: float  # people harmed with no mitigation
     mitigations: tuple[tuple[str, float], ...]  # (measure, factor on harm)
     mitigated: float  # people harmed after mitigations
+
+
+@dataclass(frozen=True)
+class PlanEffect:
+    """How the venue's linked security plan changes its consequence (rule ids, multipliers)."""
+
+    plan: str  # the scenario's security_plan reference
+    event: str
+    verdict: str  # the review's legal verdict
+    multipliers: dict[str, float]  # per attack mode, >= 1
+    reasons: dict[str, list[str]]  # per attack mode, e.g. ["M3 absent", "M2 partial"]
+    findings_moving_risk: tuple[str, ...]  # rule ids
+    counted_by_scenario: tuple[str, ...]  # gaps the scenario's mitigations already record
 
 
 @dataclass(frozen=True)
@@ -81,10 +94,18 @@ class Explanation:
     defender_uncovered: float
     attacker_covered: float
     attacker_uncovered: float
+    security_plan: PlanEffect | None = None
 
 
-def explain_target(scenario: Scenario, venue_id: str, when: dt.datetime) -> Explanation:
+def explain_target(
+    scenario: Scenario, venue_id: str, when: dt.datetime, *, on: dt.date | None = None
+) -> Explanation:
     """Explain the target of ``venue_id`` in the slot containing ``when``.
+
+    When venues link security plans, they are reviewed (``on``: review date, default today)
+    and their multipliers applied exactly as the planner applies them; the venue's own plan
+    appears among its mitigations ("security plan: M3 absent" x1.60) and in
+    ``security_plan``.
 
     ``when`` may be naive (read as local time in the scenario's time zone) or aware.
     Raises :class:`~crowdguard.errors.InputError` (one line) for an unknown venue, naming the
@@ -107,7 +128,11 @@ def explain_target(scenario: Scenario, venue_id: str, when: dt.datetime) -> Expl
     ranges = venue.open_ranges(day)
     hours = tuple(str(r) for r in ranges)
 
-    assessment = payoffs._assess(scenario, [day])
+    from crowdguard.risk.plan_gaps import linked_plans  # plans are optional input
+
+    links = linked_plans(scenario, on=on)
+    gaps = {v: link.multipliers for v, link in links.items()}
+    assessment = payoffs._assess(scenario, [day], gaps or None)
     targets = assessment.targets
     index = next(
         (
@@ -130,6 +155,22 @@ def explain_target(scenario: Scenario, venue_id: str, when: dt.datetime) -> Expl
 
     v = int(assessment.venue_index[index])
     factors = payoffs.mitigation_factors(venue)
+    link = links.get(venue_id)
+    effect = None
+    if link is not None:
+        for kind in payoffs.ATTACK_TYPES:
+            if link.multipliers[kind] != 1.0:
+                reasons = ", ".join(link.reasons[kind])
+                factors[kind].append((f"security plan: {reasons}", link.multipliers[kind]))
+        effect = PlanEffect(
+            plan=venue.security_plan or "",
+            event=link.review.event,
+            verdict=link.review.legal_verdict,
+            multipliers=dict(link.multipliers),
+            reasons={k: list(v) for k, v in link.reasons.items()},
+            findings_moving_risk=tuple(link.findings_moving_risk),
+            counted_by_scenario=tuple(link.counted_by_scenario),
+        )
     attacks = tuple(
         AttackBreakdown(
             kind=kind,
@@ -178,4 +219,5 @@ def explain_target(scenario: Scenario, venue_id: str, when: dt.datetime) -> Expl
         defender_uncovered=float(targets.defender_uncovered[index]),
         attacker_covered=float(targets.attacker_covered[index]),
         attacker_uncovered=float(targets.attacker_uncovered[index]),
+        security_plan=effect,
     )

@@ -32,12 +32,14 @@ long; with slots that divide an hour the starts also fall on the local wall-cloc
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from crowdguard.errors import InputError
 from crowdguard.scenario.schema import Scenario, ThreatLevel, Venue, VenueKind
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "CAPTURE_PENALTY",
     "DEFAULT_PROFILES",
     "THREAT_LIKELIHOOD",
+    "PlanGaps",
     "Targets",
     "build_targets",
     "day_factor",
@@ -179,9 +182,48 @@ class Targets:
         return len(self.ids)
 
 
-def build_targets(scenario: Scenario, *, days: Sequence[dt.date] | None = None) -> Targets:
-    """The targets of a scenario over ``days`` (default: every day of its period)."""
-    return _assess(scenario, days).targets
+PlanGaps = Mapping[str, Mapping[str, float]]
+"""``{venue_id: {attack_mode: multiplier}}``: security-plan vulnerability multipliers."""
+
+
+def build_targets(
+    scenario: Scenario,
+    *,
+    days: Sequence[dt.date] | None = None,
+    plan_gaps: PlanGaps | None = None,
+) -> Targets:
+    """The targets of a scenario over ``days`` (default: every day of its period).
+
+    ``plan_gaps`` (see :func:`crowdguard.risk.plan_gaps.plan_gaps_for`) multiplies a venue's
+    consequence of each attack mode (``vehicle``, ``marauding``, ``ied``) after its own
+    mitigations: the review of its security plan is the evidence of how well those measures
+    are prepared (``docs/theory/risk.md``, "Security plans feed the risk"). Modes or venues
+    left out count as 1. Default ``None``: no plan effect (the caller decides whether linked
+    plans apply; the planner does by default).
+    """
+    return _assess(scenario, days, plan_gaps).targets
+
+
+def _plan_factors(scenario: Scenario, plan_gaps: PlanGaps | None) -> dict[str, np.ndarray]:
+    """Per attack type, each venue's plan multiplier (1 without a plan); checks the input."""
+    ids = [v.id for v in scenario.venues]
+    out = {kind: np.ones(len(ids)) for kind in ATTACK_TYPES}
+    for venue_id, modes in (plan_gaps or {}).items():
+        if venue_id not in ids:
+            raise InputError(f"plan_gaps: venue {venue_id!r} is not in scenario {scenario.id!r}")
+        for mode, value in modes.items():
+            if mode not in ATTACK_TYPES:
+                raise InputError(
+                    f"plan_gaps[{venue_id!r}]: attack mode {mode!r} is unknown; "
+                    f"expected one of {', '.join(ATTACK_TYPES)}"
+                )
+            if not (math.isfinite(value) and value >= 1.0):
+                raise InputError(
+                    f"plan_gaps[{venue_id!r}][{mode!r}]: {value!r} is not a multiplier; "
+                    "expected a finite number >= 1 (1 = no gap)"
+                )
+            out[mode][ids.index(venue_id)] = float(value)
+    return out
 
 
 def day_factor(day: dt.date) -> tuple[float, str]:
@@ -216,6 +258,7 @@ class _Assessment:
     density: np.ndarray
     raw_harm: dict[str, np.ndarray]  # unmitigated, per attack type
     factors: dict[str, np.ndarray]  # combined mitigation factor per attack type and venue
+    plan_factors: dict[str, np.ndarray]  # security-plan multiplier per attack type and venue
     harm: np.ndarray  # mitigated, share-weighted (people harmed in an attack)
     likelihood: float
     penalty: float
@@ -263,7 +306,9 @@ def _epoch(day: dt.date, clock: dt.time, tz: ZoneInfo) -> float:
     return dt.datetime.combine(day, clock, tzinfo=tz).timestamp()
 
 
-def _assess(scenario: Scenario, days: Sequence[dt.date] | None) -> _Assessment:
+def _assess(
+    scenario: Scenario, days: Sequence[dt.date] | None, plan_gaps: PlanGaps | None = None
+) -> _Assessment:
     tz = ZoneInfo(scenario.timezone)
     length = scenario.slot_minutes * 60.0
     chosen = sorted(set(scenario.days if days is None else days))
@@ -348,8 +393,10 @@ def _assess(scenario: Scenario, days: Sequence[dt.date] | None) -> _Assessment:
         "ied": BLAST_HARM_SHARE * np.minimum(crowd, density * BLAST_AREA_M2),
     }
     per_venue = [mitigation_factors(v) for v in venues]
+    plan_factors = _plan_factors(scenario, plan_gaps)
     factors = {
         kind: np.array([float(np.prod([f for _, f in pv[kind]])) for pv in per_venue])
+        * plan_factors[kind]
         for kind in ATTACK_TYPES
     }
     harm = sum(
@@ -392,6 +439,7 @@ def _assess(scenario: Scenario, days: Sequence[dt.date] | None) -> _Assessment:
         density=density,
         raw_harm=raw,
         factors=factors,
+        plan_factors=plan_factors,
         harm=harm,
         likelihood=likelihood,
         penalty=penalty,

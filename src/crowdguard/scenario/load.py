@@ -36,9 +36,19 @@ from pydantic import BaseModel, ValidationError
 from crowdguard.errors import ScenarioError
 from crowdguard.scenario.schema import Scenario
 
-__all__ = ["demo_path", "demo_scenario", "load_scenario", "parse_scenario"]
+__all__ = [
+    "DEMO_PLAN_PREFIX",
+    "demo_path",
+    "demo_scenario",
+    "load_scenario",
+    "parse_scenario",
+    "resolve_plan_ref",
+]
 
 _DEMO_FILE = "hampshire.yaml"
+
+DEMO_PLAN_PREFIX = "demo:"
+"""``security_plan: demo:<name>`` names a plan shipped in ``crowdguard/plans/demo/<name>.yaml``."""
 
 Loc = tuple[int | str, ...]
 
@@ -78,11 +88,35 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: is not UTF-8 text; expected a YAML or JSON file") from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot be read ({exc.strerror})") from None
-    return parse_scenario(text, source=str(path))
+    return parse_scenario(text, source=str(path), base_dir=path.parent)
 
 
-def parse_scenario(text: str, *, source: str = "<string>") -> Scenario:
-    """Validate scenario text (YAML or JSON); ``source`` names it in error messages."""
+def resolve_plan_ref(ref: str, *, base_dir: Path | None = None) -> Path:
+    """The file a venue's ``security_plan`` names.
+
+    ``demo:<name>`` is a plan shipped with CrowdGuard (``crowdguard/plans/demo/<name>.yaml``,
+    found through ``importlib.resources``); any other value is a path, relative to
+    ``base_dir`` (the scenario file's folder; the current folder when None).
+    """
+    if ref.startswith(DEMO_PLAN_PREFIX):
+        name = ref.removeprefix(DEMO_PLAN_PREFIX).strip()
+        demo = resources.files("crowdguard.plans").joinpath("demo", f"{name}.yaml")
+        return Path(str(demo))
+    path = Path(ref).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    return path
+
+
+def parse_scenario(
+    text: str, *, source: str = "<string>", base_dir: Path | None = None
+) -> Scenario:
+    """Validate scenario text (YAML or JSON); ``source`` names it in error messages.
+
+    Venues' ``security_plan`` paths are resolved against ``base_dir`` (default: the current
+    folder), checked to exist and to be a readable plan for that venue, and stored resolved
+    (absolute paths; ``demo:`` references as written).
+    """
     if text.lstrip().startswith("{"):
         # JSON: a raw tab can only be whitespace (JSON strings escape theirs), but PyYAML
         # refuses tabs as indentation, so make them spaces; line numbers are unchanged.
@@ -113,9 +147,49 @@ def parse_scenario(text: str, *, source: str = "<string>") -> Scenario:
             "remove one (YAML would silently keep the last)"
         )
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_describe(exc, root, source)) from None
+    return _link_plans(scenario, root, source, base_dir)
+
+
+def _link_plans(
+    scenario: Scenario, root: yaml.Node, source: str, base_dir: Path | None
+) -> Scenario:
+    """Resolve and check every venue's ``security_plan`` (exists, parses, same venue id)."""
+    from crowdguard.errors import ReviewError
+    from crowdguard.plans.review import load_plan  # plans import nothing from scenario
+
+    venues = list(scenario.venues)
+    changed = False
+    for i, venue in enumerate(venues):
+        ref = venue.security_plan
+        if ref is None:
+            continue
+        line = _line(root, ("venues", i, "security_plan"))
+        where = f"{source}:{line}: venues[{i}].security_plan"
+        path = resolve_plan_ref(ref, base_dir=base_dir)
+        if not path.is_file():
+            raise ScenarioError(
+                f"{where}: venue {venue.id!r} links security plan {ref!r}, but {path} "
+                "is not a file; give a plan path relative to the scenario file, or demo:<name>"
+            )
+        try:
+            plan = load_plan(path)
+        except ReviewError as exc:
+            raise ScenarioError(
+                f"{where}: venue {venue.id!r}: its security plan is not valid: {exc}"
+            ) from None
+        plan_venue = plan.venue.id if plan.venue is not None else None
+        if plan_venue != venue.id:
+            raise ScenarioError(
+                f"{where}: plan {ref!r} is for venue {plan_venue!r}, not {venue.id!r}; "
+                "link the right plan or correct venue.id in the plan"
+            )
+        if not ref.startswith(DEMO_PLAN_PREFIX):
+            venues[i] = venue.model_copy(update={"security_plan": str(path.resolve())})
+            changed = True
+    return scenario.model_copy(update={"venues": venues}) if changed else scenario
 
 
 def _describe(exc: ValidationError, root: yaml.Node, source: str) -> str:

@@ -198,6 +198,15 @@ class Venue(_Strict):
     mitigations: Mitigations = Field(default_factory=Mitigations)
     island: bool = Field(default=False, description="on the Isle of Wight (cross-Solent)")
     source: str = Field(default="", description="where the figures come from; [ESTIMATE] if ours")
+    security_plan: str | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "the organiser's security plan for this venue's event: a plan file (YAML or JSON) "
+            "relative to the scenario file, or demo:<name> for a plan shipped with CrowdGuard; "
+            "its review scales the venue's consequence (docs/theory/risk.md)"
+        ),
+    )
 
     @field_validator("lat", "lon")
     @classmethod

@@ -174,10 +174,15 @@ def _solve_milp(
     n, nz = payoffs.n, polytope.n_vars
     delta_d = payoffs.defender_covered - payoffs.defender_uncovered
     delta_a = payoffs.attacker_covered - payoffs.attacker_uncovered
-    big_d = float(np.max(payoffs.defender_covered) - np.min(payoffs.defender_uncovered)) + 1.0
-    big_a = float(np.max(payoffs.attacker_uncovered) - np.min(payoffs.attacker_covered)) + 1.0
+    # Tight per-target big-Ms from the variables' bounds: d <= max R_d, U_d(t) >= P_d(t);
+    # k <= max R_a, U_a(t) >= P_a(t). The attacker always gets at least max_t P_a(t), so a
+    # target whose best case R_a(t) is below that is never attacked (q_t fixed to 0).
+    d_hi, k_hi = float(np.max(payoffs.defender_covered)), float(np.max(payoffs.attacker_uncovered))
+    k_lo = float(np.max(payoffs.attacker_covered))
+    big_d = d_hi - payoffs.defender_uncovered + 1e-6
+    big_a = k_hi - payoffs.attacker_covered + 1e-6
+    never = payoffs.attacker_uncovered < k_lo - 1e-9
     cov = polytope.coverage
-    eye = sp.identity(n, format="csr")
     ones = sp.csr_matrix(np.ones((n, 1)))
     zero_n1 = sp.csr_matrix((n, 1))
     # variable order: z (nz), q (n), d, k
@@ -194,7 +199,7 @@ def _solve_milp(
         ),
         # step 2: d - delta_d c + M q <= P_d + M
         (
-            sp.hstack([-sp.diags(delta_d) @ cov, big_d * eye, ones, zero_n1]),
+            sp.hstack([-sp.diags(delta_d) @ cov, sp.diags(big_d), ones, zero_n1]),
             -np.inf,
             payoffs.defender_uncovered + big_d,
         ),
@@ -206,7 +211,7 @@ def _solve_milp(
         ),
         # step 3b: k - delta_a c + M q <= R_a + M
         (
-            sp.hstack([-sp.diags(delta_a) @ cov, big_a * eye, zero_n1, ones]),
+            sp.hstack([-sp.diags(delta_a) @ cov, sp.diags(big_a), zero_n1, ones]),
             -np.inf,
             payoffs.attacker_uncovered + big_a,
         ),
@@ -222,8 +227,9 @@ def _solve_milp(
     constraints = [LinearConstraint(a.tocsr(), lo, hi) for a, lo, hi in blocks]
     objective = np.zeros(nz + n + 2)
     objective[nz + n] = -1.0  # maximise d (step 4)
-    lower = np.concatenate([polytope.lower, np.zeros(n), [-np.inf, -np.inf]])
-    upper = np.concatenate([polytope.upper, np.ones(n), [np.inf, np.inf]])
+    d_lo = float(np.min(payoffs.defender_uncovered))
+    lower = np.concatenate([polytope.lower, np.zeros(n), [d_lo, k_lo]])
+    upper = np.concatenate([polytope.upper, np.where(never, 0.0, 1.0), [d_hi, k_hi]])
     integrality = np.concatenate([np.zeros(nz), np.ones(n), np.zeros(2)])
     result = milp(
         objective,

@@ -1,0 +1,154 @@
+"""``crowdguard db ...`` and ``crowdguard user add`` through ``python -m crowdguard``."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k != "CROWDGUARD_DATABASE_URL"}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "crowdguard", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=full_env,
+    )
+
+
+def test_db_upgrade_current_downgrade_round_trip(tmp_path: Path) -> None:
+    data = str(tmp_path / "d")
+    assert "current: none" in run("db", "current", "--data-dir", data).stdout
+    up = run("db", "upgrade", "--data-dir", data)
+    assert up.returncode == 0, up.stderr
+    head = run("db", "current", "--data-dir", data).stdout
+    current, shipped = (part.split(":")[1].strip() for part in head.strip().split(";"))
+    assert current == shipped != "none"
+    down = run("db", "downgrade", "base", "--data-dir", data)
+    assert down.returncode == 0 and "base" in down.stdout
+    with sqlite3.connect(Path(data) / "crowdguard.sqlite3") as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "users" not in tables and "audit_log" not in tables
+
+
+def test_user_add_reads_the_password_from_stdin_and_it_works(tmp_path: Path) -> None:
+    data = str(tmp_path / "d")
+    made = run(
+        "user",
+        "add",
+        "olly",
+        "--role",
+        "officer",
+        "--team",
+        "arv-1",
+        "--password-stdin",
+        "--data-dir",
+        data,
+        stdin="officer password\n",
+    )
+    assert made.returncode == 0, made.stderr
+    assert "officer password" not in made.stdout + made.stderr
+    with sqlite3.connect(Path(data) / "crowdguard.sqlite3") as conn:
+        role, team, digest = conn.execute("SELECT role, team, password_hash FROM users").fetchone()
+    assert (role, team) == ("officer", "arv-1")
+    from argon2 import PasswordHasher
+
+    assert PasswordHasher().verify(digest, "officer password")
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "named"),
+    [
+        (["--role", "wizard"], "long enough pw\n", "--role"),
+        (["--role", "officer"], "long enough pw\n", "--team"),
+        (["--role", "admin"], "short\n", "password"),
+    ],
+)
+def test_user_add_bad_input_is_one_line_exit_2(
+    tmp_path: Path, args: list[str], stdin: str, named: str
+) -> None:
+    result = run(
+        "user",
+        "add",
+        "someone",
+        *args,
+        "--password-stdin",
+        "--data-dir",
+        str(tmp_path),
+        stdin=stdin,
+    )
+    assert result.returncode == 2
+    assert named in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_duplicate_username_is_exit_2(tmp_path: Path) -> None:
+    for expected in (0, 2):
+        result = run(
+            "user",
+            "add",
+            "admin",
+            "--role",
+            "admin",
+            "--password-stdin",
+            "--data-dir",
+            str(tmp_path),
+            stdin="long enough pw\n",
+        )
+        assert result.returncode == expected
+    assert "already taken" in result.stderr
+
+
+def test_prompted_passwords_must_match(tmp_path: Path) -> None:
+    result = run(
+        "user",
+        "add",
+        "admin",
+        "--role",
+        "admin",
+        "--data-dir",
+        str(tmp_path),
+        stdin="long enough pw\ndifferent pw\n",
+    )
+    assert result.returncode == 2
+    assert "differ" in result.stderr
+
+
+def test_data_dir_that_is_a_file_is_exit_2(tmp_path: Path) -> None:
+    clash = tmp_path / "file"
+    clash.write_text("not a folder")
+    result = run("db", "upgrade", "--data-dir", str(clash))
+    assert result.returncode == 2
+    assert "--data-dir" in result.stderr
+
+
+def test_database_url_selects_postgres(postgres_url: str, tmp_path: Path) -> None:
+    from conftest import _fresh_postgres
+
+    for url in _fresh_postgres(postgres_url):
+        env = {"CROWDGUARD_DATABASE_URL": url}
+        assert run("db", "upgrade", env=env).returncode == 0
+        made = run(
+            "user",
+            "add",
+            "admin",
+            "--role",
+            "admin",
+            "--password-stdin",
+            env=env,
+            stdin="long enough pw\n",
+        )
+        assert made.returncode == 0, made.stderr
+        assert run("audit", "verify", env=env).returncode == 0
+        assert run("db", "downgrade", "base", env=env).returncode == 0

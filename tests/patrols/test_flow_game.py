@@ -186,5 +186,6 @@ def test_milp_equals_multiple_lps_on_random_marginal_games(n: int, m: float, see
     polytope = _marginal_polytope(n, min(m, n))
     a = solve_flow_game(p, polytope, method="milp")
     b = solve_flow_game(p, polytope, method="multiple-lps")
-    assert a.defender_utility == pytest.approx(b.defender_utility, abs=1e-6)
+    # Equal up to the certificate's tie tolerance (1e-6 x the payoff scale of 10).
+    assert a.defender_utility == pytest.approx(b.defender_utility, abs=1e-5)
     assert float(a.coverage.sum()) <= min(m, n) + 1e-6

@@ -85,7 +85,7 @@ def solve(game: SecurityGame, method: str = "auto", *, tol: float = 1e-6) -> Sol
         defender_utility=float(defender[attacked]),
         attacker_utility=float(attacker[attacked]),
         attacked_target=attacked,
-        attack_set=tuple(int(i) for i in np.flatnonzero(in_set)),
+        attack_set=tuple(np.flatnonzero(in_set).tolist()),
         method=method,
         seconds=seconds,
         certificate=certificate,

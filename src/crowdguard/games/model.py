@@ -400,7 +400,7 @@ def certify(
     defender = game.defender_utilities(cov)
     attacked_value = float(attacker[attacked_target])
     in_set = attacker >= attacked_value - TIE_TOL * scale
-    attack_set = tuple(int(i) for i in np.flatnonzero(in_set))
+    attack_set = tuple(np.flatnonzero(in_set).tolist())
     best = float(attacker.max())
     indifferent = best <= attacked_value + utol
     if not indifferent:

@@ -6,8 +6,8 @@ Two models share one result type, :class:`TravelTimes`:
   (haversine) times a road-detour factor, driven at an urban speed for the first few
   kilometres and a rural speed beyond, plus a crossing penalty when one end is on the Isle
   of Wight and the other is not. The figures are **[ESTIMATE]**: the detour factor 1.3 is
-  the usual circuity of UK road networks (Ballou, Rahardja and Sakai, *Transportation
-  Research A* 36, 2002, report 1.2-1.4 for Europe), the speeds are non-emergency driving
+  a typical road-network circuity factor (the ratio of road to straight-line distance
+  studied by Ballou, Rahardja and Sakai, *Transportation Research A* 36, 2002), the speeds are non-emergency driving
   speeds, and the crossing penalty of 50 minutes sits inside the 45-60 minute cross-Solent
   reinforcement estimate of ``domain.md`` section 6.
 * :func:`road_graph_travel`: shortest paths on a local road graph (GraphML, e.g. saved by

@@ -1,0 +1,103 @@
+"""The worked example of docs/theory/patrols.md: the page's numbers are what the code gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from crowdguard.patrols.dayplan import plan_day
+from crowdguard.patrols.travel import places_of, straight_line_travel
+from crowdguard.scenario.schema import Scenario
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "theory" / "patrols.md"
+HOURS = "10:00-13:00"
+DAY = dt.date(2026, 12, 5)
+HARM = {"winchester-market": 9.0, "winchester-high-street": 5.0, "southampton-westquay": 8.0}
+
+
+@dataclass(frozen=True)
+class Targets:
+    ids: tuple[str, ...]
+    venue: tuple[str, ...]
+    start: tuple[dt.datetime, ...]
+    crowd: np.ndarray
+    defender_covered: np.ndarray
+    defender_uncovered: np.ndarray
+    attacker_covered: np.ndarray
+    attacker_uncovered: np.ndarray
+
+
+def _example() -> tuple[Scenario, Targets]:
+    week = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), HOURS)
+    coords = {
+        "winchester-market": (51.0606, -1.3131),
+        "winchester-high-street": (51.0619, -1.3140),
+        "southampton-westquay": (50.9035, -1.4060),
+    }
+    scenario = Scenario.model_validate(
+        {
+            "id": "worked-example",
+            "name": "Three venues, two teams",
+            "start": DAY,
+            "end": DAY,
+            "threat_level": "SUBSTANTIAL",
+            "venues": [
+                {"id": v, "name": v, "kind": "christmas_market", "lat": la, "lon": lo,
+                 "opening_hours": {"weekly": week}, "peak_occupancy": 2000}
+                for v, (la, lo) in coords.items()
+            ],
+            "bases": [
+                {"id": "ops-winchester", "name": "W", "lat": 51.0640, "lon": -1.3150},
+                {"id": "pic-southampton", "name": "S", "lat": 50.9075, "lon": -1.4160},
+            ],
+            "teams": [
+                {"callsign": "foot-1", "base": "ops-winchester", "kind": "foot", "shifts": [HOURS]},
+                {"callsign": "arv-1", "base": "pic-southampton", "kind": "arv", "shifts": [HOURS]},
+            ],
+        }
+    )  # fmt: skip
+    london = ZoneInfo("Europe/London")
+    venue, start, harm = [], [], []
+    for v, h in HARM.items():
+        for hour in (10, 11, 12):
+            venue.append(v)
+            start.append(dt.datetime.combine(DAY, dt.time(hour), tzinfo=london))
+            harm.append(h + (hour == 12))
+    harms = np.array(harm)
+    targets = Targets(
+        ids=tuple(f"{v}@{s.isoformat()}" for v, s in zip(venue, start, strict=True)),
+        venue=tuple(venue),
+        start=tuple(start),
+        crowd=harms * 200,
+        defender_covered=np.zeros(9),
+        defender_uncovered=-harms,
+        attacker_covered=-np.ones(9),
+        attacker_uncovered=harms,
+    )
+    return scenario, targets
+
+
+def test_worked_example_matches_the_page() -> None:
+    scenario, targets = _example()
+    travel = straight_line_travel(places_of(scenario))
+    plan = plan_day(scenario, DAY, targets, travel)
+    baseline = plan_day(scenario, DAY, targets, travel, method="multiple-lps")
+    assert plan.defender_utility == pytest.approx(baseline.defender_utility, abs=1e-6)
+    text = DOC.read_text()
+    hs10 = targets.ids.index("winchester-high-street@2026-12-05T10:00:00+00:00")
+    c = float(plan.coverage[hs10])
+    # Hand-checkable: the attacked high street at 10:00 loses 5 (1 - c); attacker gets 5(1-c) - c.
+    assert plan.attacked_target == targets.ids[hs10]
+    assert plan.defender_utility == pytest.approx(-5 * (1 - c), abs=1e-6)
+    assert plan.attacker_utility == pytest.approx(5 * (1 - c) - c, abs=1e-6)
+    # The page quotes these figures.
+    assert f"5 x (1 - {c:.3f}) = {-plan.defender_utility:.2f}" in text
+    assert f"best payoff is {plan.attacker_utility:.2f}" in text
+    assert round(travel.between("ops-winchester", "southampton-westquay")) == 33
+    assert "is 33 minutes" in text
+    assert f"{len(plan.certificate['attack_set'])} of the nine" in text.replace("Eight", "8")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -143,3 +145,13 @@ def test_parse_plans() -> None:
     assert parse_plans("rota, optimal,rota") == ("rota", "optimal")
     with pytest.raises(InputError, match="--plans: empty"):
         parse_plans(" , ")
+
+
+HOWTO = Path(__file__).resolve().parents[2] / "docs" / "howto" / "compare-plans.md"
+
+
+@pytest.mark.parametrize(
+    "block", re.findall(r"```python\n(.*?)```", HOWTO.read_text(encoding="utf-8"), re.S)
+)
+def test_howto_python_blocks_run(block: str) -> None:
+    exec(compile(block, str(HOWTO), "exec"), {})

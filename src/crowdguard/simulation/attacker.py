@@ -31,8 +31,13 @@ observer finds its gaps every day; the Stackelberg plan's draws are independent 
 day, so what the observer saw tells it nothing about tomorrow beyond the coverage.
 
 For reference, :func:`daily_informed_harm` is the attacker who knows the coverage and strikes
-each day (the best response within each day's targets): the per-day counterpart of the
-season's best response, to which the observer's daily harm can be compared.
+each day (the best response within each day's targets): with ``ties="defender"`` the per-day
+counterpart of the season's best response, with ``ties="attacker"`` the worst a plan whose
+coverage is known can concede per day. Note the Stackelberg plan makes many targets equally
+attractive, so an observer (who neither knows the coverage nor breaks ties kindly) can do
+more daily harm than the tie-broken best response; whether it *learnt* anything is measured
+against what the coverage predicts for the targets it chose
+(:mod:`crowdguard.simulation.compare`).
 """
 
 from __future__ import annotations

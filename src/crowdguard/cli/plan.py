@@ -47,7 +47,8 @@ def run_plan(
 ) -> Path:
     """Solve, write the output folder, print the summary; returns the report path."""
     from crowdguard.patrols.planner import make_plan
-    from crowdguard.report.html import venue_summaries
+    from crowdguard.plans.influence import attach_influence
+    from crowdguard.report.html import plan_review_summaries, venue_summaries
     from crowdguard.report.output import write_plan_outputs
 
     console = Console(stderr=quiet)
@@ -68,8 +69,14 @@ def run_plan(
             progress.update(task, completed=fraction, description=f"solving {label}")
 
         plan = make_plan(scenario, seed=seed, days=days, progress=update)
+        if plan.linked_plans:
+            progress.update(task, description="security plans: what-if resolved", completed=1.0)
+            attach_influence(plan)
         progress.update(task, description="writing report", completed=1.0)
-        paths = write_plan_outputs(plan, out)
+        notes: list[str] = []
+        paths = write_plan_outputs(plan, out, notes=notes)
+    for note in notes:
+        Console(stderr=True).print(f"[yellow]{note}[/yellow]")
     report = paths["report"]
     if quiet:
         typer.echo(str(report))
@@ -109,6 +116,33 @@ def run_plan(
             f"{v.peak_slot_coverage:.2f}",
         )
     console.print(table)
+    reviews = plan_review_summaries(plan)
+    if reviews:
+        moved = Table(title="Security plans that moved coverage", title_justify="left")
+        for column, justify in (
+            ("Venue", "left"),
+            ("Verdict", "left"),
+            ("Findings moving risk", "left"),
+            ("x veh/mar/ied", "right"),
+            ("Cover", "right"),
+            ("If resolved", "right"),
+            ("Patrol h moved", "right"),
+        ):
+            moved.add_column(column, justify=justify)  # type: ignore[arg-type]
+        for r in reviews:
+            m = r.multipliers
+            moved.add_row(
+                r.venue_name,
+                r.verdict,
+                " ".join(rule for rule, _ in r.findings) or "none",
+                f"{m['vehicle']:.2f}/{m['marauding']:.2f}/{m['ied']:.2f}",
+                f"{r.mean_coverage:.3f}",
+                "-"
+                if r.mean_coverage_if_resolved is None
+                else f"{r.mean_coverage_if_resolved:.3f}",
+                "-" if r.patrol_hours_delta is None else f"{r.patrol_hours_delta:+.1f}",
+            )
+        console.print(moved)
     verdict = "[green]holds[/green]" if plan.certificate.get("holds") else "[red]FAILED[/red]"
     console.print(
         f"Expected harm against a best-informed attacker: [bold]{-plan.defender_utility:.1f}[/bold] "
@@ -117,6 +151,8 @@ def run_plan(
     )
     draw = "seeded (reproducible)" if seed is not None else "drawn with `secrets`"
     console.print(f"Rosters ({draw}): {paths['rosters']}/")
+    if "letters" in paths:
+        console.print(f"Advice letters: {paths['letters']}/")
     console.print(f"Report: [bold]{report}[/bold]")
     return report
 

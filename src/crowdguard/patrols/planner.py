@@ -28,6 +28,12 @@ resource constraint per slot, and it decomposes:
 * In the other slots the teams are on duty anyway, so they use their full strength: the
   per-slot optimum, which is also the right answer to an attacker who is tied to a date.
 
+Security plans feed the risk: venues that link their event's security plan are reviewed
+(:func:`crowdguard.risk.plan_gaps.linked_plans`) and the review's vulnerability multipliers
+scale their consequence (``plan_gaps`` of :func:`~crowdguard.risk.payoffs.build_targets`), so
+patrols shift toward weak plans; :func:`crowdguard.plans.influence.plan_influence` says by how
+much.
+
 :func:`certify_season` checks the equilibrium conditions on the assembled season.
 
 Issue 2 places teams freely within each slot (travel and bases come with the patrol graph of
@@ -44,7 +50,7 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -54,8 +60,12 @@ from crowdguard.errors import CertificateFailed, PlanError
 from crowdguard.games import SecurityGame, solve
 from crowdguard.games.origami import origami_coverage
 from crowdguard.patrols.systematic import systematic_sample
-from crowdguard.risk.payoffs import Targets, build_targets
+from crowdguard.risk.payoffs import PlanGaps, Targets, build_targets
+from crowdguard.risk.plan_gaps import LinkedPlan, linked_plans
 from crowdguard.scenario.schema import Scenario, Team, Weekday
+
+if TYPE_CHECKING:
+    from crowdguard.plans.influence import Influence
 
 __all__ = [
     "PatrolPlan",
@@ -63,6 +73,7 @@ __all__ = [
     "draw_rosters",
     "make_plan",
     "make_rng",
+    "season_coverage",
     "slot_teams_for",
     "teams_on_duty",
 ]
@@ -117,6 +128,43 @@ class PatrolPlan:
     seeded: bool
     days: list[dt.date]
     _rosters: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    plan_gaps: dict[str, dict[str, float]] = field(default_factory=dict)
+    """The security-plan multipliers the risk model used, per venue and attack mode."""
+    linked_plans: dict[str, LinkedPlan] = field(default_factory=dict, repr=False)
+    """The reviews behind ``plan_gaps`` (when they came from the scenario's linked plans)."""
+    influences: dict[str, Influence] = field(default_factory=dict, repr=False)
+    """Per venue, the plan's effect on coverage (set by ``plans.influence.attach_influence``)."""
+
+    def plan_review_rows(self) -> list[dict[str, Any]]:
+        """``plan.json``'s ``plan_reviews``: one row per venue with a linked security plan.
+
+        ``mean_coverage_if_resolved`` and ``patrol_hours_delta`` are ``None`` until the
+        counterfactual has been solved (:func:`crowdguard.plans.influence.attach_influence`).
+        """
+        venues = np.array(self.targets.venue)
+        rows = []
+        for venue_id, link in self.linked_plans.items():
+            index = np.flatnonzero(venues == venue_id)
+            mean = float(self.coverage[index].mean()) if index.size else 0.0
+            influence = self.influences.get(venue_id)
+            rows.append(
+                {
+                    "venue": venue_id,
+                    "event": link.review.event,
+                    "tier": str(link.review.tier),
+                    "verdict": link.review.legal_verdict,
+                    "findings_moving_risk": link.findings_moving_risk,
+                    "multipliers": dict(link.multipliers),
+                    "mean_coverage": round(mean, 6),
+                    "mean_coverage_if_resolved": None
+                    if influence is None
+                    else round(influence.mean_coverage_if_resolved, 6),
+                    "patrol_hours_delta": None
+                    if influence is None
+                    else round(influence.patrol_hours_delta, 3),
+                }
+            )
+        return rows
 
     def plan_json(self) -> dict[str, Any]:
         """The ``plan.json`` contract (design.md): utilities and coverage per venue and slot."""
@@ -150,6 +198,7 @@ class PatrolPlan:
                 }
                 for i in range(len(targets))
             ],
+            "plan_reviews": self.plan_review_rows(),
         }
 
     def travel_json(self) -> dict[str, Any] | None:
@@ -414,45 +463,92 @@ def draw_rosters(
     }
 
 
+def _chosen_days(scenario: Scenario, days: int | Sequence[dt.date] | None) -> list[dt.date]:
+    """The planning horizon: all days, the first K, or the named dates (checked)."""
+    all_days = scenario.days
+    if days is None:
+        return all_days
+    if isinstance(days, int):
+        if days < 1:
+            raise PlanError(f"--days must be at least 1, got {days}")
+        return all_days[:days]
+    chosen = sorted(set(days))
+    outside = [d for d in chosen if d < scenario.start or d > scenario.end]
+    if outside:
+        raise PlanError(
+            f"days: {outside[0].isoformat()} is outside the scenario period "
+            f"{scenario.start.isoformat()}..{scenario.end.isoformat()}"
+        )
+    return chosen
+
+
+def _targets(scenario: Scenario, chosen: Sequence[dt.date], plan_gaps: PlanGaps | None) -> Targets:
+    targets = build_targets(scenario, days=chosen, plan_gaps=plan_gaps)
+    if len(targets) == 0:
+        raise PlanError(
+            f"no venue is open on any day of {chosen[0].isoformat()}..{chosen[-1].isoformat()}; "
+            "check opening hours, opens/closes dates or --days"
+        )
+    return targets
+
+
+def _solve_season(
+    targets: Targets, slot_teams: Sequence[Sequence[str]], progress: ProgressCallback | None
+) -> tuple[np.ndarray, dict[str, Any], list[str]]:
+    """Season SSE coverage, its certificate and the per-slot methods used."""
+    coverage, slot_k, methods = _solve_slots(targets, slot_teams, progress)
+    coverage = _induce_best_attack(targets, coverage, slot_teams, float(slot_k.max()))
+    certificate = certify_season(targets, coverage, slot_teams)
+    return coverage, certificate, methods
+
+
+def season_coverage(
+    scenario: Scenario,
+    *,
+    days: int | Sequence[dt.date] | None = None,
+    plan_gaps: PlanGaps | None = None,
+) -> tuple[Targets, np.ndarray]:
+    """The season's optimal coverage alone (no rosters): for what-ifs and counterfactuals.
+
+    The same solve as :func:`make_plan`, with ``plan_gaps`` given explicitly (``None``: no
+    security-plan effect).
+    """
+    targets = _targets(scenario, _chosen_days(scenario, days), plan_gaps)
+    coverage, _, _ = _solve_season(targets, slot_teams_for(scenario, targets), None)
+    return targets, coverage
+
+
 def make_plan(
     scenario: Scenario,
     *,
     seed: int | None = None,
     days: int | Sequence[dt.date] | None = None,
     progress: ProgressCallback | None = None,
+    plan_gaps: PlanGaps | Literal["linked"] | None = "linked",
+    review_on: dt.date | None = None,
 ) -> PatrolPlan:
     """Solve the season and draw its rosters.
 
     ``days`` limits the horizon: an int keeps the first K days, a sequence names the dates.
     ``seed`` makes the roster draws reproducible; without it they come from ``secrets``.
     ``progress(fraction, label)`` is called while slots are solved.
+    ``plan_gaps``: security-plan multipliers per venue and attack mode; ``"linked"`` (the
+    default) reviews the venues' linked plans (on ``review_on``, default today) and uses
+    theirs, ``None`` ignores plans.
     """
     began = time.perf_counter()
-    all_days = scenario.days
-    if days is None:
-        chosen = all_days
-    elif isinstance(days, int):
-        if days < 1:
-            raise PlanError(f"--days must be at least 1, got {days}")
-        chosen = all_days[:days]
+    chosen = _chosen_days(scenario, days)
+    links: dict[str, LinkedPlan] = {}
+    if isinstance(plan_gaps, str):
+        if plan_gaps != "linked":
+            raise PlanError(f"plan_gaps: {plan_gaps!r} is not 'linked', None or a mapping")
+        links = linked_plans(scenario, on=review_on)
+        gaps: dict[str, dict[str, float]] = {v: dict(k.multipliers) for v, k in links.items()}
     else:
-        chosen = sorted(set(days))
-        outside = [d for d in chosen if d < scenario.start or d > scenario.end]
-        if outside:
-            raise PlanError(
-                f"days: {outside[0].isoformat()} is outside the scenario period "
-                f"{scenario.start.isoformat()}..{scenario.end.isoformat()}"
-            )
-    targets = build_targets(scenario, days=chosen)
-    if len(targets) == 0:
-        raise PlanError(
-            f"no venue is open on any day of {chosen[0].isoformat()}..{chosen[-1].isoformat()}; "
-            "check opening hours, opens/closes dates or --days"
-        )
+        gaps = {v: dict(m) for v, m in (plan_gaps or {}).items()}
+    targets = _targets(scenario, chosen, gaps or None)
     slot_teams = slot_teams_for(scenario, targets)
-    coverage, slot_k, methods = _solve_slots(targets, slot_teams, progress)
-    coverage = _induce_best_attack(targets, coverage, slot_teams, float(slot_k.max()))
-    certificate = certify_season(targets, coverage, slot_teams)
+    coverage, certificate, methods = _solve_season(targets, slot_teams, progress)
     attacker = coverage * targets.attacker_covered + (1 - coverage) * targets.attacker_uncovered
     attack_set = [
         targets.ids[i] for i in np.flatnonzero(attacker >= certificate["attacker_utility"] - TOL)
@@ -475,4 +571,6 @@ def make_plan(
         seeded=seed is not None,
         days=list(chosen),
         _rosters=rosters,
+        plan_gaps=gaps,
+        linked_plans=links,
     )

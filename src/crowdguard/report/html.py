@@ -21,7 +21,13 @@ from crowdguard import __version__
 from crowdguard.patrols.planner import PatrolPlan
 from crowdguard.report.figures import heatmap_png, venue_map_svg
 
-__all__ = ["VenueSummary", "render_report", "venue_summaries"]
+__all__ = [
+    "PlanReviewSummary",
+    "VenueSummary",
+    "plan_review_summaries",
+    "render_report",
+    "venue_summaries",
+]
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,51 @@ def venue_summaries(plan: PatrolPlan) -> list[VenueSummary]:
             )
         )
     out.sort(key=lambda v: v.peak_risk, reverse=True)
+    return out
+
+
+@dataclass(frozen=True)
+class PlanReviewSummary:
+    """One linked security plan's review and what it did to the patrols (report and CLI)."""
+
+    venue: str
+    venue_name: str
+    event: str
+    tier: str
+    verdict: str
+    multipliers: dict[str, float]
+    findings: tuple[tuple[str, str], ...]  # (rule id, title) moving risk
+    mean_coverage: float
+    mean_coverage_if_resolved: float | None
+    patrol_hours_delta: float | None
+
+
+def plan_review_summaries(plan: PatrolPlan) -> list[PlanReviewSummary]:
+    """The ``plan_reviews`` rows with names and finding titles, most patrol hours moved first.
+
+    A plan's effect is the counterfactual of :mod:`crowdguard.plans.influence` (its open
+    findings all resolved); ``None`` where it has not been solved.
+    """
+    names = {v.id: v.name for v in plan.scenario.venues}
+    out = []
+    for row in plan.plan_review_rows():
+        link = plan.linked_plans[row["venue"]]
+        moving = set(row["findings_moving_risk"])
+        out.append(
+            PlanReviewSummary(
+                venue=row["venue"],
+                venue_name=names.get(row["venue"], row["venue"]),
+                event=row["event"],
+                tier=row["tier"],
+                verdict=row["verdict"],
+                multipliers=row["multipliers"],
+                findings=tuple((f.rule, f.title) for f in link.review.findings if f.rule in moving),
+                mean_coverage=row["mean_coverage"],
+                mean_coverage_if_resolved=row["mean_coverage_if_resolved"],
+                patrol_hours_delta=row["patrol_hours_delta"],
+            )
+        )
+    out.sort(key=lambda r: abs(r.patrol_hours_delta or 0.0), reverse=True)
     return out
 
 
@@ -139,6 +190,7 @@ def render_report(plan: PatrolPlan, *, generated: dt.datetime | None = None) -> 
         "generated": (generated or dt.datetime.now(zone)).strftime("%d %b %Y %H:%M %Z"),
         "period": f"{plan.days[0]:%a %d %b %Y} to {plan.days[-1]:%a %d %b %Y}",
         "summaries": summaries,
+        "plan_reviews": plan_review_summaries(plan),
         "coverage_png": coverage_png,
         "risk_png": risk_png,
         "map_svg": map_svg,

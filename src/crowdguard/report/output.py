@@ -1,7 +1,8 @@
 """Write a plan's output folder all at once: never a half-written directory.
 
 Files go to a temporary sibling folder first; only when everything is written is it moved
-into place. An existing output folder is replaced only then (it is kept as ``DIR.previous``
+into place. When venues link security plans, the advice letters of their reviews are written
+too (``letters/<event-id>.md``, ``.html`` and ``.pdf``), inside the same staging folder. An existing output folder is replaced only then (it is kept as ``DIR.previous``
 until the swap succeeds, so an interrupted run leaves the old output intact).
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 from crowdguard.errors import InputError
 from crowdguard.patrols.planner import PatrolPlan
 
-__all__ = ["write_json", "write_plan_outputs"]
+__all__ = ["write_json", "write_letters", "write_plan_outputs"]
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -25,16 +26,50 @@ def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def write_letters(plan: PatrolPlan, folder: Path, *, notes: list[str] | None = None) -> int:
+    """Write the advice letter of every linked plan's review into ``folder/letters/``.
+
+    Markdown and HTML always; PDF through WeasyPrint (:func:`crowdguard.plans.render_pdf`)
+    unless its system libraries (Pango, GObject) are missing, in which case the PDFs are
+    skipped and a note saying so is appended to ``notes``. Returns the number of letters.
+    """
+    if not plan.linked_plans:
+        return 0
+    from crowdguard.plans.letter import render_letter, render_pdf
+
+    letters = folder / "letters"
+    letters.mkdir(exist_ok=True)
+    pdf = True
+    for link in plan.linked_plans.values():
+        name = link.review.event
+        (letters / f"{name}.md").write_text(render_letter(link.review, "md"), encoding="utf-8")
+        (letters / f"{name}.html").write_text(render_letter(link.review, "html"), encoding="utf-8")
+        if not pdf:
+            continue
+        try:
+            (letters / f"{name}.pdf").write_bytes(render_pdf(link.review))
+        except OSError as exc:  # WeasyPrint cannot load libpango/libgobject
+            pdf = False
+            if notes is not None:
+                notes.append(
+                    "PDF letters skipped: WeasyPrint's system libraries are missing "
+                    f"({' '.join(str(exc).split())[:120]}); the .md and .html letters are written"
+                )
+    return len(plan.linked_plans)
+
+
 def write_plan_outputs(
     plan: PatrolPlan,
     out: Path,
     *,
     extra: Callable[[PatrolPlan, Path], None] | None = None,
+    notes: list[str] | None = None,
 ) -> dict[str, Path]:
     """Write ``plan.json``, ``travel_times.json``, ``rosters/*.json`` and ``report.html``.
 
-    ``extra(plan, folder)`` may add more files before the folder is moved into place.
-    Returns the final paths of the main files.
+    Plus ``letters/`` when venues link security plans (:func:`write_letters`; messages such
+    as a skipped PDF are appended to ``notes``). ``extra(plan, folder)`` may add more files
+    before the folder is moved into place. Returns the final paths of the main files.
     """
     from crowdguard.report.html import render_report  # Matplotlib is slow to import
 
@@ -58,6 +93,7 @@ def write_plan_outputs(
         for day, roster in plan.rosters().items():
             write_json(rosters / f"{day}.json", roster)
         (staging / "report.html").write_text(render_report(plan), encoding="utf-8")
+        write_letters(plan, staging, notes=notes)
         if extra is not None:
             extra(plan, staging)
         previous = out.with_name(out.name + ".previous")
@@ -71,8 +107,11 @@ def write_plan_outputs(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return {
+    paths = {
         "plan": out / "plan.json",
         "report": out / "report.html",
         "rosters": out / "rosters",
     }
+    if (out / "letters").is_dir():
+        paths["letters"] = out / "letters"
+    return paths

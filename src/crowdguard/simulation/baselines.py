@@ -40,7 +40,7 @@ import numpy.typing as npt
 
 from crowdguard.errors import InputError
 from crowdguard.patrols.planner import draw_rosters, make_plan, slot_teams_for
-from crowdguard.risk.payoffs import Targets, build_targets
+from crowdguard.risk.payoffs import Targets
 from crowdguard.scenario.schema import Scenario
 
 __all__ = [
@@ -194,26 +194,28 @@ def build_plan(
     """The coverage of plan ``name`` (one of :data:`PLAN_NAMES`) over the scenario's season.
 
     ``days`` limits the horizon as in :func:`crowdguard.patrols.planner.make_plan`;
-    ``targets`` may be passed to reuse a build (they must be the scenario's over ``days``).
+    ``targets`` may be passed to reuse the optimal plan's (they must be the scenario's over
+    ``days``); without them the planner builds them, so every plan faces the same game.
     """
     if name not in PLAN_NAMES:
         raise InputError(f"--plans: unknown plan {name!r}; expected one of {', '.join(PLAN_NAMES)}")
-    if name == "optimal":
+    if name == "optimal" or targets is None:
+        # The planner builds the targets (risk model, linked security plans) and solves them;
+        # baselines without given targets reuse exactly those, so all plans face one game.
         plan = make_plan(scenario, seed=0, days=days)
-        return PlanCoverage(
-            name=name,
-            scenario=scenario,
-            targets=plan.targets,
-            coverage=np.asarray(plan.coverage, dtype=np.float64),
-            slot_teams=plan.slot_teams,
-            days=plan.days,
-            deterministic=False,
-        )
-    chosen = _chosen_days(scenario, days)
-    if targets is None:
-        targets = build_targets(scenario, days=chosen)
-    if len(targets) == 0:
-        raise InputError("scenario: no venue is open on any day of the horizon; check --days")
+        if name == "optimal":
+            return PlanCoverage(
+                name=name,
+                scenario=scenario,
+                targets=plan.targets,
+                coverage=np.asarray(plan.coverage, dtype=np.float64),
+                slot_teams=plan.slot_teams,
+                days=plan.days,
+                deterministic=False,
+            )
+        targets, chosen = plan.targets, plan.days
+    else:
+        chosen = _chosen_days(scenario, days)
     slot_teams = slot_teams_for(scenario, targets)
     if name == "uniform":
         coverage = uniform_coverage(targets, slot_teams)

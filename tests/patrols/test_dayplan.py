@@ -376,3 +376,18 @@ def test_two_shift_team_gets_one_roster_entry(
     assert _when(entry["segments"][0]["start"]).hour == 10
     assert _when(entry["segments"][-1]["end"]).hour == 16
     assert sum(w for w, _ in plan.routes["foot-1"]) == pytest.approx(1.0)
+
+
+def test_demo_day_solves_silently_and_certified(capfd: pytest.CaptureFixture[str]) -> None:
+    """No solver chatter on stdout (it would corrupt ``--json`` output), certificate passed."""
+    from crowdguard.risk import build_targets
+    from crowdguard.scenario import demo_scenario
+
+    sc = demo_scenario()
+    day = dt.date(2026, 12, 3)
+    targets = build_targets(sc, days=[day])
+    plan = plan_day(sc, day, targets, straight_line_travel(places_of(sc)))
+    out, _ = capfd.readouterr()
+    assert out == ""
+    assert plan.certificate["passed"]
+    assert len(plan.coverage) == len(targets.ids)

@@ -174,13 +174,14 @@ def _solve_milp(
     n, nz = payoffs.n, polytope.n_vars
     delta_d = payoffs.defender_covered - payoffs.defender_uncovered
     delta_a = payoffs.attacker_covered - payoffs.attacker_uncovered
-    # Tight per-target big-Ms from the variables' bounds: d <= max R_d, U_d(t) >= P_d(t);
-    # k <= max R_a, U_a(t) >= P_a(t). The attacker always gets at least max_t P_a(t), so a
-    # target whose best case R_a(t) is below that is never attacked (q_t fixed to 0).
+    # Per-target big-Ms from the payoff ranges: d <= max R_d, U_d(t) >= P_d(t);
+    # k <= max R_a, U_a(t) >= P_a(t) (plus a margin of 1; bounding d and k explicitly made
+    # HiGHS repair solutions and print to stdout). The attacker always gets at least
+    # max_t P_a(t), so a target whose best case R_a(t) is below that is never attacked.
     d_hi, k_hi = float(np.max(payoffs.defender_covered)), float(np.max(payoffs.attacker_uncovered))
     k_lo = float(np.max(payoffs.attacker_covered))
-    big_d = d_hi - payoffs.defender_uncovered + 1e-6
-    big_a = k_hi - payoffs.attacker_covered + 1e-6
+    big_d = d_hi - payoffs.defender_uncovered + 1.0
+    big_a = k_hi - payoffs.attacker_covered + 1.0
     never = payoffs.attacker_uncovered < k_lo - 1e-9
     cov = polytope.coverage
     ones = sp.csr_matrix(np.ones((n, 1)))
@@ -227,9 +228,8 @@ def _solve_milp(
     constraints = [LinearConstraint(a.tocsr(), lo, hi) for a, lo, hi in blocks]
     objective = np.zeros(nz + n + 2)
     objective[nz + n] = -1.0  # maximise d (step 4)
-    d_lo = float(np.min(payoffs.defender_uncovered))
-    lower = np.concatenate([polytope.lower, np.zeros(n), [d_lo, k_lo]])
-    upper = np.concatenate([polytope.upper, np.where(never, 0.0, 1.0), [d_hi, k_hi]])
+    lower = np.concatenate([polytope.lower, np.zeros(n), [-np.inf, -np.inf]])
+    upper = np.concatenate([polytope.upper, np.where(never, 0.0, 1.0), [np.inf, np.inf]])
     integrality = np.concatenate([np.zeros(nz), np.ones(n), np.zeros(2)])
     result = milp(
         objective,

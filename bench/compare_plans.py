@@ -122,11 +122,15 @@ def main() -> None:
         "",
         "Against the optimal plan the observer's realised harm minus what the published "
         f"coverage predicts for its choices is {optimal.learnt.mean:+.1f} "
-        f"[{optimal.learnt.low:+.1f}, {optimal.learnt.high:+.1f}]: watching taught it nothing. "
+        f"[{optimal.learnt.low:+.1f}, {optimal.learnt.high:+.1f}] (95% interval): no significant "
+        "gain from watching. "
         "Against the rota it meets no patrol on "
         f"{first.row('rota').unopposed.mean:.0%} of days and does "
         f"{first.row('rota').observer.mean / first.row('rota').worst_case_daily_harm:.0%} of "
-        "the harm of an attacker handed the rota.",
+        "the harm of an attacker handed the rota: everything it does, it learnt. The uniform "
+        "and footfall plans are drawn afresh each day too, so the observer learns nothing from "
+        "them either; they concede more because their coverage itself leaves attractive "
+        "venue-slots thin.",
         "",
         f"## Season simulation (seed 1, the same {first.rows[0].season.incidents} incidents "
         "for every plan)",

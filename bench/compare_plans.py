@@ -103,8 +103,8 @@ def main() -> None:
         "",
         "| baseline | vs best-responding attacker: optimal / baseline | "
         "vs observer (14 days of rosters): optimal / baseline | "
-        "observer meets no patrol (baseline) |",
-        "|---|---|---|---|",
+        "observer meets no patrol (baseline) | observer's gain from watching (baseline) |",
+        "|---|---|---|---|---|",
     ]
     for row in first.rows[1:]:
         br = [r.row("optimal").best_response.harm / r.row(row.plan).best_response.harm
@@ -116,9 +116,15 @@ def main() -> None:
             f"{ob[0]:.0%} ({min(ob):.0%}-{max(ob):.0%}); optimal {optimal.observer.mean:.1f} "
             f"[{optimal.observer.low:.1f}, {optimal.observer.high:.1f}] vs "
             f"{row.observer.mean:.1f} [{row.observer.low:.1f}, {row.observer.high:.1f}] | "
-            f"{row.unopposed.mean:.0%} of days (optimal {optimal.unopposed.mean:.0%}) |"
+            f"{row.unopposed.mean:.0%} of days (optimal {optimal.unopposed.mean:.0%}) | "
+            f"{row.learnt.mean:+.1f} [{row.learnt.low:+.1f}, {row.learnt.high:+.1f}] |"
         )
     lines += [
+        "",
+        "*Gain from watching*: the observer's realised harm minus what the plan's coverage "
+        "predicts at the targets it chose (95% interval); zero means the rosters taught it "
+        "nothing beyond the coverage. A deterministic rota has nothing beyond its coverage: "
+        "its coverage is the roster.",
         "",
         "Against the optimal plan the observer's realised harm minus what the published "
         f"coverage predicts for its choices is {optimal.learnt.mean:+.1f} "
@@ -128,9 +134,8 @@ def main() -> None:
         f"{first.row('rota').unopposed.mean:.0%} of days and does "
         f"{first.row('rota').observer.mean / first.row('rota').worst_case_daily_harm:.0%} of "
         "the harm of an attacker handed the rota: everything it does, it learnt. The uniform "
-        "and footfall plans are drawn afresh each day too, so the observer learns nothing from "
-        "them either; they concede more because their coverage itself leaves attractive "
-        "venue-slots thin.",
+        "and footfall plans are drawn afresh each day too; they concede more because their "
+        "coverage itself leaves attractive venue-slots thin.",
         "",
         f"## Season simulation (seed 1, the same {first.rows[0].season.incidents} incidents "
         "for every plan)",

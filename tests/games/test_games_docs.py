@@ -14,3 +14,12 @@ def test_theory_page_examples_run() -> None:
     namespace: dict[str, object] = {}
     for block in blocks:
         exec(compile(block, str(DOC), "exec"), namespace)
+
+
+def test_package_docstring_example_runs() -> None:
+    import doctest
+
+    import crowdguard.games
+
+    result = doctest.testmod(crowdguard.games)
+    assert result.attempted >= 3 and result.failed == 0

@@ -4,7 +4,7 @@
 >>> game = SecurityGame.from_arrays(
 ...     defender_covered=[0.0, 0.0], defender_uncovered=[-1.0, -1.0],
 ...     attacker_covered=[0.0, 0.0], attacker_uncovered=[1.0, 1.0], resources=1)
->>> [round(c, 6) for c in solve(game).coverage]
+>>> solve(game).coverage.round(6).tolist()
 [0.5, 0.5]
 
 Solvers: ORIGAMI and ERASER (Kiekintveld et al., AAMAS 2009) and multiple LPs (Conitzer &

@@ -115,3 +115,17 @@ def test_no_feasible_coverage_beats_the_solution(game: SecurityGame, data: st.Da
     defender = game.defender_utilities(coverage)
     responses = attacker >= attacker.max() - 1e-12
     assert defender[responses].max() <= best + AGREE
+
+
+@pytest.mark.parametrize("ratio", [0.1, 0.5, 0.9, 1.5])
+def test_origami_matches_eraser_on_a_larger_game(ratio: float) -> None:
+    """150 targets, correlated payoffs, around the saturation point (Jain et al., AAAI 2012):
+    the vectorised sweep stops mid-array, at the end, or with resources to spare."""
+    from crowdguard.games import saturation
+
+    base = generate_game(150, 1, seed=11, correlation=-0.5)
+    m = max(1, round(ratio * saturation(base)))
+    game = generate_game(150, m, seed=11, correlation=-0.5)
+    fast, slow = solve(game, "origami"), solve(game, "eraser")
+    assert fast.defender_utility == pytest.approx(slow.defender_utility, abs=AGREE)
+    assert fast.attacker_utility == pytest.approx(slow.attacker_utility, abs=1e-5)

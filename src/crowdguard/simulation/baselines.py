@@ -39,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crowdguard.errors import InputError
+from crowdguard.patrols.allocation import water_fill
 from crowdguard.patrols.planner import draw_rosters, make_plan, slot_teams_for
 from crowdguard.risk.payoffs import Targets
 from crowdguard.scenario.schema import Scenario
@@ -79,44 +80,6 @@ def _slot_members(targets: Targets) -> list[npt.NDArray[np.intp]]:
     order = np.argsort(targets.slot, kind="stable")
     bounds = np.searchsorted(targets.slot[order], np.arange(n_slots + 1))
     return [order[bounds[s] : bounds[s + 1]] for s in range(n_slots)]
-
-
-def water_fill(weights: FloatArray, budget: float) -> FloatArray:
-    """Coverage proportional to ``weights``, capped at 1, summing to ``min(budget, n)``.
-
-    Water-filling: ``c_i = min(1, lambda w_i)`` with ``lambda`` chosen so the total is the
-    budget (Boyd & Vandenberghe 2004, example 5.2). Sorting the weights once finds
-    ``lambda`` exactly: if the ``k`` largest are capped, ``lambda = (budget - k) / (sum of
-    the rest)``. Targets of zero weight get nothing while any positive weight can absorb
-    the budget; a budget left over after every positive-weight target is full is spread
-    evenly over the zero-weight ones (the team is on duty anyway).
-    """
-    w = np.asarray(weights, dtype=np.float64)
-    if w.ndim != 1 or np.any(~np.isfinite(w)) or np.any(w < 0):
-        raise InputError("weights: expected finite, non-negative numbers")
-    n = w.size
-    out = np.zeros(n)
-    budget = min(float(budget), float(n))
-    if budget <= 0 or n == 0:
-        return out
-    positive = np.flatnonzero(w > 0)
-    if budget >= positive.size:
-        out[positive] = 1.0
-        zeros = np.flatnonzero(w == 0)
-        if zeros.size:
-            out[zeros] = (budget - positive.size) / zeros.size
-        return out
-    order = positive[np.argsort(-w[positive], kind="stable")]
-    sorted_w = w[order]
-    tail = np.cumsum(sorted_w[::-1])[::-1]  # tail[k] = sum of sorted_w[k:]
-    for k in range(order.size):
-        level = (budget - k) / tail[k]
-        if level * sorted_w[k] <= 1.0:
-            out[order[:k]] = 1.0
-            out[order[k:]] = level * sorted_w[k:]
-            return out
-    out[order] = 1.0  # unreachable: budget < positive.size keeps the last level below 1
-    return out
 
 
 def uniform_coverage(targets: Targets, slot_teams: Sequence[Sequence[str]]) -> FloatArray:

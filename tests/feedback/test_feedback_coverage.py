@@ -82,7 +82,7 @@ def test_removing_lockdown_raises_marauding_harm_and_risk(edited_demo: MakeScena
     m_fine, m_open = (next(a for a in e.attacks if a.kind == "marauding") for e in (fine, open_))
     assert m_open.mitigated > m_fine.mitigated
     assert m_open.unmitigated == pytest.approx(m_fine.unmitigated)
-    assert any(name.startswith("security plan: P3") for name, _ in m_open.mitigations)
+    assert any(name == "security plan (P3)" for name, _ in m_open.mitigations)
     assert open_.risk > fine.risk
     assert open_.security_plan is not None and "P3" in open_.security_plan.findings_moving_risk
     # Over the whole season, every one of the market's targets carries more risk.

@@ -114,3 +114,28 @@ def test_plan_json_before_the_counterfactual_has_null_figures() -> None:
     assert {r["event"] for r in rows} == EVENTS
     assert all(r["mean_coverage_if_resolved"] is None for r in rows)
     assert all(set(r) == ROW_KEYS for r in rows)
+
+
+def test_explain_shows_the_plans_rule_ids_and_multipliers() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "crowdguard", "explain", "demo",
+         "portsmouth-guildhall-square-ice-rink", "2026-12-12T16:00", "--json"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    plan = data["security_plan"]
+    assert plan["event"] == "portsmouth-guildhall-ice-rink"
+    assert plan["multipliers"]["marauding"] > 1.0
+    assert "P2" in plan["findings_moving_risk"]
+    marauding = next(a for a in data["attacks"] if a["kind"] == "marauding")
+    assert [plan["multipliers"]["marauding"]] == [
+        f for name, f in marauding["mitigations"] if name.startswith("security plan")
+    ]
+    plain = subprocess.run(
+        [sys.executable, "-m", "crowdguard", "explain", "demo",
+         "portsmouth-guildhall-square-ice-rink", "2026-12-12T16:00"],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    assert "Security plan demo:portsmouth-guildhall-ice-rink" in plain.stdout

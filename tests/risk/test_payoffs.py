@@ -208,4 +208,6 @@ def test_public_surface_is_stable() -> None:
     assert set(risk_pkg.__all__) == {
         "Explanation", "Targets", "build_targets", "day_factor", "explain_target",
         "mitigation_factors",
+        # security plans feed the risk (docs/theory/risk.md)
+        "LinkedPlan", "linked_plans", "plan_gaps_for",
     }  # fmt: skip

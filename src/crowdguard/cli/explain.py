@@ -114,6 +114,20 @@ def _print(r: Explanation, console: Console) -> None:
         f"({r.response_minutes:.0f} min here); IED = {r.attacks[2].how}."
     )
 
+    if r.security_plan is not None:
+        plan = r.security_plan
+        multipliers = ", ".join(f"{k} x{v:.2f}" for k, v in plan.multipliers.items())
+        moving = " ".join(plan.findings_moving_risk) or "none"
+        console.print(
+            f"  Security plan {plan.plan} ({plan.event}, {plan.verdict}): {multipliers}; "
+            f"findings moving risk: {moving}"
+            + (
+                f"; left to the scenario: {', '.join(plan.counted_by_scenario)}"
+                if plan.counted_by_scenario
+                else ""
+            )
+            + ". See docs/theory/risk.md, 'Security plans feed the risk'."
+        )
     console.print(
         f"[bold]3. Threat level[/bold] {r.threat_level.value}: likelihood weight "
         f"{r.likelihood:.2f}, so risk = {r.likelihood:.2f} x {r.harm:,.1f} = "

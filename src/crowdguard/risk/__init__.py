@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from crowdguard.risk.explain import Explanation, explain_target
 from crowdguard.risk.payoffs import Targets, build_targets, day_factor, mitigation_factors
+from crowdguard.risk.plan_gaps import LinkedPlan, linked_plans, plan_gaps_for
 
 __all__ = [
     "Explanation",
+    "LinkedPlan",
     "Targets",
     "build_targets",
     "day_factor",
     "explain_target",
+    "linked_plans",
     "mitigation_factors",
+    "plan_gaps_for",
 ]

@@ -104,7 +104,7 @@ def explain_target(
 
     When venues link security plans, they are reviewed (``on``: review date, default today)
     and their multipliers applied exactly as the planner applies them; the venue's own plan
-    appears among its mitigations ("security plan: M3 absent" x1.60) and in
+    appears among its mitigations ("security plan (M3, M2)" x1.68) and in
     ``security_plan``.
 
     ``when`` may be naive (read as local time in the scenario's time zone) or aware.
@@ -160,8 +160,8 @@ def explain_target(
     if link is not None:
         for kind in payoffs.ATTACK_TYPES:
             if link.multipliers[kind] != 1.0:
-                reasons = ", ".join(link.reasons[kind])
-                factors[kind].append((f"security plan: {reasons}", link.multipliers[kind]))
+                rules = ", ".join(reason.split()[0] for reason in link.reasons[kind])
+                factors[kind].append((f"security plan ({rules})", link.multipliers[kind]))
         effect = PlanEffect(
             plan=venue.security_plan or "",
             event=link.review.event,

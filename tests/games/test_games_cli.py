@@ -181,6 +181,7 @@ def test_unknown_method_exits_2(tmp_path: Path) -> None:
     [
         (["--targets", "0", "--resources", "1", "--seed", "1"], "--targets"),
         (["--targets", "3", "--resources", "-1", "--seed", "1"], "--resources"),
+        (["--targets", "3", "--resources", "1", "--seed", "-1"], "--seed"),
         (
             ["--targets", "3", "--resources", "1", "--seed", "1", "--correlation", "0.5"],
             "--correlation",
@@ -198,3 +199,9 @@ def test_generate_into_a_missing_directory_writes_nothing(tmp_path: Path) -> Non
         "--out",
     )
     assert not target.exists()
+
+
+def test_generate_onto_a_directory_exits_2(tmp_path: Path) -> None:
+    result = run("generate", "--targets", "3", "--resources", "1", "--seed", "1", "--out", tmp_path)
+    assert_one_line_error(result, "--out", "is a directory")
+    assert list(tmp_path.iterdir()) == []

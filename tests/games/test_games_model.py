@@ -269,6 +269,11 @@ def test_correlation_minus_one_is_zero_sum_and_zero_is_independent() -> None:
     assert -0.6 < rho_half < -0.35  # Spearman-style mapping keeps it near r
 
 
+def test_negative_seed_is_rejected() -> None:
+    with pytest.raises(GameError, match="seed is -1"):
+        generate_game(3, 1, seed=-1)
+
+
 @pytest.mark.parametrize("bad", [0.5, -1.5, math.nan])
 def test_correlation_out_of_range_is_rejected(bad: float) -> None:
     with pytest.raises(GameError, match="correlation"):

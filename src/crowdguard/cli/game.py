@@ -119,6 +119,8 @@ def _write_atomic(path: Path, text: str) -> None:
     directory = path.parent if str(path.parent) else Path()
     if not directory.is_dir():
         raise GameError(f"--out {path}: directory {directory} does not exist")
+    if path.is_dir():
+        raise GameError(f"--out {path}: is a directory; expected a file name")
     handle, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
@@ -148,6 +150,8 @@ def generate_command(
         raise GameError(f"--targets is {targets}; expected a positive integer")
     if resources < 0:
         raise GameError(f"--resources is {resources}; expected a non-negative integer")
+    if seed < 0:
+        raise GameError(f"--seed is {seed}; expected a non-negative integer")
     if not -1.0 <= correlation <= 0.0:
         raise GameError(f"--correlation is {correlation}; expected a number in [-1, 0]")
     game = generate_game(targets, resources, seed=seed, correlation=correlation)

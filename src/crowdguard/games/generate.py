@@ -51,6 +51,8 @@ def generate_game(
         raise GameError(f"targets is {n_targets!r}; expected a positive integer")
     if isinstance(resources, bool) or not isinstance(resources, int) or resources < 0:
         raise GameError(f"resources is {resources!r}; expected a non-negative integer")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise GameError(f"seed is {seed!r}; expected a non-negative integer")
     if not (math.isfinite(correlation) and -1.0 <= correlation <= 0.0):
         raise GameError(f"correlation is {correlation!r}; expected a number in [-1, 0]")
     rng = np.random.default_rng(secrets.randbits(128) if seed is None else seed)

@@ -63,6 +63,7 @@ def test_default_ids_and_float_arrays() -> None:
             {"defender_uncovered": [-1.0, -1.0, math.inf]},
             r"targets\[2\]\.defender_uncovered is inf",
         ),
+        ({"attacker_uncovered": [1.0, 1e300, 1.0]}, r"targets\[1\]\.attacker_uncovered is 1e\+300"),
         ({"resources": -1}, "resources is -1; expected a non-negative integer"),
         ({"resources": 1.5}, "resources is 1.5"),
         ({"resources": True}, "resources is True"),

@@ -37,6 +37,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictInt, Validati
 from crowdguard.errors import GameError
 
 __all__ = [
+    "MAX_PAYOFF",
     "PAYOFF_FIELDS",
     "TIE_TOL",
     "Certificate",
@@ -46,6 +47,10 @@ __all__ = [
 ]
 
 FloatArray = NDArray[np.float64]
+
+#: Largest payoff magnitude accepted: beyond it differences of payoffs lose the precision the
+#: certificate needs (and HiGHS treats 1e20 as infinite). Rescale larger units.
+MAX_PAYOFF = 1e12
 
 #: Targets whose attacker utility is within ``TIE_TOL * payoff_scale`` of the attacked target's
 #: are *indifferent* (the attack set): a floating-point round-off margin, not a modelling one.
@@ -172,7 +177,7 @@ class SecurityGame:
         """Validate four payoff vectors and the resource count into a game.
 
         Raises :class:`GameError` for an empty target list, vectors of different lengths,
-        NaN or infinite payoffs, negative, non-integer or boolean ``resources`` and
+        NaN, infinite or huge (above :data:`MAX_PAYOFF` in magnitude) payoffs, negative, non-integer or boolean ``resources`` and
         duplicate ``ids``. ``resources > n`` is allowed (the game is saturated).
         """
         raw = {
@@ -208,6 +213,13 @@ class SecurityGame:
                 index = int(np.argmax(bad))
                 what = "NaN" if math.isnan(array[index]) else "infinite"
                 raise GameError(f"targets[{index}].{name} is {what}; expected a finite number")
+            huge = np.abs(array) > MAX_PAYOFF
+            if huge.any():
+                index = int(np.argmax(huge))
+                raise GameError(
+                    f"targets[{index}].{name} is {array[index]:g}; expected a magnitude of at "
+                    f"most {MAX_PAYOFF:g} (rescale the payoffs to a smaller unit)"
+                )
         if isinstance(resources, bool) or not isinstance(resources, int | np.integer):
             raise GameError(f"resources is {resources!r}; expected a non-negative integer")
         if resources < 0:

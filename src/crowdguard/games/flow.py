@@ -168,6 +168,45 @@ def _ub_rows(polytope: CoveragePolytope) -> tuple[sp.csr_matrix, np.ndarray]:
     return sp.vstack(rows).tocsr(), np.concatenate(rhs)
 
 
+def _minimax_attacker_utility(
+    payoffs: FlowPayoffs, polytope: CoveragePolytope, time_limit: float
+) -> float:
+    """The least best-response utility the defender can hold the attacker to (one LP).
+
+    In any equilibrium the attacker gets at least this, so a target whose uncovered reward
+    is below it is never attacked: its binary can be fixed to 0 (a presolve for ERASER).
+    Returns ``-inf`` if the LP fails, which disables the pruning.
+    """
+    n, nz = payoffs.n, polytope.n_vars
+    delta_a = payoffs.attacker_covered - payoffs.attacker_uncovered
+    ub_a, ub_b = _ub_rows(polytope)
+    # variables z, k: minimise k s.t. delta_a c_t - k <= -R_a(t)
+    rows = sp.vstack(
+        [
+            sp.hstack([ub_a, sp.csr_matrix((ub_a.shape[0], 1))]),
+            sp.hstack([sp.diags(delta_a) @ polytope.coverage, -sp.csr_matrix(np.ones((n, 1)))]),
+        ]
+    ).tocsr()
+    rhs = np.concatenate([ub_b, -payoffs.attacker_uncovered])
+    objective = np.zeros(nz + 1)
+    objective[nz] = 1.0
+    result = linprog(
+        objective,
+        A_ub=rows,
+        b_ub=rhs,
+        A_eq=sp.hstack([polytope.a_eq, sp.csr_matrix((polytope.a_eq.shape[0], 1))]).tocsr(),
+        b_eq=polytope.b_eq,
+        bounds=np.column_stack(
+            [np.append(polytope.lower, -np.inf), np.append(polytope.upper, np.inf)]
+        ),
+        method="highs",
+        options={"time_limit": time_limit},
+    )
+    if result.status != 0:
+        return -np.inf
+    return float(result.fun)
+
+
 def _solve_milp(
     payoffs: FlowPayoffs, polytope: CoveragePolytope, time_limit: float
 ) -> tuple[np.ndarray, int, float]:
@@ -177,12 +216,14 @@ def _solve_milp(
     # Per-target big-Ms from the payoff ranges: d <= max R_d, U_d(t) >= P_d(t);
     # k <= max R_a, U_a(t) >= P_a(t) (plus a margin of 1; bounding d and k explicitly made
     # HiGHS repair solutions and print to stdout). The attacker always gets at least
-    # max_t P_a(t), so a target whose best case R_a(t) is below that is never attacked.
+    # max_t P_a(t), and at least the minimax value of the attacker's best response, so a
+    # target whose best case R_a(t) is below that is never attacked.
     d_hi, k_hi = float(np.max(payoffs.defender_covered)), float(np.max(payoffs.attacker_uncovered))
     k_lo = float(np.max(payoffs.attacker_covered))
     big_d = d_hi - payoffs.defender_uncovered + 1.0
     big_a = k_hi - payoffs.attacker_covered + 1.0
-    never = payoffs.attacker_uncovered < k_lo - 1e-9
+    k_lo = max(k_lo, _minimax_attacker_utility(payoffs, polytope, time_limit))
+    never = payoffs.attacker_uncovered < k_lo - 1e-6 * (1.0 + abs(k_lo))
     cov = polytope.coverage
     ones = sp.csr_matrix(np.ones((n, 1)))
     zero_n1 = sp.csr_matrix((n, 1))

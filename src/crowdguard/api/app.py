@@ -17,7 +17,7 @@ from crowdguard import __version__
 from crowdguard.api import auth
 from crowdguard.api.deps import AppContext
 from crowdguard.api.errors import ERROR_RESPONSES, install_error_handlers
-from crowdguard.api.limits import RequestLimits
+from crowdguard.api.limits import ConcurrencyGate, RequestLimits
 from crowdguard.audit import api as audit_api
 from crowdguard.jobs import api as jobs_api
 from crowdguard.jobs.runner import Planner, PlanRunner, default_planner
@@ -33,6 +33,8 @@ __all__ = ["API_PREFIX", "create_app"]
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger("crowdguard.api")
+DB_REQUESTS_IN_FLIGHT = 8
+"""PostgreSQL requests served at once (below the 40 worker threads and the pool of 10)."""
 
 
 def create_app(
@@ -93,4 +95,9 @@ def create_app(
     app.include_router(api)
     install_error_handlers(app)
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        ConcurrencyGate,
+        max_in_flight=1 if settings.is_sqlite else DB_REQUESTS_IN_FLIGHT,
+        exempt=("/health", "/openapi.json", "/docs"),
+    )
     return app

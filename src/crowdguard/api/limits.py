@@ -1,4 +1,4 @@
-"""Request hygiene middleware: a body-size cap (413) and no NUL characters (400).
+"""Request hygiene middleware: a body-size cap (413), no NUL characters (400), a gate.
 
 A pure ASGI middleware (https://www.starlette.io/middleware/#pure-asgi-middleware) so the
 limit applies while the body streams in, whether or not ``Content-Length`` is sent.
@@ -7,11 +7,12 @@ NUL characters are refused because PostgreSQL text cannot hold them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["RequestLimits"]
+__all__ = ["ConcurrencyGate", "RequestLimits"]
 
 
 class RequestLimits:
@@ -85,3 +86,31 @@ async def _reply(send: Send, status: int, detail: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+class ConcurrencyGate:
+    """Admit at most ``max_in_flight`` database-touching requests at once; queue the rest.
+
+    Sync routes and dependencies run in AnyIO's worker-thread pool (40 threads), one hop
+    per dependency. If every worker blocks on a database lock (SQLite's single writer,
+    the audit chain's advisory lock) or on a pooled connection while the request holding
+    that lock waits for a free worker to run its next hop, nothing moves until a timeout.
+    Waiting here, on the event loop, holds no worker and no connection, so that cannot
+    happen: keep ``max_in_flight`` below both the worker count and the connection pool.
+    SQLite gets 1 (it has one writer anyway and every authenticated request writes).
+    """
+
+    def __init__(self, app: ASGIApp, *, max_in_flight: int, exempt: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.max_in_flight = max_in_flight
+        self.exempt = exempt
+        self._gate: asyncio.Semaphore | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "").endswith(self.exempt):
+            await self.app(scope, receive, send)
+            return
+        if self._gate is None:
+            self._gate = asyncio.Semaphore(self.max_in_flight)
+        async with self._gate:
+            await self.app(scope, receive, send)

@@ -173,3 +173,15 @@ def test_a_larger_multiplier_raises_only_that_venues_risk(
     ones = build_targets(scenario, days=days, plan_gaps={venue: {mode: 1.0}})
     none = build_targets(scenario, days=days)
     assert np.array_equal(ones.risk, none.risk)
+
+
+@pytest.mark.parametrize("ref", ["demo:../etc/passwd", "/etc/passwd", "plan.txt", "demo:"])
+def test_security_plan_must_look_like_a_plan_reference(tmp_path: Path, ref: str) -> None:
+    text = demo_text_with(f'"{ref}"')
+    (tmp_path / "s.yaml").write_text(text)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(tmp_path / "s.yaml")
+    message = str(caught.value)
+    assert "venues[0].security_plan" in message and "expected" in message
+    quoted = f'"{ref}"'
+    assert f"s.yaml:{line_of(text, quoted)}:" in message

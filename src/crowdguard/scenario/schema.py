@@ -227,6 +227,25 @@ class Venue(_Strict):
                 raise ValueError(f"share {share} for hour {hour} is not in [0, 1.5]")
         return value
 
+    @field_validator("security_plan")
+    @classmethod
+    def _plan_ref(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if value.startswith("demo:"):
+            if not re.fullmatch(SLUG, value.removeprefix("demo:")):
+                raise ValueError(
+                    f"{value!r} is not a demo plan reference; expected demo:<name>, "
+                    "e.g. demo:winchester-cathedral-market"
+                )
+            return value
+        if not value.lower().endswith((".yaml", ".yml", ".json")):
+            raise ValueError(
+                f"{value!r} is not a plan file; expected a .yaml, .yml or .json path "
+                "(relative to the scenario file) or demo:<name>"
+            )
+        return value
+
     @model_validator(mode="after")
     def _in_uk(self) -> Venue:
         if not (UK_LAT[0] <= self.lat <= UK_LAT[1] and UK_LON[0] <= self.lon <= UK_LON[1]):

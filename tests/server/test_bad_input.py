@@ -152,3 +152,19 @@ def test_event_times_need_an_offset_and_order(client: TestClient, planner: dict[
         headers=planner,
     )
     assert backwards.status_code == 422 and "ends_at" in backwards.text
+
+
+def test_percent_zero_zero_in_json_text_is_fine(
+    client: TestClient, planner: dict[str, str]
+) -> None:
+    response = client.post(
+        "/api/v1/venues", json={**venue(), "name": "Sale 50%00 off"}, headers=planner
+    )
+    assert response.status_code == 201
+
+
+def test_nul_in_a_login_form_is_refused(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/auth/token", data={"username": "ad\x00min", "password": "x" * 10}
+    )
+    assert response.status_code == 400

@@ -131,3 +131,32 @@ def test_acknowledged_writes_survive_sigkill(store: tuple[Path, str | None]) -> 
         assert chain["intact"], chain["reason"]
     finally:
         again.stop()
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_fifty_concurrent_clients_are_all_answered(store: tuple[Path, str | None]) -> None:
+    """Regression: blocking DB waits once starved the worker pool (requests hung for 30 s)."""
+    import asyncio
+
+    data_dir, url = store
+    add_admin(data_dir, url, "admin", PASSWORD)
+    server = ServedProcess(data_dir, url).start()
+    try:
+        headers = server.token("admin", PASSWORD)
+
+        async def burst() -> list[int]:
+            limits = httpx.Limits(max_connections=50)
+            async with httpx.AsyncClient(
+                base_url=server.base_url, headers=headers, timeout=25, limits=limits
+            ) as client:
+
+                async def one(i: int) -> int:
+                    path = "/api/v1/rosters/2026-12-05" if i % 2 else "/api/v1/venues"
+                    return (await client.get(path)).status_code
+
+                return list(await asyncio.gather(*(one(i) for i in range(200))))
+
+        statuses = asyncio.run(burst())
+        assert statuses.count(200) == 200, {s: statuses.count(s) for s in set(statuses)}
+    finally:
+        server.stop()

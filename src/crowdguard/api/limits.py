@@ -55,7 +55,11 @@ class RequestLimits:
             chunks.append(body)
             more = message.get("more_body", False)
         data = b"".join(chunks)
-        if b"\x00" in data or b"\\u0000" in data or b"%00" in data:
+        form = any(
+            name == b"content-type" and value.startswith(b"application/x-www-form-urlencoded")
+            for name, value in scope.get("headers", [])
+        )
+        if b"\x00" in data or b"\\u0000" in data or (form and b"%00" in data):
             await _reply(send, 400, "body: NUL characters are not allowed")
             return
         sent = False

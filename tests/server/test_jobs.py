@@ -188,3 +188,35 @@ def test_the_real_planner_on_the_demo_for_one_day(
         Scenario.model_validate(done["scenario_snapshot"]), seed=done["seed"], days=done["days"]
     )
     assert again.plan_json()["coverage"] == coverage
+
+
+def test_jobs_interrupted_by_a_stop_are_marked_failed(engine: Any, clock: Any) -> None:
+    from crowdguard.jobs import service as jobs
+    from crowdguard.jobs.models import PlanCreate
+    from crowdguard.scenario.schema import Scenario
+    from crowdguard.store.db import make_sessionmaker, session_scope
+    from crowdguard.venues import service as venues
+
+    sessions = make_sessionmaker(engine)
+    with session_scope(sessions) as session:
+        venues.create_scenario(
+            session=session,
+            scenario=Scenario.model_validate(scenario()),
+            actor="t",
+            now=clock.now(),
+        )
+        queued = jobs.create_plan(
+            session=session, data=PlanCreate(scenario_id="tiny"), actor="t", now=clock.now()
+        )
+        running = jobs.create_plan(
+            session=session, data=PlanCreate(scenario_id="tiny"), actor="t", now=clock.now()
+        )
+        jobs.mark_running(session=session, plan_id=running.id, now=clock.now())
+        ids = (queued.id, running.id)
+    with session_scope(sessions) as session:
+        assert jobs.fail_interrupted(session=session, now=clock.now()) == 2
+    with session_scope(sessions) as session:
+        for plan_id in ids:
+            row = jobs.get_plan(session=session, plan_id=plan_id)
+            assert row.status == "failed" and "interrupted" in (row.error or "")
+        assert jobs.fail_interrupted(session=session, now=clock.now()) == 0

@@ -150,6 +150,7 @@ def serve(
     from sqlalchemy import select
 
     from crowdguard.api.app import API_PREFIX, create_app
+    from crowdguard.jobs.service import fail_interrupted
     from crowdguard.store.db import make_sessionmaker, session_scope, upgrade
     from crowdguard.store.demo import seed_demo
     from crowdguard.users.tables import UserRow
@@ -158,6 +159,9 @@ def serve(
     upgrade(engine)
     with session_scope(make_sessionmaker(engine)) as session:
         typer.echo(seed_demo(session=session, now=dt.datetime.now(dt.UTC)))
+        interrupted = fail_interrupted(session=session, now=dt.datetime.now(dt.UTC))
+        if interrupted:
+            typer.echo(f"{interrupted} plan job(s) interrupted by the last stop marked failed")
         has_admin = (
             session.scalar(select(UserRow.id).where(UserRow.role == "admin").limit(1)) is not None
         )

@@ -26,6 +26,7 @@ from crowdguard.venues.service import get_scenario
 __all__ = [
     "aggregate_view",
     "create_plan",
+    "fail_interrupted",
     "finish_plan",
     "full_view",
     "get_plan",
@@ -167,3 +168,23 @@ def finish_plan(
         detail=detail,
     )
     return row
+
+
+def fail_interrupted(*, session: Session, now: dt.datetime) -> int:
+    """Mark jobs left queued or running by a stopped server as failed; returns how many.
+
+    Called by ``crowdguard serve`` at start-up, before any new job can run.
+    """
+    rows = session.scalars(
+        select(PlanRow).where(
+            PlanRow.status.in_([PlanStatus.queued.value, PlanStatus.running.value])
+        )
+    ).all()
+    for row in rows:
+        finish_plan(
+            session=session,
+            plan_id=row.id,
+            now=now,
+            error="interrupted: the server stopped before this job finished; start it again",
+        )
+    return len(rows)

@@ -111,3 +111,27 @@ def test_osm_xml_extract_is_read(tmp_path: Path) -> None:
     tt = road_graph_travel([Place("a", 51.0, -1.0), Place("b", 51.0, -0.99)], osm)
     km = haversine_km(51.0, -1.0, 51.0, -0.99)
     assert tt.between("a", "b") == pytest.approx(60 * km / (30 * 1.609344))
+
+
+def test_straight_line_nearest_venue_is_not_the_fastest_by_road(tmp_path: Path) -> None:
+    """A river between base and the nearest venue: the road graph sends the team elsewhere."""
+    g = nx.Graph()
+    g.add_node("base", y=51.000, x=-1.000)
+    g.add_node("near", y=51.000, x=-0.990)  # 0.7 km east, across the river
+    g.add_node("far", y=51.000, x=-1.030)  # 2.1 km west, on the ring road
+    g.add_node("bridge", y=51.040, x=-0.995)
+    g.add_edge("base", "bridge", minutes=9.0)
+    g.add_edge("bridge", "near", minutes=9.0)
+    g.add_edge("base", "far", minutes=3.0)
+    path = tmp_path / "river.graphml"
+    nx.write_graphml(g, path)
+    base, near, far = (
+        Place("base", 51.0, -1.0),
+        Place("near", 51.0, -0.99),
+        Place("far", 51.0, -1.03),
+    )
+    straight = straight_line_travel([base, near, far])
+    road = road_graph_travel([base, near, far], path)
+    assert straight.between("base", "near") < straight.between("base", "far")
+    assert road.between("base", "near") > road.between("base", "far")
+    assert road.between("base", "near") == pytest.approx(18.0)

@@ -170,6 +170,8 @@ def audit_rosters(
             f"--window {window}: only {len(dates)} rosters; need more days than the window"
         )
     n_labels = len(labels)
+    # A (team, slot) the team never works says nothing about predictability: drop it.
+    obs = obs[:, np.any(obs != labels.index("off"), axis=0)]
     # Baseline: mode of the stationary distribution of each column, over all days.
     counts = np.eye(n_labels, dtype=np.int64)[obs].sum(axis=0)  # cols x labels
     mode = counts.argmax(axis=1)

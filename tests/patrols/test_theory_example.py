@@ -101,3 +101,16 @@ def test_worked_example_matches_the_page() -> None:
     assert round(travel.between("ops-winchester", "southampton-westquay")) == 33
     assert "is 33 minutes" in text
     assert f"{len(plan.certificate['attack_set'])} of the nine" in text.replace("Eight", "8")
+
+
+def test_coverage_table_on_the_page_is_current() -> None:
+    """If a solver change picks another (equally good) plan, the page must be refreshed."""
+    scenario, targets = _example()
+    plan = plan_day(scenario, DAY, targets, straight_line_travel(places_of(scenario)))
+    text = DOC.read_text()
+    short = {"winchester-market": "market", "winchester-high-street": "high street",
+             "southampton-westquay": "WestQuay"}  # fmt: skip
+    for target_id, venue, start, c in zip(
+        targets.ids, targets.venue, targets.start, plan.coverage, strict=True
+    ):
+        assert f"| {short[venue]} {start:%H:%M} | {c:.3f} |" in text, target_id

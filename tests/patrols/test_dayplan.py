@@ -73,6 +73,7 @@ def test_plan_is_certified_and_routes_are_lotteries(
     sc, targets, travel = _setup(make_scenario, make_targets)
     plan = plan_day(sc, DAY, targets, travel)
     assert plan.certificate["passed"]
+    assert plan.certificate["routes_base_to_base"]
     assert plan.attacked_target in targets.ids
     assert set(plan.routes) == {t["callsign"] for t in FOUR_TEAMS}
     for options in plan.routes.values():

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from crowdguard.errors import InfeasibleGame, PlanError
+from crowdguard.errors import CertificateFailed, InfeasibleGame, PlanError
 from crowdguard.games.flow import (
     CoveragePolytope,
     FlowMethod,
@@ -159,6 +159,25 @@ def _team_routes(
     return routes
 
 
+def _certify_routes(graph: PatrolGraph, lotteries: list[list[Route]]) -> dict[str, Any]:
+    """Every route leaves base at the shift start and is back by its end; lotteries sum to 1."""
+    for k, lottery in enumerate(lotteries):
+        comm = graph.commodities[k]
+        total = sum(r.probability for r in lottery)
+        if abs(total - 1.0) > 1e-6:
+            raise CertificateFailed(f"routes of {comm.name}: probabilities sum to {total:.9f}")
+        for route in lottery:
+            if (
+                graph.arc_tail[route.arcs[0]] != graph.source[k]
+                or graph.arc_head[route.arcs[-1]] != graph.sink[k]
+            ):
+                raise CertificateFailed(f"a route of {comm.name} does not start and end at base")
+            for a, b in itertools.pairwise(route.arcs):
+                if graph.arc_head[a] != graph.arc_tail[b]:
+                    raise CertificateFailed(f"a route of {comm.name} is not a connected path")
+    return {"routes_base_to_base": True, "route_probabilities_sum_to_one": True}
+
+
 def plan_day(
     scenario: Scenario,
     day: dt.date,
@@ -242,6 +261,7 @@ def plan_day(
                 arc_flow[list(r.arcs)] += r.probability * graph.commodities[k].size
         solution = capped
     coverage = np.clip(flow_polytope(graph).coverage @ arc_flow, 0.0, 1.0)
+    certificate = {**solution.certificate, **_certify_routes(graph, lotteries)}
     return DayPlan(
         date=day.isoformat(),
         target_ids=tuple(targets.ids),
@@ -249,7 +269,7 @@ def plan_day(
         defender_utility=solution.defender_utility,
         attacker_utility=solution.attacker_utility,
         attacked_target=targets.ids[solution.attacked_target],
-        certificate=solution.certificate,
+        certificate=certificate,
         routes=_team_routes(graph, lotteries),
         team_bases={t.callsign: t.base for t in scenario.teams},
         response_probability=response_probability(graph, arc_flow, travel, target_minutes),

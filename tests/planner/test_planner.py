@@ -146,3 +146,30 @@ def test_days_limits_the_horizon_and_rejects_nonsense(scenario: Scenario) -> Non
     assert list(make_plan(scenario, seed=1, days=2).rosters()) == ["2026-12-04", "2026-12-05"]
     with pytest.raises(PlanError, match="--days"):
         make_plan(scenario, days=0)
+
+
+def test_no_team_idles_while_a_venue_is_not_fully_covered(make_scenario: Any) -> None:
+    """Teams on shift are all used: per slot, coverage sums to min(teams, open venues).
+
+    The one exception is the slot of the target the attacker is led to: raising its
+    coverage would change the attacker's choice, so only that target may stay short.
+    """
+    from crowdguard.patrols.planner import slot_teams_for
+
+    busy = make_scenario(
+        teams=[
+            {"callsign": f"team-{i}", "base": "ops-win", "shifts": ["10:00-16:00"]}
+            for i in range(3)
+        ]
+    )
+    plan = make_plan(busy, seed=2)
+    teams = slot_teams_for(busy, plan.targets)
+    used = np.bincount(plan.targets.slot, weights=plan.coverage)
+    open_venues = np.bincount(plan.targets.slot)
+    expected = np.minimum([len(t) for t in teams], open_venues).astype(float)
+    attacked = plan.targets.ids.index(plan.attacked_target)
+    short = plan.targets.slot[attacked]
+    assert used[short] <= expected[short] + 1e-6
+    others = np.arange(len(used)) != short
+    np.testing.assert_allclose(used[others], expected[others], atol=1e-6)
+    assert plan.defender_utility == pytest.approx(season_sse_by_multiple_lps(busy), abs=1e-6)

@@ -259,7 +259,7 @@ def _level_coverage(targets: Targets, level: float) -> np.ndarray:
 
 def _induce_best_attack(
     targets: Targets, coverage: np.ndarray, slot_teams: Sequence[Sequence[str]], level: float
-) -> np.ndarray:
+) -> tuple[np.ndarray, int]:
     """Strong Stackelberg tie-breaking across slots (Conitzer & Sandholm, EC 2006).
 
     With the season's attacker held at ``level`` (the largest per-slot ORIGAMI level), any
@@ -267,7 +267,8 @@ def _induce_best_attack(
     its coverage to exactly ``level``'s; the defender picks the one where that is least
     harmful. If it lies in a slot whose teams hold the attacker lower, its coverage is cut
     to that amount and the freed share of a team is spread over the slot's other targets
-    by ORIGAMI (which keeps them at or below ``level``).
+    by ORIGAMI (which keeps them at or below ``level``). Returns the coverage and the
+    index of the target the attacker is thus led to.
     """
     at_level = _level_coverage(targets, level)
     candidates = np.flatnonzero(targets.attacker_uncovered >= level - TOL)
@@ -275,7 +276,7 @@ def _induce_best_attack(
     best = int(candidates[np.argmax(value[candidates])])
     attacker = coverage * targets.attacker_covered + (1 - coverage) * targets.attacker_uncovered
     if attacker[best] >= level - TOL:
-        return coverage
+        return coverage, best
     coverage = coverage.copy()
     coverage[best] = at_level[best]
     members = np.flatnonzero(targets.slot == targets.slot[best])
@@ -286,6 +287,37 @@ def _induce_best_attack(
             targets.attacker_covered[others], targets.attacker_uncovered[others], budget
         )
         coverage[others] = spread
+    return coverage, best
+
+
+def _use_idle_teams(
+    targets: Targets, coverage: np.ndarray, slot_teams: Sequence[Sequence[str]], attacked: int
+) -> np.ndarray:
+    """Send teams the equilibrium leaves idle to the riskiest venues not yet fully covered.
+
+    ORIGAMI stops adding coverage once a target is fully covered, since no allocation can
+    then lower the attacker's utility (Kiekintveld et al., AAMAS 2009, step 4), so a slot can
+    end with part of a team unused. The teams are on duty anyway, so the spare share goes,
+    highest risk first, to the slot's targets below full coverage. More coverage never
+    raises any target's attacker utility, and the target the attacker is led to keeps its
+    coverage, so the equilibrium and its value are unchanged (checked by
+    :func:`certify_season`); only the defender's position against other choices improves.
+    """
+    used = np.bincount(targets.slot, weights=coverage, minlength=len(targets.slot_starts))
+    spare = np.array([len(t) for t in slot_teams], dtype=float) - used
+    if not np.any(spare > TOL):
+        return coverage
+    coverage = coverage.copy()
+    for s in np.flatnonzero(spare > TOL):
+        members = np.flatnonzero(targets.slot == s)
+        members = members[members != attacked]
+        left = float(spare[s])
+        for index in members[np.argsort(-targets.risk[members], kind="stable")]:
+            add = min(1.0 - float(coverage[index]), left)
+            coverage[index] += add
+            left -= add
+            if left <= TOL:
+                break
     return coverage
 
 
@@ -298,8 +330,9 @@ def certify_season(
 
     1. coverage in [0, 1], and in every slot it sums to at most the teams on duty;
     2. the attacker's best utility ``k`` cannot be pushed lower: some slot spends all its
-       teams on targets where the attacker gets ``k`` (or has one fully covered) and nothing
-       on targets below ``k``, so no reallocation there lowers ``k``;
+       teams on targets where the attacker gets ``k`` and nothing on targets below ``k``, or
+       has a fully covered target where the attacker still gets ``k``, so no reallocation
+       there lowers ``k``;
     3. the attacked target is the defender's best in the attack set (tie broken for the
        defender), and no other target could be made the attacker's choice at level ``k`` with
        less harm: the defender's value is the Strong Stackelberg optimum.
@@ -318,10 +351,8 @@ def certify_season(
     for s in np.unique(targets.slot[attack_set]):
         members = targets.slot == s
         idle_below = float(coverage[members & ~in_attack].sum())
-        saturated = used[s] >= allowed[s] - tol or bool(
-            np.any(coverage[members & in_attack] >= 1 - tol)
-        )
-        if saturated and idle_below <= tol:
+        capped = bool(np.any(coverage[members & in_attack] >= 1 - tol))
+        if capped or (used[s] >= allowed[s] - tol and idle_below <= tol):
             witnesses.append(targets.slot_starts[int(s)].isoformat())
     at_level = _level_coverage(targets, k)
     could = targets.attacker_uncovered >= k - tol
@@ -497,7 +528,8 @@ def _solve_season(
 ) -> tuple[np.ndarray, dict[str, Any], list[str]]:
     """Season SSE coverage, its certificate and the per-slot methods used."""
     coverage, slot_k, methods = _solve_slots(targets, slot_teams, progress)
-    coverage = _induce_best_attack(targets, coverage, slot_teams, float(slot_k.max()))
+    coverage, attacked = _induce_best_attack(targets, coverage, slot_teams, float(slot_k.max()))
+    coverage = _use_idle_teams(targets, coverage, slot_teams, attacked)
     certificate = certify_season(targets, coverage, slot_teams)
     return coverage, certificate, methods
 

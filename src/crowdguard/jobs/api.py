@@ -41,8 +41,7 @@ def create_plan(
 ) -> PlanPublic:
     """Queue a solve of a stored scenario; poll ``GET /api/v1/plans/{id}`` for progress."""
     row = service.create_plan(session=session, data=body, actor=user.username, now=now)
-    session.commit()  # the job must see the row before it starts
-    context.runner.submit(row.id)
+    context.runner.submit_after_commit(session, row.id)
     response.headers["Location"] = f"/api/v1/plans/{row.id}"
     return service.full_view(row)
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from crowdguard.jobs import service
@@ -69,6 +70,14 @@ class PlanRunner:
     def submit(self, plan_id: int) -> Future[None]:
         """Run the job in the background."""
         return self._pool.submit(self.run, plan_id)
+
+    def submit_after_commit(self, session: Session, plan_id: int) -> None:
+        """Run the job once ``session`` commits (so the job sees its row); never on rollback."""
+
+        def start(_: Session) -> None:
+            self.submit(plan_id)
+
+        event.listen(session, "after_commit", start, once=True)
 
     def shutdown(self, *, wait: bool = True) -> None:
         """Stop accepting jobs; wait for running ones when ``wait``."""

@@ -1,1 +1,1 @@
-"""crowdguard.rosters."""
+"""Rosters served on a need-to-know basis (role, own team, lead time), every read audited."""

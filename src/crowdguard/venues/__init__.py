@@ -1,1 +1,1 @@
-"""crowdguard.venues."""
+"""Stored venues, events, scenarios (validated snapshots) and teams, with their API."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,10 @@ from crowdguard.risk.payoffs import build_targets
 from crowdguard.risk.plan_gaps import linked_plans, plan_gaps_for
 from crowdguard.scenario.load import demo_scenario
 from crowdguard.scenario.schema import Scenario
+
+# These tests exercise the free-placement season game (fast, exact, checked against LPs);
+# the patrol-graph mode has its own tests in tests/planner/test_routes_mode.py.
+make_plan = partial(make_plan, mode="free")
 
 WINCHESTER = "winchester-cathedral-market"
 ICE_RINK = "portsmouth-guildhall-square-ice-rink"

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,10 @@ import pytest
 from crowdguard.patrols.planner import make_plan
 from crowdguard.report.output import write_plan_outputs
 from crowdguard.scenario.load import demo_scenario
+
+# These tests exercise the free-placement season game (fast, exact, checked against LPs);
+# the patrol-graph mode has its own tests in tests/planner/test_routes_mode.py.
+make_plan = partial(make_plan, mode="free")
 
 EVENTS = {
     "winchester-cathedral-market",
@@ -31,6 +36,7 @@ ROW_KEYS = {
     "mean_coverage",
     "mean_coverage_if_resolved",
     "patrol_hours_delta",
+    "influence_mode",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import Counter
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,10 @@ from crowdguard.errors import PlanError
 from crowdguard.patrols.planner import make_plan, teams_on_duty
 from crowdguard.risk.payoffs import build_targets
 from crowdguard.scenario.schema import Scenario
+
+# These tests exercise the free-placement season game (fast, exact, checked against LPs);
+# the patrol-graph mode has its own tests in tests/planner/test_routes_mode.py.
+make_plan = partial(make_plan, mode="free")
 
 
 def season_sse_by_multiple_lps(scenario: Scenario) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -29,6 +30,27 @@ DaysOption = Annotated[
     int | None, typer.Option("--days", help="Plan only the first K days of the period.", min=1)
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the report path.")]
+ModeOption = Annotated[
+    str,
+    typer.Option(
+        "--mode",
+        help="routes: walkable routes from each team's base (default); "
+        "free: teams placed anywhere in each slot (fast what-ifs).",
+    ),
+]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers", help="Processes solving days in parallel (default: all cores).", min=1
+    ),
+]
+RouteDayOption = Annotated[
+    str | None,
+    typer.Option(
+        "--route-day",
+        help="Date (YYYY-MM-DD) whose drawn routes the report maps (default: the riskiest day).",
+    ),
+]
 
 
 def _load(spec: str) -> Scenario:
@@ -43,7 +65,15 @@ def _load(spec: str) -> Scenario:
 
 
 def run_plan(
-    scenario: Scenario, out: Path, *, seed: int | None, days: int | None, quiet: bool
+    scenario: Scenario,
+    out: Path,
+    *,
+    seed: int | None,
+    days: int | None,
+    quiet: bool,
+    mode: str = "routes",
+    workers: int | None = None,
+    route_day: str | None = None,
 ) -> Path:
     """Solve, write the output folder, print the summary; returns the report path."""
     from crowdguard.patrols.planner import make_plan
@@ -63,18 +93,39 @@ def run_plan(
         transient=True,
         disable=quiet,
     ) as progress:
-        task = progress.add_task("solving slots", total=1.0)
+        if mode not in ("routes", "free"):
+            raise InputError(f"--mode {mode!r}: expected 'routes' or 'free'")
+        horizon = scenario.days[:days] if days else scenario.days
+        chosen_route_day = None
+        if route_day is not None:
+            try:
+                chosen_route_day = dt.date.fromisoformat(route_day)
+            except ValueError:
+                raise InputError(f"--route-day {route_day!r}: expected a date YYYY-MM-DD") from None
+            if chosen_route_day not in horizon:
+                raise InputError(
+                    f"--route-day {route_day}: outside the planned days "
+                    f"{horizon[0].isoformat()}..{horizon[-1].isoformat()}"
+                )
+        task = progress.add_task("solving", total=1.0)
 
         def update(fraction: float, label: str) -> None:
             progress.update(task, completed=fraction, description=f"solving {label}")
 
-        plan = make_plan(scenario, seed=seed, days=days, progress=update)
+        plan = make_plan(
+            scenario,
+            seed=seed,
+            days=days,
+            progress=update,
+            mode="free" if mode == "free" else "routes",
+            workers=workers,
+        )
         if plan.linked_plans:
             progress.update(task, description="security plans: what-if resolved", completed=1.0)
             attach_influence(plan)
         progress.update(task, description="writing report", completed=1.0)
         notes: list[str] = []
-        paths = write_plan_outputs(plan, out, notes=notes)
+        paths = write_plan_outputs(plan, out, notes=notes, route_day=chosen_route_day)
     for note in notes:
         Console(stderr=True).print(f"[yellow]{note}[/yellow]")
     report = paths["report"]
@@ -163,9 +214,21 @@ def plan_command(
     seed: SeedOption = None,
     days: DaysOption = None,
     quiet: QuietOption = False,
+    mode: ModeOption = "routes",
+    workers: WorkersOption = None,
+    route_day: RouteDayOption = None,
 ) -> None:
     """Solve a season's patrol plan; write plan.json, rosters/ and report.html into --out."""
-    run_plan(_load(scenario), out, seed=seed, days=days, quiet=quiet)
+    run_plan(
+        _load(scenario),
+        out,
+        seed=seed,
+        days=days,
+        quiet=quiet,
+        mode=mode,
+        workers=workers,
+        route_day=route_day,
+    )
 
 
 def demo_command(
@@ -173,9 +236,21 @@ def demo_command(
     seed: SeedOption = None,
     days: DaysOption = None,
     quiet: QuietOption = False,
+    mode: ModeOption = "routes",
+    workers: WorkersOption = None,
+    route_day: RouteDayOption = None,
 ) -> None:
     """Plan the embedded Hampshire & Isle of Wight demo season (27 Nov 2026 to 2 Jan 2027)."""
-    run_plan(_load("demo"), out, seed=seed, days=days, quiet=quiet)
+    run_plan(
+        _load("demo"),
+        out,
+        seed=seed,
+        days=days,
+        quiet=quiet,
+        mode=mode,
+        workers=workers,
+        route_day=route_day,
+    )
 
 
 def register(app: typer.Typer) -> None:

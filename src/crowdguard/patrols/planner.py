@@ -59,6 +59,7 @@ from crowdguard import __version__
 from crowdguard.errors import CertificateFailed, PlanError
 from crowdguard.games import SecurityGame, solve
 from crowdguard.games.origami import origami_coverage
+from crowdguard.patrols.season_routes import DayResult, certify_days, solve_days
 from crowdguard.patrols.systematic import systematic_sample
 from crowdguard.risk.payoffs import PlanGaps, Targets, build_targets
 from crowdguard.risk.plan_gaps import LinkedPlan, linked_plans
@@ -134,6 +135,12 @@ class PatrolPlan:
     """The reviews behind ``plan_gaps`` (when they came from the scenario's linked plans)."""
     influences: dict[str, Influence] = field(default_factory=dict, repr=False)
     """Per venue, the plan's effect on coverage (set by ``plans.influence.attach_influence``)."""
+    mode: Literal["routes", "free"] = "free"
+    """``routes``: walkable routes on the patrol graph; ``free``: teams placed per slot."""
+    response: np.ndarray | None = field(default=None, repr=False)
+    """Per target, the probability a team is within the response target (routes mode)."""
+    day_plans: dict[str, DayResult] = field(default_factory=dict, repr=False)
+    """Per date, the solved day on the patrol graph (routes mode)."""
 
     def plan_review_rows(self) -> list[dict[str, Any]]:
         """``plan.json``'s ``plan_reviews``: one row per venue with a linked security plan.
@@ -145,8 +152,8 @@ class PatrolPlan:
         rows = []
         for venue_id, link in self.linked_plans.items():
             index = np.flatnonzero(venues == venue_id)
-            mean = float(self.coverage[index].mean()) if index.size else 0.0
             influence = self.influences.get(venue_id)
+            mean = float(self.coverage[index].mean()) if index.size else 0.0
             rows.append(
                 {
                     "venue": venue_id,
@@ -156,12 +163,28 @@ class PatrolPlan:
                     "findings_moving_risk": link.findings_moving_risk,
                     "multipliers": dict(link.multipliers),
                     "mean_coverage": round(mean, 6),
+                    # the what-if's change (solved under free placement, see plans.influence)
+                    # applied to this plan's own coverage
                     "mean_coverage_if_resolved": None
                     if influence is None
-                    else round(influence.mean_coverage_if_resolved, 6),
+                    else round(
+                        min(
+                            1.0,
+                            max(
+                                0.0,
+                                mean
+                                + influence.mean_coverage_if_resolved
+                                - influence.mean_coverage,
+                            ),
+                        ),
+                        6,
+                    ),
                     "patrol_hours_delta": None
                     if influence is None
                     else round(influence.patrol_hours_delta, 3),
+                    "influence_mode": "free-placement"
+                    if self.mode == "free"
+                    else "free-placement estimate applied to routes",
                 }
             )
         return rows
@@ -174,7 +197,7 @@ class PatrolPlan:
             "scenario_name": self.scenario.name,
             "version": __version__,
             "solver": self.solver,
-            "mode": "free-placement",
+            "mode": "routes" if self.mode == "routes" else "free-placement",
             "threat_level": str(self.scenario.threat_level),
             "period": {"start": self.days[0].isoformat(), "end": self.days[-1].isoformat()},
             "defender_utility": self.defender_utility,
@@ -195,11 +218,36 @@ class PatrolPlan:
                     "end": targets.end[i].isoformat(),
                     "coverage": round(float(self.coverage[i]), 6),
                     "risk": round(float(targets.risk[i]), 3),
+                    **(
+                        {}
+                        if self.response is None
+                        else {"response_probability": round(float(self.response[i]), 6)}
+                    ),
                 }
                 for i in range(len(targets))
             ],
+            "response_by_venue": self.response_by_venue(),
             "plan_reviews": self.plan_review_rows(),
         }
+
+    def response_by_venue(self) -> list[dict[str, Any]]:
+        """Per venue, the mean and worst probability of a team within the response target."""
+        if self.response is None:
+            return []
+        venues = np.array(self.targets.venue)
+        rows = []
+        for venue in self.scenario.venues:
+            index = np.flatnonzero(venues == venue.id)
+            if index.size:
+                rows.append(
+                    {
+                        "venue": venue.id,
+                        "target_minutes": self.scenario.patrol.response_target_minutes,
+                        "mean_probability": round(float(self.response[index].mean()), 4),
+                        "min_probability": round(float(self.response[index].min()), 4),
+                    }
+                )
+        return rows
 
     def travel_json(self) -> dict[str, Any] | None:
         """``travel_times.json`` over venues then staging bases (None without a travel model)."""
@@ -558,6 +606,8 @@ def make_plan(
     progress: ProgressCallback | None = None,
     plan_gaps: PlanGaps | Literal["linked"] | None = "linked",
     review_on: dt.date | None = None,
+    mode: Literal["routes", "free"] = "routes",
+    workers: int | None = None,
 ) -> PatrolPlan:
     """Solve the season and draw its rosters.
 
@@ -567,7 +617,13 @@ def make_plan(
     ``plan_gaps``: security-plan multipliers per venue and attack mode; ``"linked"`` (the
     default) reviews the venues' linked plans (on ``review_on``, default today) and uses
     theirs, ``None`` ignores plans.
+    ``mode``: ``"routes"`` (default) plans walkable routes from and back to each team's base
+    on the patrol graph, day by day in ``workers`` processes
+    (:mod:`crowdguard.patrols.season_routes`); ``"free"`` places the teams on shift anywhere
+    in each slot (the season game above, solved in a fraction of a second).
     """
+    if mode not in ("routes", "free"):
+        raise PlanError(f"--mode {mode!r}: expected 'routes' or 'free'")
     began = time.perf_counter()
     chosen = _chosen_days(scenario, days)
     links: dict[str, LinkedPlan] = {}
@@ -580,14 +636,35 @@ def make_plan(
         gaps = {v: dict(m) for v, m in (plan_gaps or {}).items()}
     targets = _targets(scenario, chosen, gaps or None)
     slot_teams = slot_teams_for(scenario, targets)
-    coverage, certificate, methods = _solve_season(targets, slot_teams, progress)
+    rng = make_rng(seed)
+    response: np.ndarray | None = None
+    day_plans: dict[str, DayResult] = {}
+    if mode == "free":
+        coverage, certificate, methods = _solve_season(targets, slot_teams, progress)
+        rosters = draw_rosters(scenario, targets, coverage, slot_teams, rng=rng, days=chosen)
+        solver = "+".join(sorted(set(methods))) or "none"
+        solver = f"per-slot {solver} (season SSE)"
+    else:
+        day_plans = solve_days(scenario, chosen, gaps or None, workers=workers, progress=progress)
+        position = {target_id: i for i, target_id in enumerate(targets.ids)}
+        coverage = np.zeros(len(targets))
+        response = np.zeros(len(targets))
+        for day in day_plans.values():
+            index = np.array([position[t] for t in day.target_ids], dtype=int)
+            coverage[index] = day.coverage
+            response[index] = day.response_probability
+        certificate = certify_days(targets, coverage, day_plans)
+        rosters = {
+            day.isoformat(): day_plans[day.isoformat()].draw(rng)
+            if day.isoformat() in day_plans
+            else {"date": day.isoformat(), "teams": []}
+            for day in chosen
+        }
+        solver = "per-day ERASER-style MILP over patrol flows (TRUSTS/CASS)"
     attacker = coverage * targets.attacker_covered + (1 - coverage) * targets.attacker_uncovered
     attack_set = [
         targets.ids[i] for i in np.flatnonzero(attacker >= certificate["attacker_utility"] - TOL)
     ]
-
-    rosters = draw_rosters(scenario, targets, coverage, slot_teams, rng=make_rng(seed), days=chosen)
-    solver = sorted(set(methods))[0] if len(set(methods)) == 1 else "+".join(sorted(set(methods)))
     return PatrolPlan(
         scenario=scenario,
         targets=targets,
@@ -598,11 +675,14 @@ def make_plan(
         attacked_target=certificate["attacked_target"],
         attack_set=attack_set,
         certificate=certificate,
-        solver=f"per-slot {solver or 'none'} (season SSE)",
+        solver=solver,
         seconds=time.perf_counter() - began,
         seeded=seed is not None,
         days=list(chosen),
         _rosters=rosters,
         plan_gaps=gaps,
         linked_plans=links,
+        mode=mode,
+        response=response,
+        day_plans=day_plans,
     )

@@ -81,14 +81,19 @@ def plan_influence(
     """Per venue with a linked plan, coverage and patrol hours with and without its gaps.
 
     ``plan``: a plan already solved with the linked plans (``make_plan``'s default), reused
-    as the actual case; otherwise the actual case is solved here over ``days`` with the plans
+    as the actual case when it was solved with free placement; a plan on the patrol graph
+    is compared under free placement (both cases), since re-solving a whole season of
+    routes per linked plan would multiply the planning time; otherwise the actual case is solved here over ``days`` with the plans
     reviewed on ``on``. Sorted by patrol hours moved, largest first.
     """
     if plan is not None:
         links = plan.linked_plans
-        targets, coverage = plan.targets, plan.coverage
         horizon: int | Sequence[dt.date] | None = plan.days
         gaps = {v: dict(m) for v, m in plan.plan_gaps.items()}
+        if plan.mode == "free":
+            targets, coverage = plan.targets, plan.coverage
+        else:  # compare like with like: both cases under free placement (one solve each)
+            targets, coverage = season_coverage(scenario, days=horizon, plan_gaps=gaps or None)
     else:
         links = linked_plans(scenario, on=on)
         gaps = {v: dict(link.multipliers) for v, link in links.items()}

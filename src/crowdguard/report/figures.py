@@ -56,6 +56,7 @@ def venue_map_svg(
     bases: Sequence[tuple[str, float, float]],
     *,
     routes: Sequence[tuple[str, Sequence[tuple[float, float]]]] = (),
+    title: str = "Venues: colour = coverage, size = risk",
 ) -> str:
     """Venues on a lat/lon plot (equal-distance aspect), coloured by coverage, sized by risk.
 
@@ -68,7 +69,16 @@ def venue_map_svg(
     risks = np.array([v[4] for v in venues], dtype=float)
     sizes = 60 + 540 * (risks / risks.max() if risks.size and risks.max() > 0 else risks)
     for team, points in routes:
-        axes.plot([p[1] for p in points], [p[0] for p in points], lw=1.2, alpha=0.7, label=team)
+        axes.plot(
+            [p[1] for p in points],
+            [p[0] for p in points],
+            lw=1.6,
+            alpha=0.8,
+            marker="o",
+            markersize=3,
+            label=team,
+            zorder=4,
+        )
     scatter = axes.scatter(
         [v[2] for v in venues],
         [v[1] for v in venues],
@@ -97,7 +107,7 @@ def venue_map_svg(
     axes.grid(alpha=0.3)
     axes.legend(loc="lower right", fontsize=7)
     figure.colorbar(scatter, ax=axes, label="mean patrol coverage", fraction=0.04)
-    axes.set_title("Venues: colour = coverage, size = risk")
+    axes.set_title(title)
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(figure)

@@ -146,8 +146,38 @@ def _by_hour(
     return mean, shown
 
 
-def render_report(plan: PatrolPlan, *, generated: dt.datetime | None = None) -> str:
-    """The report as one HTML string."""
+def _route_day(plan: PatrolPlan, route_day: dt.date | None) -> dt.date | None:
+    """The day whose drawn routes the report maps: the one asked for, else the riskiest."""
+    if plan.mode != "routes" or not plan.day_plans:
+        return None
+    if route_day is not None:
+        return route_day
+    zone = ZoneInfo(plan.scenario.timezone)
+    dates = np.array([s.astimezone(zone).date().toordinal() for s in plan.targets.start])
+    totals = np.bincount(dates - dates.min(), weights=plan.targets.risk)
+    return dt.date.fromordinal(int(dates.min() + np.argmax(totals)))
+
+
+def _route_lines(plan: PatrolPlan, day: dt.date) -> list[tuple[str, list[tuple[float, float]]]]:
+    """Each team's drawn route that day as map points: base, patrolled venues, base."""
+    where = {v.id: (v.lat, v.lon) for v in plan.scenario.venues}
+    where.update({b.id: (b.lat, b.lon) for b in plan.scenario.bases})
+    lines = []
+    for team in plan.rosters().get(day.isoformat(), {}).get("teams", []):
+        points = [where[team["base"]]]
+        for segment in team["segments"]:
+            venue = segment.get("venue")
+            if segment["kind"] == "patrol" and venue in where and points[-1] != where[venue]:
+                points.append(where[venue])
+        points.append(where[team["base"]])
+        lines.append((team["team"], points))
+    return lines
+
+
+def render_report(
+    plan: PatrolPlan, *, generated: dt.datetime | None = None, route_day: dt.date | None = None
+) -> str:
+    """The report as one HTML string; ``route_day`` picks the day of the route map."""
     scenario = plan.scenario
     summaries = venue_summaries(plan)
     venue_ids = [s.id for s in summaries]
@@ -170,7 +200,31 @@ def render_report(plan: PatrolPlan, *, generated: dt.datetime | None = None) -> 
         colorbar="expected harm",
         cmap="magma_r",
     )
+    response_png = None
+    if plan.response is not None:
+        response_grid, _ = _by_hour(plan, plan.response, venue_ids)
+        response_png = heatmap_png(
+            response_grid,
+            labels,
+            hours,
+            title=f"Chance a team is within {scenario.patrol.response_target_minutes:g} minutes",
+            colorbar="probability",
+            cmap="cividis",
+            vmax=1.0,
+        )
     by_id = {v.id: v for v in scenario.venues}
+    shown_day = _route_day(plan, route_day)
+    routes_svg = None
+    if shown_day is not None:
+        routes_svg = venue_map_svg(
+            [
+                (s.name, by_id[s.id].lat, by_id[s.id].lon, s.mean_coverage, s.mean_risk)
+                for s in summaries
+            ],
+            [(b.name, b.lat, b.lon) for b in scenario.bases],
+            routes=_route_lines(plan, shown_day),
+            title=f"Drawn routes, {shown_day:%a %d %b %Y}",
+        )
     map_svg = venue_map_svg(
         [
             (s.name, by_id[s.id].lat, by_id[s.id].lon, s.mean_coverage, s.mean_risk)
@@ -194,6 +248,10 @@ def render_report(plan: PatrolPlan, *, generated: dt.datetime | None = None) -> 
         "coverage_png": coverage_png,
         "risk_png": risk_png,
         "map_svg": map_svg,
+        "response_png": response_png,
+        "response_rows": plan.response_by_venue(),
+        "routes_svg": routes_svg,
+        "route_day": f"{shown_day:%A %d %B %Y}" if shown_day else "",
         "n_targets": len(plan.targets),
         "n_slots": len(plan.targets.slot_starts),
         "attacked_venue": by_id[attacked_venue].name if attacked_venue in by_id else attacked_venue,

@@ -8,6 +8,7 @@ until the swap succeeds, so an interrupted run leaves the old output intact).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import tempfile
@@ -64,6 +65,7 @@ def write_plan_outputs(
     *,
     extra: Callable[[PatrolPlan, Path], None] | None = None,
     notes: list[str] | None = None,
+    route_day: dt.date | None = None,
 ) -> dict[str, Path]:
     """Write ``plan.json``, ``travel_times.json``, ``rosters/*.json`` and ``report.html``.
 
@@ -92,7 +94,9 @@ def write_plan_outputs(
         rosters.mkdir()
         for day, roster in plan.rosters().items():
             write_json(rosters / f"{day}.json", roster)
-        (staging / "report.html").write_text(render_report(plan), encoding="utf-8")
+        (staging / "report.html").write_text(
+            render_report(plan, route_day=route_day), encoding="utf-8"
+        )
         write_letters(plan, staging, notes=notes)
         if extra is not None:
             extra(plan, staging)

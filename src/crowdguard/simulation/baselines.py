@@ -165,7 +165,7 @@ def build_plan(
     if name == "optimal" or targets is None:
         # The planner builds the targets (risk model, linked security plans) and solves them;
         # baselines without given targets reuse exactly those, so all plans face one game.
-        plan = make_plan(scenario, seed=0, days=days)
+        plan = make_plan(scenario, seed=0, days=days, mode="free")
         if name == "optimal":
             return PlanCoverage(
                 name=name,

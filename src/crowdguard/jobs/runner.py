@@ -24,6 +24,7 @@ from crowdguard.jobs import service
 from crowdguard.scenario.schema import Scenario
 from crowdguard.store.clock import Clock
 from crowdguard.store.db import session_scope
+from crowdguard.venues.service import require_shipped_plans
 
 __all__ = ["PlanRunner", "Planner", "default_planner"]
 
@@ -102,6 +103,7 @@ class PlanRunner:
 
         try:
             scenario = Scenario.model_validate(snapshot)
+            require_shipped_plans(scenario.venues)  # a snapshot never makes the server read a file
             plan = self._planner()(scenario, seed=seed, days=days, progress=progress)
             result = plan.plan_json()
             rosters = _jsonable({str(k): v for k, v in plan.rosters().items()})

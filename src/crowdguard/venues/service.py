@@ -7,6 +7,7 @@ Bodies are validated with the scenario model, exactly as the CLI validates scena
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -96,6 +97,7 @@ def create_venue(
     *, session: Session, venue: Venue, actor: str | None, now: dt.datetime
 ) -> VenueRow:
     """Store a new venue (id unique)."""
+    require_shipped_plans([venue], field="venue")
     if session.get(VenueRow, venue.id) is not None:
         raise ConflictError(f"id: venue {venue.id!r} already exists")
     row = VenueRow(
@@ -144,6 +146,7 @@ def update_venue(
     row = get_venue(session=session, venue_id=venue_id)
     changes = data.model_dump(mode="json", exclude_unset=True)
     merged = _revalidate(Venue, {**row.data, **changes}, "venue")
+    require_shipped_plans([merged], field="venue")
     row.data = merged.model_dump(mode="json")
     row.name = merged.name
     row.updated_at = now
@@ -291,10 +294,27 @@ def scenario_public(row: ScenarioRow) -> ScenarioPublic:
     )
 
 
+def require_shipped_plans(venues: Iterable[Venue], *, field: str = "venues") -> None:
+    """Refuse security-plan links that name a file: the server never reads a client's path.
+
+    Over the API a venue may link only a plan shipped with CrowdGuard (``demo:<name>``);
+    an organiser's own plan is submitted as data to ``/api/v1/security-plans``.
+    """
+    for index, venue in enumerate(venues):
+        link = venue.security_plan
+        if link is not None and not link.startswith("demo:"):
+            raise InputError(
+                f"{field}[{index}].security_plan: {link!r} names a file; over the API a venue "
+                "may link only a shipped plan (demo:<name>); submit the organiser's plan to "
+                "/api/v1/security-plans instead"
+            )
+
+
 def create_scenario(
     *, session: Session, scenario: Scenario, actor: str | None, now: dt.datetime
 ) -> ScenarioRow:
     """Store a validated scenario snapshot (id unique)."""
+    require_shipped_plans(scenario.venues)
     if session.get(ScenarioRow, scenario.id) is not None:
         raise ConflictError(f"id: scenario {scenario.id!r} already exists; PUT to replace it")
     row = ScenarioRow(
@@ -343,6 +363,7 @@ def replace_scenario(
     """Replace a stored scenario's snapshot (plans keep their own copies)."""
     if scenario.id != scenario_id:
         raise InputError(f"id: body id {scenario.id!r} differs from the path's {scenario_id!r}")
+    require_shipped_plans(scenario.venues)
     row = get_scenario(session=session, scenario_id=scenario_id)
     row.snapshot = scenario.model_dump(mode="json")
     row.name = scenario.name

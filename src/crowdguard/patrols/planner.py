@@ -59,7 +59,13 @@ from crowdguard import __version__
 from crowdguard.errors import CertificateFailed, PlanError
 from crowdguard.games import SecurityGame, solve
 from crowdguard.games.origami import origami_coverage
-from crowdguard.patrols.season_routes import DayResult, certify_days, solve_days
+from crowdguard.patrols.season_routes import (
+    DatedOverride,
+    DayOptions,
+    DayResult,
+    certify_days,
+    solve_days,
+)
 from crowdguard.patrols.systematic import systematic_sample
 from crowdguard.risk.payoffs import PlanGaps, Targets, build_targets
 from crowdguard.risk.plan_gaps import LinkedPlan, linked_plans
@@ -77,6 +83,7 @@ __all__ = [
     "season_coverage",
     "slot_teams_for",
     "teams_on_duty",
+    "visibility_curve",
 ]
 
 ProgressCallback = Callable[[float, str], None]
@@ -141,6 +148,41 @@ class PatrolPlan:
     """Per target, the probability a team is within the response target (routes mode)."""
     day_plans: dict[str, DayResult] = field(default_factory=dict, repr=False)
     """Per date, the solved day on the patrol graph (routes mode)."""
+    options: DayOptions = field(default_factory=DayOptions)
+    """The planner's options the days were solved with (overrides, floors, variant cap)."""
+    visibility_tradeoff: list[dict[str, float]] = field(default_factory=list, repr=False)
+    """Defender utility against a visibility floor on one day (:func:`visibility_curve`)."""
+    visibility_tradeoff_day: dt.date | None = None
+
+    def override_rows(self) -> list[dict[str, Any]]:
+        """``plan.json``'s ``overrides``: each pin or forbid and what it cost (ARMOR-style).
+
+        ``utility_cost`` is the defender utility its day lost to all of that day's overrides
+        (solved together); ``entropy_before``/``entropy_after`` are the team's route entropy
+        in bits (0: an observer knows the team's whole day).
+        """
+        rows = []
+        for day in self.day_plans.values():
+            for cost in day.override_costs:
+                rows.append(
+                    {
+                        key: round(value, 6) if isinstance(value, float) else value
+                        for key, value in cost.items()
+                    }
+                )
+        return rows
+
+    def variants_cost(self) -> float | None:
+        """Defender utility the ``max_variants`` cap cost, summed over the days (or ``None``)."""
+        costs = [d.variants_cost for d in self.day_plans.values() if d.variants_cost is not None]
+        return float(sum(costs)) if costs else None
+
+    def visibility_rows(self) -> list[dict[str, Any]]:
+        """``plan.json``'s ``visibility``: expected shoppers passing a patrol, per day."""
+        return [
+            {"date": date, "expected_shoppers": round(day.expected_visibility, 1)}
+            for date, day in self.day_plans.items()
+        ]
 
     def plan_review_rows(self) -> list[dict[str, Any]]:
         """``plan.json``'s ``plan_reviews``: one row per venue with a linked security plan.
@@ -228,6 +270,26 @@ class PatrolPlan:
             ],
             "response_by_venue": self.response_by_venue(),
             "plan_reviews": self.plan_review_rows(),
+            "options": {
+                "max_variants": self.options.max_variants,
+                "response_floor": self.options.response_floor,
+                "response_min_crowd": self.options.response_min_crowd,
+                "visibility_floor": self.options.visibility_floor,
+            },
+            "overrides": self.override_rows(),
+            "variants_cost": self.variants_cost(),
+            "variants_cost_by_day": [
+                {"date": date, "utility_cost": round(day.variants_cost, 6)}
+                for date, day in self.day_plans.items()
+                if day.variants_cost is not None
+            ],
+            "visibility": self.visibility_rows(),
+            "visibility_tradeoff": {
+                "date": None
+                if self.visibility_tradeoff_day is None
+                else self.visibility_tradeoff_day.isoformat(),
+                "points": self.visibility_tradeoff,
+            },
         }
 
     def response_by_venue(self) -> list[dict[str, Any]]:
@@ -598,6 +660,44 @@ def season_coverage(
     return targets, coverage
 
 
+def _check_options(
+    scenario: Scenario, chosen: Sequence[dt.date], options: DayOptions, mode: str
+) -> None:
+    """Refuse options free placement cannot honour, and overrides naming nothing real."""
+    if mode == "free" and options.any():
+        raise PlanError(
+            "overrides, max_variants, response_floor and visibility_floor need routes mode: "
+            "drop --mode free (they constrain walkable routes on the patrol graph)"
+        )
+    teams = {t.callsign for t in scenario.teams}
+    places = {v.id for v in scenario.venues} | {b.id for b in scenario.bases}
+    horizon = set(chosen)
+    for o in options.overrides:
+        if o.day not in horizon:
+            raise PlanError(
+                f"override '{o.describe()}': {o.day.isoformat()} is not a planned day "
+                f"({chosen[0].isoformat()}..{chosen[-1].isoformat()})"
+            )
+        if o.team not in teams:
+            raise PlanError(
+                f"override '{o.describe()}': no team {o.team!r}; expected one of "
+                f"{', '.join(sorted(teams))}"
+            )
+        if o.place not in places:
+            raise PlanError(f"override '{o.describe()}': no venue or base {o.place!r}")
+    if options.max_variants is not None and options.max_variants < 1:
+        raise PlanError(f"max_variants={options.max_variants}: expected a whole number >= 1")
+    if options.response_floor is not None and not 0 < options.response_floor < 1:
+        raise PlanError(
+            f"response_floor={options.response_floor}: expected a probability strictly "
+            "between 0 and 1"
+        )
+    if options.visibility_floor is not None and options.visibility_floor < 0:
+        raise PlanError(
+            f"visibility_floor={options.visibility_floor}: expected shoppers per day >= 0"
+        )
+
+
 def make_plan(
     scenario: Scenario,
     *,
@@ -608,6 +708,11 @@ def make_plan(
     review_on: dt.date | None = None,
     mode: Literal["routes", "free"] = "routes",
     workers: int | None = None,
+    overrides: Sequence[DatedOverride] = (),
+    max_variants: int | None = None,
+    response_floor: float | None = None,
+    response_min_crowd: float = 0.0,
+    visibility_floor: float | None = None,
 ) -> PatrolPlan:
     """Solve the season and draw its rosters.
 
@@ -621,11 +726,29 @@ def make_plan(
     on the patrol graph, day by day in ``workers`` processes
     (:mod:`crowdguard.patrols.season_routes`); ``"free"`` places the teams on shift anywhere
     in each slot (the season game above, solved in a fraction of a second).
+
+    Routes mode only (:class:`PlanError` in free mode), passed to every day's
+    :func:`~crowdguard.patrols.dayplan.plan_day`: ``overrides`` pin or forbid a team at a
+    venue at a date and time (each applies to its own date, whose team and venue must
+    exist); ``max_variants`` caps each team's routes per day; ``response_floor`` keeps the
+    chance of a team within the response target at least that high wherever the crowd is
+    at least ``response_min_crowd``; ``visibility_floor`` keeps the expected shoppers
+    passing a patrol each day at least that high (:mod:`crowdguard.patrols.visibility`).
+    Overrides and the variant cap are priced, as ARMOR did (Pita et al., AAMAS 2008):
+    :meth:`PatrolPlan.override_rows`, :meth:`PatrolPlan.variants_cost`.
     """
     if mode not in ("routes", "free"):
         raise PlanError(f"--mode {mode!r}: expected 'routes' or 'free'")
     began = time.perf_counter()
     chosen = _chosen_days(scenario, days)
+    options = DayOptions(
+        overrides=tuple(overrides),
+        max_variants=max_variants,
+        response_floor=response_floor,
+        response_min_crowd=response_min_crowd,
+        visibility_floor=visibility_floor,
+    )
+    _check_options(scenario, chosen, options, mode)
     links: dict[str, LinkedPlan] = {}
     if isinstance(plan_gaps, str):
         if plan_gaps != "linked":
@@ -645,7 +768,9 @@ def make_plan(
         solver = "+".join(sorted(set(methods))) or "none"
         solver = f"per-slot {solver} (season SSE)"
     else:
-        day_plans = solve_days(scenario, chosen, gaps or None, workers=workers, progress=progress)
+        day_plans = solve_days(
+            scenario, chosen, gaps or None, workers=workers, progress=progress, options=options
+        )
         position = {target_id: i for i, target_id in enumerate(targets.ids)}
         coverage = np.zeros(len(targets))
         response = np.zeros(len(targets))
@@ -685,4 +810,35 @@ def make_plan(
         mode=mode,
         response=response,
         day_plans=day_plans,
+        options=options,
     )
+
+
+def visibility_curve(
+    plan: PatrolPlan, day: dt.date | None = None, *, points: int = 5
+) -> list[dict[str, float]]:
+    """The price of being seen on one day: defender utility at rising visibility floors.
+
+    :func:`crowdguard.patrols.visibility.visibility_tradeoff` on ``day`` (default: the day
+    with the most total risk), with the plan's security-plan multipliers; stored on the plan
+    (``visibility_tradeoff``) for ``plan.json`` and the report. Routes mode only; returns
+    ``[]`` in free mode. Visible patrols deter (Project Servator, ``domain.md`` section 4).
+    """
+    from crowdguard.patrols.travel import places_of, straight_line_travel
+    from crowdguard.patrols.visibility import visibility_tradeoff
+
+    if plan.mode != "routes" or not plan.day_plans:
+        return []
+    if day is None:
+        zone = ZoneInfo(plan.scenario.timezone)
+        dates = np.array([s.astimezone(zone).date().toordinal() for s in plan.targets.start])
+        totals = np.bincount(dates - dates.min(), weights=plan.targets.risk)
+        day = dt.date.fromordinal(int(dates.min() + np.argmax(totals)))
+    targets = build_targets(plan.scenario, days=[day], plan_gaps=plan.plan_gaps or None)
+    if len(targets) == 0:
+        return []
+    travel = straight_line_travel(places_of(plan.scenario))
+    curve = visibility_tradeoff(plan.scenario, day, targets, travel, points=points)
+    plan.visibility_tradeoff = curve
+    plan.visibility_tradeoff_day = day
+    return curve

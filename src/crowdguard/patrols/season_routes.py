@@ -12,6 +12,13 @@ per-day optimum taken at the binding day: inducing the attack onto a gentler tar
 day would need a second MILP per day with the attacker's level fixed, which we do not solve.
 The value reported is therefore the one an attacker who breaks ties against the defender would
 also get.
+
+Planner's options (:class:`DayOptions`) reach every day's ``plan_day``: supervisors' pins and
+forbids (each on its own date), a cap on route variants, a response-time floor and a
+visibility floor. Overrides and the variant cap are reported with their price, as ARMOR
+warned its users (Pita et al., AAMAS 2008): the day is also solved without the overrides, in
+the same worker call, and the defender utility and the team's route entropy (bits; 0 = fully
+predictable) before and after are kept in :attr:`DayResult.override_costs`.
 """
 
 from __future__ import annotations
@@ -21,21 +28,77 @@ import os
 import random
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 
-from crowdguard.errors import CertificateFailed
-from crowdguard.patrols.dayplan import plan_day
+from crowdguard.errors import CertificateFailed, PlanError
+from crowdguard.patrols.dayplan import DayPlan, plan_day
+from crowdguard.patrols.decompose import route_entropy
+from crowdguard.patrols.overrides import Override
 from crowdguard.patrols.sample import draw_roster
 from crowdguard.patrols.travel import places_of, straight_line_travel
 from crowdguard.risk.payoffs import Targets, build_targets
 from crowdguard.scenario.schema import Scenario
 
-__all__ = ["DayResult", "certify_days", "solve_days"]
+__all__ = ["DatedOverride", "DayOptions", "DayResult", "certify_days", "solve_days"]
 
 TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class DatedOverride:
+    """A supervisor's pin or forbid on one date: ``team`` at ``place`` in the slot holding ``at``.
+
+    ``at`` is a local (Europe/London) wall-clock time, naive; the ARMOR "add/suppress"
+    control (Pita et al., AAMAS 2008) of :class:`~crowdguard.patrols.overrides.Override`.
+    """
+
+    team: str
+    place: str
+    at: dt.datetime
+    action: Literal["pin", "forbid"] = "pin"
+
+    @property
+    def day(self) -> dt.date:
+        """The date the override applies to (it concerns no other day)."""
+        return self.at.date()
+
+    def override(self) -> Override:
+        """The day-level override ``plan_day`` takes."""
+        return Override(self.team, self.place, self.at.time(), self.action)
+
+    def describe(self) -> str:
+        """``pin alpha-1 at market 2026-12-05 14:00``."""
+        return f"{self.action} {self.team} at {self.place} {self.at:%Y-%m-%d %H:%M}"
+
+
+@dataclass(frozen=True)
+class DayOptions:
+    """The planner's options of :func:`~crowdguard.patrols.dayplan.plan_day`, for the season.
+
+    ``overrides`` may cover many dates; each day receives only its own.
+    """
+
+    overrides: tuple[DatedOverride, ...] = ()
+    max_variants: int | None = None
+    response_floor: float | None = None
+    response_min_crowd: float = 0.0
+    visibility_floor: float | None = None
+
+    def any(self) -> bool:
+        """Whether any option departs from the default plan."""
+        return bool(
+            self.overrides
+            or self.max_variants is not None
+            or self.response_floor is not None
+            or self.visibility_floor is not None
+        )
+
+    def for_day(self, day: dt.date) -> list[Override]:
+        """The overrides that concern ``day``."""
+        return [o.override() for o in self.overrides if o.day == day]
 
 
 @dataclass(frozen=True)
@@ -55,20 +118,71 @@ class DayResult:
     expected_visibility: float
     method: str
     seconds: float
+    override_costs: tuple[dict[str, Any], ...] = field(default=())
+    """Per override of the day: ``team, venue, at, kind, utility_cost, entropy_before,
+    entropy_after, presence_before, presence_after`` (the day re-solved without overrides)."""
+    variants_cost: float | None = None
+    """Defender utility the ``max_variants`` cap costs this day (``None``: no cap)."""
 
     def draw(self, rng: random.Random) -> dict[str, Any]:
         """One roster for this day (``secrets.SystemRandom()`` operationally)."""
         return draw_roster(self, rng)
 
 
+def _team_entropy(plan: DayPlan, team: str) -> float:
+    """Bits of the team's route lottery over the day (its shifts drawn independently)."""
+    return sum(route_entropy(lottery) for lottery in plan.team_route_lotteries(team))
+
+
+def _override_costs(
+    with_overrides: DayPlan, without: DayPlan, overrides: Sequence[Override], day: dt.date
+) -> tuple[dict[str, Any], ...]:
+    """What the day's overrides cost: utility lost (shared by the day's overrides, solved
+    together) and each team's predictability before and after."""
+    utility_cost = without.defender_utility - with_overrides.defender_utility
+    return tuple(
+        {
+            "team": o.team,
+            "venue": o.place,
+            "at": dt.datetime.combine(day, o.at).isoformat(timespec="minutes"),
+            "kind": o.action,
+            "utility_cost": utility_cost,
+            "entropy_before": _team_entropy(without, o.team),
+            "entropy_after": _team_entropy(with_overrides, o.team),
+            "presence_before": without.presence(o.team, o.place, o.at),
+            "presence_after": with_overrides.presence(o.team, o.place, o.at),
+        }
+        for o in overrides
+    )
+
+
 def _solve_day(
-    scenario: Scenario, day: dt.date, plan_gaps: Mapping[str, Mapping[str, float]] | None
+    scenario: Scenario,
+    day: dt.date,
+    plan_gaps: Mapping[str, Mapping[str, float]] | None,
+    options: DayOptions | None = None,
 ) -> DayResult | None:
     targets = build_targets(scenario, days=[day], plan_gaps=plan_gaps)
     if len(targets) == 0:
         return None
     travel = straight_line_travel(places_of(scenario))
-    solved = plan_day(scenario, day, targets, travel)
+    options = options or DayOptions()
+    overrides = options.for_day(day)
+    common: dict[str, Any] = {
+        "max_variants": options.max_variants,
+        "response_floor": options.response_floor,
+        "response_min_crowd": options.response_min_crowd,
+        "visibility_floor": options.visibility_floor,
+    }
+    try:
+        solved = plan_day(scenario, day, targets, travel, overrides=overrides, **common)
+        costs: tuple[dict[str, Any], ...] = ()
+        if overrides:
+            teams = sorted({o.team for o in overrides})
+            without = plan_day(scenario, day, targets, travel, separate=teams, **common)
+            costs = _override_costs(solved, without, overrides, day)
+    except PlanError as exc:
+        raise PlanError(f"{day.isoformat()}: {exc}") from None
     return DayResult(
         date=solved.date,
         target_ids=solved.target_ids,
@@ -83,6 +197,8 @@ def _solve_day(
         expected_visibility=solved.expected_visibility,
         method=solved.method,
         seconds=solved.seconds,
+        override_costs=costs,
+        variants_cost=solved.variants_cost,
     )
 
 
@@ -93,18 +209,21 @@ def solve_days(
     *,
     workers: int | None = None,
     progress: Callable[[float, str], None] | None = None,
+    options: DayOptions | None = None,
 ) -> dict[str, DayResult]:
     """Solve every day with open venues; days with none are left out.
 
     ``workers``: processes to use (default: the machine's cores, at most the days); 1 solves
-    in this process, which tests and debuggers prefer.
+    in this process, which tests and debuggers prefer. ``options`` go to every day's
+    ``plan_day`` (overrides only to their own date); a day they make infeasible raises
+    :class:`PlanError` naming the date, the override or floor, and the fix.
     """
     count = min(workers or os.cpu_count() or 1, len(days)) or 1
     results: dict[str, DayResult] = {}
     done = 0
     if count == 1:
         for day in days:
-            result = _solve_day(scenario, day, plan_gaps)
+            result = _solve_day(scenario, day, plan_gaps, options)
             if result is not None:
                 results[result.date] = result
             done += 1
@@ -112,14 +231,20 @@ def solve_days(
                 progress(done / len(days), day.isoformat())
         return results
     with ProcessPoolExecutor(max_workers=count) as pool:
-        futures = {pool.submit(_solve_day, scenario, day, plan_gaps): day for day in days}
-        for future in as_completed(futures):
-            result = future.result()
-            if result is not None:
-                results[result.date] = result
-            done += 1
-            if progress is not None:
-                progress(done / len(days), futures[future].isoformat())
+        futures = {
+            pool.submit(_solve_day, scenario, day, plan_gaps, options): day for day in days
+        }
+        try:
+            for future in as_completed(futures):
+                result = future.result()
+                if result is not None:
+                    results[result.date] = result
+                done += 1
+                if progress is not None:
+                    progress(done / len(days), futures[future].isoformat())
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)  # a bad input fails fast
+            raise
     return dict(sorted(results.items()))
 
 

@@ -21,6 +21,7 @@ from crowdguard.api.limits import ConcurrencyGate, RequestLimits
 from crowdguard.audit import api as audit_api
 from crowdguard.jobs import api as jobs_api
 from crowdguard.jobs.runner import Planner, PlanRunner, default_planner
+from crowdguard.plans import api as security_plans_api
 from crowdguard.rosters import api as rosters_api
 from crowdguard.store.clock import Clock, SystemClock
 from crowdguard.store.db import make_engine, make_sessionmaker
@@ -86,6 +87,7 @@ def create_app(
     api.include_router(jobs_api.router)
     api.include_router(rosters_api.router)
     api.include_router(audit_api.router)
+    api.include_router(security_plans_api.router)
 
     @api.get("/health", tags=["meta"])
     def health() -> dict[str, str]:

@@ -1,10 +1,16 @@
-"""``crowdguard plan`` and ``crowdguard demo``: solve a season and write its outputs."""
+"""``crowdguard plan`` and ``crowdguard demo``: solve a season and write its outputs.
+
+The patrol options a planner needs (routes mode): ``--pin`` / ``--forbid`` (the ARMOR
+"add/suppress" control, Pita et al., AAMAS 2008, shown with what it costs),
+``--max-variants``, ``--response-floor`` with ``--response-min-crowd``, and
+``--visibility-floor``; see ``docs/howto/plan-patrols.md``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -14,7 +20,11 @@ from rich.table import Table
 from crowdguard.errors import InputError
 from crowdguard.scenario.schema import Scenario
 
-__all__ = ["register", "run_plan"]
+if TYPE_CHECKING:
+    from crowdguard.patrols.planner import PatrolPlan
+    from crowdguard.patrols.season_routes import DatedOverride
+
+__all__ = ["parse_override", "register", "run_plan"]
 
 DEFAULT_DEMO_OUT = Path("crowdguard-demo")
 
@@ -52,6 +62,115 @@ RouteDayOption = Annotated[
     ),
 ]
 
+OVERRIDE_FORM = "TEAM@VENUE@YYYY-MM-DDTHH:MM"
+PinOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--pin",
+        help=f"Put a team at a venue in the slot holding a time: {OVERRIDE_FORM} "
+        "(repeatable; routes mode; its cost is reported).",
+    ),
+]
+ForbidOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--forbid",
+        help=f"Keep a team away from a venue in the slot holding a time: {OVERRIDE_FORM} "
+        "(repeatable; routes mode).",
+    ),
+]
+MaxVariantsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-variants",
+        help="At most K different routes per team per day (simpler briefings; cost reported).",
+        min=1,
+    ),
+]
+ResponseFloorOption = Annotated[
+    float | None,
+    typer.Option(
+        "--response-floor",
+        help="Keep the chance a team is within the response target at least P (0 < P < 1) "
+        "at venue-slots with at least --response-min-crowd people.",
+    ),
+]
+ResponseMinCrowdOption = Annotated[
+    float | None,
+    typer.Option(
+        "--response-min-crowd",
+        help="Apply --response-floor only where at least N people are expected (default 0).",
+        min=0,
+    ),
+]
+VisibilityFloorOption = Annotated[
+    float | None,
+    typer.Option(
+        "--visibility-floor",
+        help="Keep the expected shoppers passing a patrol at least N per day.",
+        min=0,
+    ),
+]
+
+
+def parse_override(text: str, action: Literal["pin", "forbid"]) -> DatedOverride:
+    """``alpha-1@market@2026-12-05T14:00`` -> a dated pin or forbid (:class:`InputError` else)."""
+    from crowdguard.patrols.season_routes import DatedOverride
+
+    flag = f"--{action}"
+    parts = text.split("@")
+    if len(parts) != 3 or not parts[0] or not parts[1]:
+        raise InputError(
+            f"{flag} {text!r}: expected {OVERRIDE_FORM}, e.g. arv-1@winchester-market@2026-12-05T14:00"
+        )
+    team, venue, when = parts
+    try:
+        at = dt.datetime.strptime(when, "%Y-%m-%dT%H:%M")
+    except ValueError:
+        raise InputError(
+            f"{flag} {text!r}: {when!r} is not a local date and time; expected {OVERRIDE_FORM}"
+        ) from None
+    return DatedOverride(team, venue, at, action)
+
+
+def _print_option_costs(console: Console, plan: PatrolPlan) -> None:
+    """The "Overrides and their cost" table and the variant cap's price (ARMOR-style warnings)."""
+    rows = plan.override_rows()
+    if rows:
+        table = Table(title="Overrides and their cost", title_justify="left")
+        for column, justify in (
+            ("Override", "left"),
+            ("Utility lost (day)", "right"),
+            ("Team's route entropy, bits", "right"),
+            ("Presence before -> after", "right"),
+        ):
+            table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        for r in rows:
+            table.add_row(
+                f"{r['kind']} {r['team']} at {r['venue']} {r['at'].replace('T', ' ')}",
+                f"{r['utility_cost']:.2f}",
+                f"{r['entropy_before']:.2f} -> {r['entropy_after']:.2f}",
+                f"{r['presence_before']:.2f} -> {r['presence_after']:.2f}",
+            )
+        console.print(table)
+        console.print(
+            "[yellow]A pinned slot is fully predictable to anyone who learns of the pin; "
+            "utility lost is in expected people harmed on that day.[/yellow]"
+        )
+    cost = plan.variants_cost()
+    if cost is not None:
+        console.print(
+            f"[yellow]--max-variants {plan.options.max_variants}: costs {cost:.2f} defender "
+            f"utility summed over {len(plan.day_plans)} days (expected people harmed).[/yellow]"
+        )
+    floor = plan.options.visibility_floor
+    if floor is not None:
+        lowest = min(plan.visibility_rows(), key=lambda r: r["expected_shoppers"])
+        console.print(
+            f"Visibility floor {floor:g} shoppers/day met; lowest day {lowest['date']}: "
+            f"{lowest['expected_shoppers']:.0f}."
+        )
+
 
 def _load(spec: str) -> Scenario:
     from crowdguard.scenario.load import demo_scenario, load_scenario
@@ -74,9 +193,15 @@ def run_plan(
     mode: str = "routes",
     workers: int | None = None,
     route_day: str | None = None,
+    pins: list[str] | None = None,
+    forbids: list[str] | None = None,
+    max_variants: int | None = None,
+    response_floor: float | None = None,
+    response_min_crowd: float | None = None,
+    visibility_floor: float | None = None,
 ) -> Path:
     """Solve, write the output folder, print the summary; returns the report path."""
-    from crowdguard.patrols.planner import make_plan
+    from crowdguard.patrols.planner import make_plan, visibility_curve
     from crowdguard.plans.influence import attach_influence
     from crowdguard.report.html import plan_review_summaries, venue_summaries
     from crowdguard.report.output import write_plan_outputs
@@ -107,6 +232,14 @@ def run_plan(
                     f"--route-day {route_day}: outside the planned days "
                     f"{horizon[0].isoformat()}..{horizon[-1].isoformat()}"
                 )
+        overrides = [parse_override(t, "pin") for t in pins or []]
+        overrides += [parse_override(t, "forbid") for t in forbids or []]
+        if response_min_crowd is not None and response_floor is None:
+            raise InputError("--response-min-crowd: needs --response-floor P (0 < P < 1)")
+        if response_floor is not None and not 0 < response_floor < 1:
+            raise InputError(
+                f"--response-floor {response_floor}: expected a probability strictly between 0 and 1"
+            )
         task = progress.add_task("solving", total=1.0)
 
         def update(fraction: float, label: str) -> None:
@@ -119,7 +252,15 @@ def run_plan(
             progress=update,
             mode="free" if mode == "free" else "routes",
             workers=workers,
+            overrides=overrides,
+            max_variants=max_variants,
+            response_floor=response_floor,
+            response_min_crowd=response_min_crowd or 0.0,
+            visibility_floor=visibility_floor,
         )
+        if plan.mode == "routes":
+            progress.update(task, description="price of visibility", completed=1.0)
+            visibility_curve(plan, chosen_route_day, points=4)
         if plan.linked_plans:
             progress.update(task, description="security plans: what-if resolved", completed=1.0)
             attach_influence(plan)
@@ -167,6 +308,7 @@ def run_plan(
             f"{v.peak_slot_coverage:.2f}",
         )
     console.print(table)
+    _print_option_costs(console, plan)
     reviews = plan_review_summaries(plan)
     if reviews:
         moved = Table(title="Security plans that moved coverage", title_justify="left")
@@ -217,6 +359,12 @@ def plan_command(
     mode: ModeOption = "routes",
     workers: WorkersOption = None,
     route_day: RouteDayOption = None,
+    pin: PinOption = None,
+    forbid: ForbidOption = None,
+    max_variants: MaxVariantsOption = None,
+    response_floor: ResponseFloorOption = None,
+    response_min_crowd: ResponseMinCrowdOption = None,
+    visibility_floor: VisibilityFloorOption = None,
 ) -> None:
     """Solve a season's patrol plan; write plan.json, rosters/ and report.html into --out."""
     run_plan(
@@ -228,6 +376,12 @@ def plan_command(
         mode=mode,
         workers=workers,
         route_day=route_day,
+        pins=pin,
+        forbids=forbid,
+        max_variants=max_variants,
+        response_floor=response_floor,
+        response_min_crowd=response_min_crowd,
+        visibility_floor=visibility_floor,
     )
 
 
@@ -239,6 +393,12 @@ def demo_command(
     mode: ModeOption = "routes",
     workers: WorkersOption = None,
     route_day: RouteDayOption = None,
+    pin: PinOption = None,
+    forbid: ForbidOption = None,
+    max_variants: MaxVariantsOption = None,
+    response_floor: ResponseFloorOption = None,
+    response_min_crowd: ResponseMinCrowdOption = None,
+    visibility_floor: VisibilityFloorOption = None,
 ) -> None:
     """Plan the embedded Hampshire & Isle of Wight demo season (27 Nov 2026 to 2 Jan 2027)."""
     run_plan(
@@ -250,6 +410,12 @@ def demo_command(
         mode=mode,
         workers=workers,
         route_day=route_day,
+        pins=pin,
+        forbids=forbid,
+        max_variants=max_variants,
+        response_floor=response_floor,
+        response_min_crowd=response_min_crowd,
+        visibility_floor=visibility_floor,
     )
 
 

@@ -149,8 +149,8 @@ def _override_costs(
             "utility_cost": utility_cost,
             "entropy_before": _team_entropy(without, o.team),
             "entropy_after": _team_entropy(with_overrides, o.team),
-            "presence_before": without.presence(o.team, o.place, o.at),
-            "presence_after": with_overrides.presence(o.team, o.place, o.at),
+            "presence_before": float(without.presence(o.team, o.place, o.at)),
+            "presence_after": float(with_overrides.presence(o.team, o.place, o.at)),
         }
         for o in overrides
     )
@@ -231,9 +231,7 @@ def solve_days(
                 progress(done / len(days), day.isoformat())
         return results
     with ProcessPoolExecutor(max_workers=count) as pool:
-        futures = {
-            pool.submit(_solve_day, scenario, day, plan_gaps, options): day for day in days
-        }
+        futures = {pool.submit(_solve_day, scenario, day, plan_gaps, options): day for day in days}
         try:
             for future in as_completed(futures):
                 result = future.result()

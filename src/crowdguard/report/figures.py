@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-__all__ = ["heatmap_png", "venue_map_svg"]
+__all__ = ["heatmap_png", "tradeoff_png", "venue_map_svg"]
 
 
 def _png(figure: Figure) -> str:
@@ -48,6 +48,24 @@ def heatmap_png(
     axes.set_xlabel("hour of day (local time)")
     axes.set_title(title)
     figure.colorbar(image, ax=axes, label=colorbar, fraction=0.04)
+    return _png(figure)
+
+
+def tradeoff_png(curve: Sequence[dict[str, float]], *, title: str) -> str:
+    """The price of being seen: expected harm against the visibility floor, as base64 PNG.
+
+    ``curve`` is :func:`crowdguard.patrols.visibility.visibility_tradeoff`'s output; harm is
+    the negated defender utility (expected people harmed by a best-informed attacker).
+    """
+    floors = [p["visibility_floor"] for p in curve]
+    harm = [-p["defender_utility"] for p in curve]
+    figure, axes = plt.subplots(figsize=(6.0, 3.2))
+    axes.plot(floors, harm, marker="o", color="#2b6cb0")
+    axes.set_xlabel("visibility floor (expected shoppers passing a patrol that day)")
+    axes.set_ylabel("expected harm (people)")
+    axes.set_ylim(bottom=0)
+    axes.grid(alpha=0.3)
+    axes.set_title(title)
     return _png(figure)
 
 

@@ -5,6 +5,12 @@ the stylesheet is inline. It is a planner's document: it shows coverage and risk
 drawn roster, and carries the OFFICIAL-SENSITIVE marking of the Government Security
 Classifications (Cabinet Office, 2018) because coverage patterns are operationally useful to a
 hostile observer (domain.md section 4: response measures are planned ahead and not published).
+
+In routes mode it also states what the planner's options cost: each pin or forbid with the
+defender utility and route entropy it took (the warnings ARMOR gave its users, Pita et al.,
+AAMAS 2008), the price of a ``--max-variants`` cap, the expected shoppers who pass a patrol
+each day, and the trade-off between visibility and protection on one day
+(:func:`crowdguard.patrols.visibility.visibility_tradeoff`).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from crowdguard import __version__
 from crowdguard.patrols.planner import PatrolPlan
-from crowdguard.report.figures import heatmap_png, venue_map_svg
+from crowdguard.report.figures import heatmap_png, tradeoff_png, venue_map_svg
 
 __all__ = [
     "PlanReviewSummary",
@@ -232,6 +238,12 @@ def render_report(
         ],
         [(b.name, b.lat, b.lon) for b in scenario.bases],
     )
+    tradeoff = None
+    if plan.visibility_tradeoff and plan.visibility_tradeoff_day is not None:
+        tradeoff = tradeoff_png(
+            plan.visibility_tradeoff,
+            title=f"Price of visibility, {plan.visibility_tradeoff_day:%a %d %b %Y}",
+        )
     zone = ZoneInfo(scenario.timezone)
     attacked_venue, _, attacked_time = plan.attacked_target.partition("@")
     attacked_when = (
@@ -257,6 +269,13 @@ def render_report(
         "attacked_venue": by_id[attacked_venue].name if attacked_venue in by_id else attacked_venue,
         "attacked_when": attacked_when.strftime("%a %d %b %H:%M") if attacked_when else "",
         "team_hours": sum(len(t) for t in plan.slot_teams) * scenario.slot_minutes / 60,
+        "override_rows": plan.override_rows(),
+        "variants_cost": plan.variants_cost(),
+        "visibility_rows": plan.visibility_rows(),
+        "tradeoff_png": tradeoff,
+        "tradeoff_day": f"{plan.visibility_tradeoff_day:%A %d %B %Y}"
+        if plan.visibility_tradeoff_day
+        else "",
     }
     env = Environment(
         loader=PackageLoader("crowdguard.report", "templates"),

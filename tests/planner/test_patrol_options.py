@@ -1,0 +1,256 @@
+"""The patrol options a planner uses: pins, forbids, variant caps, response and visibility floors.
+
+Each test checks what a planner would see (drawn rosters, plan.json, exit codes), against
+quantities computed independently of the option's code path (the risk model's crowd, the
+plain plan without the option).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from crowdguard.errors import PlanError
+from crowdguard.patrols.planner import PatrolPlan, make_plan
+from crowdguard.patrols.season_routes import DatedOverride
+from crowdguard.patrols.visibility import PASS_BY
+from crowdguard.risk.payoffs import build_targets
+from crowdguard.scenario.schema import Scenario
+
+DAY = dt.date(2026, 12, 5)
+AT = dt.datetime(2026, 12, 5, 14, 0)
+TOL = 1e-6
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "crowdguard", *args], capture_output=True, text=True, check=False
+    )
+
+
+def write_scenario(path: Path, scenario: Scenario) -> Path:
+    path.write_text(yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False))
+    return path
+
+
+def segment_at(roster: dict[str, Any], team: str, when: dt.datetime) -> dict[str, Any] | None:
+    """The segment of ``team`` in ``roster`` covering local time ``when``."""
+    for entry in roster["teams"]:
+        if entry["team"] != team:
+            continue
+        for segment in entry["segments"]:
+            start = dt.datetime.fromisoformat(segment["start"]).replace(tzinfo=None)
+            end = dt.datetime.fromisoformat(segment["end"]).replace(tzinfo=None)
+            if start <= when < end:
+                return dict(segment)
+    return None
+
+
+def draws(plan: PatrolPlan, date: str, n: int = 40) -> list[dict[str, Any]]:
+    return [plan.day_plans[date].draw(random.Random(i)) for i in range(n)]
+
+
+def test_a_pin_puts_the_team_there_in_every_roster_and_only_that_day(scenario: Scenario) -> None:
+    plain = make_plan(scenario, seed=2, days=3, workers=1)
+    pinned = make_plan(
+        scenario, seed=2, days=3, workers=1, overrides=[DatedOverride("alpha-2", "market", AT)]
+    )
+    for roster in draws(pinned, DAY.isoformat()):
+        segment = segment_at(roster, "alpha-2", AT)
+        assert segment is not None
+        assert (segment["kind"], segment.get("venue")) == ("patrol", "market")
+    # without the pin the team is sometimes elsewhere, so the pin did something
+    plain_places = {
+        (s or {}).get("venue")
+        for s in (segment_at(r, "alpha-2", AT) for r in draws(plain, "2026-12-05"))
+    }
+    assert plain_places != {"market"}
+    (row,) = pinned.override_rows()
+    assert row["team"] == "alpha-2" and row["venue"] == "market" and row["kind"] == "pin"
+    assert row["at"] == "2026-12-05T14:00"
+    assert row["presence_after"] == pytest.approx(1.0)
+    assert row["utility_cost"] >= -TOL
+    assert row["entropy_after"] <= row["entropy_before"] + TOL
+    # the pinned day's plain solve is the day without the pin: same utility minus the cost
+    assert pinned.day_plans["2026-12-05"].defender_utility == pytest.approx(
+        plain.day_plans["2026-12-05"].defender_utility - row["utility_cost"], abs=1e-6
+    )
+    position = {t: i for i, t in enumerate(plain.targets.ids)}
+    for other in ("2026-12-04", "2026-12-06"):
+        index = [position[t] for t in plain.day_plans[other].target_ids]
+        np.testing.assert_allclose(pinned.coverage[index], plain.coverage[index], atol=1e-6)
+
+
+def test_a_forbid_keeps_the_team_away_in_every_roster(scenario: Scenario) -> None:
+    plain = make_plan(scenario, seed=3, days=[DAY], workers=1)
+    assert any(
+        (segment_at(r, "alpha-2", AT) or {}).get("venue") == "westquay"
+        for r in draws(plain, DAY.isoformat())
+    )
+    forbid = DatedOverride("alpha-2", "westquay", AT, "forbid")
+    plan = make_plan(scenario, seed=3, days=[DAY], workers=1, overrides=[forbid])
+    for roster in draws(plan, DAY.isoformat()):
+        assert (segment_at(roster, "alpha-2", AT) or {}).get("venue") != "westquay"
+    (row,) = plan.override_rows()
+    assert row["presence_before"] > 0 and row["presence_after"] == pytest.approx(0.0)
+    assert row["utility_cost"] >= -TOL
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "named"),
+    [
+        ("--pin", "nobody@market@2026-12-05T14:00", "nobody"),
+        ("--pin", "alpha-2@nowhere@2026-12-05T14:00", "nowhere"),
+        ("--pin", "alpha-2@market@2027-03-01T14:00", "2027-03-01"),
+        ("--pin", "alpha-2@market@5 Dec 14:00", "TEAM@VENUE@YYYY-MM-DDTHH:MM"),
+        ("--forbid", "alpha-2-market", "--forbid"),
+    ],
+)
+def test_a_bad_override_exits_2_naming_it(
+    tmp_path: Path, scenario: Scenario, flag: str, value: str, named: str
+) -> None:
+    source = write_scenario(tmp_path / "small.yaml", scenario)
+    result = run("plan", str(source), "--out", str(tmp_path / "out"), flag, value)
+    assert result.returncode == 2, result.stderr
+    assert named in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_override_the_teams_cannot_honour_exits_2_with_the_fix(
+    tmp_path: Path, scenario: Scenario
+) -> None:
+    """alpha-1 works 10:00-13:00: it cannot be anywhere at 15:00."""
+    source = write_scenario(tmp_path / "small.yaml", scenario)
+    result = run(
+        "plan", str(source), "--out", str(tmp_path / "out"), "--days", "2",
+        "--pin", "alpha-1@market@2026-12-05T15:00",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "pin alpha-1 at market" in result.stderr and "2026-12-05" in result.stderr
+    assert "pin another time or place" in result.stderr
+
+
+def test_one_variant_gives_one_route_per_team_and_reports_its_cost(
+    tmp_path: Path, scenario: Scenario
+) -> None:
+    plan = make_plan(scenario, seed=1, days=2, workers=1, max_variants=1)
+    for day in plan.day_plans.values():
+        assert all(len(lottery) == 1 for lottery in day.routes.values())
+        assert day.variants_cost is not None and day.variants_cost >= -TOL
+    # one route per team: every draw is the same roster
+    date = plan.days[0].isoformat()
+    assert len({json.dumps(r, sort_keys=True) for r in draws(plan, date, 10)}) == 1
+    source = write_scenario(tmp_path / "small.yaml", scenario)
+    out = tmp_path / "out"
+    result = run("plan", str(source), "--out", str(out), "--days", "2", "--max-variants", "1")
+    assert result.returncode == 0, result.stderr
+    assert "--max-variants 1" in result.stdout
+    written = json.loads((out / "plan.json").read_text())
+    assert written["variants_cost"] >= -TOL
+    assert len(written["variants_cost_by_day"]) == 2
+
+
+def test_a_response_floor_raises_the_worst_response_where_crowds_qualify(
+    scenario: Scenario,
+) -> None:
+    plain = make_plan(scenario, seed=1, days=2, workers=1)
+    floored = make_plan(
+        scenario, seed=1, days=2, workers=1, response_floor=0.6, response_min_crowd=3000
+    )
+    crowd = build_targets(scenario, days=plain.days).crowd
+    qualifying = crowd >= 3000
+    assert qualifying.any() and not qualifying.all()
+    assert plain.response is not None and floored.response is not None
+    assert plain.response[qualifying].min() < 0.6  # the floor has work to do
+    assert floored.response[qualifying].min() >= 0.6 - TOL
+    assert floored.defender_utility <= plain.defender_utility + TOL
+
+
+def test_an_impossible_response_floor_exits_2(tmp_path: Path, scenario: Scenario) -> None:
+    source = write_scenario(tmp_path / "small.yaml", scenario)
+    result = run(
+        "plan", str(source), "--out", str(tmp_path / "out"), "--days", "1",
+        "--response-floor", "0.9", "--response-min-crowd", "3000",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "response_floor=0.9" in result.stderr and "lower the floor" in result.stderr
+
+
+def test_a_visibility_floor_is_met_in_expectation(tmp_path: Path, scenario: Scenario) -> None:
+    floor = 4000.0
+    plain = make_plan(scenario, seed=1, days=2, workers=1)
+    assert min(r["expected_shoppers"] for r in plain.visibility_rows()) < floor
+    source = write_scenario(tmp_path / "small.yaml", scenario)
+    out = tmp_path / "out"
+    result = run(
+        "plan", str(source), "--out", str(out), "--days", "2", "--visibility-floor", str(floor)
+    )
+    assert result.returncode == 0, result.stderr
+    written = json.loads((out / "plan.json").read_text())
+    # recompute from the written coverage and the risk model's crowd, not from the planner
+    targets = build_targets(scenario, days=[dt.date(2026, 12, 4), dt.date(2026, 12, 5)])
+    crowd = {t: c for t, c in zip(targets.ids, targets.crowd, strict=True)}
+    seen: dict[str, float] = {}
+    for row in written["coverage"]:
+        start = dt.datetime.fromisoformat(row["start"])
+        key = f"{row['venue']}@{start.astimezone(dt.UTC).isoformat()}"
+        seen.setdefault(start.date().isoformat(), 0.0)
+        seen[start.date().isoformat()] += PASS_BY * crowd[key] * row["coverage"]
+    for day in written["visibility"]:
+        assert seen[day["date"]] >= floor - 1.0  # coverage is rounded to 6 places in plan.json
+        assert day["expected_shoppers"] == pytest.approx(seen[day["date"]], abs=1.0)
+    report = (out / "report.html").read_text()
+    assert "Price of visibility" in report or "What reassurance costs" in report
+
+
+def test_options_are_refused_in_free_mode(tmp_path: Path, scenario: Scenario) -> None:
+    with pytest.raises(PlanError, match="routes mode"):
+        make_plan(scenario, mode="free", days=1, max_variants=2)
+    with pytest.raises(PlanError, match="routes mode"):
+        make_plan(scenario, mode="free", days=1, overrides=[DatedOverride("alpha-2", "market", AT)])
+    source = write_scenario(tmp_path / "small.yaml", scenario)
+    result = run(
+        "plan", str(source), "--out", str(tmp_path / "out"), "--mode", "free",
+        "--visibility-floor", "100",
+    )  # fmt: skip
+    assert result.returncode == 2 and "routes mode" in result.stderr
+
+
+def test_the_cli_shows_overrides_and_their_cost_everywhere(
+    tmp_path: Path, scenario: Scenario
+) -> None:
+    source = write_scenario(tmp_path / "small.yaml", scenario)
+    out = tmp_path / "out"
+    result = run(
+        "plan", str(source), "--out", str(out), "--days", "2", "--seed", "1",
+        "--pin", "alpha-2@market@2026-12-05T14:00",
+        "--forbid", "bravo-1@westquay@2026-12-04T13:00",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Overrides and their cost" in result.stdout
+    written = json.loads((out / "plan.json").read_text())
+    rows = {(r["kind"], r["team"], r["venue"], r["at"]): r for r in written["overrides"]}
+    assert set(rows) == {
+        ("pin", "alpha-2", "market", "2026-12-05T14:00"),
+        ("forbid", "bravo-1", "westquay", "2026-12-04T13:00"),
+    }
+    for row in rows.values():
+        assert row["utility_cost"] >= -TOL
+        assert row["entropy_before"] >= 0 and row["entropy_after"] >= 0
+    roster = json.loads((out / "rosters" / "2026-12-05.json").read_text())
+    assert segment_at(roster, "alpha-2", AT) == {
+        **(segment_at(roster, "alpha-2", AT) or {}),
+        "kind": "patrol",
+        "venue": "market",
+    }
+    report = (out / "report.html").read_text()
+    assert "Overrides and their cost" in report and "alpha-2" in report

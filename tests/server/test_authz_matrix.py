@@ -36,6 +36,7 @@ A, P, C, OF, G, N = (
 )
 EVERYONE = {A, P, C, OF, G, N}
 DAY = "2026-12-05"
+REF = "CG-AAAA-BBBB"  # no such report: allowed roles get 404, others 403
 EVENT = {
     "name": "Lantern parade",
     "venue_id": "winchester-market",
@@ -85,13 +86,46 @@ MATRIX: list[tuple[str, str, Any, set[Role]]] = [
     ("GET", f"/api/v1/rosters/{DAY}/teams/arv-2", None, {A, P, C}),
     ("GET", "/api/v1/audit", None, {A}),
     ("GET", "/api/v1/audit/verify", None, {A}),
+    # Event security plans: organisers submit and read their own (404 for anyone else's).
+    ("GET", "/api/v1/security-plans", None, {A, P, G}),
+    ("POST", "/api/v1/security-plans", {"event_id": 1, "plan": {}}, {A, P, G}),
+    ("GET", "/api/v1/security-plans/queue", None, {A, P}),
+    ("GET", "/api/v1/security-plans/counts", None, {A, P, N}),
+    ("GET", "/api/v1/security-plans/1", None, {A, P, G}),
+    ("GET", "/api/v1/security-plans/1/versions/1", None, {A, P, G}),
+    ("POST", "/api/v1/security-plans/1/versions", {"plan": {}}, {A, P, G}),
+    ("GET", "/api/v1/security-plans/1/review", None, {A, P, G}),
+    ("GET", "/api/v1/security-plans/1/letter", None, {A, P, G}),
+    ("POST", "/api/v1/security-plans/1/status", {"status": "under_review"}, {A, P}),
+    (
+        "POST",
+        "/api/v1/security-plans/1/overrides",
+        {"rule": "P3", "status": "adequate", "reason": "seen on site"},
+        {A, P},
+    ),
+    # Reports of concern: the control room reads and grades; intake is public (below).
+    ("GET", "/api/v1/reports", None, {A, C}),
+    ("GET", f"/api/v1/reports/{REF}", None, {A, C}),
+    ("POST", f"/api/v1/reports/{REF}/grade", {"grade": "priority", "reason": "why"}, {A, C}),
+    ("POST", f"/api/v1/reports/{REF}/duplicate-of", {"of": "CG-ZZZZ-ZZZZ"}, {A, C}),
+    # Dispatch: control room and admins only.
+    ("GET", "/api/v1/dispatch/units", None, {A, C}),
+    ("POST", "/api/v1/dispatch/recommend", {"location": {"lat": 51.06, "lon": -1.31}}, {A, C}),
+    ("POST", "/api/v1/dispatch/assign", {"unit": "arv-1", "report": REF}, {A, C}),
+    ("POST", "/api/v1/dispatch/units/no-such-team/release", None, {A, C}),
+]
+# Open to everyone, the anonymous public included (checked below).
+PUBLIC: list[tuple[str, str, Any]] = [
+    ("POST", "/api/v1/reports", None),  # body built per call (the report of concern)
 ]
 # Not in the matrix: /auth/token (anyone may try to log in), /auth/logout (covered in
-# test_auth), /health (public liveness, checked below).
+# test_auth), /health (public liveness, checked below), /board/stream (an endless
+# event stream: its access is tested in tests/server/test_board.py).
 UNMATRIXED = {
     ("POST", "/api/v1/auth/token"),
     ("POST", "/api/v1/auth/logout"),
     ("GET", "/api/v1/health"),
+    ("GET", "/api/v1/board/stream"),
 }
 
 
@@ -154,6 +188,7 @@ def _template(path: str) -> str:
         "tiny",
         "no-such-scenario",
         DAY,
+        REF,
     }
     return "/".join("{x}" if p in ids or p.startswith("{") else p for p in path.split("/"))
 
@@ -162,7 +197,8 @@ def test_matrix_covers_every_operation(app: FastAPI) -> None:
     spec = app.openapi()
     operations = {(m.upper(), p) for p, item in spec["paths"].items() for m in item}
     expected = {(m, _template(p)) for m, p in operations - UNMATRIXED}
-    assert {(m, _template(p)) for m, p, _, _ in MATRIX} == expected
+    covered = {(m, _template(p)) for m, p, _, _ in MATRIX} | {(m, p) for m, p, _ in PUBLIC}
+    assert covered == expected
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -181,11 +217,36 @@ def test_each_role_gets_exactly_its_rights(
     assert wrong == [], f"{role.value}: " + "; ".join(wrong)
 
 
+def _concern() -> dict[str, Any]:
+    return {
+        "category": "unattended_item",
+        "location": {"venue_id": "winchester-market"},
+        "observed_at": "2026-12-05T11:50:00+00:00",
+        "description": "A rucksack left under a bench for twenty minutes",
+    }
+
+
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_the_public_gets_nothing_but_health(client: TestClient, world: None) -> None:
+def test_the_public_gets_nothing_but_health_and_the_report_form(
+    client: TestClient, world: None
+) -> None:
     for method, path, body, _ in MATRIX:
         assert _call(client, method, path, body, {}, "anon") == 401, f"{method} {path}"
     assert client.get("/api/v1/health").status_code == 200
+    for method, path, _ in PUBLIC:
+        r = client.request(method, path, json=_concern())
+        assert r.status_code == 201, r.text
+        assert set(r.json()) == {"reference", "received_at", "message"}  # no grade, no location
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_every_role_may_report_a_concern(
+    client: TestClient, world: None, as_role: Callable[..., dict[str, str]], role: Role
+) -> None:
+    headers = as_role(role, team="arv-1" if role is Role.officer else None)
+    for method, path, _ in PUBLIC:
+        assert client.request(method, path, json=_concern(), headers=headers).status_code == 201
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -19,9 +19,11 @@ from crowdguard.api.deps import AppContext
 from crowdguard.api.errors import ERROR_RESPONSES, install_error_handlers
 from crowdguard.api.limits import ConcurrencyGate, RequestLimits
 from crowdguard.audit import api as audit_api
+from crowdguard.dispatch import api as dispatch_api
 from crowdguard.jobs import api as jobs_api
 from crowdguard.jobs.runner import Planner, PlanRunner, default_planner
 from crowdguard.plans import api as security_plans_api
+from crowdguard.reports import api as reports_api
 from crowdguard.rosters import api as rosters_api
 from crowdguard.store.clock import Clock, SystemClock
 from crowdguard.store.db import make_engine, make_sessionmaker
@@ -29,6 +31,8 @@ from crowdguard.store.settings import Settings
 from crowdguard.users import api as users_api
 from crowdguard.users.throttle import LoginThrottle
 from crowdguard.venues import api as venues_api
+from crowdguard.web import board as board_api
+from crowdguard.web import pages as web_pages
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -88,6 +92,9 @@ def create_app(
     api.include_router(rosters_api.router)
     api.include_router(audit_api.router)
     api.include_router(security_plans_api.router)
+    api.include_router(reports_api.router)
+    api.include_router(dispatch_api.router)
+    api.include_router(board_api.router)
 
     @api.get("/health", tags=["meta"])
     def health() -> dict[str, str]:
@@ -95,11 +102,12 @@ def create_app(
         return {"status": "ok", "version": __version__}
 
     app.include_router(api)
+    app.include_router(web_pages.router)
     install_error_handlers(app)
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(
         ConcurrencyGate,
         max_in_flight=1 if settings.is_sqlite else DB_REQUESTS_IN_FLIGHT,
-        exempt=("/health", "/openapi.json", "/docs"),
+        exempt=("/health", "/openapi.json", "/docs", "/board/stream"),
     )
     return app

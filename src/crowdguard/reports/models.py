@@ -36,11 +36,15 @@ __all__ = [
     "HONEYPOT_FIELD",
     "MAX_DESCRIPTION",
     "Contact",
+    "DuplicateMark",
+    "GradeChange",
     "ReportCategory",
     "ReportControl",
     "ReportCreate",
     "ReportLocation",
     "ReportPublic",
+    "ReportRecord",
+    "ReportSubmission",
     "ReportedItem",
     "ReportedPerson",
     "ReportedVehicle",
@@ -298,3 +302,47 @@ def new_reference(rng: random.Random | None = None) -> str:
     draw = rng if rng is not None else secrets.SystemRandom()
     chars = "".join(draw.choice(_REFERENCE_ALPHABET) for _ in range(8))
     return f"CG-{chars[:4]}-{chars[4:]}"
+
+
+# --- served-system schemas (the reports slice's API) -------------------------------------
+
+
+class ReportSubmission(ReportCreate):
+    """The body of ``POST /api/v1/reports``: a :class:`ReportCreate` whose honeypot may be
+    filled in. A filled ``website`` is not an error the bot can learn from: the service
+    answers 201 with a reference as usual and stores nothing."""
+
+    @field_validator("website")
+    @classmethod
+    def _honeypot(cls, value: str) -> str:
+        return value
+
+    def as_create(self) -> ReportCreate:
+        """The report without the honeypot (valid only when ``website`` is empty)."""
+        return ReportCreate.model_validate(self.model_dump(exclude={"website"}))
+
+
+class ReportRecord(BaseModel):
+    """A stored report as control-room roles see it: the full record, its triage, the
+    current grade (after any override) and possible duplicates."""
+
+    report: ReportControl
+    grade: str
+    code: str
+    overridden: bool
+    triage: dict[str, object]
+    duplicates: list[str]
+    updated_at: dt.datetime
+
+
+class GradeChange(_Strict):
+    """``POST /reports/{ref}/grade``: the new grade and why (a non-empty reason)."""
+
+    grade: Literal["immediate", "priority", "scheduled", "refer", "no_deployment"]
+    reason: Annotated[str, Field(min_length=1, max_length=1000, pattern=r"\S")]
+
+
+class DuplicateMark(_Strict):
+    """``POST /reports/{ref}/duplicate-of``: the earlier report this one repeats."""
+
+    of: Annotated[str, Field(pattern=r"^CG-[A-Z0-9]{4}-[A-Z0-9]{4}$")]

@@ -38,6 +38,7 @@ class Settings:
     max_body_bytes: int = 2 * 1024 * 1024
     login_max_failures: int = 5
     login_window_seconds: int = 900
+    report_rate_per_minute: int = 10
 
     @property
     def is_sqlite(self) -> bool:
@@ -88,4 +89,5 @@ def resolve_settings(data_dir: Path | None = None) -> Settings:
         ),
         token_ttl_minutes=_int_env("CROWDGUARD_TOKEN_TTL_MINUTES", 480, minimum=1),
         max_body_bytes=_int_env("CROWDGUARD_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024),
+        report_rate_per_minute=_int_env("CROWDGUARD_REPORT_RATE_PER_MINUTE", 10, minimum=0),
     )

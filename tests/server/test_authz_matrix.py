@@ -113,6 +113,11 @@ MATRIX: list[tuple[str, str, Any, set[Role]]] = [
     ("POST", "/api/v1/dispatch/recommend", {"location": {"lat": 51.06, "lon": -1.31}}, {A, C}),
     ("POST", "/api/v1/dispatch/assign", {"unit": "arv-1", "report": REF}, {A, C}),
     ("POST", "/api/v1/dispatch/units/no-such-team/release", None, {A, C}),
+    ("POST", "/api/v1/dispatch/units/no-such-team/state", {"state": "off_duty"}, {A, C}),
+    ("POST", "/api/v1/dispatch/units/no-such-team/replan", {}, {A, C}),
+    ("GET", "/api/v1/dispatch/tasks", None, {A, C}),
+    ("GET", "/api/v1/dispatch/tasks/999999", None, {A, C}),
+    ("POST", "/api/v1/dispatch/tasks/999999/close", {"outcome": "resolved"}, {A, C}),
 ]
 # Open to everyone, the anonymous public included (checked below).
 PUBLIC: list[tuple[str, str, Any]] = [

@@ -1,24 +1,35 @@
-"""Dispatch endpoints (control and admin only): units, recommend, assign, release."""
+"""Dispatch endpoints (control and admin only): units, tasks, recommend, assign, manual state
+changes, release, closing a task, and the rest-of-day re-plan. Every change is published to
+the live board once it commits."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from crowdguard.api.auth import Principal, require
 from crowdguard.api.deps import ContextDep, NowDep, SessionDep
-from crowdguard.api.params import SlugId
+from crowdguard.api.pagination import Page, PageDep
+from crowdguard.api.params import IntId, SlugId
 from crowdguard.dispatch import service
 from crowdguard.dispatch.models import (
     AssignRequest,
     AssignResult,
     RecommendRequest,
     RecommendResult,
+    ReplanRequest,
+    ReplanResult,
+    TaskClose,
+    TaskCloseResult,
+    TaskDetail,
+    TaskPublic,
     UnitPublic,
+    UnitStateChange,
 )
-from crowdguard.dispatch.tables import TaskRow, UnitRow
+from crowdguard.dispatch.states import TaskState
+from crowdguard.reports import service as reports
 from crowdguard.users.models import Role
 from crowdguard.web.board import BoardEvent, BusDep, publish_after_commit
 
@@ -28,11 +39,26 @@ router = APIRouter(prefix="/dispatch", tags=["dispatch"])
 Control = Annotated[Principal, Depends(require(Role.admin, Role.control))]
 
 
-def _board_events(unit: UnitRow, task: TaskRow | None) -> list[BoardEvent]:
-    items = [BoardEvent("unit-state", service.unit_public(unit).model_dump(mode="json"))]
-    if task is not None:
-        items.append(BoardEvent("task-state", service.task_public(task).model_dump(mode="json")))
+def _board_events(change: service.DispatchChange) -> list[BoardEvent]:
+    items = [
+        BoardEvent("unit-state", service.unit_public(u).model_dump(mode="json"))
+        for u in change.units
+    ]
+    if change.task is not None:
+        items.append(
+            BoardEvent("task-state", service.task_public(change.task).model_dump(mode="json"))
+        )
+    if change.report is not None:
+        items.append(BoardEvent("report-updated", reports.board_summary(change.report)))
     return items
+
+
+def _result(change: service.DispatchChange) -> AssignResult:
+    return AssignResult(
+        unit=service.unit_public(change.unit),
+        task=None if change.task is None else service.task_public(change.task),
+        events=[service.event_public(e) for e in change.events],
+    )
 
 
 @router.get("/units", response_model=list[UnitPublic])
@@ -65,7 +91,7 @@ def assign(
     body: AssignRequest, user: Control, session: SessionDep, now: NowDep, bus: BusDep
 ) -> AssignResult:
     """Send a unit to a report or task; statuses move automatically (409 if they cannot)."""
-    unit, task, events = service.assign_unit(
+    change = service.assign_unit(
         session=session,
         callsign=body.unit,
         reference=body.report,
@@ -74,12 +100,8 @@ def assign(
         actor=user.username,
         now=now,
     )
-    publish_after_commit(session, bus, *_board_events(unit, task))
-    return AssignResult(
-        unit=service.unit_public(unit),
-        task=service.task_public(task),
-        events=[service.event_public(e) for e in events],
-    )
+    publish_after_commit(session, bus, *_board_events(change))
+    return _result(change)
 
 
 @router.post("/units/{callsign}/release", response_model=AssignResult)
@@ -87,12 +109,111 @@ def release(
     callsign: SlugId, user: Control, session: SessionDep, now: NowDep, bus: BusDep
 ) -> AssignResult:
     """Free a unit (back to available); 409 if it is already available."""
-    unit, task, events = service.release_unit(
-        session=session, callsign=callsign, actor=user.username, now=now
+    change = service.release_unit(session=session, callsign=callsign, actor=user.username, now=now)
+    publish_after_commit(session, bus, *_board_events(change))
+    return _result(change)
+
+
+@router.post("/units/{callsign}/state", response_model=AssignResult)
+def set_state(
+    callsign: SlugId,
+    body: UnitStateChange,
+    user: Control,
+    session: SessionDep,
+    now: NowDep,
+    bus: BusDep,
+) -> AssignResult:
+    """Move a unit: en route, on scene (its task too), committed, available, off duty.
+
+    Only the moves of the state machine are allowed; any other is a 409 naming the unit,
+    its state and the states it may go to.
+    """
+    change = service.move_unit(
+        session=session,
+        callsign=callsign,
+        to=body.state,
+        note=body.note,
+        actor=user.username,
+        now=now,
     )
-    publish_after_commit(session, bus, *_board_events(unit, task))
-    return AssignResult(
-        unit=service.unit_public(unit),
-        task=service.task_public(task) if task is not None else None,
-        events=[service.event_public(e) for e in events],
+    publish_after_commit(session, bus, *_board_events(change))
+    return _result(change)
+
+
+@router.post("/units/{callsign}/replan", response_model=ReplanResult)
+def replan(
+    callsign: SlugId,
+    body: ReplanRequest,
+    user: Control,
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+) -> ReplanResult:
+    """The patrols this unit misses from now, and the rest of today re-solved without it.
+
+    Advice only: the stored rosters do not change. The answer holds rosters (secret).
+    """
+    return service.replan_unit(
+        session=session,
+        callsign=callsign,
+        back_at=body.back_at,
+        seed=body.seed,
+        role=user.role,
+        actor=user.username,
+        now=now,
+        lead=dt.timedelta(minutes=context.settings.officer_lead_minutes),
+    )
+
+
+@router.get("/tasks", response_model=Page[TaskPublic])
+def list_tasks(
+    user: Control,
+    session: SessionDep,
+    page: PageDep,
+    state: Annotated[TaskState | None, Query(description="only tasks in this state")] = None,
+) -> Page[TaskPublic]:
+    """Tasks, newest first."""
+    rows, total = service.list_tasks(
+        session=session,
+        state=None if state is None else state.value,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return Page(
+        items=[service.task_public(r) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/tasks/{task_id}", response_model=TaskDetail)
+def get_task(task_id: IntId, user: Control, session: SessionDep) -> TaskDetail:
+    """One task and its state changes."""
+    row = service.get_task(session=session, task_id=task_id)
+    return TaskDetail(
+        task=service.task_public(row),
+        timeline=service.task_timeline(session=session, task_id=row.id),
+    )
+
+
+@router.post("/tasks/{task_id}/close", response_model=TaskCloseResult)
+def close_task(
+    task_id: IntId,
+    body: TaskClose,
+    user: Control,
+    session: SessionDep,
+    now: NowDep,
+    bus: BusDep,
+) -> TaskCloseResult:
+    """Close a task with its outcome: every unit on it is freed, its report closed."""
+    change = service.close_task_by_id(
+        session=session, task_id=task_id, outcome=body.outcome, actor=user.username, now=now
+    )
+    publish_after_commit(session, bus, *_board_events(change))
+    assert change.task is not None
+    return TaskCloseResult(
+        task=service.task_public(change.task),
+        units=[service.unit_public(u) for u in change.units],
+        events=[service.event_public(e) for e in change.events],
     )

@@ -1,11 +1,12 @@
-"""Dispatch schemas by role (control room and admins only): units, tasks, recommendations."""
+"""Dispatch schemas by role (control room and admins only): units, tasks, recommendations,
+manual state changes and the rest-of-day re-plan."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "AssignRequest",
@@ -15,9 +16,17 @@ __all__ = [
     "RecommendRequest",
     "RecommendResult",
     "RecommendationPublic",
+    "ReplanRequest",
+    "ReplanResult",
+    "SlotChangePublic",
+    "TargetChangePublic",
+    "TaskClose",
+    "TaskCloseResult",
+    "TaskDetail",
     "TaskPublic",
     "TimelineEventPublic",
     "UnitPublic",
+    "UnitStateChange",
 ]
 
 Callsign = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=1, max_length=80)]
@@ -140,3 +149,102 @@ class AssignResult(BaseModel):
     unit: UnitPublic
     task: TaskPublic | None
     events: list[TimelineEventPublic]
+
+
+class UnitStateChange(_In):
+    """``POST /dispatch/units/{callsign}/state``: move a unit by hand.
+
+    ``assigned`` is not here: a unit is assigned to something with ``POST /dispatch/assign``.
+    """
+
+    state: Literal["en_route", "on_scene", "committed", "available", "off_duty"]
+    note: Annotated[str, Field(max_length=200)] = ""
+
+
+class TaskClose(_In):
+    """``POST /dispatch/tasks/{id}/close``: the outcome (audited); every unit on it is freed."""
+
+    outcome: Annotated[str, Field(min_length=1, max_length=500, pattern=r"\S")]
+
+
+class TaskCloseResult(BaseModel):
+    """The closed task, the units it freed and every transition made."""
+
+    task: TaskPublic
+    units: list[UnitPublic]
+    events: list[TimelineEventPublic]
+
+
+class TaskDetail(BaseModel):
+    """A task and its state changes, oldest first."""
+
+    task: TaskPublic
+    timeline: list[TimelineEventPublic]
+
+
+class ReplanRequest(_In):
+    """``POST /dispatch/units/{callsign}/replan``.
+
+    ``back_at``: when the team is expected back on patrol (omit: not today). ``seed``: draw
+    the new roster reproducibly (omit: drawn with ``secrets``).
+    """
+
+    back_at: dt.datetime | None = None
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
+
+    @field_validator("back_at")
+    @classmethod
+    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+            raise ValueError("must include a timezone offset, e.g. 2026-12-05T15:30:00+00:00")
+        if value is not None and not dt.datetime(2000, 1, 2, tzinfo=dt.UTC) <= value <= dt.datetime(
+            9998, 12, 31, tzinfo=dt.UTC
+        ):
+            raise ValueError("must be a date-time between the years 2000 and 9998")
+        return value
+
+
+class SlotChangePublic(BaseModel):
+    """One remaining slot: teams on duty and the slot game's value before and after."""
+
+    start: dt.datetime
+    end: dt.datetime
+    teams_before: list[str]
+    teams_after: list[str]
+    attacker_utility_before: float
+    attacker_utility_after: float
+    defender_utility_before: float
+    defender_utility_after: float
+
+
+class TargetChangePublic(BaseModel):
+    """One remaining venue-slot's coverage with and without the team."""
+
+    venue: str
+    start: dt.datetime
+    end: dt.datetime
+    coverage_before: float
+    coverage_after: float
+
+
+class ReplanResult(BaseModel):
+    """The coverage gap a team leaves and the rest of the day re-solved without it.
+
+    ``roster`` is the ``rosters/YYYY-MM-DD.json`` contract for what is left of the day
+    (secret: control room and admins only, like every roster).
+    """
+
+    unit: str
+    at: dt.datetime
+    day: dt.date
+    back_at: dt.datetime | None
+    roster_plan_id: int | None
+    scenario_id: str
+    method: str
+    gap: list[MissedPatrolPublic]
+    gap_minutes: float
+    worst_attacker_utility_before: float | None
+    worst_attacker_utility_after: float | None
+    slots: list[SlotChangePublic]
+    targets: list[TargetChangePublic]
+    roster: dict[str, Any]

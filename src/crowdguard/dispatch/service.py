@@ -14,15 +14,28 @@ travel time (CoCeSo #95, OpenCAD #129). This module only loads and saves:
 * Every change appends timeline rows and one audit row in the caller's transaction. An
   invalid move is a :class:`~crowdguard.store.errors.ConflictError` (HTTP 409) naming the
   unit or task and the states.
+* A report follows its task: ``assigned`` when a unit is sent, back to ``triaged`` when
+  the last unit is stood down before arriving, ``closed`` when the task is closed.
+* The rest of a dispatched team's day is re-solved by :mod:`crowdguard.dispatch.replan`
+  (advice: nothing stored changes).
+
+Dispatch changes are serialised: SQLite runs every transaction ``BEGIN IMMEDIATE``; on
+PostgreSQL every service function here first takes a transaction-scoped advisory lock, so
+two control-room users cannot both send the same available unit (under READ COMMITTED both
+would read it ``available``) and two first requests cannot both create the same unit row.
+The lock is always taken before the audit chain's lock, never after, so they cannot
+deadlock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import random
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from crowdguard.audit import service as audit
@@ -31,52 +44,93 @@ from crowdguard.dispatch.models import (
     MissedPatrolPublic,
     RecommendationPublic,
     RecommendResult,
+    ReplanResult,
+    SlotChangePublic,
+    TargetChangePublic,
     TaskPublic,
     TimelineEventPublic,
     UnitPublic,
 )
 from crowdguard.dispatch.recommend import (
+    DayRoster,
     DispatchUnit,
     LatLon,
+    MissedPatrol,
     matrix_travel,
     parse_roster,
     place_segments,
     recommend,
 )
+from crowdguard.dispatch.replan import replan_day
 from crowdguard.dispatch.states import (
     Task,
     TaskState,
     TransitionEvent,
     Unit,
     UnitState,
+    arrive,
     assign,
+    close_task,
     release,
     transition_task,
+    transition_unit,
 )
 from crowdguard.dispatch.tables import TaskRow, TimelineRow, UnitRow
 from crowdguard.errors import DispatchError, InputError
 from crowdguard.jobs import service as jobs
-from crowdguard.patrols.travel import Place, places_of, straight_line_travel
+from crowdguard.patrols.travel import Place, haversine_km, places_of, straight_line_travel
 from crowdguard.reports import service as reports
+from crowdguard.reports.tables import ReportRow
 from crowdguard.rosters import service as rosters
+from crowdguard.rosters.models import DayRosters
 from crowdguard.scenario.schema import Scenario, Team
 from crowdguard.store.errors import ConflictError, NotFoundError
 from crowdguard.users.models import Role
 from crowdguard.venues import service as venues
 
 __all__ = [
+    "DispatchChange",
     "assign_unit",
+    "close_task_by_id",
     "current_scenario",
     "event_public",
+    "get_task",
+    "list_tasks",
     "list_units",
+    "move_unit",
     "recommend_units",
     "release_unit",
+    "replan_unit",
     "sync_units",
     "task_public",
+    "task_timeline",
     "unit_public",
 ]
 
 LONDON = ZoneInfo("Europe/London")
+_DISPATCH_LOCK = 0x43474450  # "CGDP": CrowdGuard dispatch
+
+
+@dataclass
+class DispatchChange:
+    """What one dispatch call changed: units, the task, the transitions, the report."""
+
+    units: list[UnitRow]
+    task: TaskRow | None
+    events: list[TransitionEvent]
+    report: ReportRow | None = None
+    freed: list[UnitRow] = field(default_factory=list)
+
+    @property
+    def unit(self) -> UnitRow:
+        """The unit the call was about."""
+        return self.units[0]
+
+
+def _serialise(session: Session) -> None:
+    """Take the dispatch lock on PostgreSQL (module docstring); SQLite is already serial."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DISPATCH_LOCK})
 
 
 def unit_public(row: UnitRow) -> UnitPublic:
@@ -146,10 +200,12 @@ def sync_units(*, session: Session, now: dt.datetime) -> list[UnitRow]:
 
 def list_units(*, session: Session, now: dt.datetime) -> list[UnitRow]:
     """Every unit and its state."""
+    _serialise(session)
     return sync_units(session=session, now=now)
 
 
 def _unit_row(session: Session, callsign: str, now: dt.datetime) -> UnitRow:
+    _serialise(session)
     sync_units(session=session, now=now)
     row = session.get(UnitRow, callsign)
     if row is None:
@@ -199,11 +255,50 @@ def current_scenario(*, session: Session, plan_id: int | None) -> Scenario:
 
 
 def _travel(places: list[Place], incident: LatLon) -> Any:
-    """Straight-line travel over the scenario's places and the incident (step 2)."""
-    nearest = min(places, key=lambda p: (p.lat - incident[0]) ** 2 + (p.lon - incident[1]) ** 2)
+    """Straight-line travel over the scenario's places and the incident (step 3).
+
+    The incident is on the Isle of Wight when its nearest place is (so a crossing is
+    charged to reach it from the mainland).
+    """
+    nearest = min(places, key=lambda p: haversine_km(p.lat, p.lon, incident[0], incident[1]))
     everywhere = [*places, Place("incident", incident[0], incident[1], nearest.island)]
     times = straight_line_travel(everywhere)
     return matrix_travel([(p.lat, p.lon) for p in everywhere], times.minutes.tolist())
+
+
+@dataclass(frozen=True)
+class _DayContext:
+    day: dt.date
+    rosters: DayRosters
+    parsed: DayRoster
+    scenario: Scenario
+    where: dict[str, LatLon]
+    places: list[Place]
+
+
+def _day_context(
+    session: Session, *, role: Role, actor: str, now: dt.datetime, lead: dt.timedelta
+) -> _DayContext:
+    """Today's rosters (local date; an audited read) and the scenario they came from."""
+    day = now.astimezone(LONDON).date()
+    roster = rosters.day_rosters(
+        session=session, day=day, role=role, team=None, actor=actor, now=now, lead=lead
+    )
+    scenario = current_scenario(session=session, plan_id=roster.plan_id)
+    places = places_of(scenario)
+    parsed = parse_roster(
+        {
+            "date": day.isoformat(),
+            "teams": [
+                {"team": t.team, "base": t.base, "segments": [s.model_dump() for s in t.segments]}
+                for t in roster.teams
+            ],
+        },
+        source=f"rosters/{day.isoformat()}",
+    )
+    return _DayContext(
+        day, roster, parsed, scenario, {p.id: (p.lat, p.lon) for p in places}, places
+    )
 
 
 def recommend_units(
@@ -225,6 +320,7 @@ def recommend_units(
     2. today's rosters (local date) and the scenario they were planned from;
     3. :func:`recommend` with the straight-line travel model over the scenario's places.
     """
+    _serialise(session)
     if reference is not None:
         point = reports.report_point(session=session, reference=reference)
         if point is None:
@@ -234,24 +330,9 @@ def recommend_units(
     else:
         assert location is not None
         point = (location.lat, location.lon)
-    day = now.astimezone(LONDON).date()
-    roster = rosters.day_rosters(
-        session=session, day=day, role=role, team=None, actor=actor, now=now, lead=lead
-    )
-    scenario = current_scenario(session=session, plan_id=roster.plan_id)
-    places = places_of(scenario)
-    where = {p.id: (p.lat, p.lon) for p in places}
-    parsed = parse_roster(
-        {
-            "date": day.isoformat(),
-            "teams": [
-                {"team": t.team, "base": t.base, "segments": [s.model_dump() for s in t.segments]}
-                for t in roster.teams
-            ],
-        },
-        source=f"rosters/{day.isoformat()}",
-    )
-    by_team = {t.team: t for t in parsed.teams}
+    context = _day_context(session, role=role, actor=actor, now=now, lead=lead)
+    where = context.where
+    by_team = {t.team: t for t in context.parsed.teams}
     bases = {t.callsign: t.base for t in _teams(session)}
     units: list[DispatchUnit] = []
     for row in sync_units(session=session, now=now):
@@ -259,7 +340,10 @@ def recommend_units(
         if base_id not in where:
             continue
         team = by_team.get(row.callsign)
-        segments = place_segments(team, where) if team is not None else ()
+        try:
+            segments = place_segments(team, where) if team is not None else ()
+        except InputError as exc:  # a roster naming a place the scenario lacks
+            raise ConflictError(f"roster: {exc}") from None
         units.append(
             DispatchUnit(
                 row.callsign, UnitState(row.state), where[base_id], segments, row.armed, base_id
@@ -269,7 +353,7 @@ def recommend_units(
         ranked = recommend(
             units,
             point,
-            travel_minutes=_travel(places, point),
+            travel_minutes=_travel(context.places, point),
             now=now,
             require_armed=require_armed,
             k=k,
@@ -289,10 +373,11 @@ def recommend_units(
     return RecommendResult(
         location=IncidentLocation(lat=point[0], lon=point[1]),
         at=now,
-        roster_date=day,
-        roster_plan_id=roster.plan_id,
-        scenario_id=scenario.id,
-        travel_model="straight_line_travel (haversine x 1.3 detour, urban/rural speeds)",
+        roster_date=context.day,
+        roster_plan_id=context.rosters.plan_id,
+        scenario_id=context.scenario.id,
+        travel_model="straight_line_travel (haversine x 1.3 detour, urban/rural speeds, "
+        "Solent crossing)",
         recommendations=[
             RecommendationPublic(
                 unit=r.unit_id,
@@ -300,17 +385,19 @@ def recommend_units(
                 position=r.position,
                 busy_until=r.busy_until,
                 return_minutes=round(r.return_minutes, 2),
-                missed=[
-                    MissedPatrolPublic(
-                        venue=m.venue, start=m.start, end=m.end, minutes=round(m.minutes, 2)
-                    )
-                    for m in r.missed
-                ],
+                missed=_missed_public(r.missed),
                 missed_minutes=round(r.missed_minutes, 2),
             )
             for r in ranked
         ],
     )
+
+
+def _missed_public(missed: tuple[MissedPatrol, ...]) -> list[MissedPatrolPublic]:
+    return [
+        MissedPatrolPublic(venue=m.venue, start=m.start, end=m.end, minutes=round(m.minutes, 2))
+        for m in missed
+    ]
 
 
 def _task_for_report(session: Session, reference: str, now: dt.datetime) -> TaskRow:
@@ -344,6 +431,26 @@ def _get_task(session: Session, task_id: int) -> TaskRow:
     return row
 
 
+def _moves(events: list[TransitionEvent]) -> list[str]:
+    return [f"{e.kind} {e.id}: {e.from_state}->{e.to_state}" for e in events]
+
+
+def _save_unit(row: UnitRow, unit: Unit, now: dt.datetime) -> None:
+    row.state = unit.state.value
+    row.task_id = None if unit.task_id is None else int(unit.task_id)
+    row.updated_at = now
+
+
+def _report_status(
+    session: Session, task_row: TaskRow, status: reports.Status, actor: str, now: dt.datetime
+) -> ReportRow | None:
+    if task_row.report_ref is None:
+        return None
+    return reports.set_status(
+        session=session, reference=task_row.report_ref, status=status, actor=actor, now=now
+    )
+
+
 def assign_unit(
     *,
     session: Session,
@@ -353,7 +460,7 @@ def assign_unit(
     en_route: bool,
     actor: str,
     now: dt.datetime,
-) -> tuple[UnitRow, TaskRow, list[TransitionEvent]]:
+) -> DispatchChange:
     """Send a unit to a report (opening a task for it) or a task, in one call.
 
     The unit goes ``available -> assigned (-> en_route)``, the task likewise, the report to
@@ -373,17 +480,14 @@ def assign_unit(
         )
     except DispatchError as exc:
         raise ConflictError(str(exc)) from None
-    unit_row.state, unit_row.task_id, unit_row.updated_at = unit.state.value, task_row.id, now
+    _save_unit(unit_row, unit, now)
     task_row.state, task_row.unit_ids, task_row.updated_at = (
         task.state.value,
         list(task.unit_ids),
         now,
     )
     _save_events(session, events, actor)
-    if task_row.report_ref is not None:
-        reports.set_status(
-            session=session, reference=task_row.report_ref, status="assigned", actor=actor, now=now
-        )
+    report = _report_status(session, task_row, "assigned", actor, now)
     audit.record(
         session=session,
         at=now,
@@ -391,37 +495,37 @@ def assign_unit(
         action="dispatch.assign",
         entity="unit",
         entity_id=callsign,
-        detail={
-            "task": task_row.id,
-            "report": task_row.report_ref,
-            "moves": [f"{e.id}:{e.from_state}->{e.to_state}" for e in events],
-        },
+        detail={"task": task_row.id, "report": task_row.report_ref, "moves": _moves(events)},
     )
-    return unit_row, task_row, events
+    return DispatchChange([unit_row], task_row, events, report)
 
 
-def release_unit(
-    *, session: Session, callsign: str, actor: str, now: dt.datetime
-) -> tuple[UnitRow, TaskRow | None, list[TransitionEvent]]:
-    """Free a unit (``-> available``); a task left with no unit goes back to ``open``."""
-    unit_row = _unit_row(session, callsign, now)
+def _release(
+    session: Session, unit_row: UnitRow, *, actor: str, now: dt.datetime, cause: str
+) -> DispatchChange:
+    """Free a unit; a task it leaves with no unit before arrival goes back to ``open``."""
     try:
-        _, event = release(_pure_unit(unit_row), at=now, cause=f"released by {actor}")
+        unit, event = release(_pure_unit(unit_row), at=now, cause=cause)
     except DispatchError as exc:
         raise ConflictError(str(exc)) from None
     events = [event]
     task_row = session.get(TaskRow, unit_row.task_id) if unit_row.task_id is not None else None
+    report: ReportRow | None = None
     if task_row is not None:
-        remaining = [u for u in task_row.unit_ids if u != callsign]
+        remaining = [u for u in task_row.unit_ids if u != unit_row.callsign]
         task_row.unit_ids = remaining
         task_row.updated_at = now
         if not remaining and task_row.state in (TaskState.assigned.value, TaskState.en_route.value):
             task, moved = transition_task(
-                _pure_task(task_row), TaskState.open, at=now, cause=f"unit {callsign} stood down"
+                _pure_task(task_row),
+                TaskState.open,
+                at=now,
+                cause=f"unit {unit_row.callsign} stood down",
             )
             task_row.state = task.state.value
             events.append(moved)
-    unit_row.state, unit_row.task_id, unit_row.updated_at = UnitState.available.value, None, now
+            report = _report_status(session, task_row, "triaged", actor, now)
+    _save_unit(unit_row, unit, now)
     _save_events(session, events, actor)
     audit.record(
         session=session,
@@ -429,7 +533,260 @@ def release_unit(
         actor=actor,
         action="dispatch.release",
         entity="unit",
-        entity_id=callsign,
-        detail={"moves": [f"{e.id}:{e.from_state}->{e.to_state}" for e in events]},
+        entity_id=unit_row.callsign,
+        detail={"moves": _moves(events)},
     )
-    return unit_row, task_row, events
+    return DispatchChange([unit_row], task_row, events, report)
+
+
+def release_unit(
+    *, session: Session, callsign: str, actor: str, now: dt.datetime
+) -> DispatchChange:
+    """Free a unit (``-> available``); a task left with no unit goes back to ``open``."""
+    unit_row = _unit_row(session, callsign, now)
+    return _release(session, unit_row, actor=actor, now=now, cause=f"released by {actor}")
+
+
+def move_unit(
+    *,
+    session: Session,
+    callsign: str,
+    to: UnitState | str,
+    note: str,
+    actor: str,
+    now: dt.datetime,
+) -> DispatchChange:
+    """Move a unit by hand along :data:`~crowdguard.dispatch.states.UNIT_TRANSITIONS`.
+
+    The task follows automatically: ``en_route`` moves an ``assigned`` task en route,
+    ``on_scene`` is :func:`~crowdguard.dispatch.states.arrive` (the task goes on scene at
+    the first arrival), ``available`` is a release. ``assigned`` is refused here (use
+    :func:`assign_unit`). Any move the table forbids is a 409 naming the unit, its state
+    and the states it may go to.
+    """
+    try:
+        target = UnitState(to)
+    except ValueError:
+        raise InputError(
+            f"state: {to!r} is not a unit state; expected one of "
+            f"{', '.join(s.value for s in UnitState)}"
+        ) from None
+    unit_row = _unit_row(session, callsign, now)
+    cause = f"set by {actor}" + (f": {note}" if note else "")
+    if target is UnitState.available:
+        return _release(session, unit_row, actor=actor, now=now, cause=cause)
+    if target is UnitState.assigned:
+        raise ConflictError(
+            f"unit {callsign}: a unit is assigned with POST /api/v1/dispatch/assign "
+            "(naming the report or task), not by setting its state"
+        )
+    unit = _pure_unit(unit_row)
+    task_row = session.get(TaskRow, unit_row.task_id) if unit_row.task_id is not None else None
+    task: Task | None = None
+    events: list[TransitionEvent]
+    try:
+        if target is UnitState.on_scene and task_row is not None:
+            unit, task, events = arrive(unit, _pure_task(task_row), at=now)
+        else:
+            unit, event = transition_unit(unit, target, at=now, cause=cause)
+            events = [event]
+            task = _pure_task(task_row) if task_row is not None else None
+            if (
+                target is UnitState.en_route
+                and task is not None
+                and task.state is TaskState.assigned
+            ):
+                task, event = transition_task(
+                    task, TaskState.en_route, at=now, cause=f"unit {callsign} en route"
+                )
+                events.append(event)
+    except DispatchError as exc:
+        raise ConflictError(str(exc)) from None
+    _save_unit(unit_row, unit, now)
+    if task_row is not None and task is not None:
+        task_row.state, task_row.updated_at = task.state.value, now
+    _save_events(session, events, actor)
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="dispatch.state",
+        entity="unit",
+        entity_id=callsign,
+        detail={"moves": _moves(events), "note": note},
+    )
+    return DispatchChange([unit_row], task_row, events)
+
+
+def close_task_by_id(
+    *, session: Session, task_id: int, outcome: str, actor: str, now: dt.datetime
+) -> DispatchChange:
+    """Close a task and free every unit still on it (automatic: close -> free); its report
+    is closed too. A closed task cannot be closed again (409)."""
+    _serialise(session)
+    task_row = _get_task(session, task_id)
+    unit_rows = list(
+        session.scalars(
+            select(UnitRow).where(UnitRow.task_id == task_row.id).order_by(UnitRow.callsign)
+        ).all()
+    )
+    try:
+        task, units, events = close_task(
+            _pure_task(task_row),
+            [_pure_unit(u) for u in unit_rows],
+            at=now,
+            cause=f"closed by {actor}: {outcome}",
+        )
+    except DispatchError as exc:
+        raise ConflictError(str(exc)) from None
+    for row, unit in zip(unit_rows, units, strict=True):
+        _save_unit(row, unit, now)
+    task_row.state, task_row.updated_at = task.state.value, now
+    _save_events(session, events, actor)
+    report = _report_status(session, task_row, "closed", actor, now)
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="dispatch.close",
+        entity="task",
+        entity_id=str(task_row.id),
+        detail={"outcome": outcome, "report": task_row.report_ref, "moves": _moves(events)},
+    )
+    return DispatchChange(unit_rows, task_row, events, report, freed=unit_rows)
+
+
+def list_tasks(
+    *, session: Session, state: str | None, limit: int, offset: int
+) -> tuple[list[TaskRow], int]:
+    """One page of tasks, newest first, optionally in one state; and the total."""
+    stmt = select(TaskRow)
+    count = select(func.count()).select_from(TaskRow)
+    if state is not None:
+        stmt = stmt.where(TaskRow.state == state)
+        count = count.where(TaskRow.state == state)
+    total = session.scalar(count) or 0
+    rows = session.scalars(stmt.order_by(TaskRow.id.desc()).limit(limit).offset(offset)).all()
+    return list(rows), total
+
+
+def get_task(*, session: Session, task_id: int) -> TaskRow:
+    """The task with this id, or :class:`NotFoundError`."""
+    return _get_task(session, task_id)
+
+
+def task_timeline(*, session: Session, task_id: int) -> list[TimelineEventPublic]:
+    """The task's own state changes, oldest first."""
+    rows = session.scalars(
+        select(TimelineRow)
+        .where(TimelineRow.kind == "task", TimelineRow.entity_id == str(task_id))
+        .order_by(TimelineRow.id)
+    ).all()
+    return [
+        TimelineEventPublic(
+            at=r.at,
+            kind=r.kind,
+            id=r.entity_id,
+            from_state=r.from_state,
+            to_state=r.to_state,
+            cause=r.cause,
+        )
+        for r in rows
+    ]
+
+
+def _plan_gaps(session: Session, plan_id: int | None, scenario: Scenario) -> dict[str, Any] | None:
+    """The security-plan multipliers the day's plan used (``plan.json``'s ``plan_reviews``)."""
+    if plan_id is None:
+        return None
+    result = jobs.get_plan(session=session, plan_id=plan_id).result or {}
+    known = {v.id for v in scenario.venues}
+    gaps = {
+        str(row["venue"]): dict(row["multipliers"])
+        for row in result.get("plan_reviews") or []
+        if isinstance(row, dict) and row.get("venue") in known and row.get("multipliers")
+    }
+    return gaps or None
+
+
+def replan_unit(
+    *,
+    session: Session,
+    callsign: str,
+    back_at: dt.datetime | None,
+    seed: int | None,
+    role: Role,
+    actor: str,
+    now: dt.datetime,
+    lead: dt.timedelta,
+) -> ReplanResult:
+    """The coverage gap ``callsign`` leaves from now and the rest of today re-solved
+    without it (:func:`crowdguard.dispatch.replan.replan_day`); audited, nothing stored
+    changes. ``seed`` draws the roster reproducibly; without it :mod:`secrets` draws."""
+    _unit_row(session, callsign, now)
+    context = _day_context(session, role=role, actor=actor, now=now, lead=lead)
+    team = next((t for t in context.parsed.teams if t.team == callsign), None)
+    try:
+        result = replan_day(
+            context.scenario,
+            team=callsign,
+            now=now,
+            roster=team,
+            back_at=back_at,
+            plan_gaps=_plan_gaps(session, context.rosters.plan_id, context.scenario),
+            rng=None if seed is None else random.Random(seed),
+        )
+    except DispatchError as exc:
+        raise ConflictError(str(exc)) from None
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="dispatch.replan",
+        entity="unit",
+        entity_id=callsign,
+        detail={
+            "back_at": None if back_at is None else back_at.isoformat(),
+            "gap_minutes": round(result.gap_minutes, 2),
+            "slots": len(result.slots),
+            "seeded": seed is not None,
+        },
+    )
+    return ReplanResult(
+        unit=callsign,
+        at=now,
+        day=result.day,
+        back_at=back_at,
+        roster_plan_id=context.rosters.plan_id,
+        scenario_id=context.scenario.id,
+        method="free placement per remaining slot (certified SSE per slot), "
+        "roster by randomised systematic sampling",
+        gap=_missed_public(result.gap),
+        gap_minutes=round(result.gap_minutes, 2),
+        worst_attacker_utility_before=result.worst_attacker_utility_before,
+        worst_attacker_utility_after=result.worst_attacker_utility_after,
+        slots=[
+            SlotChangePublic(
+                start=x.start,
+                end=x.end,
+                teams_before=list(x.teams_before),
+                teams_after=list(x.teams_after),
+                attacker_utility_before=x.attacker_utility_before,
+                attacker_utility_after=x.attacker_utility_after,
+                defender_utility_before=x.defender_utility_before,
+                defender_utility_after=x.defender_utility_after,
+            )
+            for x in result.slots
+        ],
+        targets=[
+            TargetChangePublic(
+                venue=x.venue,
+                start=x.start,
+                end=x.end,
+                coverage_before=x.coverage_before,
+                coverage_after=x.coverage_after,
+            )
+            for x in result.targets
+        ],
+        roster=result.roster,
+    )

@@ -1,5 +1,13 @@
 """Report endpoints: public intake (no token, rate-limited) and the control room's reads,
-grade overrides and duplicate marks (control and admin only)."""
+grade overrides and duplicate marks (control and admin only).
+
+Abuse controls on intake (OWASP Automated Threats handbook: "Rate limiting", "Honeypot";
+OWASP API Security Top 10 2023, API4 "Unrestricted Resource Consumption"): a body cap of
+:data:`REPORT_MAX_BYTES` (413, whether or not ``Content-Length`` is sent), a sliding-window
+count per client address (429 with ``Retry-After``, RFC 6585 section 4), and the honeypot
+field handled by the service. The address is the TCP peer: behind a reverse proxy, run
+uvicorn with ``--forwarded-allow-ips`` so the peer is the real client.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,7 @@ import threading
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.exceptions import HTTPException
+from fastapi.exceptions import HTTPException, RequestValidationError
 
 from crowdguard.api.auth import Principal, require
 from crowdguard.api.deps import ContextDep, NowDep, SessionDep
@@ -16,6 +24,7 @@ from crowdguard.reports import service
 from crowdguard.reports.models import (
     DuplicateMark,
     GradeChange,
+    ReportCategory,
     ReportPublic,
     ReportRecord,
     ReportSubmission,
@@ -25,7 +34,7 @@ from crowdguard.users.models import Role
 from crowdguard.users.throttle import LoginThrottle
 from crowdguard.web.board import BoardEvent, BusDep, publish_after_commit
 
-__all__ = ["REPORT_MAX_BYTES", "intake_guard", "router"]
+__all__ = ["REPORT_MAX_BYTES", "body_cap", "intake_guard", "router"]
 
 REPORT_MAX_BYTES = 64 * 1024
 """Largest report body accepted (413 above): a full report is well under 40 KiB."""
@@ -36,6 +45,7 @@ Reference = Annotated[
     str, Path(pattern=r"^CG-[A-Z0-9]{4}-[A-Z0-9]{4}$", description="report reference")
 ]
 _LIMITER_LOCK = threading.Lock()
+_TOO_LARGE = f"body: larger than the {REPORT_MAX_BYTES} byte report limit"
 
 
 def _limiter(request: Request, context: ContextDep) -> LoginThrottle | None:
@@ -53,30 +63,50 @@ def _limiter(request: Request, context: ContextDep) -> LoginThrottle | None:
 
 
 def intake_guard(request: Request, context: ContextDep) -> None:
-    """413 for an oversized body; 429 with ``Retry-After`` past the per-address rate."""
+    """413 for a declared oversized body; 429 with ``Retry-After`` past the per-address rate.
+
+    Every attempt counts against the rate, accepted or not (a bot's malformed bodies too).
+    Synchronous, so the HTML form's route can call it directly; the JSON route adds
+    :func:`body_cap` for bodies sent without ``Content-Length``.
+    """
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > REPORT_MAX_BYTES:
-        raise HTTPException(413, f"body: larger than the {REPORT_MAX_BYTES} byte report limit")
+        raise HTTPException(413, _TOO_LARGE)
     limiter = _limiter(request, context)
     if limiter is None:
         return
     key = f"report:{request.client.host if request.client else 'unknown'}"
-    wait = limiter.retry_after(key)
+    with _LIMITER_LOCK:  # check and count as one step, so a burst cannot slip past
+        wait = limiter.retry_after(key)
+        if not wait:
+            limiter.fail(key)
     if wait:
         raise TooManyAttemptsError(
             f"reports: too many reports from this address; try again in {wait} s "
             "(in an emergency call 999)",
             retry_after=wait,
         )
-    limiter.fail(key)
+
+
+async def body_cap(request: Request) -> None:
+    """413 for a body over :data:`REPORT_MAX_BYTES` however it was sent (chunked too).
+
+    The body was already read, bounded, by :class:`~crowdguard.api.limits.RequestLimits`
+    and Starlette caches it on the request, so measuring it here costs nothing.
+    """
+    if len(await request.body()) > REPORT_MAX_BYTES:
+        raise HTTPException(413, _TOO_LARGE)
 
 
 @router.post(
     "",
     response_model=ReportPublic,
     status_code=201,
-    dependencies=[Depends(intake_guard)],
-    responses={429: {"description": "Too many reports from this address; see Retry-After"}},
+    dependencies=[Depends(body_cap), Depends(intake_guard)],
+    responses={
+        413: {"description": f"Body over {REPORT_MAX_BYTES} bytes"},
+        429: {"description": "Too many reports from this address; see Retry-After"},
+    },
 )
 def submit_report(
     body: ReportSubmission, session: SessionDep, now: NowDep, bus: BusDep
@@ -85,7 +115,12 @@ def submit_report(
 
     In an emergency call 999: this is not an emergency line.
     """
-    receipt, row = service.submit_report(session=session, report=body, now=now)
+    try:
+        receipt, row = service.submit_report(session=session, report=body, now=now)
+    except service.ReportFieldError as exc:
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("body", *exc.loc), "msg": exc.message}]
+        ) from None
     if row is not None:
         publish_after_commit(session, bus, BoardEvent("report-created", service.board_summary(row)))
     return receipt
@@ -104,10 +139,16 @@ def list_reports(
         Literal["new", "triaged", "assigned", "closed"] | None,
         Query(description="only this status"),
     ] = None,
+    category: Annotated[ReportCategory | None, Query(description="only this category")] = None,
 ) -> Page[ReportRecord]:
     """Reports, newest first, with precise location and contact (control room only)."""
     rows, total = service.list_reports(
-        session=session, limit=page.limit, offset=page.offset, grade=grade, status=status
+        session=session,
+        limit=page.limit,
+        offset=page.offset,
+        grade=grade,
+        status=status,
+        category=None if category is None else category.value,
     )
     return Page(
         items=[service.record_view(r) for r in rows],

@@ -5,6 +5,12 @@ Intake (``docs/theory/respond.md`` for the rules):
 
 1. The honeypot: a filled ``website`` field is answered exactly like a real report (a
    fresh reference, 201) and **nothing is stored or audited**, so a bot learns nothing.
+   (The honeypot technique: OWASP Automated Threats handbook, countermeasure "Honeypot";
+   the form hides the field, so only software fills it in.)
+1a. Checks against the store and the clock that the schema alone cannot make
+   (:class:`ReportFieldError`, HTTP 422 naming the field): a ``venue_id`` must be a stored
+   venue (else the report would have no usable location), and ``observed_at`` must lie
+   between :data:`OBSERVED_MAX_AGE` before and :data:`OBSERVED_MAX_AHEAD` after receipt.
 2. The report is triaged by :func:`crowdguard.reports.triage.triage` against the stored
    venues (the venues slice), open or not by :func:`scenario_venue_open`.
 3. Possible duplicates: :func:`suggest_duplicates` (same category, 50 m, 30 min) over the
@@ -13,6 +19,11 @@ Intake (``docs/theory/respond.md`` for the rules):
    after it commits, so an acknowledged reference is durable (SQLite: WAL with
    ``synchronous=FULL``, so every commit is fsynced; PostgreSQL: ``synchronous_commit``
    on, its default).
+
+Intake is serialised: SQLite runs every transaction ``BEGIN IMMEDIATE``; on PostgreSQL each
+intake first takes a transaction-scoped advisory lock, so two reports of the same thing
+arriving together still see each other for step 3 (under READ COMMITTED neither would see
+the other's uncommitted row, and both would rewrite an earlier report's suggestion list).
 
 Every later change (grade override with who and why, duplicate mark, status) is audited in
 the hash-chained trail (:mod:`crowdguard.audit.service`).
@@ -24,10 +35,11 @@ import datetime as dt
 import random
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from crowdguard.audit import service as audit
+from crowdguard.errors import InputError
 from crowdguard.reports.duplicates import DuplicateCandidate, suggest_duplicates
 from crowdguard.reports.models import (
     ReportControl,
@@ -38,7 +50,10 @@ from crowdguard.reports.models import (
 )
 from crowdguard.reports.tables import ReportRow
 from crowdguard.reports.triage import (
+    ROUTE_CODE,
+    ROUTE_GRADE,
     Grade,
+    Route,
     TriageResult,
     override_grade,
     scenario_venue_open,
@@ -49,7 +64,11 @@ from crowdguard.store.errors import ConflictError, NotFoundError
 from crowdguard.venues import service as venues
 
 __all__ = [
+    "DUPLICATE_RADIUS_M",
     "DUPLICATE_WINDOW",
+    "OBSERVED_MAX_AGE",
+    "OBSERVED_MAX_AHEAD",
+    "ReportFieldError",
     "board_summary",
     "get_report",
     "list_reports",
@@ -63,8 +82,24 @@ __all__ = [
 ]
 
 DUPLICATE_WINDOW = dt.timedelta(minutes=30)
+"""Reports observed this close in time may be duplicates (FixMyStreet #1677, domain.md 9)."""
 DUPLICATE_RADIUS_M = 50.0
+"""Reports this close in metres may be duplicates."""
+OBSERVED_MAX_AGE = dt.timedelta(days=5 * 366)
+"""Oldest ``observed_at`` accepted [DESIGN]: ACT asks for old suspicions too, but not ancient."""
+OBSERVED_MAX_AHEAD = dt.timedelta(minutes=10)
+"""``observed_at`` may be this far after receipt (the reporter's clock may run fast)."""
 Status = Literal["new", "triaged", "assigned", "closed"]
+_INTAKE_LOCK = 0x43475250  # "CGRP": CrowdGuard report intake
+
+
+class ReportFieldError(InputError):
+    """A report field the store or the clock refuses; the API answers 422 naming ``loc``."""
+
+    def __init__(self, loc: tuple[str, ...], message: str) -> None:
+        super().__init__(f"{'.'.join(loc)}: {message}")
+        self.loc = loc
+        self.message = message
 
 
 def stored_venues(*, session: Session) -> list[Venue]:
@@ -122,11 +157,21 @@ def submit_report(
     """
     if report.website:
         return ReportPublic(reference=new_reference(rng), received_at=now), None
+    _check_observed(report.observed_at, now)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _INTAKE_LOCK})
+    known = stored_venues(session=session)
+    venue_id = report.location.venue_id
+    if venue_id is not None and venue_id not in {v.id for v in known}:
+        raise ReportFieldError(
+            ("location", "venue_id"),
+            f"no crowded place {venue_id!r} is known; pick one from the list, or give a map "
+            "point or a description of where",
+        )
     reference = _fresh_reference(session, rng)
     control = ReportControl.from_create(
         report.as_create(), reference=reference, received_at=now, channel=channel
     )
-    known = stored_venues(session=session)
     result: TriageResult = triage(
         control, venues=known, is_open=scenario_venue_open, received_at=now
     )
@@ -164,6 +209,17 @@ def submit_report(
         detail={"category": row.category, "grade": row.grade, "duplicates": row.duplicates},
     )
     return ReportPublic(reference=reference, received_at=now), row
+
+
+def _check_observed(observed: dt.datetime, now: dt.datetime) -> None:
+    """Step 1a: ``observed_at`` within [now - OBSERVED_MAX_AGE, now + OBSERVED_MAX_AHEAD]."""
+    earliest, latest = now - OBSERVED_MAX_AGE, now + OBSERVED_MAX_AHEAD
+    if not earliest <= observed <= latest:
+        raise ReportFieldError(
+            ("observed_at",),
+            f"{observed.isoformat()} is outside the accepted range; expected a time between "
+            f"{earliest.isoformat(timespec='minutes')} and {latest.isoformat(timespec='minutes')}",
+        )
 
 
 def _link_duplicates(session: Session, new: ReportRow) -> list[str]:
@@ -216,11 +272,14 @@ def list_reports(
     offset: int,
     grade: str | None = None,
     status: str | None = None,
+    category: str | None = None,
 ) -> tuple[list[ReportRow], int]:
-    """One page of reports, newest first, optionally by grade and status; and the total."""
+    """One page of reports, newest first, optionally by grade, status and category; and the
+    total."""
     stmt = select(ReportRow)
     count = select(func.count()).select_from(ReportRow)
-    for column, value in ((ReportRow.grade, grade), (ReportRow.status, status)):
+    filters = ((ReportRow.grade, grade), (ReportRow.status, status), (ReportRow.category, category))
+    for column, value in filters:
         if value is not None:
             stmt = stmt.where(column == value)
             count = count.where(column == value)
@@ -240,11 +299,16 @@ def override(
     actor: str,
     now: dt.datetime,
 ) -> ReportRow:
-    """Change a report's grade by hand (:func:`override_grade`): audited with who and why."""
+    """Change a report's grade by hand (:func:`override_grade`): audited with who and why.
+
+    The domain code follows the grade: the triage's own most urgent route of that grade if
+    one fired, else the first code of the grade in the domain table (``ROUTE_GRADE``).
+    """
     row = get_report(session=session, reference=reference)
     current = TriageResult.model_validate({**row.triage, "grade": row.grade})
     change = override_grade(current, grade, reason=reason, by=actor, at=now)
     row.grade = change.to_grade.value
+    row.code = _code_for(change.to_grade, current.routes)
     row.overridden = True
     row.updated_at = now
     audit.record(
@@ -262,6 +326,13 @@ def override(
         },
     )
     return row
+
+
+def _code_for(grade: Grade, fired: tuple[Route, ...]) -> str:
+    for route in (*fired, *Route):
+        if ROUTE_GRADE[route] is grade:
+            return ROUTE_CODE[route]
+    raise AssertionError(f"no route has grade {grade}")  # every grade has a route
 
 
 def mark_duplicate(

@@ -12,6 +12,12 @@ rolled back. The bus is per server process and in memory: a client that connects
 reads the current state from the REST endpoints, then follows the stream. Each subscriber
 has a bounded queue; one that falls 1,000 events behind is dropped (its stream ends and
 the page reconnects), so a stalled client never holds memory.
+
+A stream outlives the request that authorised it, so at every heartbeat the bearer token is
+checked again (OWASP Session Management Cheat Sheet: revocation must take effect on open
+sessions): once it is revoked or expired, or the account disabled or moved to a role that
+may not watch the board, the stream sends ``event: end`` and closes. Events are not
+replayed (no ``id:`` field): a client that reconnects reloads the REST state.
 """
 
 from __future__ import annotations
@@ -20,19 +26,32 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from crowdguard.api.auth import Principal, require
+from crowdguard.api.deps import ContextDep
+from crowdguard.store.db import session_scope
+from crowdguard.store.errors import UnauthenticatedError
+from crowdguard.users import service as users
 from crowdguard.users.models import Role
 
-__all__ = ["BoardBus", "BoardEvent", "BusDep", "get_bus", "publish_after_commit", "router"]
+__all__ = [
+    "BOARD_ROLES",
+    "BoardBus",
+    "BoardEvent",
+    "BusDep",
+    "get_bus",
+    "publish_after_commit",
+    "router",
+]
 
 HEARTBEAT_SECONDS = 15.0
 QUEUE_LIMIT = 1000
@@ -133,18 +152,28 @@ def publish_after_commit(session: Session, bus: BoardBus, *items: BoardEvent) ->
     event.listen(session, "after_commit", send, once=True)
 
 
-async def _stream(request: Request, bus: BoardBus) -> AsyncIterator[str]:
+BOARD_ROLES = frozenset({Role.admin, Role.control})
+"""Who may watch the board."""
+
+
+async def _stream(
+    request: Request, bus: BoardBus, still_allowed: Callable[[], bool]
+) -> AsyncIterator[str]:
     sub = bus.subscribe()
     try:
         yield ": connected\n\n"
         last = time.monotonic()
+        poll = min(1.0, bus.heartbeat_seconds)
         while True:
             try:
-                item = await asyncio.wait_for(sub.queue.get(), timeout=1.0)
+                item = await asyncio.wait_for(sub.queue.get(), timeout=poll)
             except TimeoutError:
                 if await request.is_disconnected():
                     return
                 if time.monotonic() - last >= bus.heartbeat_seconds:
+                    if not await run_in_threadpool(still_allowed):
+                        yield BoardEvent("end", {"reason": "token no longer valid"}).encode()
+                        return
                     last = time.monotonic()
                     yield ": heartbeat\n\n"
                 continue
@@ -157,7 +186,7 @@ async def _stream(request: Request, bus: BoardBus) -> AsyncIterator[str]:
 
 
 router = APIRouter(prefix="/board", tags=["board"])
-Control = Annotated[Principal, Depends(require(Role.admin, Role.control))]
+Control = Annotated[Principal, Depends(require(*BOARD_ROLES))]
 
 
 @router.get(
@@ -165,13 +194,28 @@ Control = Annotated[Principal, Depends(require(Role.admin, Role.control))]
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "event stream"}},
 )
-async def stream(user: Control, request: Request, bus: BusDep) -> StreamingResponse:
-    """Server-sent events: ``report-created``, ``report-graded``, ``unit-state`` (and more).
+async def stream(
+    user: Control, request: Request, bus: BusDep, context: ContextDep
+) -> StreamingResponse:
+    """Server-sent events: ``report-created``, ``report-graded``, ``report-updated``,
+    ``unit-state``, ``task-state`` (control room and admins only).
 
-    A ``: heartbeat`` comment is sent every 15 s. Authenticate with the bearer token.
+    A ``: heartbeat`` comment is sent every 15 s, after the bearer token is checked again;
+    ``event: end`` closes the stream once the token is revoked or expired.
     """
+
+    def still_allowed() -> bool:
+        with session_scope(context.sessions) as session:
+            try:
+                row = users.user_for_token(
+                    session=session, token=user.token, now=context.clock.now()
+                )
+            except UnauthenticatedError:
+                return False
+            return Role(row.role) in BOARD_ROLES
+
     return StreamingResponse(
-        _stream(request, bus),
+        _stream(request, bus, still_allowed),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ from crowdguard.patrols.graph import SINK_SLOT, build_graph
 from crowdguard.patrols.overrides import Override, override_cost
 from crowdguard.patrols.travel import places_of, straight_line_travel
 from crowdguard.patrols.visibility import visibility_tradeoff
+from crowdguard.scenario.schema import Shift
 
 DAY = dt.date(2026, 12, 5)
 FOUR_TEAMS = [
@@ -326,34 +328,23 @@ def test_island_venue_without_island_base_is_unreachable(
 def test_shift_errors_are_plan_errors(
     make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
 ) -> None:
-    short = make_scenario(
-        teams=[
-            {
-                "callsign": "foot-1",
-                "base": "ops-winchester",
-                "kind": "foot",
-                "shifts": ["10:00-10:20"],
-            }
-        ]
-    )
-    with pytest.raises(PlanError, match="shorter than one dwell"):
-        plan_day(short, DAY, make_targets(short, 1), straight_line_travel(places_of(short)))
-    overlap = make_scenario(
-        teams=[
-            {
-                "callsign": "foot-1",
-                "base": "ops-winchester",
-                "kind": "foot",
-                "shifts": ["10:00-14:00", "13:00-16:00"],
-            }
-        ]
-    )
-    with pytest.raises(PlanError, match="overlapping shifts"):
-        plan_day(overlap, DAY, make_targets(overlap, 1), straight_line_travel(places_of(overlap)))
+    """The scenario refuses bad shifts when it loads (tests/scenario/test_load.py); a scenario
+    changed without validation (``model_copy``) still meets the same checks in the graph."""
     sc = make_scenario()
-    ghost_base = sc.model_copy(
-        update={"teams": [sc.teams[0].model_copy(update={"base": "nowhere"})]}
-    )
+    team = sc.teams[0]
+    for shifts, fragment in (
+        (["10:00-10:20"], "shorter than one dwell"),
+        (["10:00-14:00", "13:00-16:00"], "overlapping shifts on sat (10:00-14:00 overlaps"),
+    ):
+        with pytest.raises(ValueError, match=fragment.split(" on ")[0]):
+            make_scenario(
+                teams=[{"callsign": "foot-1", "base": "ops-winchester", "shifts": shifts}]
+            )
+        unchecked = [Shift.model_validate(s) for s in shifts]
+        bad = sc.model_copy(update={"teams": [team.model_copy(update={"shifts": unchecked})]})
+        with pytest.raises(PlanError, match=re.escape(fragment)):
+            plan_day(bad, DAY, make_targets(sc, 1), straight_line_travel(places_of(sc)))
+    ghost_base = sc.model_copy(update={"teams": [team.model_copy(update={"base": "nowhere"})]})
     with pytest.raises(PlanError, match="base 'nowhere'"):
         plan_day(ghost_base, DAY, make_targets(sc, 1), straight_line_travel(places_of(sc)))
 

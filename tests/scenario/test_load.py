@@ -180,6 +180,42 @@ def test_team_whose_base_is_missing(tmp_path: Path) -> None:
     assert "'nowhere'" in message and "hq" in message
 
 
+def test_overlapping_shifts_name_the_team_the_day_and_the_fix(tmp_path: Path) -> None:
+    text = GOOD.replace('shifts: ["10:00-16:00"]', 'shifts: ["10:00-16:00", "15:00-18:00"]')
+    message = error_of(tmp_path, text)
+    assert f":{line_of(text, 'callsign: alpha-1')}: teams[0]:" in message
+    assert "team 'alpha-1' has overlapping shifts on mon (10:00-16:00 and 15:00-18:00)" in message
+    assert "merge them into one shift" in message
+
+
+def test_shifts_on_different_days_or_back_to_back_may_share_hours(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        'shifts: ["10:00-16:00"]',
+        'shifts: [{hours: "10:00-16:00", days: [mon]}, {hours: "12:00-18:00", days: [tue]}, '
+        '"18:00-22:00"]',
+    )
+    assert len(load_scenario(write(tmp_path, text)).teams[0].shifts) == 3
+
+
+def test_a_shift_shorter_than_one_dwell_names_the_fix(tmp_path: Path) -> None:
+    text = GOOD.replace('shifts: ["10:00-16:00"]', 'shifts: ["10:00-10:20"]')
+    message = error_of(tmp_path, text)
+    assert f":{line_of(text, 'callsign: alpha-1')}: teams[0].shifts:" in message
+    assert "10:00-10:20 of team 'alpha-1' lasts 20 min, shorter than one dwell" in message
+    assert "lengthen the shift or lower patrol.min_dwell_minutes" in message
+
+
+def test_a_shift_holding_no_whole_slot_names_the_fix(tmp_path: Path) -> None:
+    text = GOOD.replace('shifts: ["10:00-16:00"]', 'shifts: ["10:15-11:10"]')
+    message = error_of(tmp_path, text)
+    assert (
+        "teams[0].shifts: shift 10:15-11:10 of team 'alpha-1' holds no whole 60-minute" in message
+    )
+    assert "align the shift with the slots or lower slot_minutes" in message
+    half_hours = "slot_minutes: 15\n" + text.replace("10:15-11:10", "10:15-11:00")
+    assert load_scenario(write(tmp_path, half_hours)).slot_minutes == 15
+
+
 def test_empty_venue_list(tmp_path: Path) -> None:
     head, _, tail = GOOD.partition("venues:\n")
     text = head + "venues: []\n" + tail[tail.index("bases:") :]

@@ -195,6 +195,10 @@ def _wall_minutes(moment: dt.datetime | dt.time) -> float:
     return moment.hour * 60 + moment.minute + moment.second / 60
 
 
+def _hhmm(minutes: float) -> str:
+    return f"{int(minutes) // 60:02d}:{int(minutes) % 60:02d}"
+
+
 def _shifts_on(scenario: Scenario, day: dt.date) -> list[tuple[Any, float, float]]:
     weekday = Weekday.of(day)
     shifts = []
@@ -214,7 +218,7 @@ def _shifts_on(scenario: Scenario, day: dt.date) -> list[tuple[Any, float, float
             if s2 < e1:
                 raise PlanError(
                     f"teams[{i}].shifts: team {team.callsign!r} has overlapping shifts on "
-                    f"{weekday.value} ({s1 / 60:05.2f}h-{e1 / 60:05.2f}h overlaps the next); "
+                    f"{weekday.value} ({_hhmm(s1)}-{_hhmm(e1)} overlaps the next); "
                     "merge them into one shift"
                 )
         for start, end in windows:

@@ -14,6 +14,7 @@ so a typo never silently drops a setting.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import re
 from enum import StrEnum
@@ -304,13 +305,37 @@ class Shift(_Strict):
         return value
 
 
+def _clock(moment: dt.time) -> float:
+    """Minutes after midnight (``dt.time.max``, written ``24:00``, is 1440)."""
+    return 24 * 60.0 if moment == dt.time.max else moment.hour * 60.0 + moment.minute
+
+
 class Team(_Strict):
-    """An armed team (e.g. two authorised firearms officers on foot, or an ARV crew)."""
+    """An armed team (e.g. two authorised firearms officers on foot, or an ARV crew).
+
+    A team works one shift at a time: two of its shifts may not overlap on a weekday both
+    apply to (a shift ending at 16:00 and one starting at 16:00 do not overlap).
+    """
 
     callsign: Slug
     base: Slug
     kind: Literal["foot", "arv"] = "foot"
     shifts: list[Shift] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> Team:
+        for day in Weekday:
+            windows = sorted((s.hours.start, s.hours.end) for s in self.shifts if day in s.days)
+            for (start1, end1), (start2, end2) in itertools.pairwise(windows):
+                if start2 < end1:
+                    first = TimeRange(start=start1, end=end1)
+                    second = TimeRange(start=start2, end=end2)
+                    raise ValueError(
+                        f"team {self.callsign!r} has overlapping shifts on "
+                        f"{day.value} ({first} and {second}); merge them into one shift or "
+                        "give them different days"
+                    )
+        return self
 
 
 class PatrolPolicy(_Strict):
@@ -368,6 +393,25 @@ class Scenario(_Strict):
                     f"teams[{i}].base: team {team.callsign!r} names base {team.base!r}, "
                     f"which is not among the scenario's bases ({', '.join(sorted(base_ids)) or 'none'})"
                 )
+        dwell = self.patrol.min_dwell_minutes
+        for i, team in enumerate(self.teams):
+            for shift in team.shifts:
+                start, end = _clock(shift.hours.start), _clock(shift.hours.end)
+                if end - start < dwell:
+                    raise ValueError(
+                        f"teams[{i}].shifts: shift {shift.hours} of team {team.callsign!r} "
+                        f"lasts {end - start:g} min, shorter than one dwell "
+                        f"(patrol.min_dwell_minutes={dwell:g}); lengthen the shift or lower "
+                        "patrol.min_dwell_minutes"
+                    )
+                first = math.ceil(start / self.slot_minutes)
+                if (first + 1) * self.slot_minutes > end:
+                    raise ValueError(
+                        f"teams[{i}].shifts: shift {shift.hours} of team {team.callsign!r} "
+                        f"holds no whole {self.slot_minutes}-minute slot (slots run every "
+                        f"{self.slot_minutes} min from midnight); align the shift with the slots "
+                        "or lower slot_minutes"
+                    )
         return self
 
     @property

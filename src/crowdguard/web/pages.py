@@ -1,141 +1,675 @@
 """Server-rendered pages: the public report form (``/report``) and the control-room board
 (``/board``), plus their static assets (vendored, no CDN: the pages work offline).
 
-The form works without JavaScript: it posts ``application/x-www-form-urlencoded`` to
-``/report``, which builds the same :class:`ReportSubmission` the JSON API takes and calls
-the same service function, under the same rate limit and size limit. Every public page
-carries the plain banner "In an emergency call 999" (ACT guidance; ``domain.md`` section 8).
+**The public form** works without JavaScript: it posts ``application/x-www-form-urlencoded``
+to ``/report``, which builds the same :class:`ReportSubmission` the JSON API takes and calls
+the same service function, under the same rate and size limits. A refused form comes back
+with status 422, each message next to its field saying what was expected, and nothing
+stored. JavaScript only adds conveniences: a click on the venue map picks a place or a map
+point, "use my location", and showing the questions that fit the chosen category. Every
+public page carries the plain banner "In an emergency call 999" (ACT guidance;
+``domain.md`` section 8). The public sees stored venues (public places) and its own
+reference, never another report, a grade, a base or a contact detail.
+
+**The board** is a page shell: it holds no report, unit or base until a control or admin
+user logs in (the OAuth2 password grant, from the page's script); the script then reads
+``/api/v1/reports``, ``/api/v1/dispatch/units`` and :func:`board_places` with the bearer
+token and follows ``/api/v1/board/stream`` through ``fetch()`` (``EventSource`` cannot
+send an ``Authorization`` header).
+
+**The maps** are hand-drawn SVG: an equirectangular projection in metres
+(:class:`MapFrame`), the stored venues, and, where the venues lie on the Solent, a sketch
+of the coast (:data:`COAST_SKETCH`, our own approximation from well-known headlands and
+towns, within about a kilometre: orientation only, not for navigation). No tile server.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import HTTPException
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from crowdguard.api.deps import NowDep, SessionDep
+from crowdguard.api.auth import Principal, require
+from crowdguard.api.deps import ContextDep, NowDep, SessionDep
+from crowdguard.dispatch import service as dispatch
 from crowdguard.reports import service as reports
 from crowdguard.reports.api import intake_guard
-from crowdguard.reports.models import EMERGENCY_REMINDER, ReportCategory, ReportSubmission
-from crowdguard.store.errors import NotFoundError
+from crowdguard.reports.models import (
+    EMERGENCY_REMINDER,
+    HONEYPOT_FIELD,
+    MAX_DESCRIPTION,
+    ReportCategory,
+    ReportPublic,
+    ReportSubmission,
+)
+from crowdguard.scenario.schema import Venue
+from crowdguard.store.errors import ConflictError, NotFoundError, TooManyAttemptsError
+from crowdguard.users.models import Role
+from crowdguard.venues import service as venues
 from crowdguard.web.board import BoardEvent, BusDep, publish_after_commit
 
-__all__ = ["CATEGORY_LABELS", "router"]
+__all__ = [
+    "BOARD_CATEGORY_LABELS",
+    "CATEGORY_LABELS",
+    "COAST_SKETCH",
+    "FIELD_HELP",
+    "GRADE_CODES",
+    "GRADE_LABELS",
+    "BoardPlaces",
+    "MapFrame",
+    "form_errors",
+    "form_to_body",
+    "router",
+]
 
 _HERE = Path(str(resources.files("crowdguard.web")))
 templates = Jinja2Templates(directory=str(_HERE / "templates"))
 LONDON = ZoneInfo("Europe/London")
-STATIC = {"board.js": "text/javascript", "style.css": "text/css"}
-
+STATIC = {
+    "board.js": "text/javascript",
+    "map.js": "text/javascript",
+    "report.js": "text/javascript",
+    "style.css": "text/css",
+}
+SECURITY_HEADERS = {
+    # Scripts and styles only from this server (no inline code, no CDN); no framing.
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
 CATEGORY_LABELS: dict[str, str] = {
     ReportCategory.unattended_item.value: "An unattended bag or item",
     ReportCategory.suspicious_vehicle.value: "A suspicious vehicle",
-    ReportCategory.hostile_reconnaissance.value: "Someone watching or filming security",
+    ReportCategory.hostile_reconnaissance.value: "Someone watching, filming or asking about security",
     ReportCategory.weapons.value: "Weapons",
-    ReportCategory.gathering_materials.value: "Buying or gathering unusual materials",
+    ReportCategory.gathering_materials.value: "Buying or gathering unusual materials (chemicals, gas cylinders, vehicle hire)",
     ReportCategory.storage.value: "Storing unusual materials",
     ReportCategory.research.value: "Unusual research or questions",
     ReportCategory.finance.value: "Unusual money transactions",
     ReportCategory.communications.value: "Suspicious communications",
     ReportCategory.online_content.value: "Terrorist or extremist content online",
-    ReportCategory.crowd_safety_non_ct.value: "Crowd safety (crowding, lost child)",
-    ReportCategory.attack_in_progress.value: "An attack is happening now (also call 999)",
+    ReportCategory.crowd_safety_non_ct.value: "Crowd safety (overcrowding, a lost child)",
+    ReportCategory.attack_in_progress.value: "An attack is happening now (call 999 first)",
+}  # fmt: skip
+"""The public's words for each category, in the order the form lists them."""
+
+BOARD_CATEGORY_LABELS: dict[str, str] = {
+    c.value: c.value.replace("_", " ").capitalize() for c in ReportCategory
+} | {ReportCategory.crowd_safety_non_ct.value: "Crowd safety (not CT)"}
+"""The control room's words for each category (the ACT terms)."""
+
+GRADE_LABELS: dict[str, str] = {
+    "immediate": "Immediate",
+    "priority": "Priority",
+    "scheduled": "Scheduled",
+    "refer": "Refer",
+    "no_deployment": "No deployment",
 }
+"""The board's legend: triage grades, most urgent first."""
+
+GRADE_CODES: dict[str, str] = {
+    "immediate": "P1",
+    "priority": "P2",
+    "scheduled": "P3",
+    "refer": "P4, P6",
+    "no_deployment": "P5",
+}
+"""The domain codes each grade covers (``crowdguard.reports.triage.ROUTE_CODE``)."""
+
+FIELD_HELP: dict[str, str] = {
+    "category": "Choose what your report is about from the list.",
+    "description": f"Tell us what you saw, in up to {MAX_DESCRIPTION} characters.",
+    "location": "Tell us where: choose a place from the list, describe it in words, "
+    "or mark a point on the map.",
+    "venue_id": "Choose a place from the list, or leave it on 'Not listed'.",
+    "location_text": "Describe the place in up to 500 characters.",
+    "location_lat": "Latitude: degrees north between -90 and 90, such as 51.0606, "
+    "given together with a longitude (or leave both empty).",
+    "location_lon": "Longitude: degrees east between -180 and 180, such as -1.3131, "
+    "given together with a latitude (or leave both empty).",
+    "location_precision_m": "Accuracy: a number of metres above 0 and up to 100000, or empty.",
+    "observed_at": "When: a date and time such as 2026-12-05 14:30, not in the future "
+    "and within the last five years; or leave it empty if it is happening now.",
+    "item_description": "Describe the item in up to 500 characters.",
+    "vehicle_vrm": "Registration: 2 to 10 letters, digits and spaces, such as AB12 CDE.",
+    "vehicle_description": "Describe the vehicle in up to 500 characters.",
+    "person_description": "Describe the person or people in up to 500 characters.",
+    "person_direction": "Direction of travel: up to 200 characters.",
+    "contact_name": "Name: up to 200 characters, or leave it empty.",
+    "contact_phone": "Phone: 6 to 20 digits (spaces, brackets, + and - are fine), "
+    "or leave it empty.",
+    "contact_email": "E-mail: an address such as name@example.org, or leave it empty.",
+    HONEYPOT_FIELD: "Leave this field empty.",
+}
+"""What each form field expects: the message shown next to a refused field."""
+
+# The form's fields (anything else posted is ignored) and the loc -> field mapping.
+TEXT_FIELDS = (
+    "category",
+    "description",
+    "venue_id",
+    "location_text",
+    "location_lat",
+    "location_lon",
+    "location_precision_m",
+    "observed_at",
+    "item_description",
+    "vehicle_vrm",
+    "vehicle_description",
+    "person_description",
+    "person_direction",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    HONEYPOT_FIELD,
+)
+CHECKBOXES = ("weapons_seen", "casualties", "item_hidden", "item_obvious", "item_not_typical")
+_LOC_FIELDS: dict[tuple[str, ...], str] = {
+    ("location", "venue_id"): "venue_id",
+    ("location", "text"): "location_text",
+    ("location", "lat"): "location_lat",
+    ("location", "lon"): "location_lon",
+    ("location", "precision_m"): "location_precision_m",
+    ("items", "description"): "item_description",
+    ("vehicles", "vrm"): "vehicle_vrm",
+    ("vehicles", "description"): "vehicle_description",
+    ("persons", "description"): "person_description",
+    ("persons", "direction_of_travel"): "person_direction",
+    ("contact", "name"): "contact_name",
+    ("contact", "phone"): "contact_phone",
+    ("contact", "email"): "contact_email",
+}
+_TIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M")
 
 router = APIRouter(include_in_schema=False)
+Control = Annotated[Principal, Depends(require(Role.admin, Role.control))]
 
 
-def _form_to_body(form: dict[str, str], now: dt.datetime) -> dict[str, Any]:
-    """The JSON body the API would take, from the form's flat fields."""
-    observed = form.get("observed_at", "").strip()
-    if observed:
-        try:
-            when = dt.datetime.fromisoformat(observed)
-        except ValueError:
-            when = None
-        observed_at: Any = (
-            (when.replace(tzinfo=LONDON) if when.tzinfo is None else when).isoformat()
-            if when is not None
-            else observed
+# --- maps ---------------------------------------------------------------------------------
+
+COAST_SKETCH: dict[str, tuple[tuple[float, float], ...]] = {
+    # The mainland from Barton-on-Sea east to Selsey Bill (Southampton Water and the Test
+    # estuary drawn; Portsmouth, Langstone and Chichester harbours closed off), then round
+    # the north of the sketch area. (lat, lon), our approximation: orientation only.
+    "mainland": (
+        (50.738, -1.700), (50.722, -1.590), (50.706, -1.551), (50.745, -1.535),
+        (50.752, -1.500), (50.772, -1.420), (50.787, -1.355), (50.818, -1.310),
+        (50.840, -1.330), (50.868, -1.395), (50.888, -1.440), (50.918, -1.475),
+        (50.908, -1.440), (50.898, -1.410), (50.893, -1.395), (50.885, -1.380),
+        (50.868, -1.345), (50.846, -1.315), (50.840, -1.300), (50.820, -1.245),
+        (50.803, -1.200), (50.786, -1.160), (50.784, -1.120), (50.790, -1.108),
+        (50.778, -1.089), (50.785, -1.040), (50.790, -1.025), (50.786, -0.985),
+        (50.788, -0.950), (50.777, -0.900), (50.752, -0.860), (50.722, -0.790),
+        (50.760, -0.600), (51.700, -0.600), (51.700, -1.950), (50.740, -1.950),
+    ),
+    "Isle of Wight": (
+        (50.662, -1.592), (50.680, -1.545), (50.708, -1.500), (50.735, -1.410),
+        (50.757, -1.330), (50.766, -1.298), (50.755, -1.240), (50.735, -1.160),
+        (50.720, -1.108), (50.685, -1.068), (50.665, -1.100), (50.630, -1.175),
+        (50.593, -1.205), (50.576, -1.297), (50.610, -1.360), (50.635, -1.400),
+        (50.670, -1.520),
+    ),
+}  # fmt: skip
+"""A sketch of the Solent coast (lat, lon); drawn only when every venue lies inside
+:data:`_COAST_AREA`, so a scenario elsewhere never gets Hampshire's coast."""
+_COAST_AREA = (50.55, 51.65, -1.95, -0.6)  # lat min, lat max, lon min, lon max
+_M_PER_DEG_LAT = 110_574.0
+_M_PER_DEG_LON_EQUATOR = 111_320.0
+
+
+@dataclass(frozen=True, slots=True)
+class MapFrame:
+    """An equirectangular projection in metres: ``x`` east from ``lon_min``, ``y`` south
+    from ``lat_max``, plus a margin ``pad`` (the SVG ``viewBox`` is ``0 0 width height``).
+
+    ``map.js`` projects the same way from the ``data-*`` attributes :meth:`attributes`
+    gives the ``<svg>`` element.
+    """
+
+    lat_max: float
+    lon_min: float
+    kx: float
+    ky: float
+    pad: float
+    width: float
+    height: float
+
+    @classmethod
+    def around(cls, points: Sequence[tuple[float, float]]) -> MapFrame:
+        """The frame holding ``points`` (lat, lon) with a 8% margin (at least 2 km)."""
+        lats = [p[0] for p in points]
+        lons = [p[1] for p in points]
+        lat_mid = (min(lats) + max(lats)) / 2
+        kx = _M_PER_DEG_LON_EQUATOR * math.cos(math.radians(lat_mid))
+        ky = _M_PER_DEG_LAT
+        span_x = (max(lons) - min(lons)) * kx
+        span_y = (max(lats) - min(lats)) * ky
+        pad = max(2_000.0, 0.08 * max(span_x, span_y))
+        return cls(
+            lat_max=max(lats),
+            lon_min=min(lons),
+            kx=kx,
+            ky=ky,
+            pad=pad,
+            width=span_x + 2 * pad,
+            height=span_y + 2 * pad,
         )
-    else:
-        observed_at = now.isoformat()
-    location: dict[str, Any] = {}
-    for key in ("text", "lat", "lon"):
-        value = form.get(f"location_{key}", "").strip()
-        if value:
-            location[key] = value
-    contact = {
-        k: form[f"contact_{k}"].strip()
-        for k in ("name", "phone", "email")
-        if form.get(f"contact_{k}", "").strip()
+
+    def xy(self, lat: float, lon: float) -> tuple[float, float]:
+        """The map position of a point, in metres."""
+        return (
+            (lon - self.lon_min) * self.kx + self.pad,
+            (self.lat_max - lat) * self.ky + self.pad,
+        )
+
+    @property
+    def unit(self) -> float:
+        """One hundredth of the larger side: markers and labels are sized in these."""
+        return max(self.width, self.height) / 100
+
+    @property
+    def viewbox(self) -> str:
+        """The SVG ``viewBox``."""
+        return f"0 0 {self.width:.0f} {self.height:.0f}"
+
+    def attributes(self) -> dict[str, str]:
+        """``data-*`` attributes for ``map.js``."""
+        return {
+            "data-lat-max": f"{self.lat_max:.6f}",
+            "data-lon-min": f"{self.lon_min:.6f}",
+            "data-kx": f"{self.kx:.3f}",
+            "data-ky": f"{self.ky:.3f}",
+            "data-pad": f"{self.pad:.1f}",
+            "data-unit": f"{self.unit:.1f}",
+        }
+
+    def path(self, points: Iterable[tuple[float, float]]) -> str:
+        """An SVG path through ``points`` (lat, lon), closed."""
+        parts = [f"{x:.0f},{y:.0f}" for x, y in (self.xy(lat, lon) for lat, lon in points)]
+        return "M" + " L".join(parts) + " Z"
+
+
+def _coast(frame: MapFrame, points: Sequence[tuple[float, float]]) -> list[dict[str, str]]:
+    lat_lo, lat_hi, lon_lo, lon_hi = _COAST_AREA
+    if not all(lat_lo <= lat <= lat_hi and lon_lo <= lon <= lon_hi for lat, lon in points):
+        return []
+    return [{"name": name, "d": frame.path(shape)} for name, shape in COAST_SKETCH.items()]
+
+
+def _venue_map(places: Sequence[Venue]) -> dict[str, Any] | None:
+    """What the templates need to draw the venue map (None without venues)."""
+    if not places:
+        return None
+    points = [(v.lat, v.lon) for v in places]
+    frame = MapFrame.around(points)
+    markers = []
+    for v in places:
+        x, y = frame.xy(v.lat, v.lon)
+        markers.append({"id": v.id, "name": v.name, "town": v.town, "x": x, "y": y})
+    return {
+        "frame": frame,
+        "coast": _coast(frame, points),
+        "markers": markers,
+        "labels": _town_labels(frame, places),
+        "unit": frame.unit,
     }
+
+
+def _town_labels(frame: MapFrame, places: Sequence[Venue]) -> list[dict[str, Any]]:
+    """One label per town, at its venues' centre, right of it or else left of it; a label
+    that would overlap one already placed is left out (busiest towns are placed first)."""
+    towns: dict[str, list[tuple[float, float]]] = {}
+    for v in places:
+        if v.town:
+            towns.setdefault(v.town, []).append(frame.xy(v.lat, v.lon))
+    size = frame.unit * 2.4
+    placed: list[tuple[float, float, float, float]] = []
+    labels: list[dict[str, Any]] = []
+    for town, spots in sorted(towns.items(), key=lambda t: (-len(t[1]), t[0])):
+        x = sum(p[0] for p in spots) / len(spots)
+        y = sum(p[1] for p in spots) / len(spots)
+        width = 0.56 * size * len(town)
+        for left, anchor in ((x + 1.8 * frame.unit, "start"), (x - 1.8 * frame.unit, "end")):
+            x0 = left if anchor == "start" else left - width
+            box = (x0, y - 0.8 * size, x0 + width, y + 0.3 * size)
+            inside = box[0] >= 0 and box[2] <= frame.width and box[1] >= 0
+            clear = inside and all(
+                box[2] < b[0] or b[2] < box[0] or box[3] < b[1] or b[3] < box[1] for b in placed
+            )
+            if clear:
+                placed.append(box)
+                labels.append({"text": town, "x": left, "y": y + 0.35 * size, "anchor": anchor})
+                break
+    return labels
+
+
+def _public_venues(places: Sequence[Venue]) -> list[dict[str, str]]:
+    """The venue picker's options, by town then name (public places: no other detail)."""
+    return [
+        {"id": v.id, "name": v.name, "town": v.town}
+        for v in sorted(places, key=lambda v: (v.town.lower(), v.name.lower()))
+    ]
+
+
+# --- the public form ----------------------------------------------------------------------
+
+
+def _parse_when(text: str) -> dt.datetime | None:
+    """A form time: ISO 8601 (with or without offset) or ``DD/MM/YYYY HH:MM``; London if
+    no offset. None if it is none of these."""
+    value = text.strip()
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        for fmt in _TIME_FORMATS:
+            try:
+                when = dt.datetime.strptime(value, fmt)
+                break
+            except ValueError:
+                continue
+        else:
+            return None
+    return when.replace(tzinfo=LONDON) if when.tzinfo is None else when
+
+
+def _number(value: str) -> float | str:
+    try:
+        return float(value)
+    except ValueError:
+        return value  # pydantic refuses it, naming the field
+
+
+def form_to_body(form: dict[str, str], now: dt.datetime) -> tuple[dict[str, Any], dict[str, str]]:
+    """The JSON body the API would take, from the form's flat fields; and the errors
+    found before the model sees it (times the model cannot read, times in the future, a
+    map point with only one coordinate), by field."""
+    errors: dict[str, str] = {}
+
+    def get(name: str) -> str:
+        return form.get(name, "").strip()
+
+    observed = get("observed_at")
+    observed_at = now
+    if observed:
+        when = _parse_when(observed)
+        if when is None or not (
+            now - reports.OBSERVED_MAX_AGE <= when <= now + reports.OBSERVED_MAX_AHEAD
+        ):
+            errors["observed_at"] = FIELD_HELP["observed_at"]
+        else:
+            observed_at = when
+
+    location: dict[str, Any] = {}
+    if get("venue_id"):
+        location["venue_id"] = get("venue_id")
+    if get("location_text"):
+        location["text"] = get("location_text")
+    lat, lon = get("location_lat"), get("location_lon")
+    if bool(lat) != bool(lon):
+        errors["location_lon" if lat else "location_lat"] = FIELD_HELP[
+            "location_lon" if lat else "location_lat"
+        ]
+    elif lat:
+        location["lat"], location["lon"] = _number(lat), _number(lon)
+        if get("location_precision_m"):
+            location["precision_m"] = _number(get("location_precision_m"))
+
     body: dict[str, Any] = {
-        "category": form.get("category", ""),
+        "category": get("category"),
         "location": location,
-        "observed_at": observed_at,
-        "description": form.get("description", ""),
+        "observed_at": observed_at.isoformat(),
+        "description": get("description"),
         "weapons_seen": form.get("weapons_seen") == "on",
         "casualties": form.get("casualties") == "on",
-        "website": form.get("website", ""),
+        HONEYPOT_FIELD: form.get(HONEYPOT_FIELD, ""),
     }
+    hot = {
+        "hidden": form.get("item_hidden") == "on",
+        "obviously_suspicious": form.get("item_obvious") == "on",
+        "not_typical": form.get("item_not_typical") == "on",
+    }
+    if get("item_description") or any(hot.values()):
+        body["items"] = [
+            {"description": get("item_description") or "an item (see the report)", **hot}
+        ]
+    if get("vehicle_vrm") or get("vehicle_description"):
+        vehicle: dict[str, Any] = {
+            "description": get("vehicle_description") or "a vehicle (see the report)"
+        }
+        if get("vehicle_vrm"):
+            vehicle["vrm"] = get("vehicle_vrm")
+        body["vehicles"] = [vehicle]
+    if get("person_description") or get("person_direction"):
+        person: dict[str, Any] = {
+            "description": get("person_description") or "a person (see the report)"
+        }
+        if get("person_direction"):
+            person["direction_of_travel"] = get("person_direction")
+        body["persons"] = [person]
+    contact = {k: get(f"contact_{k}") for k in ("name", "phone", "email") if get(f"contact_{k}")}
     if contact:
         body["contact"] = contact
-    return body
+    return body, errors
 
 
-def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(
+def form_errors(exc: ValidationError) -> dict[str, str]:
+    """The form field each validation error belongs to, with what that field expects."""
+    errors: dict[str, str] = {}
+    for error in exc.errors(include_url=False, include_input=False):
+        loc = tuple(str(p) for p in error["loc"] if not isinstance(p, int))
+        field = _LOC_FIELDS.get(loc[:2], loc[0] if loc else "form")
+        if field not in FIELD_HELP:
+            field = "form"
+        errors.setdefault(field, FIELD_HELP.get(field, "Please check the form and send it again."))
+    return errors
+
+
+def _page(
+    request: Request,
+    name: str,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    response = templates.TemplateResponse(
         request,
         name,
-        {"reminder": EMERGENCY_REMINDER, "categories": CATEGORY_LABELS, **context},
+        {
+            "reminder": EMERGENCY_REMINDER,
+            "categories": CATEGORY_LABELS,
+            "grades": GRADE_LABELS,
+            "grade_codes": GRADE_CODES,
+            "help": FIELD_HELP,
+            "max_description": MAX_DESCRIPTION,
+            **context,
+        },
         status_code=status,
+    )
+    response.headers.update({**SECURITY_HEADERS, **(headers or {})})
+    return response
+
+
+def _form_page(
+    request: Request,
+    session: SessionDep,
+    *,
+    form: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    places = reports.stored_venues(session=session)
+    return _page(
+        request,
+        "report.html",
+        status,
+        headers,
+        form=form,
+        errors=errors,
+        venues=_public_venues(places),
+        venue_map=_venue_map(places),
     )
 
 
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> HTMLResponse:
+    """A landing page: report a concern, or the control-room board."""
+    return _page(request, "home.html")
+
+
 @router.get("/report", response_class=HTMLResponse)
-def report_form(request: Request) -> HTMLResponse:
+def report_form(request: Request, session: SessionDep) -> HTMLResponse:
     """The public report form."""
-    return _page(request, "report.html", form={}, errors=[])
+    return _form_page(request, session, form={}, errors={})
 
 
-@router.post("/report", response_class=HTMLResponse, dependencies=[Depends(intake_guard)])
+@router.post("/report", response_class=HTMLResponse)
 async def report_submit(
-    request: Request, session: SessionDep, now: NowDep, bus: BusDep
+    request: Request, session: SessionDep, context: ContextDep, now: NowDep, bus: BusDep
 ) -> HTMLResponse:
-    """Accept the form; show the reference, or the form again with what to fix."""
+    """Accept the form; show the reference, or the form again with what to fix (422)."""
     raw = await request.form()
-    form = {k: v for k, v in raw.items() if isinstance(v, str)}
+    form = {
+        k: v for k, v in raw.items() if isinstance(v, str) and (k in TEXT_FIELDS or k in CHECKBOXES)
+    }
     try:
-        submission = ReportSubmission.model_validate(_form_to_body(form, now))
+        intake_guard(request, context)
+    except TooManyAttemptsError as exc:
+        return _form_page(
+            request,
+            session,
+            form=form,
+            errors={"form": f"{exc} Your report has not been sent yet."},
+            status=429,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+    except HTTPException as exc:
+        return _form_page(
+            request,
+            session,
+            form=form,
+            errors={"description": f"The report is too long ({exc.detail})."},
+            status=exc.status_code,
+        )
+    body, errors = form_to_body(form, now)
+    submission: ReportSubmission | None = None
+    try:
+        submission = ReportSubmission.model_validate(body)
     except ValidationError as exc:
-        errors = [
-            f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {e['msg']}"
-            for e in exc.errors(include_url=False, include_input=False)
-        ]
-        return _page(request, "report.html", 422, form=form, errors=errors)
-    receipt, row = reports.submit_report(session=session, report=submission, now=now)
+        errors = {**form_errors(exc), **errors}
+    venue_id = form.get("venue_id", "").strip()
+    if venue_id and "venue_id" not in errors:
+        try:
+            venues.get_venue(session=session, venue_id=venue_id)
+        except NotFoundError:
+            errors["venue_id"] = FIELD_HELP["venue_id"]
+    if errors or submission is None:
+        return _form_page(request, session, form=form, errors=errors, status=422)
+    try:
+        receipt, row = reports.submit_report(session=session, report=submission, now=now)
+    except reports.ReportFieldError as exc:  # checks against the store and the clock
+        field = _LOC_FIELDS.get(exc.loc[:2], exc.loc[0] if exc.loc else "form")
+        message = FIELD_HELP.get(field, "Please check the form and send it again.")
+        return _form_page(request, session, form=form, errors={field: message}, status=422)
     if row is not None:
         publish_after_commit(session, bus, BoardEvent("report-created", reports.board_summary(row)))
-    return _page(request, "received.html", 201, receipt=receipt)
+    return _received(request, receipt, submission)
+
+
+def _received(request: Request, receipt: ReportPublic, report: ReportSubmission) -> HTMLResponse:
+    urgent = (
+        report.category is ReportCategory.attack_in_progress
+        or report.weapons_seen
+        or report.casualties
+    )
+    return _page(
+        request,
+        "received.html",
+        201,
+        receipt=receipt,
+        received_local=receipt.received_at.astimezone(LONDON).strftime("%H:%M on %d %B %Y"),
+        urgent=urgent,
+        anonymous=report.anonymous,
+    )
+
+
+# --- the board ----------------------------------------------------------------------------
+
+
+class PlacePublic(BaseModel):
+    """A named point on the board map."""
+
+    id: str
+    name: str
+    lat: float
+    lon: float
+
+
+class BoardPlaces(BaseModel):
+    """What the board map draws besides reports: venues, staging bases and which base each
+    unit starts from (control room only: bases are operationally sensitive)."""
+
+    venues: list[PlacePublic]
+    bases: list[PlacePublic]
+    unit_bases: dict[str, str]
+    scenario_id: str | None
 
 
 @router.get("/board", response_class=HTMLResponse)
-def board(request: Request) -> HTMLResponse:
-    """The control-room live board (log in with a control or admin account)."""
-    return _page(request, "board.html")
+def board(request: Request, session: SessionDep) -> HTMLResponse:
+    """The control-room live board: a shell until a control or admin user logs in."""
+    places = reports.stored_venues(session=session)
+    return _page(
+        request, "board.html", venue_map=_venue_map(places), categories=BOARD_CATEGORY_LABELS
+    )
+
+
+@router.get("/board/places", response_model=BoardPlaces)
+def board_places(user: Control, session: SessionDep) -> BoardPlaces:
+    """Venues, bases (of the newest stored scenario) and each unit's base, for the map."""
+    try:
+        scenario = dispatch.current_scenario(session=session, plan_id=None)
+    except ConflictError:
+        scenario = None
+    rows, _ = venues.list_teams(session=session, limit=1_000_000, offset=0)
+    bases = [] if scenario is None else scenario.bases
+    return BoardPlaces(
+        venues=[
+            PlacePublic(id=v.id, name=v.name, lat=v.lat, lon=v.lon)
+            for v in reports.stored_venues(session=session)
+        ],
+        bases=[PlacePublic(id=b.id, name=b.name, lat=b.lat, lon=b.lon) for b in bases],
+        unit_bases={r.callsign: str(r.data.get("base", "")) for r in rows},
+        scenario_id=None if scenario is None else scenario.id,
+    )
+
+
+_ASSET = re.compile(r"^[a-z]+\.(?:js|css)$")
 
 
 @router.get("/static/{name}")
 def static(name: str) -> FileResponse:
     """A vendored static asset."""
-    if name not in STATIC:
+    if not _ASSET.match(name) or name not in STATIC:
         raise NotFoundError(f"static: no asset {name!r}")
-    return FileResponse(_HERE / "static" / name, media_type=STATIC[name])
+    return FileResponse(
+        _HERE / "static" / name,
+        media_type=STATIC[name],
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"},
+    )

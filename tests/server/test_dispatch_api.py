@@ -1,0 +1,460 @@
+"""Dispatch through the API on a hand-built map, on SQLite and PostgreSQL (``db_url``).
+
+The map: Ryde and Newport markets on the Isle of Wight, Gunwharf Quays in Portsmouth across
+the Solent, one mainland base. At noon the roster has ``arv-1`` patrolling Portsmouth and
+``arv-2`` patrolling Newport. Portsmouth is nearer Ryde as the crow flies, but the crossing
+makes Newport nearer by travel time; both teams share a base, so ranking from the base (or
+by straight line) would pick ``arv-1``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from server_helpers import venue
+from sqlalchemy import Engine, select
+
+from crowdguard.audit.tables import AuditRow
+from crowdguard.jobs import service as jobs
+from crowdguard.jobs.models import PlanCreate
+from crowdguard.reports.duplicates import haversine_m
+from crowdguard.scenario.schema import Scenario, Team, Venue
+from crowdguard.store.clock import FakeClock
+from crowdguard.store.db import make_sessionmaker, session_scope
+from crowdguard.users.models import Role
+from crowdguard.venues import service as venues
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient
+
+DAY = "2026-12-05"  # a Saturday; GMT, so local time is UTC
+NOON = dt.datetime(2026, 12, 5, 12, 0, tzinfo=dt.UTC)
+PLACES = {
+    "ryde-market": (50.7300, -1.1600, True),
+    "newport-market": (50.7010, -1.2930, True),
+    "portsmouth-gunwharf": (50.7960, -1.1080, False),
+}
+BASE = {"id": "hq-eastleigh", "name": "Leigh Road", "lat": 50.971, "lon": -1.361}
+Headers = dict[str, str]
+
+
+def _venue(venue_id: str) -> dict[str, Any]:
+    lat, lon, island = PLACES[venue_id]
+    return {**venue(venue_id, lat, lon), "island": island, "name": venue_id.replace("-", " ")}
+
+
+def _team(callsign: str) -> dict[str, Any]:
+    return {"callsign": callsign, "base": BASE["id"], "kind": "arv", "shifts": ["10:00-16:00"]}
+
+
+def _scenario() -> dict[str, Any]:
+    return {
+        "id": "solent",
+        "name": "Solent markets",
+        "start": DAY,
+        "end": "2026-12-06",
+        "threat_level": "SUBSTANTIAL",
+        "venues": [_venue(v) for v in PLACES],
+        "bases": [BASE],
+        "teams": [_team("arv-1"), _team("arv-2")],
+    }
+
+
+def _patrol(venue_id: str, start: str, end: str) -> dict[str, Any]:
+    return {"kind": "patrol", "venue": venue_id, "start": f"{DAY}T{start}", "end": f"{DAY}T{end}"}
+
+
+ROSTER = {
+    "date": DAY,
+    "teams": [
+        {
+            "team": "arv-1",
+            "base": BASE["id"],
+            "segments": [_patrol("portsmouth-gunwharf", "10:00", "16:00")],
+        },
+        {
+            "team": "arv-2",
+            "base": BASE["id"],
+            "segments": [
+                _patrol("newport-market", "10:00", "13:00"),
+                _patrol("ryde-market", "13:00", "16:00"),
+            ],
+        },
+    ],
+}
+
+
+def store_world(engine: Engine, clock: FakeClock, *, with_plan: bool = True) -> None:
+    """Venues, two teams, the scenario and (optionally) a finished plan with today's roster."""
+    with session_scope(make_sessionmaker(engine)) as session:
+        now = clock.now()
+        for venue_id in PLACES:
+            venues.create_venue(
+                session=session, venue=Venue.model_validate(_venue(venue_id)), actor="t", now=now
+            )
+        for callsign in ("arv-1", "arv-2"):
+            venues.create_team(
+                session=session, team=Team.model_validate(_team(callsign)), actor="t", now=now
+            )
+        venues.create_scenario(
+            session=session, scenario=Scenario.model_validate(_scenario()), actor="t", now=now
+        )
+        if with_plan:
+            plan = jobs.create_plan(
+                session=session, data=PlanCreate(scenario_id="solent", seed=1), actor="t", now=now
+            )
+            jobs.finish_plan(
+                session=session,
+                plan_id=plan.id,
+                now=now,
+                result={"solver": "hand-written"},
+                rosters={DAY: ROSTER},
+            )
+    clock.set(NOON)
+
+
+@pytest.fixture
+def world(engine: Engine, clock: FakeClock) -> None:
+    store_world(engine, clock)
+
+
+@pytest.fixture
+def control(world: None, as_role: Callable[..., Headers]) -> Headers:
+    return as_role(Role.control)
+
+
+def report_at(client: TestClient, venue_id: str = "ryde-market", **changes: Any) -> str:
+    body = {
+        "category": "attack_in_progress",
+        "location": {"venue_id": venue_id},
+        "observed_at": (NOON - dt.timedelta(minutes=2)).isoformat(),
+        "description": "A man with a knife is chasing people by the carousel now",
+        **changes,
+    }
+    r = client.post("/api/v1/reports", json=body)
+    assert r.status_code == 201, r.text
+    return str(r.json()["reference"])
+
+
+def _audit_actions(engine: Engine) -> list[str]:
+    with session_scope(make_sessionmaker(engine)) as session:
+        return list(session.scalars(select(AuditRow.action).order_by(AuditRow.id)).all())
+
+
+def test_recommend_ranks_by_travel_time_from_rostered_positions_not_straight_line(
+    client: TestClient, control: Headers, engine: Engine
+) -> None:
+    ryde, newport, portsmouth = (PLACES[v][:2] for v in PLACES)
+    assert haversine_m(*portsmouth, *ryde) < haversine_m(*newport, *ryde)  # the trap
+    reference = report_at(client)
+    r = client.post("/api/v1/dispatch/recommend", json={"report": reference}, headers=control)
+    assert r.status_code == 200, r.text
+    result = r.json()
+    assert (result["roster_date"], result["scenario_id"]) == (DAY, "solent")
+    assert result["location"] == {"lat": ryde[0], "lon": ryde[1]}
+    first, second = result["recommendations"]
+    assert (first["unit"], second["unit"]) == ("arv-2", "arv-1")
+    assert first["position"] == "patrol at newport-market"
+    assert second["position"] == "patrol at portsmouth-gunwharf"
+    assert first["eta_minutes"] < 30 < 50 < second["eta_minutes"]  # the Solent crossing
+    # Sending arv-2 costs its patrols from now until it is back where its roster has it when
+    # it leaves the scene (Newport until 13:00, then Ryde): the coverage gap.
+    busy_until = dt.datetime.fromisoformat(first["busy_until"])
+    expected = first["eta_minutes"] + 30 + first["return_minutes"]
+    assert (busy_until - NOON).total_seconds() / 60 == pytest.approx(expected, abs=0.02)
+    assert busy_until > NOON + dt.timedelta(hours=1)
+    missed = [(m["venue"], dt.datetime.fromisoformat(m["start"])) for m in first["missed"]]
+    assert missed == [("newport-market", NOON), ("ryde-market", NOON + dt.timedelta(hours=1))]
+    assert dt.datetime.fromisoformat(first["missed"][-1]["end"]) == busy_until
+    assert first["missed_minutes"] == pytest.approx(expected, abs=0.02)
+    assert "dispatch.recommend" in _audit_actions(engine)
+    assert "roster.read" in _audit_actions(engine)  # the positions came from an audited read
+
+    # From a map point instead of a report: same ranking; k limits the list.
+    by_point = client.post(
+        "/api/v1/dispatch/recommend",
+        json={"location": {"lat": ryde[0], "lon": ryde[1]}, "k": 1},
+        headers=control,
+    )
+    assert [x["unit"] for x in by_point.json()["recommendations"]] == ["arv-2"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_recommend_refuses_what_it_cannot_rank(
+    client: TestClient, control: Headers, engine: Engine, clock: FakeClock
+) -> None:
+    text_only = report_at(client, location={"text": "somewhere near the pier"})
+    r = client.post("/api/v1/dispatch/recommend", json={"report": text_only}, headers=control)
+    assert r.status_code == 409 and "no map point or venue" in r.json()["detail"]
+    r = client.post("/api/v1/dispatch/recommend", json={"report": "CG-ZZZZ-ZZZZ"}, headers=control)
+    assert r.status_code == 404
+    both = {"report": text_only, "location": {"lat": 50.7, "lon": -1.2}}
+    r = client.post("/api/v1/dispatch/recommend", json=both, headers=control)
+    assert r.status_code == 422 and "exactly one" in r.text
+    clock.set(NOON + dt.timedelta(hours=6))  # 18:00: both teams are off shift
+    r = client.post(
+        "/api/v1/dispatch/recommend",
+        json={"location": {"lat": 50.73, "lon": -1.16}},
+        headers=control,
+    )
+    assert r.status_code == 409
+    assert "2 off shift" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_recommend_without_any_scenario_is_a_409_saying_what_to_load(
+    client: TestClient, as_role: Callable[..., Headers]
+) -> None:
+    control = as_role(Role.control)
+    r = client.post(
+        "/api/v1/dispatch/recommend",
+        json={"location": {"lat": 50.73, "lon": -1.16}},
+        headers=control,
+    )
+    assert r.status_code == 409 and "POST /api/v1/scenarios" in r.json()["detail"]
+
+
+def _units(client: TestClient, headers: Headers) -> dict[str, dict[str, Any]]:
+    r = client.get("/api/v1/dispatch/units", headers=headers)
+    assert r.status_code == 200, r.text
+    return {u["callsign"]: u for u in r.json()}
+
+
+def _report(client: TestClient, headers: Headers, reference: str) -> dict[str, Any]:
+    return dict(client.get(f"/api/v1/reports/{reference}", headers=headers).json())
+
+
+def test_one_call_assigns_and_moves_unit_task_and_report_automatically(
+    client: TestClient, control: Headers, engine: Engine
+) -> None:
+    assert {u: x["state"] for u, x in _units(client, control).items()} == {
+        "arv-1": "available",
+        "arv-2": "available",
+    }
+    reference = report_at(client)
+    r = client.post(
+        "/api/v1/dispatch/assign", json={"unit": "arv-2", "report": reference}, headers=control
+    )
+    assert r.status_code == 200, r.text
+    result = r.json()
+    assert result["unit"]["state"] == "en_route"
+    task = result["task"]
+    assert (task["state"], task["report_ref"], task["unit_ids"]) == (
+        "en_route",
+        reference,
+        ["arv-2"],
+    )
+    assert result["unit"]["task_id"] == task["id"]
+    assert [(e["kind"], e["from_state"], e["to_state"]) for e in result["events"]] == [
+        ("unit", "available", "assigned"),
+        ("task", "open", "assigned"),
+        ("unit", "assigned", "en_route"),
+        ("task", "assigned", "en_route"),
+    ]
+    assert _report(client, control, reference)["report"]["status"] == "assigned"
+    assert _units(client, control)["arv-2"]["state"] == "en_route"
+    detail = client.get(f"/api/v1/dispatch/tasks/{task['id']}", headers=control).json()
+    assert [e["to_state"] for e in detail["timeline"]] == ["assigned", "en_route"]
+    actions = _audit_actions(engine)
+    assert "dispatch.assign" in actions and "report.status" in actions
+
+    # A busy unit cannot be sent again: 409 naming the unit and its state.
+    other = report_at(client, "newport-market")
+    again = client.post(
+        "/api/v1/dispatch/assign", json={"unit": "arv-2", "report": other}, headers=control
+    )
+    assert again.status_code == 409
+    assert "unit arv-2 is en_route" in again.json()["detail"]
+    # ... and is no longer recommended.
+    ranked = client.post("/api/v1/dispatch/recommend", json={"report": other}, headers=control)
+    assert [x["unit"] for x in ranked.json()["recommendations"]] == ["arv-1"]
+    # A second unit joins the same task rather than opening another.
+    joined = client.post(
+        "/api/v1/dispatch/assign", json={"unit": "arv-1", "task": task["id"]}, headers=control
+    ).json()
+    assert joined["task"]["id"] == task["id"]
+    assert joined["task"]["unit_ids"] == ["arv-2", "arv-1"]
+    tasks = client.get("/api/v1/dispatch/tasks?state=en_route", headers=control).json()
+    assert [t["id"] for t in tasks["items"]] == [task["id"]] and tasks["total"] == 1
+
+
+def _state(client: TestClient, headers: Headers, unit: str, state: str) -> Any:
+    return client.post(
+        f"/api/v1/dispatch/units/{unit}/state", json={"state": state}, headers=headers
+    )
+
+
+def test_a_unit_moves_through_the_state_machine_and_closing_the_task_frees_it(
+    client: TestClient, control: Headers, engine: Engine
+) -> None:
+    reference = report_at(client)
+    task_id = client.post(
+        "/api/v1/dispatch/assign", json={"unit": "arv-2", "report": reference}, headers=control
+    ).json()["task"]["id"]
+
+    on_scene = _state(client, control, "arv-2", "on_scene")
+    assert on_scene.status_code == 200, on_scene.text
+    assert on_scene.json()["unit"]["state"] == "on_scene"
+    assert on_scene.json()["task"]["state"] == "on_scene"  # first arrival moves the task
+    committed = _state(client, control, "arv-2", "committed").json()
+    assert (committed["unit"]["state"], committed["unit"]["task_id"]) == ("committed", task_id)
+
+    refused = _state(client, control, "arv-2", "off_duty")
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == (
+        "unit arv-2 is committed; cannot go to off_duty (allowed: available, on_scene)"
+    )
+    assert _units(client, control)["arv-2"]["state"] == "committed"  # unchanged by a refusal
+
+    closed = client.post(
+        f"/api/v1/dispatch/tasks/{task_id}/close",
+        json={"outcome": "Man detained by arv-2; no injuries"},
+        headers=control,
+    )
+    assert closed.status_code == 200, closed.text
+    body = closed.json()
+    assert body["task"]["state"] == "closed"
+    assert [(u["callsign"], u["state"], u["task_id"]) for u in body["units"]] == [
+        ("arv-2", "available", None)
+    ]
+    assert _report(client, control, reference)["report"]["status"] == "closed"
+    again = client.post(
+        f"/api/v1/dispatch/tasks/{task_id}/close", json={"outcome": "twice"}, headers=control
+    )
+    assert again.status_code == 409 and f"task {task_id} is closed" in again.json()["detail"]
+    blank = client.post(
+        f"/api/v1/dispatch/tasks/{task_id}/close", json={"outcome": " "}, headers=control
+    )
+    assert blank.status_code == 422
+    closing = [a for a in _audit_actions(engine) if a.startswith("dispatch.")]
+    assert closing == ["dispatch.assign", "dispatch.state", "dispatch.state", "dispatch.close"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_invalid_moves_are_409_naming_unit_and_states(client: TestClient, control: Headers) -> None:
+    r = _state(client, control, "arv-1", "on_scene")
+    assert r.status_code == 409
+    assert r.json()["detail"] == (
+        "unit arv-1 is available; cannot go to on_scene "
+        "(allowed: assigned, committed, en_route, off_duty)"
+    )
+    assert _state(client, control, "arv-1", "off_duty").json()["unit"]["state"] == "off_duty"
+    r = _state(client, control, "arv-1", "en_route")
+    assert r.status_code == 409 and "unit arv-1 is off_duty" in r.json()["detail"]
+    r = client.post("/api/v1/dispatch/units/arv-1/release", headers=control)
+    assert r.status_code == 200 and r.json()["unit"]["state"] == "available"  # back on duty
+    r = client.post("/api/v1/dispatch/units/arv-1/release", headers=control)
+    assert r.status_code == 409 and "unit arv-1 is available" in r.json()["detail"]
+    # "assigned" is reached by assigning, not by setting a state: a field error.
+    r = _state(client, control, "arv-1", "assigned")
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "state"]
+    assert _state(client, control, "arv-9", "en_route").status_code == 404
+    closed = client.post("/api/v1/dispatch/tasks/99/close", json={"outcome": "x"}, headers=control)
+    assert closed.status_code == 404
+    assert client.get("/api/v1/dispatch/tasks/99", headers=control).status_code == 404
+    r = client.post(
+        "/api/v1/dispatch/assign", json={"unit": "arv-1", "report": "CG-ZZZZ-ZZZZ"}, headers=control
+    )
+    assert r.status_code == 404
+
+
+def test_releasing_the_only_unit_reopens_the_task_and_its_report(
+    client: TestClient, control: Headers
+) -> None:
+    reference = report_at(client)
+    sent = client.post(
+        "/api/v1/dispatch/assign",
+        json={"unit": "arv-1", "report": reference, "en_route": False},
+        headers=control,
+    ).json()
+    assert (sent["unit"]["state"], sent["task"]["state"]) == ("assigned", "assigned")
+    moving = _state(client, control, "arv-1", "en_route").json()
+    assert (moving["unit"]["state"], moving["task"]["state"]) == ("en_route", "en_route")
+    r = client.post("/api/v1/dispatch/units/arv-1/release", headers=control)
+    assert r.status_code == 200, r.text
+    released = r.json()
+    assert (released["unit"]["state"], released["unit"]["task_id"]) == ("available", None)
+    assert (released["task"]["state"], released["task"]["unit_ids"]) == ("open", [])
+    assert _report(client, control, reference)["report"]["status"] == "triaged"
+    # The open task can be given to another unit by id.
+    again = client.post(
+        "/api/v1/dispatch/assign",
+        json={"unit": "arv-2", "task": sent["task"]["id"]},
+        headers=control,
+    ).json()
+    assert again["task"]["state"] == "en_route" and again["task"]["unit_ids"] == ["arv-2"]
+
+
+def _replan(client: TestClient, headers: Headers, unit: str, **body: Any) -> dict[str, Any]:
+    r = client.post(f"/api/v1/dispatch/units/{unit}/replan", json=body, headers=headers)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def test_the_coverage_gap_is_reported_and_the_rest_of_the_day_replanned_without_the_team(
+    client: TestClient, control: Headers, engine: Engine
+) -> None:
+    out = _replan(client, control, "arv-2", seed=7)
+    # The gap: arv-2's rostered patrols from noon to the end of its day.
+    assert [(m["venue"], m["start"][11:16], m["end"][11:16]) for m in out["gap"]] == [
+        ("newport-market", "12:00", "13:00"),
+        ("ryde-market", "13:00", "16:00"),
+    ]
+    assert out["gap_minutes"] == 240.0
+    slots = out["slots"]
+    assert [s["start"][11:16] for s in slots] == [f"{h:02d}:00" for h in range(12, 20)]
+    for s in slots:
+        on_shift = s["start"][11:16] < "16:00"
+        assert s["teams_before"] == (["arv-1", "arv-2"] if on_shift else [])
+        assert s["teams_after"] == (["arv-1"] if on_shift else [])
+        # One team fewer never helps the defender: the attacker does at least as well.
+        assert s["attacker_utility_after"] >= s["attacker_utility_before"] - 1e-9
+        if on_shift:
+            assert s["attacker_utility_after"] > s["attacker_utility_before"]
+    # The day's worst slot is in the evening, when no team is on shift either way.
+    worst = max(slots, key=lambda s: s["attacker_utility_after"])
+    assert worst["teams_before"] == []
+    assert out["worst_attacker_utility_after"] == worst["attacker_utility_after"]
+    assert out["worst_attacker_utility_before"] == max(s["attacker_utility_before"] for s in slots)
+    by_slot: dict[str, list[float]] = {}
+    for t in out["targets"]:
+        by_slot.setdefault(t["start"], []).append(t["coverage_before"] - t["coverage_after"])
+    for start, lost in by_slot.items():
+        assert sum(lost) == pytest.approx(1.0 if start[11:16] < "16:00" else 0.0, abs=1e-6)
+    # The new roster: only arv-1 is left, on patrol from now until its shift ends.
+    roster = out["roster"]
+    assert roster["date"] == DAY and [t["team"] for t in roster["teams"]] == ["arv-1"]
+    segments = roster["teams"][0]["segments"]
+    assert dt.datetime.fromisoformat(segments[0]["start"]) == NOON
+    assert segments[-1]["end"][11:16] == "16:00"
+    assert {s["venue"] for s in segments} <= set(PLACES)
+    assert _replan(client, control, "arv-2", seed=7)["roster"] == roster  # a seed reproduces
+    assert "dispatch.replan" in _audit_actions(engine)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_team_expected_back_rejoins_the_replanned_slots(
+    client: TestClient, control: Headers
+) -> None:
+    back = (NOON + dt.timedelta(hours=2)).isoformat()
+    out = _replan(client, control, "arv-2", back_at=back, seed=3)
+    assert out["gap_minutes"] == 120.0
+    assert [(m["venue"], m["end"][11:16]) for m in out["gap"]] == [
+        ("newport-market", "13:00"),
+        ("ryde-market", "14:00"),
+    ]
+    teams = {s["start"][11:16]: s["teams_after"] for s in out["slots"]}
+    assert teams["12:00"] == teams["13:00"] == ["arv-1"]
+    assert teams["14:00"] == teams["15:00"] == ["arv-1", "arv-2"]
+    arv2 = [t for t in out["roster"]["teams"] if t["team"] == "arv-2"]
+    assert arv2 and all(s["start"][11:16] >= "14:00" for s in arv2[0]["segments"])
+    for bad in (NOON.isoformat(), "2026-12-05T14:00:00"):
+        r = client.post(
+            "/api/v1/dispatch/units/arv-2/replan", json={"back_at": bad}, headers=control
+        )
+        assert r.status_code in (400, 422) and "back_at" in r.text
+    r = client.post("/api/v1/dispatch/units/arv-9/replan", json={}, headers=control)
+    assert r.status_code == 404

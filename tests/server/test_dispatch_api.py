@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from server_helpers import venue
 from sqlalchemy import Engine, select
 
@@ -26,9 +27,6 @@ from crowdguard.store.clock import FakeClock
 from crowdguard.store.db import make_sessionmaker, session_scope
 from crowdguard.users.models import Role
 from crowdguard.venues import service as venues
-
-pytest.importorskip("fastapi")
-from fastapi.testclient import TestClient
 
 DAY = "2026-12-05"  # a Saturday; GMT, so local time is UTC
 NOON = dt.datetime(2026, 12, 5, 12, 0, tzinfo=dt.UTC)

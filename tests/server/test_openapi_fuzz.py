@@ -64,8 +64,10 @@ def _fuzz(app: Any, headers: dict[str, str] | None, skip: set[str]) -> list[str]
 
 def test_admin_never_gets_a_server_error(app: Any, as_role: Callable[..., dict[str, str]]) -> None:
     headers = as_role(Role.admin, username="fuzz-admin")
-    # Logging out would revoke the token every other example uses.
-    failures = _fuzz(app, headers, skip={"POST /api/v1/auth/logout"})
+    # Logging out would revoke the token every other example uses; the board's event stream
+    # never ends for an admin, so it cannot be read to the end (tests/server/test_board.py
+    # covers it over a real server with read timeouts).
+    failures = _fuzz(app, headers, skip={"POST /api/v1/auth/logout", "GET /api/v1/board/stream"})
     assert failures == [], "\n\n".join(failures)
 
 

@@ -141,15 +141,23 @@ BusDep = Annotated[BoardBus, Depends(get_bus)]
 
 
 def publish_after_commit(session: Session, bus: BoardBus, *items: BoardEvent) -> None:
-    """Publish ``items`` once ``session`` commits; never if it rolls back."""
+    """Publish ``items`` once ``session`` commits; never if it rolls back first (the
+    listener is then removed, so a later commit of the same session cannot send them)."""
     if not items:
         return
 
     def send(_: Session) -> None:
+        if event.contains(session, "after_rollback", drop):
+            event.remove(session, "after_rollback", drop)
         for item in items:
             bus.publish(item)
 
+    def drop(_: Session) -> None:
+        if event.contains(session, "after_commit", send):
+            event.remove(session, "after_commit", send)
+
     event.listen(session, "after_commit", send, once=True)
+    event.listen(session, "after_rollback", drop, once=True)
 
 
 BOARD_ROLES = frozenset({Role.admin, Role.control})

@@ -251,6 +251,99 @@ def test_unreachable_response_floor_is_a_plan_error(
         plan_day(sc, DAY, targets, travel, response_floor=0.999)
 
 
+def test_response_floor_binds_only_while_a_team_is_on_shift(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    """Venues open from 09:00, teams from 10:00: no patrol exists to place at 09:00."""
+    teams = [
+        {"callsign": "foot-1", "base": "ops-winchester", "kind": "foot", "shifts": ["10:00-16:00"]},
+        {"callsign": "arv-1", "base": "pic-southampton", "kind": "arv", "shifts": ["10:00-16:00"]},
+    ]
+    sc = make_scenario(teams=teams, hours="09:00-16:00")
+    targets = make_targets(sc, 5, first=9)
+    travel = straight_line_travel(places_of(sc))
+    plan = plan_day(sc, DAY, targets, travel, response_floor=0.3)
+    at_nine = np.array([s.hour == 9 for s in targets.start])
+    assert np.all(plan.response_probability[at_nine] == 0.0)
+    assert np.all(plan.response_probability[~at_nine] >= 0.3 - 1e-6)
+
+
+def test_a_venue_no_team_can_reach_is_named_with_the_fix(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any], known_places: Any
+) -> None:
+    venues, _ = known_places
+    sc = make_scenario(venues=[venues[0], venues[5]])  # Winchester market, Gunwharf Quays
+    targets = make_targets(sc, 5)
+    travel = straight_line_travel(places_of(sc))
+    # At 10:00 both teams have just left Winchester and Southampton: Portsmouth is too far.
+    with pytest.raises(
+        PlanError,
+        match=r"response_floor=0.2: no team on shift can be within 10 min of venue "
+        r"'portsmouth-gunwharf' in the 10:00 slot \(expected crowd \d+\); raise "
+        r"--response-min-crowd above that crowd, or add a staging point",
+    ):
+        plan_day(sc, DAY, targets, travel, response_floor=0.2)
+    # Above every crowd at Gunwharf at 10:00 the floor has nothing left to refuse.
+    gunwharf_10 = targets.ids.index("portsmouth-gunwharf@2026-12-05T10:00:00+00:00")
+    higher = float(targets.crowd[gunwharf_10]) + 1
+    plan = plan_day(sc, DAY, targets, travel, response_floor=0.2, response_min_crowd=higher)
+    qualifying = targets.crowd >= higher
+    assert np.all(plan.response_probability[qualifying] >= 0.2 - 1e-6)
+
+
+def test_a_floor_more_teams_than_can_reach_would_need_says_what_is_possible(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    """At 10:00 only the Winchester foot team can be near the market (the ARV is 33 min
+    away), so sum p_j <= 1 and the linear floor tops out at 1 - e^-1 = 0.63 there."""
+    sc = make_scenario()
+    targets = make_targets(sc, 5)
+    travel = straight_line_travel(places_of(sc))
+    with pytest.raises(
+        PlanError,
+        match=r"response_floor=0.9: only 1 team\(s\) can be within 10 min of venue "
+        r"'winchester-market' in the 10:00 slot .* enough for a floor up to 0.63; lower the floor",
+    ):
+        plan_day(sc, DAY, targets, travel, response_floor=0.9)
+    plan_day(sc, DAY, targets, travel, response_floor=0.6)  # below the bound: solved
+
+
+def test_a_visibility_floor_above_the_most_the_teams_can_give_says_the_most(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    sc, targets, travel = _setup(make_scenario, make_targets)
+    curve = visibility_tradeoff(sc, DAY, targets, travel, points=2)
+    top = curve[-1]["visibility_floor"]
+    with pytest.raises(PlanError, match=rf"at most {top:.0f} shoppers can pass a patrol"):
+        plan_day(sc, DAY, targets, travel, visibility_floor=2 * top)
+
+
+def test_an_infeasible_combination_blames_the_constraint_that_cannot_hold(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    sc, targets, travel = _setup(make_scenario, make_targets)
+    clash = [
+        Override("foot-1", "winchester-market", dt.time(12, 0)),
+        Override("foot-1", "southampton-westquay", dt.time(12, 0)),
+    ]
+    with pytest.raises(PlanError) as info:
+        plan_day(sc, DAY, targets, travel, overrides=clash, response_floor=0.2)
+    assert str(info.value).startswith("overrides 'pin foot-1 at winchester-market 12:00'")
+    assert "remove or move an override" in str(info.value)
+    # Each alone is possible, not both: the most visible plan needs the ARV at WestQuay.
+    top = visibility_tradeoff(sc, DAY, targets, travel, points=2)[-1]["visibility_floor"]
+    forbid = [Override("arv-1", "southampton-westquay", dt.time(10, 0), "forbid")]
+    plan_day(sc, DAY, targets, travel, overrides=forbid)
+    plan_day(sc, DAY, targets, travel, visibility_floor=top)
+    with pytest.raises(
+        PlanError,
+        match=r"overrides 'forbid arv-1 at southampton-westquay 10:00' together with "
+        r"visibility_floor=\d+(\.\d+)?: each can be met on this day but not all at once.*"
+        r"relax one of them",
+    ):
+        plan_day(sc, DAY, targets, travel, overrides=forbid, visibility_floor=top)
+
+
 def test_visibility_floor_raises_visibility_at_a_price(
     make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
 ) -> None:

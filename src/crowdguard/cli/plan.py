@@ -92,7 +92,7 @@ ResponseFloorOption = Annotated[
     typer.Option(
         "--response-floor",
         help="Keep the chance a team is within the response target at least P (0 < P < 1) "
-        "at venue-slots with at least --response-min-crowd people.",
+        "at venue-slots with at least --response-min-crowd people, while teams are on shift.",
     ),
 ]
 ResponseMinCrowdOption = Annotated[

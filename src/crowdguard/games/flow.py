@@ -58,6 +58,7 @@ __all__ = [
     "attacker_utilities",
     "certify",
     "defender_utilities",
+    "is_feasible",
     "solve_flow_game",
 ]
 
@@ -166,6 +167,25 @@ def _ub_rows(polytope: CoveragePolytope) -> tuple[sp.csr_matrix, np.ndarray]:
         rows.append(polytope.a_ub)
         rhs.append(polytope.b_ub)
     return sp.vstack(rows).tocsr(), np.concatenate(rhs)
+
+
+def is_feasible(polytope: CoveragePolytope, *, time_limit: float = 60.0) -> bool:
+    """Whether the polytope (flows, coverage <= 1, extra rows) holds any strategy (one LP).
+
+    Used to say *which* of several constraints leaves a day without a plan.
+    """
+    ub_a, ub_b = _ub_rows(polytope)
+    result = linprog(
+        np.zeros(polytope.n_vars),
+        A_ub=ub_a,
+        b_ub=ub_b,
+        A_eq=polytope.a_eq,
+        b_eq=polytope.b_eq,
+        bounds=np.column_stack([polytope.lower, polytope.upper]),
+        method="highs",
+        options={"time_limit": time_limit},
+    )
+    return bool(result.status == 0)
 
 
 def _minimax_attacker_utility(

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from crowdguard.errors import CertificateFailed, InfeasibleGame, PlanError
 from crowdguard.games.flow import (
@@ -35,6 +36,7 @@ from crowdguard.games.flow import (
     FlowPayoffs,
     FlowSolution,
     Spread,
+    is_feasible,
     solve_flow_game,
 )
 from crowdguard.patrols.decompose import Route, decompose, route_segments
@@ -49,7 +51,12 @@ from crowdguard.patrols.overrides import Override, override_rows
 from crowdguard.patrols.response import response_floor_rows, response_probability
 from crowdguard.patrols.sample import draw_roster, restricted_polytope
 from crowdguard.patrols.travel import TravelTimes
-from crowdguard.patrols.visibility import PASS_BY, expected_visibility, visibility_floor_row
+from crowdguard.patrols.visibility import (
+    PASS_BY,
+    expected_visibility,
+    max_visibility,
+    visibility_floor_row,
+)
 from crowdguard.scenario.schema import Scenario
 
 __all__ = ["DayPlan", "plan_day"]
@@ -113,31 +120,66 @@ def _payoffs(targets: TargetsLike) -> FlowPayoffs:
     )
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """One planner's constraint on the day's polytope, with the words to blame it by."""
+
+    label: str
+    a: Any
+    b: np.ndarray
+    fix: str
+
+
+def _with(polytope: CoveragePolytope, groups: Sequence[_Rows]) -> CoveragePolytope:
+    for group in groups:
+        if group.a.shape[0]:
+            polytope = polytope.with_rows(group.a, group.b)
+    return polytope
+
+
+def _infeasible(base: CoveragePolytope, groups: Sequence[_Rows], detail: str) -> PlanError:
+    """Name the constraint (or the combination) that leaves the day without a plan."""
+    if len(groups) == 1:
+        (group,) = groups
+        return PlanError(f"{group.label} cannot all be met on this day ({detail}); {group.fix}")
+    for group in groups:
+        if not is_feasible(_with(base, [group])):
+            return PlanError(f"{group.label} cannot all be met on this day ({detail}); {group.fix}")
+    labels = " together with ".join(group.label for group in groups)
+    return PlanError(
+        f"{labels}: each can be met on this day but not all at once ({detail}); relax one of "
+        "them (remove or move an override, or lower a floor)"
+    )
+
+
 def _solve(
     payoffs: FlowPayoffs,
-    polytope: CoveragePolytope,
+    base: CoveragePolytope,
+    groups: Sequence[_Rows],
     method: FlowMethod,
-    what: str,
     time_limit: float,
     spread: Spread | None = None,
 ) -> FlowSolution:
     try:
         return solve_flow_game(
-            payoffs, polytope, method=method, time_limit=time_limit, spread=spread
+            payoffs, _with(base, groups), method=method, time_limit=time_limit, spread=spread
         )
     except InfeasibleGame as exc:
-        raise PlanError(f"{what} cannot all be met on this day ({exc}); {_fix(what)}") from None
+        if not groups:
+            raise
+        raise _infeasible(base, groups, str(exc)) from None
 
 
-def _fix(what: str) -> str:
-    if "max_variants" in what:
-        return "the teams' heaviest routes collide at a venue-slot: raise max_variants"
-    if "override" in what:
-        return (
-            "a team is in one place per slot and a venue-slot takes one team's presence: "
-            "remove or move an override"
-        )
-    return "lower the floor or add teams or staging points"
+def _num(value: float) -> str:
+    """``12000`` rather than ``1.2e+04``; ``0.3`` stays ``0.3``."""
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.6g}"
+
+
+_OVERRIDE_FIX = (
+    "a team is in one place per slot and a venue-slot takes one team's presence: "
+    "remove or move an override"
+)
+_FLOOR_FIX = "lower the floor or add teams or staging points"
 
 
 def _team_routes(
@@ -212,26 +254,32 @@ def plan_day(
     if max_variants is not None:  # each team needs its own lottery to cap its variants
         separate |= {t.callsign for t in scenario.teams}
     graph = build_graph(scenario, day, targets, travel, separate=separate)
-    polytope = flow_polytope(graph)
-    what = "the patrol constraints"
+    base = flow_polytope(graph)
+    groups: list[_Rows] = []
     if overrides:
         a, b = override_rows(graph, overrides)
-        polytope = polytope.with_rows(a, b)
-        what = "overrides " + ", ".join(f"'{o.describe()}'" for o in overrides)
+        label = "overrides " + ", ".join(f"'{o.describe()}'" for o in overrides)
+        groups.append(_Rows(label, a, b, _OVERRIDE_FIX))
     target_minutes = scenario.patrol.response_target_minutes
     if response_floor is not None:
         a, b = response_floor_rows(
             graph, travel, target_minutes, response_floor, targets.crowd, response_min_crowd
         )
-        polytope = polytope.with_rows(a, b)
-        what = f"response_floor={response_floor}" if not overrides else what
+        groups.append(_Rows(f"response_floor={_num(response_floor)}", a, b, _FLOOR_FIX))
     if visibility_floor is not None:
-        a, b = visibility_floor_row(polytope, targets.crowd, visibility_floor)
-        polytope = polytope.with_rows(a, b)
-        what = f"visibility_floor={visibility_floor}" if not overrides else what
+        top = max_visibility(base, targets.crowd)
+        if visibility_floor > top * (1 + 1e-9):
+            raise PlanError(
+                f"visibility_floor={_num(visibility_floor)}: at most {top:.0f} shoppers can pass a "
+                f"patrol on this day with these teams; lower the floor to {top:.0f} or less, "
+                "or add teams"
+            )
+        a, b = visibility_floor_row(base, targets.crowd, visibility_floor)
+        groups.append(_Rows(f"visibility_floor={_num(visibility_floor)}", a, b, _FLOOR_FIX))
+    polytope = _with(base, groups)
     payoffs = _payoffs(targets)
     solution = _solve(
-        payoffs, polytope, method, what, time_limit, spread_rows(graph) if spread else None
+        payoffs, base, groups, method, time_limit, spread_rows(graph) if spread else None
     )
     arc_flow = solution.z
     lotteries = decompose(graph, arc_flow)
@@ -242,9 +290,19 @@ def plan_day(
         if spread:
             arc_spread = spread_rows(graph)
             route_spread = Spread((arc_spread.rows @ route_arcs).tocsr(), arc_spread.groups)
-        capped = _solve(
-            payoffs, restricted, "milp", f"max_variants={max_variants}", time_limit, route_spread
+        others = " and ".join(g.label for g in groups)
+        cap = _Rows(
+            f"max_variants={max_variants}" + (f" with {others}" if others else ""),
+            sp.csr_matrix((0, restricted.n_vars)),
+            np.zeros(0),
+            "each team's heaviest routes "
+            + (
+                "cannot meet them: raise max_variants or relax them"
+                if others
+                else "collide at a venue-slot: raise max_variants"
+            ),
         )
+        capped = _solve(payoffs, restricted, [cap], "milp", time_limit, route_spread)
         variants_cost = solution.defender_utility - capped.defender_utility
         weights = capped.z
         lotteries = [[] for _ in graph.commodities]

@@ -15,7 +15,10 @@ For a commodity of ``n`` teams with flow ``f`` through reaching nodes, ``p_j = f
 **Floor constraint.** Since ``1 - p <= exp(-p)``,
 ``1 - prod (1 - p_j) >= 1 - exp(-sum_j p_j)``. Requiring the covering flow within reach,
 ``sum_j p_j``, to be at least ``-ln(1 - floor)`` is a linear constraint on the flow that
-guarantees the probability is at least ``floor`` (sufficient, slightly conservative).
+guarantees the probability is at least ``floor`` (sufficient, slightly conservative: with
+``n`` teams able to reach a venue, floors above ``1 - exp(-n)`` cannot be asked for there).
+The floor applies in the slots where some team is on shift; outside every shift there is no
+patrol to place.
 """
 
 from __future__ import annotations
@@ -75,12 +78,46 @@ def response_floor_rows(
     crowd: np.ndarray,
     min_crowd: float = 0.0,
 ) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Rows ``-sum_j p_j <= ln(1 - floor)`` for targets with ``crowd >= min_crowd``."""
+    """Rows ``-sum_j p_j <= ln(1 - floor)`` for targets with ``crowd >= min_crowd``.
+
+    The floor binds only in slots where some team is on shift: outside every shift there is
+    no patrol to place, so those venue-slots are left out (their probability is 0 and the
+    report shows it). A target no team on shift can reach in its slot, or that too few teams
+    can reach to meet the floor (``sum_j p_j <= teams within reach``), raises
+    :class:`PlanError` naming the venue and time and the ways out.
+    """
     if not 0 < floor < 1:
         raise PlanError(f"response_floor={floor}: expected a probability strictly between 0 and 1")
     reach = reach_matrix(graph, travel, target_minutes)
     sizes = np.array([c.size for c in graph.commodities], dtype=float)
-    per_team = sp.diags(1.0 / sizes[graph.node_commodity[graph.arc_head]])
-    chosen = np.flatnonzero(np.asarray(crowd) >= min_crowd)
+    head_comm = graph.node_commodity[graph.arc_head]
+    per_team = sp.diags(1.0 / sizes[head_comm])
+    on_shift = np.zeros(graph.n_targets, dtype=bool)
+    for comm in graph.commodities:
+        on_shift |= (graph.target_slot >= comm.first_slot) & (graph.target_slot <= comm.last_slot)
+    chosen = np.flatnonzero((np.asarray(crowd) >= min_crowd) & on_shift)
+    needed = -math.log(1 - floor)
+    reach_csr = sp.csr_matrix(reach)
+    for t in chosen.tolist():
+        arcs = reach_csr.indices[reach_csr.indptr[t] : reach_csr.indptr[t + 1]]
+        reachable = sum(graph.commodities[k].size for k in np.unique(head_comm[arcs]).tolist())
+        if reachable >= needed - 1e-9:
+            continue
+        when = graph.slot_start(int(graph.target_slot[t])).strftime("%H:%M")
+        venue = graph.target_venue[t]
+        crowd_there = f"expected crowd {float(crowd[t]):.0f}"
+        if reachable == 0:
+            raise PlanError(
+                f"response_floor={floor:g}: no team on shift can be within "
+                f"{target_minutes:g} min of venue {venue!r} in the {when} slot ({crowd_there}); "
+                "raise --response-min-crowd above that crowd, or add a staging point or a "
+                "shift nearer to it"
+            )
+        raise PlanError(
+            f"response_floor={floor:g}: only {reachable} team(s) can be within "
+            f"{target_minutes:g} min of venue {venue!r} in the {when} slot ({crowd_there}), "
+            f"enough for a floor up to {1 - math.exp(-reachable):.2f}; lower the floor, raise "
+            "--response-min-crowd above that crowd, or add teams nearer to it"
+        )
     rows = -(reach[chosen] @ per_team)
     return sp.csr_matrix(rows), np.full(len(chosen), math.log(1 - floor))

@@ -279,6 +279,29 @@ def test_one_call_assigns_and_moves_unit_task_and_report_automatically(
     assert [t["id"] for t in tasks["items"]] == [task["id"]] and tasks["total"] == 1
 
 
+def test_two_control_rooms_cannot_send_the_same_unit_at_once(
+    client: TestClient, control: Headers
+) -> None:
+    """Eight assignments of one unit race (concurrently on PostgreSQL): exactly one wins,
+    the rest are 409, and the unit is on exactly one task."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    references = [
+        report_at(client, description=f"Report {i}: man with a knife now") for i in range(8)
+    ]
+
+    def send(reference: str) -> int:
+        body = {"unit": "arv-1", "report": reference}
+        return client.post("/api/v1/dispatch/assign", json=body, headers=control).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(send, references))
+    assert sorted(statuses) == [200] + [409] * 7
+    unit = _units(client, control)["arv-1"]
+    tasks = client.get("/api/v1/dispatch/tasks", headers=control).json()["items"]
+    assert [t["id"] for t in tasks if "arv-1" in t["unit_ids"]] == [unit["task_id"]]
+
+
 def _state(client: TestClient, headers: Headers, unit: str, state: str) -> Any:
     return client.post(
         f"/api/v1/dispatch/units/{unit}/state", json={"state": state}, headers=headers

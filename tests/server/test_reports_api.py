@@ -387,3 +387,22 @@ def test_duplicates_are_suggested_for_the_same_category_within_50_m_and_30_minut
     assert client.post(path, json={"of": near}, headers=control).status_code == 409  # a loop
     assert client.post(path, json={"of": "CG-ZZZZ-ZZZZ"}, headers=control).status_code == 404
     assert "body.of" in _errors(client.post(path, json={"of": "nope"}, headers=control))
+
+
+def test_reports_arriving_together_still_see_each_other_as_duplicates(
+    client: TestClient, control: Headers
+) -> None:
+    """Eight reports of one thing at once (PostgreSQL runs them concurrently): each lists
+    the seven others, so no pair is lost to two transactions not seeing each other."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def post(i: int) -> str:
+        r = client.post("/api/v1/reports", json=_at(i, i))
+        assert r.status_code == 201, r.text
+        return str(r.json()["reference"])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        references = list(pool.map(post, range(8)))
+    for reference in references:
+        record = client.get(f"/api/v1/reports/{reference}", headers=control).json()
+        assert sorted(record["duplicates"]) == sorted(set(references) - {reference})

@@ -254,3 +254,94 @@ def test_the_cli_shows_overrides_and_their_cost_everywhere(
     }
     report = (out / "report.html").read_text()
     assert "Overrides and their cost" in report and "alpha-2" in report
+
+
+def _severed_road_map(path: Path, scenario: Scenario, crossing_minutes: float) -> Path:
+    """A road map of the small scenario whose only Winchester-Southampton road is slow.
+
+    Each place is a road node; the two towns' places are a few minutes apart, and the one
+    road between the towns (base to base) takes ``crossing_minutes``.
+    """
+    import networkx as nx
+
+    town = {"market": "win", "high-street": "win", "ops-win": "win"}
+    roads = nx.Graph()
+    places = [*scenario.venues, *scenario.bases]
+    for place in places:
+        roads.add_node(place.id, y=place.lat, x=place.lon)
+    for a in places:
+        for b in places:
+            if a.id < b.id and town.get(a.id, "sou") == town.get(b.id, "sou"):
+                roads.add_edge(a.id, b.id, minutes=3.0)
+    roads.add_edge("ops-win", "pic-sou", minutes=crossing_minutes)
+    nx.write_graphml(roads, path)
+    return path
+
+
+def test_a_road_graph_from_a_local_file_shapes_the_routes(
+    tmp_path: Path, scenario: Scenario
+) -> None:
+    """By straight line Winchester is 33 min from Southampton and the 6-hour alpha-2 visits
+    it; on this map the only road takes 150 min, so no route crosses between the towns."""
+    straight = make_plan(scenario, seed=1, days=[dt.date(2026, 12, 5)], workers=1)
+    crossing = straight.day_plans["2026-12-05"].routes["alpha-2"]
+    assert any(
+        s.get("venue") in {"market", "high-street"} for _, segments in crossing for s in segments
+    )
+    roads = _severed_road_map(tmp_path / "roads.graphml", scenario, crossing_minutes=150.0)
+    source = write_scenario(tmp_path / "small.yaml", scenario)
+    out = tmp_path / "out"
+    result = run(
+        "plan", str(source), "--out", str(out), "--seed", "1", "--road-graph", str(roads),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    written = json.loads((out / "plan.json").read_text())
+    assert written["travel_model"] == "road graph roads.graphml"
+    travel = json.loads((out / "travel_times.json").read_text())
+    ids = [p["id"] for p in travel["places"]]
+    minutes = travel["minutes"]
+    assert minutes[ids.index("market")][ids.index("high-street")] == pytest.approx(3.0)
+    assert minutes[ids.index("market")][ids.index("westquay")] == pytest.approx(156.0)
+    winchester = {"market", "high-street"}
+    for path in sorted((out / "rosters").glob("*.json")):
+        for entry in json.loads(path.read_text())["teams"]:
+            patrolled = {s["venue"] for s in entry["segments"] if s["kind"] == "patrol"}
+            home_town = winchester if entry["base"] == "ops-win" else {"westquay"}
+            assert patrolled <= home_town, (path.name, entry["team"], patrolled)
+
+
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        (None, "is not a file"),
+        ("<graphml><broken", "cannot read"),
+        ("far", "the map does not cover it"),
+        ("severed", "no road from"),
+    ],
+)
+def test_a_bad_road_graph_exits_2_naming_the_file_and_the_fix(
+    tmp_path: Path, scenario: Scenario, content: str | None, named: str
+) -> None:
+    import networkx as nx
+
+    roads = tmp_path / "roads.graphml"
+    if content == "far":
+        far = nx.Graph()
+        far.add_edge("a", "b", minutes=1.0)
+        nx.set_node_attributes(far, {"a": 53.0, "b": 53.01}, "y")
+        nx.set_node_attributes(far, {"a": -2.0, "b": -2.0}, "x")
+        nx.write_graphml(far, roads)
+    elif content == "severed":
+        _severed_road_map(roads, scenario, crossing_minutes=1.0)
+        severed = nx.read_graphml(roads)
+        severed.remove_edge("ops-win", "pic-sou")
+        nx.write_graphml(severed, roads)
+    elif content is not None:
+        roads.write_text(content)
+    source = write_scenario(tmp_path / "small.yaml", scenario)
+    out = tmp_path / "out"
+    result = run("plan", str(source), "--out", str(out), "--days", "1", "--road-graph", str(roads))
+    assert result.returncode == 2, result.stderr
+    assert named in result.stderr and "roads.graphml" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()

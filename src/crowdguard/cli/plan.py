@@ -2,8 +2,9 @@
 
 The patrol options a planner needs (routes mode): ``--pin`` / ``--forbid`` (the ARMOR
 "add/suppress" control, Pita et al., AAMAS 2008, shown with what it costs),
-``--max-variants``, ``--response-floor`` with ``--response-min-crowd``, and
-``--visibility-floor``; see ``docs/howto/plan-patrols.md``.
+``--max-variants``, ``--response-floor`` with ``--response-min-crowd``,
+``--visibility-floor``, and ``--road-graph`` (travel times from a local GraphML or OSM XML
+road map); see ``docs/howto/plan-patrols.md``.
 """
 
 from __future__ import annotations
@@ -103,6 +104,14 @@ ResponseMinCrowdOption = Annotated[
         min=0,
     ),
 ]
+RoadGraphOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--road-graph",
+        help="Travel times from your own road map, offline: a GraphML file (e.g. saved by "
+        "OSMnx) or an OpenStreetMap XML extract (.osm/.xml). Default: straight-line model.",
+    ),
+]
 VisibilityFloorOption = Annotated[
     float | None,
     typer.Option(
@@ -199,6 +208,7 @@ def run_plan(
     response_floor: float | None = None,
     response_min_crowd: float | None = None,
     visibility_floor: float | None = None,
+    road_graph: Path | None = None,
 ) -> Path:
     """Solve, write the output folder, print the summary; returns the report path."""
     from crowdguard.patrols.planner import make_plan, visibility_curve
@@ -241,6 +251,13 @@ def run_plan(
                 f"--response-floor {response_floor}: expected a probability strictly between 0 and 1"
             )
         task = progress.add_task("solving", total=1.0)
+        travel, travel_model = None, None
+        if road_graph is not None:
+            from crowdguard.patrols.travel import places_of, road_graph_travel
+
+            progress.update(task, description=f"reading road graph {road_graph.name}")
+            travel = road_graph_travel(places_of(scenario), road_graph)
+            travel_model = f"road graph {road_graph.name}"
 
         def update(fraction: float, label: str) -> None:
             progress.update(task, completed=fraction, description=f"solving {label}")
@@ -257,6 +274,8 @@ def run_plan(
             response_floor=response_floor,
             response_min_crowd=response_min_crowd or 0.0,
             visibility_floor=visibility_floor,
+            travel=travel,
+            travel_model=travel_model,
         )
         if plan.mode == "routes":
             progress.update(task, description="price of visibility", completed=1.0)
@@ -365,6 +384,7 @@ def plan_command(
     response_floor: ResponseFloorOption = None,
     response_min_crowd: ResponseMinCrowdOption = None,
     visibility_floor: VisibilityFloorOption = None,
+    road_graph: RoadGraphOption = None,
 ) -> None:
     """Solve a season's patrol plan; write plan.json, rosters/ and report.html into --out."""
     run_plan(
@@ -382,6 +402,7 @@ def plan_command(
         response_floor=response_floor,
         response_min_crowd=response_min_crowd,
         visibility_floor=visibility_floor,
+        road_graph=road_graph,
     )
 
 
@@ -399,6 +420,7 @@ def demo_command(
     response_floor: ResponseFloorOption = None,
     response_min_crowd: ResponseMinCrowdOption = None,
     visibility_floor: VisibilityFloorOption = None,
+    road_graph: RoadGraphOption = None,
 ) -> None:
     """Plan the embedded Hampshire & Isle of Wight demo season (27 Nov 2026 to 2 Jan 2027)."""
     run_plan(
@@ -416,6 +438,7 @@ def demo_command(
         response_floor=response_floor,
         response_min_crowd=response_min_crowd,
         visibility_floor=visibility_floor,
+        road_graph=road_graph,
     )
 
 

@@ -67,6 +67,7 @@ from crowdguard.patrols.season_routes import (
     solve_days,
 )
 from crowdguard.patrols.systematic import systematic_sample
+from crowdguard.patrols.travel import TravelTimes, places_of
 from crowdguard.risk.payoffs import PlanGaps, Targets, build_targets
 from crowdguard.risk.plan_gaps import LinkedPlan, linked_plans
 from crowdguard.scenario.schema import Scenario, Team, Weekday
@@ -153,6 +154,10 @@ class PatrolPlan:
     visibility_tradeoff: list[dict[str, float]] = field(default_factory=list, repr=False)
     """Defender utility against a visibility floor on one day (:func:`visibility_curve`)."""
     visibility_tradeoff_day: dt.date | None = None
+    travel: TravelTimes | None = field(default=None, repr=False)
+    """The travel model the routes were planned on (``None``: the straight-line default)."""
+    travel_model: str = "straight-line"
+    """How ``travel`` was made, for ``plan.json`` (``road graph FILE`` or ``straight-line``)."""
 
     def override_rows(self) -> list[dict[str, Any]]:
         """``plan.json``'s ``overrides``: each pin or forbid and what it cost (ARMOR-style).
@@ -249,6 +254,7 @@ class PatrolPlan:
             "certificate": self.certificate,
             "seed": "user-seed" if self.seeded else "secrets",
             "seconds": round(self.seconds, 3),
+            "travel_model": self.travel_model,
             "teams_per_slot": [
                 {"start": s.isoformat(), "teams": len(teams)}
                 for s, teams in zip(targets.slot_starts, self.slot_teams, strict=True)
@@ -311,11 +317,15 @@ class PatrolPlan:
                 )
         return rows
 
-    def travel_json(self) -> dict[str, Any] | None:
-        """``travel_times.json`` over venues then staging bases (None without a travel model)."""
+    def travel_times(self) -> TravelTimes:
+        """The travel model of the plan: the road graph given, else the straight-line model."""
         from crowdguard.patrols.travel import places_of, straight_line_travel
 
-        travel: dict[str, Any] = straight_line_travel(places_of(self.scenario)).to_json()
+        return self.travel or straight_line_travel(places_of(self.scenario))
+
+    def travel_json(self) -> dict[str, Any] | None:
+        """``travel_times.json`` over venues then staging bases, from :meth:`travel_times`."""
+        travel: dict[str, Any] = self.travel_times().to_json()
         return travel
 
     def rosters(self) -> dict[str, dict[str, Any]]:
@@ -713,6 +723,8 @@ def make_plan(
     response_floor: float | None = None,
     response_min_crowd: float = 0.0,
     visibility_floor: float | None = None,
+    travel: TravelTimes | None = None,
+    travel_model: str | None = None,
 ) -> PatrolPlan:
     """Solve the season and draw its rosters.
 
@@ -736,6 +748,10 @@ def make_plan(
     passing a patrol each day at least that high (:mod:`crowdguard.patrols.visibility`).
     Overrides and the variant cap are priced, as ARMOR did (Pita et al., AAMAS 2008):
     :meth:`PatrolPlan.override_rows`, :meth:`PatrolPlan.variants_cost`.
+
+    ``travel``: minutes between the scenario's venues and bases (e.g.
+    :func:`~crowdguard.patrols.travel.road_graph_travel` over a force's own road map); the
+    default is the straight-line model. ``travel_model`` names it in ``plan.json``.
     """
     if mode not in ("routes", "free"):
         raise PlanError(f"--mode {mode!r}: expected 'routes' or 'free'")
@@ -749,6 +765,13 @@ def make_plan(
         visibility_floor=visibility_floor,
     )
     _check_options(scenario, chosen, options, mode)
+    if travel is not None:
+        missing = sorted({p.id for p in places_of(scenario)} - set(travel.ids))
+        if missing:
+            raise PlanError(
+                f"travel times: no times for {', '.join(missing)}; build them over the "
+                "scenario's venues and bases (places_of(scenario))"
+            )
     links: dict[str, LinkedPlan] = {}
     if isinstance(plan_gaps, str):
         if plan_gaps != "linked":
@@ -769,7 +792,13 @@ def make_plan(
         solver = f"per-slot {solver} (season SSE)"
     else:
         day_plans = solve_days(
-            scenario, chosen, gaps or None, workers=workers, progress=progress, options=options
+            scenario,
+            chosen,
+            gaps or None,
+            workers=workers,
+            progress=progress,
+            options=options,
+            travel=travel,
         )
         position = {target_id: i for i, target_id in enumerate(targets.ids)}
         coverage = np.zeros(len(targets))
@@ -811,6 +840,8 @@ def make_plan(
         response=response,
         day_plans=day_plans,
         options=options,
+        travel=travel,
+        travel_model=travel_model or ("straight-line" if travel is None else "given"),
     )
 
 
@@ -824,7 +855,6 @@ def visibility_curve(
     (``visibility_tradeoff``) for ``plan.json`` and the report. Routes mode only; returns
     ``[]`` in free mode. Visible patrols deter (Project Servator, ``domain.md`` section 4).
     """
-    from crowdguard.patrols.travel import places_of, straight_line_travel
     from crowdguard.patrols.visibility import visibility_tradeoff
 
     if plan.mode != "routes" or not plan.day_plans:
@@ -837,8 +867,7 @@ def visibility_curve(
     targets = build_targets(plan.scenario, days=[day], plan_gaps=plan.plan_gaps or None)
     if len(targets) == 0:
         return []
-    travel = straight_line_travel(places_of(plan.scenario))
-    curve = visibility_tradeoff(plan.scenario, day, targets, travel, points=points)
+    curve = visibility_tradeoff(plan.scenario, day, targets, plan.travel_times(), points=points)
     plan.visibility_tradeoff = curve
     plan.visibility_tradeoff_day = day
     return curve

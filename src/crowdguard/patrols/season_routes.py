@@ -38,7 +38,7 @@ from crowdguard.patrols.dayplan import DayPlan, plan_day
 from crowdguard.patrols.decompose import route_entropy
 from crowdguard.patrols.overrides import Override
 from crowdguard.patrols.sample import draw_roster
-from crowdguard.patrols.travel import places_of, straight_line_travel
+from crowdguard.patrols.travel import TravelTimes, places_of, straight_line_travel
 from crowdguard.risk.payoffs import Targets, build_targets
 from crowdguard.scenario.schema import Scenario
 
@@ -161,11 +161,12 @@ def _solve_day(
     day: dt.date,
     plan_gaps: Mapping[str, Mapping[str, float]] | None,
     options: DayOptions | None = None,
+    travel: TravelTimes | None = None,
 ) -> DayResult | None:
     targets = build_targets(scenario, days=[day], plan_gaps=plan_gaps)
     if len(targets) == 0:
         return None
-    travel = straight_line_travel(places_of(scenario))
+    travel = travel or straight_line_travel(places_of(scenario))
     options = options or DayOptions()
     overrides = options.for_day(day)
     common: dict[str, Any] = {
@@ -210,20 +211,22 @@ def solve_days(
     workers: int | None = None,
     progress: Callable[[float, str], None] | None = None,
     options: DayOptions | None = None,
+    travel: TravelTimes | None = None,
 ) -> dict[str, DayResult]:
     """Solve every day with open venues; days with none are left out.
 
     ``workers``: processes to use (default: the machine's cores, at most the days); 1 solves
     in this process, which tests and debuggers prefer. ``options`` go to every day's
     ``plan_day`` (overrides only to their own date); a day they make infeasible raises
-    :class:`PlanError` naming the date, the override or floor, and the fix.
+    :class:`PlanError` naming the date, the override or floor, and the fix. ``travel``
+    replaces the straight-line travel model (e.g. a road graph).
     """
     count = min(workers or os.cpu_count() or 1, len(days)) or 1
     results: dict[str, DayResult] = {}
     done = 0
     if count == 1:
         for day in days:
-            result = _solve_day(scenario, day, plan_gaps, options)
+            result = _solve_day(scenario, day, plan_gaps, options, travel)
             if result is not None:
                 results[result.date] = result
             done += 1
@@ -231,7 +234,9 @@ def solve_days(
                 progress(done / len(days), day.isoformat())
         return results
     with ProcessPoolExecutor(max_workers=count) as pool:
-        futures = {pool.submit(_solve_day, scenario, day, plan_gaps, options): day for day in days}
+        futures = {
+            pool.submit(_solve_day, scenario, day, plan_gaps, options, travel): day for day in days
+        }
         try:
             for future in as_completed(futures):
                 result = future.result()

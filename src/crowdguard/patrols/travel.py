@@ -215,37 +215,67 @@ def _edge_minutes(data: dict[str, Any], default_kmh: float) -> float:
     )
 
 
+def _read_graphml(path: Path, default_kmh: float) -> nx.DiGraph:
+    """A directed graph from GraphML; parallel edges (OSMnx writes a multigraph) keep the
+    quickest, and an undirected file is driveable both ways."""
+    raw = nx.read_graphml(path)
+    graph = nx.DiGraph()
+    graph.add_nodes_from(raw.nodes(data=True))
+    pairs = raw.edges(data=True)
+    if not raw.is_directed():
+        pairs = [*pairs, *((v, u, d) for u, v, d in raw.edges(data=True))]
+    for u, v, data in pairs:
+        minutes = _edge_minutes(data, default_kmh)
+        if not graph.has_edge(u, v) or minutes < graph.edges[u, v]["_minutes"]:
+            graph.add_edge(u, v, _minutes=minutes)
+    return graph
+
+
 def road_graph_travel(
-    places: Iterable[Place], path: str | Path, *, default_kmh: float = 40.0
+    places: Iterable[Place],
+    path: str | Path,
+    *,
+    default_kmh: float = 40.0,
+    max_snap_km: float = 2.0,
 ) -> TravelTimes:
     """Shortest-path travel times on a local road graph (GraphML or OSM XML).
 
-    Each place snaps to the graph node nearest to it by great-circle distance; edge weights
-    are ``minutes``, else ``travel_time`` seconds, else ``length`` metres at ``speed_kph``
-    (``default_kmh`` if absent). Dijkstra's algorithm (NetworkX) gives the times. A pair with
-    no path is :class:`InputError` naming both places.
+    Each place snaps to the graph node nearest to it by great-circle distance; a place more
+    than ``max_snap_km`` from every node is :class:`InputError` (the map does not cover it).
+    Edge weights are ``minutes``, else ``travel_time`` seconds, else ``length`` metres at
+    ``speed_kph`` (``default_kmh`` if absent). Dijkstra's algorithm (NetworkX) gives the
+    times. A pair with no path is :class:`InputError` naming both places.
     """
     path = Path(path)
     places = list(places)
     if not path.is_file():
-        raise InputError(f"road graph: {path} is not a file")
+        raise InputError(
+            f"road graph: {path} is not a file; give a GraphML file or an OSM XML extract"
+        )
     try:
         if path.suffix.lower() in {".osm", ".xml"}:
             graph: nx.DiGraph = _read_osm_xml(path, default_kmh)
+            for u, v, data in graph.edges(data=True):
+                graph.edges[u, v]["_minutes"] = _edge_minutes(data, default_kmh)
         else:
-            graph = nx.DiGraph(nx.read_graphml(path))
-    except (ET.ParseError, ValueError, KeyError) as exc:
-        raise InputError(f"road graph: cannot read {path}: {exc}") from None
+            graph = _read_graphml(path, default_kmh)
+    except (ET.ParseError, ValueError, KeyError, nx.NetworkXError) as exc:
+        kind = "OSM XML" if path.suffix.lower() in {".osm", ".xml"} else "GraphML"
+        raise InputError(f"road graph: cannot read {path} as {kind}: {exc}") from None
     if graph.number_of_nodes() == 0:
         raise InputError(f"road graph: {path} has no road nodes")
     nodes = list(graph.nodes)
     node_ll = np.array([_node_latlon(graph.nodes[n]) for n in nodes])
-    for u, v, data in graph.edges(data=True):
-        graph.edges[u, v]["_minutes"] = _edge_minutes(data, default_kmh)
     snapped = []
     for place in places:
         dist = [haversine_km(place.lat, place.lon, la, lo) for la, lo in node_ll]
-        snapped.append(nodes[int(np.argmin(dist))])
+        nearest = int(np.argmin(dist))
+        if dist[nearest] > max_snap_km:
+            raise InputError(
+                f"road graph: {place.id!r} is {dist[nearest]:.1f} km from the nearest road in "
+                f"{path.name}; the map does not cover it: use an extract that includes it"
+            )
+        snapped.append(nodes[nearest])
     n = len(places)
     minutes = np.zeros((n, n))
     for i, origin in enumerate(snapped):
@@ -254,8 +284,14 @@ def road_graph_travel(
             if i == j:
                 continue
             if dest not in lengths:
+                ferry = (
+                    " (for the Isle of Wight, add the ferry crossing as an edge with 'minutes')"
+                    if places[i].island != places[j].island
+                    else ""
+                )
                 raise InputError(
-                    f"road graph: no road from {places[i].id!r} to {places[j].id!r} in {path.name}"
+                    f"road graph: no road from {places[i].id!r} to {places[j].id!r} in "
+                    f"{path.name}; connect them in the map{ferry}"
                 )
             minutes[i, j] = lengths[dest]
     return TravelTimes(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 import random
 import re
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from crowdguard.patrols.graph import SINK_SLOT, build_graph
 from crowdguard.patrols.overrides import Override, override_cost
 from crowdguard.patrols.travel import places_of, straight_line_travel
 from crowdguard.patrols.visibility import visibility_tradeoff
-from crowdguard.scenario.schema import Shift
+from crowdguard.scenario.schema import Scenario, Shift
 
 DAY = dt.date(2026, 12, 5)
 FOUR_TEAMS = [
@@ -440,6 +441,39 @@ def test_shift_errors_are_plan_errors(
     ghost_base = sc.model_copy(update={"teams": [team.model_copy(update={"base": "nowhere"})]})
     with pytest.raises(PlanError, match="base 'nowhere'"):
         plan_day(ghost_base, DAY, make_targets(sc, 1), straight_line_travel(places_of(sc)))
+
+
+def test_team_kinds_from_the_scenario_set_each_kind_s_speed_and_weight(
+    make_scenario: Callable[..., Any], make_targets: Callable[..., Any]
+) -> None:
+    """A scenario adds a slow, half-weight 'cycle' kind and changes the ARV's weight."""
+    data = make_scenario().model_dump(mode="json")
+    data["patrol"]["team_kinds"] = {
+        "cycle": {"travel_multiplier": 2.0, "effectiveness": 0.5},
+        "arv": {"travel_multiplier": 1.0, "effectiveness": 0.7},
+    }
+    data["teams"][0]["kind"] = "cycle"
+    sc = Scenario.model_validate(data)
+    targets = make_targets(sc, 4)
+    travel = straight_line_travel(places_of(sc))
+    graph = build_graph(sc, DAY, targets, travel)
+    weight = {"foot-1": 0.5, "arv-1": 0.7}
+    for k, comm in enumerate(graph.commodities):
+        assert comm.profile.effectiveness == weight[comm.teams[0]]
+        moves = np.flatnonzero(
+            (graph.node_commodity[graph.arc_tail] == k)
+            & (graph.node_place[graph.arc_tail] != graph.node_place[graph.arc_head])
+        )
+        for a in moves.tolist():
+            minutes = travel.minutes[
+                graph.node_place[graph.arc_tail[a]], graph.node_place[graph.arc_head[a]]
+            ]
+            assert graph.arc_minutes[a] == math.ceil(minutes * comm.profile.travel_multiplier)
+    plan = plan_day(sc, DAY, targets, travel)
+    assert plan.certificate["passed"]
+    for i, (venue, start) in enumerate(zip(targets.venue, targets.start, strict=True)):
+        expected = sum(e * plan.presence(team, venue, start.time()) for team, e in weight.items())
+        assert plan.coverage[i] == pytest.approx(expected, abs=1e-6)
 
 
 def test_two_shift_team_gets_one_roster_entry(

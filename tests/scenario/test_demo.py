@@ -94,6 +94,6 @@ def test_patrol_policy() -> None:
 def test_public_surface_is_stable() -> None:
     assert set(scenario_pkg.__all__) == {
         "Base", "Mitigations", "OpeningHours", "PatrolPolicy", "Scenario", "Shift", "Team",
-        "ThreatLevel", "TimeRange", "Venue", "VenueKind", "Weekday",
+        "TeamKind", "ThreatLevel", "TimeRange", "Venue", "VenueKind", "Weekday",
         "demo_path", "demo_scenario", "load_scenario", "parse_scenario",
     }  # fmt: skip

@@ -44,3 +44,26 @@ def test_the_quoted_typo_hint_is_what_the_loader_says() -> None:
     bad = blocks()[0].replace("peak_occupancy:", "peek_occupancy:")
     with pytest.raises(ScenarioError, match="did you mean 'peak_occupancy'"):
         parse_scenario(bad, source="winter.yaml")
+
+
+def test_the_team_kinds_example_loads() -> None:
+    scenario = parse_scenario(blocks()[0] + blocks()[2], source="winter.yaml")
+    kinds = scenario.patrol.kinds()
+    assert kinds["arv"].effectiveness == 0.7 and kinds["cycle"].travel_multiplier == 1.5
+    assert kinds["foot"].travel_multiplier == 1.2
+
+
+@pytest.mark.parametrize(
+    ("change", "row"),
+    [
+        (("kind: foot", "kind: dog"), 3),
+        (('shifts: ["10:00-16:00"]', 'shifts: ["10:00-16:00", "15:00-18:00"]'), 4),
+        (('shifts: ["10:00-16:00"]', 'shifts: ["10:00-10:20"]'), 5),
+    ],
+)
+def test_the_common_errors_table_quotes_the_loader(change: tuple[str, str], row: int) -> None:
+    table = DOC.read_text(encoding="utf-8").split("## Common errors")[1]
+    quoted = re.findall(r"^\| `([^`]*)`", table, re.M)[row]
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(blocks()[0].replace(*change), source="winter.yaml")
+    assert quoted in str(info.value)

@@ -216,6 +216,27 @@ def test_a_shift_holding_no_whole_slot_names_the_fix(tmp_path: Path) -> None:
     assert load_scenario(write(tmp_path, half_hours)).slot_minutes == 15
 
 
+def test_an_unknown_team_kind_names_the_kinds_and_the_fix(tmp_path: Path) -> None:
+    text = GOOD.replace("base: hq, shifts", "base: hq, kind: dog, shifts")
+    message = error_of(tmp_path, text)
+    assert f":{line_of(text, 'kind: dog')}: teams[0].kind:" in message
+    assert "kind 'dog', which is not a team kind (arv, foot)" in message
+    assert "add it under patrol.team_kinds" in message
+
+
+def test_a_scenario_adds_a_team_kind_and_changes_a_default(tmp_path: Path) -> None:
+    text = GOOD.replace("base: hq, shifts", "base: hq, kind: dog, shifts") + (
+        "patrol:\n  team_kinds:\n    dog: {travel_multiplier: 1.1, effectiveness: 0.9}\n"
+        "    arv: {travel_multiplier: 1.0, effectiveness: 0.5}\n"
+    )
+    kinds = load_scenario(write(tmp_path, text)).patrol.kinds()
+    assert kinds["dog"].effectiveness == 0.9 and kinds["arv"].effectiveness == 0.5
+    assert kinds["foot"].travel_multiplier == 1.2  # untouched defaults remain
+    bad = text.replace("effectiveness: 0.9", "effectiveness: 1.5")
+    message = error_of(tmp_path, bad)
+    assert "patrol.team_kinds.dog.effectiveness" in message
+
+
 def test_empty_venue_list(tmp_path: Path) -> None:
     head, _, tail = GOOD.partition("venues:\n")
     text = head + "venues: []\n" + tail[tail.index("bases:") :]

@@ -47,7 +47,7 @@ import scipy.sparse as sp
 from crowdguard.errors import PlanError
 from crowdguard.games.flow import CoveragePolytope, Spread
 from crowdguard.patrols.travel import TravelTimes
-from crowdguard.scenario.schema import Scenario, Weekday
+from crowdguard.scenario.schema import DEFAULT_TEAM_KINDS, Scenario, Weekday
 
 SINK_SLOT = -2  # slot label of a commodity's sink: back at base at the shift end
 
@@ -60,6 +60,7 @@ __all__ = [
     "TargetsLike",
     "build_graph",
     "flow_polytope",
+    "kind_profiles",
     "node_inflow",
     "spread_rows",
 ]
@@ -92,7 +93,9 @@ class KindProfile:
 
     ``travel_multiplier`` scales the travel model's driving minutes (a foot team is
     dropped off and walks in from parking); ``effectiveness`` weights its presence in the
-    coverage (an ARV crew is partly in its vehicle, so less of a visible deterrent).
+    coverage (an ARV crew is partly in its vehicle, so less of a visible deterrent). The
+    numbers come from the scenario's ``patrol.team_kinds``
+    (:data:`~crowdguard.scenario.schema.DEFAULT_TEAM_KINDS` unless it changes them).
     """
 
     travel_multiplier: float
@@ -100,9 +103,17 @@ class KindProfile:
 
 
 KIND_PROFILES: Mapping[str, KindProfile] = {
-    "foot": KindProfile(travel_multiplier=1.2, effectiveness=1.0),
-    "arv": KindProfile(travel_multiplier=1.0, effectiveness=0.8),
+    name: KindProfile(kind.travel_multiplier, kind.effectiveness)
+    for name, kind in DEFAULT_TEAM_KINDS.items()
 }
+
+
+def kind_profiles(scenario: Scenario) -> dict[str, KindProfile]:
+    """The scenario's team kinds (defaults plus its own ``patrol.team_kinds``) as profiles."""
+    return {
+        name: KindProfile(kind.travel_multiplier, kind.effectiveness)
+        for name, kind in scenario.patrol.kinds().items()
+    }
 
 
 @dataclass(frozen=True)
@@ -240,16 +251,19 @@ def build_graph(
     travel: TravelTimes,
     *,
     separate: Collection[str] = (),
-    profiles: Mapping[str, KindProfile] = KIND_PROFILES,
+    profiles: Mapping[str, KindProfile] | None = None,
     check_reachable: bool = True,
 ) -> PatrolGraph:
     """Build and prune the time-expanded graph of ``day`` (module docstring gives the rules).
 
     ``targets`` must hold only this day's targets. ``separate`` names teams that get their
-    own commodity (those with overrides). Raises :class:`PlanError` for unknown bases,
+    own commodity (those with overrides). ``profiles`` defaults to the scenario's team kinds
+    (:func:`kind_profiles`). Raises :class:`PlanError` for unknown bases,
     overlapping or too-short shifts, and (``check_reachable``) a venue open during a shift
     that no team can reach and leave in time.
     """
+    if profiles is None:
+        profiles = kind_profiles(scenario)
     tz = ZoneInfo(scenario.timezone)
     midnight = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
     slot_len = scenario.slot_minutes
@@ -308,7 +322,10 @@ def build_graph(
         first = int(np.ceil(start / slot_len - 1e-9))
         last = int(np.floor(end / slot_len + 1e-9)) - 1
         if kind not in profiles:
-            raise PlanError(f"teams: kind {kind!r} has no travel/effectiveness profile")
+            raise PlanError(
+                f"teams: kind {kind!r} has no travel/effectiveness profile; add it under "
+                "patrol.team_kinds"
+            )
         if last < first:
             raise PlanError(
                 f"teams: shift {start / 60:g}h-{end / 60:g}h of {', '.join(groups[key])} holds "

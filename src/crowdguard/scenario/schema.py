@@ -23,6 +23,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
+    "DEFAULT_TEAM_KINDS",
     "Base",
     "Mitigations",
     "OpeningHours",
@@ -30,6 +31,7 @@ __all__ = [
     "Scenario",
     "Shift",
     "Team",
+    "TeamKind",
     "ThreatLevel",
     "TimeRange",
     "Venue",
@@ -313,13 +315,15 @@ def _clock(moment: dt.time) -> float:
 class Team(_Strict):
     """An armed team (e.g. two authorised firearms officers on foot, or an ARV crew).
 
-    A team works one shift at a time: two of its shifts may not overlap on a weekday both
-    apply to (a shift ending at 16:00 and one starting at 16:00 do not overlap).
+    ``kind`` names one of the scenario's team kinds (:attr:`PatrolPolicy.team_kinds`:
+    ``foot`` and ``arv`` unless the scenario adds more), which set its speed and how much
+    its presence counts. A team works one shift at a time: two of its shifts may not overlap
+    on a weekday both apply to (a shift ending at 16:00 and one starting at 16:00 do not).
     """
 
     callsign: Slug
     base: Slug
-    kind: Literal["foot", "arv"] = "foot"
+    kind: Annotated[str, Field(pattern=SLUG, min_length=1, max_length=10)] = "foot"
     shifts: list[Shift] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -338,8 +342,32 @@ class Team(_Strict):
         return self
 
 
+class TeamKind(_Strict):
+    """How a kind of team moves and how much its presence counts. [ESTIMATE]
+
+    ``travel_multiplier`` scales the travel model's driving minutes (a foot team is dropped
+    off and walks in from parking: 1.2); ``effectiveness`` weights its presence in the
+    coverage (an ARV crew is partly in its vehicle, so less of a visible deterrent: 0.8).
+    """
+
+    travel_multiplier: float = Field(gt=0, le=10)
+    effectiveness: float = Field(gt=0, le=1)
+
+
+#: The team kinds every scenario has (a scenario may change their numbers or add kinds).
+DEFAULT_TEAM_KINDS: dict[str, TeamKind] = {
+    "foot": TeamKind(travel_multiplier=1.2, effectiveness=1.0),
+    "arv": TeamKind(travel_multiplier=1.0, effectiveness=0.8),
+}
+
+
 class PatrolPolicy(_Strict):
-    """How patrols work: effectiveness and the response-time target."""
+    """How patrols work: effectiveness, the response-time target, dwell and team kinds.
+
+    ``team_kinds`` adds kinds of team or changes the numbers of the defaults ``foot`` and
+    ``arv`` (:data:`DEFAULT_TEAM_KINDS`), e.g.
+    ``team_kinds: {dog: {travel_multiplier: 1.1, effectiveness: 0.9}}``.
+    """
 
     effectiveness: float = Field(
         default=0.6,
@@ -349,6 +377,15 @@ class PatrolPolicy(_Strict):
     )
     response_target_minutes: float = Field(default=10.0, gt=0)
     min_dwell_minutes: float = Field(default=30.0, gt=0)
+    team_kinds: dict[Annotated[str, Field(pattern=SLUG, max_length=10)], TeamKind] = Field(
+        default_factory=dict,
+        description="speed and effectiveness per kind of team, added to or replacing the "
+        "defaults foot (1.2, 1.0) and arv (1.0, 0.8) [ESTIMATE]",
+    )
+
+    def kinds(self) -> dict[str, TeamKind]:
+        """Every kind of team: the defaults, then the scenario's own (which win)."""
+        return {**DEFAULT_TEAM_KINDS, **self.team_kinds}
 
 
 class Scenario(_Strict):
@@ -392,6 +429,14 @@ class Scenario(_Strict):
                 raise ValueError(
                     f"teams[{i}].base: team {team.callsign!r} names base {team.base!r}, "
                     f"which is not among the scenario's bases ({', '.join(sorted(base_ids)) or 'none'})"
+                )
+        kinds = self.patrol.kinds()
+        for i, team in enumerate(self.teams):
+            if team.kind not in kinds:
+                raise ValueError(
+                    f"teams[{i}].kind: team {team.callsign!r} has kind {team.kind!r}, which is "
+                    f"not a team kind ({', '.join(sorted(kinds))}); fix the name or add it "
+                    "under patrol.team_kinds with travel_multiplier and effectiveness"
                 )
         dwell = self.patrol.min_dwell_minutes
         for i, team in enumerate(self.teams):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -179,3 +180,107 @@ def test_roster_contents_never_reach_the_logs(
     logged = "\n".join(r.getMessage() for r in caplog.records)
     for secret in ("winchester-market", "10:20", "2026-12-05T10:00", "hq-eastleigh", "patrol"):
         assert secret not in logged
+
+
+def _segment(kind: str, start: str, end: str, venue: str | None = None) -> dict[str, object]:
+    at = lambda hhmm: f"{DAY}T{hhmm}:00"  # noqa: E731 (local time, GMT in December)
+    body: dict[str, object] = {"kind": kind, "start": at(start), "end": at(end)}
+    if venue is not None:
+        body["venue"] = venue
+    return body
+
+
+def _publish_split_day(engine: Engine, clock: FakeClock, shifts: list[str], team: str) -> None:
+    """A plan whose scenario gives arv-1 ``shifts`` and whose roster has a morning run
+    (10:00-12:00) and an evening run (starting 16:00 or 18:00) for ``team``."""
+    body = scenario("split")
+    body["teams"][0]["shifts"] = shifts
+    evening = "16:00" if shifts[-1].startswith("16") else "18:00"
+    roster = {
+        "date": DAY,
+        "teams": [
+            {
+                "team": team,
+                "base": "hq-eastleigh",
+                "segments": [
+                    _segment("transit", "10:00", "10:20"),
+                    _segment("patrol", "10:20", "12:00", "winchester-market"),
+                    *(
+                        [_segment("base", "12:00", "16:00")]
+                        if evening == "16:00" and shifts[0].endswith("16:00")
+                        else []
+                    ),
+                    _segment("patrol", evening, "20:00", "winchester-market"),
+                    _segment("base", "20:00", "22:00"),
+                ],
+            }
+        ],
+    }
+    with session_scope(make_sessionmaker(engine)) as session:
+        venues.create_scenario(
+            session=session, scenario=Scenario.model_validate(body), actor="t", now=clock.now()
+        )
+        plan = jobs.create_plan(
+            session=session,
+            data=PlanCreate(scenario_id="split", seed=3),
+            actor="t",
+            now=clock.now(),
+        )
+        jobs.finish_plan(
+            session=session,
+            plan_id=plan.id,
+            now=clock.now(),
+            result={"solver": "fake", "coverage": []},
+            rosters={DAY: roster},
+        )
+
+
+def _starts(response: Any) -> list[str]:
+    return [s["start"][11:16] for s in response.json()["segments"]]
+
+
+@pytest.mark.parametrize(
+    ("shifts", "team", "evening"),
+    [
+        (["10:00-12:00", "18:00-22:00"], "arv-1", "18:00"),  # shifts from the snapshot
+        (["10:00-16:00", "16:00-22:00"], "arv-1", "16:00"),  # back to back: still two shifts
+        (["10:00-16:00"], "arv-9", "18:00"),  # team not in the snapshot: runs split at gaps
+    ],
+)
+def test_officer_sees_each_shift_only_from_its_own_lead_time(
+    client: TestClient,
+    add_user: Callable[..., int],
+    login: Callable[[str], dict[str, str]],
+    clock: FakeClock,
+    engine: Engine,
+    shifts: list[str],
+    team: str,
+    evening: str,
+) -> None:
+    _publish_split_day(engine, clock, shifts, team)
+    add_user("olly", Role.officer, team)
+    add_user("pat", Role.planner)
+    url = f"{DAY_URL}/teams/{team}"
+    evening_hour = int(evening[:2])
+
+    def at(moment: dt.datetime) -> dict[str, str]:
+        clock.set(moment)
+        return login("olly")  # a fresh token: the day outlasts one
+
+    early = client.get(url, headers=at(dt.datetime(2026, 12, 5, 7, 59, tzinfo=dt.UTC)))
+    assert early.status_code == 403 and "08:00" in early.json()["detail"]
+    # From 08:00 the morning shift is visible, the evening one is not.
+    officer = at(dt.datetime(2026, 12, 5, evening_hour - 3, 59, tzinfo=dt.UTC))
+    morning = client.get(url, headers=officer)
+    assert morning.status_code == 200
+    assert evening not in _starts(morning) and "20:00" not in _starts(morning)
+    assert morning.json()["ends_at"] <= f"{DAY}T16:00:00Z"
+    listed = client.get(DAY_URL, headers=officer).json()["teams"]
+    assert [len(t["segments"]) for t in listed] == [len(morning.json()["segments"])]
+    # From two hours before the evening shift, the whole day.
+    officer = at(dt.datetime(2026, 12, 5, evening_hour - 2, 0, tzinfo=dt.UTC))
+    whole = client.get(url, headers=officer)
+    assert whole.status_code == 200
+    assert evening in _starts(whole) and whole.json()["ends_at"] == f"{DAY}T22:00:00Z"
+    # Planners always see the whole day.
+    assert _starts(client.get(url, headers=login("pat"))) == _starts(whole)

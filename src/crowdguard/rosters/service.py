@@ -3,8 +3,12 @@
 Rosters are secret: a published patrol schedule defeats randomisation (Pita et al.,
 "Deployed ARMOR protection", AAMAS 2008: the schedule must stay unpredictable to an
 observer). Planners, admins and control see every team; an officer sees only their own
-team's assignment, and only from ``lead`` before it starts ([DESIGN] default two hours,
-``CROWDGUARD_OFFICER_LEAD_MINUTES``); nobody else sees rosters at all. Every read, allowed
+team's assignment, shift by shift, each shift only from ``lead`` before it starts ([DESIGN]
+default two hours, ``CROWDGUARD_OFFICER_LEAD_MINUTES``): a team with a morning and an
+evening shift on one date sees the evening's segments only from two hours before the
+evening shift, not from the morning. Shift windows come from the team's shifts in the
+plan's own scenario snapshot (the inputs that produced the roster); nobody else sees
+rosters at all. Every read, allowed
 or refused, is appended to the audit trail (who viewed what: ``domain.md`` section 9, item 5).
 Roster contents are never logged.
 """
@@ -15,6 +19,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,6 +27,7 @@ from crowdguard.audit import service as audit
 from crowdguard.errors import InputError
 from crowdguard.rosters.models import DayRosters, Segment, TeamRoster
 from crowdguard.rosters.tables import RosterRow
+from crowdguard.scenario.schema import Team, Weekday
 from crowdguard.store.errors import ForbiddenError, NotFoundError
 from crowdguard.users.models import Role
 
@@ -106,10 +112,77 @@ def _public(row: RosterRow) -> TeamRoster:
     )
 
 
-def _officer_may_see(
-    row: RosterRow, team: str | None, now: dt.datetime, lead: dt.timedelta
-) -> bool:
-    return row.team == team and now >= row.starts_at - lead
+def _shift_starts(session: Session, row: RosterRow) -> list[dt.datetime]:
+    """Start instants of the team's shifts on the roster's date, from the plan's snapshot.
+
+    Empty when the snapshot does not name the team (then each run of contiguous segments
+    counts as one shift, see :func:`_segment_shift_starts`).
+    """
+    from crowdguard.jobs.tables import PlanRow
+
+    plan = session.get(PlanRow, row.plan_id)
+    teams = (plan.scenario_snapshot or {}).get("teams", []) if plan is not None else []
+    raw = next((t for t in teams if isinstance(t, dict) and t.get("callsign") == row.team), None)
+    if raw is None:
+        return []
+    try:
+        team = Team.model_validate(raw)
+        day = dt.date.fromisoformat(row.date)
+    except (ValidationError, ValueError):
+        return []
+    weekday = Weekday.of(day)
+    return sorted(
+        dt.datetime.combine(day, shift.hours.start, tzinfo=_LONDON)
+        for shift in team.shifts
+        if weekday in shift.days
+    )
+
+
+def _segment_shift_starts(segments: list[dict[str, Any]], where: str) -> list[dt.datetime]:
+    """Fallback shift starts: the start of each run of back-to-back segments."""
+    starts: list[dt.datetime] = []
+    previous_end: dt.datetime | None = None
+    for segment in sorted(segments, key=lambda s: _instant(s["start"], where)):
+        start = _instant(segment["start"], where)
+        if previous_end is None or start > previous_end:
+            starts.append(start)
+        previous_end = max(previous_end or start, _instant(segment["end"], where))
+    return starts
+
+
+def _officer_view(
+    session: Session, row: RosterRow, now: dt.datetime, lead: dt.timedelta
+) -> tuple[TeamRoster | None, dt.datetime | None]:
+    """The part of ``row`` an officer of its team may see now, shift by shift.
+
+    Returns the visible roster (None when no shift is visible yet) and the instant the
+    next hidden shift becomes visible (None when nothing is hidden).
+    """
+    where = f"rosters[{row.date}].{row.team}"
+    starts = _shift_starts(session, row) or _segment_shift_starts(row.segments, where)
+    visible: list[dict[str, Any]] = []
+    opens_next: dt.datetime | None = None
+    for segment in row.segments:
+        began = _instant(segment["start"], where)
+        # The shift a segment belongs to is the latest one starting at or before it.
+        shift_start = max((s for s in starts if s <= began), default=began)
+        if now >= shift_start - lead:
+            visible.append(segment)
+        elif opens_next is None or shift_start - lead < opens_next:
+            opens_next = shift_start - lead
+    if not visible:
+        return None, opens_next
+    return (
+        TeamRoster(
+            team=row.team,
+            base=row.base,
+            segments=[Segment.model_validate(s) for s in visible],
+            starts_at=min(_instant(s["start"], where) for s in visible),
+            ends_at=max(_instant(s["end"], where) for s in visible),
+            plan_id=row.plan_id,
+        ),
+        opens_next,
+    )
 
 
 def day_rosters(
@@ -136,7 +209,10 @@ def day_rosters(
         raise ForbiddenError(f"role: {role.value} may not see rosters")
     rows = _latest_rows(session, day)
     if role is Role.officer:
-        rows = [r for r in rows if _officer_may_see(r, team, now, lead)]
+        views = [_officer_view(session, r, now, lead)[0] for r in rows if r.team == team]
+        shown = [v for v in views if v is not None]
+    else:
+        shown = [_public(r) for r in rows]
     audit.record(
         session=session,
         at=now,
@@ -144,12 +220,12 @@ def day_rosters(
         action="roster.read",
         entity="roster",
         entity_id=day.isoformat(),
-        detail={"teams": [r.team for r in rows]},
+        detail={"teams": [r.team for r in shown]},
     )
     return DayRosters(
         date=day,
         plan_id=rows[0].plan_id if rows else None,
-        teams=[_public(r) for r in rows],
+        teams=shown,
     )
 
 
@@ -187,9 +263,13 @@ def team_roster(
     row = next((r for r in _latest_rows(session, day) if r.team == callsign), None)
     if row is None:
         raise NotFoundError(f"team: no roster for {callsign!r} on {day.isoformat()}")
-    if role is Role.officer and not _officer_may_see(row, team, now, lead):
-        opens = (row.starts_at - lead).isoformat(timespec="minutes")
-        raise deny("too early", f"date: this assignment is visible from {opens}")
+    shown = _public(row)
+    if role is Role.officer:
+        view, opens_next = _officer_view(session, row, now, lead)
+        if view is None:
+            opens = (opens_next or row.starts_at - lead).isoformat(timespec="minutes")
+            raise deny("too early", f"date: this assignment is visible from {opens}")
+        shown = view
     audit.record(
         session=session,
         at=now,
@@ -199,4 +279,4 @@ def team_roster(
         entity_id=f"{day.isoformat()}/{callsign}",
         detail={"teams": [callsign]},
     )
-    return _public(row)
+    return shown

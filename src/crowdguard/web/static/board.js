@@ -95,10 +95,14 @@
   // --- reports -------------------------------------------------------------------------
   function fromRecord(item) {
     const r = item.report;
+    // A report located by venue only is placed at the venue (as the server does).
+    const venue = r.location.lat == null && r.location.venue_id
+      ? places.venues.get(r.location.venue_id) : null;
     return {
       reference: r.reference, received_at: r.received_at, category: r.category,
       grade: item.grade, code: item.code, status: r.status, where: r.location.text || "",
-      venue_id: r.location.venue_id, lat: r.location.lat, lon: r.location.lon,
+      venue_id: r.location.venue_id,
+      lat: venue ? venue.lat : r.location.lat, lon: venue ? venue.lon : r.location.lon,
       duplicates: item.duplicates, description: r.description, contact: r.contact,
       advice: (item.triage && item.triage.advice) || [], anonymous: r.anonymous,
       weapons_seen: r.weapons_seen, casualties: r.casualties,

@@ -1,0 +1,385 @@
+"""The public report form and the board page over HTTP (no browser, no JavaScript).
+
+A browser without JavaScript posts the form exactly as these tests do, so they are the
+no-JavaScript path; ``test_browser.py`` drives the same pages in chromium.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from html_parse import Page, parse
+
+from crowdguard.reports.models import EMERGENCY_REMINDER, ReportCategory
+from crowdguard.scenario.load import demo_scenario
+from crowdguard.store.clock import FakeClock
+from crowdguard.users.models import Role
+from crowdguard.web.pages import CATEGORY_LABELS, FIELD_HELP, MapFrame
+
+BANNER = "In an emergency call 999"
+REFERENCE = re.compile(r"CG-[A-Z0-9]{4}-[A-Z0-9]{4}")
+VENUE = "winchester-cathedral-market"
+GOOD = {
+    "category": "unattended_item",
+    "description": "A black rucksack left under the bench by the ice rink for 20 minutes.",
+    "venue_id": VENUE,
+    "location_text": "by the ice rink entrance",
+}
+
+
+def stored(client: TestClient, control: dict[str, str]) -> list[dict[str, Any]]:
+    response = client.get("/api/v1/reports", headers=control)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+def reference_on(page: Page) -> str:
+    reference = page.text("reference")
+    assert REFERENCE.fullmatch(reference), reference
+    return reference
+
+
+# --- the form ----------------------------------------------------------------------------
+
+
+def test_form_lists_every_category_and_stored_venue_under_the_banner(reader: TestClient) -> None:
+    response = reader.get("/report")
+    assert response.status_code == 200
+    page = parse(response.text)
+    assert page.text("emergency-banner") == BANNER
+    assert EMERGENCY_REMINDER in page.text("emergency-reminder")
+    options = {e.get("value") for e in page.all("option") if "select#category" in e.parents}
+    assert options == {"", *(c.value for c in ReportCategory)}
+    for label in CATEGORY_LABELS.values():
+        assert label in page.text("category")
+    venues = {e.get("value") for e in page.all("option") if "select#venue_id" in e.parents}
+    assert venues == {"", *(v.id for v in demo_scenario().venues)}
+    # the venue map draws one marker per stored venue, and the coast sketch (Solent venues)
+    markers = [e for e in page.elements if e.tag == "g" and e.get("data-venue")]
+    assert {e.get("data-venue") for e in markers} == {v.id for v in demo_scenario().venues}
+    assert any(e.tag == "path" and e.get("class") == "land" for e in page.elements)
+
+
+def test_form_is_anonymous_by_default_with_optional_contact(reader: TestClient) -> None:
+    page = parse(reader.get("/report").text)
+    for name in ("contact_name", "contact_phone", "contact_email"):
+        field = page.by_id(name)
+        assert "required" not in field.attrs
+        assert field.get("value") == ""
+    assert "stay anonymous" in page.text("main")
+
+
+def test_every_input_has_a_label_and_the_honeypot_is_hidden_from_people(
+    reader: TestClient,
+) -> None:
+    page = parse(reader.get("/report").text)
+    fields = [
+        e
+        for e in page.elements
+        if e.tag in {"input", "select", "textarea"} and e.get("type") != "hidden"
+    ]
+    assert len(fields) > 15
+    unlabelled = [e.get("id") for e in fields if e.get("id") not in page.label_targets]
+    assert unlabelled == []
+    honeypot = page.by_id("website")
+    assert honeypot.get("tabindex") == "-1"
+    assert honeypot.get("autocomplete") == "off"
+    wrapper = next(e for e in page.elements if e.tag == "div" and e.get("class") == "hp")
+    assert wrapper.get("aria-hidden") == "true"
+    assert "div.hp" in honeypot.parents
+    assert page.all("html")[0].get("lang") == "en-GB"
+
+
+def test_a_form_without_javascript_stores_the_report_and_shows_its_reference(
+    client: TestClient, control: dict[str, str], clock: FakeClock
+) -> None:
+    response = client.post("/report", data=GOOD)
+    assert response.status_code == 201
+    page = parse(response.text)
+    assert page.text("emergency-banner") == BANNER
+    reference = reference_on(page)
+    assert "What happens next" in response.text
+    assert "will not contact you" in response.text  # no phone or e-mail: anonymous
+    [item] = stored(client, control)
+    report = item["report"]
+    assert report["reference"] == reference
+    assert report["category"] == "unattended_item"
+    assert report["location"]["venue_id"] == VENUE
+    assert report["location"]["text"] == "by the ice rink entrance"
+    assert report["anonymous"] is True
+    assert report["contact"] is None
+    assert dt.datetime.fromisoformat(report["observed_at"]) == clock.now()  # "when" left empty
+
+
+def test_every_optional_part_of_the_form_reaches_the_record(
+    client: TestClient, control: dict[str, str]
+) -> None:
+    response = client.post(
+        "/report",
+        data={
+            **GOOD,
+            "venue_id": "",
+            "location_lat": "51.06071",
+            "location_lon": "-1.31302",
+            "location_precision_m": "40",
+            "observed_at": "2026-12-05T13:50",  # London time (UTC in December)
+            "item_obvious": "on",
+            "item_description": "black rucksack, wires showing",
+            "vehicle_vrm": "AB12 CDE",
+            "person_description": "man in a grey hoodie",
+            "person_direction": "towards the High Street",
+            "contact_name": "Sam",
+            "contact_phone": "+44 7700 900123",
+            "contact_email": "sam@example.org",
+        },
+    )
+    assert response.status_code == 201, response.text
+    assert "may call or e-mail you" in response.text
+    [item] = stored(client, control)
+    report = item["report"]
+    assert report["location"] == {
+        "venue_id": None,
+        "lat": 51.06071,
+        "lon": -1.31302,
+        "text": "by the ice rink entrance",
+        "precision_m": 40.0,
+    }
+    assert report["observed_at"].startswith("2026-12-05T13:50:00")
+    assert report["items"] == [
+        {
+            "description": "black rucksack, wires showing",
+            "hidden": False,
+            "obviously_suspicious": True,
+            "not_typical": False,
+        }
+    ]
+    assert report["vehicles"] == [{"description": "a vehicle (see the report)", "vrm": "AB12 CDE"}]
+    assert report["persons"] == [
+        {"description": "man in a grey hoodie", "direction_of_travel": "towards the High Street"}
+    ]
+    assert report["contact"] == {
+        "name": "Sam",
+        "phone": "+44 7700 900123",
+        "email": "sam@example.org",
+    }
+    assert report["anonymous"] is False
+    assert item["grade"] == "immediate"  # a HOT item: the flag from the form reached triage
+
+
+def test_a_reporter_who_says_someone_is_hurt_is_told_again_to_call_999(
+    client: TestClient,
+) -> None:
+    response = client.post("/report", data={**GOOD, "casualties": "on"})
+    assert response.status_code == 201
+    assert "call 999 now" in parse(response.text).text("urgent-reminder")
+    calm = client.post("/report", data=GOOD)
+    assert not parse(calm.text).has_id("urgent-reminder")
+
+
+# (form data, the fields refused)
+BAD_FORMS: list[tuple[dict[str, str], set[str]]] = [
+    ({}, {"category", "description", "location"}),
+    ({**GOOD, "category": "gossip"}, {"category"}),
+    ({**GOOD, "description": "   "}, {"description"}),
+    ({**GOOD, "description": "x" * 4001}, {"description"}),
+    ({**GOOD, "venue_id": "", "location_text": ""}, {"location"}),
+    ({**GOOD, "venue_id": "no-such-place"}, {"venue_id"}),
+    ({**GOOD, "location_lat": "51.06"}, {"location_lon"}),
+    ({**GOOD, "location_lon": "-1.31"}, {"location_lat"}),
+    ({**GOOD, "location_lat": "north", "location_lon": "-1.31"}, {"location_lat"}),
+    ({**GOOD, "location_lat": "95", "location_lon": "-1.31"}, {"location_lat"}),
+    ({**GOOD, "observed_at": "yesterday teatime"}, {"observed_at"}),
+    ({**GOOD, "observed_at": "2026-12-05T15:30"}, {"observed_at"}),  # 90 min in the future
+    ({**GOOD, "contact_phone": "call me"}, {"contact_phone"}),
+    ({**GOOD, "contact_email": "sam at example"}, {"contact_email"}),
+    ({**GOOD, "vehicle_vrm": "AB12-CDE!"}, {"vehicle_vrm"}),
+    ({**GOOD, "person_direction": "x" * 201}, {"person_direction"}),
+]
+
+
+@pytest.mark.parametrize(("form", "refused"), BAD_FORMS)
+def test_a_refused_form_names_each_field_with_what_it_expects_and_stores_nothing(
+    client: TestClient, control: dict[str, str], form: dict[str, str], refused: set[str]
+) -> None:
+    response = client.post("/report", data=form)
+    assert response.status_code == 422
+    page = parse(response.text)
+    assert page.text("emergency-banner") == BANNER
+    shown = {
+        (e.get("id") or "").removesuffix("-error")
+        for e in page.all("p")
+        if e.get("class") == "field-error"
+    }
+    assert shown == refused
+    for name in refused:
+        assert FIELD_HELP[name] in page.text(f"{name}-error")
+        assert FIELD_HELP[name] in page.text("error-summary")
+        if name != "location":
+            field = page.by_id(name)
+            assert field.get("aria-invalid") == "true"
+            assert f"{name}-error" in (field.get("aria-describedby") or "").split()
+    # what the reporter typed is kept, so they fix one field instead of starting again
+    if form.get("description", "").strip() and "description" not in refused:
+        assert page.text("description") == form["description"]
+    if form.get("contact_phone"):
+        assert page.by_id("contact_phone").get("value") == form["contact_phone"]
+    assert stored(client, control) == []
+
+
+def test_a_filled_honeypot_looks_accepted_but_stores_nothing(
+    client: TestClient, control: dict[str, str]
+) -> None:
+    response = client.post("/report", data={**GOOD, "website": "https://spam.example"})
+    assert response.status_code == 201
+    reference_on(parse(response.text))
+    assert stored(client, control) == []
+    assert client.post("/report", data=GOOD).status_code == 201
+    assert len(stored(client, control)) == 1
+
+
+@pytest.mark.parametrize("report_rate", [2])
+def test_past_the_rate_limit_the_form_says_when_to_retry_and_keeps_the_text(
+    client: TestClient, control: dict[str, str]
+) -> None:
+    for _ in range(2):
+        assert client.post("/report", data=GOOD).status_code == 201
+    response = client.post("/report", data=GOOD)
+    assert response.status_code == 429
+    assert int(response.headers["retry-after"]) > 0
+    page = parse(response.text)
+    assert "call 999" in page.text("error-summary")
+    assert page.text("description") == GOOD["description"]
+    assert len(stored(client, control)) == 2
+
+
+def test_the_public_never_sees_another_report_a_grade_a_base_or_a_contact(
+    client: TestClient,
+) -> None:
+    first = client.post(
+        "/report",
+        data={**GOOD, "contact_name": "Sam Secret", "contact_email": "sam@example.org"},
+    )
+    reference = reference_on(parse(first.text))
+    scenario = demo_scenario()
+    for path in ("/", "/report", "/board"):
+        text = client.get(path).text
+        assert reference not in text
+        assert "Sam Secret" not in text and "sam@example.org" not in text
+        for base in scenario.bases:
+            assert base.name not in text and base.id not in text
+    second = client.post("/report", data=GOOD)
+    assert reference not in second.text
+    shown = parse(second.text).text("main")
+    assert not re.search(r"\bP[1-6]\b", shown)
+    for word in ("grade", "priority", "scheduled", "no deployment", "no_deployment", "triage"):
+        assert word not in shown.lower()
+
+
+# --- the board ---------------------------------------------------------------------------
+
+
+def test_the_board_page_is_a_login_shell_without_data(
+    client: TestClient, control: dict[str, str]
+) -> None:
+    reference = reference_on(parse(client.post("/report", data=GOOD).text))
+    response = client.get("/board")
+    assert response.status_code == 200
+    page = parse(response.text)
+    assert page.text("emergency-banner") == BANNER
+    assert {"username", "password"} <= page.label_targets
+    assert page.by_id("password").get("type") == "password"
+    assert "hidden" in page.by_id("board").attrs
+    assert reference not in response.text
+    assert page.text("reports").count("CG-") == 0
+
+
+@pytest.mark.parametrize("role", [Role.planner, Role.officer, Role.organiser, Role.analyst])
+def test_board_data_needs_a_control_or_admin_login(
+    client: TestClient, as_role: Callable[[Role], dict[str, str]], role: Role
+) -> None:
+    assert client.get("/board/places").status_code == 401
+    assert client.get("/api/v1/board/stream").status_code == 401
+    assert client.get("/board/places", headers=as_role(role)).status_code == 403
+
+
+@pytest.mark.parametrize("role", [Role.control, Role.admin])
+def test_board_places_give_venues_bases_and_each_units_base(
+    client: TestClient, as_role: Callable[[Role], dict[str, str]], role: Role
+) -> None:
+    response = client.get("/board/places", headers=as_role(role))
+    assert response.status_code == 200
+    body = response.json()
+    scenario = demo_scenario()
+    assert {v["id"] for v in body["venues"]} == {v.id for v in scenario.venues}
+    assert {b["id"] for b in body["bases"]} == {b.id for b in scenario.bases}
+    assert body["unit_bases"] == {t.callsign: t.base for t in scenario.teams}
+    assert body["scenario_id"] == scenario.id
+
+
+# --- pages and assets --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/report", "/board"])
+def test_pages_forbid_inline_and_foreign_scripts(reader: TestClient, path: str) -> None:
+    response = reader.get(path)
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
+    page = parse(response.text)
+    for script in page.all("script"):
+        src = script.get("src")
+        assert src is None or src.startswith("/static/"), src
+        if src is None:
+            assert script.get("type") == "application/json"  # data, never code
+    for link in page.all("link"):
+        href = link.get("href") or ""
+        assert href.startswith(("/static/", "data:")), href
+
+
+@pytest.mark.parametrize(
+    ("name", "media_type"),
+    [
+        ("board.js", "text/javascript"),
+        ("map.js", "text/javascript"),
+        ("report.js", "text/javascript"),
+        ("style.css", "text/css"),
+    ],
+)
+def test_static_assets_are_served_from_the_package(
+    reader: TestClient, name: str, media_type: str
+) -> None:
+    response = reader.get(f"/static/{name}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(media_type)
+    urls = set(re.findall(r"https?://[^\s\"'`)]+", response.text))
+    assert urls <= {"http://www.w3.org/2000/svg"}  # the SVG namespace; no CDN, no tiles
+
+
+@pytest.mark.parametrize("name", ["pages.py", "..%2Fpages.py", "board.JS", "x.js"])
+def test_anything_else_under_static_is_not_found(reader: TestClient, name: str) -> None:
+    assert reader.get(f"/static/{name}").status_code == 404
+
+
+def test_the_map_frame_puts_north_up_east_right_and_every_venue_inside() -> None:
+    venues = demo_scenario().venues
+    frame = MapFrame.around([(v.lat, v.lon) for v in venues])
+    for v in venues:
+        x, y = frame.xy(v.lat, v.lon)
+        assert frame.pad <= x <= frame.width - frame.pad + 1e-6
+        assert frame.pad <= y <= frame.height - frame.pad + 1e-6
+    north = frame.xy(51.2, -1.3)[1]
+    south = frame.xy(50.8, -1.3)[1]
+    west = frame.xy(51.0, -1.4)[0]
+    east = frame.xy(51.0, -1.2)[0]
+    assert north < south and west < east
+    # metres: 0.1 degree of latitude is about 11 km; of longitude at 51N about 7 km
+    assert south - north == pytest.approx(0.4 * 110_574, rel=1e-6)
+    assert east - west == pytest.approx(0.2 * 111_320 * 0.63, rel=0.02)
+    attrs = frame.attributes()
+    assert float(attrs["data-kx"]) == pytest.approx(frame.kx, abs=1e-3)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -114,3 +116,19 @@ def test_coverage_table_on_the_page_is_current() -> None:
         targets.ids, targets.venue, targets.start, plan.coverage, strict=True
     ):
         assert f"| {short[venue]} {start:%H:%M} | {c:.3f} |" in text, target_id
+
+
+def test_the_run_block_runs_and_the_lottery_table_is_current() -> None:
+    scenario, targets = _example()
+    text = DOC.read_text()
+    (block,) = re.findall(r"```python\n(.*?)```", text, re.S)
+    namespace: dict[str, object] = {"scenario": scenario, "day": DAY, "targets": targets}
+    exec(compile(block, str(DOC), "exec"), namespace)
+    plan: Any = namespace["plan"]
+    assert f"# {-plan.defender_utility:.2f} {plan.attacked_target.split('@')[0]}@" in block
+    flat = " ".join(text.split())
+    assert f"there are {plan.graph.n_nodes} nodes and {plan.graph.n_arcs} arcs" in flat
+    for weight, segments in plan.routes["arv-1"]:
+        patrols = [s for s in segments if s["kind"] == "patrol"]
+        first = patrols[0]["start"][11:16]
+        assert f"| {weight:.3f} |" in text and first in text

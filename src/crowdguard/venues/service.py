@@ -7,6 +7,7 @@ Bodies are validated with the scenario model, exactly as the CLI validates scena
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -294,19 +295,47 @@ def scenario_public(row: ScenarioRow) -> ScenarioPublic:
     )
 
 
-def require_shipped_plans(venues: Iterable[Venue], *, field: str = "venues") -> None:
-    """Refuse security-plan links that name a file: the server never reads a client's path.
+@functools.cache
+def _shipped_plan_venues() -> dict[str, str | None]:
+    """``{name: venue id}`` of the security plans shipped in ``crowdguard/plans/demo``."""
+    from crowdguard.plans import demo_plans, load_plan
 
-    Over the API a venue may link only a plan shipped with CrowdGuard (``demo:<name>``);
-    an organiser's own plan is submitted as data to ``/api/v1/security-plans``.
+    found: dict[str, str | None] = {}
+    for path in demo_plans():
+        plan = load_plan(path)
+        found[path.stem] = plan.venue.id if plan.venue is not None else None
+    return found
+
+
+def require_shipped_plans(venues: Iterable[Venue], *, field: str = "venues") -> None:
+    """Refuse security-plan links the CLI would refuse, and any that name a file.
+
+    Over the API a venue may link only a plan shipped with CrowdGuard (``demo:<name>``):
+    the server never reads a client's path, and an organiser's own plan is submitted as
+    data to ``/api/v1/security-plans``. Like ``crowdguard plan`` (which checks a linked
+    plan exists, parses and is for the same venue), the shipped plan must exist and name
+    the venue it is linked to, so a stored scenario never fails only when a plan job runs.
     """
     for index, venue in enumerate(venues):
         link = venue.security_plan
-        if link is not None and not link.startswith("demo:"):
+        if link is None:
+            continue
+        where = f"{field}[{index}].security_plan"
+        if not link.startswith("demo:"):
             raise InputError(
-                f"{field}[{index}].security_plan: {link!r} names a file; over the API a venue "
+                f"{where}: {link!r} names a file; over the API a venue "
                 "may link only a shipped plan (demo:<name>); submit the organiser's plan to "
                 "/api/v1/security-plans instead"
+            )
+        shipped = _shipped_plan_venues()
+        name = link.removeprefix("demo:").strip()
+        if name not in shipped:
+            names = ", ".join(f"demo:{n}" for n in sorted(shipped)) or "none"
+            raise InputError(f"{where}: {link!r} is not a shipped plan; expected one of {names}")
+        if shipped[name] != venue.id:
+            raise InputError(
+                f"{where}: plan {link!r} is for venue {shipped[name]!r}, not {venue.id!r}; "
+                "link the right plan or correct the venue id"
             )
 
 

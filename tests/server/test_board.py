@@ -134,6 +134,14 @@ def test_control_sees_report_and_unit_changes_live_and_only_once_committed(
         )
         assert "+44 7700 900456" not in json.dumps(seen)  # the board never shows contact
         assert admin_events.until("report-created")["reference"] == reference
+        regraded = http.post(
+            f"/api/v1/reports/{reference}/grade",
+            json={"grade": "priority", "reason": "Caller rang back: it was a toy"},
+            headers=control,
+        )
+        assert regraded.status_code == 200, regraded.text
+        graded = events.until("report-graded", lambda d: d["reference"] == reference)
+        assert (graded["grade"], graded["code"]) == ("priority", "P2")
 
         sent = http.post(
             "/api/v1/dispatch/assign",

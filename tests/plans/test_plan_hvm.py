@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from plans_testdata import plan_from
+from plans_testdata import REVIEW_DAY, plan_from
 
 from crowdguard.errors import ReviewError
+from crowdguard.plans import review
 from crowdguard.plans.hvm import SPEEDS_KMH, VEHICLE_CLASSES, parse_rating
 
 
@@ -23,6 +24,67 @@ def test_domain_examples_parse() -> None:
     assert parse_rating("1500[M1]/32/90:0.0").debris_m is None
     assert str(full) == "V/7500[N3]/48/90:28.1/18.0"
     assert str(bare) == "7500[N3]/80/90:2.3/4.0"
+
+
+@pytest.mark.parametrize(
+    ("text", "cls", "canonical"),
+    [
+        # IWA 14-1:2013 rating as printed on a certificate (tiso-blockers.com's guide).
+        ("V/7200[N2B]/80/90:0.7", "N2B", "V/7200[N2B]/80/90:0.7"),
+        # ISO 22343-1 / IWA 14-1 vehicle types: 7,200 kg N2A and N3C, 30 t N3E.
+        ("V/7200[N2A]/48/90:1.5/12.0", "N2A", "V/7200[N2A]/48/90:1.5/12.0"),
+        ("7200[N3C]/64/90:3.2", "N3C", "7200[N3C]/64/90:3.2"),
+        ("V/30000[N3E]/48/90:0.0", "N3E", "V/30000[N3E]/48/90:0.0"),
+        ("V/2500[N1G]/48/90:4.0", "N1G", "V/2500[N1G]/48/90:4.0"),
+        # PAS 68 certificates often print the class in round brackets.
+        ("V/7500(N3)/48/90:1.5/12.0", "N3", "V/7500[N3]/48/90:1.5/12.0"),
+    ],
+)
+def test_iwa_14_1_iso_and_pas_68_certificate_strings_parse(
+    text: str, cls: str, canonical: str
+) -> None:
+    rating = parse_rating(text)
+    assert rating.vehicle_class == cls
+    assert str(rating) == canonical
+
+
+@pytest.mark.parametrize("text", ["7500(N3]/48/90:1.0", "7500[N3)/48/90:1.0", "7500[N3CC]/48/90:1"])
+def test_mismatched_brackets_and_long_classes_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="not an HVM rating"):
+        parse_rating(text)
+
+
+def test_an_iwa_rated_layout_meeting_its_vda_is_adequate_hvm() -> None:
+    patch = {
+        "physical": {
+            "vehicle_dynamics_assessment": "VDA by the CTSA, 2026",
+            "required_mass_kg": 7200,
+            "required_speed_kmh": 48,
+            "hvm_products": [
+                {
+                    "name": "Shallow-mount bollard",
+                    "rating": "V/7200[N3C]/48/90:1.5",
+                    "standard": "IWA 14-1",
+                    "foundation": "B",
+                },
+                {
+                    "name": "Temporary barrier",
+                    "rating": "V/7500(N3)/48/90:2.0/9.0",
+                    "standard": "PAS 68",
+                    "foundation": "A",
+                },
+            ],
+            "max_gap_m": 1.2,
+            "glazing_assessed": True,
+        }
+    }
+    plan = plan_from(patch)
+    assert [str(p.rating) for p in plan.physical.hvm_products] == [  # type: ignore[union-attr]
+        "V/7200[N3C]/48/90:1.5",
+        "V/7500[N3]/48/90:2.0/9.0",
+    ]
+    result = review(plan, on=REVIEW_DAY)
+    assert {i.rule: i.score for i in result.items}["M3"] == 2
 
 
 @pytest.mark.parametrize(

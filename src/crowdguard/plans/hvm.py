@@ -12,12 +12,18 @@ The rating string reads ``method/mass[class]/speed/angle:penetration/debris``::
 vehicle test (``V``), 7,500 kg vehicle of class N3, 48 km/h (30 mph), 90 degree impact,
 28.1 m penetration beyond the barrier face, 18.0 m major-debris distance. The method prefix
 and the debris distance are optional (``7500[N3]/80/90:2.3/4.0`` has no prefix).
-Test speeds are 16/32/48/64/80/96/112 km/h; vehicle classes M1 (car), N1 (van), N2 and N3
-(goods vehicles). Foundations (stored next to the rating): ``A`` free-standing, ``Ap``
-surface-pinned, ``B`` shallow (< 0.5 m), ``C`` deep (> 0.5 m).
+Test speeds are 16/32/48/64/80/96/112 km/h. Foundations (stored next to the rating): ``A``
+free-standing, ``Ap`` surface-pinned, ``B`` shallow (< 0.5 m), ``C`` deep (> 0.5 m).
 
-The exact ISO 22343-1 layout is still on the list of facts to verify (``domain.md``
-section 11, item 8); the parser accepts the layout above and nothing looser.
+Vehicle classes differ between the standards. PAS 68 writes the European vehicle category,
+M1 (car), N1 (van), N1G (pick-up), N2 and N3 (goods vehicles), and certificates print it in
+round or square brackets (``V/7500(N3)/48/90:...``). IWA 14-1:2013, and ISO 22343-1:2023,
+which superseded it, add a letter for the test-vehicle type, e.g. ``V/7200[N2B]/80/90:0.7``
+(tiso-blockers.com's guide to IWA 14-1 ratings) or a 7,200 kg ``N2A``; the letters used are
+A-F (N2A, N2B, N3C-N3F). The parser accepts any of these, with either bracket, and gives the
+rating back with square brackets. The exact ISO 22343-1 layout is still on the list of
+facts to verify (``domain.md`` section 11, item 8); nothing looser than the above is
+accepted.
 """
 
 from __future__ import annotations
@@ -38,12 +44,15 @@ __all__ = [
 SPEEDS_KMH: tuple[int, ...] = (16, 32, 48, 64, 80, 96, 112)
 """Impact-test speeds in km/h (10 to 70 mph in 10 mph steps)."""
 
-VEHICLE_CLASSES: tuple[str, ...] = ("M1", "N1", "N2", "N3")
-"""Test-vehicle classes: M1 car, N1 van, N2 and N3 goods vehicles."""
+VEHICLE_CLASSES: tuple[str, ...] = (
+    "M1", "N1", "N1G", "N2", "N2A", "N2B", "N3", "N3C", "N3D", "N3E", "N3F",
+)  # fmt: skip
+"""Test-vehicle classes: M1 car, N1 van, N1G pick-up, N2 and N3 goods vehicles (PAS 68), and
+the IWA 14-1 / ISO 22343-1 vehicle types N2A, N2B and N3C-N3F."""
 
 EXPECTED = (
     "expected method/mass[class]/speed/angle:penetration/debris, "
-    "e.g. V/7500[N3]/48/90:28.1/18.0 or 7500[N3]/80/90:2.3 "
+    "e.g. V/7500[N3]/48/90:28.1/18.0, V/7200[N2B]/80/90:0.7 or 7500(N3)/80/90:2.3 "
     f"(class one of {', '.join(VEHICLE_CLASSES)}; speed one of "
     f"{'/'.join(str(s) for s in SPEEDS_KMH)} km/h)"
 )
@@ -51,7 +60,9 @@ EXPECTED = (
 _RATING = re.compile(
     r"""^\s*
     (?:(?P<method>[A-Z]{1,2})/)?            # optional test method, e.g. V
-    (?P<mass>\d{3,5})\[(?P<cls>[A-Z]\d)\]/  # vehicle mass (kg) and class
+    (?P<mass>\d{3,5})                       # vehicle mass (kg)
+    (?:\[(?P<cls>[A-Z]\d[A-Z]?)\]           # and class, in square brackets (IWA 14-1)
+      |\((?P<pcls>[A-Z]\d[A-Z]?)\))/         # or round ones (PAS 68 certificates)
     (?P<speed>\d{1,3})/                     # impact speed (km/h)
     (?P<angle>\d{1,2})                      # impact angle (degrees)
     :(?P<pen>\d+(?:\.\d+)?)                 # penetration (m)
@@ -118,7 +129,7 @@ def parse_rating(text: str) -> HvmRating:
     match = _RATING.match(text)
     if not match:
         raise ValueError(f"{text!r} is not an HVM rating; {EXPECTED}")
-    cls = match["cls"]
+    cls = match["cls"] or match["pcls"]
     if cls not in VEHICLE_CLASSES:
         raise ValueError(
             f"{text!r}: vehicle class {cls} is not one of {', '.join(VEHICLE_CLASSES)}"

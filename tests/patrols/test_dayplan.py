@@ -385,14 +385,28 @@ def test_impossible_pins_are_plan_errors(
     ]
     with pytest.raises(PlanError, match="override"):
         plan_day(sc, DAY, targets, travel, overrides=clash)
-    with pytest.raises(PlanError, match="cannot be there"):
-        plan_day(
-            sc,
-            DAY,
+    reasons = [
+        (
+            Override("foot-1", "winchester-market", dt.time(18, 0)),
             targets,
-            travel,
-            overrides=[Override("foot-1", "winchester-market", dt.time(18, 0))],
-        )
+            "foot-1 is not on shift for the whole 18:00 slot (its shift: 10:00-16:00)",
+        ),
+        (
+            Override("foot-1", "southampton-westquay", dt.time(10, 0)),
+            targets,
+            "foot-1 cannot get to southampton-westquay, patrol for the minimum dwell in the "
+            "10:00 slot and be back at base",
+        ),
+        (
+            Override("foot-1", "winchester-market", dt.time(10, 0)),
+            make_targets(sc, 7, first=11),
+            "winchester-market is closed in the 10:00 slot on 2026-12-05; pin a time when it "
+            "is open",
+        ),
+    ]
+    for pin, day_targets, reason in reasons:
+        with pytest.raises(PlanError, match=re.escape(f"override '{pin.describe()}': {reason}")):
+            plan_day(sc, DAY, day_targets, travel, overrides=[pin])
     with pytest.raises(PlanError, match="not on duty"):
         plan_day(
             sc,

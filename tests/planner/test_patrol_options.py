@@ -136,7 +136,10 @@ def test_an_override_the_teams_cannot_honour_exits_2_with_the_fix(
     )  # fmt: skip
     assert result.returncode == 2
     assert "pin alpha-1 at market" in result.stderr and "2026-12-05" in result.stderr
-    assert "pin another time or place" in result.stderr
+    assert "alpha-1 is not on shift for the whole 15:00 slot (its shift: 10:00-13:00)" in (
+        result.stderr
+    )
+    assert "pin a time within its shift or another team" in result.stderr
 
 
 def test_one_variant_gives_one_route_per_team_and_reports_its_cost(
@@ -345,3 +348,37 @@ def test_a_bad_road_graph_exits_2_naming_the_file_and_the_fix(
     assert named in result.stderr and "roads.graphml" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_the_response_floor_is_reported_in_the_summary_plan_json_and_report(
+    tmp_path: Path, scenario: Scenario
+) -> None:
+    source = write_scenario(tmp_path / "small.yaml", scenario)
+    out = tmp_path / "out"
+    result = run(
+        "plan", str(source), "--out", str(out), "--days", "2", "--seed", "1",
+        "--response-floor", "0.6", "--response-min-crowd", "3000",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    written = json.loads((out / "plan.json").read_text())
+    check = written["response_floor_check"]
+    # recompute from the written rows and the risk model's crowd (every slot here has a team)
+    targets = build_targets(scenario, days=[dt.date(2026, 12, 4), dt.date(2026, 12, 5)])
+    crowd = dict(zip(targets.ids, targets.crowd, strict=True))
+    bound = [
+        row["response_probability"]
+        for row in written["coverage"]
+        if crowd[
+            f"{row['venue']}@{dt.datetime.fromisoformat(row['start']).astimezone(dt.UTC).isoformat()}"
+        ]
+        >= 3000
+    ]
+    assert check["venue_slots"] == len(bound) > 0
+    assert check["lowest"] == pytest.approx(min(bound), abs=1e-4)
+    assert check["lowest"] >= 0.6 - TOL
+    assert (
+        f"Response floor 0.6 (a team within 10 min) met at {len(bound)} venue-slots with at "
+        f"least 3000 people and a team on shift; lowest chance there {check['lowest']:.2f}."
+    ) in " ".join(result.stdout.split())
+    report = (out / "report.html").read_text()
+    assert "Response floor <b>0.6</b>" in report and "Team within 10 min (mean)" in report

@@ -172,6 +172,14 @@ def _print_option_costs(console: Console, plan: PatrolPlan) -> None:
             f"[yellow]--max-variants {plan.options.max_variants}: costs {cost:.2f} defender "
             f"utility summed over {len(plan.day_plans)} days (expected people harmed).[/yellow]"
         )
+    check = plan.response_floor_check()
+    if check is not None:
+        worst = "-" if check["lowest"] is None else f"{check['lowest']:.2f}"
+        console.print(
+            f"Response floor {check['floor']:g} (a team within {check['target_minutes']:g} min) "
+            f"met at {check['venue_slots']} venue-slots with at least "
+            f"{check['min_crowd']:g} people and a team on shift; lowest chance there {worst}."
+        )
     floor = plan.options.visibility_floor
     if floor is not None:
         lowest = min(plan.visibility_rows(), key=lambda r: r["expected_shoppers"])

@@ -72,10 +72,7 @@ def override_rows(
         if not nodes:
             if o.action == "forbid":
                 continue
-            raise PlanError(
-                f"override '{o.describe()}': the team cannot be there (outside its shift, "
-                "venue closed, or too far to reach and return in time); pin another time or place"
-            )
+            raise PlanError(f"override '{o.describe()}': {_why_not(graph, o, comms, slot)}")
         row = np.zeros(graph.n_arcs)
         for v in nodes:
             row[graph.arc_head == v] = 1.0
@@ -88,6 +85,31 @@ def override_rows(
     if not rows:
         return sp.csr_matrix((0, graph.n_arcs)), np.zeros(0)
     return sp.csr_matrix(np.vstack(rows)), np.array(rhs)
+
+
+def _why_not(graph: PatrolGraph, o: Override, comms: Sequence[int], slot: int) -> str:
+    """Why no node holds the pinned team at the place in that slot, and what to do."""
+    shifts = [graph.commodities[k] for k in comms]
+    when = f"{slot * graph.slot_minutes // 60:02d}:{slot * graph.slot_minutes % 60:02d}"
+    if not any(c.first_slot <= slot <= c.last_slot for c in shifts):
+        hours = ", ".join(f"{c.shift_start:%H:%M}-{c.shift_end:%H:%M}" for c in shifts)
+        return (
+            f"{o.team} is not on shift for the whole {when} slot (its shift: {hours}); pin "
+            "a time within its shift or another team"
+        )
+    if o.place in graph.venues and not any(
+        v == o.place and s == slot
+        for v, s in zip(graph.target_venue, graph.target_slot.tolist(), strict=True)
+    ):
+        return (
+            f"{o.place} is closed in the {when} slot on {graph.day.isoformat()}; pin a time "
+            "when it is open"
+        )
+    return (
+        f"{o.team} cannot get to {o.place}, patrol for the minimum dwell in the {when} slot "
+        "and be back at base by the end of its shift; pin an earlier time, a nearer place or "
+        "another team"
+    )
 
 
 def override_cost(

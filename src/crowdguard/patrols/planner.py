@@ -282,6 +282,7 @@ class PatrolPlan:
                 "response_min_crowd": self.options.response_min_crowd,
                 "visibility_floor": self.options.visibility_floor,
             },
+            "response_floor_check": self.response_floor_check(),
             "overrides": self.override_rows(),
             "variants_cost": self.variants_cost(),
             "variants_cost_by_day": [
@@ -316,6 +317,25 @@ class PatrolPlan:
                     }
                 )
         return rows
+
+    def response_floor_check(self) -> dict[str, Any] | None:
+        """How the response floor came out: ``None`` without one (or in free mode).
+
+        ``venue_slots``: targets the floor bound (crowd at least ``min_crowd`` and a team on
+        shift in the slot); ``lowest``: the smallest chance a team is within reach there.
+        """
+        floor = self.options.response_floor
+        if floor is None or self.response is None:
+            return None
+        on_shift = np.array([len(self.slot_teams[s]) > 0 for s in self.targets.slot.tolist()])
+        bound = on_shift & (self.targets.crowd >= self.options.response_min_crowd)
+        return {
+            "floor": floor,
+            "min_crowd": self.options.response_min_crowd,
+            "target_minutes": self.scenario.patrol.response_target_minutes,
+            "venue_slots": int(bound.sum()),
+            "lowest": round(float(self.response[bound].min()), 4) if bound.any() else None,
+        }
 
     def travel_times(self) -> TravelTimes:
         """The travel model of the plan: the road graph given, else the straight-line model."""

@@ -50,6 +50,8 @@ class VenueSummary:
     peak_risk: float
     peak_slot: str
     peak_slot_coverage: float
+    mean_response: float | None = None
+    """Mean chance a team is within the response target (routes mode; ``None`` otherwise)."""
 
 
 def venue_summaries(plan: PatrolPlan) -> list[VenueSummary]:
@@ -81,6 +83,7 @@ def venue_summaries(plan: PatrolPlan) -> list[VenueSummary]:
                 peak_risk=float(risk.max()),
                 peak_slot=targets.start[peak].astimezone(zone).strftime("%a %d %b %H:%M"),
                 peak_slot_coverage=float(plan.coverage[peak]),
+                mean_response=None if plan.response is None else float(plan.response[index].mean()),
             )
         )
     out.sort(key=lambda v: v.peak_risk, reverse=True)
@@ -270,6 +273,7 @@ def render_report(
         "attacked_when": attacked_when.strftime("%a %d %b %H:%M") if attacked_when else "",
         "team_hours": sum(len(t) for t in plan.slot_teams) * scenario.slot_minutes / 60,
         "override_rows": plan.override_rows(),
+        "response_check": plan.response_floor_check(),
         "variants_cost": plan.variants_cost(),
         "visibility_rows": plan.visibility_rows(),
         "tradeoff_png": tradeoff,

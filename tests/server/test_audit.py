@@ -161,3 +161,4 @@ def test_cli_verify_without_a_store_is_a_usage_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "--data-dir" in result.stderr
     assert "Traceback" not in result.stderr
+    assert not (tmp_path / "empty").exists()  # verifying creates no empty store

@@ -70,7 +70,7 @@ def test_user_add_reads_the_password_from_stdin_and_it_works(tmp_path: Path) -> 
     ("args", "stdin", "named"),
     [
         (["--role", "wizard"], "long enough pw\n", "--role"),
-        (["--role", "officer"], "long enough pw\n", "--team"),
+        (["--role", "officer"], "long enough pw\n", "--team: an officer account needs"),
         (["--role", "admin"], "short\n", "password"),
     ],
 )
@@ -123,6 +123,53 @@ def test_prompted_passwords_must_match(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "differ" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        (["upgrade", "nonsense"], "Can't locate revision"),
+        (["downgrade", "0009"], "Can't locate revision"),
+        (["downgrade", "head"], "not a valid downgrade target"),  # store is at 0001
+    ],
+)
+def test_unknown_or_wrong_way_revisions_are_exit_2(
+    tmp_path: Path, command: list[str], says: str
+) -> None:
+    data = str(tmp_path / "d")
+    assert run("db", "upgrade", "0001", "--data-dir", data).returncode == 0
+    result = run("db", *command, "--data-dir", data)
+    assert result.returncode == 2, result.stderr
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1 and "Traceback" not in line
+    assert says in line and "expected one of base, 0001," in line
+    assert "current: 0001;" in run("db", "current", "--data-dir", data).stdout  # untouched
+
+
+def test_looking_at_a_missing_store_creates_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "nowhere"
+    assert "current: none;" in run("db", "current", "--data-dir", str(data)).stdout
+    down = run("db", "downgrade", "base", "--data-dir", str(data))
+    assert down.returncode == 2 and "no CrowdGuard store" in down.stderr
+    assert not data.exists()
+
+
+def test_an_officer_of_a_team_the_store_lacks_is_warned(tmp_path: Path) -> None:
+    made = run(
+        "user",
+        "add",
+        "olly",
+        "--role",
+        "officer",
+        "--team",
+        "zulu-9",
+        "--password-stdin",
+        "--data-dir",
+        str(tmp_path),
+        stdin="long enough pw\n",
+    )
+    assert made.returncode == 0
+    assert "warning: --team 'zulu-9' is not a team in this store" in made.stderr
 
 
 def test_data_dir_that_is_a_file_is_exit_2(tmp_path: Path) -> None:

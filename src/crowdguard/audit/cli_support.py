@@ -17,6 +17,12 @@ __all__ = ["verify_command"]
 def verify_command(*, data_dir: Path | None) -> int:
     """Print the verdict; return 0 when the chain is intact, 1 otherwise."""
     settings = resolve_settings(data_dir)
+    file = settings.sqlite_file
+    if file is not None and not file.exists():  # never create an empty store to verify
+        raise InputError(
+            f"--data-dir {settings.data_dir}: no CrowdGuard store there; "
+            "run `crowdguard db upgrade` or `crowdguard serve` first"
+        )
     engine = make_engine(settings.database_url)
     try:
         if current_revision(engine) is None:

@@ -58,6 +58,12 @@ def db_upgrade(
         engine.dispose()
 
 
+def _missing_store(settings: Settings) -> bool:
+    """True when the embedded store's file does not exist (nothing to read or move down)."""
+    file = settings.sqlite_file
+    return file is not None and not file.exists()
+
+
 @db_app.command("downgrade")
 def db_downgrade(
     revision: str = typer.Argument(..., help="Target revision ('base' removes every table)."),
@@ -65,7 +71,11 @@ def db_downgrade(
 ) -> None:
     """Migrate the store down to REVISION."""
     from crowdguard.store.db import current_revision, downgrade
+    from crowdguard.store.settings import resolve_settings
 
+    settings = resolve_settings(data_dir)
+    if _missing_store(settings):
+        raise InputError(f"--data-dir {settings.data_dir}: no CrowdGuard store there")
     _, engine = _engine(data_dir)
     try:
         downgrade(engine, revision)
@@ -78,7 +88,11 @@ def db_downgrade(
 def db_current(data_dir: Path | None = DataDir) -> None:
     """Print the store's revision and the newest one shipped."""
     from crowdguard.store.db import current_revision, head_revision
+    from crowdguard.store.settings import resolve_settings
 
+    if _missing_store(resolve_settings(data_dir)):  # look, but create nothing
+        typer.echo(f"current: none; head: {head_revision()}")
+        return
     _, engine = _engine(data_dir)
     try:
         typer.echo(f"current: {current_revision(engine) or 'none'}; head: {head_revision()}")
@@ -112,6 +126,7 @@ def user_add(
     from crowdguard.store.db import make_sessionmaker, session_scope, upgrade
     from crowdguard.users.models import Role, UserCreate
     from crowdguard.users.service import create_user
+    from crowdguard.venues.tables import TeamRow
 
     roles = [r.value for r in Role]
     if role not in roles:
@@ -121,15 +136,24 @@ def user_add(
         data = UserCreate(username=name, password=password, role=Role(role), team=team)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "user"
+        field = ".".join(str(p) for p in first["loc"])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if not field and ": " in message:  # a check across fields names its field first
+            field, message = message.split(": ", 1)
         option = {"username": "NAME", "password": "password", "team": "--team"}.get(field, field)
-        raise InputError(f"{option}: {first['msg']}") from None
+        raise InputError(f"{option or 'user'}: {message}") from None
     settings, engine = _engine(data_dir)
     try:
         upgrade(engine)
         with session_scope(make_sessionmaker(engine)) as session:
             row = create_user(session=session, data=data, actor="cli", now=dt.datetime.now(dt.UTC))
             typer.echo(f"created {row.role} {row.username!r} (id {row.id}) in {_where(settings)}")
+            if data.team is not None and session.get(TeamRow, data.team) is None:
+                typer.echo(
+                    f"warning: --team {data.team!r} is not a team in this store yet; "
+                    "this account will see no roster until a plan rosters that team",
+                    err=True,
+                )
     finally:
         engine.dispose()
 

@@ -21,6 +21,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import ResolutionError
+from alembic.util import CommandError
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -154,16 +156,31 @@ def _config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+def _known_revisions() -> list[str]:
+    script = ScriptDirectory.from_config(_config())
+    return ["base", *reversed([r.revision for r in script.walk_revisions()]), "head"]
+
+
+def _migrate(engine: Engine, step: str, revision: str) -> None:
+    """Run an Alembic upgrade or downgrade; a revision it cannot use is bad input (exit 2)."""
+    run = command.upgrade if step == "upgrade" else command.downgrade
+    try:
+        with engine.begin() as connection:
+            run(_config(connection), revision)
+    except (CommandError, ResolutionError) as exc:
+        known = ", ".join(_known_revisions())
+        reason = str(exc).rstrip(".")
+        raise InputError(f"REVISION {revision!r}: {reason}; expected one of {known}") from None
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database up to ``revision`` (default: the newest)."""
-    with engine.begin() as connection:
-        command.upgrade(_config(connection), revision)
+    _migrate(engine, "upgrade", revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Migrate the database down to ``revision`` (``base`` removes every table)."""
-    with engine.begin() as connection:
-        command.downgrade(_config(connection), revision)
+    _migrate(engine, "downgrade", revision)
 
 
 def current_revision(engine: Engine) -> str | None:

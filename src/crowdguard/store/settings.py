@@ -45,6 +45,14 @@ class Settings:
         """True for the embedded store."""
         return self.database_url.startswith("sqlite")
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The embedded store's file (None for a served database or an in-memory one)."""
+        if not self.is_sqlite or "///" not in self.database_url:
+            return None
+        path = self.database_url.split("///", 1)[1]
+        return None if path in ("", ":memory:") else Path(path)
+
 
 def _int_env(name: str, default: int, *, minimum: int) -> int:
     raw = os.environ.get(name)

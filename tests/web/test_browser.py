@@ -313,6 +313,8 @@ def test_the_board_shows_a_new_report_live_and_dispatches_a_unit(
     board.click("#logout")
     expect(board.locator("#login-panel")).to_be_visible()
     expect(board.locator("#reports tbody tr")).to_have_count(0)
+    expect(board.locator("#board-map path.base, #board-map path.report")).to_have_count(0)
+    assert board.evaluate("sessionStorage.getItem('crowdguard-token')") is None
 
 
 def test_the_board_refuses_accounts_outside_the_control_room(

@@ -105,6 +105,7 @@ def test_a_form_without_javascript_stores_the_report_and_shows_its_reference(
     assert page.text("emergency-banner") == BANNER
     reference = reference_on(page)
     assert "What happens next" in response.text
+    assert "14:00 on 5 December 2026" in page.text("main")  # the clock, in UK time
     assert "will not contact you" in response.text  # no phone or e-mail: anonymous
     [item] = stored(client, control)
     report = item["report"]
@@ -229,6 +230,33 @@ def test_a_refused_form_names_each_field_with_what_it_expects_and_stores_nothing
         assert page.text("description") == form["description"]
     if form.get("contact_phone"):
         assert page.by_id("contact_phone").get("value") == form["contact_phone"]
+    assert stored(client, control) == []
+
+
+def test_what_was_typed_comes_back_as_text_never_as_markup(
+    client: TestClient, control: dict[str, str]
+) -> None:
+    attack = '</textarea><script>alert("x")</script><b onmouseover="x">'
+    response = client.post(
+        "/report",
+        data={**GOOD, "description": attack, "location_text": attack, "contact_phone": "?"},
+    )
+    assert response.status_code == 422
+    assert "<script>" not in response.text and "<b onmouseover" not in response.text
+    page = parse(response.text)
+    assert page.text("description") == attack  # shown back, escaped
+    assert page.by_id("location_text").get("value") == attack
+    assert stored(client, control) == []
+
+
+def test_an_oversized_form_is_refused_with_the_form_and_stores_nothing(
+    client: TestClient, control: dict[str, str]
+) -> None:
+    response = client.post("/report", data={**GOOD, "description": "x" * 70_000})
+    assert response.status_code == 413
+    page = parse(response.text)
+    assert page.text("emergency-banner") == BANNER
+    assert "too long" in page.text("error-summary")
     assert stored(client, control) == []
 
 

@@ -45,7 +45,7 @@ from crowdguard.api.auth import Principal, require
 from crowdguard.api.deps import ContextDep, NowDep, SessionDep
 from crowdguard.dispatch import service as dispatch
 from crowdguard.reports import service as reports
-from crowdguard.reports.api import intake_guard
+from crowdguard.reports.api import REPORT_MAX_BYTES, intake_guard
 from crowdguard.reports.models import (
     EMERGENCY_REMINDER,
     HONEYPOT_FIELD,
@@ -539,17 +539,42 @@ def report_form(request: Request, session: SessionDep) -> HTMLResponse:
     return _form_page(request, session, form={}, errors={})
 
 
-@router.post("/report", response_class=HTMLResponse)
-async def report_submit(
-    request: Request, session: SessionDep, context: ContextDep, now: NowDep, bus: BusDep
-) -> HTMLResponse:
-    """Accept the form; show the reference, or the form again with what to fix (422)."""
+@dataclass(frozen=True, slots=True)
+class PostedForm:
+    """The form's own fields as posted (anything else is dropped), and whether the body
+    was over the report size limit (then no field is read)."""
+
+    fields: dict[str, str]
+    too_large: bool
+
+
+async def posted_form(request: Request) -> PostedForm:
+    """Read the posted form on the event loop, so the route itself can run in a worker
+    thread like every other route that touches the store."""
+    if len(await request.body()) > REPORT_MAX_BYTES:  # sent chunked, or lying about its size
+        return PostedForm({}, too_large=True)
     raw = await request.form()
-    form = {
+    fields = {
         k: v for k, v in raw.items() if isinstance(v, str) and (k in TEXT_FIELDS or k in CHECKBOXES)
     }
+    return PostedForm(fields, too_large=False)
+
+
+@router.post("/report", response_class=HTMLResponse)
+def report_submit(
+    request: Request,
+    posted: Annotated[PostedForm, Depends(posted_form)],
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+    bus: BusDep,
+) -> HTMLResponse:
+    """Accept the form; show the reference, or the form again with what to fix (422)."""
+    form = posted.fields
     try:
         intake_guard(request, context)
+        if posted.too_large:
+            raise HTTPException(413, f"over {REPORT_MAX_BYTES} bytes")
     except TooManyAttemptsError as exc:
         return _form_page(
             request,
@@ -564,7 +589,7 @@ async def report_submit(
             request,
             session,
             form=form,
-            errors={"description": f"The report is too long ({exc.detail})."},
+            errors={"form": f"The report is too long to send ({exc.detail}): please shorten it."},
             status=exc.status_code,
         )
     body, errors = form_to_body(form, now)
@@ -592,6 +617,12 @@ async def report_submit(
     return _received(request, receipt, submission)
 
 
+def _local(at: dt.datetime) -> str:
+    """``14:05 on 5 December 2026`` in UK time."""
+    local = at.astimezone(LONDON)
+    return f"{local:%H:%M} on {local.day} {local:%B %Y}"
+
+
 def _received(request: Request, receipt: ReportPublic, report: ReportSubmission) -> HTMLResponse:
     urgent = (
         report.category is ReportCategory.attack_in_progress
@@ -603,7 +634,7 @@ def _received(request: Request, receipt: ReportPublic, report: ReportSubmission)
         "received.html",
         201,
         receipt=receipt,
-        received_local=receipt.received_at.astimezone(LONDON).strftime("%H:%M on %d %B %Y"),
+        received_local=_local(receipt.received_at),
         urgent=urgent,
         anonymous=report.anonymous,
     )

@@ -577,6 +577,7 @@
     sessionStorage.removeItem(TOKEN_KEY);
     token = null;
     reports.clear(); units.clear(); tasks.clear(); seenAt.clear();
+    places = { venues: new Map(), bases: new Map(), unitBases: {} };
     reportsBody.textContent = ""; unitsBody.textContent = ""; recBody.textContent = "";
     selected = null;
     $("selected-report").hidden = true;

@@ -331,6 +331,49 @@ def test_queue_matches_the_pure_due_for_review_rule(
         assert dues == sorted(dues)
 
 
+def test_a_rescheduled_event_moves_its_review_into_the_queue(
+    client: TestClient,
+    clock: FakeClock,
+    staff: dict[str, Headers],
+    as_role: Callable[..., Headers],
+    make_event: Callable[..., int],
+) -> None:
+    orla = as_role(Role.organiser, username="orla")
+    event_id = make_event(orla, starts="2027-01-20T12:00:00+00:00")  # due 6 January
+    plan_id = client.post(API, json={"event_id": event_id, "plan": demo_plan()}, headers=orla)
+    plan_id = plan_id.json()["plan"]["id"]
+    queue = f"{API}/queue"
+    assert client.get(queue, headers=staff["planner"]).json()["total"] == 0
+    moved = client.patch(
+        f"/api/v1/events/{event_id}",
+        json={"starts_at": "2026-12-15T12:00:00+00:00", "ends_at": "2026-12-15T18:00:00+00:00"},
+        headers=orla,
+    )
+    assert moved.status_code == 200, moved.text
+    due = dt.date(2026, 12, 15) - dt.timedelta(days=14)
+    got = client.get(queue, headers=staff["planner"]).json()
+    assert [(p["id"], p["review_due"]) for p in got["items"]] == [(plan_id, due.isoformat())]
+
+
+def test_an_event_with_a_plan_cannot_be_deleted_and_lose_its_reviews(
+    client: TestClient,
+    staff: dict[str, Headers],
+    as_role: Callable[..., Headers],
+    make_event: Callable[..., int],
+) -> None:
+    orla = as_role(Role.organiser, username="orla")
+    event_id = make_event(orla)
+    plan_id = client.post(API, json={"event_id": event_id, "plan": demo_plan()}, headers=orla)
+    plan_id = plan_id.json()["plan"]["id"]
+    for headers in (orla, staff["planner"]):
+        refused = client.delete(f"/api/v1/events/{event_id}", headers=headers)
+        assert refused.status_code == 409
+        assert refused.json()["detail"].startswith("event_id: ")
+    assert client.get(f"{API}/{plan_id}/review", headers=orla).status_code == 200
+    other = make_event(orla)  # an event without a plan still goes
+    assert client.delete(f"/api/v1/events/{other}", headers=orla).status_code == 204
+
+
 def test_analysts_see_counts_only(
     client: TestClient,
     as_role: Callable[..., Headers],

@@ -57,11 +57,13 @@ __all__ = [
     "change_status",
     "count_plans",
     "effective_review",
+    "event_rescheduled",
     "get_plan",
     "get_review",
     "get_version",
     "list_plans",
     "override_finding",
+    "plan_for_event",
     "plan_public",
     "resubmit_plan",
     "review_public",
@@ -85,6 +87,23 @@ def _due(session: Session, event_id: int) -> tuple[int | None, dt.date]:
     event = venues.get_event(session=session, event_id=event_id)
     opens = event.starts_at.astimezone(LONDON).date()
     return event.organiser_id, review_due_date(opens)
+
+
+def plan_for_event(*, session: Session, event_id: int) -> int | None:
+    """The id of the event's security plan, if one was submitted."""
+    return session.scalar(select(SecurityPlanRow.id).where(SecurityPlanRow.event_id == event_id))
+
+
+def event_rescheduled(*, session: Session, event_id: int, now: dt.datetime) -> None:
+    """Move the plan's review due date with the event's new opening day (called by
+    :func:`crowdguard.venues.service.update_event`), so the review queue stays right."""
+    row = session.scalar(select(SecurityPlanRow).where(SecurityPlanRow.event_id == event_id))
+    if row is None:
+        return
+    _, due = _due(session, event_id)
+    if due != row.review_due:
+        row.review_due = due
+        row.updated_at = now
 
 
 def _move(current: str, new: PlanStatus) -> PlanStatus:

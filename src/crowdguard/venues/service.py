@@ -543,6 +543,11 @@ def update_event(
         row.expected_attendance = data.expected_attendance
     if row.ends_at <= row.starts_at:
         raise InputError("ends_at: must be after starts_at")
+    if data.starts_at is not None:
+        from crowdguard.plans import service as security_plans  # plans call venues, not back
+
+        session.flush()
+        security_plans.event_rescheduled(session=session, event_id=row.id, now=now)
     audit.record(
         session=session,
         at=now,
@@ -563,8 +568,16 @@ def delete_event(
     actor: str | None,
     now: dt.datetime,
 ) -> None:
-    """Remove an event."""
+    """Remove an event that has no security plan (a plan's reviews are kept for audit)."""
+    from crowdguard.plans import service as security_plans  # plans call venues, not back
+
     row = get_event(session=session, event_id=event_id, organiser_id=organiser_id)
+    plan_id = security_plans.plan_for_event(session=session, event_id=row.id)
+    if plan_id is not None:
+        raise ConflictError(
+            f"event_id: event {row.id} has security plan {plan_id}, whose versions and "
+            "reviews are kept for audit; change the event instead of deleting it"
+        )
     audit.record(
         session=session,
         at=now,

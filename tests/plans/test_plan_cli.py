@@ -161,3 +161,19 @@ def test_unknown_field_lists_the_fields_expected_there(tmp_path: Path) -> None:
     message = str(info.value)
     assert "plan.yaml:4: physical.emergency_routes[0].staffed_by: unknown field" in message
     assert "name, width_m, rated_removable_barrier, staffed" in message
+
+
+def test_a_misspelt_required_field_is_named_not_the_one_it_leaves_missing(
+    tmp_path: Path,
+) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "event: {id: x, name: X, organiser: O}\noccupancy:\n  maximun: 900\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ReviewError) as info:
+        load_plan(plan)
+    message = str(info.value)
+    assert message.startswith(f"{plan}:3: occupancy.maximun: unknown field")
+    assert "expected one of: maximum, includes_staff, method" in message
+    assert "(and 1 more)" in message

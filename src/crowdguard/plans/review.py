@@ -369,7 +369,9 @@ def parse_plan(data: object, *, source: str = "<plan>", text: str | None = None)
     try:
         return SecurityPlan.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = exc.errors()
+        # A misspelt field also leaves the real one missing: name the misspelling first.
+        err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc = [p for p in err["loc"] if isinstance(p, int | str)]
         field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
         line: int | None = None

@@ -108,6 +108,39 @@ def test_pdf_letter_is_a_pdf_titled_with_the_event() -> None:
     assert b"Security plan review: Gunwharf Quays Christmas Village" in _pdf_text(pdf)
 
 
+def test_pdf_letter_really_renders_every_part_of_the_letter() -> None:
+    """Not just a PDF header and a title in the metadata: pages with embedded fonts and
+    drawn text, and the laid-out pages carry the whole letter (WeasyPrint's own layout of
+    the same HTML, which is what ``write_pdf`` paints)."""
+    import weasyprint
+    from weasyprint.formatting_structure import boxes
+
+    result = review(load_plan(GUNWHARF), on=DAY)
+    content = _pdf_text(render_pdf(result))
+    pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", content))
+    assert pages >= 2  # 18 findings do not fit on one A4 page
+    assert b"/FontFile" in content  # fonts embedded: it prints the same anywhere
+    assert content.count(b" Tj") + content.count(b"TJ") > 100  # text is drawn
+
+    def texts(box: object) -> list[str]:
+        found = [box.text] if isinstance(box, boxes.TextBox) else []
+        for child in getattr(box, "children", None) or []:
+            found.extend(texts(child))
+        return found
+
+    layout = weasyprint.HTML(string=render_letter(result, "html")).render()
+    assert len(layout.pages) == pages
+    laid_out = " ".join(" ".join(texts(page._page_box)) for page in layout.pages)
+    words = " ".join(laid_out.split())
+    for part in (
+        "Dear Gunwharf Quays Management",
+        "Security plan review: Gunwharf Quays Christmas Village",
+        "Yours sincerely",
+        *(finding.title for finding in result.findings),
+    ):
+        assert part in words, part
+
+
 def test_resubmission_window_is_configurable() -> None:
     result = review(load_plan(GUNWHARF), on=DAY)
     text = render_letter(result, days_before=30)

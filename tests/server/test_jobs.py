@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from server_helpers import FakePlan, roster_contract, scenario
 
+import crowdguard
 from crowdguard.jobs.runner import Planner
 from crowdguard.users.models import Role
 
@@ -188,6 +194,62 @@ def test_the_real_planner_on_the_demo_for_one_day(
         Scenario.model_validate(done["scenario_snapshot"]), seed=done["seed"], days=done["days"]
     )
     assert again.plan_json()["coverage"] == coverage
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("crowdguard.patrols.planner") is None, reason="planner not built yet"
+)
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("make_planner", ["real"], indirect=True)
+def test_a_planner_reproduces_a_served_plan_with_the_cli(
+    client: TestClient, as_role: Callable[..., dict[str, str]], tmp_path: Path
+) -> None:
+    """The audit path of docs/howto/run-the-server.md: read the plan's stored inputs, write
+    the snapshot to a file, run ``crowdguard plan`` with its seed and horizon, and get the
+    same coverage and the same rosters, though the server drew the seed in secret."""
+    headers = as_role(Role.planner)
+    assert client.post("/api/v1/scenarios", json=scenario(), headers=headers).status_code == 201
+    plan_id = client.post(
+        "/api/v1/plans", json={"scenario_id": "tiny", "days": 1}, headers=headers
+    ).json()["id"]
+    served = _wait(client, plan_id, headers)
+    assert served["status"] == "done", served["error"]
+    assert served["seed_given"] is False and served["version"] == crowdguard.__version__
+    snapshot = tmp_path / "plan-inputs.yaml"
+    snapshot.write_text(yaml.safe_dump(served["scenario_snapshot"]), encoding="utf-8")
+    out = tmp_path / "again"
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "crowdguard",
+            "plan",
+            str(snapshot),
+            "--seed",
+            str(served["seed"]),
+            "--days",
+            str(served["days"]),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert again.returncode == 0, again.stderr
+    replayed = json.loads((out / "plan.json").read_text())
+    assert replayed["coverage"] == served["result"]["coverage"]
+    assert replayed["solver"] == served["solver"]
+
+    def segments(teams: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+        return {
+            t["team"]: [{k: v for k, v in seg.items() if v is not None} for seg in t["segments"]]
+            for t in teams
+        }
+
+    stored = client.get(f"/api/v1/rosters/{DAY}", headers=headers).json()["teams"]
+    cli_rosters = json.loads((out / "rosters" / f"{DAY}.json").read_text())["teams"]
+    assert stored and segments(stored) == segments(cli_rosters)
 
 
 def test_jobs_interrupted_by_a_stop_are_marked_failed(engine: Any, clock: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
@@ -214,3 +215,60 @@ def test_admin_cannot_lock_themselves_out(
     demote = client.patch(f"/api/v1/users/{me}", json={"role": "analyst"}, headers=admin)
     assert demote.status_code == 409
     assert client.get(ME, headers=admin).json()["role"] == "admin"
+
+
+# Anyone may try these without a token; every other operation needs a live one.
+OPEN = {
+    ("POST", "/api/v1/auth/token"),
+    ("GET", "/api/v1/health"),
+    ("POST", "/api/v1/reports"),  # the public report-a-concern form
+    ("GET", "/api/v1/board/stream"),  # an endless stream; its refusals: tests/server/test_board.py
+}
+PATH_VALUES = {
+    "date": "2026-12-05",
+    "team": "arv-1",
+    "callsign": "arv-1",
+    "reference": "CG-AAAA-BBBB",
+}
+
+
+def _concrete(path: str) -> str:
+    import re
+
+    return re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES.get(m.group(1), "1"), path)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("state", ["expired", "tampered", "revoked"])
+def test_a_dead_token_is_refused_by_every_operation(
+    client: TestClient,
+    as_role: Callable[..., dict[str, str]],
+    clock: FakeClock,
+    app,  # type: ignore[no-untyped-def]
+    state: str,
+) -> None:
+    """The authorisation matrix's token column: for every role the matrix checks live tokens;
+    here every operation of the OpenAPI document refuses an expired, a tampered and a revoked
+    one with 401 (admin's token, so no refusal can be a role's 403)."""
+    headers = as_role(Role.admin)
+    token = headers["Authorization"].removeprefix("Bearer ")
+    if state == "expired":
+        clock.advance(dt.timedelta(minutes=app.state.context.settings.token_ttl_minutes))
+    elif state == "tampered":
+        headers = {"Authorization": f"Bearer {token[:-2]}{'AA' if token[-2:] != 'AA' else 'BB'}"}
+    else:
+        assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    operations = [
+        (method.upper(), path)
+        for path, item in app.openapi()["paths"].items()
+        for method in item
+        if (method.upper(), path) not in OPEN
+    ]
+    assert len(operations) > 40
+    wrong = []
+    for method, path in operations:
+        body = {} if method in ("POST", "PUT", "PATCH") else None
+        response = client.request(method, _concrete(path), json=body, headers=headers)
+        if response.status_code != 401 or response.headers.get("WWW-Authenticate") != "Bearer":
+            wrong.append(f"{method} {path}: {response.status_code}")
+    assert wrong == []

@@ -199,3 +199,51 @@ def test_database_url_selects_postgres(postgres_url: str, tmp_path: Path) -> Non
         assert made.returncode == 0, made.stderr
         assert run("audit", "verify", env=env).returncode == 0
         assert run("db", "downgrade", "base", env=env).returncode == 0
+
+
+def test_an_unexpected_fault_logs_its_type_never_its_message(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """uvicorn logs an unhandled exception with its traceback (Starlette re-raises it after
+    the 500); with ``crowdguard serve``'s logging the message and source lines stay out."""
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+    from fastapi import FastAPI
+
+    from crowdguard.api.errors import install_error_handlers
+    from crowdguard.cli.server import log_config
+
+    app = FastAPI()
+
+    @app.get("/boom")
+    def boom() -> None:
+        segment = "patrol winchester-market 10:20-12:00 arv-1"  # stands for roster data
+        raise ValueError(f"cannot read segment {segment}")
+
+    install_error_handlers(app)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, access_log=False, log_config=log_config()
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        response = httpx.get(f"http://127.0.0.1:{port}/boom", timeout=10)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert response.status_code == 500 and response.json() == {"detail": "internal error"}
+    logged = "".join(capfd.readouterr())
+    assert "Exception in ASGI application: ValueError (details withheld" in logged
+    for secret in ("winchester-market", "10:20", "arv-1", "Traceback"):
+        assert secret not in logged

@@ -6,10 +6,12 @@ Every command takes ``--data-dir DIR`` (default: the per-user data folder) or us
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from pydantic import ValidationError
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 
     from crowdguard.store.settings import Settings
 
-__all__ = ["register"]
+__all__ = ["WithholdExceptionText", "log_config", "register"]
 
 DataDir = typer.Option(
     None,
@@ -164,6 +166,39 @@ def _where(settings: Settings) -> str:
     )
 
 
+class WithholdExceptionText(logging.Filter):
+    """Log an exception's type, never its message or traceback (they may hold roster data).
+
+    Starlette re-raises an unhandled exception after the app's handler has answered 500
+    so that the server can log it, and uvicorn logs it with its traceback: the message and
+    the source lines of any frame, e.g. a validation error quoting a roster segment. The
+    API's own handler already logs only the type (:mod:`crowdguard.api.errors`).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[0] is not None:
+            kind = record.exc_info[0].__name__
+            record.msg = f"{record.getMessage().rstrip()}: {kind} (details withheld from the log)"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+            record.stack_info = None
+        return True
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration, with :class:`WithholdExceptionText` on every handler
+    and CrowdGuard's own loggers (plan jobs, API faults) sent to the same stream."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"withhold": {"()": f"{__name__}.WithholdExceptionText"}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["withhold"]
+    config["loggers"]["crowdguard"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
@@ -196,7 +231,9 @@ def serve(
     if not has_admin:
         dd = f" --data-dir {settings.data_dir}" if data_dir is not None else ""
         typer.echo(f"no admin yet: create one with `crowdguard user add admin --role admin{dd}`")
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(
+        app, host=host, port=port, log_level="info", access_log=False, log_config=log_config()
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -110,6 +110,7 @@ MATRIX: list[tuple[str, str, Any, set[Role]]] = [
     ("POST", f"/api/v1/reports/{REF}/duplicate-of", {"of": "CG-ZZZZ-ZZZZ"}, {A, C}),
     # Dispatch: control room and admins only.
     ("GET", "/api/v1/dispatch/units", None, {A, C}),
+    ("GET", "/api/v1/dispatch/places", None, {A, C}),
     ("POST", "/api/v1/dispatch/recommend", {"location": {"lat": 51.06, "lon": -1.31}}, {A, C}),
     ("POST", "/api/v1/dispatch/assign", {"unit": "arv-1", "report": REF}, {A, C}),
     ("POST", "/api/v1/dispatch/units/no-such-team/release", None, {A, C}),

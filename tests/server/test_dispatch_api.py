@@ -479,3 +479,130 @@ def test_a_team_expected_back_rejoins_the_replanned_slots(
         assert r.status_code in (400, 422) and "back_at" in r.text
     r = client.post("/api/v1/dispatch/units/arv-9/replan", json={}, headers=control)
     assert r.status_code == 404
+
+
+# --- where units are now, and the map's places ---------------------------------------------
+
+
+def test_units_are_placed_where_todays_roster_has_them_now_with_their_allowed_moves(
+    client: TestClient, control: Headers, engine: Engine, clock: FakeClock
+) -> None:
+    units = _units(client, control)
+    ryde, newport, portsmouth = (PLACES[v][:2] for v in PLACES)
+    assert units["arv-1"]["position"] == {
+        "kind": "patrol",
+        "place_id": "portsmouth-gunwharf",
+        "from_place_id": None,
+        "lat": portsmouth[0],
+        "lon": portsmouth[1],
+        "until": "2026-12-05T16:00:00Z",
+    }
+    arv2 = units["arv-2"]["position"]
+    assert (arv2["kind"], arv2["place_id"], arv2["until"]) == (
+        "patrol",
+        "newport-market",
+        "2026-12-05T13:00:00Z",
+    )
+    assert (arv2["lat"], arv2["lon"]) == newport
+    # The moves the state machine allows by hand, from the one table (assigned excluded).
+    assert units["arv-1"]["next_states"] == ["en_route", "committed", "off_duty"]
+    assert "roster.read" in _audit_actions(engine)  # positions are a roster read
+
+    # An hour on, arv-2 has moved to Ryde; after its shift, it is off shift at its base.
+    clock.set(NOON + dt.timedelta(hours=1, minutes=30))
+    assert _units(client, control)["arv-2"]["position"]["place_id"] == "ryde-market"
+    clock.set(NOON + dt.timedelta(hours=5))
+    late = _units(client, control)["arv-2"]["position"]
+    assert (late["kind"], late["place_id"], late["until"]) == ("off_shift", BASE["id"], None)
+    assert (late["lat"], late["lon"]) == (BASE["lat"], BASE["lon"])
+
+    # A state change answers (and publishes) the unit without a position, with its moves.
+    clock.set(NOON)
+    moved = _state(client, control, "arv-1", "committed").json()["unit"]
+    assert moved["position"] is None
+    assert moved["next_states"] == ["on_scene", "available"]
+    assert _units(client, control)["arv-1"]["position"]["place_id"] == "portsmouth-gunwharf"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_unit_in_transit_is_drawn_along_its_way_and_one_without_a_roster_at_its_base(
+    client: TestClient, engine: Engine, clock: FakeClock, as_role: Callable[..., Headers]
+) -> None:
+    store_world(engine, clock, with_plan=False)
+    control = as_role(Role.control)
+    units = _units(client, control)
+    for callsign in ("arv-1", "arv-2"):  # no plan, no roster: at the base all day
+        position = units[callsign]["position"]
+        assert (position["kind"], position["place_id"], position["until"]) == (
+            "base",
+            BASE["id"],
+            None,
+        )
+    roster = {
+        "date": DAY,
+        "teams": [
+            {
+                "team": "arv-1",
+                "base": BASE["id"],
+                "segments": [
+                    {"kind": "transit", "start": f"{DAY}T11:30", "end": f"{DAY}T12:30"},
+                    _patrol("portsmouth-gunwharf", "12:30", "16:00"),
+                ],
+            }
+        ],
+    }
+    with session_scope(make_sessionmaker(engine)) as session:
+        plan = jobs.create_plan(
+            session=session, data=PlanCreate(scenario_id="solent", seed=2), actor="t", now=NOON
+        )
+        jobs.finish_plan(
+            session=session, plan_id=plan.id, now=NOON, result={}, rosters={DAY: roster}
+        )
+    units = _units(client, control)
+    transit = units["arv-1"]["position"]
+    assert (transit["kind"], transit["place_id"], transit["from_place_id"]) == (
+        "transit",
+        "portsmouth-gunwharf",
+        BASE["id"],
+    )
+    portsmouth = PLACES["portsmouth-gunwharf"]
+    assert transit["lat"] == pytest.approx((BASE["lat"] + portsmouth[0]) / 2, abs=1e-6)
+    assert transit["lon"] == pytest.approx((BASE["lon"] + portsmouth[1]) / 2, abs=1e-6)
+    assert transit["until"] == "2026-12-05T12:30:00Z"
+    assert units["arv-2"]["position"]["kind"] == "base"  # not on today's roster
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_without_a_scenario_units_are_listed_with_no_position(
+    client: TestClient, engine: Engine, clock: FakeClock, as_role: Callable[..., Headers]
+) -> None:
+    with session_scope(make_sessionmaker(engine)) as session:
+        venues.create_team(
+            session=session, team=Team.model_validate(_team("arv-1")), actor="t", now=NOON
+        )
+    control = as_role(Role.control)
+    [unit] = client.get("/api/v1/dispatch/units", headers=control).json()
+    assert (unit["callsign"], unit["state"], unit["position"]) == ("arv-1", "available", None)
+    places = client.get("/api/v1/dispatch/places", headers=control).json()
+    assert places == {
+        "venues": [],
+        "bases": [],
+        "unit_bases": {"arv-1": BASE["id"]},
+        "scenario_id": None,
+    }
+
+
+def test_the_places_route_gives_venues_bases_and_each_units_base(
+    client: TestClient, control: Headers, as_role: Callable[..., Headers]
+) -> None:
+    r = client.get("/api/v1/dispatch/places", headers=control)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert {v["id"]: (v["lat"], v["lon"]) for v in body["venues"]} == {
+        v: PLACES[v][:2] for v in PLACES
+    }
+    assert body["bases"] == [BASE]
+    assert body["unit_bases"] == {"arv-1": BASE["id"], "arv-2": BASE["id"]}
+    assert body["scenario_id"] == "solent"
+    assert client.get("/api/v1/dispatch/places").status_code == 401
+    assert client.get("/api/v1/dispatch/places", headers=as_role(Role.planner)).status_code == 403

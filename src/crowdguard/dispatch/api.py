@@ -1,6 +1,7 @@
-"""Dispatch endpoints (control and admin only): units, tasks, recommend, assign, manual state
-changes, release, closing a task, and the rest-of-day re-plan. Every change is published to
-the live board once it commits."""
+"""Dispatch endpoints (control and admin only): units (with where the roster puts them),
+the map's places, tasks, recommend, assign, manual state changes, release, closing a task,
+and the rest-of-day re-plan. Every change is published to the live board once it commits;
+a re-plan changes nothing stored, so it publishes nothing."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from crowdguard.dispatch import service
 from crowdguard.dispatch.models import (
     AssignRequest,
     AssignResult,
+    DispatchPlaces,
     RecommendRequest,
     RecommendResult,
     ReplanRequest,
@@ -62,9 +64,24 @@ def _result(change: service.DispatchChange) -> AssignResult:
 
 
 @router.get("/units", response_model=list[UnitPublic])
-def list_units(user: Control, session: SessionDep, now: NowDep) -> list[UnitPublic]:
-    """Every unit (one per team) and its state."""
-    return [service.unit_public(r) for r in service.list_units(session=session, now=now)]
+def list_units(
+    user: Control, session: SessionDep, context: ContextDep, now: NowDep
+) -> list[UnitPublic]:
+    """Every unit (one per team), its state, the states it may be moved to, and where
+    today's roster puts it now (its base when it has no roster; an audited roster read)."""
+    return service.list_units_placed(
+        session=session,
+        role=user.role,
+        actor=user.username,
+        now=now,
+        lead=dt.timedelta(minutes=context.settings.officer_lead_minutes),
+    )
+
+
+@router.get("/places", response_model=DispatchPlaces)
+def places(user: Control, session: SessionDep) -> DispatchPlaces:
+    """The map's places: stored venues, the scenario's staging bases, each unit's base."""
+    return service.dispatch_places(session=session)
 
 
 @router.post("/recommend", response_model=RecommendResult)

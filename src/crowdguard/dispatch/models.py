@@ -4,15 +4,18 @@ manual state changes and the rest-of-day re-plan."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
+    "MANUAL_STATES",
     "AssignRequest",
     "AssignResult",
+    "DispatchPlaces",
     "IncidentLocation",
     "MissedPatrolPublic",
+    "PlacePublic",
     "RecommendRequest",
     "RecommendResult",
     "RecommendationPublic",
@@ -25,9 +28,15 @@ __all__ = [
     "TaskDetail",
     "TaskPublic",
     "TimelineEventPublic",
+    "UnitPosition",
     "UnitPublic",
     "UnitStateChange",
 ]
+
+ManualState = Literal["en_route", "on_scene", "committed", "available", "off_duty"]
+MANUAL_STATES: tuple[str, ...] = get_args(ManualState)
+"""The states a unit may be moved to by hand (``POST /dispatch/units/{callsign}/state``),
+in the order a job goes: ``assigned`` is reached only by assigning."""
 
 Callsign = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=1, max_length=80)]
 Reference = Annotated[str, Field(pattern=r"^CG-[A-Z0-9]{4}-[A-Z0-9]{4}$")]
@@ -108,8 +117,33 @@ class AssignRequest(_In):
         return self
 
 
+class UnitPosition(BaseModel):
+    """Where today's roster puts a unit now, or its staging base when it has no roster.
+
+    ``kind``: ``patrol`` (at the venue ``place_id``), ``transit`` (on the way from
+    ``from_place_id`` to ``place_id``; ``lat``/``lon`` are the straight-line point by the
+    share of the journey done, for drawing only), ``base`` (no roster today, or a base
+    segment) or ``off_shift`` (rostered today but not now: at its base). ``until``: when the
+    roster next moves it (None: not again today), so a client knows when to ask again.
+    """
+
+    kind: Literal["patrol", "transit", "base", "off_shift"]
+    place_id: str
+    from_place_id: str | None = None
+    lat: float
+    lon: float
+    until: dt.datetime | None = None
+
+
 class UnitPublic(BaseModel):
-    """A unit and its current state."""
+    """A unit and its current state.
+
+    ``next_states``: the states ``POST /dispatch/units/{callsign}/state`` accepts from this
+    one (the state machine's table, less ``assigned``, which only an assignment reaches).
+    ``position``: where today's roster puts the unit now; given by ``GET /dispatch/units``
+    (an audited roster read), null in the answers and events of state changes (a state
+    change does not move the roster) and when no scenario places the unit.
+    """
 
     callsign: str
     state: str
@@ -117,6 +151,28 @@ class UnitPublic(BaseModel):
     kind: str
     task_id: int | None
     updated_at: dt.datetime
+    next_states: list[str] = Field(default_factory=list)
+    position: UnitPosition | None = None
+
+
+class PlacePublic(BaseModel):
+    """A named point on the control-room map."""
+
+    id: str
+    name: str
+    lat: float
+    lon: float
+
+
+class DispatchPlaces(BaseModel):
+    """``GET /dispatch/places``: what the control-room map draws besides reports and units:
+    the stored venues, the staging bases of the scenario in use, and each unit's base (bases
+    are operationally sensitive: control room and admins only)."""
+
+    venues: list[PlacePublic]
+    bases: list[PlacePublic]
+    unit_bases: dict[str, str]
+    scenario_id: str | None
 
 
 class TaskPublic(BaseModel):
@@ -157,7 +213,7 @@ class UnitStateChange(_In):
     ``assigned`` is not here: a unit is assigned to something with ``POST /dispatch/assign``.
     """
 
-    state: Literal["en_route", "on_scene", "committed", "available", "off_duty"]
+    state: ManualState
     note: Annotated[str, Field(max_length=200)] = ""
 
 

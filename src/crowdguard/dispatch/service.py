@@ -11,6 +11,7 @@ travel time (CoCeSo #95, OpenCAD #129). This module only loads and saves:
   roster read) of the newest finished plan; the places and travel times from that plan's
   scenario snapshot (else the newest stored scenario) with
   :func:`crowdguard.patrols.travel.straight_line_travel` over its places plus the incident.
+  :func:`list_units_placed` gives each unit's position now the same way (for the map).
 * Every change appends timeline rows and one audit row in the caller's transaction. An
   invalid move is a :class:`~crowdguard.store.errors.ConflictError` (HTTP 409) naming the
   unit or task and the states.
@@ -40,8 +41,11 @@ from sqlalchemy.orm import Session
 
 from crowdguard.audit import service as audit
 from crowdguard.dispatch.models import (
+    MANUAL_STATES,
+    DispatchPlaces,
     IncidentLocation,
     MissedPatrolPublic,
+    PlacePublic,
     RecommendationPublic,
     RecommendResult,
     ReplanResult,
@@ -49,6 +53,7 @@ from crowdguard.dispatch.models import (
     TargetChangePublic,
     TaskPublic,
     TimelineEventPublic,
+    UnitPosition,
     UnitPublic,
 )
 from crowdguard.dispatch.recommend import (
@@ -59,10 +64,12 @@ from crowdguard.dispatch.recommend import (
     matrix_travel,
     parse_roster,
     place_segments,
+    position_at,
     recommend,
 )
 from crowdguard.dispatch.replan import replan_day
 from crowdguard.dispatch.states import (
+    UNIT_TRANSITIONS,
     Task,
     TaskState,
     TransitionEvent,
@@ -93,11 +100,14 @@ __all__ = [
     "assign_unit",
     "close_task_by_id",
     "current_scenario",
+    "dispatch_places",
     "event_public",
     "get_task",
     "list_tasks",
     "list_units",
+    "list_units_placed",
     "move_unit",
+    "next_states",
     "recommend_units",
     "release_unit",
     "replan_unit",
@@ -133,8 +143,16 @@ def _serialise(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DISPATCH_LOCK})
 
 
-def unit_public(row: UnitRow) -> UnitPublic:
-    """Public schema of a unit row."""
+def next_states(state: UnitState | str) -> list[str]:
+    """The states a unit in ``state`` may be moved to by hand (``POST .../state``): the
+    state machine's table (:data:`UNIT_TRANSITIONS`) less ``assigned``, which only
+    :func:`assign_unit` reaches, in the order of :data:`MANUAL_STATES`."""
+    allowed = UNIT_TRANSITIONS[UnitState(state)]
+    return [s for s in MANUAL_STATES if UnitState(s) in allowed]
+
+
+def unit_public(row: UnitRow, position: UnitPosition | None = None) -> UnitPublic:
+    """Public schema of a unit row (with its position, when the caller read the roster)."""
     return UnitPublic(
         callsign=row.callsign,
         state=row.state,
@@ -142,6 +160,8 @@ def unit_public(row: UnitRow) -> UnitPublic:
         kind=row.kind,
         task_id=row.task_id,
         updated_at=row.updated_at,
+        next_states=next_states(row.state),
+        position=position,
     )
 
 
@@ -301,6 +321,102 @@ def _day_context(
     )
 
 
+def _dispatch_units(
+    session: Session, context: _DayContext, rows: list[UnitRow], *, strict: bool = True
+) -> list[DispatchUnit]:
+    """The units the scenario can place (base known), with today's segments resolved.
+
+    A roster naming a place the scenario lacks is a 409 when ``strict``; otherwise that
+    unit is placed at its base as if it had no roster.
+    """
+    where = context.where
+    by_team = {t.team: t for t in context.parsed.teams}
+    bases = {t.callsign: t.base for t in _teams(session)}
+    units: list[DispatchUnit] = []
+    for row in rows:
+        base_id = bases.get(row.callsign, "")
+        if base_id not in where:
+            continue
+        team = by_team.get(row.callsign)
+        try:
+            segments = place_segments(team, where) if team is not None else ()
+        except InputError as exc:  # a roster naming a place the scenario lacks
+            if strict:
+                raise ConflictError(f"roster: {exc}") from None
+            segments = ()
+        units.append(
+            DispatchUnit(
+                row.callsign, UnitState(row.state), where[base_id], segments, row.armed, base_id
+            )
+        )
+    return units
+
+
+def _position_now(unit: DispatchUnit, now: dt.datetime) -> UnitPosition:
+    """Where the roster puts ``unit`` at ``now`` (:func:`position_at`), and until when."""
+    position = position_at(unit, now)
+    current = next((s for s in unit.segments if s.start <= now < s.end), None)
+    upcoming = [s.start for s in unit.segments if s.start > now]
+    until = current.end if current is not None else min(upcoming, default=None)
+    lat, lon = position.point
+    origin_place = None
+    if position.kind == "transit" and current is not None and position.origin is not None:
+        done = position.elapsed_minutes + position.remaining_minutes
+        share = position.elapsed_minutes / done if done > 0 else 0.0
+        lat = position.origin[0] + share * (lat - position.origin[0])
+        lon = position.origin[1] + share * (lon - position.origin[1])
+        origin_place = current.origin_place
+    return UnitPosition(
+        kind=position.kind,
+        place_id=position.place,
+        from_place_id=origin_place,
+        lat=round(lat, 6),
+        lon=round(lon, 6),
+        until=until,
+    )
+
+
+def list_units_placed(
+    *, session: Session, role: Role, actor: str, now: dt.datetime, lead: dt.timedelta
+) -> list[UnitPublic]:
+    """Every unit, its state and where today's roster puts it now (an audited roster read).
+
+    A unit with no roster today is at its base; one rostered today but not now is
+    ``off_shift`` at its base. With no scenario stored, or a unit whose base the scenario
+    does not name, the position is None.
+    """
+    rows = list_units(session=session, now=now)
+    try:
+        context = _day_context(session, role=role, actor=actor, now=now, lead=lead)
+    except ConflictError:  # no scenario stored: nothing to place units with
+        return [unit_public(r) for r in rows]
+    placed = {
+        u.id: _position_now(u, now) for u in _dispatch_units(session, context, rows, strict=False)
+    }
+    return [unit_public(r, placed.get(r.callsign)) for r in rows]
+
+
+def dispatch_places(*, session: Session) -> DispatchPlaces:
+    """The stored venues, the bases of the newest stored scenario and each unit's base."""
+    try:
+        scenario: Scenario | None = current_scenario(session=session, plan_id=None)
+    except ConflictError:
+        scenario = None
+    rows, _ = venues.list_teams(session=session, limit=1_000_000, offset=0)
+    return DispatchPlaces(
+        venues=[
+            PlacePublic(id=v.id, name=v.name, lat=v.lat, lon=v.lon)
+            for v in reports.stored_venues(session=session)
+        ],
+        bases=[
+            PlacePublic(id=b.id, name=b.name, lat=b.lat, lon=b.lon)
+            for b in ([] if scenario is None else scenario.bases)
+        ],
+        unit_bases={r.callsign: str(r.data.get("base", "")) for r in rows},
+        scenario_id=None if scenario is None else scenario.id,
+    )
+
+
 def recommend_units(
     *,
     session: Session,
@@ -331,24 +447,7 @@ def recommend_units(
         assert location is not None
         point = (location.lat, location.lon)
     context = _day_context(session, role=role, actor=actor, now=now, lead=lead)
-    where = context.where
-    by_team = {t.team: t for t in context.parsed.teams}
-    bases = {t.callsign: t.base for t in _teams(session)}
-    units: list[DispatchUnit] = []
-    for row in sync_units(session=session, now=now):
-        base_id = bases.get(row.callsign, "")
-        if base_id not in where:
-            continue
-        team = by_team.get(row.callsign)
-        try:
-            segments = place_segments(team, where) if team is not None else ()
-        except InputError as exc:  # a roster naming a place the scenario lacks
-            raise ConflictError(f"roster: {exc}") from None
-        units.append(
-            DispatchUnit(
-                row.callsign, UnitState(row.state), where[base_id], segments, row.armed, base_id
-            )
-        )
+    units = _dispatch_units(session, context, sync_units(session=session, now=now))
     try:
         ranked = recommend(
             units,

@@ -182,7 +182,9 @@ def change_grade(
         actor=user.username,
         now=now,
     )
-    publish_after_commit(session, bus, BoardEvent("report-graded", service.board_summary(row)))
+    override = {"by": user.username, "reason": body.reason.strip(), "at": now.isoformat()}
+    summary = {**service.board_summary(row), "override": override}  # who and why, for the board
+    publish_after_commit(session, bus, BoardEvent("report-graded", summary))
     return service.record_view(row)
 
 
@@ -199,5 +201,6 @@ def mark_duplicate(
     row = service.mark_duplicate(
         session=session, reference=reference, of=body.of, actor=user.username, now=now
     )
-    publish_after_commit(session, bus, BoardEvent("report-updated", service.board_summary(row)))
+    summary = {**service.board_summary(row), "duplicate_of": row.duplicate_of}
+    publish_after_commit(session, bus, BoardEvent("report-updated", summary))
     return service.record_view(row)

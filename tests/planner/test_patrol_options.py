@@ -382,3 +382,32 @@ def test_the_response_floor_is_reported_in_the_summary_plan_json_and_report(
     ) in " ".join(result.stdout.split())
     report = (out / "report.html").read_text()
     assert "Response floor <b>0.6</b>" in report and "Team within 10 min (mean)" in report
+
+
+def test_the_visibility_curve_reuses_the_plain_day_and_parallel_points_agree(
+    scenario: Scenario,
+) -> None:
+    from crowdguard.patrols.planner import visibility_curve
+    from crowdguard.patrols.travel import places_of, straight_line_travel
+    from crowdguard.patrols.visibility import visibility_tradeoff
+
+    plan = make_plan(scenario, seed=1, days=[DAY], workers=1)
+    serial = visibility_curve(plan, DAY, points=3, workers=1)
+    day = plan.day_plans[DAY.isoformat()]
+    assert serial[0]["defender_utility"] == day.defender_utility
+    assert serial[0]["expected_visibility"] == day.expected_visibility
+    targets = build_targets(scenario, days=[DAY])
+    travel = straight_line_travel(places_of(scenario))
+    fresh = visibility_tradeoff(scenario, DAY, targets, travel, points=3, workers=2)
+    for a, b in zip(serial, fresh, strict=True):
+        assert a["visibility_floor"] == pytest.approx(b["visibility_floor"])
+        assert a["defender_utility"] == pytest.approx(b["defender_utility"], abs=1e-6)
+    assert fresh[-1]["expected_visibility"] >= fresh[-1]["visibility_floor"] - 1e-6
+
+
+def test_parallel_days_report_the_earliest_failing_day(scenario: Scenario) -> None:
+    """Every day fails; whichever worker finishes first, the error names the first date."""
+    for _ in range(3):
+        with pytest.raises(PlanError) as info:
+            make_plan(scenario, days=3, workers=3, response_floor=0.99)
+        assert str(info.value).startswith("2026-12-04: response_floor=0.99")

@@ -287,7 +287,7 @@ def run_plan(
         )
         if plan.mode == "routes":
             progress.update(task, description="price of visibility", completed=1.0)
-            visibility_curve(plan, chosen_route_day, points=4)
+            visibility_curve(plan, chosen_route_day, points=4, workers=workers)
         if plan.linked_plans:
             progress.update(task, description="security plans: what-if resolved", completed=1.0)
             attach_influence(plan)

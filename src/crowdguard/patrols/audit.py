@@ -70,7 +70,10 @@ def load_rosters(directory: str | Path) -> list[dict[str, Any]]:
     """Rosters from ``DIR/rosters/*.json`` or else ``DIR/*.json``, sorted by date."""
     root = Path(directory)
     if not root.is_dir():
-        raise InputError(f"audit rosters: {root} is not a directory")
+        raise InputError(
+            f"audit rosters: {root} is not a directory; give the --out folder of "
+            "'crowdguard plan' (or a folder of rosters/*.json)"
+        )
     folder = root / "rosters" if (root / "rosters").is_dir() else root
     files = sorted(folder.glob("*.json"))
     if not files:

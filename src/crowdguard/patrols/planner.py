@@ -45,6 +45,7 @@ expectation.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import secrets
 import time
@@ -866,7 +867,7 @@ def make_plan(
 
 
 def visibility_curve(
-    plan: PatrolPlan, day: dt.date | None = None, *, points: int = 5
+    plan: PatrolPlan, day: dt.date | None = None, *, points: int = 5, workers: int | None = 1
 ) -> list[dict[str, float]]:
     """The price of being seen on one day: defender utility at rising visibility floors.
 
@@ -874,6 +875,8 @@ def visibility_curve(
     with the most total risk), with the plan's security-plan multipliers; stored on the plan
     (``visibility_tradeoff``) for ``plan.json`` and the report. Routes mode only; returns
     ``[]`` in free mode. Visible patrols deter (Project Servator, ``domain.md`` section 4).
+    The plan's own solution of that day is reused for the zero floor (when no option
+    changed it); ``workers`` processes (``None``: all cores) solve the other points.
     """
     from crowdguard.patrols.visibility import visibility_tradeoff
 
@@ -887,7 +890,19 @@ def visibility_curve(
     targets = build_targets(plan.scenario, days=[day], plan_gaps=plan.plan_gaps or None)
     if len(targets) == 0:
         return []
-    curve = visibility_tradeoff(plan.scenario, day, targets, plan.travel_times(), points=points)
+    solved = plan.day_plans.get(day.isoformat())
+    baseline = None
+    if solved is not None and not plan.options.any():  # the plain day is the floor-0 point
+        baseline = (solved.defender_utility, solved.expected_visibility)
+    curve = visibility_tradeoff(
+        plan.scenario,
+        day,
+        targets,
+        plan.travel_times(),
+        points=points,
+        baseline=baseline,
+        workers=workers or os.cpu_count() or 1,
+    )
     plan.visibility_tradeoff = curve
     plan.visibility_tradeoff_day = day
     return curve

@@ -218,8 +218,9 @@ def solve_days(
     ``workers``: processes to use (default: the machine's cores, at most the days); 1 solves
     in this process, which tests and debuggers prefer. ``options`` go to every day's
     ``plan_day`` (overrides only to their own date); a day they make infeasible raises
-    :class:`PlanError` naming the date, the override or floor, and the fix. ``travel``
-    replaces the straight-line travel model (e.g. a road graph).
+    :class:`PlanError` naming the date, the override or floor, and the fix (the earliest such
+    date, whatever the order the workers finish in). ``travel`` replaces the straight-line
+    travel model (e.g. a road graph).
     """
     count = min(workers or os.cpu_count() or 1, len(days)) or 1
     results: dict[str, DayResult] = {}
@@ -237,17 +238,32 @@ def solve_days(
         futures = {
             pool.submit(_solve_day, scenario, day, plan_gaps, options, travel): day for day in days
         }
+        failed: dict[dt.date, Exception] = {}
         try:
             for future in as_completed(futures):
-                result = future.result()
+                if future.cancelled():
+                    continue
+                day = futures[future]
+                try:
+                    result = future.result()
+                except Exception as exc:
+                    # Fail fast but say the same thing on every run: drop the later days and
+                    # report the earliest failing day once the earlier ones are done.
+                    failed[day] = exc
+                    for other, other_day in futures.items():
+                        if other_day > min(failed):
+                            other.cancel()
+                    continue
                 if result is not None:
                     results[result.date] = result
                 done += 1
                 if progress is not None:
-                    progress(done / len(days), futures[future].isoformat())
+                    progress(done / len(days), day.isoformat())
         except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)  # a bad input fails fast
+            pool.shutdown(wait=True, cancel_futures=True)
             raise
+        if failed:
+            raise failed[min(failed)]
     return dict(sorted(results.items()))
 
 

@@ -69,6 +69,16 @@ def max_visibility(
     return float(-result.fun) if result.status == 0 else 0.0
 
 
+def _curve_point(
+    scenario: Any, day: dt.date, targets: Any, travel: Any, floor: float
+) -> tuple[float, float]:
+    """Defender utility and expected visibility of the day solved with a visibility floor."""
+    from crowdguard.patrols.dayplan import plan_day
+
+    plan = plan_day(scenario, day, targets, travel, visibility_floor=floor if floor > 0 else None)
+    return plan.defender_utility, plan.expected_visibility
+
+
 def visibility_tradeoff(
     scenario: Any,
     day: dt.date,
@@ -77,23 +87,40 @@ def visibility_tradeoff(
     *,
     points: int = 5,
     pass_by: float = PASS_BY,
+    baseline: tuple[float, float] | None = None,
+    workers: int = 1,
 ) -> list[dict[str, float]]:
-    """Defender utility at visibility floors from 0 to the maximum (``points`` solves)."""
-    from crowdguard.patrols.dayplan import plan_day
+    """Defender utility at visibility floors from 0 to the maximum (``points`` solves).
+
+    ``baseline``: the day's ``(defender utility, expected visibility)`` without a floor, when
+    already solved (the floor-0 point is then not solved again). ``workers`` > 1 solves the
+    points in that many processes.
+    """
     from crowdguard.patrols.graph import build_graph, flow_polytope
 
     polytope = flow_polytope(build_graph(scenario, day, targets, travel))
     top = max_visibility(polytope, targets.crowd, pass_by)
-    curve = []
-    for floor in np.linspace(0.0, top * (1 - 1e-6), points):
-        plan = plan_day(
-            scenario, day, targets, travel, visibility_floor=float(floor) if floor > 0 else None
-        )
-        curve.append(
-            {
-                "visibility_floor": float(floor),
-                "expected_visibility": plan.expected_visibility,
-                "defender_utility": plan.defender_utility,
-            }
-        )
-    return curve
+    floors = [float(f) for f in np.linspace(0.0, top * (1 - 1e-6), points)]
+    known = {0.0: baseline} if baseline is not None else {}
+    todo = [f for f in floors if f not in known]
+    if workers > 1 and len(todo) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+            solved = list(
+                pool.map(
+                    _curve_point,
+                    *zip(*[(scenario, day, targets, travel, f) for f in todo], strict=True),
+                )
+            )
+    else:
+        solved = [_curve_point(scenario, day, targets, travel, f) for f in todo]
+    known.update(zip(todo, solved, strict=True))
+    return [
+        {
+            "visibility_floor": floor,
+            "expected_visibility": known[floor][1],
+            "defender_utility": known[floor][0],
+        }
+        for floor in floors
+    ]

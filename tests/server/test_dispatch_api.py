@@ -488,7 +488,7 @@ def test_units_are_placed_where_todays_roster_has_them_now_with_their_allowed_mo
     client: TestClient, control: Headers, engine: Engine, clock: FakeClock
 ) -> None:
     units = _units(client, control)
-    ryde, newport, portsmouth = (PLACES[v][:2] for v in PLACES)
+    newport, portsmouth = PLACES["newport-market"][:2], PLACES["portsmouth-gunwharf"][:2]
     assert units["arv-1"]["position"] == {
         "kind": "patrol",
         "place_id": "portsmouth-gunwharf",

@@ -5,8 +5,16 @@
 1. A member of the public files a report through the form (with JavaScript: the map and
    the category questions; without it: plain form posts) and gets a reference.
 2. A control-room user logged in on the board sees that report arrive live, without a
-   reload; recommends and assigns a unit from the keyboard; and sees the unit's state
-   change, including a change made elsewhere (pushed by the server).
+   reload, and works it through: marks a repeat as a duplicate, overrides the grade with a
+   reason (refused without one), recommends and assigns a unit from the keyboard, sees the
+   patrols it will miss and asks for the rest-of-day re-plan, moves the unit on scene,
+   committed and available (a move another controller made first is refused with the
+   server's message), and closes the task with an outcome. A second controller's board,
+   in its own browser context, sees every change pushed live.
+
+The store is seeded before the server starts (the demo, the accounts, and a finished plan
+whose roster for today has five teams on patrol all day), so units have a rostered place
+whatever the time of the run.
 
 Assertions are on the DOM, never on pixels; screenshots go to the test's tmp folder.
 Skipped (not failed) only when /usr/bin/chromium is absent. Never ``playwright install``.
@@ -14,12 +22,13 @@ Skipped (not failed) only when /usr/bin/chromium is absent. Never ``playwright i
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -30,12 +39,26 @@ if not CHROMIUM.exists():
         "Debian's chromium is not installed (scripts/test installs it)", allow_module_level=True
     )
 
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright  # noqa: E402
+import argon2  # noqa: E402
+from argon2.profiles import CHEAPEST  # noqa: E402
+from demo_roster import PATROLS, store_demo_roster  # noqa: E402
+from playwright.sync_api import (  # noqa: E402
+    Browser,
+    ConsoleMessage,
+    Page,
+    Route,
+    expect,
+    sync_playwright,
+)
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "server"))
 from served import ServedProcess  # noqa: E402
 
 from crowdguard.scenario.load import demo_scenario  # noqa: E402
+from crowdguard.store.db import make_engine, make_sessionmaker, session_scope, upgrade  # noqa: E402
+from crowdguard.store.demo import seed_demo  # noqa: E402
+from crowdguard.users import service as users  # noqa: E402
+from crowdguard.users.models import Role, UserCreate  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -56,21 +79,36 @@ TIMEOUT_MS = 20_000
 VENUES = {v.id: v for v in demo_scenario().venues}
 
 
-def add_user(data_dir: Path, name: str, role: str) -> None:
-    """``crowdguard user add NAME --role ROLE --password-stdin --data-dir DIR``."""
-    subprocess.run(
-        [sys.executable, "-m", "crowdguard", "user", "add", name, "--role", role,
-         "--password-stdin", "--data-dir", str(data_dir)],
-        input=PASSWORD + "\n", capture_output=True, text=True, check=True,
-    )  # fmt: skip
+ACCOUNTS = {"controller": Role.control, "controller2": Role.control, "planner": Role.planner}
+
+
+def seed_store(data_dir: Path) -> None:
+    """The demo, the accounts (with argon2's cheapest hashes: the server verifies with the
+    parameters stored in each hash) and today's roster, before the server starts."""
+    data_dir.mkdir(parents=True)
+    engine = make_engine(f"sqlite:///{data_dir / 'crowdguard.sqlite3'}")
+    upgrade(engine)
+    now = dt.datetime.now(dt.UTC)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(users, "_hasher", argon2.PasswordHasher.from_parameters(CHEAPEST))
+        with session_scope(make_sessionmaker(engine)) as session:
+            seed_demo(session=session, now=now)
+            for name, role in ACCOUNTS.items():
+                users.create_user(
+                    session=session,
+                    data=UserCreate(username=name, password=PASSWORD, role=role),
+                    actor="test",
+                    now=now,
+                )
+    store_demo_roster(engine, now.astimezone(ZoneInfo("Europe/London")).date(), now)
+    engine.dispose()
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedProcess]:
-    """``crowdguard serve`` on a fresh data folder, with a control and a planner account."""
+    """``crowdguard serve`` on a seeded data folder: two control accounts and a planner."""
     data_dir = tmp_path_factory.mktemp("served") / "data"
-    add_user(data_dir, "controller", "control")
-    add_user(data_dir, "planner", "planner")
+    seed_store(data_dir)
     served = ServedProcess(data_dir).start()
     yield served
     served.stop()
@@ -250,70 +288,175 @@ def test_without_javascript_the_form_still_refuses_and_accepts(
 # --- 2. the control room -------------------------------------------------------------------
 
 
-def test_the_board_shows_a_new_report_live_and_dispatches_a_unit(
+def log_in(page: Page, server: ServedProcess, username: str) -> Page:
+    page.goto(f"{server.base_url}/board")
+    expect(page.locator("#board")).to_be_hidden()
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login button[type=submit]")
+    expect(page.locator("#board")).to_have_attribute("data-live", "1")
+    expect(page.locator("#units tbody tr")).to_have_count(len(demo_scenario().teams))
+    page.evaluate("window.notReloaded = true")
+    return page
+
+
+def test_the_board_works_a_report_through_and_a_second_board_sees_every_change_live(
     server: ServedProcess, browser: Browser, tabs: list[Tab], tmp_path: Path
 ) -> None:
-    board = open_tab(browser, tabs)
-    board.goto(f"{server.base_url}/board")
-    expect(board.locator("#board")).to_be_hidden()
-    board.fill("#username", "controller")
-    board.fill("#password", PASSWORD)
-    board.click("#login button[type=submit]")
-    expect(board.locator("#board")).to_have_attribute("data-live", "1")
-    expect(board.locator("#units tbody tr")).to_have_count(len(demo_scenario().teams))
-    board.evaluate("window.notReloaded = true")
+    board = log_in(open_tab(browser, tabs), server, "controller")
+    other = log_in(open_tab(browser, tabs), server, "controller2")  # another control room
+    boards = (board, other)
+    # Units are drawn where today's roster has them: on patrol, or at base without a roster.
+    bases = {t.callsign: t.base for t in demo_scenario().teams}
+    for callsign, venue in PATROLS.items():
+        expect(board.locator(f"rect.unit[data-unit='{callsign}']")).to_have_attribute(
+            "data-place", venue
+        )
+    expect(board.locator("rect.unit[data-unit='alpha-3']")).to_have_attribute(
+        "data-place", bases["alpha-3"]
+    )
+    expect(board.locator("#unit-alpha-2")).to_contain_text("Patrol at Gunwharf")
 
-    # A member of the public reports in another browser.
+    # A member of the public reports in another browser; someone else reports it again.
     public = open_tab(browser, tabs)
-    reference = file_report(
+    first = file_report(
         public, server, "portsmouth-gunwharf-quays", "Two men filming the barriers and exits."
     )
-
-    row = board.locator(f"#report-{reference}")
-    expect(row).to_be_visible()
-    assert board.evaluate("window.notReloaded") is True  # pushed, not reloaded
-    expect(board.locator("#reports tbody tr").first).to_have_id(f"report-{reference}")
-    expect(row).to_contain_text("Hostile reconnaissance")
-    expect(row).to_contain_text("Gunwharf")
-    expect(board.locator(f"path.report[data-reference='{reference}']")).to_have_count(1)
-
-    # Recommend, then assign the fastest unit from the keyboard (focus moves to it).
-    row.get_by_role("button", name=f"Recommend a unit for {reference}").click()
-    first = board.locator("#recommendations button.assign").first
-    expect(first).to_be_focused()
-    callsign = first.inner_text().removeprefix("Assign ")
-    unit = board.locator(f"#unit-{callsign}")
-    expect(unit).to_have_attribute("data-state", "available")
-    board.keyboard.press("Enter")
-    expect(unit).to_have_attribute("data-state", "en_route")
-    expect(unit).to_contain_text(reference)
-    expect(row).to_contain_text("assigned")
-    expect(board.locator("#dispatch-message")).to_contain_text(f"{callsign} assigned")
-    expect(board.locator("line.link")).to_have_count(1)
-    board.screenshot(path=str(tmp_path / "board-assigned.png"), full_page=True)
-
-    # A change made elsewhere (another controller, through the API) is pushed too.
-    response = httpx.post(
-        f"{server.base_url}/api/v1/dispatch/units/{callsign}/release",
-        headers=control_headers(server),
+    repeat = httpx.post(
+        f"{server.base_url}/api/v1/reports",
+        json={
+            "category": "hostile_reconnaissance",
+            "location": {"venue_id": "portsmouth-gunwharf-quays"},
+            "observed_at": dt.datetime.now(dt.UTC).isoformat(),
+            "description": "Two men photographing the security barriers",
+        },
         timeout=30,
     )
-    assert response.status_code == 200, response.text
+    assert repeat.status_code == 201, repeat.text
+    second = repeat.json()["reference"]
+    row = board.locator(f"#report-{first}")
+    for page in boards:
+        expect(page.locator(f"#report-{first}")).to_contain_text("Hostile reconnaissance")
+        expect(page.locator(f"#report-{second}")).to_contain_text(f"possible duplicate of {first}")
+        assert page.evaluate("window.notReloaded") is True  # pushed, not reloaded
+    expect(board.locator("#reports tbody tr").first).to_have_id(f"report-{second}")
+    expect(row).to_contain_text("Gunwharf")
+    expect(board.locator(f"path.report[data-reference='{first}']")).to_have_count(1)
+    other.get_by_role("button", name=f"Details of {first}").click()  # the other room follows it
+    expect(other.locator("#selected-title")).to_contain_text(first)
+
+    # Mark the repeat as a duplicate; the reverse mark would be a loop: the server's 409.
+    board.get_by_role("button", name=f"Details of {second}").click()
+    board.get_by_role("button", name=f"Mark {second} as a duplicate of {first}").click()
+    for page in boards:
+        expect(page.locator(f"#report-{second}")).to_contain_text(f"duplicate of {first}")
+    board.get_by_role("button", name=f"Details of {first}").click()
+    expect(board.locator("#triage-rules li").first).to_be_visible()  # the rules that fired
+    board.get_by_role("button", name=f"Mark {first} as a duplicate of {second}").click()
+    expect(board.locator("#duplicate-error")).to_contain_text(
+        f"{second} is already marked a duplicate of {first}"
+    )
+
+    # Override the grade: refused without a reason (422, the server's words), then with one.
+    grade = stored_report(server, first)["grade"]
+    board.select_option("#grade-new", "refer")
+    board.click("#grade-submit")
+    expect(board.locator("#grade-error")).to_contain_text("reason: String should have at least")
+    expect(other.locator(f"#report-{first}")).to_have_attribute("data-grade", grade)
+    reason = "Venue says they are a licensed news crew; refer to CT Policing"
+    board.fill("#grade-reason", reason)
+    board.focus("#grade-submit")
+    board.keyboard.press("Enter")
+    for page in boards:
+        expect(page.locator(f"#report-{first}")).to_have_attribute("data-grade", "refer")
+        expect(page.locator("#override-note")).to_contain_text("by controller at")
+        expect(page.locator("#override-note")).to_contain_text(reason)
+    expect(board.locator("#grade-error")).to_be_hidden()
+
+    # Recommend, then assign the fastest unit from the keyboard (focus moves to it).
+    row.get_by_role("button", name=f"Recommend a unit for {first}").click()
+    assign = board.locator("#recommendations button.assign").first
+    expect(assign).to_be_focused()
+    callsign = assign.inner_text().removeprefix("Assign ")
+    unit = board.locator(f"#unit-{callsign}")
+    unit_there = other.locator(f"#unit-{callsign}")
     expect(unit).to_have_attribute("data-state", "available")
-    assert board.evaluate("window.notReloaded") is True
+    board.keyboard.press("Enter")
+    for page in boards:
+        expect(page.locator(f"#unit-{callsign}")).to_have_attribute("data-state", "en_route")
+        expect(page.locator(f"#unit-{callsign}")).to_contain_text(first)
+        expect(page.locator(f"#report-{first}")).to_have_attribute("data-status", "assigned")
+    expect(board.locator("#dispatch-message")).to_contain_text(f"{callsign} assigned")
+    expect(board.locator("line.link")).to_have_count(1)
+
+    # The patrols the team will miss; focus is on the re-plan, and it shows the gap.
+    expect(board.locator("#missed-list li").first).to_contain_text(callsign)
+    replan = board.locator(f"#replan-{callsign}")
+    expect(replan).to_be_focused()
+    board.keyboard.press("Enter")
+    expect(board.locator("#replan-result")).to_be_visible()
+    expect(board.locator("#replan-summary")).to_contain_text("of rostered patrol go uncovered")
+    expect(board.locator("#replan-slots tbody tr").first).to_be_visible()
+    board.screenshot(path=str(tmp_path / "board-replan.png"), full_page=True)
+
+    # Unit moves, only those the state machine allows: on scene, committed, available.
+    expect(unit.locator("button")).to_have_text(["On scene", "Available"])
+    unit.get_by_role("button", name=f"Move {callsign} to on scene").click()
+    expect(unit_there).to_have_attribute("data-state", "on_scene")
+    expect(board.locator(f"rect.unit[data-unit='{callsign}']")).to_have_attribute(
+        "data-place",
+        re.compile(r"^task-\d+$"),  # drawn at the incident
+    )
+
+    # Another controller commits the unit a moment before this board's click: a 409, with
+    # the server's message next to the buttons, and the board shows the state pushed.
+    def another_controller_first(route: Route) -> None:
+        done = httpx.post(
+            f"{server.base_url}/api/v1/dispatch/units/{callsign}/state",
+            json={"state": "committed"},
+            headers=server.token("controller2", PASSWORD),
+            timeout=30,
+        )
+        assert done.status_code == 200, done.text
+        route.continue_()
+
+    pattern = f"**/api/v1/dispatch/units/{callsign}/state"
+    board.route(pattern, another_controller_first)
+    unit.get_by_role("button", name=f"Move {callsign} to committed").click()
+    expect(board.locator(f"#unit-error-{callsign}")).to_contain_text(
+        f"unit {callsign} is committed; cannot go to committed"
+    )
+    board.unroute(pattern)
+    for page in boards:
+        expect(page.locator(f"#unit-{callsign}")).to_have_attribute("data-state", "committed")
+    unit.get_by_role("button", name=f"Move {callsign} to available").click()
+    for page in boards:
+        expect(page.locator(f"#unit-{callsign}")).to_have_attribute("data-state", "available")
+    expect(board.locator(f"#unit-error-{callsign}")).to_be_hidden()
+
+    # Close the task: an outcome is required (422), then it closes for every board.
+    board.click("#close-submit")
+    expect(board.locator("#close-error")).to_contain_text("outcome: String should have at least")
+    board.fill("#close-outcome", "Spoke to the crew; filming for the local news, no offence")
+    board.press("#close-outcome", "Enter")
+    for page in boards:
+        expect(page.locator(f"#report-{first}")).to_have_attribute("data-status", "closed")
+        expect(page.locator("#task-title")).to_contain_text("closed")
+        assert page.evaluate("window.notReloaded") is True
+    board.screenshot(path=str(tmp_path / "board-closed.png"), full_page=True)
 
     # The grade filter (the legend) hides the report's row and its map mark.
-    grade = stored_report(server, reference)["grade"]
-    board.uncheck(f"#show-{grade}")
+    board.uncheck("#show-refer")
     expect(row).to_be_hidden()
-    expect(board.locator(f"path.report[data-reference='{reference}']")).to_have_count(0)
-    board.check(f"#show-{grade}")
+    expect(board.locator(f"path.report[data-reference='{first}']")).to_have_count(0)
+    board.check("#show-refer")
     expect(row).to_be_visible()
 
     board.click("#logout")
     expect(board.locator("#login-panel")).to_be_visible()
     expect(board.locator("#reports tbody tr")).to_have_count(0)
     expect(board.locator("#board-map path.base, #board-map path.report")).to_have_count(0)
+    expect(board.locator("#selected-report")).to_be_hidden()
     assert board.evaluate("sessionStorage.getItem('crowdguard-token')") is None
 
 

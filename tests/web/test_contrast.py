@@ -64,6 +64,7 @@ PAIRS = [
     ("primary button", "#fff", _declared("button.primary", "background")),
     ("received panel", _declared(".panel", "color"), _declared(".panel", "background")),
     ("status line", VARIABLES["ink"], _declared(".status", "background")),
+    ("override note", VARIABLES["ink"], _declared(".override-note", "background")),
     *[
         (f"{grade} chip", _declared(".chip", "color"), VARIABLES[grade])
         for grade in ("immediate", "priority", "scheduled", "refer", "no_deployment")

@@ -7,19 +7,31 @@ no-JavaScript path; ``test_browser.py`` drives the same pages in chromium.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from demo_roster import PATROLS, store_demo_roster
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from html_parse import Page, parse
+from sqlalchemy import Engine
 
+from crowdguard.dispatch.models import MANUAL_STATES
 from crowdguard.reports.models import EMERGENCY_REMINDER, ReportCategory
 from crowdguard.scenario.load import demo_scenario
 from crowdguard.store.clock import FakeClock
 from crowdguard.users.models import Role
-from crowdguard.web.pages import CATEGORY_LABELS, FIELD_HELP, MapFrame
+from crowdguard.web.board import BoardBus, BoardEvent
+from crowdguard.web.pages import (
+    CATEGORY_LABELS,
+    FIELD_HELP,
+    GRADE_LABELS,
+    UNIT_STATE_LABELS,
+    MapFrame,
+)
 
 BANNER = "In an emergency call 999"
 REFERENCE = re.compile(r"CG-[A-Z0-9]{4}-[A-Z0-9]{4}")
@@ -331,16 +343,17 @@ def test_the_board_page_is_a_login_shell_without_data(
 def test_board_data_needs_a_control_or_admin_login(
     client: TestClient, as_role: Callable[[Role], dict[str, str]], role: Role
 ) -> None:
-    assert client.get("/board/places").status_code == 401
-    assert client.get("/api/v1/board/stream").status_code == 401
-    assert client.get("/board/places", headers=as_role(role)).status_code == 403
+    for path in ("/api/v1/dispatch/places", "/api/v1/dispatch/units", "/api/v1/board/stream"):
+        assert client.get(path).status_code == 401
+    assert client.get("/api/v1/dispatch/places", headers=as_role(role)).status_code == 403
 
 
 @pytest.mark.parametrize("role", [Role.control, Role.admin])
-def test_board_places_give_venues_bases_and_each_units_base(
+def test_the_map_places_come_from_the_documented_api(
     client: TestClient, as_role: Callable[[Role], dict[str, str]], role: Role
 ) -> None:
-    response = client.get("/board/places", headers=as_role(role))
+    headers = as_role(role)
+    response = client.get("/api/v1/dispatch/places", headers=headers)
     assert response.status_code == 200
     body = response.json()
     scenario = demo_scenario()
@@ -348,6 +361,164 @@ def test_board_places_give_venues_bases_and_each_units_base(
     assert {b["id"] for b in body["bases"]} == {b.id for b in scenario.bases}
     assert body["unit_bases"] == {t.callsign: t.base for t in scenario.teams}
     assert body["scenario_id"] == scenario.id
+    assert client.get("/board/places", headers=headers).status_code == 404  # the old route
+    assert "/board/places" not in client.get("/static/board.js").text
+
+
+def test_the_board_offers_every_control_room_action_labelled_with_a_place_for_its_error(
+    reader: TestClient,
+) -> None:
+    page = parse(reader.get("/board").text)
+    # Grade override (a reason is asked for), closing a task (an outcome is asked for).
+    assert {"grade-new", "grade-reason", "close-outcome"} <= page.label_targets
+    grades = {e.get("value") for e in page.all("option") if "select#grade-new" in e.parents}
+    assert grades == set(GRADE_LABELS)
+    for button in ("grade-submit", "close-submit", "recommend-selected"):
+        assert page.by_id(button).tag == "button" and page.text(button)
+    # Each action's refusal is shown next to it and announced.
+    for error in ("grade-error", "duplicate-error", "close-error", "replan-error"):
+        assert page.by_id(error).get("role") == "alert"
+    for field, error in (("grade-reason", "grade-error"), ("close-outcome", "close-error")):
+        assert page.by_id(field).get("aria-describedby") == error
+    assert "advice only" in page.text("replan-slots")
+    # The board names every state a unit can be moved to (the moves come from the API).
+    script = next(e for e in page.all("script") if e.get("id") == "board-labels")
+    assert script.get("type") == "application/json"
+    labels = json.loads(page.text_by_id["board-labels"])
+    assert set(MANUAL_STATES) <= set(labels["states"]) == set(UNIT_STATE_LABELS)
+    assert labels["grades"] == GRADE_LABELS
+
+
+class RecordingBus(BoardBus):
+    """The board bus, recording what it publishes (what every other board is sent)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[BoardEvent] = []
+
+    def publish(self, item: BoardEvent) -> None:
+        self.sent.append(item)
+        super().publish(item)
+
+    def take(self) -> list[tuple[str, dict[str, Any]]]:
+        sent, self.sent = self.sent, []
+        return [(e.kind, e.data) for e in sent]
+
+
+def test_every_board_action_is_an_api_call_every_other_board_hears_about(
+    app: FastAPI,
+    client: TestClient,
+    engine: Engine,
+    clock: FakeClock,
+    as_role: Callable[[Role], dict[str, str]],
+) -> None:
+    """The calls the board makes, in a control room's order, and the events they push."""
+    store_demo_roster(engine, clock.now().date(), clock.now())
+    bus = app.state.board_bus = RecordingBus()
+    control = as_role(Role.control)
+    hot = {**GOOD, "item_obvious": "on"}  # a HOT item: P1
+    first = reference_on(parse(client.post("/report", data=hot).text))
+    second = reference_on(parse(client.post("/report", data=hot).text))
+    assert [k for k, _ in bus.take()] == ["report-created", "report-created"]
+    api = "/api/v1"
+
+    # Grade override: refused without a reason (422 naming the field), nothing pushed.
+    refused = client.post(
+        f"{api}/reports/{first}/grade", json={"grade": "priority", "reason": " "}, headers=control
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "reason"]
+    assert bus.take() == []
+    graded = client.post(
+        f"{api}/reports/{first}/grade",
+        json={"grade": "priority", "reason": "Stewards say it is a lost bag"},
+        headers=control,
+    )
+    assert graded.status_code == 200, graded.text
+    record = graded.json()
+    assert (record["grade"], record["code"], record["overridden"]) == ("priority", "P2", True)
+    assert record["triage"]["grade"] == "immediate"  # what the rules said is kept ...
+    assert "hot_item" in [r["rule"] for r in record["triage"]["reasons"]]  # ... and why
+    [(kind, data)] = bus.take()
+    assert (kind, data["reference"], data["grade"]) == ("report-graded", first, "priority")
+    assert data["override"]["by"] == "control-user"
+    assert data["override"]["reason"] == "Stewards say it is a lost bag"
+
+    # Duplicates: suggested both ways; marking one pushes the mark; a loop is a 409.
+    assert _record(client, control, second)["duplicates"] == [first]
+    marked = client.post(
+        f"{api}/reports/{second}/duplicate-of", json={"of": first}, headers=control
+    )
+    assert marked.status_code == 200 and marked.json()["report"]["duplicate_of"] == first
+    [(kind, data)] = bus.take()
+    assert (kind, data["reference"], data["duplicate_of"]) == ("report-updated", second, first)
+    loop = client.post(f"{api}/reports/{first}/duplicate-of", json={"of": second}, headers=control)
+    assert loop.status_code == 409 and "already marked a duplicate" in loop.json()["detail"]
+
+    # Units are placed by today's roster, and carry the moves they may make.
+    units = {u["callsign"]: u for u in client.get(f"{api}/dispatch/units", headers=control).json()}
+    for callsign, venue in PATROLS.items():
+        assert units[callsign]["position"]["place_id"] == venue
+    bases = {t.callsign: t.base for t in demo_scenario().teams}
+    assert units["alpha-3"]["position"]["place_id"] == bases["alpha-3"]  # no roster: at base
+    assert units["alpha-1"]["next_states"] == ["en_route", "committed", "off_duty"]
+
+    # Recommend and assign: the unit on patrol at the market is nearest; it goes en route.
+    ranked = client.post(f"{api}/dispatch/recommend", json={"report": first}, headers=control)
+    best = ranked.json()["recommendations"][0]
+    assert (best["unit"], best["position"]) == ("alpha-1", f"patrol at {VENUE}")
+    assert best["missed"] and best["missed"][0]["venue"] == VENUE  # the patrols it will miss
+    sent = client.post(
+        f"{api}/dispatch/assign", json={"unit": "alpha-1", "report": first}, headers=control
+    ).json()
+    task = sent["task"]["id"]
+    assert sent["unit"]["state"] == "en_route"
+    assert sent["unit"]["next_states"] == ["on_scene", "available"]
+    assert [k for k, _ in bus.take()] == ["unit-state", "task-state", "report-updated"]
+
+    # The rest of the day without it: the gap, and coverage before and after by slot.
+    out = client.post(f"{api}/dispatch/units/alpha-1/replan", json={}, headers=control).json()
+    assert out["gap"][0]["venue"] == VENUE and out["gap_minutes"] > 0
+    assert out["slots"] and out["targets"]
+    assert bus.take() == []  # advice: nothing stored changed, nothing to push
+
+    # The unit moves on scene, committed, available; each move is pushed.
+    for state, task_state in (("on_scene", "on_scene"), ("committed", "on_scene")):
+        moved = client.post(
+            f"{api}/dispatch/units/alpha-1/state", json={"state": state}, headers=control
+        )
+        assert moved.status_code == 200, moved.text
+        events = bus.take()
+        assert events[0] == ("unit-state", moved.json()["unit"])
+        assert ("task-state", task_state) in [(k, d.get("state")) for k, d in events]
+    refused = client.post(
+        f"{api}/dispatch/units/alpha-1/state", json={"state": "committed"}, headers=control
+    )
+    assert refused.status_code == 409 and "cannot go to committed" in refused.json()["detail"]
+    assert bus.take() == []
+    freed = client.post(
+        f"{api}/dispatch/units/alpha-1/state", json={"state": "available"}, headers=control
+    )
+    assert freed.json()["unit"]["state"] == "available"
+    assert bus.take()[0][0] == "unit-state"
+
+    # Closing the task: an outcome is required; closing pushes the task and the report.
+    blank = client.post(f"{api}/dispatch/tasks/{task}/close", json={"outcome": ""}, headers=control)
+    assert blank.status_code == 422 and blank.json()["detail"][0]["loc"] == ["body", "outcome"]
+    closed = client.post(
+        f"{api}/dispatch/tasks/{task}/close", json={"outcome": "Lost bag returned"}, headers=control
+    )
+    assert closed.status_code == 200, closed.text
+    kinds = dict(bus.take())
+    assert kinds["task-state"]["state"] == "closed"
+    assert kinds["report-updated"]["status"] == "closed"
+
+
+def _record(client: TestClient, headers: dict[str, str], reference: str) -> dict[str, Any]:
+    response = client.get(f"/api/v1/reports/{reference}", headers=headers)
+    assert response.status_code == 200, response.text
+    record: dict[str, Any] = response.json()
+    return record
 
 
 # --- pages and assets --------------------------------------------------------------------

@@ -13,9 +13,12 @@ reference, never another report, a grade, a base or a contact detail.
 
 **The board** is a page shell: it holds no report, unit or base until a control or admin
 user logs in (the OAuth2 password grant, from the page's script); the script then reads
-``/api/v1/reports``, ``/api/v1/dispatch/units`` and :func:`board_places` with the bearer
-token and follows ``/api/v1/board/stream`` through ``fetch()`` (``EventSource`` cannot
-send an ``Authorization`` header).
+``/api/v1/reports``, ``/api/v1/dispatch/units``, ``/api/v1/dispatch/tasks`` and
+``/api/v1/dispatch/places`` with the bearer token and follows ``/api/v1/board/stream``
+through ``fetch()`` (``EventSource`` cannot send an ``Authorization`` header). Every
+control-room action on the page (grade override, duplicate mark, recommend and assign,
+unit moves, closing a task, the rest-of-day re-plan) is a call to the documented API; the
+page holds no rule of its own (the moves a unit may make come with the unit).
 
 **The maps** are hand-drawn SVG: an equirectangular projection in metres
 (:class:`MapFrame`), the stored venues, and, where the venues lie on the Solent, a sketch
@@ -39,11 +42,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import HTTPException
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from crowdguard.api.auth import Principal, require
 from crowdguard.api.deps import ContextDep, NowDep, SessionDep
-from crowdguard.dispatch import service as dispatch
+from crowdguard.dispatch.states import UnitState
 from crowdguard.reports import service as reports
 from crowdguard.reports.api import REPORT_MAX_BYTES, intake_guard
 from crowdguard.reports.models import (
@@ -55,8 +57,7 @@ from crowdguard.reports.models import (
     ReportSubmission,
 )
 from crowdguard.scenario.schema import Venue
-from crowdguard.store.errors import ConflictError, NotFoundError, TooManyAttemptsError
-from crowdguard.users.models import Role
+from crowdguard.store.errors import NotFoundError, TooManyAttemptsError
 from crowdguard.venues import service as venues
 from crowdguard.web.board import BoardEvent, BusDep, publish_after_commit
 
@@ -67,7 +68,7 @@ __all__ = [
     "FIELD_HELP",
     "GRADE_CODES",
     "GRADE_LABELS",
-    "BoardPlaces",
+    "UNIT_STATE_LABELS",
     "MapFrame",
     "form_errors",
     "form_to_body",
@@ -131,6 +132,16 @@ GRADE_CODES: dict[str, str] = {
     "no_deployment": "P5",
 }
 """The domain codes each grade covers (``crowdguard.reports.triage.ROUTE_CODE``)."""
+
+UNIT_STATE_LABELS: dict[str, str] = {
+    UnitState.available.value: "Available",
+    UnitState.assigned.value: "Assigned",
+    UnitState.en_route.value: "En route",
+    UnitState.on_scene.value: "On scene",
+    UnitState.committed.value: "Committed",
+    UnitState.off_duty.value: "Off duty",
+}
+"""The board's words for each unit state (the moves allowed come from the API)."""
 
 FIELD_HELP: dict[str, str] = {
     "category": "Choose what your report is about from the list.",
@@ -198,7 +209,6 @@ _LOC_FIELDS: dict[tuple[str, ...], str] = {
 _TIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M")
 
 router = APIRouter(include_in_schema=False)
-Control = Annotated[Principal, Depends(require(Role.admin, Role.control))]
 
 
 # --- maps ---------------------------------------------------------------------------------
@@ -643,51 +653,16 @@ def _received(request: Request, receipt: ReportPublic, report: ReportSubmission)
 # --- the board ----------------------------------------------------------------------------
 
 
-class PlacePublic(BaseModel):
-    """A named point on the board map."""
-
-    id: str
-    name: str
-    lat: float
-    lon: float
-
-
-class BoardPlaces(BaseModel):
-    """What the board map draws besides reports: venues, staging bases and which base each
-    unit starts from (control room only: bases are operationally sensitive)."""
-
-    venues: list[PlacePublic]
-    bases: list[PlacePublic]
-    unit_bases: dict[str, str]
-    scenario_id: str | None
-
-
 @router.get("/board", response_class=HTMLResponse)
 def board(request: Request, session: SessionDep) -> HTMLResponse:
     """The control-room live board: a shell until a control or admin user logs in."""
     places = reports.stored_venues(session=session)
     return _page(
-        request, "board.html", venue_map=_venue_map(places), categories=BOARD_CATEGORY_LABELS
-    )
-
-
-@router.get("/board/places", response_model=BoardPlaces)
-def board_places(user: Control, session: SessionDep) -> BoardPlaces:
-    """Venues, bases (of the newest stored scenario) and each unit's base, for the map."""
-    try:
-        scenario = dispatch.current_scenario(session=session, plan_id=None)
-    except ConflictError:
-        scenario = None
-    rows, _ = venues.list_teams(session=session, limit=1_000_000, offset=0)
-    bases = [] if scenario is None else scenario.bases
-    return BoardPlaces(
-        venues=[
-            PlacePublic(id=v.id, name=v.name, lat=v.lat, lon=v.lon)
-            for v in reports.stored_venues(session=session)
-        ],
-        bases=[PlacePublic(id=b.id, name=b.name, lat=b.lat, lon=b.lon) for b in bases],
-        unit_bases={r.callsign: str(r.data.get("base", "")) for r in rows},
-        scenario_id=None if scenario is None else scenario.id,
+        request,
+        "board.html",
+        venue_map=_venue_map(places),
+        categories=BOARD_CATEGORY_LABELS,
+        unit_states=UNIT_STATE_LABELS,
     )
 
 

@@ -11,4 +11,6 @@ from pathlib import Path
 
 _HERE = str(Path(__file__).parent)
 if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
+    # Appended, not inserted first: this folder's conftest.py must never shadow another
+    # folder's for a test that imports ``conftest`` by name (tests/server does).
+    sys.path.append(_HERE)

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-import uuid
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from crowdguard.api.app import create_app
@@ -29,26 +27,10 @@ from crowdguard.users.service import create_user
 # Let the test modules import their builders (pytest 9 imports tests with importlib).
 sys.path.insert(0, str(Path(__file__).parent))
 
-with warnings.catch_warnings():
-    # Starlette 1.x prefers httpx2 for its TestClient; httpx is what this project ships.
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
+from server_helpers import PASSWORD, TestClient
+from server_helpers import fresh_postgres as _fresh_postgres
 
 START = dt.datetime(2026, 12, 5, 6, 0, tzinfo=dt.UTC)
-PASSWORD = "correct horse battery"
-
-
-def _fresh_postgres(base_url: str) -> Iterator[str]:
-    name = f"cg_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

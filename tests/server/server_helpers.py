@@ -1,11 +1,42 @@
-"""Small builders shared by the server tests (hand-written data, not code under test)."""
+"""Small builders shared by the server tests (hand-written data, not code under test).
+
+Test modules import shared names from here, never ``from conftest import ...``: with
+several test folders on ``sys.path`` the module called ``conftest`` may be another
+folder's, depending on which folders a run names and in what order.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
+from sqlalchemy import create_engine, text
+
 from crowdguard.scenario.schema import Scenario
+
+with warnings.catch_warnings():
+    # Starlette 1.x prefers httpx2 for its TestClient; httpx is what this project ships.
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient  # noqa: F401 (re-exported to the tests)
+
+PASSWORD = "correct horse battery"
+
+
+def fresh_postgres(base_url: str) -> Iterator[str]:
+    """A new, empty database in the private cluster for one test; dropped afterwards."""
+    name = f"cg_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def venue(

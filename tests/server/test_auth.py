@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
+from server_helpers import PASSWORD
 from sqlalchemy import Engine, select
 
-from conftest import PASSWORD
 from crowdguard.store.clock import FakeClock
 from crowdguard.store.db import make_sessionmaker, session_scope
 from crowdguard.users.models import Role

@@ -181,9 +181,9 @@ def test_data_dir_that_is_a_file_is_exit_2(tmp_path: Path) -> None:
 
 
 def test_database_url_selects_postgres(postgres_url: str, tmp_path: Path) -> None:
-    from conftest import _fresh_postgres
+    from server_helpers import fresh_postgres
 
-    for url in _fresh_postgres(postgres_url):
+    for url in fresh_postgres(postgres_url):
         env = {"CROWDGUARD_DATABASE_URL": url}
         assert run("db", "upgrade", env=env).returncode == 0
         made = run(

@@ -108,8 +108,9 @@ def test_lead_time_is_configurable(
 ) -> None:
     import dataclasses
 
-    from conftest import PASSWORD
-    from conftest import TestClient as Client
+    from server_helpers import PASSWORD
+    from server_helpers import TestClient as Client
+
     from crowdguard.api.app import create_app
 
     short = dataclasses.replace(settings, officer_lead_minutes=30)

@@ -127,6 +127,8 @@ def test_malformed_plans_exit_2_without_output(tmp_path: Path, case: str) -> Non
         (["--format", "pdf"], "--out"),
         ([], "PLAN"),
         ([str(GUILDHALL), "--out", "/no/such/folder/x.md"], "--out"),
+        ([str(GUILDHALL.parent)], "is a folder; expected a plan file"),
+        ([str(GUILDHALL.parent / "no-such-plan.yaml")], "no such file"),
     ],
 )
 def test_usage_errors_exit_2(args: list[str], expected: str) -> None:

@@ -113,6 +113,8 @@ def review_command(
     day = _parse_day(on)
     if str(plan) == "-":
         submitted = loads_plan(sys.stdin.read(), source="<stdin>")
+    elif plan.is_dir():
+        raise ReviewError(f"{plan}: is a folder; expected a plan file (YAML or JSON)")
     elif not plan.is_file():
         raise ReviewError(f"{plan}: no such file")
     else:

@@ -71,7 +71,8 @@ def test_officer_sees_nothing_before_the_lead_time(
 ) -> None:
     officer = as_role(Role.officer, team="arv-1")
     clock.set(dt.datetime(2026, 12, 5, 7, 59, tzinfo=dt.UTC))  # shift at 10:00, lead 2 h
-    assert client.get(DAY_URL, headers=officer).json()["teams"] == []
+    nothing_yet = client.get(DAY_URL, headers=officer).json()
+    assert nothing_yet["teams"] == [] and nothing_yet["plan_id"] is None  # not even a plan
     too_early = client.get(f"{DAY_URL}/teams/arv-1", headers=officer)
     assert too_early.status_code == 403
     assert "08:00" in too_early.json()["detail"]

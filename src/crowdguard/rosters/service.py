@@ -224,7 +224,7 @@ def day_rosters(
     )
     return DayRosters(
         date=day,
-        plan_id=rows[0].plan_id if rows else None,
+        plan_id=shown[0].plan_id if shown else None,
         teams=shown,
     )
 

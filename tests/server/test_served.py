@@ -23,10 +23,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Path
     if request.param == "sqlite":
         yield tmp_path / "data", None
         return
-    from conftest import _fresh_postgres
+    from server_helpers import fresh_postgres
 
     yield from (
-        (tmp_path / "data", url) for url in _fresh_postgres(request.getfixturevalue("postgres_url"))
+        (tmp_path / "data", url) for url in fresh_postgres(request.getfixturevalue("postgres_url"))
     )
 
 

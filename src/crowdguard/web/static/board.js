@@ -603,25 +603,32 @@
       if (!bySlot.has(t.start)) { bySlot.set(t.start, []); }
       bySlot.get(t.start).push(t);
     });
+    let unchanged = 0;
     result.slots.forEach(function (s) {
-      const row = slotsBody.insertRow();
       const changed = (bySlot.get(s.start) || []).filter(function (t) {
         return Math.abs(t.coverage_before - t.coverage_after) >= 0.005;
       }).sort(function (a, b) {
         return (b.coverage_before - b.coverage_after) - (a.coverage_before - a.coverage_after);
       });
+      const same = !changed.length && s.teams_before.join() === s.teams_after.join() &&
+        Math.abs(s.attacker_utility_before - s.attacker_utility_after) < 0.05;
+      if (same) { unchanged += 1; return; }
       const cover = changed.slice(0, 3).map(function (t) {
         return placeLabel(t.venue) + " " + percent(t.coverage_before) + " \u2192 " + percent(t.coverage_after);
       }).join("; ") + (changed.length > 3 ? "; " + (changed.length - 3) + " more" : "");
+      const row = slotsBody.insertRow();
       [clock(s.start) + "\u2013" + clock(s.end), s.teams_before.join(", ") || "none",
        s.teams_after.join(", ") || "none", cover || "no change",
        s.attacker_utility_before.toFixed(1) + " \u2192 " + s.attacker_utility_after.toFixed(1),
       ].forEach(function (text) { row.insertCell().textContent = text; });
     });
-    if (!result.slots.length) {
+    if (unchanged || !result.slots.length) {
       const cell = slotsBody.insertRow().insertCell();
       cell.colSpan = 5;
-      cell.textContent = "No slot is left today.";
+      cell.textContent = !result.slots.length ? "No slot is left today."
+        : (unchanged === result.slots.length ? "All " : "The other ") + unchanged + " remaining " +
+          (unchanged === 1 ? "slot is" : "slots are") + " unchanged (" + callsign +
+          " is not on shift then, or is back).";
     }
     $("replan-result").hidden = false;
     $("replan-result").dataset.unit = callsign;
@@ -648,10 +655,13 @@
   // --- units -----------------------------------------------------------------------------
   function whereNow(u) {
     const task = u.task_id != null ? tasks.get(u.task_id) : null;
+    const p = u.position;
     if (task && (u.state === "on_scene" || u.state === "committed")) {
       return "At task " + task.id + (task.report_ref ? " (" + task.report_ref + ")" : "");
     }
-    const p = u.position;
+    if (task && (u.state === "assigned" || u.state === "en_route")) {
+      return "On the way to task " + task.id + (p ? " from " + placeLabel(p.place_id) : "");
+    }
     if (!p) { return ""; }
     const until = p.until ? " until " + clock(p.until) : "";
     if (p.kind === "patrol") { return "Patrol at " + placeLabel(p.place_id) + until; }

@@ -75,6 +75,7 @@ MATRIX: list[tuple[str, str, Any, set[Role]]] = [
     ("DELETE", "/api/v1/scenarios/no-such-scenario", None, {A, P}),
     ("GET", "/api/v1/events", None, {A, P, C, N, G}),
     ("POST", "/api/v1/events", EVENT, {A, P, G}),
+    ("GET", "/api/v1/events/venue-choices", None, {A, P, G}),
     ("GET", "/api/v1/events/1", None, {A, P, C, N, G}),
     ("PATCH", "/api/v1/events/1", {"expected_attendance": 3100}, {A, P, G}),
     ("DELETE", "/api/v1/events/999999", None, {A, P, G}),
@@ -268,3 +269,17 @@ def test_organiser_sees_and_changes_only_their_own_events(
     assert client.get("/api/v1/events/1", headers=mine).status_code == 404  # someone else's
     assert client.patch("/api/v1/events/1", json={"name": "x"}, headers=mine).status_code == 404
     assert client.delete("/api/v1/events/1", headers=mine).status_code == 404
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_an_organiser_finds_the_venue_id_for_an_event_without_seeing_risk_estimates(
+    client: TestClient, world: None, as_role: Callable[..., dict[str, str]]
+) -> None:
+    mine = as_role(Role.organiser, username="orla")
+    assert client.get("/api/v1/venues", headers=mine).status_code == 403
+    choices = client.get("/api/v1/events/venue-choices", headers=mine).json()
+    assert choices["total"] == 1
+    (choice,) = choices["items"]
+    assert set(choice) == {"id", "name", "town", "kind"}  # no footfall, attractiveness, HVM
+    event = {**EVENT, "venue_id": choice["id"]}
+    assert client.post("/api/v1/events", json=event, headers=mine).status_code == 201

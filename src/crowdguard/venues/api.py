@@ -21,6 +21,7 @@ from crowdguard.venues.models import (
     ScenarioSummary,
     TeamPublic,
     TeamUpdate,
+    VenueChoice,
     VenuePublic,
     VenueUpdate,
 )
@@ -216,6 +217,18 @@ def create_event(
         session=session, data=body, organiser_id=organiser, actor=user.username, now=now
     )
     return service.event_public(row)
+
+
+@events.get("/venue-choices", response_model=Page[VenueChoice])
+def list_venue_choices(user: EventWriter, session: SessionDep, page: PageDep) -> Page[VenueChoice]:
+    """Venues an event may be held at (id, name, town, kind): what an organiser needs to
+    fill in ``venue_id``, without the police's footfall and risk estimates."""
+    rows, total = service.list_venues(session=session, limit=page.limit, offset=page.offset)
+    choices = []
+    for row in rows:
+        venue = service.venue_public(row).venue
+        choices.append(VenueChoice(id=venue.id, name=venue.name, town=venue.town, kind=venue.kind))
+    return Page(items=choices, total=total, limit=page.limit, offset=page.offset)
 
 
 @events.get("/{event_id}", response_model=EventPublic)

@@ -21,6 +21,7 @@ __all__ = [
     "ScenarioSummary",
     "TeamPublic",
     "TeamUpdate",
+    "VenueChoice",
     "VenuePublic",
     "VenueUpdate",
 ]
@@ -66,6 +67,16 @@ class VenuePublic(BaseModel):
     venue: Venue
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+class VenueChoice(BaseModel):
+    """A venue as an event organiser may see it: enough to name it in an event, no more
+    (footfall estimates, attractiveness and mitigations stay with police staff)."""
+
+    id: str
+    name: str
+    town: str
+    kind: str
 
 
 class TeamUpdate(_In):

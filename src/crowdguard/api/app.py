@@ -6,9 +6,11 @@ tests build an app per database with a fake clock; ``crowdguard serve`` builds t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
@@ -17,13 +19,14 @@ from crowdguard import __version__
 from crowdguard.api import auth
 from crowdguard.api.deps import AppContext
 from crowdguard.api.errors import ERROR_RESPONSES, install_error_handlers
-from crowdguard.api.limits import ConcurrencyGate, RequestLimits
+from crowdguard.api.limits import ConcurrencyGate, DatabaseGate, RequestLimits
 from crowdguard.audit import api as audit_api
 from crowdguard.dispatch import api as dispatch_api
 from crowdguard.jobs import api as jobs_api
 from crowdguard.jobs.runner import Planner, PlanRunner, default_planner
 from crowdguard.plans import api as security_plans_api
 from crowdguard.reports import api as reports_api
+from crowdguard.reports.intake import IntakeWriter
 from crowdguard.rosters import api as rosters_api
 from crowdguard.store.clock import Clock, SystemClock
 from crowdguard.store.db import make_engine, make_sessionmaker
@@ -33,13 +36,15 @@ from crowdguard.users.throttle import LoginThrottle
 from crowdguard.venues import api as venues_api
 from crowdguard.web import board as board_api
 from crowdguard.web import pages as web_pages
+from crowdguard.web.board import BoardBus, BoardEvent
 
 __all__ = ["API_PREFIX", "create_app"]
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger("crowdguard.api")
 DB_REQUESTS_IN_FLIGHT = 8
-"""PostgreSQL requests served at once (below the 40 worker threads and the pool of 10)."""
+"""PostgreSQL requests served at once (below the 40 worker threads and the pool of 10); the
+report intake writer takes one of these slots per batch."""
 
 
 def create_app(
@@ -66,9 +71,21 @@ def create_app(
         runner=PlanRunner(sessions=sessions, clock=clock, planner=planner),
     )
 
+    # One gate to the database for requests and the report intake writer (SQLite: one
+    # holder at a time, in arrival order; see DatabaseGate).
+    gate = DatabaseGate(1 if settings.is_sqlite else DB_REQUESTS_IN_FLIGHT)
+    bus = BoardBus()
+
+    def publish_reports(summaries: list[dict[str, Any]]) -> None:
+        for summary in summaries:
+            bus.publish(BoardEvent("report-created", summary))
+
+    intake = IntakeWriter(sessions=sessions, gate=gate, publish=publish_reports)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        await asyncio.to_thread(intake.close)  # store what was queued before stopping
         context.runner.shutdown(wait=False)
 
     app = FastAPI(
@@ -81,7 +98,12 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.context = context
+    app.state.board_bus = bus
+    app.state.report_intake = intake
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    # Public report intake first: routes are matched in order, and a surge of reports
+    # should not pay for matching every other path first.
+    api.include_router(reports_api.router)
     api.include_router(auth.router)
     api.include_router(users_api.router)
     api.include_router(venues_api.venues)
@@ -92,7 +114,6 @@ def create_app(
     api.include_router(rosters_api.router)
     api.include_router(audit_api.router)
     api.include_router(security_plans_api.router)
-    api.include_router(reports_api.router)
     api.include_router(dispatch_api.router)
     api.include_router(board_api.router)
 
@@ -107,7 +128,8 @@ def create_app(
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(
         ConcurrencyGate,
-        max_in_flight=1 if settings.is_sqlite else DB_REQUESTS_IN_FLIGHT,
+        gate=gate,
         exempt=("/health", "/openapi.json", "/docs", "/board/stream"),
+        exempt_requests=(("POST", f"{API_PREFIX}/reports"),),
     )
     return app

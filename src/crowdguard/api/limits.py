@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import Future
+from contextlib import asynccontextmanager, contextmanager
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["ConcurrencyGate", "RequestLimits"]
+__all__ = ["ConcurrencyGate", "DatabaseGate", "RequestLimits"]
 
 
 class RequestLimits:
@@ -92,6 +97,83 @@ async def _reply(send: Send, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
+class DatabaseGate:
+    """At most ``slots`` holders at once, served first come first served, whether they wait
+    on an event loop (requests, through :class:`ConcurrencyGate`) or in a thread of their own
+    (the report intake writer, :class:`crowdguard.reports.intake.IntakeWriter`).
+
+    One gate shared by both means the writer's batches and the control room's requests take
+    turns on SQLite's single writer lock in arrival order, instead of meeting at SQLite's
+    busy handler, which polls with sleeps of up to 100 ms and would let back-to-back
+    batches starve a waiting request during a surge. Waiters are ``concurrent.futures``
+    futures, so an event-loop waiter holds no thread and the gate works across loops.
+    """
+
+    def __init__(self, slots: int) -> None:
+        if slots < 1:
+            raise ValueError(f"slots must be at least 1, got {slots}")
+        self.slots = slots
+        self._free = slots
+        self._waiters: deque[Future[None]] = deque()
+        self._lock = threading.Lock()
+
+    def _enqueue(self) -> Future[None] | None:
+        """Take a slot now (None), or join the queue (a future set when a slot is handed over)."""
+        with self._lock:
+            if self._free > 0 and not self._waiters:
+                self._free -= 1
+                return None
+            waiter: Future[None] = Future()
+            self._waiters.append(waiter)
+            return waiter
+
+    async def acquire(self) -> None:
+        """Wait on the event loop for a slot (cancellable: a cancelled waiter frees its turn)."""
+        waiter = self._enqueue()
+        if waiter is None:
+            return
+        try:
+            await asyncio.wrap_future(waiter)
+        except asyncio.CancelledError:
+            if not waiter.cancel():  # the slot was handed over as we were cancelled
+                self.release()
+            raise
+
+    def acquire_blocking(self) -> None:
+        """Wait in the calling thread for a slot (never call this on an event loop)."""
+        waiter = self._enqueue()
+        if waiter is not None:
+            waiter.result()
+
+    def release(self) -> None:
+        """Hand the slot to the longest waiter still waiting, else free it."""
+        with self._lock:
+            while self._waiters:
+                waiter = self._waiters.popleft()
+                if waiter.set_running_or_notify_cancel():
+                    waiter.set_result(None)
+                    return
+            self._free += 1
+
+    @asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        """``async with gate.held():`` one slot for the block."""
+        await self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
+
+    @contextmanager
+    def held_blocking(self) -> Iterator[None]:
+        """``with gate.held_blocking():`` one slot for the block, from a thread."""
+        self.acquire_blocking()
+        try:
+            yield
+        finally:
+            self.release()
+
+
 class ConcurrencyGate:
     """Admit at most ``max_in_flight`` database-touching requests at once; queue the rest.
 
@@ -102,19 +184,40 @@ class ConcurrencyGate:
     Waiting here, on the event loop, holds no worker and no connection, so that cannot
     happen: keep ``max_in_flight`` below both the worker count and the connection pool.
     SQLite gets 1 (it has one writer anyway and every authenticated request writes).
+
+    ``gate`` shares the slots with other holders (the report intake writer takes one per
+    batch); without it the middleware makes its own :class:`DatabaseGate`. Paths ending in
+    one of ``exempt`` and the exact ``(method, path)`` pairs of ``exempt_requests`` pass
+    without a slot: they must not touch the database from a worker thread (the public
+    report intake awaits the writer on the event loop instead).
     """
 
-    def __init__(self, app: ASGIApp, *, max_in_flight: int, exempt: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_in_flight: int | None = None,
+        gate: DatabaseGate | None = None,
+        exempt: tuple[str, ...] = (),
+        exempt_requests: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        if gate is None:
+            if max_in_flight is None:
+                raise ValueError("ConcurrencyGate needs max_in_flight or a gate")
+            gate = DatabaseGate(max_in_flight)
         self.app = app
-        self.max_in_flight = max_in_flight
+        self.gate = gate
+        self.max_in_flight = gate.slots
         self.exempt = exempt
-        self._gate: asyncio.Semaphore | None = None
+        self.exempt_requests = frozenset(exempt_requests)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path", "").endswith(self.exempt):
+        if scope["type"] != "http" or self._exempt(scope):
             await self.app(scope, receive, send)
             return
-        if self._gate is None:
-            self._gate = asyncio.Semaphore(self.max_in_flight)
-        async with self._gate:
+        async with self.gate.held():
             await self.app(scope, receive, send)
+
+    def _exempt(self, scope: Scope) -> bool:
+        path: str = scope.get("path", "")
+        return path.endswith(self.exempt) or (scope.get("method"), path) in self.exempt_requests

@@ -6,7 +6,9 @@ OWASP API Security Top 10 2023, API4 "Unrestricted Resource Consumption"): a bod
 :data:`REPORT_MAX_BYTES` (413, whether or not ``Content-Length`` is sent), a sliding-window
 count per client address (429 with ``Retry-After``, RFC 6585 section 4), and the honeypot
 field handled by the service. The address is the TCP peer: behind a reverse proxy, run
-uvicorn with ``--forwarded-allow-ips`` so the peer is the real client.
+uvicorn with ``--forwarded-allow-ips`` so the peer is the real client. Past the rate limit,
+the intake writer's bounded queue answers 503 with ``Retry-After`` when reports arrive faster
+than the store takes them (:class:`~crowdguard.reports.intake.IntakeBusy`).
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import HTTPException, RequestValidationError
 
 from crowdguard.api.auth import Principal, require
-from crowdguard.api.deps import ContextDep, NowDep, SessionDep
+from crowdguard.api.deps import ContextDep, NowDep, SessionDep, get_context
 from crowdguard.api.pagination import Page, PageDep
 from crowdguard.reports import service
+from crowdguard.reports.intake import IntakeBusy, IntakeWriter
 from crowdguard.reports.models import (
     DuplicateMark,
     GradeChange,
@@ -34,7 +37,7 @@ from crowdguard.users.models import Role
 from crowdguard.users.throttle import LoginThrottle
 from crowdguard.web.board import BoardEvent, BusDep, publish_after_commit
 
-__all__ = ["REPORT_MAX_BYTES", "body_cap", "intake_guard", "router"]
+__all__ = ["REPORT_MAX_BYTES", "body_cap", "get_intake", "intake_guard", "router"]
 
 REPORT_MAX_BYTES = 64 * 1024
 """Largest report body accepted (413 above): a full report is well under 40 KiB."""
@@ -98,32 +101,45 @@ async def body_cap(request: Request) -> None:
         raise HTTPException(413, _TOO_LARGE)
 
 
+def get_intake(request: Request) -> IntakeWriter:
+    """The app's report intake writer (made by :func:`crowdguard.api.app.create_app`)."""
+    writer: IntakeWriter = request.app.state.report_intake
+    return writer
+
+
+async def _intake_guard(request: Request) -> None:
+    # intake_guard on the event loop: it only counts in memory, so it needs no thread hop.
+    intake_guard(request, get_context(request))
+
+
 @router.post(
     "",
     response_model=ReportPublic,
     status_code=201,
-    dependencies=[Depends(body_cap), Depends(intake_guard)],
+    dependencies=[Depends(body_cap), Depends(_intake_guard)],
     responses={
         413: {"description": f"Body over {REPORT_MAX_BYTES} bytes"},
         429: {"description": "Too many reports from this address; see Retry-After"},
+        503: {"description": "Too many reports waiting to be stored; see Retry-After"},
     },
 )
-def submit_report(
-    body: ReportSubmission, session: SessionDep, now: NowDep, bus: BusDep
-) -> ReportPublic:
+async def submit_report(body: ReportSubmission, request: Request) -> ReportPublic:
     """Report a concern (no account needed). Answered only once the report is stored.
 
     In an emergency call 999: this is not an emergency line.
     """
+    # Runs on the event loop and holds no worker thread and no database slot while the
+    # intake writer commits it with others (crowdguard.reports.intake), so this route passes
+    # the concurrency gate; the writer takes a gate slot per batch instead.
+    now = get_context(request).clock.now()
     try:
-        receipt, row = service.submit_report(session=session, report=body, now=now)
+        return await get_intake(request).submit(body, now=now)
     except service.ReportFieldError as exc:
         raise RequestValidationError(
             [{"type": "value_error", "loc": ("body", *exc.loc), "msg": exc.message}]
         ) from None
-    if row is not None:
-        publish_after_commit(session, bus, BoardEvent("report-created", service.board_summary(row)))
-    return receipt
+    except IntakeBusy as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
 
 
 @router.get("", response_model=Page[ReportRecord])

@@ -13,13 +13,19 @@ Method (fast for 10,000 reports):
 2. A pair meeting both limits is within ``radius_m * sqrt(2)`` in that space, so a k-d tree
    (:class:`scipy.spatial.KDTree`, ``query_pairs``) returns a small superset of candidates.
 3. Each candidate is checked exactly: same category, haversine distance, time difference.
+
+At intake one new report is compared with the stored ones (:func:`nearest_duplicates`): the
+store hands over the reports nearest in time around it, and only the ``k`` nearest in time
+that meet both limits are suggested. The bound keeps a surge of reports about one incident
+from costing each new report work (and suggestions) in proportion to all earlier ones; the
+``k``-nearest links still chain every report of the surge to the others.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +39,9 @@ __all__ = [
     "DuplicateCandidate",
     "DuplicatePair",
     "candidate_from_report",
+    "great_circle_m",
     "haversine_m",
+    "nearest_duplicates",
     "suggest_duplicates",
 ]
 
@@ -59,6 +67,15 @@ def haversine_m(
     dlam = np.radians(np.asarray(lon2) - np.asarray(lon1))
     a = np.sin(dphi / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlam / 2) ** 2
     return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))
+
+
+def great_circle_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """:func:`haversine_m` for one pair of points, without NumPy's per-call overhead."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi = phi2 - phi1
+    dlam = math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlam / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(max(a, 0.0), 1.0)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,3 +177,43 @@ def suggest_duplicates(
         )
         for k in order
     ]
+
+
+def nearest_duplicates(
+    new: DuplicateCandidate,
+    earlier: Iterable[DuplicateCandidate],
+    *,
+    k: int,
+    radius_m: float = 50.0,
+    window: dt.timedelta = dt.timedelta(minutes=30),
+) -> list[DuplicatePair]:
+    """The at most ``k`` reports of ``earlier`` that may duplicate ``new``, nearest in time.
+
+    Same test as :func:`suggest_duplicates` (same category, within ``radius_m`` and
+    ``window``, limits inclusive); of those that pass, the ``k`` observed nearest in time to
+    ``new`` are kept (ties: nearer in distance, then id), in that order. Each pair names its
+    earlier-observed report ``first``, as :func:`suggest_duplicates` does.
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    if not (math.isfinite(radius_m) and radius_m > 0):
+        raise ValueError(f"radius_m must be a positive number of metres, got {radius_m}")
+    if window <= dt.timedelta(0):
+        raise ValueError(f"window must be positive, got {window}")
+    limit = window.total_seconds()
+    found: list[tuple[float, float, str, DuplicatePair]] = []
+    for other in earlier:
+        if other.id == new.id or other.category != new.category:
+            continue
+        gap = abs((other.observed_at - new.observed_at).total_seconds())
+        if gap > limit:
+            continue
+        distance = great_circle_m(new.lat, new.lon, other.lat, other.lon)
+        if distance > radius_m:
+            continue
+        before = (other.observed_at, other.id) <= (new.observed_at, new.id)
+        first, second = (other, new) if before else (new, other)
+        pair = DuplicatePair(first.id, second.id, distance, gap / 60.0)
+        found.append((gap, distance, other.id, pair))
+    found.sort(key=lambda item: item[:3])
+    return [item[3] for item in found[:k]]

@@ -13,17 +13,28 @@ Intake (``docs/theory/respond.md`` for the rules):
    between :data:`OBSERVED_MAX_AGE` before and :data:`OBSERVED_MAX_AHEAD` after receipt.
 2. The report is triaged by :func:`crowdguard.reports.triage.triage` against the stored
    venues (the venues slice), open or not by :func:`scenario_venue_open`.
-3. Possible duplicates: :func:`suggest_duplicates` (same category, 50 m, 30 min) over the
-   stored reports observed within 30 minutes of this one; both sides record the pair.
-4. The row and an audit row are written in the caller's transaction; the API answers only
-   after it commits, so an acknowledged reference is durable (SQLite: WAL with
+3. Possible duplicates (same category, 50 m, 30 min): of the stored reports, at most
+   :data:`DUPLICATE_SUGGESTIONS`, those observed nearest in time
+   (:func:`crowdguard.reports.duplicates.nearest_duplicates`). Each pair is one
+   :class:`DuplicateLinkRow`; the new report lists its side in ``duplicates`` and the
+   earlier one reads the pair through its links, so both sides show it
+   (:attr:`ReportRow.possible_duplicates`) and no earlier row is ever rewritten.
+4. The row, its links and an audit row are written in the caller's transaction; the API
+   answers only after it commits, so an acknowledged reference is durable (SQLite: WAL with
    ``synchronous=FULL``, so every commit is fsynced; PostgreSQL: ``synchronous_commit``
    on, its default).
 
+:func:`submit_report` does this for one report in the caller's transaction (the HTML form).
+:func:`store_reports` does it for a batch in one transaction: the API's intake writer
+(:mod:`crowdguard.reports.intake`) commits many reports with one fsync.
+
 Intake is serialised: SQLite runs every transaction ``BEGIN IMMEDIATE``; on PostgreSQL each
-intake first takes a transaction-scoped advisory lock, so two reports of the same thing
-arriving together still see each other for step 3 (under READ COMMITTED neither would see
-the other's uncommitted row, and both would rewrite an earlier report's suggestion list).
+intake transaction first takes a transaction-scoped advisory lock, so two reports of the same
+thing arriving together still see each other for step 3 (under READ COMMITTED neither would
+see the other's uncommitted row, and the pair would be lost). Intake writes only new rows
+(reports, links, audit) and locks no stored report (a link's foreign key takes PostgreSQL's
+KEY SHARE lock, which an override's update does not conflict with), so it waits only for
+the intake lock and then the audit lock, in that order.
 
 Every later change (grade override with who and why, duplicate mark, status) is audited in
 the hash-chained trail (:mod:`crowdguard.audit.service`).
@@ -32,15 +43,24 @@ the hash-chained trail (:mod:`crowdguard.audit.service`).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
-from typing import Any, Literal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, String, and_, bindparam, func, insert, or_, select, text
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from crowdguard.audit import service as audit
 from crowdguard.errors import InputError
-from crowdguard.reports.duplicates import DuplicateCandidate, suggest_duplicates
+from crowdguard.reports.duplicates import (
+    EARTH_RADIUS_M,
+    DuplicateCandidate,
+    DuplicatePair,
+    nearest_duplicates,
+)
 from crowdguard.reports.models import (
     ReportControl,
     ReportPublic,
@@ -48,7 +68,7 @@ from crowdguard.reports.models import (
     ReportSubmission,
     new_reference,
 )
-from crowdguard.reports.tables import ReportRow
+from crowdguard.reports.tables import DuplicateLinkRow, ReportRow
 from crowdguard.reports.triage import (
     ROUTE_CODE,
     ROUTE_GRADE,
@@ -60,15 +80,22 @@ from crowdguard.reports.triage import (
     triage,
 )
 from crowdguard.scenario.schema import Venue
+from crowdguard.store.db import UTCDateTime
 from crowdguard.store.errors import ConflictError, NotFoundError
 from crowdguard.venues import service as venues
 
+if TYPE_CHECKING:  # SQLAlchemy 2.1 spells a select's row type this way (a runtime error in 2.0)
+    _Nearby = Select[str, float | None, float | None, dt.datetime]
+
 __all__ = [
     "DUPLICATE_RADIUS_M",
+    "DUPLICATE_SUGGESTIONS",
     "DUPLICATE_WINDOW",
     "OBSERVED_MAX_AGE",
     "OBSERVED_MAX_AHEAD",
+    "IntakeItem",
     "ReportFieldError",
+    "VenueCache",
     "board_summary",
     "get_report",
     "list_reports",
@@ -76,7 +103,9 @@ __all__ = [
     "override",
     "record_view",
     "report_point",
+    "screen_report",
     "set_status",
+    "store_reports",
     "stored_venues",
     "submit_report",
 ]
@@ -85,6 +114,11 @@ DUPLICATE_WINDOW = dt.timedelta(minutes=30)
 """Reports observed this close in time may be duplicates (FixMyStreet #1677, domain.md 9)."""
 DUPLICATE_RADIUS_M = 50.0
 """Reports this close in metres may be duplicates."""
+DUPLICATE_SUGGESTIONS = 10
+"""At intake a report is linked to at most this many stored reports: the possible duplicates
+observed nearest in time to it [DESIGN]. Ten is what a dispatcher can read at a glance; in a
+surge about one incident each report links to its neighbours in time, so the links still
+chain the whole surge together, and the work per report no longer grows with the surge."""
 OBSERVED_MAX_AGE = dt.timedelta(days=5 * 366)
 """Oldest ``observed_at`` accepted [DESIGN]: ACT asks for old suspicions too, but not ancient."""
 OBSERVED_MAX_AHEAD = dt.timedelta(minutes=10)
@@ -102,10 +136,30 @@ class ReportFieldError(InputError):
         self.message = message
 
 
-def stored_venues(*, session: Session) -> list[Venue]:
-    """Every stored venue (the crowded places triage measures distances to)."""
+VenueCache = dict[str, tuple[dict[str, Any], Venue]]
+"""Venues already validated, by id, with the stored data they were validated from."""
+
+
+def stored_venues(*, session: Session, cache: VenueCache | None = None) -> list[Venue]:
+    """Every stored venue (the crowded places triage measures distances to).
+
+    With ``cache``, a venue whose stored data equals the cached data is not validated again
+    (the data is compared on every call, so a venue changed by anyone, in any process, is
+    validated afresh; a removed one leaves the cache).
+    """
     rows, _ = venues.list_venues(session=session, limit=1_000_000, offset=0)
-    return [Venue.model_validate(row.data) for row in rows]
+    if cache is None:
+        return [Venue.model_validate(row.data) for row in rows]
+    found: list[Venue] = []
+    for row in rows:
+        held = cache.get(row.id)
+        if held is None or held[0] != row.data:
+            held = (row.data, Venue.model_validate(row.data))
+            cache[row.id] = held
+        found.append(held[1])
+    for gone in cache.keys() - {row.id for row in rows}:
+        del cache[gone]
+    return found
 
 
 def _control(row: ReportRow) -> ReportControl:
@@ -115,14 +169,14 @@ def _control(row: ReportRow) -> ReportControl:
 
 
 def record_view(row: ReportRow) -> ReportRecord:
-    """The control-room view of a stored report."""
+    """The control-room view of a stored report (``duplicates``: both sides of each pair)."""
     return ReportRecord(
         report=_control(row),
         grade=row.grade,
         code=row.code,
         overridden=row.overridden,
         triage=row.triage,
-        duplicates=list(row.duplicates),
+        duplicates=row.possible_duplicates,
         updated_at=row.updated_at,
     )
 
@@ -135,11 +189,32 @@ def _point(control: ReportControl, places: dict[str, Venue]) -> tuple[float, flo
     return point
 
 
+_TAKEN = select(ReportRow.reference).where(ReportRow.reference == bindparam("reference"))
+
+
 def _fresh_reference(session: Session, rng: random.Random | None) -> str:
     while True:
         reference = new_reference(rng)
-        if session.get(ReportRow, reference) is None:
+        if session.connection().execute(_TAKEN, {"reference": reference}).first() is None:
             return reference
+
+
+def _insert_links(session: Session, links: list[dict[str, Any]]) -> None:
+    """Write the duplicate links (one statement; their reports are already flushed)."""
+    if links:
+        session.connection().execute(insert(DuplicateLinkRow), links)
+
+
+def screen_report(
+    *, report: ReportSubmission, now: dt.datetime, rng: random.Random | None = None
+) -> ReportPublic | None:
+    """Steps 1 and 1a that need no store: the receipt for a honeypot submission (store
+    nothing), else None once ``observed_at`` is within range (:class:`ReportFieldError`
+    if not)."""
+    if report.website:
+        return ReportPublic(reference=new_reference(rng), received_at=now)
+    _check_observed(report.observed_at, now)
+    return None
 
 
 def submit_report(
@@ -150,19 +225,83 @@ def submit_report(
     channel: Literal["web", "phone", "api", "patrol"] = "web",
     rng: random.Random | None = None,
 ) -> tuple[ReportPublic, ReportRow | None]:
-    """Accept a public report; returns the reporter's receipt and the stored row.
+    """Accept a public report in the caller's transaction; returns the receipt and the row.
 
     The row is None for a honeypot submission (nothing stored). ``rng`` draws the
-    reference in tests only; otherwise :func:`new_reference` uses :mod:`secrets`.
+    reference in tests only; otherwise :func:`new_reference` uses :mod:`secrets`. This is
+    the one-report path (one transaction, so one fsync, per report); the API's intake goes
+    through :class:`crowdguard.reports.intake.IntakeWriter`, which stores many reports per
+    transaction with :func:`store_reports`.
     """
-    if report.website:
-        return ReportPublic(reference=new_reference(rng), received_at=now), None
-    _check_observed(report.observed_at, now)
+    honeypot = screen_report(report=report, now=now, rng=rng)
+    if honeypot is not None:
+        return honeypot, None
+    _lock_intake(session)
+    known = stored_venues(session=session)
+    links: list[dict[str, Any]] = []
+    row = _store(session, IntakeItem(report, now, channel), known, rng, links)
+    _insert_links(session, links)
+    return ReportPublic(reference=row.reference, received_at=now), row
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeItem:
+    """One screened submission waiting to be stored: the report, when it was received and
+    by which channel."""
+
+    report: ReportSubmission
+    received_at: dt.datetime
+    channel: Literal["web", "phone", "api", "patrol"] = "web"
+
+
+def store_reports(
+    *,
+    session: Session,
+    items: Sequence[IntakeItem],
+    venue_cache: VenueCache | None = None,
+    rng: random.Random | None = None,
+) -> list[ReportRow | ReportFieldError]:
+    """Steps 1a-4 for several screened reports in the caller's one transaction, in order.
+
+    Each item gets its stored row, or the :class:`ReportFieldError` that refused it (an
+    unknown venue, a time out of range: checked before anything of that item is written, so
+    the others are unaffected). Each report sees the ones before it as stored (duplicates),
+    and the audit rows follow the same order. The caller commits; nothing here is durable
+    until it does.
+    """
+    _lock_intake(session)
+    known = stored_venues(session=session, cache=venue_cache)
+    stored: list[ReportRow | ReportFieldError] = []
+    links: list[dict[str, Any]] = []
+    for item in items:
+        try:
+            _check_observed(item.report.observed_at, item.received_at)
+            stored.append(_store(session, item, known, rng, links))
+        except ReportFieldError as exc:
+            stored.append(exc)
+    _insert_links(session, links)
+    return stored
+
+
+def _lock_intake(session: Session) -> None:
+    """PostgreSQL: one intake transaction at a time (see the module docstring)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _INTAKE_LOCK})
-    known = stored_venues(session=session)
+
+
+def _store(
+    session: Session,
+    item: IntakeItem,
+    known: list[Venue],
+    rng: random.Random | None,
+    links: list[dict[str, Any]],
+) -> ReportRow:
+    """Steps 1a (venue), 2, 3 and 4 for one report whose time was already checked; its
+    duplicate links are appended to ``links`` for :func:`_insert_links`."""
+    report, now, channel = item.report, item.received_at, item.channel
+    places = {v.id: v for v in known}
     venue_id = report.location.venue_id
-    if venue_id is not None and venue_id not in {v.id for v in known}:
+    if venue_id is not None and venue_id not in places:
         raise ReportFieldError(
             ("location", "venue_id"),
             f"no crowded place {venue_id!r} is known; pick one from the list, or give a map "
@@ -170,12 +309,12 @@ def submit_report(
         )
     reference = _fresh_reference(session, rng)
     control = ReportControl.from_create(
-        report.as_create(), reference=reference, received_at=now, channel=channel
+        report, reference=reference, received_at=now, channel=channel
     )
     result: TriageResult = triage(
         control, venues=known, is_open=scenario_venue_open, received_at=now
     )
-    point = _point(control, {v.id: v for v in known})
+    point = _point(control, places)
     row = ReportRow(
         reference=reference,
         received_at=now,
@@ -195,10 +334,12 @@ def submit_report(
         duplicate_of=None,
         updated_at=now,
     )
-    if point is not None:
-        row.duplicates = _link_duplicates(session, row)
+    found = [] if point is None else _nearest_stored(session, row)
+    row.duplicates = sorted(link["other"] for link in found)
+    set_committed_value(row, "later_links", [])  # a new report: nobody has named it yet
     session.add(row)
-    session.flush()
+    session.flush()  # stored, so the next report of a batch sees it
+    links.extend(found)
     audit.record(
         session=session,
         at=now,
@@ -208,7 +349,7 @@ def submit_report(
         entity_id=reference,
         detail={"category": row.category, "grade": row.grade, "duplicates": row.duplicates},
     )
-    return ReportPublic(reference=reference, received_at=now), row
+    return row
 
 
 def _check_observed(observed: dt.datetime, now: dt.datetime) -> None:
@@ -222,39 +363,110 @@ def _check_observed(observed: dt.datetime, now: dt.datetime) -> None:
         )
 
 
-def _link_duplicates(session: Session, new: ReportRow) -> list[str]:
-    """Step 3: suggestions among recent reports; both rows record each pair."""
-    recent = session.scalars(
-        select(ReportRow).where(
-            ReportRow.category == new.category,
-            ReportRow.lat.is_not(None),
-            ReportRow.observed_at >= new.observed_at - DUPLICATE_WINDOW,
-            ReportRow.observed_at <= new.observed_at + DUPLICATE_WINDOW,
-        )
-    ).all()
-    if not recent:
-        return []
+def _nearest_stored(session: Session, new: ReportRow) -> list[dict[str, Any]]:
+    """Step 3: links to the stored reports that may duplicate ``new``, at most
+    :data:`DUPLICATE_SUGGESTIONS`, nearest in observation time.
 
-    def candidate(row: ReportRow) -> DuplicateCandidate:
-        assert row.lat is not None and row.lon is not None
-        return DuplicateCandidate(row.reference, row.category, row.lat, row.lon, row.observed_at)
+    The store is read outwards in time from ``new`` in both directions (the index on
+    ``(category, observed_at, reference)``), only rows inside a lat/lon box around the point
+    (a superset of the 50 m circle), in pages, until each direction has given
+    ``DUPLICATE_SUGGESTIONS`` rows that pass the exact test or the 30 minutes run out. The
+    ``k`` nearest overall are among those, so the work per report is bounded by ``k``
+    however many reports of the same thing are stored. Earlier rows are never rewritten.
+    """
+    assert new.lat is not None and new.lon is not None
+    me = DuplicateCandidate(new.reference, new.category, new.lat, new.lon, new.observed_at)
+    k = DUPLICATE_SUGGESTIONS
+    bounds = {"category": new.category, **_box(new.lat, new.lon)}
+    connection = session.connection()  # Core: the rows are plain values, no ORM objects
+    found: list[DuplicatePair] = []
+    for walk, edge in (
+        (_WALK_LATER, new.observed_at + DUPLICATE_WINDOW),
+        (_WALK_EARLIER, new.observed_at - DUPLICATE_WINDOW),
+    ):
+        taken = 0
+        after = (new.observed_at, "")  # start at new's own time (every reference sorts after "")
+        while taken < k:
+            values = {**bounds, "edge": edge, "after_at": after[0], "after_ref": after[1]}
+            rows = connection.execute(walk, values).all()
+            page = [
+                DuplicateCandidate(ref, new.category, lat, lon, at)
+                for ref, lat, lon, at in rows
+                if lat is not None and lon is not None  # always, inside the box
+            ]
+            if page:  # those that pass the exact test count towards k
+                hits = nearest_duplicates(me, page, k=len(page), **_LIMITS)
+                taken += len(hits)
+                found.extend(hits)
+            if len(rows) < _PAGE:
+                break
+            after = (rows[-1][3], rows[-1][0])
 
-    pairs = suggest_duplicates(
-        [candidate(r) for r in [*recent, new]],
-        radius_m=DUPLICATE_RADIUS_M,
-        window=DUPLICATE_WINDOW,
+    def other(pair: DuplicatePair) -> str:
+        return pair.second if pair.first == new.reference else pair.first
+
+    # The k nearest in time of both directions (the order nearest_duplicates uses).
+    found.sort(key=lambda pair: (pair.minutes_apart, pair.distance_m, other(pair)))
+    return [
+        {
+            "reference": new.reference,
+            "other": other(pair),
+            "distance_m": round(pair.distance_m, 2),
+            "minutes_apart": round(pair.minutes_apart, 3),
+        }
+        for pair in found[:k]
+    ]
+
+
+_PAGE = DUPLICATE_SUGGESTIONS
+_LIMITS: dict[str, Any] = {"radius_m": DUPLICATE_RADIUS_M, "window": DUPLICATE_WINDOW}
+_METRES_PER_DEGREE = math.pi * EARTH_RADIUS_M / 180.0
+
+
+def _box(lat: float, lon: float) -> dict[str, float]:
+    """A lat/lon box holding the whole search circle around ``(lat, lon)``."""
+    margin = 1.01 * DUPLICATE_RADIUS_M / _METRES_PER_DEGREE  # degrees of latitude
+    box = {"lat_lo": lat - margin, "lat_hi": lat + margin, "lon_lo": -180.0, "lon_hi": 180.0}
+    cos_lat = math.cos(math.radians(lat))
+    if cos_lat > 0.01:  # near a pole every longitude is close: no longitude bound
+        spread = margin / cos_lat
+        if lon - spread >= -180.0 and lon + spread <= 180.0:  # no wrap at the antimeridian
+            box["lon_lo"], box["lon_hi"] = lon - spread, lon + spread
+    return box
+
+
+def _walk(*, later: bool) -> _Nearby:
+    """Stored reports of a category inside a box, observed from ``after_at`` (exclusive of
+    the rows up to ``after_ref`` there) out to ``edge``, nearest in time first. One
+    statement per direction, built once, so SQLAlchemy compiles and caches it once."""
+    at, reference = ReportRow.observed_at, ReportRow.reference
+    after_at = bindparam("after_at", type_=UTCDateTime)
+    after_ref = bindparam("after_ref", type_=String)
+    edge = bindparam("edge", type_=UTCDateTime)
+    stmt = select(reference, ReportRow.lat, ReportRow.lon, at).where(
+        ReportRow.category == bindparam("category", type_=String),
+        ReportRow.lat.between(bindparam("lat_lo"), bindparam("lat_hi")),
+        ReportRow.lon.between(bindparam("lon_lo"), bindparam("lon_hi")),
     )
-    others = {r.reference: r for r in recent}
-    found: list[str] = []
-    for pair in pairs:
-        if new.reference not in (pair.first, pair.second):
-            continue
-        other = pair.second if pair.first == new.reference else pair.first
-        found.append(other)
-        row = others[other]
-        if new.reference not in row.duplicates:
-            row.duplicates = [*row.duplicates, new.reference]
-    return sorted(found)
+    if later:
+        # ``at >= after_at`` on its own too: the index range must not hide inside the OR,
+        # or the walk would start from the category's oldest report.
+        stmt = stmt.where(
+            at >= after_at,
+            at <= edge,
+            or_(at > after_at, and_(at == after_at, reference > after_ref)),
+        )
+        return stmt.order_by(at.asc(), reference.asc()).limit(_PAGE)
+    stmt = stmt.where(
+        at <= after_at,
+        at >= edge,
+        or_(at < after_at, and_(at == after_at, reference < after_ref)),
+    )
+    return stmt.order_by(at.desc(), reference.desc()).limit(_PAGE)
+
+
+_WALK_LATER = _walk(later=True)
+_WALK_EARLIER = _walk(later=False)
 
 
 def get_report(*, session: Session, reference: str) -> ReportRow:
@@ -285,7 +497,10 @@ def list_reports(
             count = count.where(column == value)
     total = session.scalar(count) or 0
     rows = session.scalars(
-        stmt.order_by(ReportRow.received_at.desc(), ReportRow.reference).limit(limit).offset(offset)
+        stmt.order_by(ReportRow.received_at.desc(), ReportRow.reference)
+        .limit(limit)
+        .offset(offset)
+        .options(selectinload(ReportRow.later_links))
     ).all()
     return list(rows), total
 
@@ -354,7 +569,7 @@ def mark_duplicate(
         action="report.duplicate",
         entity="report",
         entity_id=reference,
-        detail={"duplicate_of": of, "suggested": of in row.duplicates},
+        detail={"duplicate_of": of, "suggested": of in row.possible_duplicates},
     )
     return row
 
@@ -401,5 +616,5 @@ def board_summary(row: ReportRow) -> dict[str, Any]:
         "lat": row.lat,
         "lon": row.lon,
         "where": text[:120],
-        "duplicates": list(row.duplicates),
+        "duplicates": row.possible_duplicates,
     }

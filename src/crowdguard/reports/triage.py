@@ -65,11 +65,10 @@ from enum import StrEnum
 from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from crowdguard.errors import InputError
-from crowdguard.reports.duplicates import haversine_m
+from crowdguard.reports.duplicates import great_circle_m
 from crowdguard.reports.models import (
     ACT_CATEGORIES,
     ReportCategory,
@@ -292,14 +291,15 @@ def _nearest_open(
     is_open: Callable[[V, dt.datetime], bool],
     when: dt.datetime,
 ) -> tuple[V, float] | None:
-    open_venues = [v for v in venues if is_open(v, when)]
-    if not open_venues:
-        return None
-    lats = np.array([v.lat for v in open_venues])
-    lons = np.array([v.lon for v in open_venues])
-    dist = haversine_m(point[0], point[1], lats, lons)
-    k = int(np.argmin(dist))
-    return open_venues[k], float(dist[k])
+    """The nearest venue open at ``when`` and its distance: venues are tried nearest first,
+    so opening hours are usually checked once, not for every venue (ties: list order)."""
+    by_distance = sorted(
+        (great_circle_m(point[0], point[1], v.lat, v.lon), i) for i, v in enumerate(venues)
+    )
+    for distance, i in by_distance:
+        if is_open(venues[i], when):
+            return venues[i], distance
+    return None
 
 
 def triage(

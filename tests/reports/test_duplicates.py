@@ -8,7 +8,13 @@ import math
 import numpy as np
 import pytest
 
-from crowdguard.reports.duplicates import DuplicateCandidate, haversine_m, suggest_duplicates
+from crowdguard.reports.duplicates import (
+    DuplicateCandidate,
+    great_circle_m,
+    haversine_m,
+    nearest_duplicates,
+    suggest_duplicates,
+)
 
 T0 = dt.datetime(2026, 12, 5, 14, 0, tzinfo=dt.UTC)
 LAT, LON = 51.0632, -1.3080
@@ -137,3 +143,60 @@ def test_stored_reports_are_compared_by_point_or_venue() -> None:
     by_text = candidate_from_report(stored("c", {"text": "by the carousel"}), venues)
     assert by_point is not None and by_venue is not None and by_text is None
     assert [(p.first, p.second) for p in suggest_duplicates([by_point, by_venue])] == [("a", "b")]
+
+
+def test_nearest_duplicates_keeps_the_k_nearest_in_time() -> None:
+    new = at("new", 0, 15)
+    earlier = [at(f"m{m:02d}", 1, m) for m in range(0, 31, 3)]  # every 3 minutes, 0..30
+    pairs = nearest_duplicates(new, earlier, k=4)
+    assert [p.second if p.first == "new" else p.first for p in pairs] == [
+        "m15",
+        "m12",
+        "m18",
+        "m09",
+    ]
+    assert [p.minutes_apart for p in pairs] == pytest.approx([0, 3, 3, 6])
+    # Each pair names the earlier-observed report first, as suggest_duplicates does.
+    assert (pairs[1].first, pairs[1].second) == ("m12", "new")
+    assert (pairs[2].first, pairs[2].second) == ("new", "m18")
+
+
+def test_nearest_duplicates_ties_go_to_the_nearer_then_by_id() -> None:
+    new = at("new", 0, 0)
+    pairs = nearest_duplicates(new, [at("b", 30, 5), at("a", 30, 5), at("c", 10, 5)], k=2)
+    assert [p.first if p.second == "new" else p.second for p in pairs] == ["c", "a"]
+
+
+def test_nearest_duplicates_applies_the_same_test_as_suggest_duplicates() -> None:
+    rng = np.random.default_rng(7)
+    new = at("new", 0, 0)
+    others = [
+        at(f"r{i}", float(rng.uniform(-80, 80)), float(rng.uniform(-45, 45)), category=kind)
+        for i, kind in enumerate(rng.choice(["unattended_item", "weapons"], size=300))
+    ]
+    near = nearest_duplicates(new, others, k=len(others))
+    everything = suggest_duplicates([new, *others])
+    expected = {
+        p.first if p.second == "new" else p.second
+        for p in everything
+        if "new" in (p.first, p.second)
+    }
+    assert {p.first if p.second == "new" else p.second for p in near} == expected
+    gaps = [p.minutes_apart for p in near]
+    assert gaps == sorted(gaps)
+    assert nearest_duplicates(new, others, k=3) == near[:3]
+
+
+def test_nearest_duplicates_refuses_bad_limits_and_ignores_itself() -> None:
+    with pytest.raises(ValueError, match="k must be"):
+        nearest_duplicates(at("a"), [at("b")], k=0)
+    with pytest.raises(ValueError, match="radius_m"):
+        nearest_duplicates(at("a"), [at("b")], k=1, radius_m=-1)
+    assert nearest_duplicates(at("a"), [at("a")], k=1) == []
+
+
+def test_great_circle_matches_the_vectorised_haversine() -> None:
+    for lat2, lon2 in [(LAT + 0.0004, LON), (50.7, -1.1), (-33.9, 151.2)]:
+        assert great_circle_m(LAT, LON, lat2, lon2) == pytest.approx(
+            float(haversine_m(LAT, LON, lat2, lon2)), rel=1e-12
+        )

@@ -406,3 +406,74 @@ def test_reports_arriving_together_still_see_each_other_as_duplicates(
     for reference in references:
         record = client.get(f"/api/v1/reports/{reference}", headers=control).json()
         assert sorted(record["duplicates"]) == sorted(set(references) - {reference})
+
+
+def test_a_surge_about_one_incident_links_each_report_to_at_most_ten_nearest_in_time(
+    engine: Engine, world: None
+) -> None:
+    """Thirty reports of one thing, a minute apart: each names at most the ten stored reports
+    observed nearest in time to it (no earlier report is rewritten), and each pair is visible
+    from both sides, so every report still reaches the rest of the surge."""
+    from crowdguard.reports import service
+    from crowdguard.reports.models import ReportSubmission
+
+    sessions = make_sessionmaker(engine)
+    made: list[str] = []
+    for i in range(30):
+        body = _at(i % 7, i * 0.9)  # within 7 m, 54 s apart: all possible duplicates
+        with session_scope(sessions) as session:
+            report = ReportSubmission.model_validate(body)
+            _, row = service.submit_report(session=session, report=report, now=NOON)
+            assert row is not None
+            made.append(row.reference)
+    with session_scope(sessions) as session:
+        rows = {r: service.get_report(session=session, reference=r) for r in made}
+        for i, reference in enumerate(made):
+            own = rows[reference].duplicates
+            assert own == sorted(made[max(0, i - 10) : i])  # the ten just before it
+            both = rows[reference].possible_duplicates
+            assert set(own) <= set(both) and len(both) <= 20
+            for other in both:  # every pair is seen from both sides
+                assert reference in rows[other].possible_duplicates
+        assert rows[made[0]].possible_duplicates == sorted(made[1:11])
+        assert service.record_view(rows[made[15]]).duplicates == sorted(made[5:15] + made[16:26])
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_duplicate_pairs_survive_migration_0004_down_and_up(
+    bare_engine: Engine, clock: FakeClock
+) -> None:
+    """Down to 0003 every pair is written back into both reports' lists (what 0003 reads);
+    up again, the lists are read as before."""
+    from sqlalchemy import text
+
+    from crowdguard.reports import service
+    from crowdguard.reports.models import ReportSubmission
+    from crowdguard.store.db import downgrade, upgrade
+
+    upgrade(bare_engine, "0004")
+    sessions = make_sessionmaker(bare_engine)
+    with session_scope(sessions) as session:
+        venues.create_venue(
+            session=session, venue=Venue.model_validate(venue()), actor="t", now=NOON
+        )
+    made: list[str] = []
+    for i in range(3):
+        with session_scope(sessions) as session:
+            report = ReportSubmission.model_validate(_at(i, i))
+            _, row = service.submit_report(session=session, report=report, now=NOON)
+            assert row is not None
+            made.append(row.reference)
+    downgrade(bare_engine, "0003")
+    with bare_engine.connect() as conn:
+        lists = {
+            r: sorted(json.loads(d))
+            for r, d in conn.execute(text("SELECT reference, duplicates FROM reports"))
+        }
+    assert lists == {r: sorted(set(made) - {r}) for r in made}
+    upgrade(bare_engine, "0004")
+    with session_scope(sessions) as session:
+        for r in made:
+            assert service.get_report(session=session, reference=r).possible_duplicates == sorted(
+                set(made) - {r}
+            )

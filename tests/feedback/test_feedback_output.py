@@ -31,6 +31,7 @@ ROW_KEYS = {
     "event",
     "tier",
     "verdict",
+    "source",
     "findings_moving_risk",
     "multipliers",
     "mean_coverage",
@@ -78,6 +79,7 @@ def test_plan_json_carries_plan_reviews(demo_run: tuple[Path, Any]) -> None:
     assert {r["event"] for r in rows} == EVENTS
     for row in rows:
         assert set(row) == ROW_KEYS
+        assert row["source"] == f"demo:{row['event']}"  # the scenario's link, not a file path
         assert set(row["multipliers"]) == {"vehicle", "marauding", "ied"}
         assert all(m >= 1.0 for m in row["multipliers"].values())
         assert 0.0 <= row["mean_coverage"] <= 1.0

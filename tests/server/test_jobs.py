@@ -49,8 +49,10 @@ class _Recorder:
         seed: int | None = None,
         days: int | None = None,
         progress: Callable[..., None] | None = None,
+        submitted: Any = None,
     ) -> FakePlan:
         self.calls.append({"scenario": scenario.id, "seed": seed, "days": days})
+        assert submitted == {}, "no security plan was submitted in these tests"
         if progress is not None:
             progress(0.5, "half")
         if self.fail:

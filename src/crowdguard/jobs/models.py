@@ -59,3 +59,9 @@ class PlanPublic(PlanAggregate):
     started_at: dt.datetime | None
     error: str | None
     scenario_snapshot: dict[str, Any]
+    security_plans: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="submitted security plans (effective reviews) for the scenario's venues "
+        "and period, as they stood when the plan was queued; their open findings raise the "
+        "venues' risk",
+    )

@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -21,6 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from crowdguard.jobs import service
+from crowdguard.risk.plan_gaps import LinkedPlan, submitted_plans
 from crowdguard.scenario.schema import Scenario
 from crowdguard.store.clock import Clock
 from crowdguard.store.db import session_scope
@@ -32,7 +33,11 @@ log = logging.getLogger(__name__)
 
 
 class Planner(Protocol):
-    """``make_plan(scenario, *, seed=None, days=None, progress=None)``."""
+    """``make_plan(scenario, *, seed=None, days=None, progress=None, submitted=None)``.
+
+    ``submitted``: the security plans organisers submitted for the scenario's venues, per
+    venue (:func:`crowdguard.risk.plan_gaps.submitted_plans`).
+    """
 
     def __call__(
         self,
@@ -41,14 +46,33 @@ class Planner(Protocol):
         seed: int | None = None,
         days: int | None = None,
         progress: Callable[..., None] | None = None,
+        submitted: Mapping[str, LinkedPlan] | None = None,
     ) -> Any: ...
 
 
-def default_planner() -> Planner:
-    """The lead's planner, imported on first use."""
+def _plan_and_weigh_security_plans(
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    days: int | None = None,
+    progress: Callable[..., None] | None = None,
+    submitted: Mapping[str, LinkedPlan] | None = None,
+) -> Any:
+    """:func:`~crowdguard.patrols.planner.make_plan`, then, as ``crowdguard plan`` does, the
+    what-if of each weak security plan (:func:`crowdguard.plans.influence.attach_influence`)
+    so ``plan.json`` says which findings moved coverage and by how much."""
     from crowdguard.patrols.planner import make_plan
+    from crowdguard.plans.influence import attach_influence
 
-    planner: Planner = make_plan
+    plan = make_plan(scenario, seed=seed, days=days, progress=progress, submitted=submitted)
+    if plan.linked_plans:
+        attach_influence(plan)
+    return plan
+
+
+def default_planner() -> Planner:
+    """The lead's planner (with the security plans' influence), imported on first use."""
+    planner: Planner = _plan_and_weigh_security_plans
     return planner
 
 
@@ -89,6 +113,7 @@ class PlanRunner:
         with session_scope(self._sessions) as session:
             row = service.mark_running(session=session, plan_id=plan_id, now=self._clock.now())
             snapshot, seed, days = row.scenario_snapshot, row.seed, row.days
+            security_plans = list(row.security_plans or [])
         lock = threading.Lock()
         last = [0.0, -1.0]  # time of last write, value written
 
@@ -104,7 +129,10 @@ class PlanRunner:
         try:
             scenario = Scenario.model_validate(snapshot)
             require_shipped_plans(scenario.venues)  # a snapshot never makes the server read a file
-            plan = self._planner()(scenario, seed=seed, days=days, progress=progress)
+            submitted = submitted_plans(scenario, security_plans)
+            plan = self._planner()(
+                scenario, seed=seed, days=days, progress=progress, submitted=submitted
+            )
             result = plan.plan_json()
             rosters = _jsonable({str(k): v for k, v in plan.rosters().items()})
         except Exception as exc:  # a failed solve is recorded on the job, not raised

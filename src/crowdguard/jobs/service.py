@@ -1,7 +1,8 @@
 """Plan jobs: create, read, and move through queued -> running -> done | failed.
 
-A job keeps every input that produced it (scenario snapshot, solver, CrowdGuard version,
-horizon and seed). When the caller gives no seed, one is drawn with :mod:`secrets` and
+A job keeps every input that produced it (scenario snapshot, the submitted security plans
+for its venues and period with their effective reviews, solver, CrowdGuard version, horizon
+and seed). When the caller gives no seed, one is drawn with :mod:`secrets` and
 stored, visible only to planners and admins, so the plan is unpredictable to outsiders yet
 reproducible for audit.
 """
@@ -19,7 +20,9 @@ from crowdguard import __version__
 from crowdguard.audit import service as audit
 from crowdguard.jobs.models import PlanAggregate, PlanCreate, PlanPublic, PlanStatus
 from crowdguard.jobs.tables import PlanRow
+from crowdguard.plans import service as security_plan_service
 from crowdguard.rosters.service import store_rosters
+from crowdguard.scenario.schema import Scenario
 from crowdguard.store.errors import NotFoundError
 from crowdguard.venues.service import get_scenario
 
@@ -55,6 +58,7 @@ def full_view(row: PlanRow) -> PlanPublic:
         started_at=row.started_at,
         error=row.error,
         scenario_snapshot=row.scenario_snapshot,
+        security_plans=list(row.security_plans or []),
     )
 
 
@@ -78,9 +82,18 @@ def create_plan(
     """Queue a plan for a stored scenario, snapshotting it."""
     scenario = get_scenario(session=session, scenario_id=data.scenario_id)
     seed = data.seed if data.seed is not None else secrets.randbits(63)
+    snapshot = Scenario.model_validate(scenario.snapshot)
+    horizon = snapshot.days[: data.days] if data.days is not None else snapshot.days
+    security_plans = security_plan_service.reviews_for_plan_job(
+        session=session,
+        venue_ids=[v.id for v in snapshot.venues],
+        start=horizon[0],
+        end=horizon[-1],
+    )
     row = PlanRow(
         scenario_id=scenario.id,
         scenario_snapshot=scenario.snapshot,
+        security_plans=security_plans,
         status=PlanStatus.queued.value,
         progress=0.0,
         seed=seed,
@@ -99,7 +112,11 @@ def create_plan(
         action="plan.create",
         entity="plan",
         entity_id=str(row.id),
-        detail={"scenario_id": row.scenario_id, "days": row.days},
+        detail={
+            "scenario_id": row.scenario_id,
+            "days": row.days,
+            "security_plans": [f"{p['security_plan_id']} v{p['version']}" for p in security_plans],
+        },
     )
     return row
 

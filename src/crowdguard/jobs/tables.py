@@ -16,8 +16,8 @@ __all__ = ["PlanRow"]
 class PlanRow(Base):
     """A plan job: queued -> running -> done | failed.
 
-    ``scenario_snapshot``, ``solver``, ``version``, ``days`` and ``seed`` are the inputs
-    that produced the result, so an authorised user can reproduce it for audit.
+    ``scenario_snapshot``, ``security_plans``, ``solver``, ``version``, ``days`` and ``seed``
+    are the inputs that produced the result, so an authorised user can reproduce it for audit.
     """
 
     __tablename__ = "plans"
@@ -38,3 +38,5 @@ class PlanRow(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    security_plans: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    """Submitted security plans the solve took into account (reviews as they stood)."""

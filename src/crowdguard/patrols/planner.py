@@ -49,7 +49,7 @@ import os
 import random
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
@@ -208,6 +208,7 @@ class PatrolPlan:
                     "event": link.review.event,
                     "tier": str(link.review.tier),
                     "verdict": link.review.legal_verdict,
+                    "source": link.source,
                     "findings_moving_risk": link.findings_moving_risk,
                     "multipliers": dict(link.multipliers),
                     "mean_coverage": round(mean, 6),
@@ -746,6 +747,7 @@ def make_plan(
     visibility_floor: float | None = None,
     travel: TravelTimes | None = None,
     travel_model: str | None = None,
+    submitted: Mapping[str, LinkedPlan] | None = None,
 ) -> PatrolPlan:
     """Solve the season and draw its rosters.
 
@@ -755,6 +757,10 @@ def make_plan(
     ``plan_gaps``: security-plan multipliers per venue and attack mode; ``"linked"`` (the
     default) reviews the venues' linked plans (on ``review_on``, default today) and uses
     theirs, ``None`` ignores plans.
+    ``submitted``: security plans submitted through the service, per venue
+    (:func:`crowdguard.risk.plan_gaps.submitted_plans`); with ``plan_gaps="linked"`` each
+    replaces the scenario's linked plan for its venue (the organiser's current plan is the
+    better evidence), and its findings are reported like a linked plan's.
     ``mode``: ``"routes"`` (default) plans walkable routes from and back to each team's base
     on the patrol graph, day by day in ``workers`` processes
     (:mod:`crowdguard.patrols.season_routes`); ``"free"`` places the teams on shift anywhere
@@ -797,7 +803,7 @@ def make_plan(
     if isinstance(plan_gaps, str):
         if plan_gaps != "linked":
             raise PlanError(f"plan_gaps: {plan_gaps!r} is not 'linked', None or a mapping")
-        links = linked_plans(scenario, on=review_on)
+        links = {**linked_plans(scenario, on=review_on), **(submitted or {})}
         gaps: dict[str, dict[str, float]] = {v: dict(k.multipliers) for v, k in links.items()}
     else:
         gaps = {v: dict(m) for v, m in (plan_gaps or {}).items()}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -68,6 +69,7 @@ __all__ = [
     "resubmit_plan",
     "review_public",
     "review_queue",
+    "reviews_for_plan_job",
     "submit_plan",
     "today",
     "version_public",
@@ -517,3 +519,42 @@ def override_finding(
         },
     )
     return review_row
+
+
+def reviews_for_plan_job(
+    *, session: Session, venue_ids: Iterable[str], start: dt.date, end: dt.date
+) -> list[dict[str, Any]]:
+    """The submitted security plans a patrol plan over ``start..end`` must take into account.
+
+    One entry per security plan whose event is at one of ``venue_ids`` and runs on some day
+    of the period (Europe/London): the venue, the event, the plan's id, current version and
+    status, and the **effective** review of that version (every adviser's override applied,
+    :func:`effective_review`), in JSON mode. A plan job stores these with its scenario
+    snapshot, so the patrol plan can be reproduced whatever is submitted later; the runner
+    turns each review into vulnerability multipliers (:mod:`crowdguard.risk.plan_gaps`).
+    """
+    period_start = dt.datetime.combine(start, dt.time(0), LONDON)
+    period_end = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), LONDON)
+    events = venues.events_at(
+        session=session, venue_ids=venue_ids, starts_before=period_end, ends_after=period_start
+    )
+    out: list[dict[str, Any]] = []
+    for event in events:
+        plan = session.scalar(select(SecurityPlanRow).where(SecurityPlanRow.event_id == event.id))
+        if plan is None:
+            continue
+        review_row = get_review(session=session, plan_id=plan.id)
+        out.append(
+            {
+                "venue": event.venue_id,
+                "event_id": event.id,
+                "event_name": event.name,
+                "security_plan_id": plan.id,
+                "version": plan.current_version,
+                "status": plan.status,
+                "review": effective_review(session=session, review_row=review_row).model_dump(
+                    mode="json"
+                ),
+            }
+        )
+    return out

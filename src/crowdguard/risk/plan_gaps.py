@@ -33,9 +33,11 @@ has no scenario field, so it only ever enters through the plan.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from crowdguard.errors import ReviewError, ScenarioError
 from crowdguard.plans.review import Review, load_plan, review
@@ -49,6 +51,7 @@ __all__ = [
     "linked_plans",
     "plan_gaps_for",
     "plan_multipliers",
+    "submitted_plans",
 ]
 
 SCENARIO_RECORDS: dict[tuple[str, str], Callable[[Mitigations], bool]] = {
@@ -70,6 +73,7 @@ class LinkedPlan:
     multipliers: dict[str, float]  # per attack mode, >= 1
     reasons: dict[str, list[str]]  # per attack mode, the items behind it ("M3 absent")
     counted_by_scenario: list[str] = field(default_factory=list)  # items left to the scenario
+    source: str = ""  # the scenario's link ("demo:...", a file) or "submitted security plan #3 v2"
 
     @property
     def findings_moving_risk(self) -> list[str]:
@@ -139,7 +143,9 @@ def linked_plans(scenario: Scenario, *, on: dt.date | None = None) -> dict[str, 
             )
         result = review(plan, on=on)
         multipliers, reasons, skipped = plan_multipliers(result, venue.mitigations)
-        out[venue.id] = LinkedPlan(venue.id, path, result, multipliers, reasons, skipped)
+        out[venue.id] = LinkedPlan(
+            venue.id, path, result, multipliers, reasons, skipped, venue.security_plan
+        )
     return out
 
 
@@ -150,3 +156,45 @@ def plan_gaps_for(scenario: Scenario, *, on: dt.date | None = None) -> dict[str,
     use :func:`linked_plans` for the reviews and the findings behind each multiplier.
     """
     return {venue: dict(link.multipliers) for venue, link in linked_plans(scenario, on=on).items()}
+
+
+def submitted_plans(
+    scenario: Scenario, entries: Sequence[Mapping[str, Any]]
+) -> dict[str, LinkedPlan]:
+    """Security plans submitted through the service, as :class:`LinkedPlan` per venue.
+
+    ``entries`` are what a plan job stored with its scenario snapshot
+    (:func:`crowdguard.plans.service.reviews_for_plan_job`): venue, event, security plan
+    id, version, status and the effective review (overrides applied). Each review becomes
+    multipliers exactly as a linked plan's does (:func:`plan_multipliers`). Entries for
+    venues outside the scenario are ignored. When several events at one venue run in the
+    period, the weakest plan counts (the largest product of multipliers): the attacker
+    chooses the venue-hour, so the venue is as exposed as its least prepared event.
+    """
+    out: dict[str, LinkedPlan] = {}
+    known = {venue.id: venue for venue in scenario.venues}
+    for entry in entries:
+        venue = known.get(str(entry["venue"]))
+        if venue is None:
+            continue
+        result = Review.model_validate(entry["review"])
+        multipliers, reasons, skipped = plan_multipliers(result, venue.mitigations)
+        source = (
+            f"submitted security plan #{entry['security_plan_id']} v{entry['version']} "
+            f"({entry['status']})"
+        )
+        link = LinkedPlan(
+            venue.id,
+            Path(f"security-plans/{entry['security_plan_id']}/versions/{entry['version']}"),
+            result,
+            multipliers,
+            reasons,
+            skipped,
+            source,
+        )
+        held = out.get(venue.id)
+        if held is None or math.prod(link.multipliers.values()) > math.prod(
+            held.multipliers.values()
+        ):
+            out[venue.id] = link
+    return out

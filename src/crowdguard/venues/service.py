@@ -44,6 +44,7 @@ __all__ = [
     "delete_team",
     "delete_venue",
     "event_public",
+    "events_at",
     "get_event",
     "get_scenario",
     "get_team",
@@ -520,6 +521,29 @@ def list_events(
         stmt = stmt.where(EventRow.organiser_id == organiser_id)
         count = count.where(EventRow.organiser_id == organiser_id)
     return _page(session, stmt, count, limit, offset)
+
+
+def events_at(
+    *,
+    session: Session,
+    venue_ids: Iterable[str],
+    starts_before: dt.datetime,
+    ends_after: dt.datetime,
+) -> list[EventRow]:
+    """Events at any of ``venue_ids`` running at some time in ``(ends_after, starts_before)``."""
+    wanted = sorted(set(venue_ids))
+    if not wanted:
+        return []
+    stmt = (
+        select(EventRow)
+        .where(
+            EventRow.venue_id.in_(wanted),
+            EventRow.starts_at < starts_before,
+            EventRow.ends_at > ends_after,
+        )
+        .order_by(EventRow.id)
+    )
+    return list(session.scalars(stmt).all())
 
 
 def update_event(

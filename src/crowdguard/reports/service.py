@@ -189,14 +189,19 @@ def _point(control: ReportControl, places: dict[str, Venue]) -> tuple[float, flo
     return point
 
 
-_TAKEN = select(ReportRow.reference).where(ReportRow.reference == bindparam("reference"))
+_TAKEN = select(ReportRow.reference).where(
+    ReportRow.reference.in_(bindparam("references", expanding=True))
+)
 
 
-def _fresh_reference(session: Session, rng: random.Random | None) -> str:
-    while True:
-        reference = new_reference(rng)
-        if session.connection().execute(_TAKEN, {"reference": reference}).first() is None:
-            return reference
+def _fresh_references(session: Session, count: int, rng: random.Random | None) -> list[str]:
+    """``count`` new references, none stored yet and no two alike (one query per draw)."""
+    fresh: list[str] = []
+    while len(fresh) < count:
+        drawn = {new_reference(rng) for _ in range(count - len(fresh))} - set(fresh)
+        taken = set(session.connection().execute(_TAKEN, {"references": list(drawn)}).scalars())
+        fresh.extend(sorted(drawn - taken) if rng is not None else drawn - taken)
+    return fresh
 
 
 def _insert_links(session: Session, links: list[dict[str, Any]]) -> None:
@@ -239,7 +244,8 @@ def submit_report(
     _lock_intake(session)
     known = stored_venues(session=session)
     links: list[dict[str, Any]] = []
-    row = _store(session, IntakeItem(report, now, channel), known, rng, links)
+    [reference] = _fresh_references(session, 1, rng)
+    row = _store(session, IntakeItem(report, now, channel), reference, known, links)
     _insert_links(session, links)
     return ReportPublic(reference=row.reference, received_at=now), row
 
@@ -273,10 +279,11 @@ def store_reports(
     known = stored_venues(session=session, cache=venue_cache)
     stored: list[ReportRow | ReportFieldError] = []
     links: list[dict[str, Any]] = []
-    for item in items:
+    references = _fresh_references(session, len(items), rng)
+    for item, reference in zip(items, references, strict=True):
         try:
             _check_observed(item.report.observed_at, item.received_at)
-            stored.append(_store(session, item, known, rng, links))
+            stored.append(_store(session, item, reference, known, links))
         except ReportFieldError as exc:
             stored.append(exc)
     _insert_links(session, links)
@@ -292,12 +299,15 @@ def _lock_intake(session: Session) -> None:
 def _store(
     session: Session,
     item: IntakeItem,
+    reference: str,
     known: list[Venue],
-    rng: random.Random | None,
     links: list[dict[str, Any]],
 ) -> ReportRow:
     """Steps 1a (venue), 2, 3 and 4 for one report whose time was already checked; its
-    duplicate links are appended to ``links`` for :func:`_insert_links`."""
+    duplicate links are appended to ``links`` for :func:`_insert_links`.
+
+    The row is inserted with one Core statement (an ORM flush costs several times more);
+    the :class:`ReportRow` returned holds what was inserted and belongs to no session."""
     report, now, channel = item.report, item.received_at, item.channel
     places = {v.id: v for v in known}
     venue_id = report.location.venue_id
@@ -307,7 +317,6 @@ def _store(
             f"no crowded place {venue_id!r} is known; pick one from the list, or give a map "
             "point or a description of where",
         )
-    reference = _fresh_reference(session, rng)
     control = ReportControl.from_create(
         report, reference=reference, received_at=now, channel=channel
     )
@@ -315,31 +324,32 @@ def _store(
         control, venues=known, is_open=scenario_venue_open, received_at=now
     )
     point = _point(control, places)
-    row = ReportRow(
-        reference=reference,
-        received_at=now,
-        observed_at=control.observed_at,
-        channel=channel,
-        category=control.category.value,
-        status="triaged",
-        grade=result.grade.value,
-        code=result.code,
-        overridden=False,
-        venue_id=control.location.venue_id,
-        lat=point[0] if point else None,
-        lon=point[1] if point else None,
-        data=control.model_dump(mode="json", exclude={"status", "duplicate_of"}),
-        triage=result.model_dump(mode="json"),
-        duplicates=[],
-        duplicate_of=None,
-        updated_at=now,
-    )
-    found = [] if point is None else _nearest_stored(session, row)
-    row.duplicates = sorted(link["other"] for link in found)
+    values: dict[str, Any] = {
+        "reference": reference,
+        "received_at": now,
+        "observed_at": control.observed_at,
+        "channel": channel,
+        "category": control.category.value,
+        "status": "triaged",
+        "grade": result.grade.value,
+        "code": result.code,
+        "overridden": False,
+        "venue_id": control.location.venue_id,
+        "lat": point[0] if point else None,
+        "lon": point[1] if point else None,
+        "data": control.model_dump(mode="json", exclude={"status", "duplicate_of"}),
+        "triage": result.model_dump(mode="json"),
+        "duplicates": [],
+        "duplicate_of": None,
+        "updated_at": now,
+    }
+    if point is not None:
+        found = _nearest_stored(session, values)
+        values["duplicates"] = sorted(link["other"] for link in found)
+        links.extend(found)
+    session.connection().execute(_INSERT_REPORT, values)  # seen by the next report's walk
+    row = ReportRow(**values)
     set_committed_value(row, "later_links", [])  # a new report: nobody has named it yet
-    session.add(row)
-    session.flush()  # stored, so the next report of a batch sees it
-    links.extend(found)
     audit.record(
         session=session,
         at=now,
@@ -350,6 +360,9 @@ def _store(
         detail={"category": row.category, "grade": row.grade, "duplicates": row.duplicates},
     )
     return row
+
+
+_INSERT_REPORT = insert(ReportRow)
 
 
 def _check_observed(observed: dt.datetime, now: dt.datetime) -> None:
@@ -363,34 +376,35 @@ def _check_observed(observed: dt.datetime, now: dt.datetime) -> None:
         )
 
 
-def _nearest_stored(session: Session, new: ReportRow) -> list[dict[str, Any]]:
+def _nearest_stored(session: Session, new: dict[str, Any]) -> list[dict[str, Any]]:
     """Step 3: links to the stored reports that may duplicate ``new``, at most
     :data:`DUPLICATE_SUGGESTIONS`, nearest in observation time.
 
-    The store is read outwards in time from ``new`` in both directions (the index on
-    ``(category, observed_at, reference)``), only rows inside a lat/lon box around the point
+    The store is read outwards in time from ``new`` in both directions (the covering index
+    ``ix_reports_duplicate_walk``), only rows inside a lat/lon box around the point
     (a superset of the 50 m circle), in pages, until each direction has given
     ``DUPLICATE_SUGGESTIONS`` rows that pass the exact test or the 30 minutes run out. The
     ``k`` nearest overall are among those, so the work per report is bounded by ``k``
     however many reports of the same thing are stored. Earlier rows are never rewritten.
     """
-    assert new.lat is not None and new.lon is not None
-    me = DuplicateCandidate(new.reference, new.category, new.lat, new.lon, new.observed_at)
+    me = DuplicateCandidate(
+        new["reference"], new["category"], new["lat"], new["lon"], new["observed_at"]
+    )
     k = DUPLICATE_SUGGESTIONS
-    bounds = {"category": new.category, **_box(new.lat, new.lon)}
+    bounds = {"category": me.category, **_box(me.lat, me.lon)}
     connection = session.connection()  # Core: the rows are plain values, no ORM objects
     found: list[DuplicatePair] = []
     for walk, edge in (
-        (_WALK_LATER, new.observed_at + DUPLICATE_WINDOW),
-        (_WALK_EARLIER, new.observed_at - DUPLICATE_WINDOW),
+        (_WALK_LATER, me.observed_at + DUPLICATE_WINDOW),
+        (_WALK_EARLIER, me.observed_at - DUPLICATE_WINDOW),
     ):
         taken = 0
-        after = (new.observed_at, "")  # start at new's own time (every reference sorts after "")
+        after = (me.observed_at, "")  # start at new's own time (every reference sorts after "")
         while taken < k:
             values = {**bounds, "edge": edge, "after_at": after[0], "after_ref": after[1]}
             rows = connection.execute(walk, values).all()
             page = [
-                DuplicateCandidate(ref, new.category, lat, lon, at)
+                DuplicateCandidate(ref, me.category, lat, lon, at)
                 for ref, lat, lon, at in rows
                 if lat is not None and lon is not None  # always, inside the box
             ]
@@ -403,13 +417,13 @@ def _nearest_stored(session: Session, new: ReportRow) -> list[dict[str, Any]]:
             after = (rows[-1][3], rows[-1][0])
 
     def other(pair: DuplicatePair) -> str:
-        return pair.second if pair.first == new.reference else pair.first
+        return pair.second if pair.first == me.id else pair.first
 
     # The k nearest in time of both directions (the order nearest_duplicates uses).
     found.sort(key=lambda pair: (pair.minutes_apart, pair.distance_m, other(pair)))
     return [
         {
-            "reference": new.reference,
+            "reference": me.id,
             "other": other(pair),
             "distance_m": round(pair.distance_m, 2),
             "minutes_apart": round(pair.minutes_apart, 3),

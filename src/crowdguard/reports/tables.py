@@ -34,9 +34,9 @@ class ReportRow(Base):
     """A report of concern. ``data`` is the full :class:`ReportControl` (location, contact).
 
     ``lat``/``lon`` repeat the report's point (its own, else its venue's) so the duplicate
-    check can select recent nearby reports without parsing every ``data`` blob (the index on
-    ``(category, observed_at, reference)`` lets it walk outwards in time from a new
-    report); ``triage`` is the :class:`TriageResult` as first computed, ``grade`` the
+    check can select recent nearby reports without parsing every ``data`` blob (the index
+    ``ix_reports_duplicate_walk`` lets it walk outwards in time from a new report without
+    reading the rows themselves); ``triage`` is the :class:`TriageResult` as first computed, ``grade`` the
     current grade (after any override), ``duplicates`` the earlier references this report
     was linked to at intake (at most ``DUPLICATE_SUGGESTIONS``; rows stored before migration
     0004 also hold the later side). :attr:`possible_duplicates` is both sides of every pair.
@@ -44,7 +44,8 @@ class ReportRow(Base):
 
     __tablename__ = "reports"
     __table_args__ = (
-        Index("ix_reports_category_observed_at", "category", "observed_at", "reference"),
+        # The duplicate check walks this in time order; it holds every column it reads.
+        Index("ix_reports_duplicate_walk", "category", "observed_at", "reference", "lat", "lon"),
     )
 
     reference: Mapped[str] = mapped_column(String(20), primary_key=True)

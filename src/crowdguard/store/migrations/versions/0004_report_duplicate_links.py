@@ -2,7 +2,8 @@
 
 Duplicate suggestions stop rewriting earlier reports: each pair found at intake becomes one
 ``report_duplicates`` row (the later report, the earlier one it may repeat), and an index on
-``reports (category, observed_at, reference)`` lets intake read only the reports nearest in time.
+``reports (category, observed_at, reference, lat, lon)`` lets intake read only the reports
+nearest in time, from the index alone.
 Rows stored before this revision keep both sides in their ``duplicates`` list, which the
 service reads together with the new table, so nothing is copied on the way up. On the way
 down every pair is written back into both reports' lists, as revision 0003 expects.
@@ -47,8 +48,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_report_duplicates_other"), ["other"], unique=False)
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_reports_category_observed_at",
-            ["category", "observed_at", "reference"],
+            "ix_reports_duplicate_walk",
+            ["category", "observed_at", "reference", "lat", "lon"],
             unique=False,
         )
 
@@ -71,7 +72,7 @@ def downgrade() -> None:
             {"d": json.dumps(merged), "r": reference},
         )
     with op.batch_alter_table("reports", schema=None) as batch_op:
-        batch_op.drop_index("ix_reports_category_observed_at")
+        batch_op.drop_index("ix_reports_duplicate_walk")
     with op.batch_alter_table("report_duplicates", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_report_duplicates_other"))
     op.drop_table("report_duplicates")

@@ -236,6 +236,16 @@ class IntakeWriter:
         if not live:
             return
         try:
+            self._store(live)
+        except BaseException as exc:  # a fault in the writer itself: no request may hang
+            for waiting in live:
+                if not waiting.future.done():
+                    self._fail(waiting, exc)
+            if not isinstance(exc, Exception):
+                raise
+
+    def _store(self, live: list[_Waiting]) -> None:
+        try:
             outcomes = self._commit(live)
         except Exception as exc:
             if len(live) == 1:

@@ -29,13 +29,16 @@ there with its triage and its ``report.create`` audit row, and the audit chain m
 
 The load generator shares the machine's cores with the server, so it must be cheap: the
 default client (``--client raw``) writes pre-encoded HTTP/1.1 requests on keep-alive
-asyncio connections (about 0.3 ms of CPU a request; httpx's ``AsyncClient`` spends 3-5 ms,
-which on two cores caps any server near 200 requests/s). Idle connections are closed by
-the client after :data:`IDLE_EXPIRY` s, before uvicorn's 5 s keep-alive timeout closes them
-from the server's side: a request written onto a connection the server is closing at that
-moment is reset (``httpx.ReadError`` in the first version of this script), and a POST
-cannot safely be retried (RFC 9110 section 9.2.2). Transport errors are counted by kind,
-never fatal. Prints Markdown rows for docs/benchmarks/reports.md.
+asyncio connections (about 0.5 ms of CPU a request; httpx's ``AsyncClient`` spends 3-5 ms,
+which on two cores caps any server near 200 requests/s). Idle connections are closed by the
+client after :data:`IDLE_EXPIRY` s, before uvicorn's 5 s keep-alive timeout closes them from
+the server's side. The first version of this script crashed with ``httpx.ReadError``
+(connection reset) against the server of the time, which fell ever further behind: the
+resets stopped when uvicorn's keep-alive timeout was raised to 300 s, and the kernel counted
+sockets closed with unread data (``TcpExtTCPAbortOnData``) but no listen-queue overflow, so
+they were uvicorn closing keep-alive connections just as the client reused them (a POST
+cannot safely be retried, RFC 9110 section 9.2.2), not its backlog. Transport errors are
+counted by kind, never fatal. Prints Markdown rows for docs/benchmarks/reports.md.
 """
 
 from __future__ import annotations

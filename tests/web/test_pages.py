@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -17,12 +19,18 @@ from demo_roster import PATROLS, store_demo_roster
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from html_parse import Page, parse
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from crowdguard.api.limits import DatabaseGate
+from crowdguard.audit.service import verify_chain
+from crowdguard.audit.tables import AuditRow
 from crowdguard.dispatch.models import MANUAL_STATES
+from crowdguard.reports.intake import IntakeWriter
 from crowdguard.reports.models import EMERGENCY_REMINDER, ReportCategory
+from crowdguard.reports.tables import ReportRow
 from crowdguard.scenario.load import demo_scenario
 from crowdguard.store.clock import FakeClock
+from crowdguard.store.db import make_sessionmaker, session_scope
 from crowdguard.users.models import Role
 from crowdguard.web.board import BoardBus, BoardEvent
 from crowdguard.web.pages import (
@@ -202,7 +210,8 @@ BAD_FORMS: list[tuple[dict[str, str], set[str]]] = [
     ({**GOOD, "description": "   "}, {"description"}),
     ({**GOOD, "description": "x" * 4001}, {"description"}),
     ({**GOOD, "venue_id": "", "location_text": ""}, {"location"}),
-    ({**GOOD, "venue_id": "no-such-place"}, {"venue_id"}),
+    ({**GOOD, "venue_id": "no-such-place"}, {"venue_id"}),  # refused by the intake writer
+    ({**GOOD, "venue_id": "no-such-place", "contact_phone": "?"}, {"venue_id", "contact_phone"}),
     ({**GOOD, "location_lat": "51.06"}, {"location_lon"}),
     ({**GOOD, "location_lon": "-1.31"}, {"location_lat"}),
     ({**GOOD, "location_lat": "north", "location_lon": "-1.31"}, {"location_lat"}),
@@ -298,6 +307,102 @@ def test_past_the_rate_limit_the_form_says_when_to_retry_and_keeps_the_text(
     assert len(stored(client, control)) == 2
 
 
+# --- the form goes through the report intake writer --------------------------------------
+
+
+def _stored_by_writer(engine: Engine) -> tuple[set[str], list[str], bool]:
+    """The references stored, those with a ``report.create`` audit row, and whether the
+    audit chain verifies (read straight from the store)."""
+    with session_scope(make_sessionmaker(engine)) as session:
+        references = set(session.scalars(select(ReportRow.reference)))
+        audited = list(
+            session.scalars(select(AuditRow.entity_id).where(AuditRow.action == "report.create"))
+        )
+        return references, audited, verify_chain(session=session).intact
+
+
+@pytest.mark.parametrize("report_rate", [0])  # every post comes from one test address
+def test_concurrent_form_reports_are_all_stored_by_the_intake_writer(
+    app: FastAPI, client: TestClient, engine: Engine
+) -> None:
+    writer: IntakeWriter = app.state.report_intake
+
+    def post(i: int) -> str:
+        response = client.post("/report", data={**GOOD, "description": f"Bag {i} by the rink."})
+        assert response.status_code == 201, response.text
+        return reference_on(parse(response.text))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        references = list(pool.map(post, range(40)))
+    assert len(set(references)) == 40
+    stored_references, audited, intact = _stored_by_writer(engine)
+    assert stored_references == set(references)
+    assert sorted(audited) == sorted(references)  # one report.create row each
+    assert intact
+    assert writer.stats.stored == 40 and writer.stats.failed == 0
+
+
+def test_a_form_report_waiting_for_the_writer_holds_no_database_slot(
+    app: FastAPI, client: TestClient, engine: Engine
+) -> None:
+    """On SQLite the gate has one slot and the writer needs it: a form post that held it
+    while waiting would deadlock. Here the writer waits to be drained by hand; meanwhile
+    a gated request is served, and the post is answered only once its batch is stored."""
+    gate = app.state.report_intake.gate  # the one the request middleware uses
+    assert isinstance(gate, DatabaseGate) and gate.slots == 1
+    writer = app.state.report_intake = IntakeWriter(
+        sessions=make_sessionmaker(engine), gate=gate, autostart=False
+    )
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(client.post, "/report", data=GOOD)
+        try:
+            for _ in range(500):
+                if writer.waiting:
+                    break
+                threading.Event().wait(0.01)
+            assert writer.waiting == 1 and not pending.done()
+            assert gate._free == 1, "a form report waiting for the writer holds the slot"
+            assert client.get("/report").status_code == 200  # a gated request is served
+            assert _stored_by_writer(engine)[0] == set()  # not acknowledged, not stored
+            assert writer.drain() == 1  # through the gate, as the writer's thread would
+        finally:
+            writer.gate = None  # after a failure above: let the post finish, never deadlock
+            writer.drain()
+        response = pending.result(timeout=30)
+    assert response.status_code == 201, response.text
+    assert _stored_by_writer(engine)[0] == {reference_on(parse(response.text))}
+
+
+def test_a_full_intake_queue_gives_the_busy_page_and_the_report_can_be_sent_again(
+    app: FastAPI, client: TestClient, engine: Engine
+) -> None:
+    shared = app.state.report_intake
+    app.state.report_intake = IntakeWriter(sessions=make_sessionmaker(engine), max_queued=0)
+    typed = {**GOOD, "contact_phone": "+44 7700 900123", "item_obvious": "on"}
+    response = client.post("/report", data=typed)
+    assert response.status_code == 503
+    retry_after = int(response.headers["retry-after"])
+    assert retry_after >= 1
+    page = parse(response.text)
+    assert page.text("emergency-banner") == BANNER
+    assert EMERGENCY_REMINDER in page.text("emergency-reminder")  # the 999 line
+    assert "has not been sent yet" in page.text("error-summary")
+    assert page.text("retry-after") == str(retry_after)
+    assert _stored_by_writer(engine)[0] == set()
+    # What was typed comes back, to send again with one button once the queue has room.
+    hidden = {
+        e.get("name"): e.get("value")
+        for e in page.all("input")
+        if e.get("type") == "hidden" and "form#resend-form" in e.parents
+    }
+    assert hidden == typed
+    assert page.by_id("send").get("type") == "submit"
+    app.state.report_intake = shared
+    again = client.post("/report", data={k: v for k, v in hidden.items() if k and v is not None})
+    assert again.status_code == 201, again.text
+    assert _stored_by_writer(engine)[0] == {reference_on(parse(again.text))}
+
+
 def test_the_public_never_sees_another_report_a_grade_a_base_or_a_contact(
     client: TestClient,
 ) -> None:
@@ -389,16 +494,21 @@ def test_the_board_offers_every_control_room_action_labelled_with_a_place_for_it
     assert labels["grades"] == GRADE_LABELS
 
 
-class RecordingBus(BoardBus):
-    """The board bus, recording what it publishes (what every other board is sent)."""
+class RecordingBus:
+    """Records what the app's board bus publishes (what every other board is sent).
 
-    def __init__(self) -> None:
-        super().__init__()
+    It wraps the app's own bus rather than replacing ``app.state.board_bus``: the report
+    intake writer publishes form reports to the bus it was given when the app was built."""
+
+    def __init__(self, bus: BoardBus) -> None:
         self.sent: list[BoardEvent] = []
+        publish = bus.publish
 
-    def publish(self, item: BoardEvent) -> None:
-        self.sent.append(item)
-        super().publish(item)
+        def record(item: BoardEvent) -> None:
+            self.sent.append(item)
+            publish(item)
+
+        bus.publish = record  # type: ignore[method-assign]
 
     def take(self) -> list[tuple[str, dict[str, Any]]]:
         sent, self.sent = self.sent, []
@@ -414,7 +524,7 @@ def test_every_board_action_is_an_api_call_every_other_board_hears_about(
 ) -> None:
     """The calls the board makes, in a control room's order, and the events they push."""
     store_demo_roster(engine, clock.now().date(), clock.now())
-    bus = app.state.board_bus = RecordingBus()
+    bus = RecordingBus(app.state.board_bus)
     control = as_role(Role.control)
     hot = {**GOOD, "item_obvious": "on"}  # a HOT item: P1
     first = reference_on(parse(client.post("/report", data=hot).text))

@@ -130,6 +130,6 @@ def create_app(
         ConcurrencyGate,
         gate=gate,
         exempt=("/health", "/openapi.json", "/docs", "/board/stream"),
-        exempt_requests=(("POST", f"{API_PREFIX}/reports"),),
+        exempt_requests=(("POST", f"{API_PREFIX}/reports"), ("POST", "/report")),
     )
     return app

@@ -2,10 +2,12 @@
 (``/board``), plus their static assets (vendored, no CDN: the pages work offline).
 
 **The public form** works without JavaScript: it posts ``application/x-www-form-urlencoded``
-to ``/report``, which builds the same :class:`ReportSubmission` the JSON API takes and calls
-the same service function, under the same rate and size limits. A refused form comes back
-with status 422, each message next to its field saying what was expected, and nothing
-stored. JavaScript only adds conveniences: a click on the venue map picks a place or a map
+to ``/report``, which builds the same :class:`ReportSubmission` the JSON API takes and hands
+it to the same intake writer (:mod:`crowdguard.reports.intake`: group commit, answered only
+once stored), under the same rate and size limits and the same bounded queue (503 with
+``Retry-After``, the form's text kept for sending again). A refused form comes back with
+status 422, each message next to its field saying what was expected, and nothing stored.
+JavaScript only adds conveniences: a click on the venue map picks a place or a map
 point, "use my location", and showing the questions that fit the chosen category. Every
 public page carries the plain banner "In an emergency call 999" (ACT guidance;
 ``domain.md`` section 8). The public sees stored venues (public places) and its own
@@ -39,15 +41,18 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import HTTPException
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from crowdguard.api.deps import ContextDep, NowDep, SessionDep
+from crowdguard.api.deps import SessionDep, get_context
+from crowdguard.api.limits import DatabaseGate
 from crowdguard.dispatch.states import UnitState
 from crowdguard.reports import service as reports
-from crowdguard.reports.api import REPORT_MAX_BYTES, intake_guard
+from crowdguard.reports.api import REPORT_MAX_BYTES, get_intake, intake_guard
+from crowdguard.reports.intake import IntakeBusy
 from crowdguard.reports.models import (
     EMERGENCY_REMINDER,
     HONEYPOT_FIELD,
@@ -57,9 +62,8 @@ from crowdguard.reports.models import (
     ReportSubmission,
 )
 from crowdguard.scenario.schema import Venue
+from crowdguard.store.db import session_scope
 from crowdguard.store.errors import NotFoundError, TooManyAttemptsError
-from crowdguard.venues import service as venues
-from crowdguard.web.board import BoardEvent, BusDep, publish_after_commit
 
 __all__ = [
     "BOARD_CATEGORY_LABELS",
@@ -517,14 +521,13 @@ def _page(
 
 def _form_page(
     request: Request,
-    session: SessionDep,
+    places: Sequence[Venue],
     *,
     form: dict[str, str],
     errors: dict[str, str],
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    places = reports.stored_venues(session=session)
     return _page(
         request,
         "report.html",
@@ -546,7 +549,7 @@ def home(request: Request) -> HTMLResponse:
 @router.get("/report", response_class=HTMLResponse)
 def report_form(request: Request, session: SessionDep) -> HTMLResponse:
     """The public report form."""
-    return _form_page(request, session, form={}, errors={})
+    return _form_page(request, reports.stored_venues(session=session), form={}, errors={})
 
 
 @dataclass(frozen=True, slots=True)
@@ -559,8 +562,7 @@ class PostedForm:
 
 
 async def posted_form(request: Request) -> PostedForm:
-    """Read the posted form on the event loop, so the route itself can run in a worker
-    thread like every other route that touches the store."""
+    """Read the posted form on the event loop (no worker thread, no database slot)."""
     if len(await request.body()) > REPORT_MAX_BYTES:  # sent chunked, or lying about its size
         return PostedForm({}, too_large=True)
     raw = await request.form()
@@ -570,61 +572,118 @@ async def posted_form(request: Request) -> PostedForm:
     return PostedForm(fields, too_large=False)
 
 
-@router.post("/report", response_class=HTMLResponse)
-def report_submit(
+def _field_of(loc: tuple[str, ...]) -> str:
+    """The form field a report location (``("location", "venue_id")``) belongs to."""
+    field = _LOC_FIELDS.get(loc[:2], loc[0] if loc else "form")
+    return field if field in FIELD_HELP else "form"
+
+
+async def _form_again(
     request: Request,
-    posted: Annotated[PostedForm, Depends(posted_form)],
-    session: SessionDep,
-    context: ContextDep,
-    now: NowDep,
-    bus: BusDep,
+    *,
+    form: dict[str, str],
+    errors: dict[str, str],
+    status: int,
+    headers: dict[str, str] | None = None,
+    check_venue: bool = False,
 ) -> HTMLResponse:
-    """Accept the form; show the reference, or the form again with what to fix (422)."""
+    """The form again, with what was typed and what to fix.
+
+    ``POST /report`` passes the request gate (it waits on the intake writer instead), so the
+    one read this needs (the stored venues, for the picker and the map, and with
+    ``check_venue`` whether the chosen venue is one of them, so that error shows with the
+    others) takes a slot of the same database gate itself, on the event loop, for a worker
+    thread's read only; the page is rendered in a worker thread after the slot is given back.
+    """
+    sessions = get_context(request).sessions
+
+    def read() -> list[Venue]:
+        with session_scope(sessions) as session:
+            return reports.stored_venues(session=session)
+
+    gate = get_intake(request).gate  # the gate the request middleware and the writer share
+    if isinstance(gate, DatabaseGate):
+        async with gate.held():
+            places = await run_in_threadpool(read)
+    else:  # an app without a gate (tests)
+        places = await run_in_threadpool(read)
+    venue_id = form.get("venue_id", "").strip()
+    known = {v.id for v in places}  # what the writer checks a venue against
+    if check_venue and venue_id and "venue_id" not in errors and venue_id not in known:
+        errors = {**errors, "venue_id": FIELD_HELP["venue_id"]}
+    return await run_in_threadpool(
+        lambda: _form_page(
+            request, places, form=form, errors=errors, status=status, headers=headers
+        )
+    )
+
+
+@router.post("/report", response_class=HTMLResponse)
+async def report_submit(
+    request: Request, posted: Annotated[PostedForm, Depends(posted_form)]
+) -> HTMLResponse:
+    """Accept the form; show the reference, or the form again with what to fix (422).
+
+    Like ``POST /api/v1/reports`` this runs on the event loop, passes the request gate and
+    holds no worker thread and no database slot while the intake writer stores the report
+    with others (so a surge of form reports is group-committed too). It must never block on
+    the writer from a gated request: on SQLite the writer needs the gate's only slot.
+    A valid form is not read against the store here: the writer refuses an unknown venue
+    itself, and only then is the form read again (:func:`_form_again`).
+    """
+    context = get_context(request)
     form = posted.fields
     try:
         intake_guard(request, context)
         if posted.too_large:
             raise HTTPException(413, f"over {REPORT_MAX_BYTES} bytes")
     except TooManyAttemptsError as exc:
-        return _form_page(
+        return await _form_again(
             request,
-            session,
             form=form,
             errors={"form": f"{exc} Your report has not been sent yet."},
             status=429,
             headers={"Retry-After": str(exc.retry_after)},
         )
     except HTTPException as exc:
-        return _form_page(
+        return await _form_again(
             request,
-            session,
             form=form,
             errors={"form": f"The report is too long to send ({exc.detail}): please shorten it."},
             status=exc.status_code,
         )
+    now = context.clock.now()
     body, errors = form_to_body(form, now)
     submission: ReportSubmission | None = None
     try:
         submission = ReportSubmission.model_validate(body)
     except ValidationError as exc:
         errors = {**form_errors(exc), **errors}
-    venue_id = form.get("venue_id", "").strip()
-    if venue_id and "venue_id" not in errors:
-        try:
-            venues.get_venue(session=session, venue_id=venue_id)
-        except NotFoundError:
-            errors["venue_id"] = FIELD_HELP["venue_id"]
     if errors or submission is None:
-        return _form_page(request, session, form=form, errors=errors, status=422)
+        return await _form_again(request, form=form, errors=errors, status=422, check_venue=True)
     try:
-        receipt, row = reports.submit_report(session=session, report=submission, now=now)
+        receipt = await get_intake(request).submit(submission, now=now)
     except reports.ReportFieldError as exc:  # checks against the store and the clock
-        field = _LOC_FIELDS.get(exc.loc[:2], exc.loc[0] if exc.loc else "form")
+        field = _field_of(exc.loc)
         message = FIELD_HELP.get(field, "Please check the form and send it again.")
-        return _form_page(request, session, form=form, errors={field: message}, status=422)
-    if row is not None:
-        publish_after_commit(session, bus, BoardEvent("report-created", reports.board_summary(row)))
+        return await _form_again(request, form=form, errors={field: message}, status=422)
+    except IntakeBusy as exc:
+        return _busy(request, form, exc.retry_after)
     return _received(request, receipt, submission)
+
+
+def _busy(request: Request, form: dict[str, str], retry_after: int) -> HTMLResponse:
+    """503: the intake queue is full. Nothing was stored; the page says when to try again,
+    repeats the 999 line, and carries what was typed to send it again with one button.
+    It reads nothing from the store, so refusing a surge costs the store nothing."""
+    return _page(
+        request,
+        "busy.html",
+        503,
+        {"Retry-After": str(retry_after)},
+        form=form,
+        retry_after=retry_after,
+    )
 
 
 def _local(at: dt.datetime) -> str:

@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -247,3 +248,21 @@ def test_an_unexpected_fault_logs_its_type_never_its_message(
     assert "Exception in ASGI application: ValueError (details withheld" in logged
     for secret in ("winchester-market", "10:20", "arv-1", "Traceback"):
         assert secret not in logged
+
+
+def test_serve_keeps_idle_connections_open_longer_than_clients_and_proxies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn's 5 s default closes idle connections just as clients (httpx: 5 s) reuse
+    them; ``serve`` waits longer than its clients and reverse proxies (60 s) instead."""
+    import uvicorn
+
+    from crowdguard.cli.server import KEEP_ALIVE_SECONDS, serve
+
+    started: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: started.append((a, kw)))
+    serve(host="127.0.0.1", port=8765, data_dir=tmp_path)
+    [(args, options)] = started
+    args[0].state.context.engine.dispose()  # the app serve built
+    assert options["timeout_keep_alive"] == KEEP_ALIVE_SECONDS > 60
+    assert (options["host"], options["port"]) == ("127.0.0.1", 8765)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from crowdguard.store.settings import Settings
 
-__all__ = ["WithholdExceptionText", "log_config", "register"]
+__all__ = ["KEEP_ALIVE_SECONDS", "WithholdExceptionText", "log_config", "register"]
 
 DataDir = typer.Option(
     None,
@@ -34,6 +34,17 @@ DataDir = typer.Option(
 
 db_app = typer.Typer(name="db", help="Create and migrate the store.", no_args_is_help=True)
 user_app = typer.Typer(name="user", help="Manage accounts.", no_args_is_help=True)
+
+KEEP_ALIVE_SECONDS = 75
+"""How long ``serve`` keeps an idle HTTP/1.1 connection open for the client's next request.
+
+uvicorn's default is 5 s, the same as httpx's idle expiry: the server then closes idle
+connections just as clients reuse them, and the client sees a reset on a request the server
+never read (``httpx.ReadError`` under load; a POST cannot safely be retried, RFC 9110
+section 9.2.2). The side that closes an idle connection should be the client, so the server
+waits longer than its clients: 75 s outlasts httpx (5 s), reverse proxies' upstream idle
+timeouts (nginx ``keepalive_timeout`` 60 s, AWS ALB 60 s) and is nginx's own default for its
+clients. An idle connection holds only a socket and its buffers until then."""
 
 
 def _engine(data_dir: Path | None) -> tuple[Settings, Engine]:
@@ -232,7 +243,13 @@ def serve(
         dd = f" --data-dir {settings.data_dir}" if data_dir is not None else ""
         typer.echo(f"no admin yet: create one with `crowdguard user add admin --role admin{dd}`")
     uvicorn.run(
-        app, host=host, port=port, log_level="info", access_log=False, log_config=log_config()
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        log_config=log_config(),
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,  # not uvicorn's 5 s: see KEEP_ALIVE_SECONDS
     )
 
 

@@ -8,6 +8,8 @@ as root), loads the demo scenario, runs one real plan (one day), then drives
 The baseline, measured in the same run, is ``GET /api/v1/health`` (no auth, no database).
 Each figure is the median over RUNS runs of that run's p50/p95/p99 and requests per second.
 Prints Markdown rows for docs/benchmarks/server.md. Target: p95 under 50 ms for reads.
+``--think S`` makes each client wait S seconds between requests (50 people using the system,
+rather than 50 programs firing back to back, which measures saturation).
 """
 
 from __future__ import annotations
@@ -35,7 +37,12 @@ PASSWORD = "bench password 123"
 
 
 async def _drive(
-    base_url: str, path: str, headers: dict[str, str], clients: int, seconds: float
+    base_url: str,
+    path: str,
+    headers: dict[str, str],
+    clients: int,
+    seconds: float,
+    think: float = 0.0,
 ) -> tuple[list[float], float]:
     latencies: list[float] = []
     errors = 0
@@ -53,6 +60,8 @@ async def _drive(
                 latencies.append(time.perf_counter() - began)
                 if response.status_code != 200:
                     errors += 1
+                if think:
+                    await asyncio.sleep(think)
 
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
@@ -161,7 +170,12 @@ def _prepare(server: ServedProcess) -> tuple[dict[str, str], str]:
 
 
 def _measure(
-    label: str, store_url: str | None, runs: int, clients: int, seconds: float
+    label: str,
+    store_url: str | None,
+    runs: int,
+    clients: int,
+    seconds: float,
+    think: float = 0.0,
 ) -> list[str]:
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -179,19 +193,22 @@ def _measure(
             for _ in range(runs):
                 for name, (path, auth) in targets.items():
                     latencies, rate = asyncio.run(
-                        _drive(server.base_url, path, auth, clients, seconds)
+                        _drive(server.base_url, path, auth, clients, seconds, think)
                     )
                     results[name].append((*_quantiles(latencies), rate))
         finally:
             server.stop()
     base_p95 = statistics.median(r[1] for r in results["health (baseline)"])
+    command = f" --think {think:g}" if think else ""
+    pacing = f", {think:g} s think time" if think else ", no think time"
     machine = (
         f"{platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores (shared)"
     )
     for name, samples in results.items():
         p50, p95, p99, rate = (statistics.median(s[i] for s in samples) for i in range(4))
         rows.append(
-            f"| {name} | {label} | {machine} | `python bench/api_load.py` | {clients} | "
+            f"| {name} | {label} | {machine} | `python bench/api_load.py{command}` | "
+            f"{clients}{pacing} | "
             f"{p50:.1f} | {p95:.1f} | {p99:.1f} | {rate:.0f} | {p95 / base_p95:.2f} | "
             f"{'p95 < 50 ms' if name != 'health (baseline)' else 'baseline'} |"
         )
@@ -204,13 +221,21 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=4.0, help="per endpoint per run")
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="seconds each client waits between requests (0: back to back, the saturation test)",
+    )
     args = parser.parse_args()
     print(
         "| endpoint | store | machine | command | clients | p50 ms | p95 ms | p99 ms | req/s | p95 / baseline p95 | target |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     if args.backend in ("sqlite", "both"):
-        for row in _measure("SQLite (WAL)", None, args.runs, args.clients, args.seconds):
+        for row in _measure(
+            "SQLite (WAL)", None, args.runs, args.clients, args.seconds, args.think
+        ):
             print(row, flush=True)
     if args.backend in ("postgres", "both"):
         with _private_postgres() as base:
@@ -218,7 +243,12 @@ def main() -> None:
                 print("| (PostgreSQL skipped: no cluster and not root) |", flush=True)
                 return
             for row in _measure(
-                "PostgreSQL 15", _fresh_database(base), args.runs, args.clients, args.seconds
+                "PostgreSQL 15",
+                _fresh_database(base),
+                args.runs,
+                args.clients,
+                args.seconds,
+                args.think,
             ):
                 print(row, flush=True)
 

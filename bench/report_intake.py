@@ -31,8 +31,8 @@ The load generator shares the machine's cores with the server, so it must be che
 default client (``--client raw``) writes pre-encoded HTTP/1.1 requests on keep-alive
 asyncio connections (about 0.5 ms of CPU a request; httpx's ``AsyncClient`` spends 3-5 ms,
 which on two cores caps any server near 200 requests/s). Idle connections are closed by the
-client after :data:`IDLE_EXPIRY` s, before uvicorn's 5 s keep-alive timeout closes them from
-the server's side. The first version of this script crashed with ``httpx.ReadError``
+client after :data:`IDLE_EXPIRY` s, well before the server's keep-alive timeout (75 s in
+``crowdguard serve``; uvicorn's default, 5 s, at the time of the run below) closes them. The first version of this script crashed with ``httpx.ReadError``
 (connection reset) against the server of the time, which fell ever further behind: the
 resets stopped when uvicorn's keep-alive timeout was raised to 300 s, and the kernel counted
 sockets closed with unread data (``TcpExtTCPAbortOnData``) but no listen-queue overflow, so
@@ -75,7 +75,8 @@ PATH = "/api/v1/reports"
 TIMEOUT = 30.0
 """Seconds a request may take before it counts as a timeout."""
 IDLE_EXPIRY = 2.0
-"""Seconds an idle keep-alive connection is reused for (below uvicorn's 5 s timeout)."""
+"""Seconds an idle keep-alive connection is reused for (below the server's keep-alive timeout,
+75 s since ``crowdguard serve`` set it; uvicorn's default was 5 s)."""
 
 
 def _report(i: int) -> bytes:

@@ -63,6 +63,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
 from served import ServedProcess
 
+from rawhttp import KeepAliveClient
+
 VENUES = [
     "winchester-cathedral-market",
     "southampton-westquay",
@@ -132,61 +134,21 @@ class Tally:
         self.statuses[type(exc).__name__] += 1
 
 
-class _Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer, self.idle_since = reader, writer, time.monotonic()
-
-    def close(self) -> None:
-        self.writer.close()
-
-
-class RawClient:
-    """A minimal keep-alive HTTP/1.1 client for one endpoint (see the module docstring)."""
+class RawClient(KeepAliveClient):
+    """POSTs of one report to :data:`PATH` (see the module docstring)."""
 
     def __init__(self, port: int, max_connections: int) -> None:
-        self.port = port
-        self.slots = asyncio.Semaphore(max_connections)
-        self.idle: list[_Connection] = []
-        self.head = (
-            f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            "Content-Type: application/json\r\nContent-Length: "
-        ).encode()
+        super().__init__(
+            port,
+            max_connections,
+            method="POST",
+            path=PATH,
+            headers={"Content-Type": "application/json"},
+            idle_expiry=IDLE_EXPIRY,
+        )
 
     async def post(self, body: bytes) -> tuple[int, bytes]:
-        async with self.slots:
-            conn = None
-            while self.idle:
-                candidate = self.idle.pop()
-                if time.monotonic() - candidate.idle_since < IDLE_EXPIRY:
-                    conn = candidate
-                    break
-                candidate.close()
-            if conn is None:
-                conn = _Connection(*await asyncio.open_connection("127.0.0.1", self.port))
-            try:
-                conn.writer.write(self.head + str(len(body)).encode() + b"\r\n\r\n" + body)
-                head = await conn.reader.readuntil(b"\r\n\r\n")
-                lines = head.decode("latin-1").split("\r\n")
-                status = int(lines[0].split(" ", 2)[1])
-                headers = dict(
-                    (k.strip().lower(), v.strip())
-                    for k, _, v in (x.partition(":") for x in lines[1:])
-                )
-                payload = await conn.reader.readexactly(int(headers.get("content-length", "0")))
-            except BaseException:
-                conn.close()
-                raise
-            if headers.get("connection", "").lower() == "close":
-                conn.close()
-            else:
-                conn.idle_since = time.monotonic()
-                self.idle.append(conn)
-            return status, payload
-
-    def close(self) -> None:
-        for conn in self.idle:
-            conn.close()
-        self.idle.clear()
+        return await self.request(body)
 
 
 class HttpxClient:

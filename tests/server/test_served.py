@@ -68,6 +68,11 @@ def test_first_start_migrates_loads_the_demo_and_says_where_to_log_in(
         spec = httpx.get(f"{server.base_url}/api/v1/openapi.json").json()
         assert "/api/v1/rosters/{date}" in spec["paths"]
         assert httpx.get(f"{server.base_url}/api/v1/docs").status_code == 200
+        for line in log.splitlines():  # every page it names is there
+            if line.startswith(("report a concern", "control-room board")):
+                page = httpx.get(line.rsplit(" ", 1)[1])
+                assert page.status_code == 200 and "999" in page.text, line
+        assert "report a concern (public form)" in log and "control-room board" in log
     finally:
         server.stop()
 

@@ -369,7 +369,7 @@ def run_plan(
         f"people (attacker's best: {plan.attacked_target}); certificate {verdict}; "
         f"solved {len(plan.targets)} venue-slots in {plan.seconds:.2f} s."
     )
-    draw = "seeded (reproducible)" if seed is not None else "drawn with `secrets`"
+    draw = f"seed {seed}, reproducible" if seed is not None else "drawn with `secrets`"
     console.print(f"Rosters ({draw}): {paths['rosters']}/")
     if "letters" in paths:
         console.print(f"Advice letters: {paths['letters']}/")

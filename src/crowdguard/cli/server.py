@@ -239,6 +239,8 @@ def serve(
     typer.echo(f"store: {_where(settings)}")
     typer.echo(f"log in: POST http://{host}:{port}{API_PREFIX}/auth/token")
     typer.echo(f"API docs: http://{host}:{port}{API_PREFIX}/docs")
+    typer.echo(f"report a concern (public form): http://{host}:{port}/report")
+    typer.echo(f"control-room board (control, admin): http://{host}:{port}/board")
     if not has_admin:
         dd = f" --data-dir {settings.data_dir}" if data_dir is not None else ""
         typer.echo(f"no admin yet: create one with `crowdguard user add admin --role admin{dd}`")

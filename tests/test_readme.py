@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -54,3 +56,17 @@ def test_every_command_in_the_table_is_a_real_command() -> None:
             check=False,
         )
         assert result.returncode == 0, f"crowdguard {command}: {result.stderr}"
+
+
+@pytest.mark.slow
+def test_scripts_demo_passes_its_options_to_the_demo(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "demo"), "--days", "1", "--seed", "3", "--out", str(out), "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert sorted(p.name for p in (out / "rosters").iterdir()) == ["2026-11-27.json"]
+    assert (out / "report.html").is_file()

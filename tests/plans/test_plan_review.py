@@ -30,6 +30,13 @@ def check_invariants(result: Review) -> None:
     assert ranks == sorted(ranks)
     zero_critical = [i.rule for i in result.items if i.critical and i.score == 0]
     assert result.critical_failures == zero_critical
+    # The law at a tier never asks for more than the full checklist (read at the enhanced
+    # tier), and a finding is legal exactly when the item falls short of the law.
+    items = {i.rule: i for i in result.items}
+    assert all(i.legal_score >= i.score for i in result.items)
+    for finding in result.findings:
+        item = items[finding.rule]
+        assert finding.legal == (item.legal and item.legal_score < 2), finding.rule
     if zero_critical:
         assert result.good_practice_verdict == "improvement required"
         assert result.findings[0].severity == "critical"

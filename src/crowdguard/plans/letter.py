@@ -48,14 +48,16 @@ def _tier_paragraph(review: Review) -> str:
             "The enhanced-tier duties therefore apply: the public-protection procedures of "
             "section 5, the protective measures of section 6 (monitoring, movement, physical "
             "security and security of information), a security document under section 7 and, "
-            "for a body corporate, a Designated Senior Individual."
+            "for a body corporate, a Designated Senior Individual (section 10)."
         )
     elif review.tier is LegalTier.standard:
         duty = (
             "The standard-tier duties therefore apply: notifying the Security Industry "
             "Authority and having public-protection procedures for evacuation, invacuation, "
-            "lockdown and communication (section 5). We have also reviewed the protective "
-            "measures the enhanced tier requires, as good practice."
+            "lockdown and communication (section 5). We have also reviewed, as good practice, "
+            "what the enhanced tier adds: the protective measures of section 6, a security "
+            "document under section 7 and, for a body corporate, a Designated Senior "
+            "Individual (section 10)."
         )
     else:
         duty = (
@@ -124,8 +126,10 @@ def letter_context(
 ) -> dict[str, object]:
     """The values the letter templates use (one source for Markdown, HTML and PDF).
 
-    "What must improve" holds the findings required by law at the plan's tier and every
-    critical finding; "what we recommend" holds the remaining good-practice findings.
+    "What must improve" holds the findings that fall short of the law at the plan's tier
+    (``Finding.legal``) and every critical finding; "what we recommend" holds the remaining
+    good-practice findings, such as a standard-tier company's missing Designated Senior
+    Individual (required by TPPA s.10 only at the enhanced tier).
     """
     must = _must_improve(review)
     recommend = [f for f in review.findings if f not in must]

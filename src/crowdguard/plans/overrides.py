@@ -6,6 +6,13 @@ may set an item's status by hand, with a reason. The effective review is the eng
 review with those statuses substituted and everything derived from them (findings and
 their severity order, critical failures, scores, verdicts) recomputed by the same rules
 as :func:`crowdguard.plans.review.review`; nothing else changes.
+
+An override sets the item's status against the full checklist. Its status against the law
+at the plan's tier (which differs only for a rule whose evidence uses ``at_tier``, such as
+G2) moves the same way: an override that raises or confirms the checklist status never
+lowers the legal one, and one that lowers it never raises the legal one. So confirming a
+standard-tier company's partial G2 (no Designated Senior Individual) keeps it a
+good-practice finding, and marking G2 absent (no responsible person either) makes it legal.
 """
 
 from __future__ import annotations
@@ -15,15 +22,11 @@ from typing import Literal
 
 from crowdguard.errors import ReviewError
 from crowdguard.plans.review import (
-    GROUP,
-    SEVERITY_ORDER,
-    Finding,
     ItemScore,
     Review,
     Rule,
-    _percent,
-    _severity,
-    _verdict,
+    _findings,
+    _totals,
     default_rules,
 )
 
@@ -60,50 +63,23 @@ def apply_overrides(
     for item in review.items:
         status = overrides.get(item.rule, item.status)
         score = _SCORE[status]
-        items.append(item.model_copy(update={"score": score, "status": status}))
-    findings: list[Finding] = []
-    order = {item.rule: i for i, item in enumerate(items)}
-    for item in items:
-        if item.score == 2:
-            continue
-        previous = old_advice.get(item.rule)
-        if previous is not None and previous[0] == item.status:
-            advice = previous[1]
-        elif item.rule in catalogue:
-            rule_advice = catalogue[item.rule].advice
-            advice = rule_advice.partial if item.score == 1 else rule_advice.absent
-        else:
-            advice = item.checks
-        findings.append(
-            Finding(
-                rule=item.rule,
-                title=item.title,
-                tier=item.tier,
-                critical=item.critical,
-                legal=item.legal,
-                severity=_severity(item),
-                status="partial" if item.score == 1 else "absent",
-                source=item.source,
-                advice=advice,
-            )
+        legal_score = (
+            max(item.legal_score, score) if score >= item.score else min(item.legal_score, score)
         )
-    findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], order[f.rule]))
-    legal_items = [i for i in items if i.legal]
-    groups: dict[str, float] = {}
-    for tier_of_rule, label in GROUP.items():
-        members = [i for i in items if i.tier is tier_of_rule]
-        if members:
-            groups[label] = _percent(members)
+        items.append(
+            item.model_copy(update={"score": score, "status": status, "legal_score": legal_score})
+        )
+
+    def advice(item: ItemScore) -> str:
+        status = "partial" if item.finding_score == 1 else "absent"
+        previous = old_advice.get(item.rule)
+        if previous is not None and previous[0] == status:
+            return previous[1]
+        if item.rule in catalogue:
+            rule_advice = catalogue[item.rule].advice
+            return rule_advice.partial if status == "partial" else rule_advice.absent
+        return item.checks
+
     return review.model_copy(
-        update={
-            "items": items,
-            "findings": findings,
-            "critical_failures": [i.rule for i in items if i.critical and i.score == 0],
-            "legal_critical_failures": [i.rule for i in legal_items if i.critical and i.score == 0],
-            "score": _percent(items),
-            "legal_score": _percent(legal_items) if legal_items else None,
-            "group_scores": groups,
-            "legal_verdict": _verdict(legal_items),
-            "good_practice_verdict": _verdict(items),
-        }
+        update={"items": items, "findings": _findings(items, advice), **_totals(items)}
     )

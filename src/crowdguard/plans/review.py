@@ -4,7 +4,9 @@ The checklist (``domain.md`` section 3, a [DESIGN] instrument) has 21 items, G1 
 each tied to a clause of the Terrorism (Protection of Premises) Act 2025 (TPPA) or to
 ProtectUK / NPSA guidance. The items are data: ``plans/rules/*.yaml``. Each rule states
 the evidence that makes it *adequate* (2) or *partial* (1) as predicates over plan fields;
-otherwise it is *absent* (0).
+otherwise it is *absent* (0). Evidence may depend on the tier with the ``at_tier``
+predicate: G2 asks a body corporate for a Designated Senior Individual only where the Act
+does (TPPA s.10: enhanced duty premises and qualifying events).
 
 Steps of :func:`review`:
 
@@ -12,13 +14,18 @@ Steps of :func:`review`:
    none; premises of 200-799, standard; 800+, enhanced, except places of worship, schools
    and childcare, which stay standard; an event not on premises is a *qualifying event*
    with enhanced duties only at 800+ *with entry checks* (ticket, invitation, pass).
-2. Score every rule 0/1/2.
+2. Score every rule 0/1/2 twice: against the full checklist (``at_tier`` read at the
+   enhanced tier, the good-practice standard for every plan), and against the law at the
+   plan's tier (``at_tier`` read at that tier). The two differ only for rules whose
+   evidence uses ``at_tier``.
 3. The legal verdict uses the rules that bind at that tier (standard: S items; enhanced:
-   S and E items); the good-practice verdict uses every rule. Either verdict is
-   "improvement required" when any critical item in its scope scores 0, whatever the total.
-4. Findings (every item below adequate) are ordered by severity: critical items absent,
-   then critical items partial and legal items absent, then the rest; each cites its source
-   and says what to do.
+   S and E items) with their legal scores; the good-practice verdict uses every rule with
+   its checklist score. Either verdict is "improvement required" when any critical item in
+   its scope scores 0, whatever the total.
+4. Findings (every item below adequate in either reading) are ordered by severity:
+   critical items absent, then critical items partial and legal items absent, then the
+   rest; a finding is *legal* only if it falls short of what the law asks at the plan's
+   tier. Each cites its source and says what to do.
 """
 
 from __future__ import annotations
@@ -28,14 +35,21 @@ import functools
 import json
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from crowdguard.errors import ReviewError
 from crowdguard.plans.schema import EntryChecks, SecurityPlan
@@ -107,7 +121,11 @@ BINDING: dict[LegalTier, frozenset[RuleTier]] = {
 # ---------------------------------------------------------------------------------------
 
 OPERATORS = ("all_of", "any_of", "not", "at_least", "nonempty", "is_true", "equals", "min", "max",
-             "before", "within_days")  # fmt: skip
+             "before", "within_days", "at_tier")  # fmt: skip
+
+CHECKLIST_TIER = LegalTier.enhanced
+"""The tier at which the full (good-practice) checklist reads ``at_tier`` predicates:
+every plan is scored against the enhanced checklist as good practice (``domain.md`` s.2)."""
 
 
 def _field_type(owner: type[BaseModel], name: str) -> object:
@@ -138,6 +156,26 @@ def _check_path(path: object, where: str) -> None:
             raise ValueError(f"{where}: {path!r} is not a plan field ({part!r} unknown)") from None
         if owner is property and i != len(parts) - 1:
             raise ValueError(f"{where}: {path!r} goes below a derived value at {part!r}")
+
+
+def _check_tiers(arg: object, where: str) -> None:
+    """``at_tier`` takes one legal tier or a non-empty list of them."""
+    names = [t.value for t in LegalTier]
+    tiers = arg if isinstance(arg, list) else [arg]
+    if not tiers:
+        raise ValueError(f"{where}: expected a tier or a list of tiers, one of {', '.join(names)}")
+    for tier in tiers:
+        if tier not in names:
+            raise ValueError(
+                f"{where}: unknown tier {tier!r}; expected one of {', '.join(names)} "
+                "(the plan's legal tier under TPPA ss.2-3)"
+            )
+
+
+def _tiers_of(arg: object) -> frozenset[LegalTier]:
+    """The tiers an (already validated) ``at_tier`` argument names."""
+    tiers = arg if isinstance(arg, list) else [arg]
+    return frozenset(LegalTier(str(t)) for t in tiers)
 
 
 def _check_predicate(pred: object, where: str) -> None:
@@ -175,6 +213,8 @@ def _check_predicate(pred: object, where: str) -> None:
             raise ValueError(f"{here}: expected [earlier date field, later date field]")
         _check_path(arg[0], here)
         _check_path(arg[1], here)
+    elif op == "at_tier":
+        _check_tiers(arg, here)
     else:
         raise ValueError(
             f"{where}: unknown operator {op!r}; expected one of {', '.join(OPERATORS)}"
@@ -214,6 +254,15 @@ class Rule(BaseModel):
         """Checklist group: S (standard duty), E (enhanced duty), BP (best practice)."""
         return GROUP[self.tier]
 
+    def score(self, plan: SecurityPlan, on: dt.date, tier: LegalTier) -> Literal[0, 1, 2]:
+        """2 if ``adequate`` holds, else 1 if ``partial`` holds, else 0, reading
+        ``at_tier`` predicates at ``tier``."""
+        if _holds(self.adequate, plan, on, tier):
+            return 2
+        if _holds(self.partial, plan, on, tier):
+            return 1
+        return 0
+
 
 def _resolve(plan: SecurityPlan, path: str) -> object:
     value: object = plan
@@ -224,16 +273,19 @@ def _resolve(plan: SecurityPlan, path: str) -> object:
     return value
 
 
-def _holds(pred: Mapping[str, Any], plan: SecurityPlan, on: dt.date) -> bool:
+def _holds(pred: Mapping[str, Any], plan: SecurityPlan, on: dt.date, tier: LegalTier) -> bool:
+    """Whether ``pred`` holds for ``plan`` on day ``on``, reading ``at_tier`` at ``tier``."""
     ((op, arg),) = pred.items()
     if op == "all_of":
-        return all(_holds(p, plan, on) for p in arg)
+        return all(_holds(p, plan, on, tier) for p in arg)
     if op == "any_of":
-        return any(_holds(p, plan, on) for p in arg)
+        return any(_holds(p, plan, on, tier) for p in arg)
     if op == "not":
-        return not _holds(arg, plan, on)
+        return not _holds(arg, plan, on, tier)
     if op == "at_least":
-        return sum(_holds(p, plan, on) for p in arg[1]) >= int(arg[0])
+        return sum(_holds(p, plan, on, tier) for p in arg[1]) >= int(arg[0])
+    if op == "at_tier":
+        return tier in _tiers_of(arg)
     if op == "nonempty":
         value = _resolve(plan, arg)
         return value is not None and value != "" and value != [] and value is not False
@@ -273,7 +325,10 @@ def load_rules(*paths: Path) -> tuple[Rule, ...]:
             except ValidationError as exc:
                 err = exc.errors()[0]
                 loc = ".".join(str(p) for p in err["loc"])
-                raise ReviewError(f"{file}: rule [{i}] {loc}: {err['msg']}") from None
+                rule_id = item.get("id") if isinstance(item, dict) else None
+                name = f"rule {rule_id} [{i}]" if isinstance(rule_id, str) else f"rule [{i}]"
+                msg = str(err["msg"]).removeprefix("Value error, ")
+                raise ReviewError(f"{file}: {name} {loc}: {msg}") from None
     seen: set[str] = set()
     for rule in rules:
         if rule.id in seen:
@@ -493,7 +548,13 @@ class _Frozen(BaseModel):
 
 
 class ItemScore(_Frozen):
-    """The score of one checklist item."""
+    """The score of one checklist item, against the full checklist and against the law.
+
+    ``score``/``status`` read the rule at the enhanced tier (the good-practice checklist);
+    ``legal_score`` reads it at the plan's legal tier. They differ only for a rule whose
+    evidence uses ``at_tier`` (G2: a body corporate's Designated Senior Individual is
+    asked for at every tier but required by law only at the enhanced tier, TPPA s.10).
+    """
 
     rule: str
     title: str
@@ -501,13 +562,40 @@ class ItemScore(_Frozen):
     critical: bool
     score: Literal[0, 1, 2]
     status: Literal["absent", "partial", "adequate"]
-    legal: bool = Field(description="required by law at this plan's tier")
+    legal: bool = Field(description="the item binds by law at this plan's tier")
+    legal_score: Literal[0, 1, 2] = Field(
+        description="the score against what the law asks at this plan's tier"
+    )
     source: str
     checks: str
 
+    @model_validator(mode="before")
+    @classmethod
+    def _legal_score_defaults_to_score(cls, data: object) -> object:
+        # Reviews stored before legal scores existed read the same rule at every tier.
+        if isinstance(data, dict) and "legal_score" not in data and "score" in data:
+            return {**data, "legal_score": data["score"]}
+        return data
+
+    @property
+    def legal_gap(self) -> bool:
+        """The item binds by law at this tier and falls short of what the law asks."""
+        return self.legal and self.legal_score < 2
+
+    @property
+    def finding_score(self) -> int:
+        """The score a finding reports: the lower of the checklist and legal scores
+        (the legal one only where the item binds by law)."""
+        return min(self.score, self.legal_score) if self.legal else self.score
+
 
 class Finding(_Frozen):
-    """An item below adequate: what is missing, the clause, what to do."""
+    """An item below adequate: what is missing, the clause, what to do.
+
+    ``legal`` is true when the shortfall is against what the law asks at the plan's tier;
+    a finding against the full checklist only (a standard-tier company without a
+    Designated Senior Individual, say) is good practice, ``legal`` false.
+    """
 
     rule: str
     title: str
@@ -567,30 +655,83 @@ class Review(_Frozen):
         return json.dumps(self.to_json(), indent=2, ensure_ascii=False)
 
 
-def _percent(items: Sequence[ItemScore]) -> float:
+def _checklist(item: ItemScore) -> int:
+    return item.score
+
+
+def _at_law(item: ItemScore) -> int:
+    return item.legal_score
+
+
+def _percent(items: Sequence[ItemScore], score: Callable[[ItemScore], int] = _checklist) -> float:
     if not items:
         return 100.0
-    return round(100.0 * sum(i.score for i in items) / (2 * len(items)), 1)
+    return round(100.0 * sum(score(i) for i in items) / (2 * len(items)), 1)
 
 
-def _verdict(items: Sequence[ItemScore]) -> str:
+def _verdict(items: Sequence[ItemScore], score: Callable[[ItemScore], int] = _checklist) -> str:
     if not items:
         return "no legal duties"
-    if any(i.critical and i.score == 0 for i in items):
+    if any(i.critical and score(i) == 0 for i in items):
         return "improvement required"
-    if all(i.score == 2 for i in items):
+    if all(score(i) == 2 for i in items):
         return "satisfactory"
     return "satisfactory with recommendations"
 
 
 def _severity(item: ItemScore) -> Severity:
-    if item.critical and item.score == 0:
+    score = item.finding_score
+    if item.critical and score == 0:
         return Severity.critical
-    if (item.critical and item.score == 1) or (item.legal and item.score == 0):
+    if (item.critical and score == 1) or (item.legal_gap and item.legal_score == 0):
         return Severity.high
-    if item.legal or item.score == 0:
+    if item.legal_gap or score == 0:
         return Severity.medium
     return Severity.low
+
+
+def _findings(items: Sequence[ItemScore], advice: Callable[[ItemScore], str]) -> list[Finding]:
+    """Every item short of the checklist or (where it binds) of the law, most severe first."""
+    order = {item.rule: i for i, item in enumerate(items)}
+    return sorted(
+        (
+            Finding(
+                rule=i.rule,
+                title=i.title,
+                tier=i.tier,
+                critical=i.critical,
+                legal=i.legal_gap,
+                severity=_severity(i),
+                status="partial" if i.finding_score == 1 else "absent",
+                source=i.source,
+                advice=advice(i),
+            )
+            for i in items
+            if i.finding_score < 2
+        ),
+        key=lambda f: (SEVERITY_ORDER[f.severity], order[f.rule]),
+    )
+
+
+def _totals(items: Sequence[ItemScore]) -> dict[str, Any]:
+    """Everything a review derives from its item scores, apart from the findings."""
+    legal_items = [i for i in items if i.legal]
+    groups: dict[str, float] = {}
+    for tier_of_rule, label in GROUP.items():
+        members = [i for i in items if i.tier is tier_of_rule]
+        if members:
+            groups[label] = _percent(members)
+    return {
+        "critical_failures": [i.rule for i in items if i.critical and i.score == 0],
+        "legal_critical_failures": [
+            i.rule for i in legal_items if i.critical and i.legal_score == 0
+        ],
+        "score": _percent(items),
+        "legal_score": _percent(legal_items, _at_law) if legal_items else None,
+        "group_scores": groups,
+        "legal_verdict": _verdict(legal_items, _at_law),
+        "good_practice_verdict": _verdict(items),
+    }
 
 
 def review(
@@ -606,15 +747,8 @@ def review(
     tier, reason = legal_tier(plan)
     binding = BINDING[tier]
     items: list[ItemScore] = []
-    advice: dict[str, str] = {}
     for rule in catalogue:
-        if _holds(rule.adequate, plan, day):
-            score: Literal[0, 1, 2] = 2
-        elif _holds(rule.partial, plan, day):
-            score = 1
-        else:
-            score = 0
-        status = STATUS[score]
+        score = rule.score(plan, day, CHECKLIST_TIER)
         items.append(
             ItemScore(
                 rule=rule.id,
@@ -622,39 +756,19 @@ def review(
                 tier=rule.tier,
                 critical=rule.critical,
                 score=score,
-                status=status,
+                status=STATUS[score],
                 legal=rule.tier in binding,
+                legal_score=rule.score(plan, day, tier),
                 source=rule.source,
                 checks=rule.checks,
             )
         )
-        if score < 2:
-            advice[rule.id] = rule.advice.partial if score == 1 else rule.advice.absent
-    order = {item.rule: i for i, item in enumerate(items)}
-    findings = sorted(
-        (
-            Finding(
-                rule=i.rule,
-                title=i.title,
-                tier=i.tier,
-                critical=i.critical,
-                legal=i.legal,
-                severity=_severity(i),
-                status=i.status,
-                source=i.source,
-                advice=advice[i.rule],
-            )
-            for i in items
-            if i.score < 2
-        ),
-        key=lambda f: (SEVERITY_ORDER[f.severity], order[f.rule]),
-    )
-    legal_items = [i for i in items if i.legal]
-    groups: dict[str, float] = {}
-    for tier_of_rule, label in GROUP.items():
-        members = [i for i in items if i.tier is tier_of_rule]
-        if members:
-            groups[label] = _percent(members)
+    by_id = {rule.id: rule for rule in catalogue}
+
+    def advice(item: ItemScore) -> str:
+        text = by_id[item.rule].advice
+        return text.partial if item.finding_score == 1 else text.absent
+
     return Review(
         event=plan.event.id,
         event_name=plan.event.name,
@@ -665,12 +779,6 @@ def review(
         tier=tier,
         tier_reason=reason,
         items=items,
-        findings=findings,
-        critical_failures=[i.rule for i in items if i.critical and i.score == 0],
-        legal_critical_failures=[i.rule for i in legal_items if i.critical and i.score == 0],
-        score=_percent(items),
-        legal_score=_percent(legal_items) if legal_items else None,
-        group_scores=groups,
-        legal_verdict=_verdict(legal_items),
-        good_practice_verdict=_verdict(items),
+        findings=_findings(items, advice),
+        **_totals(items),
     )

@@ -59,7 +59,7 @@ from crowdguard.patrols.visibility import (
 )
 from crowdguard.scenario.schema import Scenario
 
-__all__ = ["DayPlan", "plan_day"]
+__all__ = ["DayPlan", "certify_routes", "plan_day", "team_routes"]
 
 
 @dataclass(frozen=True)
@@ -182,9 +182,14 @@ _OVERRIDE_FIX = (
 _FLOOR_FIX = "lower the floor or add teams or staging points"
 
 
-def _team_routes(
+def team_routes(
     graph: PatrolGraph, lotteries: list[list[Route]]
 ) -> dict[str, list[tuple[float, list[dict[str, Any]]]]]:
+    """Each team's lottery ``[(probability, roster segments)]`` over its day.
+
+    A team working several shifts draws a route for each independently: its options are
+    the products of its shifts' lotteries, segments in time order.
+    """
     per_team: dict[str, list[list[tuple[float, list[dict[str, Any]]]]]] = {}
     for k, comm in enumerate(graph.commodities):
         options = [(r.probability, route_segments(graph, r)) for r in lotteries[k]]
@@ -201,8 +206,12 @@ def _team_routes(
     return routes
 
 
-def _certify_routes(graph: PatrolGraph, lotteries: list[list[Route]]) -> dict[str, Any]:
-    """Every route leaves base at the shift start and is back by its end; lotteries sum to 1."""
+def certify_routes(graph: PatrolGraph, lotteries: list[list[Route]]) -> dict[str, Any]:
+    """Every route is a connected path from its commodity's source (the base at the shift
+    start, or a re-plan's start) to its sink (the base by the shift end); lotteries sum to 1.
+
+    Raises :class:`~crowdguard.errors.CertificateFailed` otherwise.
+    """
     for k, lottery in enumerate(lotteries):
         comm = graph.commodities[k]
         total = sum(r.probability for r in lottery)
@@ -319,7 +328,7 @@ def plan_day(
                 arc_flow[list(r.arcs)] += r.probability * graph.commodities[k].size
         solution = capped
     coverage = np.clip(flow_polytope(graph).coverage @ arc_flow, 0.0, 1.0)
-    certificate = {**solution.certificate, **_certify_routes(graph, lotteries)}
+    certificate = {**solution.certificate, **certify_routes(graph, lotteries)}
     return DayPlan(
         date=day.isoformat(),
         target_ids=tuple(targets.ids),
@@ -328,7 +337,7 @@ def plan_day(
         attacker_utility=solution.attacker_utility,
         attacked_target=targets.ids[solution.attacked_target],
         certificate=certificate,
-        routes=_team_routes(graph, lotteries),
+        routes=team_routes(graph, lotteries),
         team_bases={t.callsign: t.base for t in scenario.teams},
         response_probability=response_probability(graph, arc_flow, travel, target_minutes),
         expected_visibility=expected_visibility(targets.crowd, coverage, PASS_BY),

@@ -24,6 +24,17 @@ day of patrols is a flow on a graph whose nodes are places at times. Here:
   lowers the defender's equilibrium utility (Kiekintveld et al., AAMAS 2009, section 3).
 * **Pruning.** Nodes not reachable from the source, or from which the base cannot be
   reached by the shift end, are removed (forward and backward reachability on the DAG).
+* **Starting mid-day** (a re-plan, :mod:`crowdguard.dispatch.replan`). ``starts`` gives
+  a team a :class:`TeamStart`: its own commodity whose source is ``place`` at ``ready``
+  instead of its base at the shift start (its shift in progress at ``ready``; shifts
+  that ended by then are dropped, later ones start at base as usual). Its first slot is the
+  one holding ``ready``, and the usual rule applies from the source: it reaches ``(q, s')``
+  when ``ready + travel + dwell <= end(s')``, except that a team already patrolling
+  ``place`` counts its time there from ``on_site_since``. ``not_before`` drops every
+  shift over by then and starts a shift in progress without a ``TeamStart`` from its base
+  at ``not_before``. A started team that cannot get back to base by the end of its last
+  whole slot is left out of the graph and named, with the reason, in
+  :attr:`PatrolGraph.left_out` (never silently).
 * **Coverage** of target ``t`` is ``sum_k e_k * inflow_k(t)``: the expected
   effectiveness-weighted number of teams on site (``e_k`` is the kind's
   ``effectiveness``, 1 for a foot team). The plan is required to keep it at most 1, so no
@@ -37,7 +48,7 @@ import datetime as dt
 import itertools
 import math
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -58,6 +69,7 @@ __all__ = [
     "KindProfile",
     "PatrolGraph",
     "TargetsLike",
+    "TeamStart",
     "build_graph",
     "flow_polytope",
     "kind_profiles",
@@ -129,11 +141,32 @@ class Commodity:
     first_slot: int
     last_slot: int
     profile: KindProfile
+    start_place: str | None = None
+    """Where the source is when the commodity starts mid-day (None: ``base``)."""
+    ready: dt.datetime | None = None
+    """When the source may leave when it starts mid-day (None: ``shift_start``)."""
+    on_site_since: dt.datetime | None = None
+    """Since when a team starting at venue ``start_place`` has been patrolling it."""
 
     @property
     def size(self) -> int:
         """Number of teams (the flow value)."""
         return len(self.teams)
+
+
+@dataclass(frozen=True)
+class TeamStart:
+    """Where and when a team's flow starts in a re-plan, instead of its base at its shift start.
+
+    ``place`` is a place of the travel model (a venue, a base, or an extra point such as an
+    incident); the team may leave it at ``ready`` (timezone-aware). ``on_site_since``: the
+    team is already patrolling the venue ``place`` and arrived then, so its time there counts
+    towards the dwell of the slot in progress. Module docstring, "Starting mid-day".
+    """
+
+    place: str
+    ready: dt.datetime
+    on_site_since: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -164,6 +197,8 @@ class PatrolGraph:
     n_targets: int
     target_venue: tuple[str, ...]
     target_slot: np.ndarray
+    left_out: Mapping[str, str] = field(default_factory=dict)
+    """Teams given a :class:`TeamStart` that are not in the graph, and why."""
 
     @property
     def n_nodes(self) -> int:
@@ -183,7 +218,7 @@ class PatrolGraph:
         """When a team leaves ``node``: the shift start for a source, else the slot end."""
         comm = self.commodities[int(self.node_commodity[node])]
         if self.node_slot[node] == -1:
-            return comm.shift_start
+            return comm.ready or comm.shift_start
         if self.node_slot[node] == SINK_SLOT:
             return comm.shift_end
         return self.slot_start(int(self.node_slot[node]) + 1)
@@ -253,6 +288,9 @@ def build_graph(
     separate: Collection[str] = (),
     profiles: Mapping[str, KindProfile] | None = None,
     check_reachable: bool = True,
+    starts: Mapping[str, TeamStart] | None = None,
+    not_before: dt.datetime | None = None,
+    exclude: Collection[str] = (),
 ) -> PatrolGraph:
     """Build and prune the time-expanded graph of ``day`` (module docstring gives the rules).
 
@@ -261,7 +299,13 @@ def build_graph(
     (:func:`kind_profiles`). Raises :class:`PlanError` for unknown bases,
     overlapping or too-short shifts, and (``check_reachable``) a venue open during a shift
     that no team can reach and leave in time.
+
+    A re-plan passes ``starts`` (team -> :class:`TeamStart`), ``not_before`` (the re-plan
+    time) and ``exclude`` (teams not to plan at all); see "Starting mid-day" in the module
+    docstring. Without them the graph is exactly the planner's.
     """
+    starts = dict(starts or {})
+    exclude = frozenset(exclude)
     if profiles is None:
         profiles = kind_profiles(scenario)
     tz = ZoneInfo(scenario.timezone)
@@ -305,11 +349,38 @@ def build_graph(
         by_node[node_key] = t
 
     # Commodities
+    def on_day(moment: dt.datetime) -> float:
+        """Wall-clock minutes of ``moment`` from the day's midnight (outside: < 0 or > 1440)."""
+        local = moment.astimezone(tz)
+        if local.date() != day:
+            return (local.date() - day).days * 24 * 60.0 + _wall_minutes(local)
+        return _wall_minutes(local)
+
+    cutoff = -np.inf if not_before is None else on_day(not_before)
+    for callsign, given in starts.items():
+        if given.place not in place_index:
+            raise PlanError(
+                f"starts: team {callsign!r} starts at {given.place!r}, which the travel model "
+                "does not know; add it to the travel places"
+            )
     groups: dict[tuple[str, str, float, float], list[str]] = {}
     order: list[tuple[str, str, float, float]] = []
+    started: dict[tuple[str, str, float, float], TeamStart] = {}
     for team, s_start, s_end in _shifts_on(scenario, day):
+        begin = starts.get(team.callsign)
+        ready = cutoff if begin is None else max(cutoff, on_day(begin.ready))
+        if team.callsign in exclude or s_end <= ready:
+            continue  # not planned, or a shift already over
         key = (team.base, team.kind, s_start, s_end)
-        if team.callsign in separate:
+        if s_start <= ready:  # a shift in progress: from its start, else its base, now
+            if begin is None:
+                assert not_before is not None
+                begin = TeamStart(team.base, not_before)
+            elif not_before is not None and begin.ready < not_before:
+                begin = TeamStart(begin.place, not_before, begin.on_site_since)
+            key = (f"{team.base}|{team.callsign}", team.kind, s_start, s_end)
+            started[key] = begin
+        elif team.callsign in separate:
             key = (f"{team.base}|{team.callsign}", team.kind, s_start, s_end)
         if key not in groups:
             groups[key] = []
@@ -319,14 +390,17 @@ def build_graph(
     for key in order:
         base_key, kind, start, end = key
         base = base_key.split("|")[0]
+        begin_of = started.get(key)
         first = int(np.ceil(start / slot_len - 1e-9))
+        if begin_of is not None:  # the slot holding the start
+            first = int(np.floor(on_day(begin_of.ready) / slot_len + 1e-9))
         last = int(np.floor(end / slot_len + 1e-9)) - 1
         if kind not in profiles:
             raise PlanError(
                 f"teams: kind {kind!r} has no travel/effectiveness profile; add it under "
                 "patrol.team_kinds"
             )
-        if last < first:
+        if last < first and begin_of is None:
             raise PlanError(
                 f"teams: shift {start / 60:g}h-{end / 60:g}h of {', '.join(groups[key])} holds "
                 f"no whole {slot_len}-minute slot; align shifts with the slot grid"
@@ -344,6 +418,9 @@ def build_graph(
                 first_slot=first,
                 last_slot=last,
                 profile=profiles[kind],
+                start_place=None if begin_of is None else begin_of.place,
+                ready=None if begin_of is None else begin_of.ready,
+                on_site_since=None if begin_of is None else begin_of.on_site_since,
             )
         )
 
@@ -358,13 +435,18 @@ def build_graph(
     sinks: list[int] = []
     venue_seen: set[str] = set()
     venue_in_shift: set[str] = set()
+    kept: list[Commodity] = []
+    left_out: dict[str, str] = {}
 
-    for k, comm in enumerate(commodities):
+    for comm in commodities:
+        k = len(kept)
         mult = comm.profile.travel_multiplier
         base_i = place_index[comm.base]
-        shift_start = _wall_minutes(comm.shift_start)
+        shift_start = _wall_minutes(comm.shift_start) if comm.ready is None else on_day(comm.ready)
+        start_i = base_i if comm.start_place is None else place_index[comm.start_place]
+        since = None if comm.on_site_since is None else on_day(comm.on_site_since)
         # local nodes: (place_index, slot)
-        local: list[tuple[int, int, int]] = [(base_i, -1, -1)]
+        local: list[tuple[int, int, int]] = [(start_i, -1, -1)]
         for s in range(comm.first_slot, comm.last_slot + 1):
             local.append((base_i, s, -1))
         for (venue_id, s), t in by_node.items():
@@ -414,14 +496,17 @@ def build_graph(
                         mins.append(0.0)
                     continue
                 minutes = float(math.ceil(float(travel.minutes[p, q]) * mult - 1e-9))
+                leave = depart
+                if s < 0 and q == p and since is not None:
+                    leave = since  # already on site: its time there counts
                 for s2 in q_slots:
                     if (
                         s2 <= s
-                        or depart + minutes + (dwell if places[q] in venues else 0)
+                        or leave + minutes + (dwell if places[q] in venues else 0)
                         > (s2 + 1) * slot_len + 1e-9
                     ):
                         continue
-                    if fits(q, s2, depart + minutes):
+                    if fits(q, s2, leave + minutes):
                         tails.append(j)
                         heads.append(lookup[(q, s2)])
                         mins.append(minutes)
@@ -460,11 +545,22 @@ def build_graph(
                     backward[tails[a]] = True
                     stack.append(tails[a])
         alive = forward & backward
+        if not alive[0] and comm.start_place is not None:
+            assert comm.ready is not None
+            for team in comm.teams:
+                due = midnight + dt.timedelta(minutes=(comm.last_slot + 1) * slot_len)
+                left_out[team] = (
+                    f"cannot get from {comm.start_place} at "
+                    f"{comm.ready.astimezone(tz):%H:%M} back to base {comm.base} by the end of "
+                    f"its shift's last whole slot ({due:%H:%M})"
+                )
+            continue
         if not alive[0]:
             raise PlanError(
                 f"teams: {', '.join(comm.teams)} cannot leave base {comm.base!r} and return "
                 "within the shift; lengthen the shift"
             )
+        kept.append(comm)
         new_id = np.full(n_local, -1)
         offset = len(node_place)
         for live in np.flatnonzero(alive).tolist():
@@ -502,7 +598,7 @@ def build_graph(
         midnight=midnight,
         places=places,
         venues=venues,
-        commodities=tuple(commodities),
+        commodities=tuple(kept),
         node_place=np.array(node_place, dtype=np.int64),
         node_slot=np.array(node_slot, dtype=np.int64),
         node_commodity=np.array(node_comm, dtype=np.int64),
@@ -515,6 +611,7 @@ def build_graph(
         n_targets=n_targets,
         target_venue=tuple(targets.venue),
         target_slot=target_slot,
+        left_out=left_out,
     )
 
 

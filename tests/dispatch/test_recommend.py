@@ -271,3 +271,34 @@ def test_the_first_choice_is_the_fastest_available_armed_unit(
         return
     recs = recommend(units, X, travel_minutes=travel, now=NOW, k=len(units))
     assert [(r.eta_minutes, r.unit_id) for r in recs] == sorted(eligible)
+
+
+def test_at_the_same_distance_an_arv_ranks_before_a_foot_team() -> None:
+    """Each unit's kind scales its travel (foot 1.2, ARV 1.0: the default team kinds), on the
+    way there and back; the tie-break by id would otherwise put the foot team first."""
+    foot = DispatchUnit("a-foot", UnitState.available, PLACES["hq"], kind="foot",
+                        travel_multiplier=1.2, base_id="hq")  # fmt: skip
+    arv = DispatchUnit("b-arv", UnitState.available, PLACES["hq"], kind="arv",
+                       travel_multiplier=1.0, base_id="hq")  # fmt: skip
+    first, second = recommend([foot, arv], X, travel_minutes=TRAVEL, now=NOW)
+    assert (first.unit_id, first.kind, first.eta_minutes) == ("b-arv", "arv", 15.0)
+    assert (second.unit_id, second.kind, second.eta_minutes) == ("a-foot", "foot", 18.0)
+    assert (first.return_minutes, second.return_minutes) == (15.0, 18.0)
+    # Same multiplier: the id decides, as before.
+    same = recommend([foot, DispatchUnit("b-arv", UnitState.available, PLACES["hq"],
+                                         travel_multiplier=1.2, base_id="hq")],
+                     X, travel_minutes=TRAVEL, now=NOW)  # fmt: skip
+    assert [r.unit_id for r in same] == ["a-foot", "b-arv"]
+
+
+def test_a_transit_s_rostered_minutes_are_not_scaled_again() -> None:
+    """Half-way through a 20-minute rostered drive, a foot team's 10 minutes left are roster
+    time (already a foot team's); only the leg from there to the incident is scaled."""
+    roster = parse_roster({"date": DAY, "teams": [{"team": "f", "base": "hq", "segments": [
+        seg("transit", "10:50", "11:10", "b-venue"), seg("patrol", "11:10", "18:00", "b-venue")]}]})  # fmt: skip
+    foot = DispatchUnit("f", UnitState.available, PLACES["hq"],
+                        place_segments(roster.teams[0], PLACES), kind="foot",
+                        travel_multiplier=1.2, base_id="hq")  # fmt: skip
+    (only,) = recommend([foot], X, travel_minutes=TRAVEL, now=NOW)
+    # on to b-venue (10 left + 1.2 x 8) beats back to hq (10 done + 1.2 x 15)
+    assert only.eta_minutes == pytest.approx(10 + 1.2 * 8)

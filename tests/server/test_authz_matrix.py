@@ -117,6 +117,12 @@ MATRIX: list[tuple[str, str, Any, set[Role]]] = [
     ("POST", "/api/v1/dispatch/units/no-such-team/release", None, {A, C}),
     ("POST", "/api/v1/dispatch/units/no-such-team/state", {"state": "off_duty"}, {A, C}),
     ("POST", "/api/v1/dispatch/units/no-such-team/replan", {}, {A, C}),
+    (
+        "POST",
+        "/api/v1/dispatch/tasks",
+        {"location": {"lat": 51.06, "lon": -1.31}, "description": "999 call: a fight"},
+        {A, C},
+    ),
     ("GET", "/api/v1/dispatch/tasks", None, {A, C}),
     ("GET", "/api/v1/dispatch/tasks/999999", None, {A, C}),
     ("POST", "/api/v1/dispatch/tasks/999999/close", {"outcome": "resolved"}, {A, C}),

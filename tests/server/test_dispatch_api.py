@@ -415,53 +415,73 @@ def _replan(client: TestClient, headers: Headers, unit: str, **body: Any) -> dic
     return dict(r.json())
 
 
+def _ends_at_base_by(segments: list[dict[str, Any]], shift_end: str) -> bool:
+    """The last segment is at base, or the drive home, and ends at the shift end."""
+    last = segments[-1]
+    return last["kind"] in ("base", "transit") and last["end"][11:16] == shift_end
+
+
 def test_the_coverage_gap_is_reported_and_the_rest_of_the_day_replanned_without_the_team(
     client: TestClient, control: Headers, engine: Engine
 ) -> None:
     out = _replan(client, control, "arv-2", seed=7)
+    assert (out["placement"], out["fallback"]) == ("patrol_graph", None)
+    assert "patrol graph" in out["method"] and "travel_multiplier" in out["travel_model"]
     # The gap: arv-2's rostered patrols from noon to the end of its day.
     assert [(m["venue"], m["start"][11:16], m["end"][11:16]) for m in out["gap"]] == [
         ("newport-market", "12:00", "13:00"),
         ("ryde-market", "13:00", "16:00"),
     ]
     assert out["gap_minutes"] == 240.0
+    # The other team starts where its roster has it now: on site at Portsmouth since 10:00.
+    assert out["starts"] == [
+        {"team": "arv-1", "place": "portsmouth-gunwharf", "ready": "2026-12-05T12:00:00Z",
+         "how": "patrolling portsmouth-gunwharf since 10:00"}
+    ]  # fmt: skip
+    assert out["notes"] == ["arv-2 is not expected back today: the after plan leaves it out"]
     slots = out["slots"]
     assert [s["start"][11:16] for s in slots] == [f"{h:02d}:00" for h in range(12, 20)]
     for s in slots:
         on_shift = s["start"][11:16] < "16:00"
         assert s["teams_before"] == (["arv-1", "arv-2"] if on_shift else [])
         assert s["teams_after"] == (["arv-1"] if on_shift else [])
-        # One team fewer never helps the defender: the attacker does at least as well.
-        assert s["attacker_utility_after"] >= s["attacker_utility_before"] - 1e-9
-        if on_shift:
-            assert s["attacker_utility_after"] > s["attacker_utility_before"]
     # The day's worst slot is in the evening, when no team is on shift either way.
     worst = max(slots, key=lambda s: s["attacker_utility_after"])
     assert worst["teams_before"] == []
     assert out["worst_attacker_utility_after"] == worst["attacker_utility_after"]
     assert out["worst_attacker_utility_before"] == max(s["attacker_utility_before"] for s in slots)
-    by_slot: dict[str, list[float]] = {}
+    # Coverage per venue-slot: two ARVs (0.8 each) before, one after; none after 16:00.
+    by_slot: dict[str, list[tuple[float, float]]] = {}
     for t in out["targets"]:
-        by_slot.setdefault(t["start"], []).append(t["coverage_before"] - t["coverage_after"])
-    for start, lost in by_slot.items():
-        assert sum(lost) == pytest.approx(1.0 if start[11:16] < "16:00" else 0.0, abs=1e-6)
-    # The new roster: only arv-1 is left, on patrol from now until its shift ends.
+        by_slot.setdefault(t["start"], []).append((t["coverage_before"], t["coverage_after"]))
+    for start, pairs in by_slot.items():
+        before, after = (sum(p[i] for p in pairs) for i in (0, 1))
+        if start[11:16] < "16:00":
+            assert before <= 1.6 + 1e-6 and after <= 0.8 + 1e-6
+        else:
+            assert before == after == 0.0
+    # The new roster: only arv-1 is left, from noon, back at base by its shift end.
     roster = out["roster"]
     assert roster["date"] == DAY and [t["team"] for t in roster["teams"]] == ["arv-1"]
     segments = roster["teams"][0]["segments"]
     assert dt.datetime.fromisoformat(segments[0]["start"]) == NOON
-    assert segments[-1]["end"][11:16] == "16:00"
-    assert {s["venue"] for s in segments} <= set(PLACES)
+    assert _ends_at_base_by(segments, "16:00")
+    assert {s["venue"] for s in segments if s["kind"] == "patrol"} <= set(PLACES)
     assert _replan(client, control, "arv-2", seed=7)["roster"] == roster  # a seed reproduces
     assert "dispatch.replan" in _audit_actions(engine)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_a_team_expected_back_rejoins_the_replanned_slots(
+def test_a_team_expected_back_rejoins_from_its_incident_on_the_patrol_graph(
     client: TestClient, control: Headers
 ) -> None:
+    reference = report_at(client)  # Ryde
+    sent = client.post(
+        "/api/v1/dispatch/assign", json={"unit": "arv-2", "report": reference}, headers=control
+    )
+    assert sent.status_code == 200, sent.text
     back = (NOON + dt.timedelta(hours=2)).isoformat()
-    out = _replan(client, control, "arv-2", back_at=back, seed=3)
+    out = _replan(client, control, "arv-2", back_at=back, seed=3)  # from its task's location
     assert out["gap_minutes"] == 120.0
     assert [(m["venue"], m["end"][11:16]) for m in out["gap"]] == [
         ("newport-market", "13:00"),
@@ -470,15 +490,45 @@ def test_a_team_expected_back_rejoins_the_replanned_slots(
     teams = {s["start"][11:16]: s["teams_after"] for s in out["slots"]}
     assert teams["12:00"] == teams["13:00"] == ["arv-1"]
     assert teams["14:00"] == teams["15:00"] == ["arv-1", "arv-2"]
-    arv2 = [t for t in out["roster"]["teams"] if t["team"] == "arv-2"]
-    assert arv2 and all(s["start"][11:16] >= "14:00" for s in arv2[0]["segments"])
+    start = next(x for x in out["starts"] if x["team"] == "arv-2")
+    assert (start["place"], start["ready"]) == ("incident", "2026-12-05T14:00:00Z")
+    arv2 = next(t for t in out["roster"]["teams"] if t["team"] == "arv-2")["segments"]
+    assert arv2[0]["kind"] == "transit" and arv2[0]["start"][11:16] == "14:00"
+    assert _ends_at_base_by(arv2, "16:00")
+    # Free at 15:00 on the island, arv-2 cannot be back at its mainland base by 16:00: it is
+    # named, not planned. From Portsmouth (a location given in the request wins over the
+    # task's) it can.
+    late = (NOON + dt.timedelta(hours=3)).isoformat()
+    island = _replan(client, control, "arv-2", back_at=late, seed=3)
+    assert "arv-2" not in [x["team"] for x in island["starts"]]
+    assert any(n.startswith("arv-2 cannot get from incident at 15:00") for n in island["notes"])
+    portsmouth = {"lat": PLACES["portsmouth-gunwharf"][0], "lon": PLACES["portsmouth-gunwharf"][1]}
+    there = _replan(client, control, "arv-2", back_at=late, seed=3, location=portsmouth)
+    assert ("arv-2", "incident") in [(x["team"], x["place"]) for x in there["starts"]]
     for bad in (NOON.isoformat(), "2026-12-05T14:00:00"):
         r = client.post(
             "/api/v1/dispatch/units/arv-2/replan", json={"back_at": bad}, headers=control
         )
         assert r.status_code in (400, 422) and "back_at" in r.text
+    # A unit on no task must say where it rejoins from.
+    r = client.post("/api/v1/dispatch/units/arv-1/replan", json={"back_at": back}, headers=control)
+    assert r.status_code == 409 and "give location" in r.json()["detail"]
     r = client.post("/api/v1/dispatch/units/arv-9/replan", json={}, headers=control)
     assert r.status_code == 404
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_unit_busy_elsewhere_is_left_out_of_the_replan(
+    client: TestClient, control: Headers
+) -> None:
+    moved = client.post(
+        "/api/v1/dispatch/units/arv-1/state", json={"state": "committed"}, headers=control
+    )
+    assert moved.status_code == 200, moved.text
+    out = _replan(client, control, "arv-2", seed=1)
+    assert "arv-1: unit is committed; left out of both plans" in out["notes"]
+    assert out["roster"]["teams"] == [] and out["starts"] == []
+    assert all(s["teams_after"] == [] for s in out["slots"])
 
 
 # --- where units are now, and the map's places ---------------------------------------------
@@ -606,3 +656,193 @@ def test_the_places_route_gives_venues_bases_and_each_units_base(
     assert body["scenario_id"] == "solent"
     assert client.get("/api/v1/dispatch/places").status_code == 401
     assert client.get("/api/v1/dispatch/places", headers=as_role(Role.planner)).status_code == 403
+
+
+# --- team kinds in the ranking --------------------------------------------------------------
+
+
+def _kinds_world(engine: Engine, clock: FakeClock, team_kinds: dict[str, Any]) -> None:
+    """A foot team and an ARV at the same base, no roster (both at base), and a scenario."""
+    with session_scope(make_sessionmaker(engine)) as session:
+        now = clock.now()
+        for venue_id in PLACES:
+            venues.create_venue(
+                session=session, venue=Venue.model_validate(_venue(venue_id)), actor="t", now=now
+            )
+        teams = [{**_team("arv-1"), "kind": "arv"}, {**_team("foot-1"), "kind": "foot"}]
+        for body in teams:
+            venues.create_team(session=session, team=Team.model_validate(body), actor="t", now=now)
+        scenario = {**_scenario(), "teams": teams, "patrol": {"team_kinds": team_kinds}}
+        venues.create_scenario(
+            session=session, scenario=Scenario.model_validate(scenario), actor="t", now=now
+        )
+    clock.set(NOON)
+
+
+@pytest.mark.parametrize(
+    ("team_kinds", "first", "ratio"),
+    [
+        ({}, "arv-1", 1.2),
+        ({"foot": {"travel_multiplier": 0.9, "effectiveness": 1.0}}, "foot-1", 0.9),
+    ],
+)
+def test_at_the_same_distance_the_faster_kind_ranks_first(
+    client: TestClient,
+    engine: Engine,
+    clock: FakeClock,
+    as_role: Callable[..., Headers],
+    team_kinds: dict[str, Any],
+    first: str,
+    ratio: float,
+) -> None:
+    """Both teams wait at the same base. With the default kinds an ARV drives at 1.0 and a
+    foot team at 1.2 times the model's minutes; a scenario that makes foot teams faster
+    (``patrol.team_kinds``) turns the order round. The capability filter still applies."""
+    _kinds_world(engine, clock, team_kinds)
+    control = as_role(Role.control)
+    ryde = {"lat": PLACES["ryde-market"][0], "lon": PLACES["ryde-market"][1]}
+    r = client.post("/api/v1/dispatch/recommend", json={"location": ryde}, headers=control)
+    assert r.status_code == 200, r.text
+    ranked = {x["unit"]: x for x in r.json()["recommendations"]}
+    assert r.json()["recommendations"][0]["unit"] == first
+    assert (ranked["arv-1"]["kind"], ranked["foot-1"]["kind"]) == ("arv", "foot")
+    assert ranked["foot-1"]["travel_multiplier"] == ratio
+    assert ranked["foot-1"]["eta_minutes"] == pytest.approx(
+        ratio * ranked["arv-1"]["eta_minutes"], abs=0.02
+    )
+    assert ranked["foot-1"]["return_minutes"] == pytest.approx(
+        ratio * ranked["arv-1"]["return_minutes"], abs=0.02
+    )
+    assert "travel_multiplier" in r.json()["travel_model"]
+
+
+# --- incidents from a call, without a public report -----------------------------------------
+
+
+def test_a_control_room_incident_goes_from_a_call_to_closed_without_a_report(
+    client: TestClient, control: Headers, engine: Engine
+) -> None:
+    """A 999 call: the control user opens a task from a location and a short description,
+    ranks units for it, sends one, marks it on scene and closes the task: the same
+    self-maintaining states as a report's task, no report anywhere."""
+    ryde = {"lat": PLACES["ryde-market"][0], "lon": PLACES["ryde-market"][1]}
+    body = {"location": ryde, "description": "999 call: man with a knife on Union Street"}
+    r = client.post("/api/v1/dispatch/tasks", json=body, headers=control)
+    assert r.status_code == 201, r.text
+    task = r.json()
+    assert (task["state"], task["report_ref"], task["unit_ids"]) == ("open", None, [])
+    assert (task["lat"], task["lon"]) == (ryde["lat"], ryde["lon"])
+    assert task["description"] == body["description"]
+    assert task["opened_by"] == "control-user"
+    listed = client.get("/api/v1/dispatch/tasks?state=open", headers=control).json()
+    assert [t["id"] for t in listed["items"]] == [task["id"]]
+
+    ranked = client.post("/api/v1/dispatch/recommend", json={"task": task["id"]}, headers=control)
+    assert ranked.status_code == 200, ranked.text
+    assert ranked.json()["location"] == ryde
+    assert [x["unit"] for x in ranked.json()["recommendations"]] == ["arv-2", "arv-1"]
+
+    sent = client.post(
+        "/api/v1/dispatch/assign", json={"unit": "arv-2", "task": task["id"]}, headers=control
+    )
+    assert sent.status_code == 200, sent.text
+    assert (sent.json()["unit"]["state"], sent.json()["task"]["state"]) == ("en_route", "en_route")
+    arrived = client.post(
+        "/api/v1/dispatch/units/arv-2/state", json={"state": "on_scene"}, headers=control
+    )
+    assert arrived.json()["task"]["state"] == "on_scene"
+    closed = client.post(
+        f"/api/v1/dispatch/tasks/{task['id']}/close",
+        json={"outcome": "Man detained; knife recovered"},
+        headers=control,
+    )
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["task"]["state"] == "closed"
+    assert [(u["callsign"], u["state"]) for u in closed.json()["units"]] == [("arv-2", "available")]
+    detail = client.get(f"/api/v1/dispatch/tasks/{task['id']}", headers=control).json()
+    assert [e["to_state"] for e in detail["timeline"]] == [
+        "assigned", "en_route", "on_scene", "closed"
+    ]  # fmt: skip
+    assert detail["task"]["description"] == body["description"]
+    actions = [a for a in _audit_actions(engine) if a.startswith(("dispatch.", "report."))]
+    assert actions == [
+        "dispatch.open", "dispatch.recommend", "dispatch.assign", "dispatch.state", "dispatch.close"
+    ]  # fmt: skip
+    reports = client.get("/api/v1/reports", headers=control).json()
+    assert reports["total"] == 0
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_opening_a_task_needs_a_location_and_a_description(
+    client: TestClient, control: Headers, as_role: Callable[..., Headers]
+) -> None:
+    ryde = {"lat": 50.73, "lon": -1.16}
+    for body, field in (
+        ({"location": ryde, "description": "  "}, "description"),
+        ({"location": ryde}, "description"),
+        ({"description": "a call"}, "location"),
+        ({"location": {"lat": 95, "lon": -1.16}, "description": "a call"}, "location"),
+        ({"location": ryde, "description": "x" * 501}, "description"),
+        ({"location": ryde, "description": "a call", "report": "CG-AAAA-BBBB"}, "report"),
+    ):
+        r = client.post("/api/v1/dispatch/tasks", json=body, headers=control)
+        assert r.status_code == 422, body
+        assert field in r.json()["detail"][0]["loc"], r.json()
+    both = {"task": 1, "location": ryde}
+    r = client.post("/api/v1/dispatch/recommend", json=both, headers=control)
+    assert r.status_code == 422 and "exactly one of location, report or task" in r.text
+    r = client.post("/api/v1/dispatch/recommend", json={"task": 99}, headers=control)
+    assert r.status_code == 404
+    planner = as_role(Role.planner)
+    r = client.post(
+        "/api/v1/dispatch/tasks", json={"location": ryde, "description": "x"}, headers=planner
+    )
+    assert r.status_code == 403
+
+
+def test_migration_0006_steps_down_and_up_keeping_every_task(
+    bare_engine: Engine, clock: FakeClock
+) -> None:
+    """Tasks gain ``description`` and ``opened_by`` with a plain ALTER (no table rebuild, so
+    nothing cascades on SQLite): down to 0005 every task and every other row stays; up again
+    the columns are back (null for what was stored below 0006)."""
+    from sqlalchemy import inspect, text
+
+    from crowdguard.dispatch import service as dispatch
+    from crowdguard.dispatch.models import IncidentLocation, TaskCreate
+    from crowdguard.store.db import downgrade, upgrade
+
+    upgrade(bare_engine)
+    store_world(bare_engine, clock)
+    with session_scope(make_sessionmaker(bare_engine)) as session:
+        opened = dispatch.open_task(
+            session=session,
+            data=TaskCreate(
+                location=IncidentLocation(lat=50.73, lon=-1.16), description="999: a fight"
+            ),
+            actor="ctrl",
+            now=NOON,
+        )
+        task_id = opened.id
+
+    def counts() -> dict[str, int]:
+        tables = ("dispatch_tasks", "plans", "rosters", "audit_log", "venues", "teams")
+        with bare_engine.connect() as conn:
+            return {
+                t: conn.execute(text(f'SELECT COUNT(*) FROM "{t}"')).scalar_one() for t in tables
+            }
+
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(bare_engine).get_columns("dispatch_tasks")}
+
+    before = counts()
+    assert before["dispatch_tasks"] == 1 and before["rosters"] > 0
+    downgrade(bare_engine, "0005")
+    assert counts() == before
+    assert not {"description", "opened_by"} & columns()
+    upgrade(bare_engine)
+    assert counts() == before
+    assert {"description", "opened_by"} <= columns()
+    with session_scope(make_sessionmaker(bare_engine)) as session:
+        row = dispatch.get_task(session=session, task_id=task_id)
+        assert (row.lat, row.description, row.opened_by) == (50.73, None, None)

@@ -1,14 +1,15 @@
 """Dispatch endpoints (control and admin only): units (with where the roster puts them),
-the map's places, tasks, recommend, assign, manual state changes, release, closing a task,
-and the rest-of-day re-plan. Every change is published to the live board once it commits;
-a re-plan changes nothing stored, so it publishes nothing."""
+the map's places, tasks (raised from reports, or opened from a call), recommend, assign,
+manual state changes, release, closing a task, and the rest-of-day re-plan. Every change is
+published to the live board once it commits; a re-plan changes nothing stored, so it
+publishes nothing."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, status
 
 from crowdguard.api.auth import Principal, require
 from crowdguard.api.deps import ContextDep, NowDep, SessionDep
@@ -25,6 +26,7 @@ from crowdguard.dispatch.models import (
     ReplanResult,
     TaskClose,
     TaskCloseResult,
+    TaskCreate,
     TaskDetail,
     TaskPublic,
     UnitPublic,
@@ -88,11 +90,13 @@ def places(user: Control, session: SessionDep) -> DispatchPlaces:
 def recommend(
     body: RecommendRequest, user: Control, session: SessionDep, context: ContextDep, now: NowDep
 ) -> RecommendResult:
-    """Rank available units by travel time to a location or report, with the cover lost."""
+    """Rank available units by travel time to a location, report or task, with the cover
+    lost; travel is scaled by each unit's kind (``patrol.team_kinds``)."""
     return service.recommend_units(
         session=session,
         location=body.location,
         reference=body.report,
+        task_id=body.task,
         k=body.k,
         require_armed=body.require_armed,
         on_scene_minutes=body.on_scene_minutes,
@@ -166,7 +170,8 @@ def replan(
     context: ContextDep,
     now: NowDep,
 ) -> ReplanResult:
-    """The patrols this unit misses from now, and the rest of today re-solved without it.
+    """The patrols this unit misses from now, and the rest of today re-planned on the patrol
+    graph without it, every other team starting from where its roster has it now.
 
     Advice only: the stored rosters do not change. The answer holds rosters (secret).
     """
@@ -174,12 +179,28 @@ def replan(
         session=session,
         callsign=callsign,
         back_at=body.back_at,
+        location=body.location,
         seed=body.seed,
         role=user.role,
         actor=user.username,
         now=now,
         lead=dt.timedelta(minutes=context.settings.officer_lead_minutes),
     )
+
+
+@router.post("/tasks", response_model=TaskPublic, status_code=status.HTTP_201_CREATED)
+def open_task(
+    body: TaskCreate, user: Control, session: SessionDep, now: NowDep, bus: BusDep
+) -> TaskPublic:
+    """Open a task from a call (no public report): a location and a short description.
+
+    It starts ``open`` and is recommended for (``{"task": id}``), assigned, moved and closed
+    like a report's task.
+    """
+    row = service.open_task(session=session, data=body, actor=user.username, now=now)
+    public = service.task_public(row)
+    publish_after_commit(session, bus, BoardEvent("task-state", public.model_dump(mode="json")))
+    return public
 
 
 @router.get("/tasks", response_model=Page[TaskPublic])

@@ -21,10 +21,12 @@ __all__ = [
     "RecommendationPublic",
     "ReplanRequest",
     "ReplanResult",
+    "ReplanStartPublic",
     "SlotChangePublic",
     "TargetChangePublic",
     "TaskClose",
     "TaskCloseResult",
+    "TaskCreate",
     "TaskDetail",
     "TaskPublic",
     "TimelineEventPublic",
@@ -54,18 +56,20 @@ class IncidentLocation(_In):
 
 
 class RecommendRequest(_In):
-    """Where to send someone: a ``location`` or a stored ``report`` (exactly one)."""
+    """Where to send someone: a ``location``, a stored ``report`` or a ``task`` (exactly one;
+    a task is ranked from its location)."""
 
     location: IncidentLocation | None = None
     report: Reference | None = None
+    task: int | None = Field(default=None, ge=1, le=2**31 - 1)
     k: int = Field(default=3, ge=1, le=20, description="how many units to rank")
     require_armed: bool = True
     on_scene_minutes: float = Field(default=30.0, gt=0, le=720, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _one_target(self) -> RecommendRequest:
-        if (self.location is None) == (self.report is None):
-            raise ValueError("give exactly one of location or report")
+        if sum(x is not None for x in (self.location, self.report, self.task)) != 1:
+            raise ValueError("give exactly one of location, report or task")
         return self
 
 
@@ -82,6 +86,10 @@ class RecommendationPublic(BaseModel):
     """One ranked unit: arrival estimate, where it is now and the patrol cover it costs."""
 
     unit: str
+    kind: str = Field(description="the unit's kind of team (foot, arv, ...)")
+    travel_multiplier: float = Field(
+        description="its kind's factor on the travel model's minutes (patrol.team_kinds)"
+    )
     eta_minutes: float
     position: str
     busy_until: dt.datetime
@@ -175,8 +183,18 @@ class DispatchPlaces(BaseModel):
     scenario_id: str | None
 
 
+class TaskCreate(_In):
+    """``POST /dispatch/tasks``: an incident the control room takes directly (a 999 call),
+    with no public report: where it is and what it is."""
+
+    location: IncidentLocation
+    description: Annotated[str, Field(min_length=1, max_length=500, pattern=r"\S")]
+
+
 class TaskPublic(BaseModel):
-    """A task (incident needing attendance)."""
+    """A task (incident needing attendance): raised from a public report (``report_ref``)
+    or opened by the control room from a call (``report_ref`` null, ``description`` and
+    ``opened_by`` given)."""
 
     id: int
     report_ref: str | None
@@ -186,6 +204,8 @@ class TaskPublic(BaseModel):
     lon: float | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    description: str | None = None
+    opened_by: str | None = None
 
 
 class TimelineEventPublic(BaseModel):
@@ -241,11 +261,13 @@ class TaskDetail(BaseModel):
 class ReplanRequest(_In):
     """``POST /dispatch/units/{callsign}/replan``.
 
-    ``back_at``: when the team is expected back on patrol (omit: not today). ``seed``: draw
-    the new roster reproducibly (omit: drawn with ``secrets``).
+    ``back_at``: when the team leaves the incident, free to patrol again (omit: not back
+    today); it rejoins from the incident: ``location``, else the location of the task the
+    unit is on. ``seed``: draw the new roster reproducibly (omit: drawn with ``secrets``).
     """
 
     back_at: dt.datetime | None = None
+    location: IncidentLocation | None = None
     seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
 
     @field_validator("back_at")
@@ -283,11 +305,25 @@ class TargetChangePublic(BaseModel):
     coverage_after: float
 
 
+class ReplanStartPublic(BaseModel):
+    """Where the re-plan starts a team: ``place`` (a venue, a base, or ``incident``), free
+    to move from ``ready``; ``how`` says why (patrolling since, in transit, at base...)."""
+
+    team: str
+    place: str
+    ready: dt.datetime
+    how: str
+
+
 class ReplanResult(BaseModel):
     """The coverage gap a team leaves and the rest of the day re-solved without it.
 
     ``roster`` is the ``rosters/YYYY-MM-DD.json`` contract for what is left of the day
-    (secret: control room and admins only, like every roster).
+    (secret: control room and admins only, like every roster). ``placement`` is
+    ``patrol_graph`` (routes teams can drive from where they are, back at base by their
+    shift end) or ``free`` (each slot on its own, no travel: only as a fallback, whose
+    reason is in ``fallback``). ``starts``: where each team of the new plan starts;
+    ``notes``: teams left out and why.
     """
 
     unit: str
@@ -297,6 +333,11 @@ class ReplanResult(BaseModel):
     roster_plan_id: int | None
     scenario_id: str
     method: str
+    placement: Literal["patrol_graph", "free"]
+    fallback: str | None
+    travel_model: str
+    starts: list[ReplanStartPublic]
+    notes: list[str]
     gap: list[MissedPatrolPublic]
     gap_minutes: float
     worst_attacker_utility_before: float | None

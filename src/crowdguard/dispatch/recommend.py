@@ -15,7 +15,12 @@ method:
 2. **Filter** by state (only ``available``) and capability (``armed`` unless
    ``require_armed=False``).
 3. **Rank** by estimated time of arrival from the ``travel_minutes(from, to)`` callable
-   (road travel times, never straight-line distance), ties broken by unit id.
+   (road travel times, never straight-line distance) times the unit's
+   ``travel_multiplier``, ties broken by unit id. The multiplier is its kind's in the
+   scenario's ``patrol.team_kinds`` (``domain.md`` [ESTIMATE]: a foot team, dropped off and
+   walking in, takes 1.2 times the driving time; an ARV 1.0), as the patrol graph charges it
+   (:mod:`crowdguard.patrols.graph`), so at the same distance an ARV comes before a foot
+   team. Minutes already on the roster (the rest of a transit) are not scaled again.
 4. **Coverage gap** for the top ``k``: the unit is busy over
    ``[now, now + eta + on_scene + return]`` where *return* is the trip from the incident to
    where its roster would have it when it leaves the scene. Every patrol segment of its
@@ -226,6 +231,9 @@ class DispatchUnit:
     segments: tuple[PlacedSegment, ...] = ()
     armed: bool = True
     base_id: str = "base"
+    kind: str = ""
+    travel_multiplier: float = 1.0
+    """Its kind's factor on the travel model's minutes (``patrol.team_kinds``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +280,8 @@ class Recommendation:
     busy_until: dt.datetime
     return_minutes: float
     missed: tuple[MissedPatrol, ...]
+    kind: str = ""
+    travel_multiplier: float = 1.0
 
     @property
     def missed_minutes(self) -> float:
@@ -306,11 +316,21 @@ def position_at(unit: DispatchUnit, when: dt.datetime) -> Position:
     return Position(seg.kind, seg.place, seg.point)
 
 
-def eta_minutes(position: Position, incident: LatLon, travel_minutes: TravelMinutes) -> float:
-    """Minutes for a unit at ``position`` to reach ``incident`` (step 1, transit rule)."""
-    ahead = position.remaining_minutes + travel_minutes(position.point, incident)
+def eta_minutes(
+    position: Position,
+    incident: LatLon,
+    travel_minutes: TravelMinutes,
+    travel_multiplier: float = 1.0,
+) -> float:
+    """Minutes for a unit at ``position`` to reach ``incident`` (steps 1 and 3: the transit
+    rule, and the unit's kind's ``travel_multiplier`` on the travel model's minutes)."""
+    ahead = position.remaining_minutes + travel_multiplier * travel_minutes(
+        position.point, incident
+    )
     if position.kind == "transit" and position.origin is not None:
-        back = position.elapsed_minutes + travel_minutes(position.origin, incident)
+        back = position.elapsed_minutes + travel_multiplier * travel_minutes(
+            position.origin, incident
+        )
         return min(ahead, back)
     return ahead
 
@@ -327,7 +347,7 @@ def coverage_gap(
     """Patrols missed, return minutes and the time the unit is back (step 4)."""
     leaves = now + dt.timedelta(minutes=eta + on_scene_minutes)
     resume = position_at(unit, leaves)
-    back_minutes = travel_minutes(incident, resume.point)
+    back_minutes = unit.travel_multiplier * travel_minutes(incident, resume.point)
     busy_until = leaves + dt.timedelta(minutes=back_minutes)
     segments = unit.segments
     missed: list[MissedPatrol] = []
@@ -372,7 +392,7 @@ def recommend(
         if position.kind == "off_shift":
             off_shift += 1
             continue
-        eta = eta_minutes(position, incident_location, travel_minutes)
+        eta = eta_minutes(position, incident_location, travel_minutes, unit.travel_multiplier)
         if not math.isfinite(eta):
             continue
         ranked.append((eta, unit.id, unit, position))
@@ -394,7 +414,18 @@ def recommend(
             on_scene_minutes=on_scene_minutes,
             travel_minutes=travel_minutes,
         )
-        out.append(Recommendation(unit.id, eta, position.describe(), busy_until, back, missed))
+        out.append(
+            Recommendation(
+                unit.id,
+                eta,
+                position.describe(),
+                busy_until,
+                back,
+                missed,
+                unit.kind,
+                unit.travel_multiplier,
+            )
+        )
     return out
 
 

@@ -1,37 +1,52 @@
-"""Re-plan the rest of a day without a team that has been dispatched.
+"""Re-plan the rest of a day on the patrol graph after a team has been dispatched.
 
 Sending a team to an incident costs the patrols it was rostered for until it is back: the
-**coverage gap**. The other teams' drawn rosters were optimal for a force that included it,
-so the control room can re-solve what is left of the day without it. Pure: a scenario and a
-roster in, plain data out (nothing stored changes; the answer is advice).
+**coverage gap**. The other teams' drawn routes were optimal for a force that included it,
+so the control room can re-solve what is left of the day without it. Pure: a scenario and
+the day's rosters in, plain data out (nothing stored changes; the answer is advice).
 
-Method:
+The re-plan is the planner's own game, started from where the teams are now: a flow on the
+time-expanded patrol graph (TRUSTS, Yin et al., IAAI 2012; CASS, Fang, Jiang and Tambe,
+AAMAS 2013; :mod:`crowdguard.patrols.graph`), solved for its strong Stackelberg
+equilibrium by the ERASER MILP over the flow polytope (Kiekintveld et al., AAMAS 2009;
+:mod:`crowdguard.games.flow`). Method:
 
 1. **Gap.** The team's rostered *patrol* segments overlapping ``[now, back_at)`` (``back_at``
    defaults to the end of the day), clipped to that window
    (:class:`~crowdguard.dispatch.recommend.MissedPatrol`, as in the recommender's step 4).
 2. **Remaining targets.** The day's targets (:func:`crowdguard.risk.payoffs.build_targets`,
-   with the plan's security-plan multipliers) whose slot has not ended at ``now``; the slot
-   in progress is included, since teams can still move in it.
-3. **Teams per slot.** The teams on shift (:func:`crowdguard.patrols.planner.slot_teams_for`),
-   *before*: as rostered; *after*: less the dispatched team in every slot that starts
-   before ``back_at`` (every remaining slot when it is not expected back).
-4. **Solve each slot's security game** with the *before* and *after* teams
-   (:func:`crowdguard.games.solve`: ORIGAMI, or ERASER where ORIGAMI does not apply;
-   Kiekintveld et al., AAMAS 2009), each certified. A slot's Strong Stackelberg coverage is
-   the defender's best answer to an attacker who strikes in that slot; the slot's attacker
-   utility before and after prices the loss, and the worst slot is the day's exposure.
-5. **Draw** one roster for the rest of the day from the *after* coverage by randomised
-   systematic sampling (:func:`crowdguard.patrols.planner.draw_rosters`), so each
-   venue-slot is patrolled with exactly its coverage in expectation. ``rng`` is
-   ``secrets.SystemRandom()`` unless a seeded generator is passed.
+   with the plan's security-plan multipliers) whose slot has not ended at ``now``.
+3. **Where every team is now** (:func:`team_starts`), from its roster: a team patrolling a
+   venue stays there from ``now`` and its time on site since it arrived counts towards the
+   dwell of the slot in progress; a team in transit finishes the journey and starts from its
+   destination when it gets there (turning round on the road is not modelled: we do not
+   know where on the road it is); a team at its base, or on shift with no roster segment
+   now, starts from its base at ``now``. Teams busy on other tasks are left out.
+4. **Two graphs** over the same targets (:func:`crowdguard.patrols.graph.build_graph` with
+   ``starts``, ``not_before=now``): *before*, every team as rostered, the dispatched one
+   included; *after*, the dispatched team left out, or, when it is expected back, starting
+   from the incident at ``back_at``. Every team must still be back at base by its shift end
+   (the graph's sink); a team that cannot is named in the answer, not planned. Travel is the
+   model's minutes times each team's kind's ``travel_multiplier`` and presence counts its
+   ``effectiveness`` (``patrol.team_kinds``).
+5. **The game.** The targets of the slots in which some team of the *before* graph is on
+   shift (the rest of the day has no team either way: reported uncovered, not played). Each
+   graph's SSE over its flow polytope, certified, with the planner's tie-break among equal
+   equilibria for the least predictable flow (:func:`crowdguard.games.flow.solve_flow_game`).
+   Per slot, the attacker's best payoff under each coverage, and the defender's at it.
+6. **Routes.** The *after* flow is decomposed into route lotteries
+   (:func:`crowdguard.patrols.decompose.decompose`), certified source to sink
+   (:func:`crowdguard.patrols.dayplan.certify_routes`), and one route per team is drawn
+   (:func:`crowdguard.patrols.sample.draw_roster`). ``rng`` is ``secrets.SystemRandom()``
+   unless a seeded generator is passed.
 
-This is the planner's *free placement* (``mode="free"``): a team is placed per slot and the
-drive between slots is not modelled. The stored plan used walkable routes on the patrol graph
-(:mod:`crowdguard.patrols.dayplan`), but that graph starts every team at its base at its
-shift start (Yin et al., IAAI 2012; Fang, Jiang and Tambe, AAMAS 2013), so it cannot start a
-re-plan from where teams are in the middle of the day, and it needs a MILP per request. Free
-placement is the same game's upper bound on cover and is solved in milliseconds.
+**Fallback.** When the graph cannot give an answer (the MILP stops without an optimum
+within ``time_limit``, or a certificate fails), the re-plan says so in
+:attr:`DayReplan.fallback` and answers with *free placement* instead (``placement="free"``):
+each remaining slot's game solved on its own with the teams on shift (ORIGAMI or ERASER)
+and a roster drawn by randomised systematic sampling. Free placement does not model the
+drive between slots, so its roster may ask for a move no team can make in time; it is never
+used without saying so.
 """
 
 from __future__ import annotations
@@ -39,26 +54,74 @@ from __future__ import annotations
 import datetime as dt
 import random
 import secrets
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
 
-from crowdguard.dispatch.recommend import MissedPatrol, TeamRoster
-from crowdguard.errors import InputError
+from crowdguard.dispatch.recommend import (
+    DayRoster,
+    LatLon,
+    MissedPatrol,
+    TeamRoster,
+    place_segments,
+)
+from crowdguard.errors import CertificateFailed, GameError, InputError, PlanError
 from crowdguard.games import SecurityGame, solve
+from crowdguard.games.flow import (
+    CoveragePolytope,
+    FlowMethod,
+    FlowPayoffs,
+    FlowSolution,
+    Spread,
+    attacker_utilities,
+    certify,
+    defender_utilities,
+    solve_flow_game,
+)
+from crowdguard.patrols.dayplan import certify_routes, team_routes
+from crowdguard.patrols.decompose import decompose
+from crowdguard.patrols.graph import PatrolGraph, TeamStart, build_graph, flow_polytope, spread_rows
 from crowdguard.patrols.planner import draw_rosters, slot_teams_for
+from crowdguard.patrols.sample import draw_roster
+from crowdguard.patrols.travel import (
+    Place,
+    TravelTimes,
+    haversine_km,
+    places_of,
+    straight_line_travel,
+)
 from crowdguard.risk.payoffs import PlanGaps, Targets, build_targets
 from crowdguard.scenario.schema import Scenario
 
-__all__ = ["DayReplan", "SlotChange", "TargetChange", "coverage_gap_until", "replan_day"]
+__all__ = [
+    "INCIDENT",
+    "REPLAN_TIME_LIMIT",
+    "DayReplan",
+    "GraphSolve",
+    "ReplanStart",
+    "SlotChange",
+    "TargetChange",
+    "coverage_gap_until",
+    "replan_day",
+    "team_starts",
+    "travel_with_incident",
+]
+
+INCIDENT = "incident"
+"""The travel model's name for the incident a dispatched team rejoins from."""
+REPLAN_TIME_LIMIT = 30.0
+"""Seconds each MILP of a re-plan may take before the re-plan falls back (module docstring)."""
+TOL = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
 class SlotChange:
-    """One remaining slot: who is on duty and the slot game's value, before and after."""
+    """One remaining slot: who is on duty and the attacker's and defender's payoffs there."""
 
     start: dt.datetime
     end: dt.datetime
@@ -81,6 +144,35 @@ class TargetChange:
     coverage_after: float
 
 
+@dataclass(frozen=True, slots=True)
+class ReplanStart:
+    """Where a team of the *after* plan starts: ``place`` (a venue, a base or the incident),
+    free to move from ``ready``; ``how`` says why (``"patrolling X since 11:00"``)."""
+
+    team: str
+    place: str
+    ready: dt.datetime
+    how: str
+
+
+@dataclass(frozen=True)
+class GraphSolve:
+    """One solved re-plan graph: the game played on it and its equilibrium.
+
+    ``horizon`` holds the indices of the targets in the game (step 5); ``polytope`` is the
+    graph's flow polytope with the coverage rows of those targets; ``solution`` is None when
+    no team is left to plan (nothing to solve). ``coverage`` is over every remaining target
+    (zero outside the horizon).
+    """
+
+    graph: PatrolGraph
+    horizon: np.ndarray
+    payoffs: FlowPayoffs
+    polytope: CoveragePolytope
+    solution: FlowSolution | None
+    coverage: np.ndarray
+
+
 @dataclass(frozen=True)
 class DayReplan:
     """The gap a dispatched team leaves and the rest of the day re-solved without it."""
@@ -93,6 +185,12 @@ class DayReplan:
     slots: tuple[SlotChange, ...]
     targets: tuple[TargetChange, ...]
     roster: dict[str, Any]
+    method: str = "patrol graph"
+    fallback: str | None = None
+    starts: tuple[ReplanStart, ...] = ()
+    notes: tuple[str, ...] = ()
+    before: GraphSolve | None = field(default=None, repr=False)
+    after: GraphSolve | None = field(default=None, repr=False)
 
     @property
     def gap_minutes(self) -> float:
@@ -126,6 +224,17 @@ def coverage_gap_until(
     return tuple(missed)
 
 
+def travel_with_incident(scenario: Scenario, incident: LatLon | None) -> TravelTimes:
+    """The straight-line travel model over the scenario's venues and bases, plus the
+    incident (named :data:`INCIDENT`) when given. The incident is on the Isle of Wight when
+    its nearest place is, so a crossing is charged to reach it from the mainland."""
+    places = places_of(scenario)
+    if incident is not None:
+        nearest = min(places, key=lambda p: haversine_km(p.lat, p.lon, incident[0], incident[1]))
+        places = [*places, Place(INCIDENT, incident[0], incident[1], nearest.island)]
+    return straight_line_travel(places)
+
+
 def _remaining(targets: Targets, now: dt.datetime) -> Targets:
     """Step 2: the targets whose slot has not ended, slots renumbered from 0."""
     index = np.array([i for i, end in enumerate(targets.end) if end > now], dtype=int)
@@ -147,26 +256,249 @@ def _remaining(targets: Targets, now: dt.datetime) -> Targets:
     )
 
 
-def _solve_slots(
-    targets: Targets, slot_teams: Sequence[Sequence[str]]
-) -> tuple[np.ndarray, list[tuple[float, float]]]:
-    """Step 4: each slot's certified SSE coverage and (attacker, defender) utility."""
-    coverage = np.zeros(len(targets))
-    values: list[tuple[float, float]] = []
-    for s, teams in enumerate(slot_teams):
-        index = np.flatnonzero(targets.slot == s)
-        game = SecurityGame.from_arrays(
-            defender_covered=targets.defender_covered[index],
-            defender_uncovered=targets.defender_uncovered[index],
-            attacker_covered=targets.attacker_covered[index],
-            attacker_uncovered=targets.attacker_uncovered[index],
-            resources=len(teams),
-            ids=tuple(targets.ids[i] for i in index),
+def team_starts(
+    scenario: Scenario, rosters: DayRoster | None, now: dt.datetime
+) -> tuple[dict[str, TeamStart], dict[str, str], set[str]]:
+    """Step 3: where each rostered team is at ``now``.
+
+    Returns the :class:`~crowdguard.patrols.graph.TeamStart` of every team whose roster has
+    a segment at ``now``, how each was placed, and the teams in transit (their new roster
+    continues the journey from ``now``). A roster naming a place the scenario lacks is an
+    :class:`~crowdguard.errors.InputError`.
+    """
+    zone = ZoneInfo(scenario.timezone)
+    known = {p.id: (p.lat, p.lon) for p in places_of(scenario)}
+    starts: dict[str, TeamStart] = {}
+    how: dict[str, str] = {}
+    in_transit: set[str] = set()
+    if rosters is None:
+        return starts, how, in_transit
+    for roster in rosters.teams:
+        segments = place_segments(roster, known, source=f"rosters/{rosters.date.isoformat()}")
+        seg = next((s for s in segments if s.start <= now < s.end), None)
+        if seg is None:
+            continue
+        team = roster.team
+        if seg.kind == "patrol":
+            starts[team] = TeamStart(seg.place, now, on_site_since=seg.start)
+            how[team] = f"patrolling {seg.place} since {seg.start.astimezone(zone):%H:%M}"
+        elif seg.kind == "transit":
+            starts[team] = TeamStart(seg.place, seg.end)
+            in_transit.add(team)
+            how[team] = (
+                f"in transit from {seg.origin_place} to {seg.place}, there at "
+                f"{seg.end.astimezone(zone):%H:%M}"
+            )
+        else:
+            starts[team] = TeamStart(seg.place, now)
+            how[team] = f"at base {seg.place}"
+    return starts, how, in_transit
+
+
+def _slot_teams(scenario: Scenario, graph: PatrolGraph, slot: int) -> tuple[str, ...]:
+    """The teams of ``graph`` on shift in (absolute) ``slot``, in the scenario's order."""
+    on = {t for c in graph.commodities if c.first_slot <= slot <= c.last_slot for t in c.teams}
+    return tuple(t.callsign for t in scenario.teams if t.callsign in on)
+
+
+def _payoffs(targets: Targets, index: np.ndarray) -> FlowPayoffs:
+    return FlowPayoffs(
+        np.asarray(targets.defender_covered[index], dtype=float),
+        np.asarray(targets.defender_uncovered[index], dtype=float),
+        np.asarray(targets.attacker_covered[index], dtype=float),
+        np.asarray(targets.attacker_uncovered[index], dtype=float),
+    )
+
+
+def _refine(
+    payoffs: FlowPayoffs,
+    polytope: CoveragePolytope,
+    slot_of: np.ndarray,
+    first: FlowSolution,
+    spread: Spread,
+    time_limit: float,
+) -> np.ndarray:
+    """Step 5's choice among the equilibria of ``first``: two LPs over the flows that keep its
+    attacked target a best response worth the same to the defender (to ``1e-8`` of the
+    payoff scale), so every answer is still a strong Stackelberg equilibrium.
+
+    1. **Each slot as low as it can be.** The equilibrium fixes the attacker's payoff only
+       in the slot it attacks; a control room reads the others slot by slot, so the first LP
+       minimises the sum over slots of the attacker's best payoff in the slot.
+    2. **Least predictable.** Holding each slot there, the second minimises the planner's
+       predictability (:class:`crowdguard.games.flow.Spread`: the summed hit rate of an
+       observer guessing each team's likeliest place).
+
+    Returns the flow; if an LP fails numerically, the last good one (at worst ``first``'s).
+    """
+    n, nz = payoffs.n, polytope.n_vars
+    slots, column = np.unique(slot_of, return_inverse=True)
+    n_slots = len(slots)
+    attacked, value = first.attacked_target, first.defender_utility
+    delta_d = payoffs.defender_covered - payoffs.defender_uncovered
+    delta_a = payoffs.attacker_covered - payoffs.attacker_uncovered
+    cov = polytope.coverage.tocsr()
+    scaled = (sp.diags(delta_a) @ cov).tocsr()
+    scale = 1.0 + float(
+        np.max(np.abs(np.concatenate([payoffs.defender_uncovered, payoffs.attacker_uncovered])))
+    )
+    eps = 1e-8 * scale
+    ones = sp.csr_matrix(np.ones((n, 1)))
+    # rows over z: coverage <= 1; the attacked target stays a best response; same value
+    keep_a = sp.vstack(
+        [cov, scaled - ones @ scaled[attacked], -(delta_d[attacked] * cov[attacked])]
+    ).tocsr()
+    keep_b = np.concatenate(
+        [
+            np.ones(n),
+            payoffs.attacker_uncovered[attacked] - payoffs.attacker_uncovered,
+            [payoffs.defender_uncovered[attacked] - value + eps],
+        ]
+    )
+
+    def lp(
+        extra: sp.csr_matrix, extra_b: np.ndarray, n_aux: int, cost: np.ndarray
+    ) -> np.ndarray | None:
+        """min cost.aux over (z, aux >= -inf) with the keep rows and ``extra``."""
+        result = linprog(
+            np.concatenate([np.zeros(nz), cost]),
+            A_ub=sp.vstack([sp.hstack([keep_a, sp.csr_matrix((keep_a.shape[0], n_aux))]), extra]),
+            b_ub=np.concatenate([keep_b, extra_b]),
+            A_eq=sp.hstack([polytope.a_eq, sp.csr_matrix((polytope.a_eq.shape[0], n_aux))]),
+            b_eq=polytope.b_eq,
+            bounds=np.column_stack(
+                [
+                    np.concatenate([polytope.lower, np.full(n_aux, -np.inf)]),
+                    np.concatenate([polytope.upper, np.full(n_aux, np.inf)]),
+                ]
+            ),
+            method="highs",
+            options={"time_limit": time_limit},
         )
-        solution = solve(game, method="auto")
-        coverage[index] = solution.coverage
-        values.append((solution.attacker_utility, solution.defender_utility))
-    return coverage, values
+        if result.status != 0 or result.x is None:
+            return None
+        return np.asarray(result.x)
+
+    # 1. m_s >= U_a(t) for t in slot s; minimise sum m_s
+    pick = sp.csr_matrix((-np.ones(n), (np.arange(n), column)), shape=(n, n_slots))
+    low = lp(
+        sp.hstack([scaled, pick]).tocsr(), -payoffs.attacker_uncovered, n_slots, np.ones(n_slots)
+    )
+    z = first.z
+    held_a, held_b = sp.csr_matrix((0, nz)), np.zeros(0)
+    if low is not None:
+        z = np.clip(low[:nz], polytope.lower, polytope.upper)
+        held_a = scaled  # U_a(t) <= m_s + eps
+        held_b = low[nz:][column] + eps - payoffs.attacker_uncovered
+    # 2. w_g >= rows_i z for i in group g; minimise sum w_g
+    groups, inverse = np.unique(spread.groups, return_inverse=True)
+    r = spread.rows.shape[0]
+    group_matrix = sp.csr_matrix((-np.ones(r), (np.arange(r), inverse)), shape=(r, len(groups)))
+    spread_x = lp(
+        sp.vstack(
+            [
+                sp.hstack([held_a, sp.csr_matrix((held_a.shape[0], len(groups)))]),
+                sp.hstack([spread.rows, group_matrix]),
+            ]
+        ).tocsr(),
+        np.concatenate([held_b, np.zeros(r)]),
+        len(groups),
+        np.ones(len(groups)),
+    )
+    if spread_x is not None:
+        z = np.clip(spread_x[:nz], polytope.lower, polytope.upper)
+    return z
+
+
+def _solve_graph(
+    graph: PatrolGraph,
+    targets: Targets,
+    horizon: np.ndarray,
+    method: FlowMethod,
+    time_limit: float,
+) -> GraphSolve:
+    """Step 5 on one graph: the SSE over its flow polytope, restricted to the horizon, then
+    :func:`_refine`'s choice among its equilibria, certified."""
+    full = flow_polytope(graph)
+    polytope = CoveragePolytope(
+        full.coverage[horizon], full.a_eq, full.b_eq, full.lower, full.upper
+    )
+    payoffs = _payoffs(targets, horizon)
+    coverage = np.zeros(len(targets))
+    if graph.n_arcs == 0 or horizon.size == 0:
+        return GraphSolve(graph, horizon, payoffs, polytope, None, coverage)
+    first = solve_flow_game(payoffs, polytope, method=method, time_limit=time_limit)
+    z = _refine(
+        payoffs, polytope, graph.target_slot[horizon], first, spread_rows(graph), time_limit
+    )
+    try:
+        certificate = certify(payoffs, polytope, z, first.defender_utility)
+    except CertificateFailed:  # numerically off: keep the solver's own equilibrium
+        z, certificate = first.z, first.certificate
+    solution = FlowSolution(
+        z=z,
+        coverage=np.clip(polytope.coverage @ z, 0.0, 1.0),
+        defender_utility=certificate["defender_utility"],
+        attacker_utility=certificate["attacker_utility"],
+        attacked_target=certificate["attacked_target"],
+        method=first.method,
+        seconds=first.seconds,
+        certificate=certificate,
+    )
+    coverage[horizon] = solution.coverage
+    return GraphSolve(graph, horizon, payoffs, polytope, solution, coverage)
+
+
+def _slot_values(targets: Targets, coverage: np.ndarray) -> list[tuple[float, float]]:
+    """Per slot, the attacker's best payoff and the defender's there (ties for the defender)."""
+    u_a = attacker_utilities(_payoffs(targets, np.arange(len(targets))), coverage)
+    u_d = defender_utilities(_payoffs(targets, np.arange(len(targets))), coverage)
+    scale = max(1.0, float(np.max(np.abs(targets.attacker_uncovered))))
+    values = []
+    for s in range(len(targets.slot_starts)):
+        index = np.flatnonzero(targets.slot == s)
+        best = float(np.max(u_a[index]))
+        ties = index[u_a[index] >= best - TOL * scale]
+        values.append((best, float(np.max(u_d[ties]))))
+    return values
+
+
+def _changes(
+    targets: Targets,
+    teams_before: Sequence[Sequence[str]],
+    teams_after: Sequence[Sequence[str]],
+    coverage_before: np.ndarray,
+    coverage_after: np.ndarray,
+) -> tuple[tuple[SlotChange, ...], tuple[TargetChange, ...]]:
+    before, after = _slot_values(targets, coverage_before), _slot_values(targets, coverage_after)
+    slot_ends = [
+        targets.end[int(np.flatnonzero(targets.slot == s)[0])]
+        for s in range(len(targets.slot_starts))
+    ]
+    slots = tuple(
+        SlotChange(
+            start=targets.slot_starts[s],
+            end=slot_ends[s],
+            teams_before=tuple(teams_before[s]),
+            teams_after=tuple(teams_after[s]),
+            attacker_utility_before=before[s][0],
+            attacker_utility_after=after[s][0],
+            defender_utility_before=before[s][1],
+            defender_utility_after=after[s][1],
+        )
+        for s in range(len(targets.slot_starts))
+    )
+    changes = tuple(
+        TargetChange(
+            venue=targets.venue[i],
+            start=targets.start[i],
+            end=targets.end[i],
+            coverage_before=float(coverage_before[i]),
+            coverage_after=float(coverage_after[i]),
+        )
+        for i in range(len(targets))
+    )
+    return slots, changes
 
 
 def _clip_roster(roster: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
@@ -185,19 +517,126 @@ def _clip_roster(roster: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
     return {"date": roster["date"], "teams": teams}
 
 
+def _free_placement(
+    scenario: Scenario,
+    targets: Targets,
+    *,
+    team: str,
+    now: dt.datetime,
+    back_at: dt.datetime | None,
+    unavailable: Collection[str],
+    rng: random.Random,
+    day: dt.date,
+) -> tuple[tuple[SlotChange, ...], tuple[TargetChange, ...], dict[str, Any]]:
+    """Free placement: each remaining slot's game on its own (ORIGAMI or ERASER, certified;
+    Kiekintveld et al., AAMAS 2009) with the teams on shift; the dispatched team is out of
+    every slot starting before ``back_at``. No travel between slots is modelled."""
+    on_shift = slot_teams_for(scenario, targets)
+    before = [[t for t in teams if t not in unavailable] for teams in on_shift]
+    after = [
+        [t for t in teams if not (t == team and (back_at is None or start < back_at))]
+        for teams, start in zip(before, targets.slot_starts, strict=True)
+    ]
+
+    def solve_slots(slot_teams: Sequence[Sequence[str]]) -> np.ndarray:
+        coverage = np.zeros(len(targets))
+        for s, teams in enumerate(slot_teams):
+            if not teams:
+                continue
+            index = np.flatnonzero(targets.slot == s)
+            game = SecurityGame.from_arrays(
+                defender_covered=targets.defender_covered[index],
+                defender_uncovered=targets.defender_uncovered[index],
+                attacker_covered=targets.attacker_covered[index],
+                attacker_uncovered=targets.attacker_uncovered[index],
+                resources=len(teams),
+                ids=tuple(targets.ids[i] for i in index),
+            )
+            coverage[index] = solve(game, method="auto").coverage
+        return coverage
+
+    coverage_before, coverage_after = solve_slots(before), solve_slots(after)
+    slots, changes = _changes(targets, before, after, coverage_before, coverage_after)
+    drawn = draw_rosters(scenario, targets, coverage_after, after, rng=rng, days=[day])
+    return slots, changes, _clip_roster(drawn[day.isoformat()], now)
+
+
+@dataclass(frozen=True)
+class _Menu:
+    """The route lotteries a roster is drawn from (:class:`crowdguard.patrols.sample.RouteMenu`)."""
+
+    date: str
+    team_bases: Mapping[str, str]
+    routes: Mapping[str, Sequence[tuple[float, list[dict[str, Any]]]]]
+
+
+def _draw(
+    scenario: Scenario,
+    solved: GraphSolve,
+    day: dt.date,
+    rng: random.Random,
+    now: dt.datetime,
+    transit: Mapping[str, str],
+) -> dict[str, Any]:
+    """Step 6: one route per team from the *after* flow; a team still in transit (``transit``:
+    team -> destination) keeps its journey from ``now`` until it arrives at its start."""
+    graph = solved.graph
+    if solved.solution is None:
+        return {"date": day.isoformat(), "teams": []}
+    lotteries = decompose(graph, solved.solution.z)
+    certify_routes(graph, lotteries)
+    menu = _Menu(
+        day.isoformat(),
+        {t.callsign: t.base for t in scenario.teams},
+        team_routes(graph, lotteries),
+    )
+    roster = draw_roster(menu, rng)
+    zone = ZoneInfo(scenario.timezone)
+    order = {t.callsign: i for i, t in enumerate(scenario.teams)}
+    roster["teams"].sort(key=lambda t: order[t["team"]])
+    for entry in roster["teams"]:
+        if entry["team"] not in transit:
+            continue
+        segments = entry["segments"]
+        if not segments or dt.datetime.fromisoformat(segments[0]["start"]) <= now:
+            continue
+        if segments[0]["kind"] == "transit":  # it drives straight on
+            segments[0]["start"] = now.astimezone(zone).isoformat()
+            continue
+        leg: dict[str, Any] = {"kind": "transit"}
+        if transit[entry["team"]] in graph.venues:
+            leg["venue"] = transit[entry["team"]]
+        leg["start"] = now.astimezone(zone).isoformat()
+        leg["end"] = segments[0]["start"]
+        segments.insert(0, leg)
+    return roster
+
+
 def replan_day(
     scenario: Scenario,
     *,
     team: str,
     now: dt.datetime,
-    roster: TeamRoster | None,
+    rosters: DayRoster | None,
     back_at: dt.datetime | None = None,
+    incident: LatLon | None = None,
+    unavailable: Mapping[str, str] | None = None,
+    travel: TravelTimes | None = None,
     plan_gaps: PlanGaps | None = None,
     rng: random.Random | None = None,
+    placement: Literal["graph", "free"] = "graph",
+    method: FlowMethod = "milp",
+    time_limit: float = REPLAN_TIME_LIMIT,
 ) -> DayReplan:
     """The gap ``team`` leaves from ``now`` and the rest of the day without it (module
-    docstring, steps 1-5). ``roster`` is the team's roster for the day (None: none drawn);
-    ``back_at`` is when it is expected back on patrol (None: not today)."""
+    docstring, steps 1-6).
+
+    ``rosters``: the day's rosters (None: none drawn). ``back_at``: when the team leaves the
+    incident at ``incident`` free to patrol again (None: not today); it then rejoins from
+    there. ``unavailable``: other teams busy elsewhere (team -> why), left out of both plans.
+    ``travel`` defaults to :func:`travel_with_incident`; a given model must name the
+    incident :data:`INCIDENT`. ``placement="free"`` asks for free placement on purpose.
+    """
     if now.tzinfo is None or (back_at is not None and back_at.tzinfo is None):
         raise InputError("replan: now and back_at must be timezone-aware")
     if back_at is not None and back_at <= now:
@@ -205,50 +644,205 @@ def replan_day(
             f"back_at: {back_at.isoformat()} is not after now ({now.isoformat()}); "
             "expected the time the team is expected back on patrol"
         )
+    if back_at is not None and incident is None and placement == "graph":
+        raise InputError(
+            "back_at: the team rejoins from the incident, so its location is needed; give "
+            "the incident's location (or assign the unit to a task that has one)"
+        )
+    busy = dict(unavailable or {})
+    busy.pop(team, None)
     zone = ZoneInfo(scenario.timezone)
     day = now.astimezone(zone).date()
     midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
     until = min(back_at, midnight) if back_at is not None else midnight
-    gap = coverage_gap_until(roster, now=now, until=until)
+    by_team = {t.team: t for t in ([] if rosters is None else rosters.teams)}
+    gap = coverage_gap_until(by_team.get(team), now=now, until=until)
     empty = {"date": day.isoformat(), "teams": []}
     if not scenario.start <= day <= scenario.end:
-        return DayReplan(team, day, now, back_at, gap, (), (), empty)
+        return DayReplan(team, day, now, back_at, gap, (), (), empty, notes=("no plan today",))
     targets = _remaining(build_targets(scenario, days=[day], plan_gaps=plan_gaps), now)
     if len(targets) == 0:
         return DayReplan(team, day, now, back_at, gap, (), (), empty)
-    before = slot_teams_for(scenario, targets)
-    after = [
-        [t for t in teams if not (t == team and (back_at is None or start < back_at))]
-        for teams, start in zip(before, targets.slot_starts, strict=True)
-    ]
-    coverage_before, values_before = _solve_slots(targets, before)
-    coverage_after, values_after = _solve_slots(targets, after)
-    slot_ends = [targets.end[int(np.flatnonzero(targets.slot == s)[0])] for s in range(len(before))]
-    slots = tuple(
-        SlotChange(
-            start=targets.slot_starts[s],
-            end=slot_ends[s],
-            teams_before=tuple(before[s]),
-            teams_after=tuple(after[s]),
-            attacker_utility_before=values_before[s][0],
-            attacker_utility_after=values_after[s][0],
-            defender_utility_before=values_before[s][1],
-            defender_utility_after=values_after[s][1],
-        )
-        for s in range(len(before))
-    )
-    changes = tuple(
-        TargetChange(
-            venue=targets.venue[i],
-            start=targets.start[i],
-            end=targets.end[i],
-            coverage_before=float(coverage_before[i]),
-            coverage_after=float(coverage_after[i]),
-        )
-        for i in range(len(targets))
-    )
     draw = rng if rng is not None else secrets.SystemRandom()
-    drawn = draw_rosters(scenario, targets, coverage_after, after, rng=draw, days=[day])
+    notes = [f"{t}: {why}; left out of both plans" for t, why in busy.items()]
+    if placement == "free":
+        slots, changes, roster = _free_placement(
+            scenario,
+            targets,
+            team=team,
+            now=now,
+            back_at=back_at,
+            unavailable=busy,
+            rng=draw,
+            day=day,
+        )
+        return DayReplan(
+            team,
+            day,
+            now,
+            back_at,
+            gap,
+            slots,
+            changes,
+            roster,
+            method="free placement",
+            notes=tuple(notes),
+        )
+    try:
+        return _on_graph(
+            scenario,
+            targets,
+            team=team,
+            now=now,
+            back_at=back_at,
+            incident=incident,
+            busy=busy,
+            travel=travel,
+            rng=draw,
+            method=method,
+            time_limit=time_limit,
+            gap=gap,
+            rosters=rosters,
+            notes=notes,
+        )
+    except (GameError, PlanError) as exc:
+        reason = f"the patrol graph gave no answer ({exc}); free placement instead"
+        slots, changes, roster = _free_placement(
+            scenario,
+            targets,
+            team=team,
+            now=now,
+            back_at=back_at,
+            unavailable=busy,
+            rng=draw,
+            day=day,
+        )
+        return DayReplan(
+            team,
+            day,
+            now,
+            back_at,
+            gap,
+            slots,
+            changes,
+            roster,
+            method="free placement",
+            fallback=reason,
+            notes=tuple(notes),
+        )
+
+
+def _on_graph(
+    scenario: Scenario,
+    targets: Targets,
+    *,
+    team: str,
+    now: dt.datetime,
+    back_at: dt.datetime | None,
+    incident: LatLon | None,
+    busy: Mapping[str, str],
+    travel: TravelTimes | None,
+    rng: random.Random,
+    method: FlowMethod,
+    time_limit: float,
+    gap: tuple[MissedPatrol, ...],
+    rosters: DayRoster | None,
+    notes: list[str],
+) -> DayReplan:
+    """Steps 3-6 on the patrol graph."""
+    zone = ZoneInfo(scenario.timezone)
+    day = now.astimezone(zone).date()
+    if travel is None:
+        travel = travel_with_incident(scenario, incident if back_at is not None else None)
+    elif back_at is not None and INCIDENT not in travel.ids:
+        raise InputError(f"travel: the model must name the incident {INCIDENT!r} to rejoin from")
+    starts, how, in_transit = team_starts(scenario, rosters, now)
+    before_graph = build_graph(
+        scenario,
+        day,
+        targets,
+        travel,
+        check_reachable=False,
+        starts=starts,
+        not_before=now,
+        exclude=busy,
+    )
+    after_starts = {t: s for t, s in starts.items() if t != team}
+    if back_at is not None:
+        after_starts[team] = TeamStart(INCIDENT, back_at)
+        how[team] = f"back from the incident at {back_at.astimezone(zone):%H:%M}"
+    after_graph = build_graph(
+        scenario,
+        day,
+        targets,
+        travel,
+        check_reachable=False,
+        starts=after_starts,
+        not_before=now,
+        exclude=[*busy, *([] if back_at is not None else [team])],
+    )
+    on_duty = {s for c in before_graph.commodities for s in range(c.first_slot, c.last_slot + 1)}
+    horizon = np.flatnonzero(np.isin(before_graph.target_slot, sorted(on_duty)))
+    before = _solve_graph(before_graph, targets, horizon, method, time_limit)
+    after = _solve_graph(after_graph, targets, horizon, method, time_limit)
+    absolute = [
+        int(before_graph.target_slot[np.flatnonzero(targets.slot == s)[0]])
+        for s in range(len(targets.slot_starts))
+    ]
+    slots, changes = _changes(
+        targets,
+        [_slot_teams(scenario, before_graph, s) for s in absolute],
+        [_slot_teams(scenario, after_graph, s) for s in absolute],
+        before.coverage,
+        after.coverage,
+    )
+    transit = {
+        t: starts[t].place
+        for t in in_transit
+        if t in after_starts
+        and any(t in c.teams and c.start_place == starts[t].place for c in after_graph.commodities)
+    }
+    roster = _draw(scenario, after, day, rng, now, transit)
+    placed: list[ReplanStart] = []
+    for comm in after_graph.commodities:
+        if comm.start_place is None or comm.ready is None:
+            continue
+        for member in comm.teams:
+            said = how.get(member) if member in after_starts else None
+            placed.append(
+                ReplanStart(
+                    member,
+                    comm.start_place,
+                    comm.ready,
+                    said or f"on shift with no roster segment now: at base {comm.base}",
+                )
+            )
+    for graph in (before_graph, after_graph):
+        for member, why in graph.left_out.items():
+            line = f"{member} {why}; not planned"
+            if line not in notes:
+                notes.append(line)
+    if back_at is None:
+        notes.append(f"{team} is not expected back today: the after plan leaves it out")
+    elif team not in after_graph.left_out and not any(
+        team in c.teams and c.start_place == INCIDENT for c in after_graph.commodities
+    ):
+        notes.append(
+            f"{team} is back at {back_at.astimezone(zone):%H:%M}, when it is not on shift: "
+            "it rejoins only from its base at a later shift's start, if it has one"
+        )
     return DayReplan(
-        team, day, now, back_at, gap, slots, changes, _clip_roster(drawn[day.isoformat()], now)
+        team,
+        day,
+        now,
+        back_at,
+        gap,
+        slots,
+        changes,
+        roster,
+        method="patrol graph",
+        starts=tuple(placed),
+        notes=tuple(notes),
+        before=before,
+        after=after,
     )

@@ -49,8 +49,10 @@ from crowdguard.dispatch.models import (
     RecommendationPublic,
     RecommendResult,
     ReplanResult,
+    ReplanStartPublic,
     SlotChangePublic,
     TargetChangePublic,
+    TaskCreate,
     TaskPublic,
     TimelineEventPublic,
     UnitPosition,
@@ -67,7 +69,7 @@ from crowdguard.dispatch.recommend import (
     position_at,
     recommend,
 )
-from crowdguard.dispatch.replan import replan_day
+from crowdguard.dispatch.replan import replan_day, travel_with_incident
 from crowdguard.dispatch.states import (
     UNIT_TRANSITIONS,
     Task,
@@ -85,7 +87,7 @@ from crowdguard.dispatch.states import (
 from crowdguard.dispatch.tables import TaskRow, TimelineRow, UnitRow
 from crowdguard.errors import DispatchError, InputError
 from crowdguard.jobs import service as jobs
-from crowdguard.patrols.travel import Place, haversine_km, places_of, straight_line_travel
+from crowdguard.patrols.travel import places_of
 from crowdguard.reports import service as reports
 from crowdguard.reports.tables import ReportRow
 from crowdguard.rosters import service as rosters
@@ -108,6 +110,7 @@ __all__ = [
     "list_units_placed",
     "move_unit",
     "next_states",
+    "open_task",
     "recommend_units",
     "release_unit",
     "replan_unit",
@@ -176,6 +179,8 @@ def task_public(row: TaskRow) -> TaskPublic:
         lon=row.lon,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        description=row.description,
+        opened_by=row.opened_by,
     )
 
 
@@ -274,16 +279,18 @@ def current_scenario(*, session: Session, plan_id: int | None) -> Scenario:
     return Scenario.model_validate(newest.snapshot)
 
 
-def _travel(places: list[Place], incident: LatLon) -> Any:
-    """Straight-line travel over the scenario's places and the incident (step 3).
+def _travel(scenario: Scenario, incident: LatLon) -> Any:
+    """Straight-line travel over the scenario's places and the incident (step 3), as the
+    re-plan uses it (:func:`crowdguard.dispatch.replan.travel_with_incident`: the incident
+    is on the Isle of Wight when its nearest place is, so a crossing is charged)."""
+    times = travel_with_incident(scenario, incident)
+    return matrix_travel(list(zip(times.lat, times.lon, strict=True)), times.minutes.tolist())
 
-    The incident is on the Isle of Wight when its nearest place is (so a crossing is
-    charged to reach it from the mainland).
-    """
-    nearest = min(places, key=lambda p: haversine_km(p.lat, p.lon, incident[0], incident[1]))
-    everywhere = [*places, Place("incident", incident[0], incident[1], nearest.island)]
-    times = straight_line_travel(everywhere)
-    return matrix_travel([(p.lat, p.lon) for p in everywhere], times.minutes.tolist())
+
+TRAVEL_MODEL = (
+    "straight_line_travel (haversine x 1.3 detour, urban/rural speeds, Solent crossing) "
+    "x each unit's kind's travel_multiplier (patrol.team_kinds)"
+)
 
 
 @dataclass(frozen=True)
@@ -293,7 +300,6 @@ class _DayContext:
     parsed: DayRoster
     scenario: Scenario
     where: dict[str, LatLon]
-    places: list[Place]
 
 
 def _day_context(
@@ -316,9 +322,7 @@ def _day_context(
         },
         source=f"rosters/{day.isoformat()}",
     )
-    return _DayContext(
-        day, roster, parsed, scenario, {p.id: (p.lat, p.lon) for p in places}, places
-    )
+    return _DayContext(day, roster, parsed, scenario, {p.id: (p.lat, p.lon) for p in places})
 
 
 def _dispatch_units(
@@ -327,11 +331,14 @@ def _dispatch_units(
     """The units the scenario can place (base known), with today's segments resolved.
 
     A roster naming a place the scenario lacks is a 409 when ``strict``; otherwise that
-    unit is placed at its base as if it had no roster.
+    unit is placed at its base as if it had no roster. Each unit's travel multiplier is its
+    kind's in the scenario (``patrol.team_kinds``; 1 for a kind the scenario does not name,
+    which the recommendation shows).
     """
     where = context.where
     by_team = {t.team: t for t in context.parsed.teams}
     bases = {t.callsign: t.base for t in _teams(session)}
+    kinds = context.scenario.patrol.kinds()
     units: list[DispatchUnit] = []
     for row in rows:
         base_id = bases.get(row.callsign, "")
@@ -344,9 +351,17 @@ def _dispatch_units(
             if strict:
                 raise ConflictError(f"roster: {exc}") from None
             segments = ()
+        kind = kinds.get(row.kind)
         units.append(
             DispatchUnit(
-                row.callsign, UnitState(row.state), where[base_id], segments, row.armed, base_id
+                row.callsign,
+                UnitState(row.state),
+                where[base_id],
+                segments,
+                row.armed,
+                base_id,
+                kind=row.kind,
+                travel_multiplier=1.0 if kind is None else kind.travel_multiplier,
             )
         )
     return units
@@ -424,17 +439,21 @@ def recommend_units(
     reference: str | None,
     k: int,
     require_armed: bool,
+    task_id: int | None = None,
     on_scene_minutes: float,
     role: Role,
     actor: str,
     now: dt.datetime,
     lead: dt.timedelta,
 ) -> RecommendResult:
-    """Rank the available units for an incident at ``location`` or a stored report's point.
+    """Rank the available units for an incident at ``location``, a stored report's point or
+    a task's location.
 
-    1. the incident point (a report located only by text cannot be ranked: 409);
+    1. the incident point (a report located only by text, or a task without a location,
+       cannot be ranked: 409);
     2. today's rosters (local date) and the scenario they were planned from;
-    3. :func:`recommend` with the straight-line travel model over the scenario's places.
+    3. :func:`recommend` with the straight-line travel model over the scenario's places,
+       times each unit's kind's travel multiplier.
     """
     _serialise(session)
     if reference is not None:
@@ -443,6 +462,11 @@ def recommend_units(
             raise ConflictError(
                 f"report: {reference} has no map point or venue; give a location instead"
             )
+    elif task_id is not None:
+        task = _get_task(session, task_id)
+        if task.lat is None or task.lon is None:
+            raise ConflictError(f"task {task_id} has no location; give a location instead")
+        point = (task.lat, task.lon)
     else:
         assert location is not None
         point = (location.lat, location.lon)
@@ -452,7 +476,7 @@ def recommend_units(
         ranked = recommend(
             units,
             point,
-            travel_minutes=_travel(context.places, point),
+            travel_minutes=_travel(context.scenario, point),
             now=now,
             require_armed=require_armed,
             k=k,
@@ -466,7 +490,8 @@ def recommend_units(
         actor=actor,
         action="dispatch.recommend",
         entity="dispatch",
-        entity_id=reference or f"{point[0]:.5f},{point[1]:.5f}",
+        entity_id=reference
+        or (f"task {task_id}" if task_id is not None else f"{point[0]:.5f},{point[1]:.5f}"),
         detail={"ranked": [r.unit_id for r in ranked]},
     )
     return RecommendResult(
@@ -475,11 +500,12 @@ def recommend_units(
         roster_date=context.day,
         roster_plan_id=context.rosters.plan_id,
         scenario_id=context.scenario.id,
-        travel_model="straight_line_travel (haversine x 1.3 detour, urban/rural speeds, "
-        "Solent crossing)",
+        travel_model=TRAVEL_MODEL,
         recommendations=[
             RecommendationPublic(
                 unit=r.unit_id,
+                kind=r.kind,
+                travel_multiplier=r.travel_multiplier,
                 eta_minutes=round(r.eta_minutes, 2),
                 position=r.position,
                 busy_until=r.busy_until,
@@ -520,6 +546,36 @@ def _task_for_report(session: Session, reference: str, now: dt.datetime) -> Task
     )
     session.add(row)
     session.flush()
+    return row
+
+
+def open_task(*, session: Session, data: TaskCreate, actor: str, now: dt.datetime) -> TaskRow:
+    """Open a task the control room takes directly (a 999 call): no public report, a
+    location and a short description; ``open`` like a report's task, so it is recommended
+    for, assigned and closed the same way. Audited as ``dispatch.open``."""
+    _serialise(session)
+    row = TaskRow(
+        report_ref=None,
+        state=TaskState.open.value,
+        lat=data.location.lat,
+        lon=data.location.lon,
+        unit_ids=[],
+        created_at=now,
+        updated_at=now,
+        description=data.description.strip(),
+        opened_by=actor,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="dispatch.open",
+        entity="task",
+        entity_id=str(row.id),
+        detail={"lat": row.lat, "lon": row.lon, "description": row.description},
+    )
     return row
 
 
@@ -818,20 +874,47 @@ def replan_unit(
     actor: str,
     now: dt.datetime,
     lead: dt.timedelta,
+    location: IncidentLocation | None = None,
 ) -> ReplanResult:
-    """The coverage gap ``callsign`` leaves from now and the rest of today re-solved
-    without it (:func:`crowdguard.dispatch.replan.replan_day`); audited, nothing stored
-    changes. ``seed`` draws the roster reproducibly; without it :mod:`secrets` draws."""
-    _unit_row(session, callsign, now)
+    """The coverage gap ``callsign`` leaves from now and the rest of today re-planned on the
+    patrol graph without it (:func:`crowdguard.dispatch.replan.replan_day`); audited,
+    nothing stored changes. ``seed`` draws the roster reproducibly; without it
+    :mod:`secrets` draws.
+
+    The other teams start from where today's roster has them; units busy on other tasks (or
+    off duty) are left out. With ``back_at`` the team rejoins from the incident:
+    ``location``, else its task's location (a 409 if neither is known).
+    """
+    unit_row = _unit_row(session, callsign, now)
     context = _day_context(session, role=role, actor=actor, now=now, lead=lead)
-    team = next((t for t in context.parsed.teams if t.team == callsign), None)
+    incident: LatLon | None = None
+    if location is not None:
+        incident = (location.lat, location.lon)
+    elif unit_row.task_id is not None:
+        task = session.get(TaskRow, unit_row.task_id)
+        if task is not None and task.lat is not None and task.lon is not None:
+            incident = (task.lat, task.lon)
+    if back_at is not None and incident is None:
+        raise ConflictError(
+            f"replan: unit {callsign} rejoins from the incident after back_at, but it is on "
+            "no task with a location; give location"
+        )
+    rows = sync_units(session=session, now=now)
+    _dispatch_units(session, context, rows)  # a roster naming a place the scenario lacks: 409
+    busy = {
+        r.callsign: f"unit is {r.state}"
+        for r in rows
+        if r.callsign != callsign and r.state != UnitState.available.value
+    }
     try:
         result = replan_day(
             context.scenario,
             team=callsign,
             now=now,
-            roster=team,
+            rosters=context.parsed,
             back_at=back_at,
+            incident=incident,
+            unavailable=busy,
             plan_gaps=_plan_gaps(session, context.rosters.plan_id, context.scenario),
             rng=None if seed is None else random.Random(seed),
         )
@@ -848,9 +931,12 @@ def replan_unit(
             "back_at": None if back_at is None else back_at.isoformat(),
             "gap_minutes": round(result.gap_minutes, 2),
             "slots": len(result.slots),
+            "placement": "patrol_graph" if result.method == "patrol graph" else "free",
+            "fallback": result.fallback,
             "seeded": seed is not None,
         },
     )
+    graph = result.method == "patrol graph"
     return ReplanResult(
         unit=callsign,
         at=now,
@@ -858,8 +944,21 @@ def replan_unit(
         back_at=back_at,
         roster_plan_id=context.rosters.plan_id,
         scenario_id=context.scenario.id,
-        method="free placement per remaining slot (certified SSE per slot), "
-        "roster by randomised systematic sampling",
+        method=(
+            "patrol graph from where the rosters put the teams now (certified SSE over the "
+            "flow polytope of the remaining day), routes by path decomposition"
+            if graph
+            else "free placement per remaining slot (certified SSE per slot), roster by "
+            "randomised systematic sampling"
+        ),
+        placement="patrol_graph" if graph else "free",
+        fallback=result.fallback,
+        travel_model=TRAVEL_MODEL,
+        starts=[
+            ReplanStartPublic(team=x.team, place=x.place, ready=x.ready, how=x.how)
+            for x in result.starts
+        ],
+        notes=list(result.notes),
         gap=_missed_public(result.gap),
         gap_minutes=round(result.gap_minutes, 2),
         worst_attacker_utility_before=result.worst_attacker_utility_before,

@@ -26,7 +26,8 @@ class UnitRow(Base):
 
 
 class TaskRow(Base):
-    """An incident needing attendance, usually raised from a report."""
+    """An incident needing attendance: raised from a public report, or opened by the control
+    room from a call (no report: ``description`` and ``opened_by`` say what and who)."""
 
     __tablename__ = "dispatch_tasks"
 
@@ -38,6 +39,8 @@ class TaskRow(Base):
     unit_ids: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    description: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    opened_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
 
 class TimelineRow(Base):

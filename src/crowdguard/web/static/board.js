@@ -596,6 +596,10 @@
         result.worst_attacker_utility_before.toFixed(1) + " to " +
         result.worst_attacker_utility_after.toFixed(1) + ".";
     }
+    if (result.fallback) {
+      summary += " Routes are not drivable-checked: " + result.fallback + ".";
+    }
+    (result.notes || []).forEach(function (note) { summary += " " + note + "."; });
     $("replan-summary").textContent = summary;
     slotsBody.textContent = "";
     const bySlot = new Map();

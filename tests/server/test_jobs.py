@@ -117,6 +117,42 @@ def test_without_a_seed_a_secret_one_is_drawn_and_kept(
     assert [c["seed"] for c in recorder.calls] == [first["seed"], second["seed"]]
 
 
+def test_the_listing_is_summaries_without_results_snapshots_or_seeds(
+    client: TestClient, as_role: Callable[..., dict[str, str]]
+) -> None:
+    """A season's result is over a megabyte: a page of 50 must not carry them. Every reader
+    gets the same summary, with the defender utility read out of the stored result."""
+    planner = as_role(Role.planner)
+    client.post("/api/v1/scenarios", json=scenario(), headers=planner)
+    ids = [
+        client.post(
+            "/api/v1/plans", json={"scenario_id": "tiny", "seed": s, "days": 1}, headers=planner
+        ).json()["id"]
+        for s in (1, 2, 3)
+    ]
+    for plan_id in ids:
+        _wait(client, plan_id, planner)
+    for headers in (planner, as_role(Role.admin), as_role(Role.analyst)):
+        page = client.get("/api/v1/plans?limit=2&offset=1", headers=headers).json()
+        assert page["total"] == 3 and [p["id"] for p in page["items"]] == ids[1::-1]
+        for item in page["items"]:
+            assert set(item) == {
+                "id",
+                "scenario_id",
+                "status",
+                "progress",
+                "solver",
+                "days",
+                "created_at",
+                "finished_at",
+                "defender_utility",
+            }
+            assert (item["status"], item["days"], item["solver"]) == ("done", 1, "fake")
+            assert item["defender_utility"] == -1.0  # FakePlan's plan.json
+    full = client.get(f"/api/v1/plans/{ids[0]}", headers=planner).json()
+    assert full["result"]["defender_utility"] == -1.0 and full["seed"] == 1
+
+
 def test_analyst_sees_aggregates_but_not_the_seed(
     client: TestClient, as_role: Callable[..., dict[str, str]]
 ) -> None:

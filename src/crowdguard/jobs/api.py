@@ -11,7 +11,7 @@ from crowdguard.api.deps import ContextDep, NowDep, SessionDep
 from crowdguard.api.pagination import Page, PageDep
 from crowdguard.api.params import IntId
 from crowdguard.jobs import service
-from crowdguard.jobs.models import PlanAggregate, PlanCreate, PlanPublic
+from crowdguard.jobs.models import PlanAggregate, PlanCreate, PlanPublic, PlanSummary
 from crowdguard.jobs.tables import PlanRow
 from crowdguard.users.models import Role
 
@@ -46,15 +46,12 @@ def create_plan(
     return service.full_view(row)
 
 
-@router.get("", response_model=Page[PlanPublic | PlanAggregate])
-def list_plans(
-    user: PlanReader, session: SessionDep, page: PageDep
-) -> Page[PlanPublic | PlanAggregate]:
-    """List plans, newest first (analysts see aggregates only)."""
+@router.get("", response_model=Page[PlanSummary])
+def list_plans(user: PlanReader, session: SessionDep, page: PageDep) -> Page[PlanSummary]:
+    """List plans, newest first, as summaries (no result, snapshot or seed: ask
+    ``GET /plans/{id}`` for those)."""
     rows, total = service.list_plans(session=session, limit=page.limit, offset=page.offset)
-    return Page(
-        items=[_view(r, user) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
 
 
 @router.get("/{plan_id}", response_model=PlanPublic | PlanAggregate)

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["PlanAggregate", "PlanCreate", "PlanPublic", "PlanStatus"]
+__all__ = ["PlanAggregate", "PlanCreate", "PlanPublic", "PlanStatus", "PlanSummary"]
 
 
 class PlanStatus(StrEnum):
@@ -33,6 +33,27 @@ class PlanCreate(BaseModel):
         description="reproducible draws; omit for a secret seed drawn with the secrets module",
     )
     days: int | None = Field(default=None, ge=1, le=366, description="plan only the first K days")
+
+
+class PlanSummary(BaseModel):
+    """One row of ``GET /plans`` (every reader): what a list shows, without the result.
+
+    A season's ``result`` (the ``plan.json`` contract) is over a megabyte; a page of 50 of
+    them would be tens of megabytes, so the list leaves it, the scenario snapshot and the
+    seed out. ``GET /plans/{id}`` has them, for the roles that may see them.
+    """
+
+    id: int
+    scenario_id: str
+    status: PlanStatus
+    progress: float
+    solver: str | None
+    days: int | None = Field(description="planned only the first K days (null: the whole period)")
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+    defender_utility: float | None = Field(
+        default=None, description="the solved plan's defender utility (null until done)"
+    )
 
 
 class PlanAggregate(BaseModel):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from crowdguard import __version__
 from crowdguard.audit import service as audit
-from crowdguard.jobs.models import PlanAggregate, PlanCreate, PlanPublic, PlanStatus
+from crowdguard.jobs.models import PlanAggregate, PlanCreate, PlanPublic, PlanStatus, PlanSummary
 from crowdguard.jobs.tables import PlanRow
 from crowdguard.plans import service as security_plan_service
 from crowdguard.rosters.service import store_rosters
@@ -129,13 +129,44 @@ def get_plan(*, session: Session, plan_id: int) -> PlanRow:
     return row
 
 
-def list_plans(*, session: Session, limit: int, offset: int) -> tuple[list[PlanRow], int]:
-    """One page of plans, newest first, and the total."""
+def list_plans(*, session: Session, limit: int, offset: int) -> tuple[list[PlanSummary], int]:
+    """One page of plan summaries, newest first, and the total.
+
+    Reads no large column: the result, the scenario snapshot and the security plans stay in
+    the database; only the defender utility is taken out of the result, in SQL.
+    """
     total = session.scalar(select(func.count()).select_from(PlanRow)) or 0
-    rows = session.scalars(
-        select(PlanRow).order_by(PlanRow.id.desc()).limit(limit).offset(offset)
+    utility = PlanRow.result["defender_utility"].as_float()
+    rows = session.execute(
+        select(
+            PlanRow.id,
+            PlanRow.scenario_id,
+            PlanRow.status,
+            PlanRow.progress,
+            PlanRow.solver,
+            PlanRow.days,
+            PlanRow.created_at,
+            PlanRow.finished_at,
+            utility,
+        )
+        .order_by(PlanRow.id.desc())
+        .limit(limit)
+        .offset(offset)
     ).all()
-    return list(rows), total
+    return [
+        PlanSummary(
+            id=r[0],
+            scenario_id=r[1],
+            status=PlanStatus(r[2]),
+            progress=r[3],
+            solver=r[4],
+            days=r[5],
+            created_at=r[6],
+            finished_at=r[7],
+            defender_utility=r[8],
+        )
+        for r in rows
+    ], total
 
 
 def mark_running(*, session: Session, plan_id: int, now: dt.datetime) -> PlanRow:

@@ -72,8 +72,9 @@ async def _drive(
             latencies.append(time.perf_counter() - began)
             if status != 200:
                 errors += 1
-            if think:
-                await asyncio.sleep(pause.expovariate(1 / think))
+            if think:  # never past the end: the rate is over ``seconds``, not a long tail
+                wait = pause.expovariate(1 / think)
+                await asyncio.sleep(max(0.0, min(wait, end - time.perf_counter())))
 
     began = time.perf_counter()
     await asyncio.gather(*(worker(user) for user in range(clients)))
@@ -212,7 +213,9 @@ def _measure(
         finally:
             server.stop()
     base_p95 = statistics.median(r[1] for r in results["health (baseline)"])
-    command = f" --think {think:g}" if think else ""
+    command = (f" --clients {clients}" if clients != 50 else "") + (
+        f" --think {think:g}" if think else ""
+    )
     pacing = f", {think:g} s think time" if think else ", no think time"
     machine = (
         f"{platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores (shared)"

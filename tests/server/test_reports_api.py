@@ -336,6 +336,16 @@ def test_a_grade_override_is_audited_with_who_and_why_and_the_chain_verifies(
     )
     assert (back.json()["grade"], back.json()["code"]) == ("scheduled", "P3")
     assert [r.detail["from"] for r in _audit(engine, "report.grade")] == ["priority", "immediate"]
+    # The next operator to open the report sees who changed it last, from what, and why.
+    reopened = client.get(f"/api/v1/reports/{reference}", headers=control).json()
+    assert reopened["override"]["by"] == "control-user"
+    assert reopened["override"]["reason"] == "Van was a market trader"
+    assert (reopened["override"]["from_grade"], reopened["override"]["to_grade"]) == (
+        "immediate",
+        "scheduled",
+    )
+    fresh = client.post("/api/v1/reports", json=concern()).json()["reference"]
+    assert client.get(f"/api/v1/reports/{fresh}", headers=control).json()["override"] is None
     admin = as_role(Role.admin, username="auditor")
     chain = client.get("/api/v1/audit/verify", headers=admin).json()
     assert chain["intact"], chain["reason"]
@@ -444,14 +454,15 @@ def test_duplicate_pairs_survive_migration_0004_down_and_up(
     bare_engine: Engine, clock: FakeClock
 ) -> None:
     """Down to 0003 every pair is written back into both reports' lists (what 0003 reads);
-    up again, the lists are read as before."""
+    up again, the lists are read as before. Written and read at head (the ORM is head's),
+    stepping down through every later revision on the way."""
     from sqlalchemy import text
 
     from crowdguard.reports import service
     from crowdguard.reports.models import ReportSubmission
     from crowdguard.store.db import downgrade, upgrade
 
-    upgrade(bare_engine, "0004")
+    upgrade(bare_engine)
     sessions = make_sessionmaker(bare_engine)
     with session_scope(sessions) as session:
         venues.create_venue(
@@ -471,7 +482,7 @@ def test_duplicate_pairs_survive_migration_0004_down_and_up(
             for r, d in conn.execute(text("SELECT reference, duplicates FROM reports"))
         }
     assert lists == {r: sorted(set(made) - {r}) for r in made}
-    upgrade(bare_engine, "0004")
+    upgrade(bare_engine)
     with session_scope(sessions) as session:
         for r in made:
             assert service.get_report(session=session, reference=r).possible_duplicates == sorted(

@@ -372,6 +372,11 @@ def test_the_board_works_a_report_through_and_a_second_board_sees_every_change_l
         expect(page.locator("#override-note")).to_contain_text("by controller at")
         expect(page.locator("#override-note")).to_contain_text(reason)
     expect(board.locator("#grade-error")).to_be_hidden()
+    # A board opened later reads who and why from the stored report, not from the push.
+    later = log_in(open_tab(browser, tabs), server, "controller")
+    later.get_by_role("button", name=f"Details of {first}").click()
+    expect(later.locator("#override-note")).to_contain_text("by controller at")
+    expect(later.locator("#override-note")).to_contain_text(reason)
 
     # Recommend, then assign the fastest unit from the keyboard (focus moves to it).
     row.get_by_role("button", name=f"Recommend a unit for {first}").click()

@@ -38,6 +38,7 @@ __all__ = [
     "Contact",
     "DuplicateMark",
     "GradeChange",
+    "OverridePublic",
     "ReportCategory",
     "ReportControl",
     "ReportCreate",
@@ -322,14 +323,27 @@ class ReportSubmission(ReportCreate):
         return ReportCreate.model_validate(self.model_dump(exclude={"website"}))
 
 
+class OverridePublic(BaseModel):
+    """The latest hand change of a report's grade: who, when, from what, to what, and why."""
+
+    by: str
+    at: dt.datetime
+    from_grade: str
+    to_grade: str
+    reason: str
+
+
 class ReportRecord(BaseModel):
     """A stored report as control-room roles see it: the full record, its triage, the
-    current grade (after any override) and possible duplicates."""
+    current grade (after any override) and possible duplicates. ``override`` is the latest
+    grade override (null: never overridden, or overridden before the reason was kept with
+    the report; the audit trail has every one)."""
 
     report: ReportControl
     grade: str
     code: str
     overridden: bool
+    override: OverridePublic | None = None
     triage: dict[str, object]
     duplicates: list[str]
     updated_at: dt.datetime

@@ -62,6 +62,7 @@ from crowdguard.reports.duplicates import (
     nearest_duplicates,
 )
 from crowdguard.reports.models import (
+    OverridePublic,
     ReportControl,
     ReportPublic,
     ReportRecord,
@@ -175,6 +176,11 @@ def record_view(row: ReportRow) -> ReportRecord:
         grade=row.grade,
         code=row.code,
         overridden=row.overridden,
+        override=(
+            OverridePublic.model_validate(row.grade_override)
+            if row.grade_override is not None
+            else None
+        ),
         triage=row.triage,
         duplicates=row.possible_duplicates,
         updated_at=row.updated_at,
@@ -540,6 +546,13 @@ def override(
     row.code = _code_for(change.to_grade, current.routes)
     row.overridden = True
     row.updated_at = now
+    row.grade_override = OverridePublic(
+        by=change.by,
+        at=change.at,
+        from_grade=change.from_grade.value,
+        to_grade=change.to_grade.value,
+        reason=change.reason,
+    ).model_dump(mode="json")
     audit.record(
         session=session,
         at=now,

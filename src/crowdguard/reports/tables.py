@@ -39,7 +39,8 @@ class ReportRow(Base):
     reading the rows themselves); ``triage`` is the :class:`TriageResult` as first computed, ``grade`` the
     current grade (after any override), ``duplicates`` the earlier references this report
     was linked to at intake (at most ``DUPLICATE_SUGGESTIONS``; rows stored before migration
-    0004 also hold the later side). :attr:`possible_duplicates` is both sides of every pair.
+    0004 also hold the later side), ``grade_override`` the latest hand change of grade
+    (:class:`~crowdguard.reports.models.OverridePublic`; every one is in the audit trail). :attr:`possible_duplicates` is both sides of every pair.
     """
 
     __tablename__ = "reports"
@@ -65,6 +66,7 @@ class ReportRow(Base):
     duplicates: Mapped[list[str]] = mapped_column(JSON)
     duplicate_of: Mapped[str | None] = mapped_column(String(20), nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    grade_override: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     later_links: Mapped[list[DuplicateLinkRow]] = relationship(
         primaryjoin="ReportRow.reference == DuplicateLinkRow.other",

@@ -167,6 +167,8 @@
     const venue = r.location.lat == null && r.location.venue_id
       ? places.venues.get(r.location.venue_id) : null;
     const triage = item.triage || {};
+    // The latest override (who, when, why) is kept with the report since migration 0007.
+    if (item.override) { overrides.set(r.reference, item.override); }
     return {
       reference: r.reference, received_at: r.received_at, category: r.category,
       grade: item.grade, code: item.code, status: r.status, where: r.location.text || "",

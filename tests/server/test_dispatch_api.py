@@ -518,6 +518,52 @@ def test_a_team_expected_back_rejoins_from_its_incident_on_the_patrol_graph(
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_while_a_replan_solves_the_public_and_the_control_room_still_get_through(
+    client: TestClient, control: Headers, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A re-plan solves for seconds. On SQLite (one writer, one database slot) it must not
+    hold the store meanwhile: a report is acknowledged and a roster read while it solves."""
+    import threading
+    import time
+
+    from crowdguard.dispatch import service as dispatch_service
+
+    solving, finish = threading.Event(), threading.Event()
+    real = dispatch_service.replan_day
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        solving.set()
+        finish.wait(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dispatch_service, "replan_day", slow)
+    answers: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: answers.append(
+            client.post("/api/v1/dispatch/units/arv-2/replan", json={"seed": 1}, headers=control)
+        )
+    )
+    worker.start()
+    try:
+        assert solving.wait(30), "the re-plan never started solving"
+        began = time.monotonic()
+        reference = report_at(client)  # 201: stored and acknowledged
+        roster = client.get(f"/api/v1/rosters/{DAY}", headers=control)
+        assert roster.status_code == 200
+        assert time.monotonic() - began < 10  # not after the solve: it is still waiting
+        assert not finish.is_set() and worker.is_alive()
+    finally:
+        finish.set()
+        worker.join(120)
+    assert answers and answers[0].status_code == 200, answers
+    assert answers[0].json()["placement"] == "patrol_graph"
+    # The re-plan's audit row was committed before the solve, so before the report's.
+    actions = _audit_actions(engine)
+    assert actions.index("dispatch.replan") < actions.index("report.create")
+    assert reference.startswith("CG-")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_unit_busy_elsewhere_is_left_out_of_the_replan(
     client: TestClient, control: Headers
 ) -> None:

@@ -9,7 +9,7 @@ row recording a refused read or a failed login survives.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -17,13 +17,23 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from crowdguard.api.limits import GATE_SLOT, GateSlot
 from crowdguard.errors import AuthError
 from crowdguard.jobs.runner import PlanRunner
 from crowdguard.store.clock import Clock
 from crowdguard.store.settings import Settings
 from crowdguard.users.throttle import LoginThrottle
 
-__all__ = ["AppContext", "ContextDep", "NowDep", "SessionDep", "get_context", "get_session"]
+__all__ = [
+    "AppContext",
+    "ContextDep",
+    "GateReleaseDep",
+    "NowDep",
+    "SessionDep",
+    "get_context",
+    "get_gate_release",
+    "get_session",
+]
 
 
 @dataclass(slots=True)
@@ -72,3 +82,17 @@ def get_now(context: ContextDep) -> dt.datetime:
 
 
 NowDep = Annotated[dt.datetime, Depends(get_now)]
+
+
+def _nothing() -> None:
+    return None
+
+
+def get_gate_release(request: Request) -> Callable[[], None]:
+    """Gives back this request's database-gate slot early (:class:`GateSlot`); a no-op when
+    the request holds none (an exempt path, or an app built without the gate)."""
+    slot = request.scope.get("state", {}).get(GATE_SLOT)
+    return slot.release if isinstance(slot, GateSlot) else _nothing
+
+
+GateReleaseDep = Annotated[Callable[[], None], Depends(get_gate_release)]

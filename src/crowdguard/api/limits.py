@@ -17,7 +17,10 @@ from contextlib import asynccontextmanager, contextmanager
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["ConcurrencyGate", "DatabaseGate", "RequestLimits"]
+__all__ = ["GATE_SLOT", "ConcurrencyGate", "DatabaseGate", "GateSlot", "RequestLimits"]
+
+GATE_SLOT = "crowdguard.gate_slot"
+"""Key of the request's :class:`GateSlot` in the ASGI scope's ``state``."""
 
 
 class RequestLimits:
@@ -174,6 +177,29 @@ class DatabaseGate:
             self.release()
 
 
+class GateSlot:
+    """The gate slot one request holds, which the request may give back early (once).
+
+    A request that has committed everything it writes and then computes for a while (the
+    control room's re-plan solves a MILP for seconds) calls :meth:`release` so others can
+    use the database meanwhile; the middleware's own release at the end is then a no-op.
+    Thread-safe: sync routes run in worker threads.
+    """
+
+    def __init__(self, gate: DatabaseGate) -> None:
+        self._gate = gate
+        self._held = True
+        self._lock = threading.Lock()
+
+    def release(self) -> None:
+        """Give the slot back (idempotent)."""
+        with self._lock:
+            if not self._held:
+                return
+            self._held = False
+        self._gate.release()
+
+
 class ConcurrencyGate:
     """Admit at most ``max_in_flight`` database-touching requests at once; queue the rest.
 
@@ -189,7 +215,8 @@ class ConcurrencyGate:
     batch); without it the middleware makes its own :class:`DatabaseGate`. Paths ending in
     one of ``exempt`` and the exact ``(method, path)`` pairs of ``exempt_requests`` pass
     without a slot: they must not touch the database from a worker thread (the public
-    report intake awaits the writer on the event loop instead).
+    report intake awaits the writer on the event loop instead). The slot is in the scope's
+    ``state`` under :data:`GATE_SLOT`, for a request that gives it back early.
     """
 
     def __init__(
@@ -215,8 +242,13 @@ class ConcurrencyGate:
         if scope["type"] != "http" or self._exempt(scope):
             await self.app(scope, receive, send)
             return
-        async with self.gate.held():
+        await self.gate.acquire()
+        slot = GateSlot(self.gate)
+        scope.setdefault("state", {})[GATE_SLOT] = slot
+        try:
             await self.app(scope, receive, send)
+        finally:
+            slot.release()
 
     def _exempt(self, scope: Scope) -> bool:
         path: str = scope.get("path", "")

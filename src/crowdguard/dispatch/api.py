@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from crowdguard.api.auth import Principal, require
-from crowdguard.api.deps import ContextDep, NowDep, SessionDep
+from crowdguard.api.deps import ContextDep, GateReleaseDep, NowDep, SessionDep
 from crowdguard.api.pagination import Page, PageDep
 from crowdguard.api.params import IntId, SlugId
 from crowdguard.dispatch import service
@@ -169,14 +169,18 @@ def replan(
     session: SessionDep,
     context: ContextDep,
     now: NowDep,
+    release_gate: GateReleaseDep,
 ) -> ReplanResult:
     """The patrols this unit misses from now, and the rest of today re-planned on the patrol
     graph without it, every other team starting from where its roster has it now.
 
-    Advice only: the stored rosters do not change. The answer holds rosters (secret).
+    Advice only: the stored rosters do not change. The answer holds rosters (secret). The
+    solve runs after the request's reads and audit row are committed and its database
+    slot is given back, so reports and other requests are not held up while it solves.
     """
     return service.replan_unit(
         session=session,
+        after_commit=release_gate,
         callsign=callsign,
         back_at=body.back_at,
         location=body.location,

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -875,6 +876,7 @@ def replan_unit(
     now: dt.datetime,
     lead: dt.timedelta,
     location: IncidentLocation | None = None,
+    after_commit: Callable[[], None] | None = None,
 ) -> ReplanResult:
     """The coverage gap ``callsign`` leaves from now and the rest of today re-planned on the
     patrol graph without it (:func:`crowdguard.dispatch.replan.replan_day`); audited,
@@ -884,6 +886,11 @@ def replan_unit(
     The other teams start from where today's roster has them; units busy on other tasks (or
     off duty) are left out. With ``back_at`` the team rejoins from the incident:
     ``location``, else its task's location (a 409 if neither is known).
+
+    Two phases: the reads and the audit row (who asked, for which unit) are committed
+    first and ``after_commit`` is called (the API gives back its database slot there);
+    the solve, seconds of MILP, then runs holding no transaction, so on SQLite it does
+    not keep the single writer lock from report intake. The session is not used again.
     """
     unit_row = _unit_row(session, callsign, now)
     context = _day_context(session, role=role, actor=actor, now=now, lead=lead)
@@ -906,20 +913,7 @@ def replan_unit(
         for r in rows
         if r.callsign != callsign and r.state != UnitState.available.value
     }
-    try:
-        result = replan_day(
-            context.scenario,
-            team=callsign,
-            now=now,
-            rosters=context.parsed,
-            back_at=back_at,
-            incident=incident,
-            unavailable=busy,
-            plan_gaps=_plan_gaps(session, context.rosters.plan_id, context.scenario),
-            rng=None if seed is None else random.Random(seed),
-        )
-    except DispatchError as exc:
-        raise ConflictError(str(exc)) from None
+    gaps = _plan_gaps(session, context.rosters.plan_id, context.scenario)
     audit.record(
         session=session,
         at=now,
@@ -929,13 +923,28 @@ def replan_unit(
         entity_id=callsign,
         detail={
             "back_at": None if back_at is None else back_at.isoformat(),
-            "gap_minutes": round(result.gap_minutes, 2),
-            "slots": len(result.slots),
-            "placement": "patrol_graph" if result.method == "patrol graph" else "free",
-            "fallback": result.fallback,
+            "from_incident": incident is not None and back_at is not None,
+            "left_out": sorted(busy),
             "seeded": seed is not None,
         },
     )
+    session.commit()
+    if after_commit is not None:
+        after_commit()
+    try:
+        result = replan_day(
+            context.scenario,
+            team=callsign,
+            now=now,
+            rosters=context.parsed,
+            back_at=back_at,
+            incident=incident,
+            unavailable=busy,
+            plan_gaps=gaps,
+            rng=None if seed is None else random.Random(seed),
+        )
+    except DispatchError as exc:
+        raise ConflictError(str(exc)) from None
     graph = result.method == "patrol graph"
     return ReplanResult(
         unit=callsign,

@@ -578,3 +578,60 @@ def test_migration_0002_adds_and_removes_the_plan_tables(bare_engine: Engine) ->
     assert TABLES.isdisjoint(names) and "events" in names
     downgrade(bare_engine, "base")
     assert TABLES.isdisjoint(inspect(bare_engine).get_table_names())
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_pdf_letter_rendering_holds_up_no_public_report(
+    client: TestClient,
+    clock: FakeClock,
+    as_role: Callable[..., Headers],
+    make_event: Callable[..., int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """WeasyPrint takes up to a second; on SQLite (one writer, one database slot) the
+    letter request gives both back before rendering, so a report is acknowledged meanwhile."""
+    import threading
+    import time
+
+    from crowdguard.plans import api as plans_api
+
+    orla = as_role(Role.organiser, username="orla")
+    event_id = make_event(orla)
+    plan_id = client.post(
+        API, json={"event_id": event_id, "plan": demo_plan()}, headers=orla
+    ).json()["plan"]["id"]
+    rendering, finish = threading.Event(), threading.Event()
+    real = plans_api.render_pdf
+
+    def slow(review: Any) -> bytes:
+        rendering.set()
+        finish.wait(60)
+        return real(review)
+
+    monkeypatch.setattr(plans_api, "render_pdf", slow)
+    letters: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: letters.append(
+            client.get(f"{API}/{plan_id}/letter", params={"format": "pdf"}, headers=orla)
+        )
+    )
+    worker.start()
+    try:
+        assert rendering.wait(30), "the letter never started rendering"
+        began = time.monotonic()
+        report = client.post(
+            "/api/v1/reports",
+            json={
+                "category": "unattended_item",
+                "location": {"lat": 50.7989, "lon": -1.0912},
+                "observed_at": (clock.now() - dt.timedelta(minutes=5)).isoformat(),
+                "description": "A holdall left under the ice rink's ticket booth",
+            },
+        )
+        assert report.status_code == 201, report.text
+        assert time.monotonic() - began < 10 and worker.is_alive()
+    finally:
+        finish.set()
+        worker.join(120)
+    assert letters and letters[0].status_code == 200
+    assert letters[0].content[:5] == b"%PDF-"

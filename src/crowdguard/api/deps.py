@@ -30,6 +30,7 @@ __all__ = [
     "GateReleaseDep",
     "NowDep",
     "SessionDep",
+    "done_with_database",
     "get_context",
     "get_gate_release",
     "get_session",
@@ -96,3 +97,11 @@ def get_gate_release(request: Request) -> Callable[[], None]:
 
 
 GateReleaseDep = Annotated[Callable[[], None], Depends(get_gate_release)]
+
+
+def done_with_database(session: Session, release_gate: Callable[[], None]) -> None:
+    """Commit the request's transaction and give its database slot back, before work that
+    takes a while and reads nothing more (rendering a PDF letter): on SQLite an open
+    transaction holds the single writer lock, and the slot holds every other request."""
+    session.commit()
+    release_gate()

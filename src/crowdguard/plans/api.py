@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from crowdguard.api.auth import Principal, require
-from crowdguard.api.deps import NowDep, SessionDep
+from crowdguard.api.deps import GateReleaseDep, NowDep, SessionDep, done_with_database
 from crowdguard.api.pagination import Page, PageDep
 from crowdguard.api.params import IntId
 from crowdguard.plans import service
@@ -195,6 +195,7 @@ def get_letter(
     plan_id: IntId,
     user: Submitter,
     session: SessionDep,
+    release_gate: GateReleaseDep,
     format: Annotated[Literal["md", "html", "pdf"], Query(description="letter format")] = "md",
     version: Version = None,
 ) -> Response:
@@ -204,6 +205,7 @@ def get_letter(
     )
     review = service.effective_review(session=session, review_row=row)
     if format == "pdf":
+        done_with_database(session, release_gate)  # WeasyPrint takes 0.2-0.8 s
         return Response(render_pdf(review), media_type="application/pdf")
     return Response(render_letter(review, format), media_type=_MEDIA[format])
 

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-__all__ = ["heatmap_png", "tradeoff_png", "venue_map_svg"]
+__all__ = ["heatmap_png", "label_offsets", "tradeoff_png", "venue_map_svg"]
 
 
 def _png(figure: Figure) -> str:
@@ -69,6 +69,62 @@ def tradeoff_png(curve: Sequence[dict[str, float]], *, title: str) -> str:
     return _png(figure)
 
 
+def label_offsets(
+    points: Sequence[tuple[float, float]], *, near_km: float = 2.5, ring: float = 18.0
+) -> list[tuple[float, float]]:
+    """Where to put each point's label, in typographic points from the point, so that
+    labels of places close together do not overlap.
+
+    ``points`` are (lat, lon). Places within ``near_km`` of one another (single linkage, on
+    the equirectangular projection) form a cluster; the labels of a cluster of ``k`` sit on
+    a ring of radius ``ring`` points, ``360/k`` degrees apart, in the same rotational order as
+    the places round the cluster's centre and turned to be as near their bearings as it can,
+    so each label is on its own place's side. A place alone gets the usual north-east offset. Returns one (dx, dy) per
+    point, measured from the point itself.
+    """
+    if not points:
+        return []
+    lat0 = float(np.mean([p[0] for p in points]))
+    xy = np.array(
+        [(p[1] * 111.32 * np.cos(np.radians(lat0)), p[0] * 110.57) for p in points],
+        dtype=float,
+    )
+    n = len(points)
+    cluster = list(range(n))
+
+    def root(i: int) -> int:
+        while cluster[i] != i:
+            cluster[i] = cluster[cluster[i]]
+            i = cluster[i]
+        return i
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            if np.hypot(*(xy[i] - xy[j])) <= near_km:
+                cluster[root(i)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(root(i), []).append(i)
+    offsets = [(6.0, 5.0)] * n
+    for members in groups.values():
+        if len(members) == 1:
+            continue
+        centre = xy[members].mean(axis=0)
+        bearing = {
+            i: float(np.arctan2(xy[i][1] - centre[1], xy[i][0] - centre[0])) for i in members
+        }
+        order = sorted(members, key=lambda i: (bearing[i], i))
+        step = 2 * np.pi / len(order)
+        # Turn the ring so its slots, taken in the same rotational order as the venues round
+        # the centre, are as close as they can be to the venues' own bearings (circular mean).
+        shift = [bearing[i] - k * step for k, i in enumerate(order)]
+        base = float(np.arctan2(np.mean(np.sin(shift)), np.mean(np.cos(shift))))
+        for k, i in enumerate(order):
+            angle = base + k * step
+            offsets[i] = (float(ring * np.cos(angle)), float(ring * np.sin(angle)))
+    return offsets
+
+
 def venue_map_svg(
     venues: Sequence[tuple[str, float, float, float, float]],
     bases: Sequence[tuple[str, float, float]],
@@ -79,9 +135,25 @@ def venue_map_svg(
     """Venues on a lat/lon plot (equal-distance aspect), coloured by coverage, sized by risk.
 
     ``venues`` holds (label, lat, lon, mean coverage, mean risk); ``bases`` (label, lat, lon);
-    ``routes`` optional (team, [(lat, lon), ...]) polylines for a planner's day view.
+    ``routes`` optional (team, [(lat, lon), ...]) polylines for a planner's day view. Each
+    venue is marked with its number (1-based, in the order given: the report's Venues table
+    numbers its rows the same way) rather than its name, with the labels of neighbouring
+    venues spread round them (:func:`label_offsets`): the names of the four venues of one
+    town centre used to print over one another. Text stays text in the SVG (searchable, and
+    read by screen readers); each number's group carries the venue's name in its id.
     """
-    figure, axes = plt.subplots(figsize=(8.5, 7))
+    with plt.rc_context({"svg.fonttype": "none"}):
+        return _venue_map_svg(venues, bases, routes=routes, title=title)
+
+
+def _venue_map_svg(
+    venues: Sequence[tuple[str, float, float, float, float]],
+    bases: Sequence[tuple[str, float, float]],
+    *,
+    routes: Sequence[tuple[str, Sequence[tuple[float, float]]]],
+    title: str,
+) -> str:
+    figure, axes = plt.subplots(figsize=(8, 8))
     lats = np.array([v[1] for v in venues] + [b[1] for b in bases])
     axes.set_aspect(1 / np.cos(np.radians(float(lats.mean()))))
     risks = np.array([v[4] for v in venues], dtype=float)
@@ -108,8 +180,25 @@ def venue_map_svg(
         linewidths=0.6,
         zorder=3,
     )
-    for label, lat, lon, *_ in venues:
-        axes.annotate(label, (lon, lat), xytext=(5, 4), textcoords="offset points", fontsize=7)
+    offsets = label_offsets([(v[1], v[2]) for v in venues])
+    for number, ((label, lat, lon, *_), (dx, dy)) in enumerate(
+        zip(venues, offsets, strict=True), start=1
+    ):
+        spread = abs(dx) > 8 or abs(dy) > 8
+        text = axes.annotate(
+            str(number),
+            (lon, lat),
+            xytext=(dx, dy),
+            textcoords="offset points",
+            fontsize=8,
+            fontweight="bold",
+            ha="center" if spread else "left",
+            va="center" if spread else "bottom",
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "0.6", "lw": 0.5},
+            arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.4"} if spread else None,
+            zorder=5,
+        )
+        text.set_gid(f"venue-{number}-{label}")
     if bases:
         axes.scatter(
             [b[2] for b in bases],
@@ -124,7 +213,7 @@ def venue_map_svg(
     axes.set_ylabel("latitude")
     axes.grid(alpha=0.3)
     axes.legend(loc="lower right", fontsize=7)
-    figure.colorbar(scatter, ax=axes, label="mean patrol coverage", fraction=0.04)
+    figure.colorbar(scatter, ax=axes, label="mean patrol coverage", fraction=0.04, shrink=0.75)
     axes.set_title(title)
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight")

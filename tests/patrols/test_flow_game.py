@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from crowdguard.errors import CertificateFailed
@@ -174,6 +174,11 @@ def test_patrols_public_api_is_stable() -> None:
     m=st.floats(0.2, 3.0),
     seed=st.integers(0, 10_000),
 )
+# CI found this one: all three targets tie for the attacker, and the MILP's coverage, exact
+# only to HiGHS's MIP feasibility tolerance, let a tied target win by 1e-5, so the attacker
+# broke the tie against the defender (1.69 instead of 6.74). The MILP's answer is now
+# polished by the LP for the target it names.
+@example(n=3, m=2.25, seed=4930)
 def test_milp_equals_multiple_lps_on_random_marginal_games(n: int, m: float, seed: int) -> None:
     """Property: on random ERASER games both exact methods agree and certify."""
     rng = np.random.default_rng(seed)

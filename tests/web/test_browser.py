@@ -481,3 +481,57 @@ def test_the_board_refuses_accounts_outside_the_control_room(
     board.fill("#password", "not the password")
     board.click("#login button[type=submit]")
     expect(board.locator("#login-message")).to_contain_text("Log-in refused")
+
+
+def test_a_call_taken_by_phone_is_opened_sent_and_closed_on_the_board(
+    server: ServedProcess, browser: Browser, tabs: list[Tab]
+) -> None:
+    """A 999 call has no public report: the controller opens a task at a venue, sends the
+    fastest unit and closes the task; the second board follows every step."""
+    board = log_in(open_tab(browser, tabs), server, "controller")
+    other = log_in(open_tab(browser, tabs), server, "controller2")
+    boards = (board, other)
+    venues = board.locator("#call-venue option")
+    assert venues.count() == len(demo_scenario().venues)
+    board.select_option("#call-venue", "portsmouth-gunwharf-quays")
+
+    # Refused without saying what happened (the server's field message), then opened.
+    board.click("#call-submit")
+    expect(board.locator("#call-error")).to_contain_text("Task not opened: ")
+    expect(board.locator("#call-error")).to_contain_text("description")
+    what = "999 call: man with a knife by the carousel"
+    board.fill("#call-description", what)
+    board.click("#call-submit")
+    expect(board.locator("#selected-title")).to_contain_text(f"(call): {what}")
+    expect(board.locator("#selected-details")).to_contain_text("Gunwharf")
+    expect(board.locator("#selected-details")).to_contain_text("by controller")
+    expect(board.locator("#report-only")).to_be_hidden()  # no triage or grade for a call
+    call_row = board.locator("#calls tbody tr").first
+    row_id = call_row.get_attribute("id")
+    assert row_id is not None and row_id.startswith("call-")
+    for page in boards:
+        expect(page.locator(f"#{row_id}")).to_contain_text(what)
+        expect(page.locator(f"#{row_id}")).to_have_attribute("data-state", "open")
+
+    # Recommend and send the fastest unit, as for a report.
+    board.click("#recommend-selected")
+    assign = board.locator("#recommendations button.assign").first
+    expect(assign).to_be_focused()
+    callsign = assign.inner_text().removeprefix("Assign ")
+    board.keyboard.press("Enter")
+    expect(board.locator("#dispatch-message")).to_contain_text(f"{callsign} assigned to task")
+    for page in boards:
+        expect(page.locator(f"#{row_id}")).to_have_attribute("data-state", "en_route")
+        expect(page.locator(f"#{row_id}")).to_contain_text(callsign)
+        expect(page.locator(f"#unit-{callsign}")).to_have_attribute("data-state", "en_route")
+    expect(board.locator("#missed-list li").first).to_contain_text(callsign)
+
+    # Close it with an outcome: the unit is free again on both boards.
+    board.fill("#close-outcome", "Man detained; knife recovered")
+    board.click("#close-submit")
+    for page in boards:
+        expect(page.locator(f"#{row_id}")).to_have_attribute("data-state", "closed")
+        expect(page.locator(f"#unit-{callsign}")).to_have_attribute("data-state", "available")
+    other.get_by_role("button", name=f"Details of task {row_id.removeprefix('call-')}").click()
+    expect(other.locator("#selected-title")).to_contain_text(what)
+    expect(other.locator("#selected-details")).to_contain_text("Closed")

@@ -1,7 +1,8 @@
 // CrowdGuard control-room board: log in, load reports, units, tasks and places, follow the
 // live stream, and do the control room's work through the API: grade overrides with a
-// reason, duplicate marks, recommend and assign, unit moves, closing a task, and the
-// rest-of-day re-plan. Plain JavaScript, no library, no CDN.
+// reason, duplicate marks, recommend and assign, unit moves, closing a task, the
+// rest-of-day re-plan, and tasks opened from a call (no public report). Plain JavaScript,
+// no library, no CDN.
 //
 // The stream is read with fetch() and a streaming reader, so the bearer token travels in
 // the Authorization header (EventSource cannot send headers). The stream is opened
@@ -20,12 +21,13 @@
   const unitsBody = document.querySelector("#units tbody");
   const recBody = document.querySelector("#recommendations tbody");
   const slotsBody = document.querySelector("#replan-slots tbody");
+  const callsBody = document.querySelector("#calls tbody");
   const svg = $("board-map");
 
   let token = sessionStorage.getItem(TOKEN_KEY);
   let generation = 0;          // bumped on log-out: stops the running loop
   let controller = null;       // aborts the open stream
-  let selected = null;         // reference of the report in the panel
+  let selected = null;         // the panel's report reference, or "task-ID" for a call's task
   let refreshTimer = null;     // reloads unit positions when the roster next moves one
 
   const reports = new Map();   // reference -> report summary (+ details once fetched)
@@ -193,6 +195,24 @@
 
   function located(r) { return r.lat != null && r.lon != null; }
 
+  // A task opened from a call (no public report) is selected as "task-ID".
+  function isCall(key) { return typeof key === "string" && key.indexOf("task-") === 0; }
+  function callId(key) { return Number(key.slice(5)); }
+  function keyOfTask(t) { return t.report_ref || "task-" + t.id; }
+  function taskStateWords(state) {
+    const text = stateWords(state);
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+  function nameOf(key) { return isCall(key) ? "task " + callId(key) : key; }
+  function targetOf(key) { return isCall(key) ? { task: callId(key) } : { report: key }; }
+  function callPlace(t) {
+    let found = null;
+    places.venues.forEach(function (v) {
+      if (Math.abs(v.lat - t.lat) < 1e-6 && Math.abs(v.lon - t.lon) < 1e-6) { found = v; }
+    });
+    return found ? found.name : (t.lat == null ? "" : t.lat.toFixed(4) + ", " + t.lon.toFixed(4));
+  }
+
   function reportRow(r) {
     let row = $("report-" + r.reference);
     if (row) { return row; }
@@ -326,13 +346,44 @@
     $("dispatch-help").hidden = true;
     showSelected();
     if (focus) { $("dispatch-title").focus(); }
-    details(reference).catch(function (error) { signOut(error.message); });
+    if (!isCall(reference)) {
+      details(reference).catch(function (error) { signOut(error.message); });
+    }
+  }
+
+  function showCall() {
+    const t = tasks.get(callId(selected));
+    if (!t) { return; }
+    $("selected-report").hidden = false;
+    $("report-only").hidden = true;
+    $("selected-title").textContent = "Task " + t.id + " (call): " + (t.description || "");
+    const list = $("selected-details");
+    list.textContent = "";
+    term(list, "Where", callPlace(t));
+    term(list, "Opened", when(t.created_at) + (t.opened_by ? " by " + t.opened_by : ""));
+    term(list, "Status", taskStateWords(t.state));
+    term(list, "Description", t.description);
+    $("recommend-selected").hidden = t.lat == null || t.state === "closed";
+    $("recommend-selected").setAttribute("aria-label", "Recommend a unit for task " + t.id);
+    renderTask();
+    highlightSelected();
+  }
+
+  function highlightSelected() {
+    document.querySelectorAll("#reports tbody tr").forEach(function (row) {
+      row.classList.toggle("selected", row.id === "report-" + selected);
+    });
+    document.querySelectorAll("#calls tbody tr").forEach(function (row) {
+      row.classList.toggle("selected", "task-" + row.id.slice(5) === selected);
+    });
   }
 
   function showSelected() {
+    if (isCall(selected)) { showCall(); return; }
     const r = reports.get(selected);
     if (!r) { return; }
     $("selected-report").hidden = false;
+    $("report-only").hidden = false;
     $("selected-title").textContent = r.reference + ": " +
       (labels.categories[r.category] || words(r.category));
     const list = $("selected-details");
@@ -355,9 +406,7 @@
     $("recommend-selected").hidden = !located(r);
     $("recommend-selected").setAttribute("aria-label", "Recommend a unit for " + r.reference);
     showTask();
-    document.querySelectorAll("#reports tbody tr").forEach(function (row) {
-      row.classList.toggle("selected", row.id === "report-" + selected);
-    });
+    highlightSelected();
   }
 
   function showTriage(r) {
@@ -453,9 +502,9 @@
     selectReport(reference, true);
     recBody.textContent = "";
     $("recommendations").hidden = true;
-    $("dispatch-message").textContent = "Ranking units for " + reference + "…";
+    $("dispatch-message").textContent = "Ranking units for " + nameOf(reference) + "…";
     try {
-      const result = await post("/dispatch/recommend", { report: reference, k: 3 });
+      const result = await post("/dispatch/recommend", Object.assign(targetOf(reference), { k: 3 }));
       if (selected !== reference) { return; }
       result.recommendations.forEach(function (rec, index) {
         missedBy.set(rec.unit, { reference: reference, missed: rec.missed, busy_until: rec.busy_until,
@@ -473,7 +522,7 @@
       $("recommendations").hidden = result.recommendations.length === 0;
       $("dispatch-message").textContent = result.recommendations.length
         ? "Fastest first (" + result.travel_model + "). Assign one to send it."
-        : "No available armed unit can be ranked for " + reference + ".";
+        : "No available armed unit can be ranked for " + nameOf(reference) + ".";
       const first = recBody.querySelector("button");
       if (first) { first.focus(); }
     } catch (error) {
@@ -488,14 +537,15 @@
 
   async function assign(callsign, reference, control) {
     control.disabled = true;
-    $("dispatch-message").textContent = "Sending " + callsign + " to " + reference + "…";
+    $("dispatch-message").textContent = "Sending " + callsign + " to " + nameOf(reference) + "…";
     try {
-      const result = await post("/dispatch/assign", { unit: callsign, report: reference });
+      const result = await post("/dispatch/assign",
+        Object.assign({ unit: callsign }, targetOf(reference)));
       showUnit(result.unit);
       if (result.task) { showTask(result.task); }
       recBody.textContent = "";
       $("recommendations").hidden = true;
-      $("dispatch-message").textContent = callsign + " assigned to " + reference + ": now " +
+      $("dispatch-message").textContent = callsign + " assigned to " + nameOf(reference) + ": now " +
         stateWords(result.unit.state) + ".";
       const replanButton = $("replan-" + callsign);
       if (replanButton) { replanButton.focus(); }
@@ -508,6 +558,7 @@
 
   // --- the task, its cover gap and the re-plan -----------------------------------------
   function taskOf(reference) {
+    if (isCall(reference)) { return tasks.get(callId(reference)) || null; }
     let found = null;
     tasks.forEach(function (t) {
       if (t.report_ref !== reference) { return; }
@@ -535,7 +586,7 @@
     const missedLines = [];
     t.unit_ids.forEach(function (c) {
       const m = missedBy.get(c);
-      if (!m || m.reference !== t.report_ref) { return; }
+      if (!m || m.reference !== keyOfTask(t)) { return; }
       if (!m.missed.length) { missedLines.push(c + " misses no rostered patrol."); return; }
       m.missed.forEach(function (p) {
         missedLines.push(c + ": " + placeLabel(p.venue) + " " + clock(p.start) + "\u2013" +
@@ -574,10 +625,59 @@
         }
       }
       t.unit_ids.forEach(function (c) { if (units.has(c)) { showUnit(units.get(c)); } });
+      if (!t.report_ref) { showCallRow(t); }
     }
-    renderTask();
+    if (isCall(selected)) { showCall(); } else { renderTask(); }
     draw();
   }
+
+  function showCallRow(t) {
+    let row = $("call-" + t.id);
+    if (!row) {
+      row = callsBody.insertRow(0);
+      row.id = "call-" + t.id;
+      for (let i = 0; i < 5; i += 1) { row.insertCell(); }
+      row.cells[4].appendChild(button("Details", "secondary", "Details of task " + t.id,
+        function () { selectReport("task-" + t.id, true); }));
+    }
+    row.dataset.state = t.state;
+    row.cells[0].textContent = "Task " + t.id + " " + shortWhen(t.created_at);
+    row.cells[1].textContent = (t.description || "") + " (" + callPlace(t) + ")";
+    row.cells[2].textContent = taskStateWords(t.state);
+    row.cells[3].textContent = t.unit_ids.join(", ") || "none";
+    $("calls").hidden = false;
+    highlightSelected();
+  }
+
+  function fillCallVenues() {
+    const select = $("call-venue");
+    const chosen = select.value;
+    select.textContent = "";
+    Array.from(places.venues.values()).sort(function (a, b) {
+      return a.name.localeCompare(b.name);
+    }).forEach(function (v) {
+      const option = document.createElement("option");
+      option.value = v.id;
+      option.textContent = v.name;
+      select.appendChild(option);
+    });
+    if (chosen) { select.value = chosen; }
+  }
+
+  $("call-form").addEventListener("submit", async function (event) {
+    event.preventDefault();
+    const venue = places.venues.get($("call-venue").value);
+    if (!venue) { showError("call-error", "Task not opened: choose where."); return; }
+    const description = $("call-description").value;
+    const task = await act($("call-submit"), "call-error", "Task not opened: ", function () {
+      return post("/dispatch/tasks", { location: { lat: venue.lat, lon: venue.lon },
+                                       description: description });
+    });
+    if (!task) { $("call-description").focus(); return; }
+    $("call-description").value = "";
+    showTask(task);
+    selectReport("task-" + task.id, true);
+  });
 
   function percent(x) { return Math.round(100 * x) + "%"; }
 
@@ -862,6 +962,9 @@
       unitBases: placeData.unit_bases,
     };
     page.items.forEach(function (item) { showReport(fromRecord(item), false); });
+    fillCallVenues();
+    Array.from(tasks.values()).filter(function (t) { return !t.report_ref; })
+      .sort(function (a, b) { return a.id - b.id; }).forEach(showCallRow);
     unitList.forEach(showUnit);
     scheduleRefresh();
     if (page.total > page.items.length) {
@@ -974,6 +1077,7 @@
     reports.clear(); units.clear(); tasks.clear(); missedBy.clear(); overrides.clear();
     places = { venues: new Map(), bases: new Map(), unitBases: {} };
     reportsBody.textContent = ""; unitsBody.textContent = ""; recBody.textContent = "";
+    callsBody.textContent = ""; $("calls").hidden = true;
     slotsBody.textContent = "";
     selected = null;
     $("selected-report").hidden = true;

@@ -665,7 +665,8 @@ def replan_day(
         return DayReplan(team, day, now, back_at, gap, (), (), empty)
     draw = rng if rng is not None else secrets.SystemRandom()
     notes = [f"{t}: {why}; left out of both plans" for t, why in busy.items()]
-    if placement == "free":
+
+    def freely(fallback: str | None) -> DayReplan:
         slots, changes, roster = _free_placement(
             scenario,
             targets,
@@ -686,8 +687,12 @@ def replan_day(
             changes,
             roster,
             method="free placement",
+            fallback=fallback,
             notes=tuple(notes),
         )
+
+    if placement == "free":
+        return freely(None)
     try:
         return _on_graph(
             scenario,
@@ -706,30 +711,7 @@ def replan_day(
             notes=notes,
         )
     except (GameError, PlanError) as exc:
-        reason = f"the patrol graph gave no answer ({exc}); free placement instead"
-        slots, changes, roster = _free_placement(
-            scenario,
-            targets,
-            team=team,
-            now=now,
-            back_at=back_at,
-            unavailable=busy,
-            rng=draw,
-            day=day,
-        )
-        return DayReplan(
-            team,
-            day,
-            now,
-            back_at,
-            gap,
-            slots,
-            changes,
-            roster,
-            method="free placement",
-            fallback=reason,
-            notes=tuple(notes),
-        )
+        return freely(f"the patrol graph gave no answer ({exc}); free placement instead")
 
 
 def _on_graph(

@@ -268,7 +268,9 @@ def test_financial_year_labels(text: str, ending: int) -> None:
     assert parse_financial_year(year.label) == year
 
 
-@pytest.mark.parametrize("text", ["2017/19", "17/18", "next year", "2018/17"])
+@pytest.mark.parametrize(
+    "text", ["2017/19", "17/18", "next year", "2018/17", "0000", "0000/01", "9999"]
+)
 def test_bad_financial_years_are_named(text: str) -> None:
     with pytest.raises(InputError, match="year"):
         parse_financial_year(text)
@@ -282,6 +284,9 @@ def test_bad_financial_years_are_named(text: str) -> None:
         "2026-02-30:2026-03-01",
         "x:y",
         "2000-01-01:2020-01-01",
+        "0001-01-01:0001-02-01",
+        "9999-12-01:9999-12-31",
+        "0000",
     ],
 )
 def test_bad_periods_are_named(text: str) -> None:

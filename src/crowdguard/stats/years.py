@@ -96,14 +96,27 @@ def parse_financial_year(text: str) -> FinancialYear:
             "'year ending 31 March 2018'"
         )
     if match.group(3):
-        return FinancialYear(int(match.group(3)))
+        return _checked(FinancialYear(int(match.group(3))), text)
     first, second = int(match.group(1)), match.group(2)
     ending = int(second) if len(second) == 4 else (first // 100) * 100 + int(second)
     if ending <= first and len(second) == 2:
         ending += 100
     if ending != first + 1:
         raise InputError(f"year: {text!r} does not span one year (expected e.g. 2017/18)")
-    return FinancialYear(ending)
+    return _checked(FinancialYear(ending), text)
+
+
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+"""Dates the statistics accept: the Home Office series starts in the 2000s; anything far
+outside is a typo, and year 0 or 9999 would overflow the calendar arithmetic."""
+
+
+def _checked(year: FinancialYear, text: str) -> FinancialYear:
+    if not FIRST_YEAR < year.ending <= LAST_YEAR:
+        raise InputError(
+            f"year: {text!r} is outside {FIRST_YEAR + 1}..{LAST_YEAR}; expected e.g. 2017/18"
+        )
+    return year
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +182,11 @@ def parse_period(text: str, *, option: str = "--period") -> Period:
             f"{option}: {text!r} is not a period; expected FROM:TO as YYYY-MM-DD:YYYY-MM-DD "
             "(real dates)"
         ) from None
+    if not (first.year >= FIRST_YEAR and last.year <= LAST_YEAR):
+        raise InputError(
+            f"{option}: {text!r} is outside the years {FIRST_YEAR}..{LAST_YEAR}; expected "
+            "FROM:TO as YYYY-MM-DD:YYYY-MM-DD"
+        )
     if last < first:
         raise InputError(f"{option}: {text!r} ends before it starts")
     if (last - first).days >= MAX_PERIOD_DAYS:

@@ -42,7 +42,9 @@ the demo season). ``"robust"`` (default) makes the intended target beat every ot
 by ``delta = 10 x tolerance`` (the certificate's tie tolerance), so the attacker has one best
 response and the value holds whatever tie it would break; where no target can be made
 strictly best, it maximises the worst case over the attack set (a MILP with one binary per
-target that can be attacked). An, Tambe, Ordóñez, Shieh and Kiekintveld, "Refinement of
+target that can be attacked). Robust first solves the strong equilibrium and keeps it when
+its worst tie already costs at most ``tie_margin`` (default 1%) of the stated harm, so the
+planner pays for robustness only where the tie matters; the price is reported. An, Tambe, Ordóñez, Shieh and Kiekintveld, "Refinement of
 Strong Stackelberg Equilibria in Security Games", AAAI 2011, discuss why the strong value is
 fragile; the certificate reports both the stated value and the worst tie.
 
@@ -728,10 +730,11 @@ def solve_flow_game(
 ) -> FlowSolution:
     """The Stackelberg equilibrium over ``polytope``, certified (module docstring).
 
-    ``tie="robust"`` (default) makes the intended target strictly best for the attacker, or
-    maximises the worst tie when none can be; ``tie="strong"`` is the strong Stackelberg
-    equilibrium. ``tie_margin`` is the share of the stated harm the worst tie may exceed it
-    by; the certificate says whether that holds (``tie_margin_met``).
+    ``tie="strong"`` is the strong Stackelberg equilibrium. ``tie="robust"`` (default) keeps
+    the strong plan when its worst tie costs at most ``tie_margin`` of the stated harm;
+    otherwise it makes the intended target strictly best for the attacker, or maximises the
+    worst tie when no target can be. The certificate reports ``strong_defender_utility``,
+    ``price_of_robustness`` (strong minus robust value, >= 0) and ``tie_margin_met``.
 
     With ``spread``, a second LP picks, among the equilibria with the same attacked target,
     defender utility and margin, the least predictable one (:class:`Spread`); if that LP
@@ -743,33 +746,49 @@ def solve_flow_game(
     if not (0 <= tie_margin < 1):
         raise InfeasibleGame(f"flow game: tie_margin={tie_margin}; expected a share in [0, 1)")
     started = time.perf_counter()
-    delta = TIE_DELTA * payoff_scale(payoffs) if tie == "robust" else 0.0
+    strict_delta = TIE_DELTA * payoff_scale(payoffs)
     lps_solved: int | None = None
     maximin = False
-    try:
-        if method == "pruned-lps":
-            found = pruned_lps(_attack_lp(payoffs, polytope, time_limit), delta=delta)
+    strong_value: float | None = None
+    attack_lp = _attack_lp(payoffs, polytope, time_limit) if method == "pruned-lps" else None
+
+    def solve(delta: float) -> tuple[np.ndarray, int, float]:
+        nonlocal lps_solved
+        if attack_lp is not None:
+            found = pruned_lps(attack_lp, delta=delta)
             lps_solved = found.lps_solved
             if not found.inducible:
                 raise InfeasibleGame("flow game: no target can be made strictly best")
-            z, attacked, value = found.z, found.attacked, found.value
-        elif method == "milp":
-            z, attacked, value = _solve_milp(payoffs, polytope, time_limit, delta)
-        elif method == "multiple-lps":
-            z, attacked, value = _solve_multiple_lps(payoffs, polytope, time_limit, delta)
-        else:
-            raise InfeasibleGame(
-                f"flow game: unknown method {method!r}; expected pruned-lps, milp or multiple-lps"
-            )
-    except InfeasibleGame:
-        if delta == 0 or not is_feasible(polytope, time_limit=time_limit):
-            raise
-        # No target can be made strictly best (ties the coverage cannot break, e.g. two
-        # targets fully covered at the attacker's top): the plan whose worst tie is best.
-        z, attacked, value = _solve_maximin(payoffs, polytope, time_limit, delta)
-        maximin, delta = True, 0.0
+            return found.z, found.attacked, found.value
+        if method == "milp":
+            return _solve_milp(payoffs, polytope, time_limit, delta)
+        if method == "multiple-lps":
+            return _solve_multiple_lps(payoffs, polytope, time_limit, delta)
+        raise InfeasibleGame(
+            f"flow game: unknown method {method!r}; expected pruned-lps, milp or multiple-lps"
+        )
+
+    z, attacked, value = solve(0.0)
+    delta = 0.0
+    if tie == "robust":
+        strong_value = value
+        if not _within_margin(payoffs, polytope, z, tie_margin):
+            # The strong plan leans on the attacker breaking a tie our way by more than the
+            # margin: make the intended target strictly best, or failing that maximise the
+            # worst tie.
+            try:
+                z, attacked, value = solve(strict_delta)
+                delta = strict_delta
+            except InfeasibleGame:
+                # No target can be made strictly best (ties the coverage cannot break, e.g.
+                # two targets fully covered at the attacker's top): the plan whose worst
+                # tie is best.
+                z, attacked, value = _solve_maximin(payoffs, polytope, time_limit, strict_delta)
+                maximin = True
     if not maximin:
-        z = _with_spread(payoffs, polytope, z, attacked, value, spread, time_limit, delta)
+        spread_z = _with_spread(payoffs, polytope, z, attacked, value, spread, time_limit, delta)
+        if tie == "strong" or delta > 0 or _within_margin(payoffs, polytope, spread_z, tie_margin):
+            z = spread_z
     try:
         certificate = certify(payoffs, polytope, z, value) if not maximin else None
     except CertificateFailed:
@@ -794,7 +813,10 @@ def solve_flow_game(
         certificate = certify(payoffs, polytope, z, value)
     if certificate is None:  # maximin: the claim is the worst tie
         certificate = certify(payoffs, polytope, z, value, claim="worst")
-    certificate = _tie_report(certificate, tie, tie_margin, maximin, lps_solved)
+    certificate = _tie_report(certificate, tie, tie_margin, maximin, delta > 0, lps_solved)
+    if strong_value is not None:
+        certificate["strong_defender_utility"] = strong_value
+        certificate["price_of_robustness"] = max(0.0, strong_value - value)
     seconds = time.perf_counter() - started
     coverage = np.clip(polytope.coverage @ z, 0.0, 1.0)
     return FlowSolution(
@@ -811,21 +833,43 @@ def solve_flow_game(
     )
 
 
+def _within_margin(
+    payoffs: FlowPayoffs, polytope: CoveragePolytope, z: np.ndarray, margin: float
+) -> bool:
+    """Whether the worst tie of plan ``z`` costs at most ``margin`` of its stated harm."""
+    coverage = polytope.coverage @ z
+    u_a = attacker_utilities(payoffs, coverage)
+    u_d = defender_utilities(payoffs, coverage)
+    ties = np.flatnonzero(u_a >= float(np.max(u_a)) - TOL * payoff_scale(payoffs))
+    stated, worst = float(np.max(u_d[ties])), float(np.min(u_d[ties]))
+    return stated - worst <= margin * abs(stated) + TOL * payoff_scale(payoffs)
+
+
 def _tie_report(
     certificate: dict[str, Any],
     tie: TieRule,
     margin: float,
     maximin: bool,
+    strict: bool,
     lps_solved: int | None,
 ) -> dict[str, Any]:
-    """Add the tie rule, how the plan met it and whether the worst tie is within the margin."""
+    """Add the tie rule, how the plan met it and whether the worst tie is within the margin.
+
+    ``tie_plan``: ``strong`` (the strong equilibrium, asked for), ``strong-within-margin``
+    (robust asked for, and the strong plan's worst tie was already within the margin),
+    ``strict`` (the intended target made strictly best) or ``maximin`` (the worst tie
+    maximised)."""
     stated = float(certificate["defender_utility"])
     worst = float(certificate["worst_tie_defender_utility"])
     allowed = margin * abs(stated) + float(certificate["tolerance"])
     return {
         **certificate,
         "tie_rule": tie,
-        "tie_plan": "maximin" if maximin else ("strict" if tie == "robust" else "strong"),
+        "tie_plan": "maximin"
+        if maximin
+        else "strict"
+        if strict
+        else ("strong-within-margin" if tie == "robust" else "strong"),
         "tie_margin": margin,
         "tie_margin_met": bool(stated - worst <= allowed),
         **({} if lps_solved is None else {"lps_solved": lps_solved}),

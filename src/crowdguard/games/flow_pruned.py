@@ -51,7 +51,11 @@ import scipy.sparse as sp
 from crowdguard.errors import InfeasibleGame, SolverFailed
 from crowdguard.games._quiet import quiet_stdout
 
-__all__ = ["AttackLP", "PrunedResult", "pruned_lps"]
+__all__ = ["IPM_COLUMNS", "AttackLP", "PrunedResult", "pruned_lps"]
+
+IPM_COLUMNS = 30_000
+"""Above this many flow variables the minimax LP is solved by interior point (measured on
+a generated 40-place, 16-team county: 23 s by IPM, over 120 s by dual simplex)."""
 
 
 @dataclass(frozen=True)
@@ -122,13 +126,17 @@ class AttackLP:
         with quiet_stdout():
             self.highs = highspy.Highs()  # type: ignore[no-untyped-call]
             self.highs.setOptionValue("output_flag", False)
-        self.highs.setOptionValue("time_limit", float(max(1.0, time_limit)))
+        self.time_limit = float(max(1.0, time_limit))
         self.highs.passModel(model)
+        self._minimax: tuple[float, np.ndarray] | None = None
         self._cost_cols: np.ndarray = np.zeros(0, dtype=np.int64)
         self._pinned: int | None = None
         self.solved = 0
 
     def _run(self) -> highspy.HighsModelStatus:
+        # HiGHS measures its time limit on the instance's clock, which keeps running
+        # across the warm-started solves: give each solve the whole budget from now.
+        self.highs.setOptionValue("time_limit", self.highs.getRunTime() + self.time_limit)
         self.highs.run()
         self.solved += 1
         return self.highs.getModelStatus()
@@ -153,11 +161,23 @@ class AttackLP:
         self._pinned = t
 
     def minimax(self) -> tuple[float, np.ndarray]:
-        """``k_lo``, the least best-response utility for the attacker, and a plan that gets it."""
+        """``k_lo``, the least best-response utility for the attacker, and a plan that gets it.
+
+        Solved once per model (later calls return the first answer). Large models (more than
+        :data:`IPM_COLUMNS` flows, e.g. 16 teams over 40 places) are solved by HiGHS's
+        interior point method with crossover, several times faster than simplex on these
+        degenerate flow LPs; the crossover basis then warm-starts the simplex solves of
+        :meth:`induce`.
+        """
+        if self._minimax is not None:
+            return self._minimax
         self._pin(None, 0.0)
         self.highs.changeObjectiveSense(highspy.ObjSense.kMinimize)
         self._set_objective(np.zeros(0, dtype=np.int64), np.zeros(0), 1.0)
+        if self.nz > IPM_COLUMNS:
+            self.highs.setOptionValue("solver", "ipm")
         status = self._run()
+        self.highs.setOptionValue("solver", "simplex")
         if status == highspy.HighsModelStatus.kInfeasible:
             raise InfeasibleGame("flow game: the patrol constraints admit no plan at all")
         if status != highspy.HighsModelStatus.kOptimal:
@@ -165,7 +185,8 @@ class AttackLP:
                 f"flow game: HiGHS minimax LP stopped ({self.highs.modelStatusToString(status)})"
             )
         x = np.asarray(self.highs.getSolution().col_value)
-        return float(x[self.nz]), x[: self.nz]
+        self._minimax = (float(x[self.nz]), x[: self.nz])
+        return self._minimax
 
     def induce(self, t: int, delta: float) -> tuple[np.ndarray, float] | None:
         """The defender's best plan in which ``t`` beats every other target by ``delta``.
@@ -187,7 +208,7 @@ class AttackLP:
             )
         x = np.asarray(self.highs.getSolution().col_value)
         z = x[: self.nz]
-        coverage_t = float(row @ z)
+        coverage_t = float((row @ z)[0])
         return z, float(self.defender_uncovered[t] + self.delta_d[t] * coverage_t)
 
 

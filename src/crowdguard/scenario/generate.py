@@ -82,9 +82,7 @@ def _shift(pattern: str, index: int, rng: np.random.Generator) -> str:
     elif pattern == "staggered":
         start = 8 + index % 7
     else:
-        raise InputError(
-            f"--shifts {pattern!r}: expected one of {', '.join(SHIFT_PATTERNS)}"
-        )
+        raise InputError(f"--shifts {pattern!r}: expected one of {', '.join(SHIFT_PATTERNS)}")
     return f"{start:02d}:00-{start + 8:02d}:00"
 
 

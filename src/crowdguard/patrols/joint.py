@@ -72,7 +72,10 @@ class JointSchedules:
     @property
     def arc_flow(self) -> np.ndarray:
         """Expected flow on every arc under the distribution."""
-        return np.sum([w * x for w, x in zip(self.weights, self.flows, strict=True)], axis=0)
+        total: np.ndarray = np.sum(
+            [w * x for w, x in zip(self.weights, self.flows, strict=True)], axis=0
+        )
+        return total
 
 
 class _Pricing:

@@ -36,8 +36,8 @@ from crowdguard.errors import InputError
 from crowdguard.scenario.schema import Scenario, Team, ThreatLevel, Weekday
 
 __all__ = [
-    "GridPoint",
     "MAX_TEAMS",
+    "GridPoint",
     "cycle_order",
     "parse_teams",
     "parse_threats",
@@ -104,7 +104,9 @@ def parse_threats(text: str) -> list[ThreatLevel]:
         try:
             levels.append(ThreatLevel(name))
         except ValueError:
-            raise InputError(f"--threat {text!r}: {name!r} is not a threat level ({known})") from None
+            raise InputError(
+                f"--threat {text!r}: {name!r} is not a threat level ({known})"
+            ) from None
     order = list(ThreatLevel)
     return sorted(set(levels), key=order.index)
 

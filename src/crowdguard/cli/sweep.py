@@ -270,28 +270,38 @@ def sweep_command(
                 f"({event.failure.error}); {verb}[/yellow]"
             )
 
-    with progress:
-        progress.update(task, description="starting the cluster" if not serial else "starting")
-        with backend:
-            where = getattr(backend, "address", "") or "this process"
-            progress.update(task, description=f"connected to {where}")
-            outcome = run_sweep(
-                loaded,
-                teams=counts,
-                threats=levels,
-                seeds=range(first_seed, first_seed + seeds),
-                options=options,
-                out=out,
-                backend=backend,
-                travel=travel,
-                threshold=limit,
-                metric=metric,
-                retries=retries,
-                fresh=fresh,
-                code_version=_code_version(),
-                on_event=follow,
-                on_start=started,
-            )
+    try:
+        with progress:
+            progress.update(task, description="starting the cluster" if not serial else "starting")
+            with backend:
+                where = getattr(backend, "address", "") or "this process"
+                progress.update(task, description=f"connected to {where}")
+                outcome = run_sweep(
+                    loaded,
+                    teams=counts,
+                    threats=levels,
+                    seeds=range(first_seed, first_seed + seeds),
+                    options=options,
+                    out=out,
+                    backend=backend,
+                    travel=travel,
+                    threshold=limit,
+                    metric=metric,
+                    retries=retries,
+                    fresh=fresh,
+                    code_version=_code_version(),
+                    on_event=follow,
+                    on_start=started,
+                )
+    except KeyboardInterrupt:
+        journal = out / "journal.jsonl"
+        kept = sum(1 for _ in journal.open(encoding="utf-8")) if journal.is_file() else 0
+        typer.echo(
+            f"crowdguard: interrupted; {kept} finished row(s) kept in {journal}; rerun the same "
+            "command to resume",
+            err=True,
+        )
+        raise typer.Exit(130) from None
     _summary(console, outcome)
     if outcome.run.failed:
         first = outcome.run.failed[0]

@@ -136,7 +136,15 @@ class SweepFolder:
     def append(self, row: dict[str, Any]) -> None:
         """Add one finished row to the journal (flushed at once) and to :attr:`rows`."""
         if self._journal is None:
-            self._journal = (self.path / JOURNAL).open("a", encoding="utf-8")
+            path = self.path / JOURNAL
+            torn = False
+            if path.exists() and path.stat().st_size:
+                with path.open("rb") as existing:
+                    existing.seek(-1, os.SEEK_END)
+                    torn = existing.read(1) != b"\n"
+            self._journal = path.open("a", encoding="utf-8")
+            if torn:  # a line cut short by a crash: end it, so it stays one bad line
+                self._journal.write("\n")
         self._journal.write(json.dumps(row, sort_keys=True) + "\n")
         self._journal.flush()
         self.rows.append(row)

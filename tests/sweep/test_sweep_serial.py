@@ -40,7 +40,9 @@ def sweep(scenario: Scenario, out: Path, **kwargs: Any) -> Any:
     return run_sweep(scenario, out=out, **settings)
 
 
-def test_closed_form_county_harm_and_proportionality_point(county: Scenario, tmp_path: Path) -> None:
+def test_closed_form_county_harm_and_proportionality_point(
+    county: Scenario, tmp_path: Path
+) -> None:
     """k identical streets: harm R (1 - e min(n, k) / k), so the point is exactly k = 4."""
     risk = float(build_targets(county, days=county.days).risk.max())
     e = county.patrol.effectiveness
@@ -100,7 +102,9 @@ def test_an_interrupted_sweep_resumes_without_redoing_finished_rows(
     with (tmp_path / "cut" / "journal.jsonl").open("a") as handle:
         handle.write('{"threat": "SUBSTANTIAL", "teams": 3, "se')
     calls: list[int] = []
-    resumed = sweep(county, tmp_path / "cut", on_start=lambda todo, kept: calls.extend([todo, kept]))
+    resumed = sweep(
+        county, tmp_path / "cut", on_start=lambda todo, kept: calls.extend([todo, kept])
+    )
     assert calls == [26, 10]
     assert resumed.run.computed == 26 and resumed.reused == 10
     assert pq.read_table(tmp_path / "cut" / "results.parquet").equals(

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "crowdguard.cli.server",
     "crowdguard.cli.simulate",
     "crowdguard.cli.stats",
+    "crowdguard.cli.sweep",
 )
 
 app = typer.Typer(

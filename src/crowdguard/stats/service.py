@@ -60,6 +60,16 @@ from crowdguard.stats.operations import (
 )
 from crowdguard.stats.reference import FIRST_COMPARABLE, Figure, comparable, load_reference, series
 from crowdguard.stats.tables import DeploymentRow
+from crowdguard.stats.trends import (
+    Table,
+    TableName,
+    operations_by_month_table,
+    operations_trend_table,
+    patrols_table,
+    plan_reviews_table,
+    reports_table,
+    response_table,
+)
 from crowdguard.stats.years import LONDON, Period, financial_year
 from crowdguard.store.errors import NotFoundError
 
@@ -76,6 +86,7 @@ __all__ = [
     "record_dispatch",
     "reports_aggregate",
     "response_aggregate",
+    "stats_table",
 ]
 
 ARV_KINDS = frozenset({"arv"})
@@ -534,3 +545,31 @@ def briefing_data(
         plan_reviews=plan_review_aggregate(session=session, period=period),
         figures=tuple(load_reference(reference)),
     )
+
+
+def stats_table(
+    *,
+    session: Session,
+    name: TableName,
+    period: Period,
+    actor: str,
+    now: dt.datetime,
+    arv_definition: ArvDefinition = ArvDefinition.involving,
+    reference: Path | None = None,
+) -> Table:
+    """The table ``name`` over ``period``, as its plot draws it and its CSV holds it
+    (``operations-by-year`` spans every year held; ``patrol-hours`` audits its roster read)."""
+    if name in (TableName.operations_by_year, TableName.operations_by_month):
+        ops = operations_aggregate(
+            session=session, period=period, arv_definition=arv_definition, reference=reference
+        )
+        if name is TableName.operations_by_month:
+            return operations_by_month_table(ops)
+        return operations_trend_table(ops, load_reference(reference))
+    if name is TableName.response_times:
+        return response_table(response_aggregate(session=session, period=period))
+    if name is TableName.patrol_hours:
+        return patrols_table(patrol_aggregate(session=session, period=period, actor=actor, now=now))
+    if name is TableName.public_reports:
+        return reports_table(reports_aggregate(session=session, period=period))
+    return plan_reviews_table(plan_review_aggregate(session=session, period=period))

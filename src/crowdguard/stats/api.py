@@ -8,9 +8,9 @@ which names units and times: control and admin only.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from crowdguard.api.auth import Principal, require
 from crowdguard.api.deps import NowDep, SessionDep
@@ -26,8 +26,10 @@ from crowdguard.stats.models import (
     PlanReviewAggregate,
     ReportsAggregate,
     ResponseAggregate,
+    StatsTable,
 )
 from crowdguard.stats.operations import ArvDefinition
+from crowdguard.stats.trends import TableName
 from crowdguard.stats.years import Period, parse_period
 from crowdguard.users.models import Role
 
@@ -97,6 +99,50 @@ def reports(user: Analyst, session: SessionDep, period: PeriodDep) -> ReportsAgg
 def plan_reviews(user: Analyst, session: SessionDep, period: PeriodDep) -> PlanReviewAggregate:
     """Security-plan reviews made in the period, by legal verdict and tier."""
     return service.plan_review_aggregate(session=session, period=period)
+
+
+@router.get(
+    "/tables/{name}",
+    response_model=StatsTable,
+    responses={200: {"content": {"text/csv": {"example": "month,operations\n2026-12,2\n"}}}},
+)
+def table(
+    name: TableName,
+    user: Analyst,
+    session: SessionDep,
+    period: PeriodDep,
+    now: NowDep,
+    arv_definition: Annotated[
+        ArvDefinition, Query(description="for the operations tables: involving or initial_or_sole")
+    ] = ArvDefinition.involving,
+    format: Annotated[
+        Literal["json", "csv"], Query(description="json (columns and rows) or csv")
+    ] = "json",
+) -> StatsTable | Response:
+    """One statistics table exactly as plotted and exported (``crowdguard stats``, the
+    commissioner's briefing): gaps are null (empty in CSV), never zero."""
+    built = service.stats_table(
+        session=session,
+        name=name,
+        period=period,
+        actor=user.username,
+        now=now,
+        arv_definition=arv_definition,
+    )
+    if format == "csv":
+        filename = f"{built.name}_{period.first.isoformat()}_{period.last.isoformat()}.csv"
+        return Response(
+            built.to_csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    return StatsTable(
+        name=built.name,
+        title=built.title,
+        columns=list(built.columns),
+        rows=[list(r) for r in built.rows],
+        notes=list(built.notes),
+    )
 
 
 @log_router.get("", response_model=Page[DeploymentPublic])

@@ -16,8 +16,9 @@ median of RUNS runs each:
   with the Python core count for count. The ratio is Python / SQL, measured in the same
   run.
 
-Prints the Markdown rows for ``docs/benchmarks/stats.md``. PostgreSQL is a private
-cluster (as root) or ``CROWDGUARD_TEST_DATABASE_URL``.
+Prints the Markdown rows and, with ``--write``, writes them to ``docs/benchmarks/stats.md``
+(then run ``python bench/assemble_docs.py``). PostgreSQL is a private cluster (as root) or
+``CROWDGUARD_TEST_DATABASE_URL``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import platform
 import random
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -235,7 +237,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--runs", type=int, default=RUNS)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--write", action="store_true", help="write docs/benchmarks/stats.md")
     args = parser.parse_args()
+    lines: list[str] = []
+
+    def out(line: str = "") -> None:
+        print(line, flush=True)
+        lines.append(line)
+
     rows = synthetic_year(args.deployments, args.seed)
     machine = (
         f"{platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores (shared)"
@@ -245,8 +254,6 @@ def main() -> None:
           f"load average {load:.1f}", flush=True)  # fmt: skip
     command = f"`python bench/stats_counting.py --deployments {args.deployments}`"
     results: dict[str, dict[str, Any]] = {}
-    import tempfile
-
     if args.backend in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite:///{folder}/bench.sqlite3"
@@ -255,17 +262,17 @@ def main() -> None:
     if args.backend in ("postgres", "both"):
         with _private_postgres() as url:
             if url is None:
-                print("(PostgreSQL skipped: no cluster and not root)")
+                out("(PostgreSQL skipped: no cluster and not root)")
             else:
                 _fill(make_engine(url), rows)
                 results["PostgreSQL"] = measure(url, args.runs)
-    print()
-    print("| store | machine | command | count the year, median (s) | commissioner's PDF, "
+    out()
+    out("| store | machine | command | count the year, median (s) | commissioner's PDF, "
           "median (s) | total | target | met |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|")
+    out("|---|---|---|---|---|---|---|---|")
     for name, r in results.items():
         total = r["count"] + r["brief"]
-        print(
+        out(
             f"| {name} | {machine} | {command} | {r['count']:.2f} (runs {_runs(r['count_runs'])})"
             f" | {r['brief']:.2f} (runs {_runs(r['brief_runs'])}; {r['pdf_bytes']:,} bytes) | "
             f"{total:.2f} | < {TARGET_SECONDS:g} s | {'yes' if total < TARGET_SECONDS else 'no'} |"
@@ -273,22 +280,22 @@ def main() -> None:
     pg = results.get("PostgreSQL")
     if pg is not None and pg["sql"] is not None:
         equal = pg["python_counts"] == pg["sql_counts"]
-        print()
-        print("| counts | Python core (stats.operations) | SQL on PostgreSQL | equal |")
-        print("|---|---|---|---|")
+        out()
+        out("| counts | Python core (stats.operations) | SQL on PostgreSQL | equal |")
+        out("|---|---|---|---|")
         for key in sorted(set(pg["python_counts"]) | set(pg["sql_counts"])):
             a, b = pg["python_counts"].get(key), pg["sql_counts"].get(key)
-            print(f"| {key} | {a} | {b} | {'yes' if a == b else 'NO'} |")
-        print()
-        print("| figure | Python core: read the log and count, median (s) | one SQL query, "
+            out(f"| {key} | {a} | {b} | {'yes' if a == b else 'NO'} |")
+        out()
+        out("| figure | Python core: read the log and count, median (s) | one SQL query, "
               "median (s) | ratio Python / SQL | counts equal |")  # fmt: skip
-        print("|---|---|---|---|---|")
-        print(
+        out("|---|---|---|---|---|")
+        out(
             f"| count 2026/27 on PostgreSQL | {pg['count']:.2f} (runs {_runs(pg['count_runs'])}) | "
             f"{pg['sql']:.3f} (runs {_runs(pg['sql_runs'])}) | {pg['count'] / pg['sql']:.1f} | "
             f"{'yes' if equal else 'NO'} |"
         )
-    print(
+    out(
         f"\nload average after: {os.getloadavg()[0]:.1f}; at {dt.datetime.now(LONDON):%Y-%m-%d %H:%M} London"
     )
 

@@ -19,6 +19,7 @@ authorised; both operations took a team off a patrol. Patrol hours: Gunwharf 6 h
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from sqlalchemy import Engine, select
 from test_dispatch_api import NOON, store_world
 
 from crowdguard.audit.tables import AuditRow
+from crowdguard.stats.reference import PACKAGED
 from crowdguard.stats.trends import TableName
 from crowdguard.store.clock import FakeClock
 from crowdguard.store.db import make_sessionmaker, session_scope
@@ -182,6 +184,24 @@ def test_every_table_is_served_as_json_and_csv_as_plotted(
     assert by_year["2026/27"]["our operations"] == 2
     bad = client.get(f"/api/v1/stats/tables/rosters?period={PERIOD}", headers=analyst)
     assert bad.status_code == 422
+
+
+def test_the_api_reads_the_figures_stats_import_merged_into_the_data_folder(
+    client: TestClient, afternoon: Headers, as_role: Callable[..., Headers], tmp_path: Path
+) -> None:
+    analyst = as_role(Role.analyst, username="ana")
+    url = f"/api/v1/stats/operations?period={PERIOD}"
+    (year,) = _ok(client.get(url, headers=analyst))["by_year"]
+    assert year["published"]["hampshire_operations"]["value"] is None  # packaged: none held
+    imported = PACKAGED.read_text(encoding="utf-8") + (
+        "hampshire,firearms_operations,2026/27,321,published,Test release,2027,,test tables,FACT,\n"
+    )
+    (tmp_path / "published.csv").write_text(imported, encoding="utf-8")  # the data folder
+    (year,) = _ok(client.get(url, headers=analyst))["by_year"]
+    assert year["published"]["hampshire_operations"]["value"] == 321
+    table = _ok(client.get(f"/api/v1/stats/tables/operations-by-year?period={PERIOD}",
+                           headers=analyst))  # fmt: skip
+    assert table["rows"][-1][:3] == ["2026/27", True, 321]
 
 
 def test_analysts_get_counts_never_units_rosters_or_reports(

@@ -8,12 +8,13 @@ which names units and times: control and admin only.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from crowdguard.api.auth import Principal, require
-from crowdguard.api.deps import NowDep, SessionDep
+from crowdguard.api.deps import ContextDep, NowDep, SessionDep
 from crowdguard.api.pagination import Page, PageDep
 from crowdguard.api.params import IntId
 from crowdguard.stats import service
@@ -29,6 +30,7 @@ from crowdguard.stats.models import (
     StatsTable,
 )
 from crowdguard.stats.operations import ArvDefinition
+from crowdguard.stats.reference import reference_in
 from crowdguard.stats.trends import TableName
 from crowdguard.stats.years import Period, parse_period
 from crowdguard.users.models import Role
@@ -59,11 +61,20 @@ def _period(
 PeriodDep = Annotated[Period, Depends(_period)]
 
 
+def _reference(context: ContextDep) -> Path | None:
+    """The figures ``crowdguard stats import`` merged into the data folder, if any."""
+    return reference_in(context.settings.data_dir)
+
+
+ReferenceDep = Annotated[Path | None, Depends(_reference)]
+
+
 @router.get("/operations", response_model=OperationsAggregate)
 def operations(
     user: Analyst,
     session: SessionDep,
     period: PeriodDep,
+    reference: ReferenceDep,
     arv_definition: Annotated[
         ArvDefinition,
         Query(description="involving (current releases) or initial_or_sole (older releases)"),
@@ -72,7 +83,7 @@ def operations(
     """Firearms operations (Home Office rules) by month and financial year, with the
     published series for the same years (gaps are null)."""
     return service.operations_aggregate(
-        session=session, period=period, arv_definition=arv_definition
+        session=session, period=period, arv_definition=arv_definition, reference=reference
     )
 
 
@@ -112,6 +123,7 @@ def table(
     session: SessionDep,
     period: PeriodDep,
     now: NowDep,
+    reference: ReferenceDep,
     arv_definition: Annotated[
         ArvDefinition, Query(description="for the operations tables: involving or initial_or_sole")
     ] = ArvDefinition.involving,
@@ -128,6 +140,7 @@ def table(
         actor=user.username,
         now=now,
         arv_definition=arv_definition,
+        reference=reference,
     )
     if format == "csv":
         filename = f"{built.name}_{period.first.isoformat()}_{period.last.isoformat()}.csv"

@@ -87,6 +87,7 @@ from crowdguard.geometry import great_circle_km
 from crowdguard.patrols.dayplan import certify_routes, team_routes
 from crowdguard.patrols.decompose import decompose
 from crowdguard.patrols.graph import PatrolGraph, TeamStart, build_graph, flow_polytope, spread_rows
+from crowdguard.patrols.joint import JointOption
 from crowdguard.patrols.planner import draw_rosters, slot_teams_for
 from crowdguard.patrols.sample import draw_roster
 from crowdguard.patrols.travel import (
@@ -568,6 +569,8 @@ class _Menu:
     date: str
     team_bases: Mapping[str, str]
     routes: Mapping[str, Sequence[tuple[float, list[dict[str, Any]]]]]
+    joint: Sequence[JointOption] = ()
+    """Empty: a re-plan draws each team's route independently (not yet joint, issue 10)."""
 
 
 def _draw(

@@ -25,7 +25,7 @@ import random
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -38,6 +38,7 @@ from crowdguard.games.flow import (
     FlowSolution,
     Spread,
     TieRule,
+    certify,
     is_feasible,
     solve_flow_game,
 )
@@ -49,8 +50,20 @@ from crowdguard.patrols.graph import (
     flow_polytope,
     spread_rows,
 )
+from crowdguard.patrols.joint import (
+    JointOption,
+    joint_options,
+    joint_response,
+    joint_schedules,
+    pool_polytope,
+    reweighted,
+)
 from crowdguard.patrols.overrides import Override, override_rows
-from crowdguard.patrols.response import response_floor_rows, response_probability
+from crowdguard.patrols.response import (
+    reach_matrix,
+    response_floor_rows,
+    response_probability,
+)
 from crowdguard.patrols.sample import draw_roster, restricted_polytope
 from crowdguard.patrols.travel import TravelTimes
 from crowdguard.patrols.visibility import (
@@ -86,6 +99,9 @@ class DayPlan:
     arc_flow: np.ndarray = field(repr=False)
     commodity_routes: list[list[Route]] = field(repr=False)
     variants_cost: float | None = None
+    joint: tuple[JointOption, ...] = field(default=(), repr=False)
+    """Whole-force schedules the roster is drawn from (:mod:`crowdguard.patrols.joint`);
+    empty: each team draws from its own lottery (``max_variants`` plans)."""
 
     def draw(self, rng: random.Random) -> dict[str, Any]:
         """One roster (``secrets.SystemRandom()`` operationally, ``random.Random(seed)``)."""
@@ -181,6 +197,99 @@ def _solve(
         raise _infeasible(base, groups, str(exc)) from None
 
 
+JOINT_SECONDS = 60.0
+"""Time the column generation of joint rosters may take before the day is re-solved over the
+schedules it found (so a plan never waits long for exactness it cannot reach)."""
+
+
+def _implement(
+    graph: PatrolGraph,
+    base: CoveragePolytope,
+    groups: Sequence[_Rows],
+    payoffs: FlowPayoffs,
+    solution: FlowSolution,
+    arc_flow: np.ndarray,
+    planned: np.ndarray,
+    travel: TravelTimes,
+    target_minutes: float,
+    time_limit: float,
+    tie: TieRule,
+    tie_margin: float,
+) -> tuple[
+    FlowSolution, np.ndarray, np.ndarray, np.ndarray, tuple[JointOption, ...], dict[str, Any]
+]:
+    """Joint rosters for the day (:mod:`crowdguard.patrols.joint`).
+
+    Column generation finds whole-force schedules whose protection is exactly ``planned``;
+    the certificate is then checked against the coverage those schedules deliver. When no
+    such distribution exists (or it is not found within :data:`JOINT_SECONDS`), the game is
+    re-solved over the schedules found (ASPEN's restricted master, Jain et al., AAAI 2010),
+    certified there, and the utility lost is reported as ``implementation_gap``.
+    """
+    schedules = joint_schedules(
+        base, planned, support=arc_flow, time_limit=min(JOINT_SECONDS, time_limit)
+    )
+    gap_utility = 0.0
+    if not schedules.exact:
+        pool = pool_polytope(base, schedules.flows)
+        pooled = solve_flow_game(
+            payoffs, pool, tie=tie, tie_margin=tie_margin, time_limit=time_limit
+        )
+        gap_utility = max(0.0, solution.defender_utility - pooled.defender_utility)
+        schedules = reweighted(schedules, base, pooled.z, planned)
+        solution = pooled
+    joint_flow = schedules.arc_flow
+    delivered = schedules.delivered
+    claim: Literal["best", "worst"] = (
+        "worst" if solution.certificate.get("tie_plan") == "maximin" else "best"
+    )
+    checked = certify(
+        payoffs,
+        _with(base, groups),
+        joint_flow,
+        solution.defender_utility,
+        coverage=delivered,
+        claim=claim,
+    )
+    certificate = {
+        **solution.certificate,
+        **{k: checked[k] for k in ("attack_set", "defender_utility", "attacker_utility")},
+        "worst_tie_defender_utility": checked["worst_tie_defender_utility"],
+        "worst_tie_target": checked["worst_tie_target"],
+    }
+    solution = FlowSolution(
+        z=solution.z,
+        coverage=delivered,
+        defender_utility=checked["defender_utility"],
+        attacker_utility=checked["attacker_utility"],
+        attacked_target=checked["attacked_target"],
+        method=solution.method,
+        seconds=solution.seconds,
+        certificate=certificate,
+        worst_tie_defender_utility=checked["worst_tie_defender_utility"],
+        tie=solution.tie,
+    )
+    reach = reach_matrix(graph, travel, target_minutes)
+    report = {
+        "joint_rosters": True,
+        "joint_exact": schedules.exact,
+        "joint_schedules": int(np.count_nonzero(schedules.weights > 1e-12)),
+        "joint_columns": schedules.columns,
+        "joint_seconds": round(schedules.seconds, 3),
+        "protection_gap": schedules.gap,
+        "implementation_gap": gap_utility,
+        "certified_on": "the joint roster distribution",
+    }
+    return (
+        solution,
+        joint_flow,
+        delivered,
+        joint_response(schedules, reach),
+        tuple(joint_options(graph, schedules)),
+        report,
+    )
+
+
 def _num(value: float) -> str:
     """``12000`` rather than ``1.2e+04``; ``0.3`` stays ``0.3``."""
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.6g}"
@@ -258,6 +367,7 @@ def plan_day(
     separate: Collection[str] = (),
     spread: bool = True,
     time_limit: float = 600.0,
+    joint_rosters: bool = True,
 ) -> DayPlan:
     """Solve one day (module docstring); ``targets`` must hold only that day's targets.
 
@@ -269,7 +379,10 @@ def plan_day(
     ``tie_margin``: :func:`crowdguard.games.flow.solve_flow_game`. ``attacker_cap`` keeps
     every target's attacker utility at most that (the season uses it to break ties between
     days, :func:`crowdguard.patrols.season_routes.break_season_ties`). Infeasible inputs
-    raise :class:`PlanError` naming what to change.
+    raise :class:`PlanError` naming what to change. ``joint_rosters`` (default on) draws
+    rosters from whole-force schedules that deliver the certified coverage exactly
+    (:mod:`crowdguard.patrols.joint`); off, each team draws its route independently (the
+    coverage is then only the expected number of teams, issue 10).
     """
     started = time.perf_counter()
     if max_variants is not None and max_variants < 1:
@@ -286,6 +399,7 @@ def plan_day(
         a, b = override_rows(graph, overrides)
         label = "overrides " + ", ".join(f"'{o.describe()}'" for o in overrides)
         groups.append(_Rows(label, a, b, _OVERRIDE_FIX))
+    override_groups = list(groups)
     target_minutes = scenario.patrol.response_target_minutes
     if response_floor is not None:
         a, b = response_floor_rows(
@@ -366,7 +480,30 @@ def plan_day(
                 arc_flow[list(r.arcs)] += r.probability * graph.commodities[k].size
         solution = capped
     coverage = np.clip(flow_polytope(graph).coverage @ arc_flow, 0.0, 1.0)
-    certificate = {**solution.certificate, **certify_routes(graph, lotteries)}
+    response = response_probability(graph, arc_flow, travel, target_minutes)
+    joint: tuple[JointOption, ...] = ()
+    implementation: dict[str, Any] = {"joint_rosters": False}
+    if max_variants is None and joint_rosters:
+        solution, arc_flow, coverage, response, joint, implementation = _implement(
+            graph,
+            base,
+            override_groups,
+            payoffs,
+            solution,
+            arc_flow,
+            coverage,
+            travel,
+            target_minutes,
+            time_limit,
+            tie,
+            tie_margin,
+        )
+        lotteries = decompose(graph, arc_flow)
+    certificate = {
+        **solution.certificate,
+        **certify_routes(graph, lotteries),
+        **implementation,
+    }
     return DayPlan(
         date=day.isoformat(),
         target_ids=tuple(targets.ids),
@@ -378,8 +515,9 @@ def plan_day(
         certificate=certificate,
         routes=team_routes(graph, lotteries),
         team_bases={t.callsign: t.base for t in scenario.teams},
-        response_probability=response_probability(graph, arc_flow, travel, target_minutes),
+        response_probability=response,
         expected_visibility=expected_visibility(targets.crowd, coverage, PASS_BY),
+        joint=joint,
         seconds=time.perf_counter() - started,
         method=method,
         graph=graph,

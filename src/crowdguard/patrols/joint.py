@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
@@ -44,10 +45,19 @@ import scipy.sparse as sp
 
 from crowdguard.games._quiet import quiet_stdout
 from crowdguard.games.flow import CoveragePolytope
-from crowdguard.patrols.decompose import Route
+from crowdguard.patrols.decompose import Route, route_segments
 from crowdguard.patrols.graph import PatrolGraph
 
-__all__ = ["JointSchedules", "joint_schedules", "schedule_routes"]
+__all__ = [
+    "JointOption",
+    "JointSchedules",
+    "joint_options",
+    "joint_response",
+    "joint_schedules",
+    "pool_polytope",
+    "reweighted",
+    "schedule_routes",
+]
 
 EXACT = 1e-7
 """Largest coverage residual (absolute, per venue-slot) counted as delivered exactly."""
@@ -58,7 +68,7 @@ class JointSchedules:
     """Weights over whole-force schedules (integer arc flows) and what they deliver."""
 
     weights: np.ndarray
-    """``p_j``, summing to 1."""
+    """``p_j``, summing to 1 (zeros kept: every schedule the column generation found)."""
     flows: list[np.ndarray]
     """``x_j``: integer arc flows of every commodity, one per schedule."""
     delivered: np.ndarray
@@ -225,21 +235,44 @@ def joint_schedules(
         flows.append(found[0])
         master.add(cov @ found[0])
     weights = np.clip(weights, 0.0, None)
-    keep = np.flatnonzero(weights > 1e-12)
-    weights = weights[keep] / weights[keep].sum()
-    kept = [flows[int(j)] for j in keep]
+    weights = weights / weights.sum()
+    return _result(cov, flows, weights, planned, started)
+
+
+def _result(
+    cov: sp.csr_matrix,
+    flows: list[np.ndarray],
+    weights: np.ndarray,
+    planned: np.ndarray,
+    started: float,
+) -> JointSchedules:
     delivered = np.clip(
-        np.sum([w * (cov @ x) for w, x in zip(weights, kept, strict=True)], axis=0), 0.0, 1.0
+        np.sum([w * (cov @ x) for w, x in zip(weights, flows, strict=True)], axis=0), 0.0, 1.0
     )
     gap = float(np.max(np.abs(delivered - planned), initial=0.0))
     return JointSchedules(
         weights=weights,
-        flows=kept,
+        flows=flows,
         delivered=delivered,
         gap=gap,
         exact=gap <= EXACT * 10,
         columns=len(flows),
         seconds=time.perf_counter() - started,
+    )
+
+
+def reweighted(
+    schedules: JointSchedules,
+    polytope: CoveragePolytope,
+    weights: np.ndarray,
+    planned: np.ndarray,
+) -> JointSchedules:
+    """The same schedules with new weights (the game re-solved over them, when the flow
+    equilibrium is not implementable); ``gap`` is then measured against ``planned``."""
+    weights = np.clip(weights, 0.0, None)
+    started = time.perf_counter() - schedules.seconds
+    return _result(
+        polytope.coverage.tocsr(), schedules.flows, weights / weights.sum(), planned, started
     )
 
 
@@ -263,3 +296,56 @@ def schedule_routes(graph: PatrolGraph, flow: np.ndarray) -> list[list[Route]]:
             paths.append(Route(k, 1.0, tuple(arcs)))
         routes.append(paths)
     return routes
+
+
+@dataclass(frozen=True)
+class JointOption:
+    """One whole-force schedule a roster can be drawn as, with its probability.
+
+    ``groups``: per commodity (teams sharing a base, kind and shift), its call signs and one
+    route (roster segments) per team. Which team of a group walks which route is drawn
+    uniformly at the roster draw, so teams of one group are interchangeable.
+    """
+
+    weight: float
+    groups: tuple[tuple[tuple[str, ...], tuple[tuple[dict[str, Any], ...], ...]], ...]
+
+
+def joint_options(graph: PatrolGraph, schedules: JointSchedules) -> list[JointOption]:
+    """The drawable form of ``schedules``: per schedule, each commodity's routes as segments."""
+    options = []
+    for weight, flow in zip(schedules.weights, schedules.flows, strict=True):
+        if weight <= 1e-12:
+            continue
+        groups = []
+        for k, paths in enumerate(schedule_routes(graph, flow)):
+            segments = tuple(tuple(route_segments(graph, path)) for path in paths)
+            groups.append((tuple(graph.commodities[k].teams), segments))
+        options.append(JointOption(float(weight), tuple(groups)))
+    return options
+
+
+def joint_response(schedules: JointSchedules, reach: sp.csr_matrix) -> np.ndarray:
+    """Per target, the probability some team is within reach, exactly over the schedules
+    (``reach[t, a] = 1`` when arc ``a`` ends within reach of ``t`` in its slot,
+    :func:`crowdguard.patrols.response.reach_matrix`)."""
+    total = np.zeros(reach.shape[0])
+    for weight, flow in zip(schedules.weights, schedules.flows, strict=True):
+        if weight > 0:
+            total += weight * ((reach @ flow) > 0.5)
+    return total
+
+
+def pool_polytope(polytope: CoveragePolytope, flows: list[np.ndarray]) -> CoveragePolytope:
+    """The mixtures of the given joint schedules as a polytope over their weights: the
+    restricted master problem of ASPEN (Jain et al., AAAI 2010), for solving the game over
+    what can actually be drawn when the flow equilibrium is not implementable."""
+    columns = sp.csc_matrix(np.column_stack([polytope.coverage @ x for x in flows]))
+    m = len(flows)
+    return CoveragePolytope(
+        coverage=columns.tocsr(),
+        a_eq=sp.csr_matrix(np.ones((1, m))),
+        b_eq=np.ones(1),
+        lower=np.zeros(m),
+        upper=np.ones(m),
+    )

@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from crowdguard.games.flow import CoveragePolytope
 from crowdguard.patrols.decompose import Route
 from crowdguard.patrols.graph import PatrolGraph
+from crowdguard.patrols.joint import JointOption
 
 __all__ = ["RouteMenu", "draw_roster", "restricted_polytope"]
 
@@ -36,13 +37,21 @@ class RouteMenu(Protocol):
     def team_bases(self) -> Mapping[str, str]: ...
     @property
     def routes(self) -> Mapping[str, Sequence[tuple[float, list[dict[str, Any]]]]]: ...
+    @property
+    def joint(self) -> Sequence[JointOption]: ...
 
 
 def draw_roster(day_plan: RouteMenu, rng: random.Random) -> dict[str, Any]:
     """One day's roster in the ``rosters/YYYY-MM-DD.json`` contract.
 
     ``rng`` is a :class:`random.Random` (``secrets.SystemRandom()`` for operational use).
+    With joint schedules (:mod:`crowdguard.patrols.joint`) one whole-force schedule is drawn
+    with its probability, and within each group of interchangeable teams (same base, kind
+    and shift) the routes are dealt to the teams in a random order; otherwise each team
+    draws its own route.
     """
+    if day_plan.joint:
+        return _draw_joint(day_plan, rng)
     teams = []
     for team, options in day_plan.routes.items():
         weights = [w for w, _ in options]
@@ -55,6 +64,28 @@ def draw_roster(day_plan: RouteMenu, rng: random.Random) -> dict[str, Any]:
             }
         )
     return {"date": day_plan.date, "teams": teams}
+
+
+def _draw_joint(day_plan: RouteMenu, rng: random.Random) -> dict[str, Any]:
+    options = day_plan.joint
+    chosen = options[rng.choices(range(len(options)), weights=[o.weight for o in options])[0]]
+    segments: dict[str, list[dict[str, Any]]] = {team: [] for team in day_plan.routes}
+    for group_teams, routes in chosen.groups:
+        dealt = list(routes)
+        rng.shuffle(dealt)
+        for team, route in zip(group_teams, dealt, strict=True):
+            segments.setdefault(team, []).extend(dict(s) for s in route)
+    return {
+        "date": day_plan.date,
+        "teams": [
+            {
+                "team": team,
+                "base": day_plan.team_bases[team],
+                "segments": sorted(parts, key=lambda s: s["start"]),
+            }
+            for team, parts in segments.items()
+        ],
+    }
 
 
 def restricted_polytope(

@@ -37,6 +37,7 @@ from crowdguard.errors import CertificateFailed, PlanError
 from crowdguard.games.flow import TIE_DELTA, FlowPayoffs, TieRule, payoff_scale
 from crowdguard.patrols.dayplan import DayPlan, plan_day
 from crowdguard.patrols.decompose import route_entropy
+from crowdguard.patrols.joint import JointOption
 from crowdguard.patrols.overrides import Override
 from crowdguard.patrols.sample import draw_roster
 from crowdguard.patrols.travel import TravelTimes, places_of, straight_line_travel
@@ -137,6 +138,8 @@ class DayResult:
     entropy_after, presence_before, presence_after`` (the day re-solved without overrides)."""
     variants_cost: float | None = None
     """Defender utility the ``max_variants`` cap costs this day (``None``: no cap)."""
+    joint: tuple[JointOption, ...] = field(default=(), repr=False)
+    """Whole-force schedules the day's roster is drawn from (:mod:`crowdguard.patrols.joint`)."""
 
     def draw(self, rng: random.Random) -> dict[str, Any]:
         """One roster for this day (``secrets.SystemRandom()`` operationally)."""
@@ -226,6 +229,7 @@ def _solve_day(
         worst_tie_defender_utility=solved.worst_tie_defender_utility,
         override_costs=costs,
         variants_cost=solved.variants_cost,
+        joint=solved.joint,
     )
 
 

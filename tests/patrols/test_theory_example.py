@@ -132,3 +132,29 @@ def test_the_run_block_runs_and_the_lottery_table_is_current() -> None:
         patrols = [s for s in segments if s["kind"] == "patrol"]
         first = patrols[0]["start"][11:16]
         assert f"| {weight:.3f} |" in text and first in text
+
+
+def test_the_ties_and_joint_rosters_figures_on_the_page_are_current() -> None:
+    from .test_joint import _exact_protection, _independent_protection
+
+    scenario, targets = _example()
+    travel = straight_line_travel(places_of(scenario))
+    strong = plan_day(scenario, DAY, targets, travel, tie="strong")
+    plan = plan_day(scenario, DAY, targets, travel)
+    text = " ".join(DOC.read_text().split())
+    worst = -strong.worst_tie_defender_utility
+    assert f"causes `10 x (1 - {strong.coverage[2]:.3f}) = {worst:.2f}`" in text
+    assert f"{100 * (worst / -strong.defender_utility - 1):.0f}% more" in text
+    assert f"states {-plan.defender_utility:.2f} and its worst tie is" in text
+    assert f"{plan.certificate['price_of_robustness']:.4f}" in text
+    dwell = scenario.patrol.min_dwell_minutes
+    market11 = targets.ids.index("winchester-market@2026-12-05T11:00:00+00:00")
+    old = _independent_protection(plan, targets, dwell)[market11]
+    new = _exact_protection(plan, targets, dwell)[market11]
+    assert f"planned **{plan.coverage[market11]:.3f}**" in text
+    assert f"probability **{old:.3f}**" in text
+    assert abs(new - plan.coverage[market11]) <= 1e-6
+    used = len(plan.joint)
+    assert f"found {plan.certificate['joint_columns']} schedules and used {used}" in text
+    weights = sorted((o.weight for o in plan.joint), reverse=True)
+    assert f"probability {weights[0]:.3f}" in text and f"with {weights[2]:.3f}" in text

@@ -8,6 +8,7 @@ refused run leaves nothing behind.
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
 from pathlib import Path
@@ -81,3 +82,16 @@ def generate_command(
         f"Wrote {out}: {venues} places, {bases} staging points, {teams} teams on {shifts} "
         f"shifts, {days} days (seed {seed}) [SYNTHETIC]"
     )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``generate`` to the ``scenario`` command group (``crowdguard.cli.scenario``), or
+    make that group when it is not there."""
+    try:
+        group: typer.Typer = importlib.import_module("crowdguard.cli.scenario").scenario_app
+    except (ImportError, AttributeError):
+        group = typer.Typer(
+            name="scenario", help="Scenarios: generate synthetic counties.", no_args_is_help=True
+        )
+        app.add_typer(group, name="scenario")
+    group.command("generate")(generate_command)

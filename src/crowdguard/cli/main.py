@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "crowdguard.cli.simulate",
     "crowdguard.cli.stats",
     "crowdguard.cli.sweep",
+    "crowdguard.cli.generate",
 )
 
 app = typer.Typer(

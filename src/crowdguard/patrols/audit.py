@@ -208,3 +208,75 @@ def audit_rosters(
         alpha=alpha,
         significant=significant,
     )
+
+
+BINS = ((0.0, 0.5, "below 0.5"), (0.5, 0.75, "0.5 to 0.75"), (0.75, 1.01, "0.75 and above"))
+
+
+def _roster_protection(
+    roster: dict[str, Any], venue: str, start: dt.datetime, model: dict[str, Any]
+) -> float:
+    """Protection of one venue-slot by one drawn roster: teams on patrol there for at least
+    the dwell within the slot, weighted by kind effectiveness, capped at 1 (issue 10)."""
+    end = start + dt.timedelta(minutes=float(model["slot_minutes"]))
+    effect = model["team_effectiveness"]
+    total = 0.0
+    for team in roster["teams"]:
+        minutes = 0.0
+        for segment in team["segments"]:
+            if segment.get("kind") != "patrol" or segment.get("venue") != venue:
+                continue
+            a = max(dt.datetime.fromisoformat(segment["start"]), start)
+            b = min(dt.datetime.fromisoformat(segment["end"]), end)
+            minutes += max(0.0, (b - a).total_seconds() / 60)
+        if minutes >= float(model["min_dwell_minutes"]) - 1e-9:
+            total += float(effect.get(team["team"], 1.0))
+    return min(1.0, total)
+
+
+def planned_vs_delivered(directory: str | Path) -> dict[str, Any] | None:
+    """Planned protection (``plan.json``) against what the drawn rosters delivered, by band
+    of planned coverage, plus each day's exact check of the roster distribution.
+
+    ``None`` when the folder has no ``plan.json`` in routes mode (the rosters alone do not
+    say what was planned). The rosters are one draw per day, so their figure is a sample;
+    the exact figure is ``rosters_implementation`` (computed from the distribution itself).
+    """
+    path = Path(directory) / "plan.json"
+    if not path.is_file():
+        return None
+    try:
+        plan = json.loads(path.read_text())
+        model = plan["protection_model"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    rosters = {r["date"]: r for r in load_rosters(directory)}
+    bands = []
+    for low, high, label in BINS:
+        planned, delivered = [], []
+        for row in plan["coverage"]:
+            start = dt.datetime.fromisoformat(row["start"])
+            roster = rosters.get(start.date().isoformat())
+            if roster is None or not low <= row["coverage"] < high:
+                continue
+            planned.append(row["coverage"])
+            delivered.append(_roster_protection(roster, row["venue"], start, model))
+        bands.append(
+            {
+                "band": label,
+                "venue_slots": len(planned),
+                "mean_planned": float(np.mean(planned)) if planned else None,
+                "mean_delivered": float(np.mean(delivered)) if delivered else None,
+            }
+        )
+    days = plan.get("rosters_implementation", [])
+    return {
+        "bands": bands,
+        "days": len(days),
+        "days_exact": sum(1 for d in days if d.get("joint_exact")),
+        "largest_protection_gap": max(
+            (float(d["protection_gap"]) for d in days if d.get("protection_gap") is not None),
+            default=None,
+        ),
+        "implementation_gap": sum(float(d.get("implementation_gap") or 0.0) for d in days),
+    }

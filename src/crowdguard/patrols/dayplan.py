@@ -30,7 +30,7 @@ from typing import Any, Literal
 import numpy as np
 import scipy.sparse as sp
 
-from crowdguard.errors import CertificateFailed, InfeasibleGame, PlanError
+from crowdguard.errors import CertificateFailed, InfeasibleGame, PlanError, SolverFailed
 from crowdguard.games.flow import (
     CoveragePolytope,
     FlowMethod,
@@ -62,6 +62,7 @@ from crowdguard.patrols.overrides import Override, override_rows
 from crowdguard.patrols.response import (
     reach_matrix,
     response_floor_rows,
+    response_floor_targets,
     response_probability,
 )
 from crowdguard.patrols.sample import draw_roster, restricted_polytope
@@ -197,7 +198,7 @@ def _solve(
         raise _infeasible(base, groups, str(exc)) from None
 
 
-JOINT_SECONDS = 60.0
+JOINT_SECONDS = 30.0
 """Time the column generation of joint rosters may take before the day is re-solved over the
 schedules it found (so a plan never waits long for exactness it cannot reach)."""
 
@@ -215,6 +216,7 @@ def _implement(
     time_limit: float,
     tie: TieRule,
     tie_margin: float,
+    floor: tuple[np.ndarray, float] | None,
 ) -> tuple[
     FlowSolution, np.ndarray, np.ndarray, np.ndarray, tuple[JointOption, ...], dict[str, Any]
 ]:
@@ -224,14 +226,34 @@ def _implement(
     the certificate is then checked against the coverage those schedules deliver. When no
     such distribution exists (or it is not found within :data:`JOINT_SECONDS`), the game is
     re-solved over the schedules found (ASPEN's restricted master, Jain et al., AAAI 2010),
-    certified there, and the utility lost is reported as ``implementation_gap``.
+    certified there, and the utility lost is reported as ``implementation_gap``. ``floor``:
+    the targets a response floor binds and the floor; the schedules must meet it too.
+    ``groups``: the day's other rows (overrides, visibility floor), linear in the arc flows,
+    kept when the game is re-solved over the schedules.
     """
+    reach = reach_matrix(graph, travel, target_minutes)
+    floor_rows = None if floor is None else (reach[floor[0]], floor[1])
     schedules = joint_schedules(
-        base, planned, support=arc_flow, time_limit=min(JOINT_SECONDS, time_limit)
+        base,
+        planned,
+        support=arc_flow,
+        floor=floor_rows,
+        time_limit=min(JOINT_SECONDS, time_limit),
     )
+    response = joint_response(schedules, reach)
+    floor_met = floor is None or bool(np.all(response[floor[0]] >= floor[1] - 1e-9))
     gap_utility = 0.0
-    if not schedules.exact:
+    if not (schedules.exact and floor_met):
         pool = pool_polytope(base, schedules.flows)
+        mix = sp.csr_matrix(np.column_stack(schedules.flows))
+        for group in groups:  # linear rows on arc flows hold for mixtures of schedules
+            if group.a.shape[0]:
+                pool = pool.with_rows(sp.csr_matrix(group.a @ mix), group.b)
+        if floor_rows is not None:
+            reached = np.column_stack([(floor_rows[0] @ x) > 0.5 for x in schedules.flows])
+            pool = pool.with_rows(
+                sp.csr_matrix(-reached.astype(float)), np.full(reached.shape[0], -floor_rows[1])
+            )
         pooled = solve_flow_game(
             payoffs, pool, tie=tie, tie_margin=tie_margin, time_limit=time_limit
         )
@@ -269,7 +291,6 @@ def _implement(
         worst_tie_defender_utility=checked["worst_tie_defender_utility"],
         tie=solution.tie,
     )
-    reach = reach_matrix(graph, travel, target_minutes)
     report = {
         "joint_rosters": True,
         "joint_exact": schedules.exact,
@@ -399,7 +420,6 @@ def plan_day(
         a, b = override_rows(graph, overrides)
         label = "overrides " + ", ".join(f"'{o.describe()}'" for o in overrides)
         groups.append(_Rows(label, a, b, _OVERRIDE_FIX))
-    override_groups = list(groups)
     target_minutes = scenario.patrol.response_target_minutes
     if response_floor is not None:
         a, b = response_floor_rows(
@@ -484,20 +504,34 @@ def plan_day(
     joint: tuple[JointOption, ...] = ()
     implementation: dict[str, Any] = {"joint_rosters": False}
     if max_variants is None and joint_rosters:
-        solution, arc_flow, coverage, response, joint, implementation = _implement(
-            graph,
-            base,
-            override_groups,
-            payoffs,
-            solution,
-            arc_flow,
-            coverage,
-            travel,
-            target_minutes,
-            time_limit,
-            tie,
-            tie_margin,
-        )
+        try:
+            implemented = _implement(
+                graph,
+                base,
+                [g for g in groups if not g.label.startswith("response_floor")],
+                payoffs,
+                solution,
+                arc_flow,
+                coverage,
+                travel,
+                target_minutes,
+                time_limit,
+                tie,
+                tie_margin,
+                None
+                if response_floor is None
+                else (
+                    response_floor_targets(graph, targets.crowd, response_min_crowd),
+                    response_floor,
+                ),
+            )
+        except (InfeasibleGame, RuntimeError, CertificateFailed, SolverFailed) as exc:
+            # No joint distribution over the schedules found meets the day's other rows
+            # (a visibility floor at its very top, say): each team draws independently,
+            # as before issue 10, and plan.json says so for the day.
+            implementation = {"joint_rosters": False, "joint_note": str(exc)}
+        else:
+            solution, arc_flow, coverage, response, joint, implementation = implemented
         lotteries = decompose(graph, arc_flow)
     certificate = {
         **solution.certificate,

@@ -92,26 +92,39 @@ class _Pricing:
     """The pricing MILP: an integer schedule of every commodity, one team per venue-slot."""
 
     def __init__(
-        self, polytope: CoveragePolytope, time_limit: float, allowed: np.ndarray | None
+        self,
+        polytope: CoveragePolytope,
+        time_limit: float,
+        allowed: np.ndarray | None,
+        reach: sp.csr_matrix | None,
     ) -> None:
         cov = polytope.coverage.tocsr()
         n_arcs = polytope.n_vars
+        n_y = 0 if reach is None else reach.shape[0]
         upper = polytope.upper if allowed is None else np.where(allowed, polytope.upper, 0.0)
-        matrix = sp.vstack([polytope.a_eq, cov]).tocsc()
+        blocks = [
+            sp.hstack([polytope.a_eq, sp.csr_matrix((polytope.a_eq.shape[0], n_y))]),
+            sp.hstack([cov, sp.csr_matrix((cov.shape[0], n_y))]),
+        ]
+        if reach is not None:  # y_t <= teams within reach of t: y_t is "someone in reach"
+            blocks.append(sp.hstack([-reach, sp.identity(n_y, format="csr")]))
+        matrix = sp.vstack(blocks).tocsc()
         inf = highspy.kHighsInf
         model = highspy.HighsLp()
-        model.num_col_ = n_arcs
+        model.num_col_ = n_arcs + n_y
         model.num_row_ = matrix.shape[0]
-        model.col_cost_ = np.zeros(n_arcs)
-        model.col_lower_ = polytope.lower
-        model.col_upper_ = np.where(np.isinf(upper), inf, upper)
-        model.row_lower_ = np.concatenate([polytope.b_eq, np.full(cov.shape[0], -inf)])
-        model.row_upper_ = np.concatenate([polytope.b_eq, np.ones(cov.shape[0])])
+        model.col_cost_ = np.zeros(n_arcs + n_y)
+        model.col_lower_ = np.concatenate([polytope.lower, np.zeros(n_y)])
+        model.col_upper_ = np.concatenate([np.where(np.isinf(upper), inf, upper), np.ones(n_y)])
+        model.row_lower_ = np.concatenate(
+            [polytope.b_eq, np.full(cov.shape[0], -inf), np.full(n_y, -inf)]
+        )
+        model.row_upper_ = np.concatenate([polytope.b_eq, np.ones(cov.shape[0]), np.zeros(n_y)])
         model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         model.a_matrix_.start_ = matrix.indptr
         model.a_matrix_.index_ = matrix.indices
         model.a_matrix_.value_ = matrix.data
-        model.integrality_ = [highspy.HighsVarType.kInteger] * n_arcs
+        model.integrality_ = [highspy.HighsVarType.kInteger] * (n_arcs + n_y)
         with quiet_stdout():
             self.highs = highspy.Highs()  # type: ignore[no-untyped-call]
             self.highs.setOptionValue("output_flag", False)
@@ -121,24 +134,33 @@ class _Pricing:
         self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
         self.cov = cov
         self.n_arcs = n_arcs
+        self.n_y = n_y
 
-    def best(self, prices: np.ndarray) -> tuple[np.ndarray, float] | None:
-        """The schedule maximising ``prices . C x`` and that value (``None``: none found)."""
-        costs = self.cov.T @ prices
-        self.highs.changeColsCost(self.n_arcs, np.arange(self.n_arcs, dtype=np.int32), costs)
+    def best(
+        self, prices: np.ndarray, floor_prices: np.ndarray | None = None
+    ) -> tuple[np.ndarray, float] | None:
+        """The schedule maximising ``prices . C x + floor_prices . y`` (``y_t``: some team
+        within reach of floor target ``t``) and that value (``None``: none found)."""
+        costs = np.concatenate(
+            [self.cov.T @ prices, np.zeros(self.n_y) if floor_prices is None else floor_prices]
+        )
+        n = self.n_arcs + self.n_y
+        self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), costs)
         self.highs.setOptionValue("time_limit", self.highs.getRunTime() + self.time_limit)
         self.highs.run()
         status = self.highs.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
             return None
         x = np.rint(np.asarray(self.highs.getSolution().col_value))
-        return x, float(costs @ x)
+        return x[: self.n_arcs], float(costs @ x)
 
 
 class _Master:
-    """Phase one over the schedules found: ``min sum(s+ + s-)`` with ``C X p + s+ - s- = c``."""
+    """Phase one over the schedules found: ``min sum(s+ + s-) + sum(u)`` with
+    ``C X p + s+ - s- = c`` and, for a response floor, ``R X p + u >= floor`` (``R X p``: the
+    probability some team is within reach)."""
 
-    def __init__(self, target: np.ndarray) -> None:
+    def __init__(self, target: np.ndarray, n_floor: int = 0, floor: float = 0.0) -> None:
         n = len(target)
         inf = highspy.kHighsInf
         with quiet_stdout():
@@ -154,6 +176,16 @@ class _Master:
             np.zeros(0, dtype=np.int32),
             np.zeros(0),
         )
+        if n_floor:
+            self.highs.addRows(
+                n_floor,
+                np.full(n_floor, floor),
+                np.full(n_floor, inf),
+                0,
+                np.zeros(0, dtype=np.int32),
+                np.zeros(0, dtype=np.int32),
+                np.zeros(0),
+            )
         eye = np.arange(n, dtype=np.int32)
         for sign in (1.0, -1.0):  # slack columns s+ and s-
             self.highs.addCols(
@@ -166,23 +198,35 @@ class _Master:
                 eye,
                 np.full(n, sign),
             )
+        floor_rows = np.arange(n + 1, n + 1 + n_floor, dtype=np.int32)
+        if n_floor:  # slack u of the floor rows
+            self.highs.addCols(
+                n_floor,
+                np.ones(n_floor),
+                np.zeros(n_floor),
+                np.full(n_floor, inf),
+                n_floor,
+                np.arange(n_floor, dtype=np.int32),
+                floor_rows,
+                np.ones(n_floor),
+            )
         self.n = n
+        self.n_floor = n_floor
         self.columns = 0
 
-    def add(self, column: np.ndarray) -> None:
+    def add(self, column: np.ndarray, reached: np.ndarray | None = None) -> None:
         rows = np.flatnonzero(np.abs(column) > 1e-12)
-        self.highs.addCol(
-            0.0,
-            0.0,
-            highspy.kHighsInf,
-            len(rows) + 1,
-            np.append(rows, self.n).astype(np.int32),
-            np.append(column[rows], 1.0),
-        )
+        values = np.append(column[rows], 1.0)
+        index = np.append(rows, self.n)
+        if reached is not None:
+            hit = np.flatnonzero(reached)
+            index = np.append(index, self.n + 1 + hit)
+            values = np.append(values, np.ones(len(hit)))
+        self.highs.addCol(0.0, 0.0, highspy.kHighsInf, len(index), index.astype(np.int32), values)
         self.columns += 1
 
-    def solve(self) -> tuple[float, np.ndarray, float, np.ndarray]:
-        """Objective, coverage duals, convexity dual, schedule weights."""
+    def solve(self) -> tuple[float, np.ndarray, float, np.ndarray, np.ndarray]:
+        """Objective, coverage duals, convexity dual, floor duals, schedule weights."""
         self.highs.run()
         solution = self.highs.getSolution()
         duals = np.asarray(solution.row_dual)
@@ -191,7 +235,8 @@ class _Master:
             float(self.highs.getInfo().objective_function_value),
             duals[: self.n],
             float(duals[self.n]),
-            values[2 * self.n :],
+            duals[self.n + 1 :],
+            values[2 * self.n + self.n_floor :],
         )
 
 
@@ -200,6 +245,7 @@ def joint_schedules(
     planned: np.ndarray,
     *,
     support: np.ndarray | None = None,
+    floor: tuple[sp.csr_matrix, float] | None = None,
     time_limit: float = 120.0,
     max_columns: int = 2000,
 ) -> JointSchedules:
@@ -208,32 +254,48 @@ def joint_schedules(
     ``polytope`` is the day's flow polytope (conservation, supplies, coverage map);
     ``planned`` the certified coverage. ``support``: the equilibrium's arc flow; schedules
     then use only arcs it uses (the routes its path decomposition would draw), which keeps
-    the pricing MILP small. Stops when the residual is below :data:`EXACT`,
+    the pricing MILP small. ``floor``: ``(R, f)``, the reach rows of the targets a response
+    floor binds (:func:`crowdguard.patrols.response.reach_matrix`) and the floor ``f``: the
+    probability that some team is within reach, computed over the schedules, must be at
+    least ``f`` there too. Stops when the residual is below :data:`EXACT`,
     when no schedule improves it (not implementable: ``exact`` is False and ``gap`` says
     by how much), or at ``time_limit`` / ``max_columns`` (also reported through ``gap``).
     """
     started = time.perf_counter()
-    pricing = _Pricing(polytope, time_limit, None if support is None else support > 1e-9)
-    master = _Master(planned)
+    reach = None if floor is None else floor[0].tocsr()
+    allowed = None if support is None else support > 1e-9
+    pricing = _Pricing(polytope, time_limit, allowed, reach)
+    master = _Master(
+        planned, 0 if reach is None else reach.shape[0], 0.0 if floor is None else floor[1]
+    )
     flows: list[np.ndarray] = []
     cov = polytope.coverage.tocsr()
-    first = pricing.best(planned)
+
+    def add(flow: np.ndarray) -> None:
+        flows.append(flow)
+        master.add(cov @ flow, None if reach is None else (reach @ flow) > 0.5)
+
+    start_prices = None if reach is None else np.ones(reach.shape[0])
+    first = pricing.best(planned, start_prices)
+    if first is None and allowed is not None:
+        # the equilibrium's arcs hold no schedule in which teams never stack (its flows
+        # share places fractionally): price over the whole graph instead
+        pricing = _Pricing(polytope, time_limit, None, reach)
+        first = pricing.best(planned, start_prices)
     if first is None:
         raise RuntimeError("joint schedules: the patrol graph holds no integer schedule")
-    flows.append(first[0])
-    master.add(cov @ first[0])
+    add(first[0])
     weights = np.ones(1)
     while True:
-        objective, pi, mu, weights = master.solve()
+        objective, pi, mu, sigma, weights = master.solve()
         if objective <= EXACT:
             break
         if len(flows) >= max_columns or time.perf_counter() - started > time_limit:
             break
-        found = pricing.best(pi)
+        found = pricing.best(pi, sigma if reach is not None else None)
         if found is None or found[1] + mu <= 1e-9:
             break  # no schedule improves the residual: not implementable
-        flows.append(found[0])
-        master.add(cov @ found[0])
+        add(found[0])
     weights = np.clip(weights, 0.0, None)
     weights = weights / weights.sum()
     return _result(cov, flows, weights, planned, started)

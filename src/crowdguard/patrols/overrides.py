@@ -125,7 +125,9 @@ def override_cost(
     from crowdguard.patrols.decompose import route_entropy
 
     teams = sorted({o.team for o in overrides})
-    before = plan_day(scenario, day, targets, travel, separate=teams, **options)
+    before = plan_day(
+        scenario, day, targets, travel, separate=teams, joint_rosters=False, **options
+    )
     after = plan_day(scenario, day, targets, travel, overrides=overrides, **options)
 
     def entropy(plan: Any, team: str) -> float:

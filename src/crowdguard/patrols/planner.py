@@ -179,6 +179,22 @@ class PatrolPlan:
         ties = attacker >= float(attacker.max()) - TOL
         return float(defender[ties].min())
 
+    def implementation_rows(self) -> list[dict[str, Any]]:
+        """``plan.json``'s ``rosters_implementation``: per day, whether the rosters are drawn
+        from joint schedules that deliver the certified coverage exactly
+        (:mod:`crowdguard.patrols.joint`), how many, and the gaps when they cannot."""
+        keys = (
+            "joint_rosters",
+            "joint_exact",
+            "joint_schedules",
+            "protection_gap",
+            "implementation_gap",
+        )
+        return [
+            {"date": date, **{k: day.certificate.get(k) for k in keys}}
+            for date, day in self.day_plans.items()
+        ]
+
     def override_rows(self) -> list[dict[str, Any]]:
         """``plan.json``'s ``overrides``: each pin or forbid and what it cost (ARMOR-style).
 
@@ -279,6 +295,16 @@ class PatrolPlan:
             "seed": "user-seed" if self.seeded else "secrets",
             "seconds": round(self.seconds, 3),
             "travel_model": self.travel_model,
+            "rosters_implementation": self.implementation_rows(),
+            "protection_model": {
+                "min_dwell_minutes": self.scenario.patrol.min_dwell_minutes,
+                "slot_minutes": self.scenario.slot_minutes,
+                "team_effectiveness": {
+                    t.callsign: self.scenario.patrol.kinds()[t.kind].effectiveness
+                    for t in self.scenario.teams
+                    if t.kind in self.scenario.patrol.kinds()
+                },
+            },
             "teams_per_slot": [
                 {"start": s.isoformat(), "teams": len(teams)}
                 for s, teams in zip(targets.slot_starts, self.slot_teams, strict=True)
@@ -945,7 +971,11 @@ def visibility_curve(
         return []
     solved = plan.day_plans.get(day.isoformat())
     baseline = None
-    if solved is not None and not plan.options.any():  # the plain day is the floor-0 point
+    if (
+        solved is not None
+        and not plan.options.any()
+        and not solved.certificate.get("implementation_gap")
+    ):  # the plain day is the floor-0 point
         baseline = (solved.defender_utility, solved.expected_visibility)
     curve = visibility_tradeoff(
         plan.scenario,

@@ -32,7 +32,12 @@ from crowdguard.errors import PlanError
 from crowdguard.patrols.graph import PatrolGraph
 from crowdguard.patrols.travel import TravelTimes
 
-__all__ = ["reach_matrix", "response_floor_rows", "response_probability"]
+__all__ = [
+    "reach_matrix",
+    "response_floor_rows",
+    "response_floor_targets",
+    "response_probability",
+]
 
 
 def reach_matrix(graph: PatrolGraph, travel: TravelTimes, target_minutes: float) -> sp.csr_matrix:
@@ -70,6 +75,17 @@ def response_probability(
     return 1 - miss
 
 
+def response_floor_targets(
+    graph: PatrolGraph, crowd: np.ndarray, min_crowd: float = 0.0
+) -> np.ndarray:
+    """The targets a response floor binds: crowd at least ``min_crowd`` and some team on
+    shift in the slot (outside every shift there is no patrol to place)."""
+    on_shift = np.zeros(graph.n_targets, dtype=bool)
+    for comm in graph.commodities:
+        on_shift |= (graph.target_slot >= comm.first_slot) & (graph.target_slot <= comm.last_slot)
+    return np.flatnonzero((np.asarray(crowd) >= min_crowd) & on_shift)
+
+
 def response_floor_rows(
     graph: PatrolGraph,
     travel: TravelTimes,
@@ -92,10 +108,7 @@ def response_floor_rows(
     sizes = np.array([c.size for c in graph.commodities], dtype=float)
     head_comm = graph.node_commodity[graph.arc_head]
     per_team = sp.diags(1.0 / sizes[head_comm])
-    on_shift = np.zeros(graph.n_targets, dtype=bool)
-    for comm in graph.commodities:
-        on_shift |= (graph.target_slot >= comm.first_slot) & (graph.target_slot <= comm.last_slot)
-    chosen = np.flatnonzero((np.asarray(crowd) >= min_crowd) & on_shift)
+    chosen = response_floor_targets(graph, crowd, min_crowd)
     needed = -math.log(1 - floor)
     reach_csr = sp.csr_matrix(reach)
     for t in chosen.tolist():

@@ -208,7 +208,9 @@ def _solve_day(
         costs: tuple[dict[str, Any], ...] = ()
         if overrides:
             teams = sorted({o.team for o in overrides})
-            without = plan_day(scenario, day, targets, travel, separate=teams, **common)
+            without = plan_day(
+                scenario, day, targets, travel, separate=teams, joint_rosters=False, **common
+            )
             costs = _override_costs(solved, without, overrides, day)
     except PlanError as exc:
         raise PlanError(f"{day.isoformat()}: {exc}") from None

@@ -75,7 +75,15 @@ def _curve_point(
     """Defender utility and expected visibility of the day solved with a visibility floor."""
     from crowdguard.patrols.dayplan import plan_day
 
-    plan = plan_day(scenario, day, targets, travel, visibility_floor=floor if floor > 0 else None)
+    # a what-if of the equilibrium: no rosters are drawn from it, so no joint schedules
+    plan = plan_day(
+        scenario,
+        day,
+        targets,
+        travel,
+        visibility_floor=floor if floor > 0 else None,
+        joint_rosters=False,
+    )
     return plan.defender_utility, plan.expected_visibility
 
 

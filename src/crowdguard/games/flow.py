@@ -752,10 +752,10 @@ def solve_flow_game(
     strong_value: float | None = None
     attack_lp = _attack_lp(payoffs, polytope, time_limit) if method == "pruned-lps" else None
 
-    def solve(delta: float) -> tuple[np.ndarray, int, float]:
+    def solve(delta: float, first: int | None = None) -> tuple[np.ndarray, int, float]:
         nonlocal lps_solved
         if attack_lp is not None:
-            found = pruned_lps(attack_lp, delta=delta)
+            found = pruned_lps(attack_lp, delta=delta, first=first)
             lps_solved = found.lps_solved
             if not found.inducible:
                 raise InfeasibleGame("flow game: no target can be made strictly best")
@@ -777,7 +777,7 @@ def solve_flow_game(
             # margin: make the intended target strictly best, or failing that maximise the
             # worst tie.
             try:
-                z, attacked, value = solve(strict_delta)
+                z, attacked, value = solve(strict_delta, attacked)
                 delta = strict_delta
             except InfeasibleGame:
                 # No target can be made strictly best (ties the coverage cannot break, e.g.

@@ -24,6 +24,7 @@ ORDER = [
     "reports",
     "respond",
     "simulate",
+    "sweep",
 ]
 SUMMARY = ROOT / "docs" / "benchmarks" / "summary.md.in"
 

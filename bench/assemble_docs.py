@@ -25,6 +25,7 @@ ORDER = [
     "respond",
     "simulate",
     "sweep",
+    "sweep-costs",
 ]
 SUMMARY = ROOT / "docs" / "benchmarks" / "summary.md.in"
 

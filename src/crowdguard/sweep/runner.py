@@ -243,7 +243,9 @@ class DaskBackend:
                     n_workers=n,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    # a free port, never the default 8787: another cluster may hold it,
+                    # and the scheduler's HTTP server then warns and leaks a socket
+                    dashboard_address=":0",
                     silence_logs=logging.ERROR,
                 )
                 self._client = Client(self._cluster)  # type: ignore[no-untyped-call]
@@ -305,12 +307,20 @@ class DaskBackend:
         exc: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-        if self._cluster is not None:
-            self._cluster.close()
-            self._cluster = None
+        # Closing a busy cluster makes the scheduler log the results it drops (lost data,
+        # closed comms) at ERROR: expected at shutdown, nothing the user must act on.
+        quiet = logging.getLogger("distributed")
+        level = quiet.level
+        quiet.setLevel(logging.CRITICAL + 1)
+        try:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+            if self._cluster is not None:
+                self._cluster.close()
+                self._cluster = None
+        finally:
+            quiet.setLevel(level)
 
     def share(self, value: Any) -> Any:
         """Scatter ``value`` to every worker now (workers joining later fetch it from peers)."""

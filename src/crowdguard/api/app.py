@@ -19,6 +19,7 @@ from crowdguard import __version__
 from crowdguard.api import auth
 from crowdguard.api.deps import AppContext
 from crowdguard.api.errors import ERROR_RESPONSES, install_error_handlers
+from crowdguard.api.headers import ResponseHeaders
 from crowdguard.api.limits import ConcurrencyGate, DatabaseGate, RequestLimits
 from crowdguard.audit import api as audit_api
 from crowdguard.dispatch import api as dispatch_api
@@ -132,4 +133,5 @@ def create_app(
         exempt=("/health", "/openapi.json", "/docs", "/board/stream"),
         exempt_requests=(("POST", f"{API_PREFIX}/reports"), ("POST", "/report")),
     )
+    app.add_middleware(ResponseHeaders, routes=lambda: app.routes)  # outermost: every answer
     return app

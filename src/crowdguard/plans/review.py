@@ -53,6 +53,7 @@ from pydantic import (
 
 from crowdguard.errors import ReviewError
 from crowdguard.plans.schema import EntryChecks, SecurityPlan
+from crowdguard.safeinput import UnsafeInput, load_json, load_yaml
 
 __all__ = [
     "ENHANCED_THRESHOLD",
@@ -356,7 +357,9 @@ def _read_yaml(path: Path) -> object:
     except UnicodeDecodeError:
         raise ReviewError(f"{path}: not a UTF-8 text file") from None
     try:
-        return yaml.safe_load(text)
+        return load_yaml(text)
+    except UnsafeInput as exc:  # deep nesting, alias bombs, .inf/.nan (crowdguard.safeinput)
+        raise ReviewError(exc.describe(str(path))) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -454,7 +457,9 @@ def load_plan(path: Path | str) -> SecurityPlan:
         return parse_plan(data, source=str(path), text=path.read_text(encoding="utf-8"))
     try:
         text = path.read_text(encoding="utf-8")
-        data = json.loads(text)
+        data = load_json(text)
+    except UnsafeInput as exc:  # deep nesting, NaN/Infinity (crowdguard.safeinput)
+        raise ReviewError(exc.describe(str(path))) from None
     except OSError as exc:
         raise ReviewError(f"{path}: cannot read file ({exc.strerror or exc})") from None
     except UnicodeDecodeError:
@@ -467,7 +472,9 @@ def load_plan(path: Path | str) -> SecurityPlan:
 def loads_plan(text: str, *, source: str = "<plan>") -> SecurityPlan:
     """Parse a plan from YAML or JSON text (``source`` names it in error messages)."""
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
+    except UnsafeInput as exc:
+        raise ReviewError(exc.describe(source)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""

@@ -11,7 +11,9 @@ migrations shipped in :mod:`crowdguard.store.migrations`, run programmatically
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,12 +25,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import ResolutionError
 from alembic.util import CommandError
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from crowdguard.errors import InputError
+from crowdguard.safeinput import dotted, first_unsafe
 
 __all__ = [
     "Base",
@@ -88,6 +91,49 @@ class _NoRowLogging(logging.Filter):
 _ENGINE_LOGGER = logging.getLogger("sqlalchemy.engine.Engine")
 if not any(isinstance(f, _NoRowLogging) for f in _ENGINE_LOGGER.filters):
     _ENGINE_LOGGER.addFilter(_NoRowLogging())
+
+
+_LARGEST_STORED_INT = 2**63 - 1
+"""Largest integer a column holds on both back ends (SQLite INTEGER, PostgreSQL BIGINT)."""
+
+
+def _non_finite_in(value: object) -> str | None:
+    """Where in a column value a non-finite number sits (``""`` for the value itself), or
+    None. JSON values are first checked by the C encoder; only a failure is walked."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None if abs(value) <= _LARGEST_STORED_INT else ""
+    if isinstance(value, dict | list):
+        try:
+            json.dumps(value, allow_nan=False, default=str)
+        except ValueError:
+            problem = first_unsafe(value, max_depth=10_000)
+            return dotted(problem.path) if problem is not None else ""
+    return None
+
+
+def _refuse_non_finite(session: Session, _context: Any, _instances: Any) -> None:
+    """Never store ``NaN`` or an infinity (issue 12): SQLite keeps ``Infinity`` in a JSON
+    column that the API then cannot encode, PostgreSQL refuses it with a ``DataError``.
+    The API and the file loaders refuse them at the edge (:mod:`crowdguard.safeinput`);
+    this is the backstop for any path that forgot, raised as bad input naming the column."""
+    for obj in (*session.new, *session.dirty):
+        state = inspect(obj)
+        for attr in state.mapper.column_attrs:
+            if state.key is not None and not state.attrs[attr.key].history.has_changes():
+                continue
+            where = _non_finite_in(state.attrs[attr.key].value)
+            if where is not None:
+                table = state.mapper.local_table.name
+                suffix = f".{where}" if where and not where.startswith("[") else where
+                raise InputError(
+                    f"{table}.{attr.key}{suffix}: not a finite number in range; expected a "
+                    "finite number (NaN, infinities and numbers past 64 bits are never stored)"
+                )
+
+
+event.listen(Session, "before_flush", _refuse_non_finite)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -161,10 +161,22 @@ def letter_context(
     }
 
 
+def _markdown_text(value: object) -> object:
+    """A value printed into the Markdown letter, with ``<`` and ``>`` as entities: Markdown
+    passes raw HTML through (CommonMark section 6.6), so an organiser's event name
+    ``<img src=x onerror=...>`` would otherwise run in whatever renders the letter
+    (issue 12). CommonMark shows the entities as the characters themselves; a lone ``&``
+    (``Hampshire & Isle of Wight``) opens no tag and is left as written."""
+    if isinstance(value, str):
+        return value.replace("<", "&lt;").replace(">", "&gt;")
+    return value
+
+
 def _environment(html: bool) -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=html,
+        finalize=None if html else _markdown_text,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import logging
 import math
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -151,6 +152,22 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _private_store_file(path: Path) -> None:
+    """Create the SQLite store's folder (0700) and file (0600) owner-only, and tighten an
+    existing store file (and its ``-wal``/``-shm``, which SQLite creates with the store's
+    mode) that others could read: it holds rosters, seeds and reporters' contacts (issue 12,
+    item 10). A folder the user chose and that exists already is left as it is."""
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True)
+        folder.chmod(0o700)  # mkdir's mode is masked by the umask
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077 and file.stat().st_uid == os.getuid():
+            file.chmod(0o600)
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     """An engine for ``url``; for SQLite the parent folder is created and pragmas set.
 
@@ -162,7 +179,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             try:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                _private_store_file(Path(path))
             except OSError as exc:
                 raise InputError(
                     f"--data-dir {Path(path).parent}: cannot create it ({exc.strerror})"

@@ -348,30 +348,35 @@ def _proxy_options(trusted: tuple[str, ...]) -> dict[str, Any]:
     return {"proxy_headers": True, "forwarded_allow_ips": list(trusted)}
 
 
+TrustedProxy: Any = typer.Option(
+    [],
+    "--trusted-proxy",
+    help="Address or network (CIDR) of a reverse proxy whose X-Forwarded-For and "
+    "X-Forwarded-Proto to believe; repeat for several (also CROWDGUARD_TRUSTED_PROXIES, "
+    "comma-separated). Default: none, the peer address is the client.",
+)
+AuditCheckpoint: Any = typer.Option(
+    None,
+    "--audit-checkpoint",
+    envvar="CROWDGUARD_AUDIT_CHECKPOINT",
+    help="Append a signed checkpoint of the audit chain's head to this file at start, "
+    "every CROWDGUARD_AUDIT_CHECKPOINT_MINUTES (15) while it grows, and at stop; keep it "
+    "where the database's writers cannot rewrite it (`audit verify --checkpoint`).",
+)
+AuditKey: Any = typer.Option(
+    None,
+    "--audit-key",
+    envvar="CROWDGUARD_AUDIT_KEY",
+    help="The key that signs the checkpoints (`crowdguard audit keygen`).",
+)
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
-    trusted_proxy: list[str] = typer.Option(
-        [],
-        "--trusted-proxy",
-        help="Address or network (CIDR) of a reverse proxy whose X-Forwarded-For and "
-        "X-Forwarded-Proto to believe; repeat for several (also CROWDGUARD_TRUSTED_PROXIES, "
-        "comma-separated). Default: none, the peer address is the client.",
-    ),
-    audit_checkpoint: Path | None = typer.Option(
-        None,
-        "--audit-checkpoint",
-        envvar="CROWDGUARD_AUDIT_CHECKPOINT",
-        help="Append a signed checkpoint of the audit chain's head to this file at start, "
-        "every CROWDGUARD_AUDIT_CHECKPOINT_MINUTES (15) while it grows, and at stop; keep it "
-        "where the database's writers cannot rewrite it (`audit verify --checkpoint`).",
-    ),
-    audit_key: Path | None = typer.Option(
-        None,
-        "--audit-key",
-        envvar="CROWDGUARD_AUDIT_KEY",
-        help="The key that signs the checkpoints (`crowdguard audit keygen`).",
-    ),
+    trusted_proxy: list[str] = TrustedProxy,
+    audit_checkpoint: Path | None = AuditCheckpoint,
+    audit_key: Path | None = AuditKey,
     data_dir: Path | None = DataDir,
 ) -> None:
     """Run the API server (migrating the store and loading the demo data on first start)."""

@@ -82,9 +82,9 @@ def terminate_workers(timeout: float = 5.0) -> int:
         pools = list(_live)
     processes: list[Any] = []
     for pool in pools:
-        pool.shutdown(wait=False, cancel_futures=True)
-        table = getattr(pool, "_processes", None) or {}
+        table = getattr(pool, "_processes", None) or {}  # before shutdown() forgets it
         processes.extend(p for p in list(table.values()) if p.is_alive())
+        pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
     deadline = time.monotonic() + timeout

@@ -130,12 +130,12 @@ def test_non_finite_numbers_anywhere_in_a_body_are_a_422_naming_them(
             continue
 
         @given(case=operation.as_strategy(), token=st.sampled_from(NON_FINITE), pick=st.integers())
-        @settings(FUZZ, max_examples=8)
+        @settings(FUZZ, max_examples=6)
         def run(case: Any, token: str, pick: int) -> None:
             nonlocal tried
             if case.media_type is None or "json" not in case.media_type:
                 return
-            leaves = _leaves(case.body)
+            leaves = _leaves(case.body) or [()]  # {} or []: the whole body is the number
             text, loc = _poisoned(case.body, leaves[pick % len(leaves)], token)
             response = client.request(
                 case.method,
@@ -145,6 +145,9 @@ def test_non_finite_numbers_anywhere_in_a_body_are_a_422_naming_them(
                 headers={**headers, "Content-Type": "application/json"},
             )
             tried += 1
+            if "\\u0000" in text:  # the NUL filter answers first, as documented
+                assert response.status_code == 400, (text[:300], response.text[:300])
+                return
             assert response.status_code == 422, (text[:300], response.text[:300])
             assert response.json()["detail"][0]["loc"] == ["body", *loc], response.text
 

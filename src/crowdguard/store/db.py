@@ -224,12 +224,44 @@ def _known_revisions() -> list[str]:
     return ["base", *reversed([r.revision for r in script.walk_revisions()]), "head"]
 
 
+@contextmanager
+def _sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """SQLite's own procedure for schema changes (https://www.sqlite.org/lang_altertable.html,
+    "Making Other Kinds Of Table Schema Changes"): foreign keys off *outside* the transaction,
+    then ``PRAGMA foreign_key_check`` before commit. Alembic's batch mode recreates a table
+    to change a column (copy, drop, rename), and with foreign keys on, dropping ``plans``
+    would cascade to every roster (found by the migration test, issue 12)."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.driver_connection
+    assert raw is not None and not connection.in_transaction()
+    raw.execute("PRAGMA foreign_keys=OFF")  # autocommit mode: takes effect (no-op in a BEGIN)
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    """Refuse (roll back) a migration that left a row pointing nowhere (SQLite only; on
+    PostgreSQL the constraints are checked as the migration runs)."""
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        table, _, parent, _ = broken[0]
+        raise RuntimeError(f"migration left {len(broken)} row(s) of {table} without their {parent}")
+
+
 def _migrate(engine: Engine, step: str, revision: str) -> None:
     """Run an Alembic upgrade or downgrade; a revision it cannot use is bad input (exit 2)."""
     run = command.upgrade if step == "upgrade" else command.downgrade
     try:
-        with engine.begin() as connection:
-            run(_config(connection), revision)
+        with engine.connect() as connection:
+            with _sqlite_foreign_keys_off(connection), connection.begin():
+                run(_config(connection), revision)
+                _check_foreign_keys(connection)
     except (CommandError, ResolutionError) as exc:
         known = ", ".join(_known_revisions())
         reason = str(exc).rstrip(".")

@@ -258,10 +258,13 @@ def _migrate(engine: Engine, step: str, revision: str) -> None:
     """Run an Alembic upgrade or downgrade; a revision it cannot use is bad input (exit 2)."""
     run = command.upgrade if step == "upgrade" else command.downgrade
     try:
-        with engine.connect() as connection:
-            with _sqlite_foreign_keys_off(connection), connection.begin():
-                run(_config(connection), revision)
-                _check_foreign_keys(connection)
+        with (
+            engine.connect() as connection,
+            _sqlite_foreign_keys_off(connection),
+            connection.begin(),
+        ):
+            run(_config(connection), revision)
+            _check_foreign_keys(connection)
     except (CommandError, ResolutionError) as exc:
         known = ", ".join(_known_revisions())
         reason = str(exc).rstrip(".")

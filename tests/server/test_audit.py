@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -254,3 +255,30 @@ def test_cli_checkpoint_then_verify_fails_once_rows_are_dropped(tmp_path: Path) 
     beside.chmod(0o600)
     refused = _cli("audit", "checkpoint", "--key", str(beside), "--data-dir", str(data))
     assert refused.returncode == 2 and "inside the store's folder" in refused.stderr
+
+
+def test_the_server_writes_a_checkpoint_at_start_and_at_stop(
+    settings: Any, engine: Any, clock: Any, tmp_path_factory: Any
+) -> None:
+    """``serve --audit-checkpoint FILE --audit-key KEY``: one line when the server starts,
+    one more at stop if the chain grew, each verifying against the store."""
+    import dataclasses
+
+    from fastapi.testclient import TestClient
+
+    from crowdguard.api.app import create_app
+    from crowdguard.audit.checkpoint import check_checkpoint, create_key, load_key, read_checkpoints
+    from crowdguard.store.db import make_sessionmaker, session_scope
+
+    vault = tmp_path_factory.mktemp("vault")  # outside the store's folder
+    key, marks = vault / "audit.key", vault / "checkpoints.jsonl"
+    create_key(key)
+    configured = dataclasses.replace(settings, audit_checkpoint_file=marks, audit_key_file=key)
+    app = create_app(configured, clock=clock, engine=engine)
+    with TestClient(app) as client:
+        assert len(read_checkpoints(marks)) == 1  # written at start
+        client.post("/api/v1/auth/token", data={"username": "nobody", "password": "x" * 12})
+    written = read_checkpoints(marks)
+    assert len(written) == 2 and written[1].rows > written[0].rows  # the failed login's row
+    with session_scope(make_sessionmaker(engine)) as session:
+        assert all(check_checkpoint(session, m, load_key(key)) is None for m in written)

@@ -178,6 +178,7 @@ def test_the_listing_is_summaries_without_results_snapshots_or_seeds(
                 "created_at",
                 "finished_at",
                 "defender_utility",
+                "worst_tie_defender_utility",
             }
             assert (item["status"], item["days"], item["solver"]) == ("done", 1, "fake")
             assert item["defender_utility"] == -1.0  # FakePlan's plan.json

@@ -38,7 +38,8 @@ from crowdguard.dispatch.recommend import (
     recommend,
 )
 from crowdguard.dispatch.states import UnitState
-from crowdguard.reports.duplicates import DuplicateCandidate, haversine_m, suggest_duplicates
+from crowdguard.geometry import haversine_m
+from crowdguard.reports.duplicates import DuplicateCandidate, suggest_duplicates
 from crowdguard.simulation.incidents import lognormal_on_scene
 from crowdguard.simulation.season import SeasonResult, merge_rosters, simulate_season
 

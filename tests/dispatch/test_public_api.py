@@ -12,7 +12,7 @@ def test_reports_api() -> None:
         "EMERGENCY_REMINDER", "HONEYPOT_FIELD", "Contact", "DuplicateCandidate",
         "DuplicatePair", "Grade", "GradeOverride", "Reason", "ReportCategory", "ReportControl",
         "ReportCreate", "ReportLocation", "ReportPublic", "ReportedItem", "ReportedPerson",
-        "ReportedVehicle", "Route", "Thrive", "TriageResult", "candidate_from_report", "haversine_m", "new_reference", "override_grade",
+        "ReportedVehicle", "Route", "Thrive", "TriageResult", "candidate_from_report", "new_reference", "override_grade",
         "scenario_venue_open", "suggest_duplicates", "triage",
     }  # fmt: skip
 

@@ -10,8 +10,6 @@ import pytest
 
 from crowdguard.reports.duplicates import (
     DuplicateCandidate,
-    great_circle_m,
-    haversine_m,
     nearest_duplicates,
     suggest_duplicates,
 )
@@ -28,12 +26,6 @@ def at(
     return DuplicateCandidate(
         ident, category, LAT + north_m / M_PER_DEG_LAT, LON, T0 + dt.timedelta(minutes=minutes)
     )
-
-
-def test_haversine_matches_a_quarter_meridian() -> None:
-    # Pole to equator along a meridian is a quarter of the circumference.
-    assert float(haversine_m(0.0, 0.0, 90.0, 0.0)) == pytest.approx(math.pi * R / 2)
-    assert float(haversine_m(LAT, LON, LAT, LON)) == 0.0
 
 
 @pytest.mark.parametrize(
@@ -193,10 +185,3 @@ def test_nearest_duplicates_refuses_bad_limits_and_ignores_itself() -> None:
     with pytest.raises(ValueError, match="radius_m"):
         nearest_duplicates(at("a"), [at("b")], k=1, radius_m=-1)
     assert nearest_duplicates(at("a"), [at("a")], k=1) == []
-
-
-def test_great_circle_matches_the_vectorised_haversine() -> None:
-    for lat2, lon2 in [(LAT + 0.0004, LON), (50.7, -1.1), (-33.9, 151.2)]:
-        assert great_circle_m(LAT, LON, lat2, lon2) == pytest.approx(
-            float(haversine_m(LAT, LON, lat2, lon2)), rel=1e-12
-        )

@@ -19,9 +19,9 @@ from server_helpers import venue
 from sqlalchemy import Engine, select
 
 from crowdguard.audit.tables import AuditRow
+from crowdguard.geometry import haversine_m
 from crowdguard.jobs import service as jobs
 from crowdguard.jobs.models import PlanCreate
-from crowdguard.reports.duplicates import haversine_m
 from crowdguard.scenario.schema import Scenario, Team, Venue
 from crowdguard.store.clock import FakeClock
 from crowdguard.store.db import make_sessionmaker, session_scope

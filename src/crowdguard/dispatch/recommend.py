@@ -50,7 +50,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from crowdguard.dispatch.states import UnitState
 from crowdguard.errors import InputError, NoUnitAvailable
-from crowdguard.reports.duplicates import haversine_m
+from crowdguard.geometry import great_circle_m
 
 __all__ = [
     "DayRoster",
@@ -442,7 +442,7 @@ def straight_line_travel(speed_kmh: float = 40.0, detour_factor: float = 1.3) ->
     per_metre = 60.0 / (speed_kmh * 1000.0) * detour_factor
 
     def travel(origin: LatLon, destination: LatLon) -> float:
-        metres = float(haversine_m(origin[0], origin[1], destination[0], destination[1]))
+        metres = great_circle_m(origin[0], origin[1], destination[0], destination[1])
         return metres * per_metre
 
     return travel

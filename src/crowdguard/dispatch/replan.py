@@ -83,6 +83,7 @@ from crowdguard.games.flow import (
     defender_utilities,
     solve_flow_game,
 )
+from crowdguard.geometry import great_circle_km
 from crowdguard.patrols.dayplan import certify_routes, team_routes
 from crowdguard.patrols.decompose import decompose
 from crowdguard.patrols.graph import PatrolGraph, TeamStart, build_graph, flow_polytope, spread_rows
@@ -91,7 +92,6 @@ from crowdguard.patrols.sample import draw_roster
 from crowdguard.patrols.travel import (
     Place,
     TravelTimes,
-    haversine_km,
     places_of,
     straight_line_travel,
 )
@@ -230,7 +230,7 @@ def travel_with_incident(scenario: Scenario, incident: LatLon | None) -> TravelT
     its nearest place is, so a crossing is charged to reach it from the mainland."""
     places = places_of(scenario)
     if incident is not None:
-        nearest = min(places, key=lambda p: haversine_km(p.lat, p.lon, incident[0], incident[1]))
+        nearest = min(places, key=lambda p: great_circle_km(p.lat, p.lon, incident[0], incident[1]))
         places = [*places, Place(INCIDENT, incident[0], incident[1], nearest.island)]
     return straight_line_travel(places)
 

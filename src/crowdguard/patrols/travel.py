@@ -31,6 +31,7 @@ import networkx as nx
 import numpy as np
 
 from crowdguard.errors import InputError
+from crowdguard.geometry import great_circle_km as haversine_km
 
 __all__ = [
     "CROSSING_MINUTES",
@@ -46,7 +47,6 @@ __all__ = [
     "straight_line_travel",
 ]
 
-EARTH_RADIUS_KM = 6371.0088
 DETOUR = 1.3
 URBAN_KMH = 25.0
 RURAL_KMH = 55.0
@@ -112,14 +112,6 @@ def places_of(scenario: Any) -> list[Place]:
     venues = [Place(v.id, v.lat, v.lon, v.island) for v in scenario.venues]
     bases = [Place(b.id, b.lat, b.lon, b.island) for b in scenario.bases]
     return venues + bases
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in kilometres (haversine formula, spherical Earth)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
 
 
 def straight_line_travel(

@@ -18,6 +18,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from crowdguard.geometry import LocalProjection
+
 __all__ = ["heatmap_png", "label_offsets", "tradeoff_png", "venue_map_svg"]
 
 
@@ -84,11 +86,10 @@ def label_offsets(
     """
     if not points:
         return []
-    lat0 = float(np.mean([p[0] for p in points]))
-    xy = np.array(
-        [(p[1] * 111.32 * np.cos(np.radians(lat0)), p[0] * 110.57) for p in points],
-        dtype=float,
-    )
+    projection = LocalProjection.about([p[0] for p in points])
+    lat = np.array([p[0] for p in points], dtype=float)
+    lon = np.array([p[1] for p in points], dtype=float)
+    xy = projection.xy_array(lat, lon) / 1000.0  # kilometres
     n = len(points)
     cluster = list(range(n))
 
@@ -155,7 +156,7 @@ def _venue_map_svg(
 ) -> str:
     figure, axes = plt.subplots(figsize=(8, 8))
     lats = np.array([v[1] for v in venues] + [b[1] for b in bases])
-    axes.set_aspect(1 / np.cos(np.radians(float(lats.mean()))))
+    axes.set_aspect(LocalProjection.about(lats).aspect)
     risks = np.array([v[4] for v in venues], dtype=float)
     sizes = 60 + 540 * (risks / risks.max() if risks.size and risks.max() > 0 else risks)
     for team, points in routes:

@@ -9,7 +9,6 @@ from crowdguard.reports.duplicates import (
     DuplicateCandidate,
     DuplicatePair,
     candidate_from_report,
-    haversine_m,
     suggest_duplicates,
 )
 from crowdguard.reports.models import (
@@ -59,7 +58,6 @@ __all__ = [
     "Thrive",
     "TriageResult",
     "candidate_from_report",
-    "haversine_m",
     "new_reference",
     "override_grade",
     "scenario_venue_open",

@@ -2,8 +2,8 @@
 
 Peer systems' users ask for duplicate suggestions within about 50 m (FixMyStreet issue
 #1677, ``domain.md`` section 9). Two reports are *possible duplicates* when they share a
-category, their points are at most ``radius_m`` apart on the sphere (haversine great-circle
-distance, mean Earth radius 6,371,008.8 m, IUGG) and they were observed at most ``window``
+category, their points are at most ``radius_m`` apart on the sphere (great-circle
+distance, :mod:`crowdguard.geometry`) and they were observed at most ``window``
 apart. Suggestions only: an operator confirms or rejects each one.
 
 Method (fast for 10,000 reports):
@@ -32,50 +32,18 @@ import numpy as np
 import numpy.typing as npt
 from scipy.spatial import KDTree
 
+from crowdguard.geometry import LocalProjection, great_circle_m, haversine_m
 from crowdguard.reports.models import ReportControl
 
 __all__ = [
-    "EARTH_RADIUS_M",
     "DuplicateCandidate",
     "DuplicatePair",
     "candidate_from_report",
-    "great_circle_m",
-    "haversine_m",
     "nearest_duplicates",
     "suggest_duplicates",
 ]
 
-EARTH_RADIUS_M = 6_371_008.8
-"""Mean Earth radius in metres (IUGG)."""
-
 FloatArray = npt.NDArray[np.float64]
-
-
-def haversine_m(
-    lat1: float | FloatArray,
-    lon1: float | FloatArray,
-    lat2: float | FloatArray,
-    lon2: float | FloatArray,
-) -> FloatArray:
-    """Great-circle distance in metres between points given in degrees (vectorised).
-
-    The haversine formula (Sinnott, *Sky and Telescope* 68(2), 1984), stable for small
-    distances, on a sphere of radius :data:`EARTH_RADIUS_M`.
-    """
-    phi1, phi2 = np.radians(lat1), np.radians(lat2)
-    dphi = phi2 - phi1
-    dlam = np.radians(np.asarray(lon2) - np.asarray(lon1))
-    a = np.sin(dphi / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlam / 2) ** 2
-    return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))
-
-
-def great_circle_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """:func:`haversine_m` for one pair of points, without NumPy's per-call overhead."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi = phi2 - phi1
-    dlam = math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlam / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(max(a, 0.0), 1.0)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,9 +112,8 @@ def suggest_duplicates(
     _, codes = np.unique(np.array([r.category for r in reports]), return_inverse=True)
 
     # Step 1: local metres and scaled time.
-    lat0 = math.radians(float(lat.mean()))
-    x = np.radians(lon) * EARTH_RADIUS_M * math.cos(lat0)
-    y = np.radians(lat) * EARTH_RADIUS_M
+    xy = LocalProjection.about(lat).xy_array(lat, lon)
+    x, y = xy[:, 0], xy[:, 1]
     z = seconds * (radius_m / window.total_seconds())
     # Keep categories apart: an offset far beyond the search radius.
     w = codes.astype(np.float64) * radius_m * 1000.0

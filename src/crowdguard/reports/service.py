@@ -43,7 +43,6 @@ the hash-chained trail (:mod:`crowdguard.audit.service`).
 from __future__ import annotations
 
 import datetime as dt
-import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,8 +54,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from crowdguard.audit import service as audit
 from crowdguard.errors import InputError
+from crowdguard.geometry import bounding_box
 from crowdguard.reports.duplicates import (
-    EARTH_RADIUS_M,
     DuplicateCandidate,
     DuplicatePair,
     nearest_duplicates,
@@ -440,19 +439,12 @@ def _nearest_stored(session: Session, new: dict[str, Any]) -> list[dict[str, Any
 
 _PAGE = DUPLICATE_SUGGESTIONS
 _LIMITS: dict[str, Any] = {"radius_m": DUPLICATE_RADIUS_M, "window": DUPLICATE_WINDOW}
-_METRES_PER_DEGREE = math.pi * EARTH_RADIUS_M / 180.0
 
 
 def _box(lat: float, lon: float) -> dict[str, float]:
     """A lat/lon box holding the whole search circle around ``(lat, lon)``."""
-    margin = 1.01 * DUPLICATE_RADIUS_M / _METRES_PER_DEGREE  # degrees of latitude
-    box = {"lat_lo": lat - margin, "lat_hi": lat + margin, "lon_lo": -180.0, "lon_hi": 180.0}
-    cos_lat = math.cos(math.radians(lat))
-    if cos_lat > 0.01:  # near a pole every longitude is close: no longitude bound
-        spread = margin / cos_lat
-        if lon - spread >= -180.0 and lon + spread <= 180.0:  # no wrap at the antimeridian
-            box["lon_lo"], box["lon_hi"] = lon - spread, lon + spread
-    return box
+    box = bounding_box(lat, lon, DUPLICATE_RADIUS_M)
+    return {"lat_lo": box.south, "lat_hi": box.north, "lon_lo": box.west, "lon_hi": box.east}
 
 
 def _walk(*, later: bool) -> _Nearby:
@@ -645,3 +637,19 @@ def board_summary(row: ReportRow) -> dict[str, Any]:
         "where": text[:120],
         "duplicates": row.possible_duplicates,
     }
+
+
+def count_by_category_grade(
+    *, session: Session, start: dt.datetime, end: dt.datetime
+) -> dict[str, dict[str, int]]:
+    """Reports received in ``[start, end)``: ``{category: {grade: count}}`` (aggregates for
+    statistics; no report content)."""
+    rows = session.execute(
+        select(ReportRow.category, ReportRow.grade, func.count())
+        .where(ReportRow.received_at >= start, ReportRow.received_at < end)
+        .group_by(ReportRow.category, ReportRow.grade)
+    ).all()
+    out: dict[str, dict[str, int]] = {}
+    for category, grade, count in rows:
+        out.setdefault(str(category), {})[str(grade)] = int(count)
+    return {k: dict(sorted(v.items())) for k, v in sorted(out.items())}

@@ -68,7 +68,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from crowdguard.errors import InputError
-from crowdguard.reports.duplicates import great_circle_m
+from crowdguard.geometry import great_circle_m
 from crowdguard.reports.models import (
     ACT_CATEGORIES,
     ReportCategory,

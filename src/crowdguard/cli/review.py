@@ -28,6 +28,7 @@ from typing import Annotated
 import typer
 
 from crowdguard.errors import InputError, ReviewError
+from crowdguard.store.settings import COMMENCEMENT_ENV, parse_commencement
 
 __all__ = ["COMMENCEMENT_ENV", "MAX_DAYS_BEFORE", "OutputFormat", "register", "review_command"]
 
@@ -40,9 +41,6 @@ class OutputFormat(StrEnum):
     pdf = "pdf"
     json = "json"
 
-
-COMMENCEMENT_ENV = "CROWDGUARD_MARTYNS_LAW_COMMENCEMENT"
-"""Environment variable naming the commencement date of the Act's duties (CLI and server)."""
 
 MAX_DAYS_BEFORE = 3660
 """``--days-before`` at most ten years: anything longer is a typo, not a review policy."""
@@ -158,7 +156,7 @@ def review_command(
             "--out: --format pdf needs --out FILE (a PDF is not written to a terminal)"
         )
     day = _parse_day(on)
-    commenced = _parse_day(commencement, "--commencement")
+    commenced = parse_commencement(commencement, name="--commencement")
     notices: list[str] = []
     if example:
         submitted = load_plan(EXAMPLE_PLAN, notices=notices)

@@ -161,12 +161,22 @@ def check_data(data: object, *, max_depth: int = MAX_DEPTH) -> None:
         raise problem
 
 
-def load_json(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
+def load_json(
+    text: str | bytes,
+    *,
+    max_depth: int = MAX_DEPTH,
+    object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None,
+) -> Any:
     """Parse JSON strictly: ``NaN``/``Infinity``/overflowing numbers and deep nesting are
-    :class:`UnsafeInput` naming the path; malformed JSON is ``json.JSONDecodeError`` as usual."""
+    :class:`UnsafeInput` naming the path; malformed JSON is ``json.JSONDecodeError`` as usual.
+    ``object_pairs_hook`` is :func:`json.loads`' (e.g. to refuse duplicate keys)."""
     try:
         data = json.loads(
-            text, parse_constant=_NonFinite, parse_float=_json_float, parse_int=_json_int
+            text,
+            parse_constant=_NonFinite,
+            parse_float=_json_float,
+            parse_int=_json_int,
+            object_pairs_hook=object_pairs_hook,
         )
     except RecursionError:
         raise UnsafeInput(

@@ -8,6 +8,7 @@ served database (PostgreSQL) instead; otherwise the per-user data folder given b
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import os
 from dataclasses import dataclass
@@ -17,7 +18,19 @@ import platformdirs
 
 from crowdguard.errors import InputError
 
-__all__ = ["DEFAULT_LEAD_MINUTES", "Settings", "default_data_dir", "resolve_settings"]
+__all__ = [
+    "COMMENCEMENT_ENV",
+    "DEFAULT_LEAD_MINUTES",
+    "Settings",
+    "default_data_dir",
+    "parse_commencement",
+    "resolve_settings",
+]
+
+COMMENCEMENT_ENV = "CROWDGUARD_MARTYNS_LAW_COMMENCEMENT"
+"""The date (YYYY-MM-DD) the duties of the Terrorism (Protection of Premises) Act 2025 are
+commenced; unset means not yet known (as of the 2026 season only s.27 is commenced), so plan
+reviews advise on duties that *will* apply. Read by the server and ``crowdguard review``."""
 
 DEFAULT_LEAD_MINUTES = 120
 """An officer sees their team's assignment this many minutes before the shift starts."""
@@ -51,6 +64,8 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     """Reverse proxies whose ``X-Forwarded-For`` is believed (``CROWDGUARD_TRUSTED_PROXIES``);
     none by default."""
+    martyns_law_commencement: dt.date | None = None
+    """When the Act's duties are commenced (None: not yet known); see :data:`COMMENCEMENT_ENV`."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -109,6 +124,19 @@ def parse_trusted_proxies(values: list[str] | tuple[str, ...], source: str) -> t
     return tuple(out)
 
 
+def parse_commencement(raw: str | None, *, name: str = COMMENCEMENT_ENV) -> dt.date | None:
+    """A commencement date from text (``YYYY-MM-DD``); empty or None: not yet known."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise InputError(
+            f"{name}: {raw.strip()!r} is not a date; expected YYYY-MM-DD, e.g. 2027-04-01, "
+            "or leave it unset while the Act's duties are not commenced"
+        ) from None
+
+
 def resolve_settings(data_dir: Path | None = None) -> Settings:
     """Settings from ``--data-dir`` and the ``CROWDGUARD_*`` environment variables.
 
@@ -147,4 +175,5 @@ def resolve_settings(data_dir: Path | None = None) -> Settings:
         trusted_proxies=parse_trusted_proxies(
             [os.environ.get("CROWDGUARD_TRUSTED_PROXIES", "")], "CROWDGUARD_TRUSTED_PROXIES"
         ),
+        martyns_law_commencement=parse_commencement(os.environ.get(COMMENCEMENT_ENV)),
     )

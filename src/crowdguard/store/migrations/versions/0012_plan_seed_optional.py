@@ -6,8 +6,8 @@ roster of the season offline (issue 12, item 7). A plan that was not asked for a
 stores none and draws from ``secrets.SystemRandom``. Existing rows keep their seeds: they
 still reproduce those plans' rosters and stay as guarded as the rosters themselves.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07 12:30:00
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

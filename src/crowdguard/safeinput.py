@@ -146,7 +146,7 @@ def first_unsafe(data: object, *, max_depth: int = MAX_DEPTH) -> UnsafeInput | N
         seen.add(id(value))
         if len(path) >= max_depth:
             return UnsafeInput(
-                f"nested more than {max_depth} levels deep; expected a shallower document",
+                f"nested too deeply (more than {max_depth} levels); expected a shallower document",
                 path=path[:8],
             )
         children = list(_children(value))
@@ -180,7 +180,7 @@ def load_json(
         )
     except RecursionError:
         raise UnsafeInput(
-            f"nested more than {max_depth} levels deep; expected a shallower document"
+            f"nested too deeply (more than {max_depth} levels); expected a shallower document"
         ) from None
     check_data(data, max_depth=max_depth)
     return data
@@ -205,7 +205,7 @@ def check_yaml(text: str, *, max_depth: int = MAX_DEPTH, max_values: int = MAX_Y
         frames[-1][1] = max(frames[-1][1], depth)
         if level > max_depth:
             raise UnsafeInput(
-                f"nested more than {max_depth} levels deep; expected a shallower document",
+                f"nested too deeply (more than {max_depth} levels); expected a shallower document",
                 line=line,
             )
         if total > max_values:
@@ -222,7 +222,7 @@ def check_yaml(text: str, *, max_depth: int = MAX_DEPTH, max_values: int = MAX_Y
             raise
         line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
         raise UnsafeInput(
-            f"nested more than {max_depth} levels deep; expected a shallower document",
+            f"nested too deeply (more than {max_depth} levels); expected a shallower document",
             line=line,
         ) from None
 
@@ -247,7 +247,7 @@ def _scan(
                 sizes[anchor] = (values + 1, depth + 1)
         elif isinstance(event, yaml.ScalarEvent):
             add(1, 0, line or 0)
-            if event.style is None and _LONG_DIGITS.match(event.value):
+            if not event.style and _LONG_DIGITS.match(event.value):  # plain: None or ""
                 # PyYAML would build the int (or fail past CPython's 4300 digits).
                 raise UnsafeInput(_TOO_LARGE, line=line)
             if event.anchor is not None:

@@ -68,7 +68,7 @@ from pydantic import (
 
 from crowdguard.errors import ReviewError
 from crowdguard.plans.schema import EntryChecks, SecurityPlan, Venue, VenueKind
-from crowdguard.safeinput import UnsafeInput, check_data, check_yaml, load_json
+from crowdguard.safeinput import UnsafeInput, check_yaml, load_json
 
 __all__ = [
     "ENHANCED_THRESHOLD",
@@ -455,13 +455,12 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.const
 def _yaml_data(text: str, source: str | Path) -> object:
     """Parse YAML (or JSON) text strictly; ``ReviewError`` names ``source:line`` on failure.
 
-    Nesting and alias expansion are bounded before any tree is built, and non-finite
-    numbers (``.inf``, ``.nan``) refused after (:mod:`crowdguard.safeinput`, issue 12)."""
+    Nesting and alias expansion are bounded before any tree is built
+    (:func:`crowdguard.safeinput.check_yaml`, issue 12); non-finite numbers (``.inf``,
+    ``.nan``) are refused by the schema (``allow_inf_nan=False``) with their line."""
     try:
         check_yaml(text)
-        data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
-        check_data(data)
-        return data
+        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
     except UnsafeInput as exc:
         raise ReviewError(exc.describe(str(source))) from None
     except yaml.YAMLError as exc:

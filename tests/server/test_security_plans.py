@@ -681,3 +681,33 @@ def test_migration_0011_rewrites_stored_plans_to_todays_schema(
     r = client.get(f"{API}/{plan_id}/versions/1", headers=orla)
     assert r.status_code == 200, r.text
     assert r.json()["plan"]["public_access"] is False
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_old_body_corporate_field_is_read_with_a_deprecation_notice(
+    client: TestClient, as_role: Callable[..., Headers], make_event: Callable[..., int]
+) -> None:
+    """Issue 13 item 6: ``body_corporate`` is still accepted, mapped to
+    ``responsible_person_type``, and the response says what to write instead."""
+    orla = as_role(Role.organiser, username="orla")
+    plan = demo_plan()
+    plan["event"].pop("responsible_person_type", None)
+    plan["event"]["body_corporate"] = True
+    r = client.post(API, json={"event_id": make_event(orla), "plan": plan}, headers=orla)
+    assert r.status_code == 201, r.text
+    [notice] = r.json()["notices"]
+    assert notice.startswith("plan.event.body_corporate: event.body_corporate is deprecated")
+    assert "responsible_person_type" in notice
+    plan_id = r.json()["plan"]["id"]
+    stored = client.get(f"{API}/{plan_id}/versions/1", headers=orla).json()["plan"]["event"]
+    assert stored["responsible_person_type"] == "body_corporate" and "body_corporate" not in stored
+    again = client.post(
+        f"{API}", json={"event_id": make_event(orla), "plan": demo_plan()}, headers=orla
+    )
+    assert again.status_code == 201 and again.json()["notices"] == []
+    private = {**demo_plan(), "entry_checks": "invitation"}
+    refused = client.post(API, json={"event_id": make_event(orla), "plan": private}, headers=orla)
+    assert refused.status_code == 422
+    [error] = refused.json()["detail"]
+    assert error["loc"] == ["body", "plan", "entry_checks"]
+    assert "public_access: false" in error["msg"]

@@ -38,6 +38,7 @@ from crowdguard.plans.models import (
     VersionPublic,
 )
 from crowdguard.plans.revisions import PlanStatus
+from crowdguard.plans.schema import SecurityPlan
 from crowdguard.users.models import Role
 
 __all__ = ["router"]
@@ -69,6 +70,11 @@ def _own(user: Principal) -> int | None:
 
 def _staff(user: Principal) -> bool:
     return user.role is not Role.organiser
+
+
+def _notices(plan: SecurityPlan) -> list[str]:
+    """The plan's deprecation notices, each naming the field in the request body."""
+    return [f"plan.{'.'.join(where)}: {message}" for where, message in plan.notices]
 
 
 @router.get("", response_model=Page[SecurityPlanPublic])
@@ -116,6 +122,7 @@ def submit_plan(
     return SubmissionPublic(
         plan=service.plan_public(session=session, row=row),
         review=service.review_public(session=session, review_row=review_row, staff=_staff(user)),
+        notices=_notices(body.plan),
     )
 
 
@@ -192,6 +199,7 @@ def resubmit_plan(
         plan=service.plan_public(session=session, row=row),
         review=service.review_public(session=session, review_row=review_row, staff=_staff(user)),
         diff=diff,
+        notices=_notices(body.plan),
     )
 
 

@@ -9,6 +9,7 @@ served database (PostgreSQL) instead; otherwise the per-user data folder given b
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,17 @@ class Settings:
     login_max_failures: int = 5
     login_window_seconds: int = 900
     report_rate_per_minute: int = 10
+    audit_checkpoint_file: Path | None = None
+    """Where ``serve`` appends signed checkpoints of the audit chain's head
+    (``CROWDGUARD_AUDIT_CHECKPOINT``; :mod:`crowdguard.audit.checkpoint`)."""
+    audit_key_file: Path | None = None
+    """The key that signs them (``CROWDGUARD_AUDIT_KEY``), kept outside the store."""
+    audit_checkpoint_seconds: int = 900
+    """How often a checkpoint is written while the chain grows
+    (``CROWDGUARD_AUDIT_CHECKPOINT_MINUTES``, default 15)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Reverse proxies whose ``X-Forwarded-For`` is believed (``CROWDGUARD_TRUSTED_PROXIES``);
+    none by default."""
     martyns_law_commencement: dt.date | None = None
     """When the Act's duties are commenced (None: not yet known); see :data:`COMMENCEMENT_ENV`."""
 
@@ -80,6 +92,36 @@ def _int_env(name: str, default: int, *, minimum: int) -> int:
     if value < minimum:
         raise InputError(f"{name}={value} is below {minimum}")
     return value
+
+
+def _path_env(name: str) -> Path | None:
+    raw = os.environ.get(name, "").strip()
+    return Path(raw).expanduser() if raw else None
+
+
+def parse_trusted_proxies(values: list[str] | tuple[str, ...], source: str) -> tuple[str, ...]:
+    """Addresses or networks (``10.0.0.5``, ``10.0.0.0/24``, ``::1``) of trusted reverse
+    proxies, normalised; :class:`InputError` naming ``source`` for anything else (a ``*``
+    would trust every client to say who it is)."""
+    out: list[str] = []
+    for raw in values:
+        for item in (part.strip() for part in raw.split(",")):
+            if not item:
+                continue
+            try:
+                network = ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise InputError(
+                    f"{source} {item!r}: not an IP address or network; expected e.g. "
+                    "10.0.0.5 or 10.0.0.0/24"
+                ) from None
+            if network.prefixlen == 0:
+                raise InputError(
+                    f"{source} {item!r}: trusts every address; name the proxy's own address"
+                )
+            text = str(network.network_address) if network.num_addresses == 1 else str(network)
+            out.append(text)
+    return tuple(out)
 
 
 def parse_commencement(raw: str | None, *, name: str = COMMENCEMENT_ENV) -> dt.date | None:
@@ -126,5 +168,12 @@ def resolve_settings(data_dir: Path | None = None) -> Settings:
         token_ttl_minutes=_int_env("CROWDGUARD_TOKEN_TTL_MINUTES", 480, minimum=1),
         max_body_bytes=_int_env("CROWDGUARD_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024),
         report_rate_per_minute=_int_env("CROWDGUARD_REPORT_RATE_PER_MINUTE", 10, minimum=0),
+        audit_checkpoint_file=_path_env("CROWDGUARD_AUDIT_CHECKPOINT"),
+        audit_key_file=_path_env("CROWDGUARD_AUDIT_KEY"),
+        audit_checkpoint_seconds=60
+        * _int_env("CROWDGUARD_AUDIT_CHECKPOINT_MINUTES", 15, minimum=1),
+        trusted_proxies=parse_trusted_proxies(
+            [os.environ.get("CROWDGUARD_TRUSTED_PROXIES", "")], "CROWDGUARD_TRUSTED_PROXIES"
+        ),
         martyns_law_commencement=parse_commencement(os.environ.get(COMMENCEMENT_ENV)),
     )

@@ -776,9 +776,15 @@ def solve_flow_game(
             # The strong plan leans on the attacker breaking a tie our way by more than the
             # margin: make the intended target strictly best, or failing that maximise the
             # worst tie.
+            strong_plan = (z, attacked, value)
+            strong_worst = _worst_tie(payoffs, polytope, z)
             try:
                 z, attacked, value = solve(strict_delta, attacked)
                 delta = strict_delta
+                if strong_worst > value + TOL * payoff_scale(payoffs):
+                    # making the target strict costs more than the tie did: the strong
+                    # plan guarantees more whatever the attacker does, so keep it
+                    (z, attacked, value), delta = strong_plan, 0.0
             except InfeasibleGame:
                 # No target can be made strictly best (ties the coverage cannot break, e.g.
                 # two targets fully covered at the attacker's top): the plan whose worst
@@ -833,6 +839,15 @@ def solve_flow_game(
     )
 
 
+def _worst_tie(payoffs: FlowPayoffs, polytope: CoveragePolytope, z: np.ndarray) -> float:
+    """The defender utility of plan ``z`` if the attacker breaks every tie against us."""
+    coverage = polytope.coverage @ z
+    u_a = attacker_utilities(payoffs, coverage)
+    u_d = defender_utilities(payoffs, coverage)
+    ties = np.flatnonzero(u_a >= float(np.max(u_a)) - TOL * payoff_scale(payoffs))
+    return float(np.min(u_d[ties]))
+
+
 def _within_margin(
     payoffs: FlowPayoffs, polytope: CoveragePolytope, z: np.ndarray, margin: float
 ) -> bool:
@@ -857,6 +872,9 @@ def _tie_report(
 
     ``tie_plan``: ``strong`` (the strong equilibrium, asked for), ``strong-within-margin``
     (robust asked for, and the strong plan's worst tie was already within the margin),
+    ``strong-better-guarantee`` (robust asked for, but the strict plan would guarantee less
+    than the strong plan's worst tie, so the strong plan is kept and the margin reported
+    unmet),
     ``strict`` (the intended target made strictly best) or ``maximin`` (the worst tie
     maximised)."""
     stated = float(certificate["defender_utility"])
@@ -869,7 +887,11 @@ def _tie_report(
         if maximin
         else "strict"
         if strict
-        else ("strong-within-margin" if tie == "robust" else "strong"),
+        else (
+            ("strong-within-margin" if stated - worst <= allowed else "strong-better-guarantee")
+            if tie == "robust"
+            else "strong"
+        ),
         "tie_margin": margin,
         "tie_margin_met": bool(stated - worst <= allowed),
         **({} if lps_solved is None else {"lps_solved": lps_solved}),

@@ -198,9 +198,9 @@ def _solve(
         raise _infeasible(base, groups, str(exc)) from None
 
 
-JOINT_SECONDS = 30.0
-"""Time the column generation of joint rosters may take before the day is re-solved over the
-schedules it found (so a plan never waits long for exactness it cannot reach)."""
+JOINT_COLUMNS = 400
+"""Schedules the column generation of joint rosters may add before the day is re-solved over
+those it found (a count, not a clock, so the same day always gives the same plan)."""
 
 
 def _implement(
@@ -224,7 +224,7 @@ def _implement(
 
     Column generation finds whole-force schedules whose protection is exactly ``planned``;
     the certificate is then checked against the coverage those schedules deliver. When no
-    such distribution exists (or it is not found within :data:`JOINT_SECONDS`), the game is
+    such distribution exists (or it is not found within :data:`JOINT_COLUMNS` schedules), the game is
     re-solved over the schedules found (ASPEN's restricted master, Jain et al., AAAI 2010),
     certified there, and the utility lost is reported as ``implementation_gap``. ``floor``:
     the targets a response floor binds and the floor; the schedules must meet it too.
@@ -238,7 +238,8 @@ def _implement(
         planned,
         support=arc_flow,
         floor=floor_rows,
-        time_limit=min(JOINT_SECONDS, time_limit),
+        time_limit=time_limit,
+        max_columns=JOINT_COLUMNS,
     )
     response = joint_response(schedules, reach)
     floor_met = floor is None or bool(np.all(response[floor[0]] >= floor[1] - 1e-9))

@@ -269,3 +269,48 @@ def test_acknowledged_reports_survive_sigkill_whole(
         assert chain["intact"], chain["reason"]
     finally:
         again.stop()
+
+
+def test_sigterm_ends_open_board_streams_at_once_and_the_server_exits_promptly(
+    tmp_path: Path,
+) -> None:
+    """Issue 12, item 13: a stopping server used to keep a board's stream open (uvicorn
+    waits for open responses, with no limit), so the board still said "Live" while a new
+    server took its reports. The stream now gets ``closing`` and ends at once."""
+    import json
+    import signal
+
+    data_dir = tmp_path / "data"
+    add_admin(data_dir, None, "admin", PASSWORD)
+    server = ServedProcess(data_dir).start()
+    headers = server.token("admin", PASSWORD)
+    assert server.process is not None
+    try:
+        with (
+            httpx.Client(base_url=server.base_url, timeout=20) as http,
+            http.stream("GET", "/api/v1/board/stream", headers=headers) as response,
+        ):
+            lines = response.iter_lines()
+            kinds: list[str] = []
+            for line in lines:
+                if line.startswith("event: "):
+                    kinds.append(line.removeprefix("event: "))
+                    if kinds[-1] == "hello":
+                        break
+            began = time.monotonic()
+            server.process.send_signal(signal.SIGTERM)
+            data = {}
+            for line in lines:  # the rest of the stream, until the server closes it
+                if line.startswith("event: "):
+                    kinds.append(line.removeprefix("event: "))
+                elif line.startswith("data: ") and kinds[-1] == "closing":
+                    data = json.loads(line.removeprefix("data: "))
+            ended = time.monotonic() - began
+        server.process.wait(timeout=20)
+        exited = time.monotonic() - began
+    finally:
+        server.stop()
+    assert kinds == ["hello", "closing"]
+    assert data["reason"] == "the server is stopping"
+    assert ended < 2.0, f"the stream stayed open {ended:.1f} s after SIGTERM"
+    assert exited < 8.0, f"the server took {exited:.1f} s to exit"

@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from html_parse import Page, parse
 from sqlalchemy import Engine, select
 
+from crowdguard.api.events import BoardEvent, EventBus
 from crowdguard.api.limits import DatabaseGate
 from crowdguard.audit.service import verify_chain
 from crowdguard.audit.tables import AuditRow
@@ -32,7 +33,6 @@ from crowdguard.scenario.load import demo_scenario
 from crowdguard.store.clock import FakeClock
 from crowdguard.store.db import make_sessionmaker, session_scope
 from crowdguard.users.models import Role
-from crowdguard.web.board import BoardBus, BoardEvent
 from crowdguard.web.pages import (
     CATEGORY_LABELS,
     FIELD_HELP,
@@ -500,7 +500,7 @@ class RecordingBus:
     It wraps the app's own bus rather than replacing ``app.state.board_bus``: the report
     intake writer publishes form reports to the bus it was given when the app was built."""
 
-    def __init__(self, bus: BoardBus) -> None:
+    def __init__(self, bus: EventBus) -> None:
         self.sent: list[BoardEvent] = []
         publish = bus.publish
 
@@ -512,7 +512,7 @@ class RecordingBus:
 
     def take(self) -> list[tuple[str, dict[str, Any]]]:
         sent, self.sent = self.sent, []
-        return [(e.kind, e.data) for e in sent]
+        return [(e.kind, e.data.model_dump(mode="json")) for e in sent]
 
 
 def test_every_board_action_is_an_api_call_every_other_board_hears_about(

@@ -10,15 +10,16 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from crowdguard import __version__
 from crowdguard.api import auth
+from crowdguard.api import events as board_api
 from crowdguard.api.deps import AppContext
 from crowdguard.api.errors import ERROR_RESPONSES, install_error_handlers
+from crowdguard.api.events import BoardEvent, EventBus
 from crowdguard.api.limits import ConcurrencyGate, DatabaseGate, RequestLimits
 from crowdguard.audit import api as audit_api
 from crowdguard.dispatch import api as dispatch_api
@@ -27,6 +28,7 @@ from crowdguard.jobs.runner import Planner, PlanRunner, default_planner
 from crowdguard.plans import api as security_plans_api
 from crowdguard.reports import api as reports_api
 from crowdguard.reports.intake import IntakeWriter
+from crowdguard.reports.models import ReportBoardSummary
 from crowdguard.rosters import api as rosters_api
 from crowdguard.store.clock import Clock, SystemClock
 from crowdguard.store.db import make_engine, make_sessionmaker
@@ -34,9 +36,7 @@ from crowdguard.store.settings import Settings
 from crowdguard.users import api as users_api
 from crowdguard.users.throttle import LoginThrottle
 from crowdguard.venues import api as venues_api
-from crowdguard.web import board as board_api
 from crowdguard.web import pages as web_pages
-from crowdguard.web.board import BoardBus, BoardEvent
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -74,11 +74,11 @@ def create_app(
     # One gate to the database for requests and the report intake writer (SQLite: one
     # holder at a time, in arrival order; see DatabaseGate).
     gate = DatabaseGate(1 if settings.is_sqlite else DB_REQUESTS_IN_FLIGHT)
-    bus = BoardBus()
+    bus = EventBus(heartbeat_seconds=settings.board_heartbeat_seconds)
 
-    def publish_reports(summaries: list[dict[str, Any]]) -> None:
+    def publish_reports(summaries: list[ReportBoardSummary]) -> None:
         for summary in summaries:
-            bus.publish(BoardEvent("report-created", summary))
+            bus.publish(BoardEvent(kind="report-created", data=summary))
 
     intake = IntakeWriter(sessions=sessions, gate=gate, publish=publish_reports)
 

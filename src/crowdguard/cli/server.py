@@ -23,7 +23,13 @@ if TYPE_CHECKING:
 
     from crowdguard.store.settings import Settings
 
-__all__ = ["KEEP_ALIVE_SECONDS", "WithholdExceptionText", "log_config", "register"]
+__all__ = [
+    "KEEP_ALIVE_SECONDS",
+    "SHUTDOWN_SECONDS",
+    "WithholdExceptionText",
+    "log_config",
+    "register",
+]
 
 DataDir = typer.Option(
     None,
@@ -45,6 +51,33 @@ section 9.2.2). The side that closes an idle connection should be the client, so
 waits longer than its clients: 75 s outlasts httpx (5 s), reverse proxies' upstream idle
 timeouts (nginx ``keepalive_timeout`` 60 s, AWS ALB 60 s) and is nginx's own default for its
 clients. An idle connection holds only a socket and its buffers until then."""
+
+
+SHUTDOWN_SECONDS = 5
+"""The longest ``serve`` waits, after SIGTERM or Ctrl-C, for requests still in flight before
+it cancels them and stops (uvicorn's ``timeout_graceful_shutdown``; its default waits for
+ever, so one open event stream kept a stopped server alive)."""
+
+
+def _run_until_signalled(app: Any, **options: Any) -> None:
+    """uvicorn's server for ``app``; when it is told to stop it first ends every live event
+    stream (:meth:`crowdguard.api.events.EventBus.close`), so open boards learn at once
+    that this server is going and reconnect to the next one."""
+    import asyncio
+
+    import uvicorn
+
+    class _Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            bus = getattr(app.state, "board_bus", None)
+            if bus is not None:
+                try:  # from the signal handler: hand the work to the event loop
+                    asyncio.get_running_loop().call_soon_threadsafe(bus.close)
+                except RuntimeError:
+                    bus.close()
+            super().handle_exit(sig, frame)
+
+    _Server(uvicorn.Config(app, timeout_graceful_shutdown=SHUTDOWN_SECONDS, **options)).run()
 
 
 def _engine(data_dir: Path | None) -> tuple[Settings, Engine]:
@@ -216,7 +249,6 @@ def serve(
     data_dir: Path | None = DataDir,
 ) -> None:
     """Run the API server (migrating the store and loading the demo data on first start)."""
-    import uvicorn
     from sqlalchemy import select
 
     from crowdguard.api.app import API_PREFIX, create_app
@@ -244,7 +276,7 @@ def serve(
     if not has_admin:
         dd = f" --data-dir {settings.data_dir}" if data_dir is not None else ""
         typer.echo(f"no admin yet: create one with `crowdguard user add admin --role admin{dd}`")
-    uvicorn.run(
+    _run_until_signalled(
         app,
         host=host,
         port=port,

@@ -3,10 +3,13 @@
 Every error a user can cause is a :class:`CrowdGuardError` whose message is one line
 that names the file, field or option at fault and says what was expected. The CLI turns
 these into exit status 2 (``exit_code``) and the API into a 4xx response; anything else
-is a bug and exits 1.
+is a bug and exits 1. :func:`did_you_mean` words the suggestion for a mistyped name.
 """
 
 from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
 
 __all__ = [
     "AuthError",
@@ -21,7 +24,28 @@ __all__ = [
     "ReviewError",
     "ScenarioError",
     "SolverFailed",
+    "did_you_mean",
 ]
+
+
+def did_you_mean(word: str, known: Iterable[str], *, n: int = 1, cutoff: float = 0.6) -> str:
+    """``"did you mean 'outlet_village'?"`` for the closest of ``known``, or ``""``.
+
+    Case is ignored and a known name that starts with ``word`` (``outlet`` ->
+    ``outlet_village``) counts as close; otherwise :func:`difflib.get_close_matches`
+    (Ratcliff-Obershelp similarity of at least ``cutoff``) decides.
+    """
+    names = list(dict.fromkeys(known))
+    lowered = {name.lower(): name for name in names}
+    folded = word.strip().lower()
+    close = [
+        lowered[m] for m in difflib.get_close_matches(folded, list(lowered), n=n, cutoff=cutoff)
+    ]
+    if not close:
+        close = [name for name in names if folded and name.lower().startswith(folded)][:n]
+    if not close:
+        return ""
+    return f"did you mean {' or '.join(repr(c) for c in close)}?"
 
 
 class CrowdGuardError(Exception):

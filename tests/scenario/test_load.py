@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -9,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from crowdguard.errors import CrowdGuardError, ScenarioError
+from crowdguard.errors import CrowdGuardError, PlanError, ScenarioError
 from crowdguard.scenario import Scenario, load_scenario, parse_scenario
+from crowdguard.scenario.schema import TimeRange
 
 GOOD = """\
 id: test-season
@@ -287,3 +289,132 @@ def test_impossible_date_names_the_line(tmp_path: Path) -> None:
     text = GOOD.replace("start: 2026-12-01", "start: 2026-13-01")
     message = error_of(tmp_path, text)
     assert f":{line_of(text, '2026-13-01')}: '2026-13-01' is not a date" in message
+
+
+# -- opening hours a force writes (H:MM, daily, date ranges); errors that suggest the fix
+
+
+def test_a_one_digit_hour_is_the_same_range_as_two_digits() -> None:
+    assert TimeRange.parse("9:00-17:30") == TimeRange.parse("09:00-17:30")
+    assert str(TimeRange.parse("9:00 - 17:30")) == "09:00-17:30"
+
+
+def test_one_digit_hours_load_in_opening_hours_and_shifts(tmp_path: Path) -> None:
+    text = GOOD.replace('mon: "10:00-18:00"', 'mon: "9:00-17:30"').replace(
+        'shifts: ["10:00-16:00"]', 'shifts: ["9:00-15:00"]'
+    )
+    scenario = load_scenario(write(tmp_path, text))
+    monday = dt.date(2026, 11, 30)
+    assert [str(r) for r in scenario.venues[0].open_ranges(monday)] == ["09:00-17:30"]
+    assert str(scenario.teams[0].shifts[0].hours) == "09:00-15:00"
+
+
+def test_the_range_error_says_both_forms_are_accepted(tmp_path: Path) -> None:
+    message = error_of(tmp_path, GOOD.replace('fri: "10:00-20:00"', 'fri: "10-20"'))
+    assert "expected H:MM-H:MM or HH:MM-HH:MM" in message
+
+
+DAILY = GOOD.replace(
+    """      weekly:
+        mon: "10:00-18:00"
+        fri: "10:00-20:00"
+""",
+    """      daily: "10:00-18:00"
+      weekly: {sun: closed, thu: "10:00-21:00"}
+      exceptions:
+        "2026-12-02..2026-12-04": "9:00-22:00"   # late nights
+        2026-12-06: "12:00-16:00"
+""",
+)
+
+
+def test_daily_hours_apply_on_days_weekly_and_exceptions_leave_out() -> None:
+    hours = parse_scenario(DAILY).venues[0]
+    by_day = {
+        d.isoformat(): [str(r) for r in hours.open_ranges(d)] for d in parse_scenario(DAILY).days
+    }
+    assert by_day["2026-12-01"] == ["10:00-18:00"]  # Tuesday: daily
+    assert by_day["2026-12-02"] == ["09:00-22:00"]  # Wednesday: the late-night range
+    assert by_day["2026-12-03"] == ["09:00-22:00"]  # Thursday: the range beats weekly
+    assert by_day["2026-12-05"] == ["10:00-18:00"]  # Saturday: daily again
+    assert by_day["2026-12-06"] == ["12:00-16:00"]  # Sunday: the date beats weekly 'closed'
+    assert by_day["2026-12-07"] == ["10:00-18:00"]
+
+
+def test_late_nights_reach_the_risk_model() -> None:
+    from crowdguard.risk.payoffs import build_targets
+
+    targets = build_targets(parse_scenario(DAILY), days=[dt.date(2026, 12, 2)])
+    market_hours = sorted(
+        s.hour for s, v in zip(targets.start, targets.venue, strict=True) if v == "market"
+    )
+    assert market_hours == list(range(9, 22))
+
+
+@pytest.mark.parametrize(
+    ("key", "says"),
+    [
+        ('"2026-12-04..2026-12-02"', "ends before it starts"),
+        ('"2026-12-xx..2026-12-02"', "is not a date range; expected YYYY-MM-DD..YYYY-MM-DD"),
+        ('"2026-01-01..2027-12-31"', "runs 730 days; expected at most 366"),
+    ],
+)
+def test_a_bad_date_range_is_named(tmp_path: Path, key: str, says: str) -> None:
+    text = DAILY.replace('"2026-12-02..2026-12-04"', key)
+    message = error_of(tmp_path, text)
+    assert "venues[0].opening_hours.exceptions" in message and says in message
+
+
+def test_a_date_named_twice_is_refused(tmp_path: Path) -> None:
+    text = DAILY.replace("2026-12-06:", "2026-12-03:")
+    message = error_of(tmp_path, text)
+    assert "2026-12-03 is named twice" in message
+
+
+def test_a_near_miss_kind_suggests_the_kind(tmp_path: Path) -> None:
+    text = GOOD.replace("kind: christmas_market", "kind: outlet")
+    message = error_of(tmp_path, text)
+    assert f":{line_of(text, 'kind: outlet')}: venues[0].kind:" in message
+    assert "did you mean 'outlet_village'?" in message
+    assert "'outlet' is not one of christmas_market, shopping_street" in message
+
+
+def test_a_lower_case_threat_level_suggests_the_level(tmp_path: Path) -> None:
+    message = error_of(tmp_path, GOOD.replace("SUBSTANTIAL", "substantial"))
+    assert "did you mean 'SUBSTANTIAL'?" in message
+
+
+def test_a_bad_callsign_is_explained_without_a_regular_expression(tmp_path: Path) -> None:
+    text = GOOD.replace("callsign: alpha-1", "callsign: Alpha 1")
+    message = error_of(tmp_path, text)
+    assert (
+        f":{line_of(text, 'Alpha 1')}: teams[0].callsign: 'Alpha 1' is not an identifier" in message
+    )
+    assert "lower-case letters and digits" in message and "did you mean 'alpha-1'?" in message
+    assert "^" not in message and "(?:" not in message and "pattern" not in message
+
+
+def test_a_tab_in_the_indentation_says_use_spaces(tmp_path: Path) -> None:
+    text = GOOD.replace("    peak_occupancy: 500", "\tpeak_occupancy: 500")
+    message = error_of(tmp_path, text)
+    assert message.endswith(
+        f"winter.yaml:{line_of(text, chr(9) + 'peak')}: YAML does not allow tabs for indentation; use spaces"
+    )
+
+
+def test_a_tab_inside_a_value_is_not_blamed_on_indentation(tmp_path: Path) -> None:
+    text = GOOD.replace("name: Test season", "name: 'Test\tseason'")
+    assert load_scenario(write(tmp_path, text)).name == "Test\tseason"
+
+
+def test_a_mistyped_venue_in_a_pin_gets_a_suggestion() -> None:
+    from crowdguard.cli.plan import parse_override
+    from crowdguard.patrols.planner import make_plan
+
+    scenario = parse_scenario(GOOD)
+    pin = parse_override("alpha-1@markt@2026-12-04T12:00", "pin")
+    with pytest.raises(PlanError, match=r"no venue or base 'markt'; did you mean 'market'\?"):
+        make_plan(scenario, seed=1, days=7, overrides=[pin])
+    team = parse_override("alpha1@market@2026-12-04T12:00", "pin")
+    with pytest.raises(PlanError, match=r"no team 'alpha1'; did you mean 'alpha-1'\?"):
+        make_plan(scenario, seed=1, days=7, overrides=[team])

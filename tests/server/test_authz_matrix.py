@@ -36,6 +36,7 @@ A, P, C, OF, G, N = (
 )
 EVERYONE = {A, P, C, OF, G, N}
 DAY = "2026-12-05"
+PERIOD = "2026-11-01:2027-01-31"
 REF = "CG-AAAA-BBBB"  # no such report: allowed roles get 404, others 403
 EVENT = {
     "name": "Lantern parade",
@@ -126,6 +127,27 @@ MATRIX: list[tuple[str, str, Any, set[Role]]] = [
     ("GET", "/api/v1/dispatch/tasks", None, {A, C}),
     ("GET", "/api/v1/dispatch/tasks/999999", None, {A, C}),
     ("POST", "/api/v1/dispatch/tasks/999999/close", {"outcome": "resolved"}, {A, C}),
+    # Statistics: aggregates only, for analysts, planners and admins (no roster, no report).
+    ("GET", f"/api/v1/stats/operations?period={PERIOD}", None, {A, P, N}),
+    ("GET", f"/api/v1/stats/response?period={PERIOD}", None, {A, P, N}),
+    ("GET", f"/api/v1/stats/patrols?period={PERIOD}", None, {A, P, N}),
+    ("GET", f"/api/v1/stats/reports?period={PERIOD}", None, {A, P, N}),
+    ("GET", f"/api/v1/stats/plan-reviews?period={PERIOD}", None, {A, P, N}),
+    # The operations log names units and times: control room and admins only.
+    ("GET", "/api/v1/operations", None, {A, C}),
+    (
+        "POST",
+        "/api/v1/operations",
+        {
+            "incident": "escort-{role}",
+            "unit": "arv-1",
+            "purpose": "escort",
+            "authorised_at": "2026-12-05T10:00:00+00:00",
+            "authorised_by": "insp-tfc",
+        },
+        {A, C},
+    ),
+    ("PATCH", "/api/v1/operations/999999", {"discharges": 0}, {A, C}),
 ]
 # Open to everyone, the anonymous public included (checked below).
 PUBLIC: list[tuple[str, str, Any]] = [
@@ -203,6 +225,7 @@ def _template(path: str) -> str:
         DAY,
         REF,
     }
+    path = path.split("?", 1)[0]
     return "/".join("{x}" if p in ids or p.startswith("{") else p for p in path.split("/"))
 
 

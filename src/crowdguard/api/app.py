@@ -30,6 +30,7 @@ from crowdguard.reports import api as reports_api
 from crowdguard.reports.intake import IntakeWriter
 from crowdguard.reports.models import ReportBoardSummary
 from crowdguard.rosters import api as rosters_api
+from crowdguard.stats import api as stats_api
 from crowdguard.store.clock import Clock, SystemClock
 from crowdguard.store.db import make_engine, make_sessionmaker
 from crowdguard.store.settings import Settings
@@ -116,6 +117,8 @@ def create_app(
     api.include_router(security_plans_api.router)
     api.include_router(dispatch_api.router)
     api.include_router(board_api.router)
+    api.include_router(stats_api.router)
+    api.include_router(stats_api.log_router)
 
     @api.get("/health", tags=["meta"])
     def health() -> dict[str, str]:

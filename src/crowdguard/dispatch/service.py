@@ -94,6 +94,7 @@ from crowdguard.reports.tables import ReportRow
 from crowdguard.rosters import service as rosters
 from crowdguard.rosters.models import DayRosters
 from crowdguard.scenario.schema import Scenario, Team
+from crowdguard.stats import service as operations_log
 from crowdguard.store.errors import ConflictError, NotFoundError
 from crowdguard.users.models import Role
 from crowdguard.venues import service as venues
@@ -139,6 +140,21 @@ class DispatchChange:
     def unit(self) -> UnitRow:
         """The unit the call was about."""
         return self.units[0]
+
+
+def _logged(
+    session: Session, change: DispatchChange, actor: str | None, now: dt.datetime
+) -> DispatchChange:
+    """Record the change's unit moves in the operations log (issue 15), same transaction."""
+    operations_log.record_dispatch(
+        session=session,
+        units=change.units,
+        task=change.task,
+        events=change.events,
+        actor=actor,
+        now=now,
+    )
+    return change
 
 
 def _serialise(session: Session) -> None:
@@ -653,7 +669,7 @@ def assign_unit(
         entity_id=callsign,
         detail={"task": task_row.id, "report": task_row.report_ref, "moves": _moves(events)},
     )
-    return DispatchChange([unit_row], task_row, events, report)
+    return _logged(session, DispatchChange([unit_row], task_row, events, report), actor, now)
 
 
 def _release(
@@ -692,7 +708,7 @@ def _release(
         entity_id=unit_row.callsign,
         detail={"moves": _moves(events)},
     )
-    return DispatchChange([unit_row], task_row, events, report)
+    return _logged(session, DispatchChange([unit_row], task_row, events, report), actor, now)
 
 
 def release_unit(
@@ -771,7 +787,7 @@ def move_unit(
         entity_id=callsign,
         detail={"moves": _moves(events), "note": note},
     )
-    return DispatchChange([unit_row], task_row, events)
+    return _logged(session, DispatchChange([unit_row], task_row, events), actor, now)
 
 
 def close_task_by_id(
@@ -809,7 +825,9 @@ def close_task_by_id(
         entity_id=str(task_row.id),
         detail={"outcome": outcome, "report": task_row.report_ref, "moves": _moves(events)},
     )
-    return DispatchChange(unit_rows, task_row, events, report, freed=unit_rows)
+    return _logged(
+        session, DispatchChange(unit_rows, task_row, events, report, freed=unit_rows), actor, now
+    )
 
 
 def list_tasks(

@@ -57,7 +57,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from crowdguard import __version__
-from crowdguard.errors import CertificateFailed, PlanError
+from crowdguard.errors import CertificateFailed, PlanError, did_you_mean
 from crowdguard.games import SecurityGame, solve
 from crowdguard.games.origami import origami_coverage
 from crowdguard.patrols.season_routes import (
@@ -711,12 +711,18 @@ def _check_options(
                 f"({chosen[0].isoformat()}..{chosen[-1].isoformat()})"
             )
         if o.team not in teams:
+            hint = did_you_mean(o.team, sorted(teams))
             raise PlanError(
-                f"override '{o.describe()}': no team {o.team!r}; expected one of "
-                f"{', '.join(sorted(teams))}"
+                f"override '{o.describe()}': no team {o.team!r}; "
+                + (f"{hint} " if hint else "")
+                + f"expected one of {', '.join(sorted(teams))}"
             )
         if o.place not in places:
-            raise PlanError(f"override '{o.describe()}': no venue or base {o.place!r}")
+            hint = did_you_mean(o.place, [v.id for v in scenario.venues], cutoff=0.5)
+            raise PlanError(
+                f"override '{o.describe()}': no venue or base {o.place!r}"
+                + (f"; {hint}" if hint else "; see the venue ids in the scenario file")
+            )
     if options.max_variants is not None and options.max_variants < 1:
         raise PlanError(f"max_variants={options.max_variants}: expected a whole number >= 1")
     if options.response_floor is not None and not 0 < options.response_floor < 1:

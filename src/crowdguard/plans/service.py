@@ -558,3 +558,18 @@ def reviews_for_plan_job(
             }
         )
     return out
+
+
+def review_outcomes(
+    *, session: Session, start: dt.datetime, end: dt.datetime
+) -> tuple[int, dict[str, int], dict[str, int]]:
+    """Reviews made in ``[start, end)``: how many, by legal verdict and by tier (aggregates
+    for statistics; no plan content)."""
+    rows = session.execute(
+        select(SecurityPlanReviewRow.legal_verdict, SecurityPlanReviewRow.tier).where(
+            SecurityPlanReviewRow.reviewed_at >= start, SecurityPlanReviewRow.reviewed_at < end
+        )
+    ).all()
+    verdicts = Counter(str(v) for v, _ in rows)
+    tiers = Counter(str(t) for _, t in rows)
+    return len(rows), dict(sorted(verdicts.items())), dict(sorted(tiers.items()))

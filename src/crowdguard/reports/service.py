@@ -644,3 +644,19 @@ def board_summary(row: ReportRow) -> ReportBoardSummary:
             else None
         ),
     )
+
+
+def count_by_category_grade(
+    *, session: Session, start: dt.datetime, end: dt.datetime
+) -> dict[str, dict[str, int]]:
+    """Reports received in ``[start, end)``: ``{category: {grade: count}}`` (aggregates for
+    statistics; no report content)."""
+    rows = session.execute(
+        select(ReportRow.category, ReportRow.grade, func.count())
+        .where(ReportRow.received_at >= start, ReportRow.received_at < end)
+        .group_by(ReportRow.category, ReportRow.grade)
+    ).all()
+    out: dict[str, dict[str, int]] = {}
+    for category, grade, count in rows:
+        out.setdefault(str(category), {})[str(grade)] = int(count)
+    return {k: dict(sorted(v.items())) for k, v in sorted(out.items())}

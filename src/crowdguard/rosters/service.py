@@ -34,6 +34,7 @@ from crowdguard.users.models import Role
 __all__ = [
     "FULL_ROSTER_ROLES",
     "day_rosters",
+    "patrols_between",
     "store_rosters",
     "team_roster",
 ]
@@ -280,3 +281,38 @@ def team_roster(
         detail={"teams": [callsign]},
     )
     return shown
+
+
+def patrols_between(
+    *, session: Session, first: dt.date, last: dt.date, actor: str, now: dt.datetime
+) -> list[tuple[str, str, dt.datetime, dt.datetime]]:
+    """Every patrol segment ``(team, venue, start, end)`` rostered on ``first``..``last``
+    (each date from its newest finished plan), for aggregate statistics (patrol hours per
+    venue). The caller must publish aggregates only; the read is audited as
+    ``roster.aggregate`` with the dates, never the contents."""
+    out: list[tuple[str, str, dt.datetime, dt.datetime]] = []
+    day = first
+    while day <= last:
+        for row in _latest_rows(session, day):
+            where = f"rosters[{row.date}].{row.team}"
+            for segment in row.segments:
+                if segment.get("kind") == "patrol" and segment.get("venue"):
+                    out.append(
+                        (
+                            row.team,
+                            str(segment["venue"]),
+                            _instant(segment["start"], where),
+                            _instant(segment["end"], where),
+                        )
+                    )
+        day += dt.timedelta(days=1)
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="roster.aggregate",
+        entity="roster",
+        entity_id=f"{first.isoformat()}:{last.isoformat()}",
+        detail={"purpose": "patrol hours per venue"},
+    )
+    return out

@@ -8,7 +8,7 @@ is walked down that node tree to the line it came from, and the first error beco
 :class:`~crowdguard.errors.ScenarioError` line such as::
 
     winter.yaml:41: venues[3].opening_hours.weekly.fri: 'Fri 10:00-25:00' is not a time range;
-    expected HH:MM-HH:MM within one day, e.g. 10:00-18:00
+    expected H:MM-H:MM or HH:MM-HH:MM within one day, e.g. 9:00-17:30
 
 (one line in practice). JSON is a subset of the YAML that PyYAML reads, so the same code
 serves both. The embedded demo (:func:`demo_path`) is read through ``importlib.resources`` so
@@ -33,8 +33,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from crowdguard.errors import ScenarioError
-from crowdguard.scenario.schema import Scenario
+from crowdguard.errors import ScenarioError, did_you_mean
+from crowdguard.scenario.schema import SLUG, Scenario
 
 __all__ = [
     "DEMO_PLAN_PREFIX",
@@ -130,6 +130,10 @@ def parse_scenario(
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
+        if _tab_indented(text, mark):
+            raise ScenarioError(
+                f"{source}{line}: YAML does not allow tabs for indentation; use spaces"
+            ) from None
         problem = " ".join(str(exc.problem or exc.context or "unreadable").split())
         raise ScenarioError(f"{source}{line}: malformed YAML/JSON: {problem}") from None
     except yaml.YAMLError as exc:
@@ -231,12 +235,53 @@ def _message(error: typing.Any, loc: Loc) -> str:
         return f"unknown field {name!r}{hint}"
     if kind == "missing":
         return "required field is missing"
+    if kind == "enum":
+        allowed = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+        hint = did_you_mean(str(value), allowed) if isinstance(value, str) else ""
+        return f"{value!r} is not one of {', '.join(allowed)}" + (f"; {hint}" if hint else "")
+    if kind == "string_pattern_mismatch":
+        if error.get("ctx", {}).get("pattern") == SLUG:
+            return f"{value!r} is not an identifier; {_SLUG_HINT}" + _slug_suggestion(value)
+        return f"{value!r} does not have the expected form"
     if kind == "too_short" and loc and loc[-1] in ("venues", "teams"):
         return f"the list is empty; expected at least one {str(loc[-1])[:-1]}"
     lowered = msg[0].lower() + msg[1:] if msg else msg
     if value is not None and not isinstance(value, dict | list):
         return f"{lowered}; got {value!r}"
     return lowered
+
+
+_SLUG_HINT = (
+    "expected lower-case letters and digits, words joined by single hyphens, e.g. alpha-1 "
+    "or winchester-cathedral-market"
+)
+
+
+def _slug_suggestion(value: object) -> str:
+    """``"; did you mean 'alpha-1'?"`` for ``'Alpha 1'`` (empty when nothing fits)."""
+    if not isinstance(value, str):
+        return ""
+    words = re.findall(r"[a-z0-9]+", value.lower())
+    slug = "-".join(words)
+    return f"; did you mean {slug!r}?" if slug and slug != value else ""
+
+
+def _tab_indented(text: str, mark: yaml.Mark | None) -> bool:
+    """Whether the line PyYAML stopped at (or the one before) is indented with a tab.
+
+    PyYAML reports a tab in indentation as "found character '\\t' that cannot start any
+    token" (or, after a tab-indented key, as a mapping error on the next line); YAML 1.1
+    section 4.2.2 forbids tabs in indentation.
+    """
+    if mark is None:
+        return False
+    lines = text.splitlines()
+    for number in (mark.line, mark.line - 1):
+        if 0 <= number < len(lines):
+            indent = lines[number][: len(lines[number]) - len(lines[number].lstrip(" \t"))]
+            if "\t" in indent:
+                return True
+    return False
 
 
 def _unconstructible(root: yaml.Node | None, source: str, exc: Exception) -> str:

@@ -46,7 +46,10 @@ Slug = Annotated[str, Field(pattern=SLUG, min_length=1, max_length=80)]
 UK_LAT = (49.8, 60.9)
 UK_LON = (-8.7, 1.8)
 
-_RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+_RANGE = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+_EXPECTED_RANGE = "expected H:MM-H:MM or HH:MM-HH:MM within one day, e.g. 9:00-17:30"
+#: The longest date range one ``exceptions`` key may name (``2026-12-14..2026-12-23``).
+MAX_EXCEPTION_DAYS = 366
 
 
 class ThreatLevel(StrEnum):
@@ -93,16 +96,20 @@ class _Strict(BaseModel):
 
 
 class TimeRange(_Strict):
-    """A half-open interval of local clock time within one day, ``HH:MM-HH:MM``."""
+    """A half-open interval of local clock time within one day, ``H:MM-H:MM`` or ``HH:MM-HH:MM``.
+
+    The hour may have one digit or two (``9:00-17:30`` and ``09:00-17:30`` are the same range);
+    ``24:00`` may end a range. It is always written back with two digits.
+    """
 
     start: dt.time
     end: dt.time
 
     @classmethod
     def parse(cls, text: str) -> TimeRange:
-        """Parse ``"10:00-18:00"``; raises ``ValueError`` naming what was expected."""
+        """Parse ``"10:00-18:00"`` or ``"9:00-17:30"``; ``ValueError`` naming what was expected."""
         match = _RANGE.match(text.strip())
-        bad = f"{text!r} is not a time range; expected HH:MM-HH:MM within one day, e.g. 10:00-18:00"
+        bad = f"{text!r} is not a time range; {_EXPECTED_RANGE}"
         if not match:
             raise ValueError(bad)
         h1, m1, h2, m2 = (int(g) for g in match.groups())
@@ -111,7 +118,7 @@ class TimeRange(_Strict):
         start = dt.time(h1, m1)
         end = dt.time.max if h2 == 24 else dt.time(h2, m2)
         if end <= start:
-            raise ValueError(f"{text!r} ends before it starts; expected HH:MM-HH:MM within one day")
+            raise ValueError(f"{text!r} ends before it starts; {_EXPECTED_RANGE}")
         return cls(start=start, end=end)
 
     def __str__(self) -> str:
@@ -133,26 +140,90 @@ def _parse_ranges(value: object) -> object:
 _Ranges = Annotated[list[TimeRange], BeforeValidator(_parse_ranges)]
 
 
-class OpeningHours(_Strict):
-    """Opening hours by weekday, with date exceptions (``[]`` or ``"closed"`` = closed).
+def _expand_exceptions(value: object) -> object:
+    """Expand ``"2026-12-14..2026-12-23"`` keys into one entry per date (ranges inclusive).
 
-    Example YAML::
+    A single date is kept as it is; a range names its first and last dates, at most
+    :data:`MAX_EXCEPTION_DAYS` apart. A date named twice (alone, or by overlapping ranges) is
+    refused, since one of the two hours would silently win.
+    """
+    if not isinstance(value, dict):
+        return value
+    out: dict[object, object] = {}
+    seen: set[str] = set()
+    for key, ranges in value.items():
+        if isinstance(key, str) and ".." in key:
+            first_text, _, last_text = key.partition("..")
+            try:
+                first = dt.date.fromisoformat(first_text.strip())
+                last = dt.date.fromisoformat(last_text.strip())
+            except ValueError:
+                raise ValueError(
+                    f"exceptions: {key!r} is not a date range; expected YYYY-MM-DD..YYYY-MM-DD, "
+                    "e.g. 2026-12-14..2026-12-23"
+                ) from None
+            span = (last - first).days + 1
+            if span < 1:
+                raise ValueError(f"exceptions: {key!r} ends before it starts; expected FIRST..LAST")
+            if span > MAX_EXCEPTION_DAYS:
+                raise ValueError(
+                    f"exceptions: {key!r} runs {span} days; expected at most {MAX_EXCEPTION_DAYS}"
+                )
+            dates: list[object] = [first + dt.timedelta(days=i) for i in range(span)]
+        else:
+            dates = [key]
+        for day in dates:
+            name = day.isoformat() if isinstance(day, dt.date) else str(day)
+            if name in seen:
+                raise ValueError(f"exceptions: {name} is named twice (key {key!r}); keep one")
+            seen.add(name)
+            if len(seen) > 4 * MAX_EXCEPTION_DAYS:
+                raise ValueError(
+                    f"exceptions: more than {4 * MAX_EXCEPTION_DAYS} dates; expected a season's"
+                )
+            out[day] = ranges
+    return out
+
+
+class OpeningHours(_Strict):
+    """Opening hours: every day, by weekday, and on given dates (``[]`` or ``closed`` = closed).
+
+    On a date the first of these that names it applies: ``exceptions`` (a date, or a range of
+    dates ``YYYY-MM-DD..YYYY-MM-DD`` for a run of late nights), then ``weekly`` (by weekday),
+    then ``daily`` (every day). A day none of them names is closed. Example YAML::
 
         opening_hours:
-          weekly: {mon: "10:00-18:00", fri: "10:00-20:00", sun: closed}
-          exceptions: {"2026-12-25": closed, "2026-12-24": "10:00-16:00"}
+          daily: "10:00-18:00"
+          weekly: {thu: "10:00-20:00", sun: "11:00-17:00"}
+          exceptions:
+            "2026-12-14..2026-12-23": "9:00-21:00"   # late nights before Christmas
+            2026-12-24: "9:00-16:00"                 # Christmas Eve: early close
+            2026-12-25: closed
+            2026-12-26: "8:00-19:00"                 # Boxing Day sales
     """
 
     # The ranges are parsed per key (not per dict) so that an error is located at the
     # weekday or date that is wrong, e.g. ``opening_hours.weekly.fri``.
-    weekly: dict[Weekday, _Ranges] = Field(default_factory=dict)
-    exceptions: dict[dt.date, _Ranges] = Field(default_factory=dict)
+    daily: _Ranges | None = Field(
+        default=None, description="hours on every day not named in weekly or exceptions"
+    )
+    weekly: dict[Weekday, _Ranges] = Field(
+        default_factory=dict, description="hours by weekday (mon..sun); overrides daily"
+    )
+    exceptions: Annotated[dict[dt.date, _Ranges], BeforeValidator(_expand_exceptions)] = Field(
+        default_factory=dict,
+        description="hours on given dates or date ranges (YYYY-MM-DD..YYYY-MM-DD); "
+        "override weekly and daily",
+    )
 
     def on(self, day: dt.date) -> list[TimeRange]:
-        """The opening ranges on a given date (exceptions first, then the weekday)."""
+        """The opening ranges on a given date (exceptions, then the weekday, then daily)."""
         if day in self.exceptions:
             return list(self.exceptions[day])
-        return list(self.weekly.get(Weekday.of(day), []))
+        weekday = Weekday.of(day)
+        if weekday in self.weekly:
+            return list(self.weekly[weekday])
+        return list(self.daily or [])
 
 
 class Mitigations(_Strict):

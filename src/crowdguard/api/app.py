@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
 
-from crowdguard import __version__
+from crowdguard import __version__, web
 from crowdguard.api import auth
 from crowdguard.api import events as board_api
 from crowdguard.api.deps import AppContext
@@ -22,6 +25,7 @@ from crowdguard.api.errors import ERROR_RESPONSES, install_error_handlers
 from crowdguard.api.events import BoardEvent, EventBus
 from crowdguard.api.limits import ConcurrencyGate, DatabaseGate, RequestLimits
 from crowdguard.audit import api as audit_api
+from crowdguard.basemap import warm as warm_basemap
 from crowdguard.dispatch import api as dispatch_api
 from crowdguard.jobs import api as jobs_api
 from crowdguard.jobs.runner import Planner, PlanRunner, default_planner
@@ -37,7 +41,7 @@ from crowdguard.store.settings import Settings
 from crowdguard.users import api as users_api
 from crowdguard.users.throttle import LoginThrottle
 from crowdguard.venues import api as venues_api
-from crowdguard.web import pages as web_pages
+from crowdguard.web.common import asset_url
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -85,7 +89,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Decode the offline base map now (about a second), not on the first map's request.
+        warming = threading.Thread(target=warm_basemap, name="basemap", daemon=True)
+        warming.start()
         yield
+        bus.close()  # end every live stream (serve closes them at SIGTERM already)
         await asyncio.to_thread(intake.close)  # store what was queued before stopping
         context.runner.shutdown(wait=False)
 
@@ -94,7 +102,7 @@ def create_app(
         version=__version__,
         description="Randomised armed patrols of crowded places: plans, rosters, audit.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served below from the vendored Swagger UI: no CDN, works offline
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -125,14 +133,27 @@ def create_app(
         """Liveness check (no authentication, no data)."""
         return {"status": "ok", "version": __version__}
 
+    @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """Swagger UI from the package's vendored copy (``scripts/vendor-web``)."""
+        return get_swagger_ui_html(
+            openapi_url=f"{API_PREFIX}/openapi.json",
+            title="CrowdGuard API",
+            swagger_js_url=asset_url("vendor/swagger-ui/swagger-ui-bundle.js"),
+            swagger_css_url=asset_url("vendor/swagger-ui/swagger-ui.css"),
+            swagger_favicon_url=asset_url("vendor/swagger-ui/favicon-32x32.png"),
+            swagger_ui_parameters={"validatorUrl": None},  # no call to swagger.io
+        )
+
     app.include_router(api)
-    app.include_router(web_pages.router)
+    app.include_router(web.router)
     install_error_handlers(app)
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(
         ConcurrencyGate,
         gate=gate,
         exempt=("/health", "/openapi.json", "/docs", "/board/stream"),
+        exempt_prefixes=("/static/", "/map/"),
         exempt_requests=(("POST", f"{API_PREFIX}/reports"), ("POST", "/report")),
     )
     return app

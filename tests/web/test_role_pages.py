@@ -1,0 +1,192 @@
+"""The signed-in pages over HTTP (no browser): login and role-aware navigation, each page
+refusing other roles with a pointer to their own, the officer's next shift (own team only,
+only once released), and the API docs served from the package (no CDN)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from html_parse import parse
+from sqlalchemy import Engine
+
+from crowdguard.jobs import service as jobs
+from crowdguard.jobs.models import PlanCreate
+from crowdguard.scenario.load import demo_scenario
+from crowdguard.store.clock import FakeClock
+from crowdguard.store.db import make_sessionmaker, session_scope
+from crowdguard.users.models import Role
+from crowdguard.web.common import HOME, PAGES
+
+SUNDAY = "2026-12-06"
+PASSWORD = "correct horse battery"
+
+
+def store_sunday(engine: Engine, now: dt.datetime) -> None:
+    """Sunday's roster: alpha-1 (the officers' team, shift 10:00-16:00) patrols the
+    cathedral market then WestQuay; bravo-2 patrols Gunwharf Quays all shift."""
+
+    def seg(kind: str, venue: str | None, start: str, end: str) -> dict[str, str | None]:
+        return {"kind": kind, "venue": venue, "start": f"{SUNDAY}T{start}:00",
+                "end": f"{SUNDAY}T{end}:00"}  # fmt: skip
+
+    bases = {t.callsign: t.base for t in demo_scenario().teams}
+    roster = {
+        "date": SUNDAY,
+        "teams": [
+            {
+                "team": "alpha-1",
+                "base": bases["alpha-1"],
+                "segments": [
+                    seg("transit", "winchester-cathedral-market", "10:00", "10:30"),
+                    seg("patrol", "winchester-cathedral-market", "10:30", "12:00"),
+                    seg("transit", "southampton-westquay", "12:00", "12:30"),
+                    seg("patrol", "southampton-westquay", "12:30", "15:30"),
+                    seg("transit", None, "15:30", "16:00"),
+                ],
+            },
+            {
+                "team": "bravo-2",
+                "base": bases["bravo-2"],
+                "segments": [seg("patrol", "portsmouth-gunwharf-quays", "10:00", "16:00")],
+            },
+        ],
+    }
+    with session_scope(make_sessionmaker(engine)) as session:
+        plan = jobs.create_plan(
+            session=session,
+            data=PlanCreate(scenario_id=demo_scenario().id, seed=1),
+            actor="test",
+            now=now,
+        )
+        jobs.finish_plan(
+            session=session, plan_id=plan.id, now=now, result={"solver": "hand-written"},
+            rosters={SUNDAY: roster},
+        )  # fmt: skip
+
+
+def log_in_again(client: TestClient, name: str) -> None:
+    response = client.post(
+        "/login", data={"username": name, "password": PASSWORD}, follow_redirects=False
+    )
+    assert response.status_code == 303
+
+
+# --- login and navigation ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_logs_in_to_its_own_page_and_is_refused_the_others(
+    client: TestClient, signed_in: Callable[[Role], str], role: Role
+) -> None:
+    name = signed_in(role)
+    home = parse(client.get("/").text)
+    links = [e.get("href") for e in home.all("a")]
+    assert all(path in links for path, (_, roles) in PAGES.items() if role in roles)
+    for path, (_, roles) in PAGES.items():
+        response = client.get(path)
+        if role in roles:
+            assert response.status_code == 200, (role, path)
+            assert name in parse(response.text).text("whoami")
+        else:
+            assert response.status_code == 403, (role, path)
+            page = parse(response.text)
+            assert page.by_id("own-page").get("href") == HOME[role]
+            assert "not for your account" in response.text
+
+
+def test_a_visitor_gets_the_login_form_and_lands_on_the_page_asked_for(
+    client: TestClient, as_role: Callable[[Role], dict[str, str]]
+) -> None:
+    as_role(Role.officer)
+    form = parse(client.get("/officer").text)
+    assert form.by_id("login").get("action") == "/login"
+    data = {"username": "officer-user", "password": "wrong", "next": "/officer"}
+    refused = client.post("/login", data=data, follow_redirects=False)
+    assert refused.status_code == 401 and "Log-in refused" in refused.text
+    data["password"] = PASSWORD
+    ok = client.post("/login", data={**data, "next": "https://evil.example/"},
+                     follow_redirects=False)  # fmt: skip
+    assert ok.status_code == 303 and ok.headers["location"] == "/officer"  # never elsewhere
+    cookie = ok.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+    out = client.post("/logout", follow_redirects=False)
+    assert out.status_code == 303
+    assert "Log in" in client.get("/officer").text  # the session is over
+
+
+def test_a_cross_site_post_with_the_cookie_is_refused(
+    client: TestClient, signed_in: Callable[[Role], str]
+) -> None:
+    signed_in(Role.admin)
+    attack = client.post(
+        "/api/v1/auth/logout",
+        headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+    )
+    assert attack.status_code == 403 and "Origin" in attack.json()["detail"]
+    assert client.get("/board").status_code == 200  # still signed in
+
+
+# --- the officer ---------------------------------------------------------------------------
+
+
+def test_an_officer_sees_only_their_next_shift_once_released(
+    client: TestClient, engine: Engine, clock: FakeClock, signed_in: Callable[[Role], str]
+) -> None:
+    store_sunday(engine, clock.now())
+    signed_in(Role.officer)  # team alpha-1
+    # Saturday 14:00: nothing today; Sunday's 10:00 shift is released 2 hours before.
+    early = parse(client.get("/officer").text)
+    assert early.text("shift-status") == "Your next shift is available from 08:00 tomorrow."
+    assert not early.has_id("shift")
+
+    clock.set(dt.datetime(2026, 12, 6, 8, 5, tzinfo=dt.UTC))  # London is on UTC in December
+    log_in_again(client, "officer-user")  # the session of the day before has expired
+    response = client.get("/officer")
+    page = parse(response.text)
+    table = page.text("shift")
+    assert "Winchester Cathedral Christmas Market" in table and "WestQuay" in table
+    assert "10:30" in table and "15:30" in table
+    assert "team alpha-1" in page.text("shift-status").lower()
+    assert "Gunwharf" not in response.text and "bravo" not in response.text  # other teams
+    route = json.loads(page.text("route-data"))
+    assert [p["kind"] for p in route] == ["base", "venue", "venue", "base"]
+    assert (
+        route[0]["name"] == route[-1]["name"] == "Southampton Central police investigation centre"
+    )
+
+    # After the shift: nothing left, and nothing further rostered.
+    clock.set(dt.datetime(2026, 12, 6, 16, 30, tzinfo=dt.UTC))
+    log_in_again(client, "officer-user")
+    done = parse(client.get("/officer").text)
+    assert "No shift is rostered" in done.text("shift-status")
+
+
+def test_an_officer_asking_the_api_for_another_team_is_refused(
+    client: TestClient, engine: Engine, clock: FakeClock, signed_in: Callable[[Role], str]
+) -> None:
+    store_sunday(engine, clock.now())
+    signed_in(Role.officer)
+    clock.set(dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC))
+    log_in_again(client, "officer-user")
+    other = client.get(f"/api/v1/rosters/{SUNDAY}/teams/bravo-2")  # with the page's cookie
+    assert other.status_code == 403 and "own team" in other.json()["detail"]
+    assert client.get(f"/api/v1/rosters/{SUNDAY}/teams/alpha-1").status_code == 200
+
+
+# --- the API docs ----------------------------------------------------------------------------
+
+
+def test_the_api_docs_load_swagger_ui_from_the_package(reader: TestClient) -> None:
+    response = reader.get("/api/v1/docs")
+    assert response.status_code == 200
+    sources = re.findall(r'(?:src|href)="([^"]+)"', response.text)
+    assert sources and all(s.startswith("/static/vendor/swagger-ui/") for s in sources), sources
+    assert "cdn" not in response.text.lower()
+    for source in sources:
+        assert reader.get(source).status_code == 200, source
+    assert "validatorUrl" in response.text  # no call to the public validator

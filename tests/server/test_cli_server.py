@@ -7,7 +7,6 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -257,12 +256,13 @@ def test_serve_keeps_idle_connections_open_longer_than_clients_and_proxies(
     them; ``serve`` waits longer than its clients and reverse proxies (60 s) instead."""
     import uvicorn
 
-    from crowdguard.cli.server import KEEP_ALIVE_SECONDS, serve
+    from crowdguard.cli.server import KEEP_ALIVE_SECONDS, SHUTDOWN_SECONDS, serve
 
-    started: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: started.append((a, kw)))
+    started: list[uvicorn.Config] = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, *a, **kw: started.append(self.config))
     serve(host="127.0.0.1", port=8765, data_dir=tmp_path)
-    [(args, options)] = started
-    args[0].state.context.engine.dispose()  # the app serve built
-    assert options["timeout_keep_alive"] == KEEP_ALIVE_SECONDS > 60
-    assert (options["host"], options["port"]) == ("127.0.0.1", 8765)
+    [config] = started
+    config.app.state.context.engine.dispose()  # the app serve built
+    assert config.timeout_keep_alive == KEEP_ALIVE_SECONDS > 60
+    assert (config.host, config.port) == ("127.0.0.1", 8765)
+    assert config.timeout_graceful_shutdown == SHUTDOWN_SECONDS <= 10  # a stop is bounded

@@ -23,8 +23,10 @@ Skipped (not failed) only when /usr/bin/chromium is absent. Never ``playwright i
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,7 +43,7 @@ if not CHROMIUM.exists():
 
 import argon2  # noqa: E402
 from argon2.profiles import CHEAPEST  # noqa: E402
-from browser_kit import CHROMIUM_ARGS, PASSWORD, Tab, log_in  # noqa: E402
+from browser_kit import CHROMIUM_ARGS, PASSWORD, PHONE, Tab, check_page, log_in  # noqa: E402
 from demo_roster import PATROLS, store_demo_roster  # noqa: E402
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright  # noqa: E402
 
@@ -53,6 +55,7 @@ from crowdguard.store.db import make_engine, make_sessionmaker, session_scope, u
 from crowdguard.store.demo import seed_demo  # noqa: E402
 from crowdguard.users import service as users  # noqa: E402
 from crowdguard.users.models import Role, UserCreate  # noqa: E402
+from crowdguard.web.common import HOME  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -60,7 +63,12 @@ REFERENCE = re.compile(r"CG-[A-Z0-9]{4}-[A-Z0-9]{4}")
 VENUES = {v.id: v for v in demo_scenario().venues}
 
 
-ACCOUNTS = {"controller": Role.control, "controller2": Role.control, "planner": Role.planner}
+ACCOUNTS = {
+    "controller": Role.control,
+    "controller2": Role.control,
+    "planner": Role.planner,
+    "officer": Role.officer,
+}
 
 
 def seed_store(data_dir: Path) -> None:
@@ -77,7 +85,12 @@ def seed_store(data_dir: Path) -> None:
             for name, role in ACCOUNTS.items():
                 users.create_user(
                     session=session,
-                    data=UserCreate(username=name, password=PASSWORD, role=role),
+                    data=UserCreate(
+                        username=name,
+                        password=PASSWORD,
+                        role=role,
+                        team="alpha-1" if role is Role.officer else None,
+                    ),
                     actor="test",
                     now=now,
                 )
@@ -113,6 +126,15 @@ def tabs(browser: Browser) -> Iterator[list[Tab]]:
         tab.close()
     assert [e for tab in opened for e in tab.errors] == []
     assert [u for tab in opened for u in tab.outside] == []  # nothing left 127.0.0.1
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where page screenshots go: ``docs/screenshots`` with CROWDGUARD_SCREENSHOTS=1 (to
+    refresh the docs' pictures), else the test's own folder."""
+    if os.environ.get("CROWDGUARD_SCREENSHOTS") == "1":
+        return Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    return tmp_path / "shots"
 
 
 def open_tab(browser: Browser, tabs: list[Tab], **options: Any) -> Page:
@@ -443,7 +465,7 @@ def test_the_board_refuses_accounts_outside_the_control_room(
 
     log_in(board, server.base_url, "/board", "planner")  # a planner is sent to the board...
     expect(board.locator("#refusal")).to_contain_text("control room")
-    expect(board.locator("#own-page")).to_have_attribute("href", "/planner")  # ...and home
+    expect(board.locator("#own-page")).to_have_attribute("href", HOME[Role.planner])  # home
     expect(board.locator("#board")).to_have_count(0)
 
 
@@ -504,3 +526,126 @@ def test_a_call_taken_by_phone_is_opened_sent_and_closed_on_the_board(
     other.get_by_role("button", name=f"Details of task {row_id.removeprefix('call-')}").click()
     expect(other.locator("#selected-title")).to_contain_text(what)
     expect(other.locator("#selected-details")).to_contain_text("Closed")
+
+
+# --- 4. the officer, the API docs, every page's accessibility -------------------------------
+
+
+def test_an_officer_sees_their_shift_and_its_route_on_a_phone_and_nothing_else(
+    server: ServedProcess, browser: Browser, tabs: list[Tab], shots: Path
+) -> None:
+    page = open_tab(browser, tabs, viewport=PHONE, is_mobile=True, has_touch=True)
+    log_in(page, server.base_url, "/officer", "officer")
+    expect(page.locator("#shift")).to_contain_text("Winchester Cathedral Christmas Market")
+    expect(page.locator("#shift-status")).to_contain_text("Team alpha-1")
+    expect(page.locator("#route-map")).to_have_attribute("data-base", "land")
+    expect(page.locator("#route-map .cg-marker")).to_have_count(3)  # base, venue, base
+    expect(page.locator("#route-map path.route")).to_have_count(1)
+    body = page.locator("main").inner_text()
+    for callsign, venue in PATROLS.items():  # no other team, no other team's venue
+        if callsign != "alpha-1":
+            assert callsign not in body and VENUES[venue].name not in body
+    # The API answers the page's cookie for their own team only.
+    today = dt.datetime.now(ZoneInfo("Europe/London")).date().isoformat()
+    other = page.request.get(f"{server.base_url}/api/v1/rosters/{today}/teams/bravo-2")
+    assert other.status == 403
+    page.goto(f"{server.base_url}/board")
+    expect(page.locator("#refusal")).to_contain_text("control room")
+    expect(page.locator("#own-page")).to_have_attribute("href", "/officer")
+    page.goto(f"{server.base_url}/officer")
+    check_page(page, "officer", shots)
+
+
+def test_the_api_docs_work_offline(
+    server: ServedProcess, browser: Browser, tabs: list[Tab]
+) -> None:
+    page = open_tab(browser, tabs)
+    page.goto(f"{server.base_url}/api/v1/docs")
+    expect(page.locator(".opblock").first).to_be_visible()  # the operations are drawn
+    assert page.locator(".opblock").count() > 20
+    expect(page.locator(".information-container")).to_contain_text("CrowdGuard")
+
+
+@pytest.mark.parametrize(
+    ("path", "username"),
+    [("/", None), ("/report", None), ("/login", None), ("/board", "controller")],
+)
+def test_every_page_passes_axe_wide_and_on_a_phone(
+    server: ServedProcess, browser: Browser, tabs: list[Tab], shots: Path,
+    path: str, username: str | None,
+) -> None:  # fmt: skip
+    page = open_tab(browser, tabs)
+    if username is None:
+        page.goto(f"{server.base_url}{path}")
+    else:
+        log_in(page, server.base_url, path, username)
+        expect(page.locator("#board")).to_have_attribute("data-live", "1")
+    name = {"/": "home"}.get(path, path.strip("/"))
+    check_page(page, name, shots)
+
+
+# --- 5. a restart under an open board -------------------------------------------------------
+
+
+def test_a_board_open_across_a_server_restart_shows_the_report_sent_to_the_new_server(
+    browser: Browser, tabs: list[Tab], tmp_path: Path
+) -> None:
+    """Issue 12 item 13: SIGTERM ends the board's stream at once ('closing'); the page says
+    it is disconnected, reconnects to the new server and reads its lists again."""
+    data_dir = tmp_path / "data"
+    seed_store(data_dir)
+    first = ServedProcess(data_dir).start()
+    try:
+        board = open_board(open_tab(browser, tabs), first, "controller")
+        started = time.monotonic()
+        first.stop()
+        stopped_in = time.monotonic() - started
+        assert stopped_in < 10, f"SIGTERM to exit took {stopped_in:.1f} s with a board open"
+        expect(board.locator("#board")).to_have_attribute("data-live", "0")
+        expect(board.locator("#status")).to_contain_text("Disconnected")
+        second = ServedProcess(data_dir)
+        second.port, second.base_url = first.port, first.base_url  # the same address
+        second.start()
+        try:
+            response = httpx.post(
+                f"{second.base_url}/api/v1/reports",
+                json={
+                    "category": "weapons",
+                    "observed_at": dt.datetime.now(dt.UTC).isoformat(),
+                    "location": {"venue_id": "winchester-cathedral-market"},
+                    "description": "A man showing a knife in his waistband by the carousel",
+                },
+                timeout=30,
+            )
+            assert response.status_code == 201, response.text
+            reference = response.json()["reference"]
+            expect(board.locator(f"#report-{reference}")).to_be_visible(timeout=30_000)
+            expect(board.locator("#board")).to_have_attribute("data-live", "1")
+            expect(board.locator("#status")).to_contain_text("Live")
+        finally:
+            second.stop()
+    finally:
+        first.stop()
+
+
+# --- 6. the planner ----------------------------------------------------------------------------
+
+
+def test_a_planner_starts_a_plan_watches_it_and_opens_a_day_with_routes(
+    server: ServedProcess, browser: Browser, tabs: list[Tab], shots: Path
+) -> None:
+    page = open_tab(browser, tabs)
+    log_in(page, server.base_url, "/planner", "planner")
+    page.fill("#plan-days", "0")
+    page.click("#plan-submit")
+    expect(page.locator("#plan-error")).to_contain_text("Days to plan")
+    page.fill("#plan-days", "1")
+    page.click("#plan-submit")
+    expect(page.locator("#plan-progress-box")).to_be_visible()
+    page.wait_for_url(re.compile(r"/planner\?plan=\d+$"), timeout=240_000)
+    expect(page.locator("#plan-status")).to_contain_text("done")
+    expect(page.locator("#season-map")).to_have_attribute("data-base", "land")
+    expect(page.locator("#heatmap tbody tr").first).to_be_visible()
+    expect(page.locator("#timeline .timeline-row").first).to_be_visible()
+    expect(page.locator("#season-map path.route").first).to_be_attached()
+    check_page(page, "planner", shots)

@@ -5,15 +5,18 @@ only once released), and the API docs served from the package (no CDN)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from html_parse import parse
 from sqlalchemy import Engine
 
+from crowdguard import basemap, web
 from crowdguard.jobs import service as jobs
 from crowdguard.jobs.models import PlanCreate
 from crowdguard.scenario.load import demo_scenario
@@ -190,3 +193,95 @@ def test_the_api_docs_load_swagger_ui_from_the_package(reader: TestClient) -> No
     for source in sources:
         assert reader.get(source).status_code == 200, source
     assert "validatorUrl" in response.text  # no call to the public validator
+
+
+# --- the vendored libraries ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "folder",
+    [Path(web.__file__).parent / "static" / "vendor", Path(basemap.__file__).parent / "vendor"],
+)
+def test_every_vendored_file_is_the_one_recorded_with_its_licence(folder: Path) -> None:
+    """scripts/vendor-web's manifest: each package's version, licence and file hashes."""
+    manifest = json.loads((folder / "VENDORED.json").read_text(encoding="utf-8"))
+    assert manifest
+    for key, package in manifest.items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", package["version"]), key
+        assert package["licence"] and package["integrity"].startswith("sha512-"), key
+        assert any("LICEN" in name.upper() for name in package["files"]), key
+        for name, digest in package["files"].items():
+            data = (folder / key / name).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == digest, f"{key}/{name} changed"
+
+
+# --- the planner ------------------------------------------------------------------------------
+
+
+def store_season_plan(engine: Engine, now: dt.datetime, *, worst_tie: float | None) -> int:
+    """A finished plan with hand-written coverage rows (plan.json's contract) and Sunday's
+    rosters; ``worst_tie`` is issue 10's field, present only in newer plans."""
+    result: dict[str, object] = {
+        "solver": "hand-written",
+        "defender_utility": -1.25,
+        "coverage": [
+            {"venue": "winchester-cathedral-market", "start": f"{SUNDAY}T10:00:00",
+             "end": f"{SUNDAY}T11:00:00", "coverage": 0.9, "risk": 4.0},
+            {"venue": "winchester-cathedral-market", "start": f"{SUNDAY}T11:00:00",
+             "end": f"{SUNDAY}T12:00:00", "coverage": 0.5, "risk": 3.0},
+            {"venue": "portsmouth-gunwharf-quays", "start": f"{SUNDAY}T10:00:00",
+             "end": f"{SUNDAY}T11:00:00", "coverage": 0.1, "risk": 1.0},
+        ],
+    }  # fmt: skip
+    if worst_tie is not None:
+        result["worst_tie_defender_utility"] = worst_tie
+    with session_scope(make_sessionmaker(engine)) as session:
+        plan = jobs.create_plan(
+            session=session,
+            data=PlanCreate(scenario_id=demo_scenario().id, seed=1),
+            actor="test",
+            now=now,
+        )
+        jobs.finish_plan(session=session, plan_id=plan.id, now=now, result=result, rosters={})
+        return plan.id
+
+
+def test_the_planner_sees_the_season_by_venue_and_hour_and_the_stated_harm(
+    client: TestClient, engine: Engine, clock: FakeClock, signed_in: Callable[[Role], str]
+) -> None:
+    store_sunday(engine, clock.now())  # plan 1: Sunday's rosters
+    plan = store_season_plan(engine, clock.now(), worst_tie=None)
+    signed_in(Role.planner)
+    page = parse(client.get(f"/planner?plan={plan}&day={SUNDAY}").text)
+    assert page.text("stated-harm") == "-1.250"
+    assert not page.has_id("worst-tie")  # an older plan has no worst-tie figure
+    heat = page.text("heatmap")
+    assert "Winchester Cathedral Christmas Market" in heat and "10 11" in heat
+    assert "90 50" in heat  # per cent, by hour
+    markers = {m["id"]: m for m in json.loads(page.text("season-data"))}
+    assert markers["winchester-cathedral-market"]["coverage"] == pytest.approx(0.7)
+    assert markers["winchester-cathedral-market"]["risk_step"] == 7  # the highest risk
+    assert markers["portsmouth-gunwharf-quays"]["coverage_step"] == 1
+    # The day: a timeline per team and a route per team (from the newest plan for the day).
+    rows = [e.get("data-team") for e in page.all("div") if e.get("data-team")]
+    assert rows == ["alpha-1", "bravo-2"]
+    routes = {r["team"]: r for r in json.loads(page.text("routes-data"))}
+    assert [s["id"] for s in routes["alpha-1"]["stops"]][1:3] == [
+        "winchester-cathedral-market",
+        "southampton-westquay",
+    ]
+    newer = store_season_plan(engine, clock.now(), worst_tie=-2.5)
+    page = parse(client.get(f"/planner?plan={newer}").text)
+    assert page.text("worst-tie") == "-2.500"
+    assert "seed" not in client.get(f"/planner?plan={newer}").text.lower().replace(
+        "secret seed", ""
+    )
+
+
+@pytest.mark.parametrize("query", ["plan=0", "plan=abc", "day=2026-02-30", "plan=99999999999"])
+def test_a_bad_planner_query_is_a_clear_4xx(
+    client: TestClient, signed_in: Callable[[Role], str], query: str
+) -> None:
+    signed_in(Role.planner)
+    response = client.get(f"/planner?{query}")
+    assert 400 <= response.status_code < 500

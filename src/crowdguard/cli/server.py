@@ -273,6 +273,7 @@ def serve(
     typer.echo(f"API docs: http://{host}:{port}{API_PREFIX}/docs")
     typer.echo(f"report a concern (public form): http://{host}:{port}/report")
     typer.echo(f"control-room board (control, admin): http://{host}:{port}/board")
+    typer.echo(f"every role's page (log in): http://{host}:{port}/login")
     if not has_admin:
         dd = f" --data-dir {settings.data_dir}" if data_dir is not None else ""
         typer.echo(f"no admin yet: create one with `crowdguard user add admin --role admin{dd}`")

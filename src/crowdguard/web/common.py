@@ -132,6 +132,7 @@ ROLE_NAMES: dict[Role, str] = {
 }
 PAGES: dict[str, tuple[str, frozenset[Role]]] = {
     "/board": ("Control-room board", frozenset({Role.control, Role.admin})),
+    "/planner": ("Planner", frozenset({Role.planner, Role.admin})),
     "/officer": ("My next shift", frozenset({Role.officer})),
 }
 """Every signed-in page: its name and the roles that may open it."""

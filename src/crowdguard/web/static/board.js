@@ -1097,12 +1097,11 @@
   function connect() {
     if (source) { source.close(); }
     source = new EventSource(API + "/board/stream");
-    let reloaded = false;
     source.addEventListener("hello", async function (event) {
+      // Every hello opens a stream (a reconnection too, after a restart): what happened
+      // while no stream was open is only in the lists, so they are read again.
       heartbeatMs = 1000 * (JSON.parse(event.data).heartbeat_seconds || 15);
       armWatchdog();
-      if (reloaded) { return; }
-      reloaded = true;
       try {
         await load();
       } catch (error) {

@@ -68,6 +68,8 @@ ACCOUNTS = {
     "controller2": Role.control,
     "planner": Role.planner,
     "officer": Role.officer,
+    "officer2": Role.officer,
+    "admin": Role.admin,
 }
 
 
@@ -649,3 +651,23 @@ def test_a_planner_starts_a_plan_watches_it_and_opens_a_day_with_routes(
     expect(page.locator("#timeline .timeline-row").first).to_be_visible()
     expect(page.locator("#season-map path.route").first).to_be_attached()
     check_page(page, "planner", shots)
+
+
+# --- 7. the administrator ----------------------------------------------------------------------
+
+
+def test_an_admin_disables_an_account_which_is_then_logged_out(
+    server: ServedProcess, browser: Browser, tabs: list[Tab], shots: Path
+) -> None:
+    officer = open_tab(browser, tabs, viewport=PHONE)
+    log_in(officer, server.base_url, "/officer", "officer2")
+    admin = open_tab(browser, tabs)
+    log_in(admin, server.base_url, "/admin", "admin")
+    check_page(admin, "admin", shots)
+    admin.click("#disable-officer2")
+    expect(admin.locator("#admin-done")).to_contain_text("officer2 disabled")
+    expect(admin.locator("#account-officer2")).to_have_attribute("data-active", "no")
+    officer.reload()
+    expect(officer.locator("#login")).to_be_visible()  # signed out
+    admin.click("#verify")
+    expect(admin.locator("#chain-result")).to_contain_text("Intact")

@@ -285,3 +285,56 @@ def test_a_bad_planner_query_is_a_clear_4xx(
     signed_in(Role.planner)
     response = client.get(f"/planner?{query}")
     assert 400 <= response.status_code < 500
+
+
+# --- the administrator ------------------------------------------------------------------------
+
+
+def test_an_admin_adds_and_disables_an_account_whose_session_then_ends(
+    app: object, client: TestClient, signed_in: Callable[[Role], str]
+) -> None:
+    signed_in(Role.admin)
+    bad = client.post("/admin/users", data={"username": "Bad Name", "password": "short",
+                                            "role": "officer", "team": ""})  # fmt: skip
+    assert bad.status_code == 422
+    page = parse(bad.text)
+    assert "username" in page.text("new-username-error").lower() or page.text("new-username-error")
+    assert page.text("new-password-error")  # too short, said next to the field
+    assert page.by_id("new-username").get("value") == "Bad Name"  # what was typed is kept
+    made = client.post("/admin/users", data={"username": "pc-jones", "password": PASSWORD,
+                                             "role": "officer", "team": "alpha-1"},
+                       follow_redirects=False)  # fmt: skip
+    assert made.status_code == 303
+    # pc-jones logs in elsewhere...
+    with TestClient(app) as other:  # type: ignore[arg-type]
+        assert other.post("/login", data={"username": "pc-jones", "password": PASSWORD},
+                          follow_redirects=False).status_code == 303  # fmt: skip
+        assert other.get("/officer").status_code == 200
+        listing = parse(client.get("/admin").text)
+        assert "officer" in listing.text("account-pc-jones")
+        form = next(e for e in listing.all("form") if "tr#account-pc-jones" in e.parents)
+        done = client.post(str(form.get("action")), data={"action": "disable"})
+        assert done.status_code == 200 and "disabled" in parse(done.text).text("admin-done")
+        assert "Log in" in other.get("/officer").text  # ...and is signed out at once
+    # The audit trail shows both and the chain is intact.
+    verified = parse(client.post("/admin/audit/verify").text)
+    assert verified.text("chain-result").startswith("Intact")
+    assert "user.update" in verified.text("audit") and "user.create" in verified.text("audit")
+
+
+def test_an_admin_cannot_disable_themselves_and_is_told_why(
+    client: TestClient, signed_in: Callable[[Role], str]
+) -> None:
+    signed_in(Role.admin)
+    listing = client.get("/admin")
+    me = re.search(r'id="account-admin-user"', listing.text)
+    assert me is not None
+    assert 'id="disable-admin-user"' not in listing.text  # no button for oneself
+    own_id = next(
+        a["id"]
+        for a in client.get("/api/v1/users").json()["items"]
+        if a["username"] == "admin-user"
+    )
+    refused = client.post(f"/admin/users/{own_id}", data={"action": "disable"})
+    assert refused.status_code == 409
+    assert "own account" in parse(refused.text).text("account-error-admin-user")

@@ -131,6 +131,7 @@ ROLE_NAMES: dict[Role, str] = {
     Role.analyst: "analyst",
 }
 PAGES: dict[str, tuple[str, frozenset[Role]]] = {
+    "/admin": ("Accounts and audit", frozenset({Role.admin})),
     "/board": ("Control-room board", frozenset({Role.control, Role.admin})),
     "/planner": ("Planner", frozenset({Role.planner, Role.admin})),
     "/officer": ("My next shift", frozenset({Role.officer})),

@@ -23,7 +23,7 @@ from crowdguard.users import service as users
 from crowdguard.users.models import Role
 from crowdguard.web.common import HOME, PAGES, PageUserDep, login_form, page
 
-__all__ = ["router"]
+__all__ = ["cross_site", "router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,7 +36,8 @@ def _next(path: str, role: Role) -> str:
     return HOME[role]
 
 
-def _cross_site(request: Request) -> HTMLResponse | None:
+def cross_site(request: Request) -> HTMLResponse | None:
+    """A refusal page for a form posted from another site (None: this site's own)."""
     if same_origin(request) or (
         "sec-fetch-site" not in request.headers and "origin" not in request.headers
     ):  # a browser without these headers (old, or no JavaScript) still sends SameSite
@@ -65,7 +66,7 @@ def login_submit(
     next: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Check the account and start a session; the form again, with why, when refused."""
-    refused = _cross_site(request)
+    refused = cross_site(request)
     if refused is not None:
         return refused
     try:
@@ -109,7 +110,7 @@ def login_submit(
 @router.post("/logout")
 def logout(request: Request, user: PageUserDep, session: SessionDep, now: NowDep) -> Response:
     """End the session: the token is revoked, the cookie cleared."""
-    refused = _cross_site(request)
+    refused = cross_site(request)
     if refused is not None:
         return refused
     if user is not None:

@@ -27,6 +27,8 @@ COMMAND_MODULES = (
     "crowdguard.cli.patrol_audit",
     "crowdguard.cli.server",
     "crowdguard.cli.simulate",
+    "crowdguard.cli.stats",
+    "crowdguard.cli.sweep",
 )
 
 app = typer.Typer(

@@ -474,6 +474,12 @@ class Scenario(_Strict):
     bases: list[Base] = Field(default_factory=list)
     teams: list[Team] = Field(min_length=1)
     patrol: PatrolPolicy = Field(default_factory=PatrolPolicy)
+    martyns_law_commencement: dt.date | None = Field(
+        default=None,
+        description="the date the duties of the Terrorism (Protection of Premises) Act 2025 "
+        "are commenced; unset: not yet known (as of the 2026 season only s.27 is), so linked "
+        "security plans are reviewed as advice on duties that will apply",
+    )
     notes: str = ""
 
     @model_validator(mode="after")

@@ -8,6 +8,7 @@ served database (PostgreSQL) instead; otherwise the per-user data folder given b
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from dataclasses import dataclass
@@ -17,7 +18,19 @@ import platformdirs
 
 from crowdguard.errors import InputError
 
-__all__ = ["DEFAULT_LEAD_MINUTES", "Settings", "default_data_dir", "resolve_settings"]
+__all__ = [
+    "COMMENCEMENT_ENV",
+    "DEFAULT_LEAD_MINUTES",
+    "Settings",
+    "default_data_dir",
+    "parse_commencement",
+    "resolve_settings",
+]
+
+COMMENCEMENT_ENV = "CROWDGUARD_MARTYNS_LAW_COMMENCEMENT"
+"""The date (YYYY-MM-DD) the duties of the Terrorism (Protection of Premises) Act 2025 are
+commenced; unset means not yet known (as of the 2026 season only s.27 is commenced), so plan
+reviews advise on duties that *will* apply. Read by the server and ``crowdguard review``."""
 
 DEFAULT_LEAD_MINUTES = 120
 """An officer sees their team's assignment this many minutes before the shift starts."""
@@ -45,6 +58,8 @@ class Settings:
     tile_url: str | None = None
     """A force's own map tile server (``https://tiles.example/{z}/{x}/{y}.png``), drawn
     under the pages' maps instead of the offline Natural Earth base map."""
+    martyns_law_commencement: dt.date | None = None
+    """When the Act's duties are commenced (None: not yet known); see :data:`COMMENCEMENT_ENV`."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -71,6 +86,19 @@ def _int_env(name: str, default: int, *, minimum: int) -> int:
     if value < minimum:
         raise InputError(f"{name}={value} is below {minimum}")
     return value
+
+
+def parse_commencement(raw: str | None, *, name: str = COMMENCEMENT_ENV) -> dt.date | None:
+    """A commencement date from text (``YYYY-MM-DD``); empty or None: not yet known."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise InputError(
+            f"{name}: {raw.strip()!r} is not a date; expected YYYY-MM-DD, e.g. 2027-04-01, "
+            "or leave it unset while the Act's duties are not commenced"
+        ) from None
 
 
 def resolve_settings(data_dir: Path | None = None) -> Settings:
@@ -106,6 +134,7 @@ def resolve_settings(data_dir: Path | None = None) -> Settings:
         report_rate_per_minute=_int_env("CROWDGUARD_REPORT_RATE_PER_MINUTE", 10, minimum=0),
         board_heartbeat_seconds=_int_env("CROWDGUARD_BOARD_HEARTBEAT_SECONDS", 15, minimum=1),
         tile_url=_tile_url(os.environ.get("CROWDGUARD_TILE_URL", "")),
+        martyns_law_commencement=parse_commencement(os.environ.get(COMMENCEMENT_ENV)),
     )
 
 

@@ -251,3 +251,14 @@ def test_only_recommendations_means_nothing_must_change() -> None:
     assert "There is nothing you must change." in text
     assert "## What we advise you to improve first" not in text
     assert "by 6 November 2026" in text  # 14 days before 20 November 2026
+
+
+def test_the_markdown_letter_carries_no_raw_html_from_the_organiser() -> None:
+    """Markdown passes raw HTML through to whatever renders it (issue 12): the organiser's
+    own words arrive as text, ``<`` and ``>`` as entities."""
+    hostile = '<img src=x onerror="alert(1)">'
+    plan = load_plan(GUNWHARF)
+    organiser = plan.model_copy(update={"event": plan.event.model_copy(update={"name": hostile})})
+    text = render_letter(review(organiser, on=DAY))
+    assert "<img" not in text and "&lt;img src=x" in text
+    assert "Hampshire & Isle of Wight" in text  # a lone & is not escaped

@@ -146,6 +146,8 @@ def test_submit_review_letter_resubmit_diff_accept(
     html = client.get(f"{API}/{plan_id}/letter", params={"format": "html"}, headers=orla)
     assert html.headers["content-type"].startswith("text/html")
     assert "<h1>Security plan review: Portsmouth Guildhall Square Ice Rink</h1>" in html.text
+    csp = html.headers["content-security-policy"]  # issue 12: nothing may load or run
+    assert "default-src 'none'" in csp and "script-src" not in csp
     pdf = client.get(f"{API}/{plan_id}/letter", params={"format": "pdf"}, headers=orla)
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"
 

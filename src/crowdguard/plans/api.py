@@ -54,6 +54,13 @@ Version = Annotated[
 router = APIRouter(prefix="/security-plans", tags=["security-plans"])
 
 _MEDIA = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
+LETTER_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+"""The HTML letter is one page with one inline stylesheet: nothing else may load or run
+(W3C Content Security Policy Level 3), so an organiser's text that slipped past escaping
+still could not run script in a reader's browser (issue 12)."""
 
 
 def _own(user: Principal) -> int | None:
@@ -233,7 +240,8 @@ def get_letter(
     if format == "pdf":
         done_with_database(session, release_gate)  # WeasyPrint takes 0.2-0.8 s
         return Response(render_pdf(review), media_type="application/pdf")
-    return Response(render_letter(review, format), media_type=_MEDIA[format])
+    headers = {"Content-Security-Policy": LETTER_CSP} if format == "html" else {}
+    return Response(render_letter(review, format), media_type=_MEDIA[format], headers=headers)
 
 
 @router.post("/{plan_id}/status", response_model=SecurityPlanPublic)

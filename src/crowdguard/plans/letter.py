@@ -275,7 +275,8 @@ def render_letter(
     """The advice letter as Markdown (``"md"``) or a self-contained HTML page (``"html"``)."""
     context = letter_context(review, adviser=adviser, force=force, days_before=days_before)
     name = "letter.html.j2" if fmt == "html" else "letter.md.j2"
-    return environment(TEMPLATES, html=fmt == "html").get_template(name).render(**context)
+    env = environment(TEMPLATES, html=fmt == "html", markdown=fmt == "md")
+    return env.get_template(name).render(**context)
 
 
 def render_pdf(

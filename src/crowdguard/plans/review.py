@@ -68,6 +68,7 @@ from pydantic import (
 
 from crowdguard.errors import ReviewError
 from crowdguard.plans.schema import EntryChecks, SecurityPlan, Venue, VenueKind
+from crowdguard.safeinput import UnsafeInput, check_yaml, load_json
 
 __all__ = [
     "ENHANCED_THRESHOLD",
@@ -452,9 +453,16 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.const
 
 
 def _yaml_data(text: str, source: str | Path) -> object:
-    """Parse YAML (or JSON) text strictly; ``ReviewError`` names ``source:line`` on failure."""
+    """Parse YAML (or JSON) text strictly; ``ReviewError`` names ``source:line`` on failure.
+
+    Nesting and alias expansion are bounded before any tree is built
+    (:func:`crowdguard.safeinput.check_yaml`, issue 12); non-finite numbers (``.inf``,
+    ``.nan``) are refused by the schema (``allow_inf_nan=False``) with their line."""
     try:
+        check_yaml(text)
         return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
+    except UnsafeInput as exc:
+        raise ReviewError(exc.describe(str(source))) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -594,7 +602,9 @@ def load_plan(path: Path | str, *, notices: list[str] | None = None) -> Security
     if path.suffix.lower() != ".json":
         return parse_plan(_yaml_data(text, path), source=str(path), text=text, notices=notices)
     try:
-        data = json.loads(text, object_pairs_hook=_unique_keys)
+        data = load_json(text, object_pairs_hook=_unique_keys)
+    except UnsafeInput as exc:  # deep nesting, NaN/Infinity, overflowing numbers
+        raise ReviewError(exc.describe(str(path))) from None
     except json.JSONDecodeError as exc:
         raise ReviewError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
     except _DuplicateJsonKey as exc:

@@ -20,7 +20,15 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "DEFAULT_TEAM_KINDS",
@@ -92,7 +100,23 @@ class VenueKind(StrEnum):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: "inf"/"NaN" in text are not numbers here (issue 12).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+LocalClockTime = Annotated[
+    dt.time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+            "description": "local (Europe/London) clock time, HH:MM[:SS[.ffffff]], no offset",
+        }
+    ),
+]
+"""A wall-clock time in the venue's own zone. JSON Schema's ``format: time`` is RFC 3339's
+``full-time``, which requires an offset, so the schema says what is really written
+(``10:00:00``) instead of promising a format the answers never had (issue 12)."""
 
 
 class TimeRange(_Strict):
@@ -102,8 +126,8 @@ class TimeRange(_Strict):
     ``24:00`` may end a range. It is always written back with two digits.
     """
 
-    start: dt.time
-    end: dt.time
+    start: LocalClockTime
+    end: LocalClockTime
 
     @classmethod
     def parse(cls, text: str) -> TimeRange:

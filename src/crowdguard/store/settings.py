@@ -9,6 +9,7 @@ served database (PostgreSQL) instead; otherwise the per-user data folder given b
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 import re
 from dataclasses import dataclass
@@ -58,6 +59,17 @@ class Settings:
     tile_url: str | None = None
     """A force's own map tile server (``https://tiles.example/{z}/{x}/{y}.png``), drawn
     under the pages' maps instead of the offline Natural Earth base map."""
+    audit_checkpoint_file: Path | None = None
+    """Where ``serve`` appends signed checkpoints of the audit chain's head
+    (``CROWDGUARD_AUDIT_CHECKPOINT``; :mod:`crowdguard.audit.checkpoint`)."""
+    audit_key_file: Path | None = None
+    """The key that signs them (``CROWDGUARD_AUDIT_KEY``), kept outside the store."""
+    audit_checkpoint_seconds: int = 900
+    """How often a checkpoint is written while the chain grows
+    (``CROWDGUARD_AUDIT_CHECKPOINT_MINUTES``, default 15)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Reverse proxies whose ``X-Forwarded-For`` is believed (``CROWDGUARD_TRUSTED_PROXIES``);
+    none by default."""
     martyns_law_commencement: dt.date | None = None
     """When the Act's duties are commenced (None: not yet known); see :data:`COMMENCEMENT_ENV`."""
 
@@ -86,6 +98,36 @@ def _int_env(name: str, default: int, *, minimum: int) -> int:
     if value < minimum:
         raise InputError(f"{name}={value} is below {minimum}")
     return value
+
+
+def _path_env(name: str) -> Path | None:
+    raw = os.environ.get(name, "").strip()
+    return Path(raw).expanduser() if raw else None
+
+
+def parse_trusted_proxies(values: list[str] | tuple[str, ...], source: str) -> tuple[str, ...]:
+    """Addresses or networks (``10.0.0.5``, ``10.0.0.0/24``, ``::1``) of trusted reverse
+    proxies, normalised; :class:`InputError` naming ``source`` for anything else (a ``*``
+    would trust every client to say who it is)."""
+    out: list[str] = []
+    for raw in values:
+        for item in (part.strip() for part in raw.split(",")):
+            if not item:
+                continue
+            try:
+                network = ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise InputError(
+                    f"{source} {item!r}: not an IP address or network; expected e.g. "
+                    "10.0.0.5 or 10.0.0.0/24"
+                ) from None
+            if network.prefixlen == 0:
+                raise InputError(
+                    f"{source} {item!r}: trusts every address; name the proxy's own address"
+                )
+            text = str(network.network_address) if network.num_addresses == 1 else str(network)
+            out.append(text)
+    return tuple(out)
 
 
 def parse_commencement(raw: str | None, *, name: str = COMMENCEMENT_ENV) -> dt.date | None:
@@ -134,6 +176,13 @@ def resolve_settings(data_dir: Path | None = None) -> Settings:
         report_rate_per_minute=_int_env("CROWDGUARD_REPORT_RATE_PER_MINUTE", 10, minimum=0),
         board_heartbeat_seconds=_int_env("CROWDGUARD_BOARD_HEARTBEAT_SECONDS", 15, minimum=1),
         tile_url=_tile_url(os.environ.get("CROWDGUARD_TILE_URL", "")),
+        audit_checkpoint_file=_path_env("CROWDGUARD_AUDIT_CHECKPOINT"),
+        audit_key_file=_path_env("CROWDGUARD_AUDIT_KEY"),
+        audit_checkpoint_seconds=60
+        * _int_env("CROWDGUARD_AUDIT_CHECKPOINT_MINUTES", 15, minimum=1),
+        trusted_proxies=parse_trusted_proxies(
+            [os.environ.get("CROWDGUARD_TRUSTED_PROXIES", "")], "CROWDGUARD_TRUSTED_PROXIES"
+        ),
         martyns_law_commencement=parse_commencement(os.environ.get(COMMENCEMENT_ENV)),
     )
 

@@ -7,8 +7,10 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from served import free_port
 
 
 def run(
@@ -258,13 +260,25 @@ def test_serve_keeps_idle_connections_open_longer_than_clients_and_proxies(
 
     from crowdguard.cli.server import KEEP_ALIVE_SECONDS, SHUTDOWN_SECONDS, serve
 
-    started: list[uvicorn.Config] = []
-    monkeypatch.setattr(uvicorn.Server, "run", lambda self, *a, **kw: started.append(self.config))
-    serve(host="127.0.0.1", port=8765, data_dir=tmp_path)
-    [config] = started
+    started: list[tuple[uvicorn.Config, Any]] = []
+    monkeypatch.setattr(
+        uvicorn.Server,
+        "run",
+        lambda self, sockets=None: started.append((self.config, sockets)),
+    )
+    serve(
+        host="127.0.0.1",
+        port=free_port(),
+        trusted_proxy=[],
+        audit_checkpoint=None,
+        audit_key=None,
+        data_dir=tmp_path,
+    )
+    [(config, sockets)] = started
     config.app.state.context.engine.dispose()  # the app serve built
+    [sock] = sockets
+    sock.close()  # bound before serving (a port clash fails first)
     assert config.timeout_keep_alive == KEEP_ALIVE_SECONDS > 60
-    assert (config.host, config.port) == ("127.0.0.1", 8765)
     assert config.timeout_graceful_shutdown == SHUTDOWN_SECONDS <= 10  # a stop is bounded
 
 

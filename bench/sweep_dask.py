@@ -226,12 +226,15 @@ def render(data: dict[str, Any]) -> str:
     f = data.get("full")
     if f is not None:
         per_task = f["seconds"] / f["rows"] * 2 * 1000
+        start = "" if f.get("start") is None else f"; cluster start {f['start']:.1f} s"
         lines.append(
             f"| full grid: 40 teams x 3 threats x 200 seeds, free placement, 7 days, 2 workers "
             f"| {machine} | {command} | {f['seconds']:.0f} (one run) | - | {f['rows']:,} rows, "
-            f"{f['solved']} solves; {per_task:.0f} ms per row per worker; cluster start "
-            f"{f['start']:.1f} s | - | {f['load']}; {f['date']} |"
+            f"{f['solved']} solves; {per_task:.0f} ms per row per worker{start} | - "
+            f"| {f['load']}; {f['date']} |"
         )
+        if f.get("note"):
+            lines += ["", f["note"]]
         lines += ["", "Proportionality points of the full grid (threshold 1% of the harm at "
                   "1 team, `harm_realised`, 95% paired bootstrap over seeds):", ""]  # fmt: skip
         lines += [f"- {p}" for p in f["points"]]

@@ -15,7 +15,7 @@ import logging
 import socket
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -382,23 +382,20 @@ def _proxy_options(trusted: tuple[str, ...]) -> dict[str, Any]:
     return {"proxy_headers": True, "forwarded_allow_ips": list(trusted)}
 
 
-TrustedProxy: Any = typer.Option(
-    [],
+TrustedProxy = typer.Option(
     "--trusted-proxy",
     help="Address or network (CIDR) of a reverse proxy whose X-Forwarded-For and "
     "X-Forwarded-Proto to believe; repeat for several (also CROWDGUARD_TRUSTED_PROXIES, "
     "comma-separated). Default: none, the peer address is the client.",
 )
-AuditCheckpoint: Any = typer.Option(
-    None,
+AuditCheckpoint = typer.Option(
     "--audit-checkpoint",
     envvar="CROWDGUARD_AUDIT_CHECKPOINT",
     help="Append a signed checkpoint of the audit chain's head to this file at start, "
     "every CROWDGUARD_AUDIT_CHECKPOINT_MINUTES (15) while it grows, and at stop; keep it "
     "where the database's writers cannot rewrite it (`audit verify --checkpoint`).",
 )
-AuditKey: Any = typer.Option(
-    None,
+AuditKey = typer.Option(
     "--audit-key",
     envvar="CROWDGUARD_AUDIT_KEY",
     help="The key that signs the checkpoints (`crowdguard audit keygen`).",
@@ -408,9 +405,9 @@ AuditKey: Any = typer.Option(
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
-    trusted_proxy: list[str] = TrustedProxy,
-    audit_checkpoint: Path | None = AuditCheckpoint,
-    audit_key: Path | None = AuditKey,
+    trusted_proxy: Annotated[list[str] | None, TrustedProxy] = None,
+    audit_checkpoint: Annotated[Path | None, AuditCheckpoint] = None,
+    audit_key: Annotated[Path | None, AuditKey] = None,
     data_dir: Path | None = DataDir,
 ) -> None:
     """Run the API server (migrating the store and loading the demo data on first start)."""
@@ -424,7 +421,9 @@ def serve(
     from crowdguard.users.tables import UserRow
 
     settings, engine = _engine(data_dir)
-    trusted = settings.trusted_proxies + parse_trusted_proxies(trusted_proxy, "--trusted-proxy")
+    trusted = settings.trusted_proxies + parse_trusted_proxies(
+        trusted_proxy or [], "--trusted-proxy"
+    )
     settings = dataclasses.replace(
         settings,
         trusted_proxies=trusted,

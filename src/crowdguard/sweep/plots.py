@@ -96,7 +96,8 @@ def _harm_figure(
     axes.set_xlabel("team-hours over the planned days")
     axes.set_ylabel("expected harm (people harmed x threat likelihood)")
     axes.set_title("Expected harm against deployment; circles: proportionality points")
-    axes.legend(fontsize=7, ncol=2)
+    # below the axes: the curves fill the plot area
+    axes.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.13))
     _save(figure, path)
 
 

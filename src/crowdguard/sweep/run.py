@@ -149,7 +149,9 @@ def _finish(
     rows = [r for r in folder.sorted_rows() if (r["threat"], r["teams"], r["seed"]) in wanted]
     points: list[Proportionality] = []
     placed: TodayOnCurve | None = None
-    teams_per_threat = {t: {r["teams"] for r in rows if r["threat"] == t} for t, _, _ in wanted}
+    teams_per_threat: dict[str, set[int]] = {t: set() for t, _, _ in wanted}
+    for r in rows:
+        teams_per_threat[r["threat"]].add(r["teams"])
     if rows and all(len(v) >= 2 for v in teams_per_threat.values()):
         points = proportionality(rows, threshold=threshold, metric=metric, resamples=resamples)
         teams, threat = today

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from crowdguard.cli.progress import long_run
 from crowdguard.errors import InputError
 
 if TYPE_CHECKING:
@@ -237,19 +237,7 @@ def simulate_command(
     console = Console()
     if not console.is_terminal:
         console = Console(width=170)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as progress:
-        task = progress.add_task("comparing plans", total=1.0)
-
-        def update(fraction: float, label: str) -> None:
-            progress.update(task, completed=fraction, description=label)
-
+    with long_run("") as (update, say):
         comparison = compare_plans(
             loaded,
             plans=names,
@@ -260,7 +248,7 @@ def simulate_command(
             expected_incidents=incidents,
             progress=update,
         )
-        progress.update(task, description="writing figures", completed=1.0)
+        say("writing figures")
         paths = write_outputs(comparison, out)
     console.print(_table(comparison))
     source = "your seed" if comparison.seeded else "drawn from `secrets`; rerun with --seed"

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import MutableSequence, Sequence
+from collections.abc import Callable, MutableSequence, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -153,8 +153,12 @@ def build_plan(
     *,
     days: int | Sequence[dt.date] | None = None,
     targets: Targets | None = None,
+    progress: Callable[[float, str], None] | None = None,
 ) -> PlanCoverage:
     """The coverage of plan ``name`` (one of :data:`PLAN_NAMES`) over the scenario's season.
+
+    ``progress(fraction, label)`` is called while the planner solves (as by
+    :func:`~crowdguard.patrols.planner.make_plan`).
 
     ``days`` limits the horizon as in :func:`crowdguard.patrols.planner.make_plan`;
     ``targets`` may be passed to reuse the optimal plan's (they must be the scenario's over
@@ -165,7 +169,7 @@ def build_plan(
     if name == "optimal" or targets is None:
         # The planner builds the targets (risk model, linked security plans) and solves them;
         # baselines without given targets reuse exactly those, so all plans face one game.
-        plan = make_plan(scenario, seed=0, days=days, mode="free")
+        plan = make_plan(scenario, seed=0, days=days, mode="free", progress=progress)
         if name == "optimal":
             return PlanCoverage(
                 name=name,

@@ -40,7 +40,7 @@ import numpy.typing as npt
 
 from crowdguard.dispatch.recommend import LatLon, matrix_travel
 from crowdguard.errors import InputError
-from crowdguard.patrols.travel import places_of, straight_line_travel
+from crowdguard.patrols.travel import places_of, scenario_travel
 from crowdguard.risk.payoffs import Targets
 from crowdguard.scenario.schema import Scenario
 from crowdguard.simulation.attacker import (
@@ -253,8 +253,13 @@ def compare_plans(
         if progress is not None:
             progress(fraction, label)
 
-    tick(0.0, "solving the optimal plan")
-    optimal = build_plan("optimal", scenario, days=days)
+    solving = 0.4  # of the bar: the optimal plan's solve, day by day; then each plan's runs
+
+    def solved(fraction: float, label: str) -> None:
+        tick(solving * fraction, f"solving the optimal plan: {label}")
+
+    solved(0.0, "risk model")
+    optimal = build_plan("optimal", scenario, days=days, progress=solved)
     targets = optimal.targets
     n_days = (max(optimal.days) - min(optimal.days)).days + 1
     if n_days <= window:
@@ -271,7 +276,7 @@ def compare_plans(
     first_day = min(optimal.days)
     start = dt.datetime.combine(first_day, dt.time(0, 0), tzinfo=zone)
     places = {p.id: (p.lat, p.lon) for p in places_of(scenario)}
-    travel = straight_line_travel(places_of(scenario))
+    travel = scenario_travel(scenario)
     points: list[LatLon] = [(la, lo) for la, lo in zip(travel.lat, travel.lon, strict=True)]
     travel_minutes = matrix_travel(points, travel.minutes.tolist())
     venues = [v.id for v in scenario.venues]
@@ -286,11 +291,11 @@ def compare_plans(
     steps = len(names)
     for k, name in enumerate(names):
         plan = built[name]
-        tick(k / steps, f"{name}: rosters and observers")
+        tick(solving + (1 - solving) * k / steps, f"{name}: rosters and observers")
         per_observer, per_learnt, per_unopposed, first_rosters = _observe(
             plan, targets, base_seed, replicates, window, scenario.timezone
         )
-        tick((k + 0.5) / steps, f"{name}: season simulation")
+        tick(solving + (1 - solving) * (k + 0.5) / steps, f"{name}: season simulation")
         season = simulate_season(
             first_rosters,
             places=places,

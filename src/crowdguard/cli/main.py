@@ -28,6 +28,8 @@ COMMAND_MODULES = (
     "crowdguard.cli.server",
     "crowdguard.cli.simulate",
     "crowdguard.cli.scenario",
+    "crowdguard.cli.stats",
+    "crowdguard.cli.sweep",
 )
 
 app = typer.Typer(

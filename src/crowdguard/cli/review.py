@@ -11,15 +11,14 @@ writes output atomically (temp file, then rename) and reports bad input as a
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from crowdguard.cli.files import write_atomic
 from crowdguard.errors import InputError, ReviewError
 
 __all__ = ["OutputFormat", "register", "review_command"]
@@ -32,24 +31,6 @@ class OutputFormat(StrEnum):
     html = "html"
     pdf = "pdf"
     json = "json"
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file next to ``path`` and rename: never a half-written file."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"--out: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        umask = os.umask(0o022)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _parse_day(text: str | None) -> dt.date | None:
@@ -100,7 +81,7 @@ def review_command(
     if example:
         text = EXAMPLE_PLAN.read_text(encoding="utf-8")
         if out is not None:
-            _write_atomic(out, text.encode("utf-8"))
+            write_atomic(out, text.encode("utf-8"))
         else:
             sys.stdout.write(text)
         return
@@ -127,7 +108,7 @@ def review_command(
     else:
         data = render_letter(result, fmt.value, days_before=days_before).encode("utf-8")  # type: ignore[arg-type]
     if out is not None:
-        _write_atomic(out, data)
+        write_atomic(out, data)
         typer.echo(
             f"{result.event}: tier {result.tier.value}, score {result.score}%, "
             f"{result.good_practice_verdict}; wrote {out}",

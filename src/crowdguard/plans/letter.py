@@ -14,14 +14,12 @@ HTML letter.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-import jinja2
-
 from crowdguard.plans.review import Finding, LegalTier, Review, Severity
 from crowdguard.plans.revisions import DEFAULT_DAYS_BEFORE, review_due_date
+from crowdguard.templating import environment, long_date
 
 __all__ = ["DEFAULT_ADVISER", "DEFAULT_FORCE", "letter_context", "render_letter", "render_pdf"]
 
@@ -35,10 +33,6 @@ _LABELS = {
     Severity.medium: "needed",
     Severity.low: "recommended",
 }
-
-
-def _long_date(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 def _tier_paragraph(review: Review) -> str:
@@ -92,14 +86,14 @@ def _next_steps(review: Review, days_before: int) -> str:
             "possible so that we can review it before the public arrive."
         )
     due = review_due_date(review.opens, days_before)
-    opens = _long_date(review.opens)
+    opens = long_date(review.opens)
     if not review.findings:
         return (
             "No changes are needed. Please send us any revision of the plan before the event "
             f"opens on {opens}, and keep your security document current."
         )
     if not _must_improve(review):
-        when = f"by {_long_date(due)}" if due > review.reviewed_on else "before the event opens"
+        when = f"by {long_date(due)}" if due > review.reviewed_on else "before the event opens"
         return (
             "There is nothing you must change. If you take up our recommendations, please "
             f"send us the revised plan {when} (the event opens on {opens}), and keep your "
@@ -111,7 +105,7 @@ def _next_steps(review: Review, days_before: int) -> str:
             f"and in any case before the event opens on {opens}."
         )
     return (
-        f"Please send us a revised plan addressing the points above by {_long_date(due)}, "
+        f"Please send us a revised plan addressing the points above by {long_date(due)}, "
         f"{days_before} days before the event opens on {opens}, so that we can review it "
         "before the public arrive. We are happy to meet you on site to talk it through."
     )
@@ -136,11 +130,11 @@ def letter_context(
     return {
         "force": force,
         "adviser": adviser,
-        "date": _long_date(review.reviewed_on),
+        "date": long_date(review.reviewed_on),
         "organiser": review.organiser,
         "event_name": review.event_name,
         "venue": review.venue,
-        "opens": _long_date(review.opens) if review.opens else "",
+        "opens": long_date(review.opens) if review.opens else "",
         "tier_paragraph": _tier_paragraph(review),
         "legal_verdict": review.legal_verdict,
         "legal_score": review.legal_score,
@@ -161,17 +155,6 @@ def letter_context(
     }
 
 
-def _environment(html: bool) -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=html,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-
-
 def render_letter(
     review: Review,
     fmt: Literal["md", "html"] = "md",
@@ -183,7 +166,7 @@ def render_letter(
     """The advice letter as Markdown (``"md"``) or a self-contained HTML page (``"html"``)."""
     context = letter_context(review, adviser=adviser, force=force, days_before=days_before)
     name = "letter.html.j2" if fmt == "html" else "letter.md.j2"
-    return _environment(fmt == "html").get_template(name).render(**context)
+    return environment(TEMPLATES, html=fmt == "html").get_template(name).render(**context)
 
 
 def render_pdf(

@@ -30,6 +30,7 @@ from crowdguard.dispatch.states import TransitionEvent
 from crowdguard.plans import service as plans
 from crowdguard.reports import service as reports
 from crowdguard.rosters import service as rosters
+from crowdguard.stats.briefing import BriefingData
 from crowdguard.stats.models import (
     DeploymentCreate,
     DeploymentPublic,
@@ -64,6 +65,7 @@ from crowdguard.store.errors import NotFoundError
 
 __all__ = [
     "amend_deployment",
+    "briefing_data",
     "deployment_public",
     "list_deployments",
     "load_deployments",
@@ -507,4 +509,28 @@ def plan_review_aggregate(*, session: Session, period: Period) -> PlanReviewAggr
     )
     return PlanReviewAggregate(
         period=str(period), reviews=total, by_verdict=verdicts, by_tier=tiers
+    )
+
+
+def briefing_data(
+    *,
+    session: Session,
+    period: Period,
+    actor: str,
+    now: dt.datetime,
+    reference: Path | None = None,
+    arv_definition: ArvDefinition = ArvDefinition.involving,
+) -> BriefingData:
+    """Every aggregate a briefing needs for ``period`` (the roster read is audited)."""
+    return BriefingData(
+        period=period,
+        prepared=now.astimezone(LONDON).date(),
+        operations=operations_aggregate(
+            session=session, period=period, arv_definition=arv_definition, reference=reference
+        ),
+        response=response_aggregate(session=session, period=period),
+        patrols=patrol_aggregate(session=session, period=period, actor=actor, now=now),
+        reports=reports_aggregate(session=session, period=period),
+        plan_reviews=plan_review_aggregate(session=session, period=period),
+        figures=tuple(load_reference(reference)),
     )

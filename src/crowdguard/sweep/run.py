@@ -1,0 +1,179 @@
+"""One sweep from start to finish: grid, tasks, journal, results, figures, proportionality.
+
+:func:`run_sweep` is what ``crowdguard sweep`` calls; it takes data (a scenario, the grid,
+the options) and a backend, and writes the sweep folder (:mod:`crowdguard.sweep.results`):
+``results.parquet``, ``results.csv``, ``harm.png``, ``response.png``, ``patrol_lost.png``,
+``proportionality.json`` and ``sweep.json``. Rerun on the same folder, it resumes: the rows
+already in its journal are kept and only the missing (point, seed) tasks run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crowdguard import __version__
+from crowdguard.patrols.travel import TravelTimes
+from crowdguard.scenario.schema import Scenario, ThreatLevel
+from crowdguard.sweep.grid import GridPoint
+from crowdguard.sweep.proportion import (
+    DEFAULT_RESAMPLES,
+    Proportionality,
+    Threshold,
+    parse_threshold,
+    proportionality,
+)
+from crowdguard.sweep.results import SweepFolder, open_sweep, write_atomic
+from crowdguard.sweep.runner import (
+    DEFAULT_RETRIES,
+    Backend,
+    SeedFunction,
+    SolveFunction,
+    SweepEvent,
+    SweepRun,
+    run_tasks,
+)
+from crowdguard.sweep.task import SweepOptions, build_context, simulate_seed, solve_point
+
+__all__ = ["SweepOutcome", "run_sweep"]
+
+DEFAULT_THRESHOLD = "1%"
+
+
+@dataclass
+class SweepOutcome:
+    """What a sweep produced: the run's figures, the files, the proportionality points."""
+
+    run: SweepRun
+    rows: int
+    reused: int
+    expected: int
+    paths: dict[str, Path]
+    points: list[Proportionality] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Every (point, seed) of the grid has its row."""
+        return self.rows >= self.expected and not self.run.failed
+
+
+def run_sweep(
+    scenario: Scenario,
+    *,
+    teams: Sequence[int],
+    threats: Sequence[ThreatLevel],
+    seeds: Sequence[int],
+    options: SweepOptions,
+    out: Path,
+    backend: Backend,
+    travel: TravelTimes | None = None,
+    threshold: Threshold | str = DEFAULT_THRESHOLD,
+    metric: str = "harm_realised",
+    resamples: int = DEFAULT_RESAMPLES,
+    retries: int = DEFAULT_RETRIES,
+    fresh: bool = False,
+    code_version: str = __version__,
+    on_event: Callable[[SweepEvent], None] | None = None,
+    on_start: Callable[[int, int], None] | None = None,
+    solve: SolveFunction = solve_point,
+    simulate: SeedFunction = simulate_seed,
+) -> SweepOutcome:
+    """Run the sweep into ``out`` (module docstring); resume what ``out`` already holds.
+
+    ``on_start(to_run, reused)`` is called once the folder is open, before any task runs.
+    ``backend`` is entered by the caller (``with DaskBackend(...) as backend``).
+    """
+    limit = threshold if isinstance(threshold, Threshold) else parse_threshold(threshold)
+    context = build_context(scenario, options, travel=travel, code_version=code_version)
+    points = [GridPoint(t, n) for t in threats for n in teams]
+    identity = {
+        "scenario": scenario.id,
+        "scenario_digest": context.scenario_digest,
+        "options": {**options.to_json(), "days_planned": len(context.days)},
+        "crowdguard": __version__,
+    }
+    grid = {
+        "teams": list(teams),
+        "threats": [t.value for t in threats],
+        "seeds": [min(seeds), max(seeds)] if seeds else [],
+        "seed_count": len(seeds),
+    }
+    folder = open_sweep(out, identity, fresh=fresh, grid=grid)
+    wanted = {(p.threat.value, p.teams, s) for p in points for s in seeds}
+    done = folder.done & wanted
+    if on_start is not None:
+        on_start(len(wanted) - len(done), len(done))
+    try:
+        run = run_tasks(
+            context,
+            points,
+            seeds,
+            backend=backend,
+            done=done,
+            on_row=folder.append,
+            on_event=on_event,
+            retries=retries,
+            solve=solve,
+            simulate=simulate,
+        )
+    finally:
+        folder.close()
+    return _finish(folder, run, wanted, len(done), code_version, limit, metric, resamples)
+
+
+def _finish(
+    folder: SweepFolder,
+    run: SweepRun,
+    wanted: set[tuple[str, int, int]],
+    reused: int,
+    code_version: str,
+    threshold: Threshold,
+    metric: str,
+    resamples: int,
+) -> SweepOutcome:
+    """Write results, proportionality points and figures from the journal's rows."""
+    from crowdguard.sweep.plots import plot_all
+
+    paths = folder.write_results()
+    rows = [r for r in folder.sorted_rows() if (r["threat"], r["teams"], r["seed"]) in wanted]
+    points: list[Proportionality] = []
+    teams_per_threat = {t: {r["teams"] for r in rows if r["threat"] == t} for t, _, _ in wanted}
+    if rows and all(len(v) >= 2 for v in teams_per_threat.values()):
+        points = proportionality(rows, threshold=threshold, metric=metric, resamples=resamples)
+        document = {
+            "definition": "the smallest deployment past which every further team reduces "
+            f"mean {metric} by less than the threshold per team",
+            "threshold": str(threshold),
+            "metric": metric,
+            "points": [p.to_json() for p in points],
+        }
+        text = json.dumps(document, indent=2) + "\n"
+        path = folder.path / "proportionality.json"
+        write_atomic(path, lambda h: h.write(text))
+        paths["proportionality"] = path
+    if rows:
+        paths.update(plot_all(rows, points, folder.path))
+    folder.save_manifest(
+        code_version=code_version,
+        last_run={
+            "backend": run.backend,
+            "workers": run.workers,
+            "rows_computed": run.computed,
+            "rows_reused": reused,
+            "points_solved": run.solved,
+            "seconds": round(run.seconds, 3),
+            "retried": [f.to_json() for f in run.retried],
+            "failed": [f.to_json() for f in run.failed],
+        },
+    )
+    paths["manifest"] = folder.path / "sweep.json"
+    return SweepOutcome(
+        run=run,
+        rows=len(rows),
+        reused=reused,
+        expected=len(wanted),
+        paths=paths,
+        points=points,
+    )

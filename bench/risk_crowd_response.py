@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import platform
-import statistics
 from pathlib import Path
 from typing import Any
 
 from crowdguard.risk import build_targets
 from crowdguard.risk.footprint import DEFAULT_AREA_M2, footprint
-from crowdguard.scenario import Scenario, VenueKind, demo_scenario
-from risk_build_targets import RUNS, TARGET_SECONDS, timed
+from crowdguard.scenario import Scenario, VenueKind
+from risk_build_targets import RUNS, timing_row
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "benchmarks" / "scenario-risk.md"
@@ -90,22 +88,6 @@ def response_rows() -> list[str]:
             + " |"
         )
     return rows
-
-
-def timing_row() -> str:
-    scenario = demo_scenario()
-    build_targets(scenario)  # warm-up: imports, zoneinfo cache
-    load = statistics.median(timed(demo_scenario))
-    build_times = timed(lambda: build_targets(scenario))
-    build = statistics.median(build_times)
-    n = len(build_targets(scenario))
-    machine = f"{platform.machine()}, {platform.python_version()}, 2 cores"
-    return (
-        f"| risk model, demo season ({n} targets) | {machine} "
-        f"| `python bench/risk_build_targets.py` | {build:.4f} "
-        f"(runs {', '.join(f'{t:.4f}' for t in build_times)}) | {load:.4f} "
-        f"| {build / load:.2f} | < {TARGET_SECONDS:.0f} s |"
-    )
 
 
 def main() -> None:

@@ -186,6 +186,23 @@ def _officer_view(
     )
 
 
+def _denied(
+    session: Session, *, now: dt.datetime, actor: str, entity_id: str, reason: str, message: str
+) -> ForbiddenError:
+    """Audit a refused roster read (every read, allowed or refused, is audited) and return
+    the 403 to raise."""
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="roster.denied",
+        entity="roster",
+        entity_id=entity_id,
+        detail={"reason": reason},
+    )
+    return ForbiddenError(message)
+
+
 def _too_early(day: dt.date, opens: dt.datetime, lead: dt.timedelta) -> str:
     """``date: ... visible from 08:00 ...``: when an officer's hidden roster can be read."""
     local = opens.astimezone(_LONDON)
@@ -208,17 +225,15 @@ def day_rosters(
     lead: dt.timedelta,
 ) -> DayRosters:
     """Every roster on ``day`` the caller may see, from the newest finished plan."""
+
+    def deny(reason: str, message: str) -> ForbiddenError:
+        return _denied(
+            session, now=now, actor=actor, entity_id=day.isoformat(), reason=reason,
+            message=message,
+        )  # fmt: skip
+
     if role not in FULL_ROSTER_ROLES and role is not Role.officer:
-        audit.record(
-            session=session,
-            at=now,
-            actor=actor,
-            action="roster.denied",
-            entity="roster",
-            entity_id=day.isoformat(),
-            detail={"reason": f"role {role.value}"},
-        )
-        raise ForbiddenError(f"role: {role.value} may not see rosters")
+        raise deny(f"role {role.value}", f"role: {role.value} may not see rosters")
     rows = _latest_rows(session, day)
     more_from: dt.datetime | None = None
     if role is Role.officer:
@@ -229,16 +244,7 @@ def day_rosters(
         if views and not shown and more_from is not None:
             # Rostered, not yet released: say when, as the per-team address does, rather
             # than an empty list an officer would read as "no plan today".
-            audit.record(
-                session=session,
-                at=now,
-                actor=actor,
-                action="roster.denied",
-                entity="roster",
-                entity_id=day.isoformat(),
-                detail={"reason": "too early"},
-            )
-            raise ForbiddenError(_too_early(day, more_from, lead))
+            raise deny("too early", _too_early(day, more_from, lead))
     else:
         shown = [_public(r) for r in rows]
     audit.record(
@@ -272,16 +278,10 @@ def team_roster(
     """One team's roster on ``day``, if the caller may see it now."""
 
     def deny(reason: str, message: str) -> ForbiddenError:
-        audit.record(
-            session=session,
-            at=now,
-            actor=actor,
-            action="roster.denied",
-            entity="roster",
-            entity_id=f"{day.isoformat()}/{callsign}",
-            detail={"reason": reason},
-        )
-        return ForbiddenError(message)
+        return _denied(
+            session, now=now, actor=actor, entity_id=f"{day.isoformat()}/{callsign}",
+            reason=reason, message=message,
+        )  # fmt: skip
 
     if role not in FULL_ROSTER_ROLES and role is not Role.officer:
         raise deny(f"role {role.value}", f"role: {role.value} may not see rosters")

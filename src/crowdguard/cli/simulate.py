@@ -147,6 +147,12 @@ def _fmt(x: float, spec: str) -> str:
     return "-" if math.isnan(x) else format(x, spec)
 
 
+_OPTIMAL = {
+    "routes": "the routes plan `crowdguard plan` gives",
+    "free": "free placement per slot (--mode free)",
+}
+
+
 def _table(comparison: Comparison) -> Table:
     first, last = comparison.days[0], comparison.days[-1]
     table = Table(
@@ -156,6 +162,7 @@ def _table(comparison: Comparison) -> Table:
         ),
         title_justify="left",
         caption=(
+            f"optimal: {_OPTIMAL[comparison.mode]}. "
             f"Harm ratios are relative to the optimal plan. Observer: strongest of four, "
             f"{comparison.window} days watched, {comparison.replicates} roster draws. "
             f"Season: the same {len(comparison.rows[0].response_minutes)} incidents for every "
@@ -215,6 +222,14 @@ def simulate_command(
     replicates: Annotated[
         int, typer.Option("--replicates", help="Roster draws the observer is run against.")
     ] = 8,
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode",
+            help="The optimal plan: 'routes' (the plan `crowdguard plan` gives, default) or "
+            "'free' (free placement per slot, the bound no drivable plan beats).",
+        ),
+    ] = "routes",
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Folder for comparison.json and the figures.")
     ] = DEFAULT_OUT,
@@ -231,6 +246,8 @@ def simulate_command(
         raise InputError(f"--days {days}: expected a whole number of days >= 1")
     if replicates < 1:
         raise InputError(f"--replicates {replicates}: expected at least 1")
+    if mode not in ("routes", "free"):
+        raise InputError(f"--mode {mode!r}: expected 'routes' or 'free'")
     if not (math.isfinite(incidents) and incidents >= 0):
         raise InputError(f"--incidents {incidents}: expected a number >= 0")
     loaded = _load(scenario)
@@ -247,6 +264,7 @@ def simulate_command(
             replicates=replicates,
             expected_incidents=incidents,
             progress=update,
+            mode="free" if mode == "free" else "routes",
         )
         say("writing figures")
         paths = write_outputs(comparison, out)

@@ -43,9 +43,11 @@ def test_milp_and_multiple_lps_agree_on_patrol_days(
     targets = make_targets(sc, seed)
     graph = build_graph(sc, DAY, targets, straight_line_travel(places_of(sc)))
     polytope = flow_polytope(graph)
-    milp = solve_flow_game(_payoffs(targets), polytope, method="milp")
-    lps = solve_flow_game(_payoffs(targets), polytope, method="multiple-lps")
+    milp = solve_flow_game(_payoffs(targets), polytope, method="milp", tie="strong")
+    lps = solve_flow_game(_payoffs(targets), polytope, method="multiple-lps", tie="strong")
+    pruned = solve_flow_game(_payoffs(targets), polytope, method="pruned-lps", tie="strong")
     assert milp.defender_utility == pytest.approx(lps.defender_utility, abs=1e-6)
+    assert pruned.defender_utility == pytest.approx(lps.defender_utility, abs=1e-6)
     assert milp.certificate["passed"] and lps.certificate["passed"]
 
 
@@ -80,7 +82,7 @@ def test_two_target_game_matches_a_grid_search(seed: int) -> None:
         rng.uniform(-10, -1, 2),
         rng.uniform(1, 10, 2),
     )
-    solution = solve_flow_game(p, _marginal_polytope(2, 0.5))
+    solution = solve_flow_game(p, _marginal_polytope(2, 0.5), tie="strong")
     # The grid optimum is a lower bound within the grid's resolution of the exact optimum.
     brute = _brute_force_sse(p, 0.5, 401)
     assert brute <= solution.defender_utility + 1e-9
@@ -105,7 +107,9 @@ def test_more_teams_never_hurt(
     u = []
     for sc in (one, two):
         graph = build_graph(sc, DAY, targets, straight_line_travel(places_of(sc)))
-        u.append(solve_flow_game(_payoffs(targets), flow_polytope(graph)).defender_utility)
+        u.append(
+            solve_flow_game(_payoffs(targets), flow_polytope(graph), tie="strong").defender_utility
+        )
     assert u[1] >= u[0] - 1e-9
 
 
@@ -189,8 +193,10 @@ def test_milp_equals_multiple_lps_on_random_marginal_games(n: int, m: float, see
         rng.uniform(1, 10, n),
     )
     polytope = _marginal_polytope(n, min(m, n))
-    a = solve_flow_game(p, polytope, method="milp")
-    b = solve_flow_game(p, polytope, method="multiple-lps")
+    a = solve_flow_game(p, polytope, method="milp", tie="strong")
+    b = solve_flow_game(p, polytope, method="multiple-lps", tie="strong")
+    c = solve_flow_game(p, polytope, method="pruned-lps", tie="strong")
+    assert c.defender_utility == pytest.approx(b.defender_utility, abs=1e-5)
     # Equal up to the certificate's tie tolerance (1e-6 x the payoff scale of 10).
     assert a.defender_utility == pytest.approx(b.defender_utility, abs=1e-5)
     assert float(a.coverage.sum()) <= min(m, n) + 1e-6

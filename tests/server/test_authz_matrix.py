@@ -133,6 +133,7 @@ MATRIX: list[tuple[str, str, Any, set[Role]]] = [
     ("GET", f"/api/v1/stats/patrols?period={PERIOD}", None, {A, P, N}),
     ("GET", f"/api/v1/stats/reports?period={PERIOD}", None, {A, P, N}),
     ("GET", f"/api/v1/stats/plan-reviews?period={PERIOD}", None, {A, P, N}),
+    ("GET", f"/api/v1/stats/tables/patrol-hours?period={PERIOD}", None, {A, P, N}),
     # The operations log names units and times: control room and admins only.
     ("GET", "/api/v1/operations", None, {A, C}),
     (
@@ -222,6 +223,7 @@ def _template(path: str) -> str:
         "no-such-team",
         "tiny",
         "no-such-scenario",
+        "patrol-hours",
         DAY,
         REF,
     }

@@ -19,6 +19,7 @@ authorised; both operations took a team off a patrol. Patrol hours: Gunwharf 6 h
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +28,8 @@ from sqlalchemy import Engine, select
 from test_dispatch_api import NOON, store_world
 
 from crowdguard.audit.tables import AuditRow
+from crowdguard.stats.reference import PACKAGED
+from crowdguard.stats.trends import TableName
 from crowdguard.store.clock import FakeClock
 from crowdguard.store.db import make_sessionmaker, session_scope
 from crowdguard.users.models import Role
@@ -159,12 +162,56 @@ def test_the_aggregates_follow_the_home_office_rules(
     ] == [("2026-12", "call", 2, 5.0, 10.0)]
 
 
+def test_every_table_is_served_as_json_and_csv_as_plotted(
+    client: TestClient, afternoon: Headers, as_role: Callable[..., Headers]
+) -> None:
+    analyst = as_role(Role.analyst, username="ana")
+    url = f"/api/v1/stats/tables/patrol-hours?period={PERIOD}"
+    table = _ok(client.get(url, headers=analyst))
+    assert table["columns"] == ["venue", "planned hours", "delivered hours", "delivered share"]
+    assert ["portsmouth-gunwharf", 6.0, 5.35, 0.892] in table["rows"]
+    csv_response = client.get(url + "&format=csv", headers=analyst)
+    assert csv_response.status_code == 200
+    assert csv_response.headers["content-type"].startswith("text/csv")
+    assert "patrol-hours_2026-12-01_2026-12-31.csv" in csv_response.headers["content-disposition"]
+    assert "portsmouth-gunwharf,6,5.35,0.892" in csv_response.text.splitlines()
+    years = _ok(
+        client.get(f"/api/v1/stats/tables/operations-by-year?period={PERIOD}", headers=analyst)
+    )
+    by_year = {row[0]: dict(zip(years["columns"], row, strict=True)) for row in years["rows"]}
+    assert by_year["2017/18"]["Hampshire operations (published)"] == 283
+    assert by_year["2018/19"]["Hampshire operations (published)"] is None  # a gap, not 0
+    assert by_year["2026/27"]["our operations"] == 2
+    bad = client.get(f"/api/v1/stats/tables/rosters?period={PERIOD}", headers=analyst)
+    assert bad.status_code == 422
+
+
+def test_the_api_reads_the_figures_stats_import_merged_into_the_data_folder(
+    client: TestClient, afternoon: Headers, as_role: Callable[..., Headers], tmp_path: Path
+) -> None:
+    analyst = as_role(Role.analyst, username="ana")
+    url = f"/api/v1/stats/operations?period={PERIOD}"
+    (year,) = _ok(client.get(url, headers=analyst))["by_year"]
+    assert year["published"]["hampshire_operations"]["value"] is None  # packaged: none held
+    imported = PACKAGED.read_text(encoding="utf-8") + (
+        "hampshire,firearms_operations,2026/27,321,published,Test release,2027,,test tables,FACT,\n"
+    )
+    (tmp_path / "published.csv").write_text(imported, encoding="utf-8")  # the data folder
+    (year,) = _ok(client.get(url, headers=analyst))["by_year"]
+    assert year["published"]["hampshire_operations"]["value"] == 321
+    table = _ok(client.get(f"/api/v1/stats/tables/operations-by-year?period={PERIOD}",
+                           headers=analyst))  # fmt: skip
+    assert table["rows"][-1][:3] == ["2026/27", True, 321]
+
+
 def test_analysts_get_counts_never_units_rosters_or_reports(
     client: TestClient, afternoon: Headers, as_role: Callable[..., Headers]
 ) -> None:
     analyst = as_role(Role.analyst, username="ana")
-    for what in ("operations", "response", "patrols", "reports", "plan-reviews"):
-        text = client.get(f"/api/v1/stats/{what}?period={PERIOD}", headers=analyst).text
+    tables = [f"tables/{t}" for t in TableName] + [f"tables/{t}?format=csv" for t in TableName]
+    for what in ("operations", "response", "patrols", "reports", "plan-reviews", *tables):
+        sep = "&" if "?" in what else "?"
+        text = client.get(f"/api/v1/stats/{what}{sep}period={PERIOD}", headers=analyst).text
         assert "arv-1" not in text and "arv-2" not in text and "T10:00" not in text, what
     assert client.get("/api/v1/operations", headers=analyst).status_code == 403
     assert client.get("/api/v1/rosters/2026-12-05", headers=analyst).status_code == 403

@@ -64,7 +64,8 @@ def _at(text: str) -> dt.datetime:
 
 LOG = [
     DeploymentCreate(
-        incident="inc-a", unit=CALLSIGN, authorised_at=_at("2026-12-12T18:00"),
+        incident="inc-a", unit=CALLSIGN, opened_at=_at("2026-12-12T17:58"),
+        authorised_at=_at("2026-12-12T18:00"),
         authorised_by="insp-tfc", deployed_at=_at("2026-12-12T18:00"),
         arrived_at=_at("2026-12-12T18:09"), ended_at=_at("2026-12-12T18:40"), grade="immediate",
     ),
@@ -165,6 +166,7 @@ def test_the_round_trip_log_counts_commissioner_briefing(data_dir: Path, tmp_pat
     assert "Not counted: escort 1, stood down before deployment 1." in text
     assert "21 hours planned, 19.7 delivered over 2 days; 1 operations took a team" in text
     assert f"| {VENUE} | 21 | 19.7 | 0.938 |" in text
+    assert "| 2026-12 | immediate | 1 | 11 | 11 | 11 |" in text  # 17:58 call, on scene 18:09
     assert stat.S_IMODE(out.stat().st_mode) == 0o600  # OFFICIAL-SENSITIVE: owner-only
 
 

@@ -191,3 +191,35 @@ def test_a_csv_without_firearms_tables_is_refused(tmp_path: Path) -> None:
     path.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(InputError, match="no table of firearms figures"):
         import_tables(path, release="R", release_year=2024)
+
+
+def test_stats_import_merges_releases_into_the_data_folder_and_stats_use_them(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from crowdguard.cli.main import app
+
+    data = tmp_path / "data"
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(app, [*args, "--data-dir", str(data)])
+        assert result.exit_code == 0, (result.output, result.exception)
+        return result.output
+
+    older = _workbook(tmp_path, "2023.ods", "Hampshire", [302, 296, 999])
+    newer = _workbook(tmp_path, "2024.ods", "Hampshire and Isle of Wight", [302, 299, 310])
+    out = run("stats", "import", str(older), "--release", "2022/23", "--release-year", "2023")
+    assert "2023.ods:" in out and "published.csv" in out
+    run("stats", "import", str(newer), "--release", "2023/24", "--release-year", "2024")
+    held = load_reference(data / "published.csv")
+    (change,) = [
+        r for r in revisions(held)
+        if r.area == "hampshire" and r.measure == "firearms_operations" and r.year.ending == 2023
+    ]  # fmt: skip
+    assert [v for _, v in change.values] == [296, 299]  # the revision is kept
+    assert len(held) > len(load_reference())  # the packaged figures are kept too
+    bad = CliRunner().invoke(
+        app, ["stats", "import", str(tmp_path), "--release", "x", "--release-year", "2024"]
+    )
+    assert bad.exit_code != 0 and "is a folder" in str(bad.exception)

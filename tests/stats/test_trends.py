@@ -11,7 +11,7 @@ from briefing_data import sample
 from crowdguard.stats.briefing import briefing_tables
 from crowdguard.stats.plots import plot
 from crowdguard.stats.reference import load_reference
-from crowdguard.stats.trends import Table, operations_trend_table
+from crowdguard.stats.trends import PLOTTED, Table, operations_trend_table
 
 
 def _rows(table: Table) -> dict[str, dict[str, str]]:
@@ -44,10 +44,7 @@ def test_every_briefing_table_exports_to_csv_with_its_header() -> None:
         assert len(lines) == len(table.rows) + 1
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["operations-by-year", "response-times", "patrol-hours", "public-reports", "plan-reviews"],
-)
+@pytest.mark.parametrize("name", sorted(PLOTTED))
 def test_every_plot_draws_its_table_as_png_and_svg(name: str) -> None:
     table = next(t for t in briefing_tables(sample()) if t.name == name)
     png = plot(table, "png")

@@ -112,6 +112,23 @@ RoadGraphOption = Annotated[
         "OSMnx) or an OpenStreetMap XML extract (.osm/.xml). Default: straight-line model.",
     ),
 ]
+TieOption = Annotated[
+    str,
+    typer.Option(
+        "--tie",
+        help="robust (default): the stated harm holds whatever tie the attacker breaks, "
+        "within --tie-margin; strong: the strong Stackelberg plan (ties broken our way).",
+    ),
+]
+TieMarginOption = Annotated[
+    float,
+    typer.Option(
+        "--tie-margin",
+        help="Share of the stated harm the worst tie may add before robustness is paid for.",
+        min=0.0,
+        max=0.5,
+    ),
+]
 VisibilityFloorOption = Annotated[
     float | None,
     typer.Option(
@@ -217,6 +234,8 @@ def run_plan(
     response_min_crowd: float | None = None,
     visibility_floor: float | None = None,
     road_graph: Path | None = None,
+    tie: str = "robust",
+    tie_margin: float = 0.01,
 ) -> Path:
     """Solve, write the output folder, print the summary; returns the report path."""
     from crowdguard.patrols.planner import make_plan, visibility_curve
@@ -233,6 +252,8 @@ def run_plan(
     with long_run("solving", total=len(horizon), unit="days", quiet=quiet) as (update, say):
         if mode not in ("routes", "free"):
             raise InputError(f"--mode {mode!r}: expected 'routes' or 'free'")
+        if tie not in ("robust", "strong"):
+            raise InputError(f"--tie {tie!r}: expected 'robust' or 'strong'")
         chosen_route_day = None
         if route_day is not None:
             try:
@@ -274,6 +295,8 @@ def run_plan(
             visibility_floor=visibility_floor,
             travel=travel,
             travel_model=travel_model,
+            tie="strong" if tie == "strong" else "robust",
+            tie_margin=tie_margin,
         )
         if plan.mode == "routes":
             say("price of visibility")
@@ -363,6 +386,14 @@ def run_plan(
         f"people (attacker's best: {plan.attacked_target}); certificate {verdict}; "
         f"solved {len(plan.targets)} venue-slots in {plan.seconds:.2f} s."
     )
+    worst = -plan.worst_tie_defender_utility()
+    price = plan.certificate.get("price_of_robustness")
+    console.print(
+        f"If the attacker breaks every tie against us: [bold]{worst:.1f}[/bold] people "
+        f"(tie rule: {plan.options.tie if plan.mode == 'routes' else 'strong'}"
+        + ("" if price is None else f"; robustness costs {price:.2f} against the strong plan")
+        + ")."
+    )
     draw = f"seed {seed}, reproducible" if seed is not None else "drawn with `secrets`"
     console.print(f"Rosters ({draw}): {paths['rosters']}/")
     if "letters" in paths:
@@ -387,6 +418,8 @@ def plan_command(
     response_min_crowd: ResponseMinCrowdOption = None,
     visibility_floor: VisibilityFloorOption = None,
     road_graph: RoadGraphOption = None,
+    tie: TieOption = "robust",
+    tie_margin: TieMarginOption = 0.01,
 ) -> None:
     """Solve a season's patrol plan; write plan.json, rosters/ and report.html into --out."""
     run_plan(
@@ -405,6 +438,8 @@ def plan_command(
         response_min_crowd=response_min_crowd,
         visibility_floor=visibility_floor,
         road_graph=road_graph,
+        tie=tie,
+        tie_margin=tie_margin,
     )
 
 
@@ -423,6 +458,8 @@ def demo_command(
     response_min_crowd: ResponseMinCrowdOption = None,
     visibility_floor: VisibilityFloorOption = None,
     road_graph: RoadGraphOption = None,
+    tie: TieOption = "robust",
+    tie_margin: TieMarginOption = 0.01,
 ) -> None:
     """Plan the embedded Hampshire & Isle of Wight demo season (27 Nov 2026 to 2 Jan 2027)."""
     run_plan(
@@ -441,6 +478,8 @@ def demo_command(
         response_min_crowd=response_min_crowd,
         visibility_floor=visibility_floor,
         road_graph=road_graph,
+        tie=tie,
+        tie_margin=tie_margin,
     )
 
 

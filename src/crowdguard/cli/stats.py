@@ -38,10 +38,7 @@ if TYPE_CHECKING:
     from crowdguard.stats.trends import Table
     from crowdguard.stats.years import Period
 
-__all__ = ["REFERENCE_NAME", "brief_command", "register", "stats_app"]
-
-REFERENCE_NAME = "published.csv"
-"""The reference figures ``stats import`` keeps in the data directory."""
+__all__ = ["brief_command", "register", "stats_app"]
 
 stats_app = typer.Typer(
     name="stats",
@@ -138,10 +135,10 @@ def _store(data_dir: Path | None) -> Iterator[Session]:
 def _reference(reference: Path | None, data_dir: Path | None) -> Path | None:
     if reference is not None:
         return reference
+    from crowdguard.stats.reference import reference_in
     from crowdguard.store.settings import resolve_settings
 
-    imported = resolve_settings(data_dir).data_dir / REFERENCE_NAME
-    return imported if imported.is_file() else None
+    return reference_in(resolve_settings(data_dir).data_dir)
 
 
 def _emit(
@@ -381,7 +378,7 @@ def import_command(
 ) -> None:
     """Merge a Home Office release into the reference figures (revisions kept)."""
     from crowdguard.stats.importer import import_tables
-    from crowdguard.stats.reference import load_reference, merge, write_reference
+    from crowdguard.stats.reference import IMPORTED_NAME, load_reference, merge, write_reference
     from crowdguard.store.settings import resolve_settings
 
     day: dt.date | None = None
@@ -396,7 +393,7 @@ def import_command(
         raise InputError(f"{tables}: is a folder; expected an .ods or .csv file")
     if not tables.is_file():
         raise InputError(f"{tables}: no such file")
-    target = into or resolve_settings(data_dir).data_dir / REFERENCE_NAME
+    target = into or resolve_settings(data_dir).data_dir / IMPORTED_NAME
     held = load_reference(target if target.is_file() else None)
     new = import_tables(
         tables, release=release, release_year=release_year, published=day, source=tables.name

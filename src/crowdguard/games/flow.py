@@ -8,9 +8,13 @@ Scheduling Randomized Patrols for Fare Inspection in Transit Systems", IAAI 2012
 Multiple Mobile Resources", AAMAS 2013). Coverage of the targets is linear in the flow,
 ``c = C z``, and must stay in ``[0, 1]``.
 
-Two exact solvers are provided:
+Three exact solvers are provided:
 
-``milp`` (default)
+``pruned-lps`` (default)
+    The multiple-LPs method with a bound from the minimax LP and best-first pruning, all LPs
+    warm-started in one HiGHS model (:mod:`crowdguard.games.flow_pruned`). Usually two or
+    three LPs; it does not branch on ties the way the MILP does.
+``milp``
     The ERASER mixed-integer programme of Kiekintveld et al. ("Computing Optimal Randomized
     Resource Allocations for Massive Security Games", AAMAS 2009, section 4), with its
     marginal-coverage constraint ``sum c <= m`` replaced by the flow polytope. Variables:
@@ -31,6 +35,19 @@ Two exact solvers are provided:
     polytope subject to ``U_a(t, c_t) >= U_a(t', c_t')`` for all ``t'``, and keep the best.
     It is the naive baseline for tests and benchmarks.
 
+**Ties** (``tie``). ``"strong"`` is the strong Stackelberg equilibrium: among targets the
+attacker is indifferent between, it picks the one best for the defender. Its value can be
+far from what an attacker who breaks the tie the other way would do (issue 10: +62% harm on
+the demo season). ``"robust"`` (default) makes the intended target beat every other target
+by ``delta = 10 x tolerance`` (the certificate's tie tolerance), so the attacker has one best
+response and the value holds whatever tie it would break; where no target can be made
+strictly best, it maximises the worst case over the attack set (a MILP with one binary per
+target that can be attacked). Robust first solves the strong equilibrium and keeps it when
+its worst tie already costs at most ``tie_margin`` (default 1%) of the stated harm, so the
+planner pays for robustness only where the tie matters; the price is reported. An, Tambe, Ordóñez, Shieh and Kiekintveld, "Refinement of
+Strong Stackelberg Equilibria in Security Games", AAAI 2011, discuss why the strong value is
+fragile; the certificate reports both the stated value and the worst tie.
+
 Every answer is certified by :func:`certify` (coverage in ``[0, 1]``, the polytope's
 constraints, the attack set indifferent, every other target worse for the attacker, the
 tie broken for the defender); a failed certificate raises
@@ -48,6 +65,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from crowdguard.errors import CertificateFailed, InfeasibleGame, SolverFailed
+from crowdguard.games.flow_pruned import AttackLP, pruned_lps
 
 __all__ = [
     "CoveragePolytope",
@@ -55,6 +73,7 @@ __all__ = [
     "FlowPayoffs",
     "FlowSolution",
     "Spread",
+    "TieRule",
     "attacker_utilities",
     "certify",
     "defender_utilities",
@@ -62,8 +81,12 @@ __all__ = [
     "solve_flow_game",
 ]
 
-FlowMethod = Literal["milp", "multiple-lps"]
+FlowMethod = Literal["pruned-lps", "milp", "multiple-lps"]
+TieRule = Literal["robust", "strong"]
 TOL = 1e-6
+TIE_DELTA = 10 * TOL
+"""The robust plan's margin in attacker utility, times the payoff scale: ten times the
+certificate's tie tolerance, so the intended target is outside every other target's tie."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +152,10 @@ class FlowSolution:
     method: str
     seconds: float
     certificate: dict[str, Any]
+    worst_tie_defender_utility: float = float("nan")
+    """The defender's utility if the attacker breaks every tie against it."""
+    tie: str = "strong"
+    """The tie rule the plan was solved under (``robust`` or ``strong``)."""
 
 
 def defender_utilities(payoffs: FlowPayoffs, coverage: np.ndarray) -> np.ndarray:
@@ -145,6 +172,19 @@ def attacker_utilities(payoffs: FlowPayoffs, coverage: np.ndarray) -> np.ndarray
         coverage * payoffs.attacker_covered + (1 - coverage) * payoffs.attacker_uncovered
     )
     return result
+
+
+def payoff_scale(payoffs: FlowPayoffs) -> float:
+    """The largest payoff magnitude (at least 1): tolerances are relative to it."""
+    values = np.concatenate(
+        [
+            payoffs.defender_covered,
+            payoffs.defender_uncovered,
+            payoffs.attacker_covered,
+            payoffs.attacker_uncovered,
+        ]
+    )
+    return max(1.0, float(np.max(np.abs(values), initial=0.0)))
 
 
 def _check(payoffs: FlowPayoffs, polytope: CoveragePolytope) -> None:
@@ -228,7 +268,7 @@ def _minimax_attacker_utility(
 
 
 def _solve_milp(
-    payoffs: FlowPayoffs, polytope: CoveragePolytope, time_limit: float
+    payoffs: FlowPayoffs, polytope: CoveragePolytope, time_limit: float, delta: float = 0.0
 ) -> tuple[np.ndarray, int, float]:
     n, nz = payoffs.n, polytope.n_vars
     delta_d = payoffs.defender_covered - payoffs.defender_uncovered
@@ -265,10 +305,11 @@ def _solve_milp(
             -np.inf,
             payoffs.defender_uncovered + big_d,
         ),
-        # step 3a: k - delta_a c >= R_a
+        # step 3a: k - delta_a c >= R_a, and by ``delta`` more for targets not attacked
+        # (robust ties): k - U_a(t) >= delta (1 - q_t)
         (
-            sp.hstack([-sp.diags(delta_a) @ cov, sp.csr_matrix((n, n)), zero_n1, ones]),
-            payoffs.attacker_uncovered,
+            sp.hstack([-sp.diags(delta_a) @ cov, sp.diags(np.full(n, delta)), zero_n1, ones]),
+            payoffs.attacker_uncovered + delta,
             np.inf,
         ),
         # step 3b: k - delta_a c + M q <= R_a + M
@@ -300,7 +341,11 @@ def _solve_milp(
         options={"time_limit": time_limit, "mip_rel_gap": 1e-9, "presolve": True},
     )
     if result.status == 2:
-        raise InfeasibleGame("flow game: the patrol constraints admit no plan at all")
+        raise InfeasibleGame(
+            "flow game: no plan makes any target strictly best for the attacker"
+            if delta > 0
+            else "flow game: the patrol constraints admit no plan at all"
+        )
     if result.x is None or result.status != 0:
         raise SolverFailed(f"flow game: HiGHS MILP stopped without optimum ({result.message})")
     x = np.asarray(result.x)
@@ -309,10 +354,15 @@ def _solve_milp(
 
 
 def _lp_for_target(
-    payoffs: FlowPayoffs, polytope: CoveragePolytope, t: int, time_limit: float
+    payoffs: FlowPayoffs,
+    polytope: CoveragePolytope,
+    t: int,
+    time_limit: float,
+    delta: float = 0.0,
 ) -> tuple[np.ndarray, float] | None:
     """The defender's best plan among those that make ``t`` a best response for the
-    attacker: one LP of the multiple-LPs method (Conitzer and Sandholm, EC 2006).
+    attacker (by ``delta`` over every other target): one LP of the multiple-LPs method
+    (Conitzer and Sandholm, EC 2006).
 
     Returns (z, defender utility), or None when no plan makes ``t`` a best response.
     """
@@ -324,7 +374,7 @@ def _lp_for_target(
     ub_a, ub_b = _ub_rows(polytope)
     # U_a(t', c) <= U_a(t, c) for all t':  delta_a[t'] c_t' - delta_a[t] c_t <= R_t - R_t'
     a_best = scaled - sp.csr_matrix(np.ones((n, 1))) @ scaled[t]
-    b_best = payoffs.attacker_uncovered[t] - payoffs.attacker_uncovered
+    b_best = _best_response_rhs(payoffs, t, delta)
     result = linprog(
         -(delta_d[t] * cov[t].toarray().ravel()),
         A_ub=sp.vstack([ub_a, a_best]).tocsr(),
@@ -342,20 +392,34 @@ def _lp_for_target(
     return np.asarray(result.x), float(payoffs.defender_uncovered[t] - float(result.fun))
 
 
+def _best_response_rhs(payoffs: FlowPayoffs, t: int, delta: float) -> np.ndarray:
+    """Right-hand sides of ``U_a(t', c) <= U_a(t, c) - delta`` (``t' != t``; 0 for ``t``)."""
+    rhs = payoffs.attacker_uncovered[t] - payoffs.attacker_uncovered - delta
+    rhs[t] = 0.0
+    result: np.ndarray = rhs
+    return result
+
+
 def _solve_multiple_lps(
-    payoffs: FlowPayoffs, polytope: CoveragePolytope, time_limit: float
+    payoffs: FlowPayoffs, polytope: CoveragePolytope, time_limit: float, delta: float = 0.0
 ) -> tuple[np.ndarray, int, float]:
     best: tuple[float, int, np.ndarray] | None = None
     started = time.perf_counter()
     for t in range(payoffs.n):
-        found = _lp_for_target(payoffs, polytope, t, time_limit - (time.perf_counter() - started))
+        found = _lp_for_target(
+            payoffs, polytope, t, time_limit - (time.perf_counter() - started), delta
+        )
         if found is None:
             continue
         z, value = found
         if best is None or value > best[0] + 1e-9:
             best = (value, t, z)
     if best is None:
-        raise InfeasibleGame("flow game: the patrol constraints admit no plan at all")
+        raise InfeasibleGame(
+            "flow game: no plan makes any target strictly best for the attacker"
+            if delta > 0
+            else "flow game: the patrol constraints admit no plan at all"
+        )
     value, t, z = best
     return np.clip(z, polytope.lower, polytope.upper), t, value
 
@@ -367,6 +431,8 @@ def certify(
     claimed_defender_utility: float,
     *,
     tol: float = TOL,
+    coverage: np.ndarray | None = None,
+    claim: Literal["best", "worst"] = "best",
 ) -> dict[str, Any]:
     """Check what the theory guarantees about an SSE over a polytope; raise if it fails.
 
@@ -374,26 +440,18 @@ def certify(
     coverage lies in ``[0, 1]``; the attack set (targets within ``tol`` of the attacker's
     best utility) is indifferent and every other target is worse for the attacker; the
     attacker, breaking ties for the defender, gives the defender the claimed utility.
-    Tolerances scale with the payoff range.
+    Tolerances scale with the payoff range. ``coverage`` replaces ``polytope.coverage @ z``
+    when the protection actually delivered is computed another way (from the joint roster
+    distribution, :mod:`crowdguard.patrols.joint`).
+
+    Both tie rules are reported: ``defender_utility`` (ties broken for the defender, the
+    strong Stackelberg convention) and ``worst_tie_defender_utility`` (ties broken against
+    the defender: the least defender utility over the attack set). ``claim`` says which of
+    the two the solver's ``claimed_defender_utility`` is (``worst`` for a maximin plan).
     """
-    scale = max(
-        1.0,
-        float(
-            np.max(
-                np.abs(
-                    np.concatenate(
-                        [
-                            payoffs.defender_covered,
-                            payoffs.defender_uncovered,
-                            payoffs.attacker_covered,
-                            payoffs.attacker_uncovered,
-                        ]
-                    )
-                )
-            )
-        ),
-    )
-    coverage = polytope.coverage @ z
+    scale = payoff_scale(payoffs)
+    if coverage is None:
+        coverage = polytope.coverage @ z
     eq_residual = float(np.max(np.abs(polytope.a_eq @ z - polytope.b_eq), initial=0.0))
     ub_residual = 0.0
     if polytope.a_ub is not None and polytope.b_ub is not None:
@@ -406,6 +464,7 @@ def certify(
     best_a = float(np.max(u_a))
     attack_set = np.flatnonzero(u_a >= best_a - tol * scale)
     attacked = int(attack_set[np.argmax(u_d[attack_set])])
+    worst = int(attack_set[np.argmin(u_d[attack_set])])
     others = np.setdiff1d(np.arange(payoffs.n), attack_set)
     certificate: dict[str, Any] = {
         "coverage_min": float(np.min(coverage)),
@@ -419,6 +478,8 @@ def certify(
         "attacked_target": attacked,
         "attacker_utility": best_a,
         "defender_utility": float(u_d[attacked]),
+        "worst_tie_target": worst,
+        "worst_tie_defender_utility": float(u_d[worst]),
         "claimed_defender_utility": float(claimed_defender_utility),
         "tolerance": tol * scale,
     }
@@ -429,9 +490,10 @@ def certify(
         problems.append(f"flow conservation violated by {eq_residual:.2e}")
     if ub_residual > tol or bound_residual > tol:
         problems.append("inequality or bound constraints violated")
-    if abs(float(u_d[attacked]) - claimed_defender_utility) > 10 * tol * scale:
+    checked = attacked if claim == "best" else worst
+    if abs(float(u_d[checked]) - claimed_defender_utility) > 10 * tol * scale:
         problems.append(
-            f"defender utility {u_d[attacked]:.9g} differs from the solver's "
+            f"defender utility {u_d[checked]:.9g} differs from the solver's "
             f"{claimed_defender_utility:.9g}"
         )
     if problems:
@@ -460,11 +522,13 @@ def _spread_lp(
     value: float,
     spread: Spread,
     time_limit: float,
+    delta: float = 0.0,
 ) -> np.ndarray | None:
-    """Among plans keeping ``attacked`` a best response worth ``value``, the least predictable.
+    """Among plans keeping ``attacked`` a best response (by ``delta``) worth ``value``, the
+    least predictable.
 
-    Same attack target, same defender utility (to ``1e-7`` of the payoff scale): still a
-    strong Stackelberg equilibrium, so the certificate applies unchanged.
+    Same attack target, same defender utility (to ``1e-7`` of the payoff scale), same margin
+    over the other targets: still the same equilibrium, so the certificate applies unchanged.
     """
     n, nz = payoffs.n, polytope.n_vars
     groups, inverse = np.unique(spread.groups, return_inverse=True)
@@ -475,7 +539,7 @@ def _spread_lp(
     cov = polytope.coverage.tocsr()
     scaled = (sp.diags(delta_a) @ cov).tocsr()
     a_best = scaled - sp.csr_matrix(np.ones((n, 1))) @ scaled[attacked]
-    b_best = payoffs.attacker_uncovered[attacked] - payoffs.attacker_uncovered
+    b_best = _best_response_rhs(payoffs, attacked, delta)
     scale = float(np.max(np.abs(payoffs.defender_uncovered))) + 1.0
     a_value = -(delta_d[attacked] * cov[attacked])
     b_value = np.array([payoffs.defender_uncovered[attacked] - value + 1e-7 * scale])
@@ -522,46 +586,211 @@ def _with_spread(
     value: float,
     spread: Spread | None,
     time_limit: float,
+    delta: float = 0.0,
 ) -> np.ndarray:
-    """``z``, or the least predictable equilibrium with the same target and value when
-    ``spread`` is given and that LP's answer certifies."""
+    """``z``, or the least predictable equilibrium with the same target, value and margin
+    when ``spread`` is given and that LP's answer certifies (and keeps the margin)."""
     if spread is None:
         return z
-    spread_z = _spread_lp(payoffs, polytope, attacked, value, spread, time_limit)
+    spread_z = _spread_lp(payoffs, polytope, attacked, value, spread, time_limit, delta)
     if spread_z is None:
         return z
     try:
-        certify(payoffs, polytope, spread_z, value)
+        certificate = certify(payoffs, polytope, spread_z, value)
     except CertificateFailed:
         return z
+    if delta > 0 and certificate["attack_set"] != [attacked]:
+        return z
     return spread_z
+
+
+def _solve_maximin(
+    payoffs: FlowPayoffs, polytope: CoveragePolytope, time_limit: float, delta: float
+) -> tuple[np.ndarray, int, float]:
+    """The plan whose worst tie is best: maximise ``d`` with ``d <= U_d(t)`` for every
+    target ``t`` in the attack set, where a target is outside the set only if it is at least
+    ``delta`` below the attacker's best (the pessimistic, or weak, Stackelberg equilibrium up
+    to ``delta``; An et al., AAAI 2011; von Stengel and Zamir, GEB 2010).
+
+    Binaries ``a_t`` (``t`` may be in the attack set) and ``b_t`` (``t`` attains the best),
+    only for targets whose uncovered reward reaches the minimax level (the others are never
+    within ``delta`` of the best). Used when no target can be made strictly best. Returns the
+    plan, the worst target of its attack set, and the worst-tie value ``d``.
+    """
+    n, nz = payoffs.n, polytope.n_vars
+    delta_d = payoffs.defender_covered - payoffs.defender_uncovered
+    delta_a = payoffs.attacker_covered - payoffs.attacker_uncovered
+    k_lo = _minimax_attacker_utility(payoffs, polytope, time_limit)
+    live = payoffs.attacker_uncovered >= k_lo - delta - 1e-9
+    d_hi = float(np.max(payoffs.defender_covered))
+    k_hi = float(np.max(payoffs.attacker_uncovered))
+    big_d = d_hi - payoffs.defender_uncovered + 1.0
+    big_a = k_hi - payoffs.attacker_covered + 1.0 + delta
+    cov = polytope.coverage
+    a_cov = sp.diags(delta_a) @ cov
+    d_cov = sp.diags(delta_d) @ cov
+    eye = sp.identity(n, format="csr")
+    zero = sp.csr_matrix((n, n))
+    col = sp.csr_matrix(np.ones((n, 1)))
+    zcol = sp.csr_matrix((n, 1))
+    ub_a, ub_b = _ub_rows(polytope)
+    m_ub = ub_a.shape[0]
+    # variable order: z (nz), a (n), b (n), d, k
+    blocks = [
+        (sp.hstack([ub_a, sp.csr_matrix((m_ub, 2 * n + 2))]), -np.inf, ub_b),
+        (
+            sp.hstack([polytope.a_eq, sp.csr_matrix((polytope.a_eq.shape[0], 2 * n + 2))]),
+            polytope.b_eq,
+            polytope.b_eq,
+        ),
+        # U_a(t) <= k
+        (sp.hstack([a_cov, zero, zero, zcol, -col]), -np.inf, -payoffs.attacker_uncovered),
+        # k <= U_a(t) + M (1 - b_t)
+        (
+            sp.hstack([-a_cov, zero, sp.diags(big_a), zcol, col]),
+            -np.inf,
+            payoffs.attacker_uncovered + big_a,
+        ),
+        # U_a(t) <= k - delta + M a_t
+        (
+            sp.hstack([a_cov, -sp.diags(big_a), zero, zcol, -col]),
+            -np.inf,
+            -payoffs.attacker_uncovered - delta,
+        ),
+        # d <= U_d(t) + M (1 - a_t)
+        (
+            sp.hstack([-d_cov, sp.diags(big_d), zero, col, zcol]),
+            -np.inf,
+            payoffs.defender_uncovered + big_d,
+        ),
+        # b_t <= a_t
+        (sp.hstack([sp.csr_matrix((n, nz)), -eye, eye, zcol, zcol]), -np.inf, np.zeros(n)),
+        # sum b = 1
+        (
+            sp.hstack(
+                [sp.csr_matrix((1, nz + n)), sp.csr_matrix(np.ones((1, n))), sp.csr_matrix((1, 2))]
+            ),
+            1.0,
+            1.0,
+        ),
+    ]
+    constraints = [LinearConstraint(a.tocsr(), lo, hi) for a, lo, hi in blocks]
+    objective = np.zeros(nz + 2 * n + 2)
+    objective[nz + 2 * n] = -1.0
+    live_f = live.astype(float)
+    lower = np.concatenate([polytope.lower, np.zeros(2 * n), [-np.inf, -np.inf]])
+    upper = np.concatenate([polytope.upper, live_f, live_f, [np.inf, np.inf]])
+    integrality = np.concatenate([np.zeros(nz), np.ones(2 * n), np.zeros(2)])
+    result = milp(
+        objective,
+        constraints=constraints,
+        integrality=integrality,
+        bounds=Bounds(lower, upper),
+        options={"time_limit": time_limit, "mip_rel_gap": 1e-9, "presolve": True},
+    )
+    if result.status == 2:
+        raise InfeasibleGame("flow game: the patrol constraints admit no plan at all")
+    if result.x is None or result.status != 0:
+        raise SolverFailed(f"flow game: HiGHS maximin MILP stopped ({result.message})")
+    x = np.asarray(result.x)
+    z = np.clip(x[:nz], polytope.lower, polytope.upper)
+    members = np.flatnonzero(x[nz : nz + n] > 0.5)
+    u_d = defender_utilities(payoffs, cov @ z)
+    worst = int(members[np.argmin(u_d[members])]) if members.size else int(np.argmax(u_d))
+    return z, worst, float(x[nz + 2 * n])
+
+
+def _attack_lp(payoffs: FlowPayoffs, polytope: CoveragePolytope, time_limit: float) -> AttackLP:
+    ub_a, ub_b = _ub_rows(polytope)
+    return AttackLP(
+        polytope.coverage,
+        polytope.a_eq,
+        polytope.b_eq,
+        ub_a,
+        ub_b,
+        polytope.lower,
+        polytope.upper,
+        payoffs.defender_covered,
+        payoffs.defender_uncovered,
+        payoffs.attacker_covered,
+        payoffs.attacker_uncovered,
+        time_limit,
+    )
 
 
 def solve_flow_game(
     payoffs: FlowPayoffs,
     polytope: CoveragePolytope,
     *,
-    method: FlowMethod = "milp",
+    method: FlowMethod = "pruned-lps",
+    tie: TieRule = "robust",
+    tie_margin: float = 0.01,
     time_limit: float = 600.0,
     spread: Spread | None = None,
 ) -> FlowSolution:
-    """The strong Stackelberg equilibrium over ``polytope``, certified (module docstring).
+    """The Stackelberg equilibrium over ``polytope``, certified (module docstring).
 
-    With ``spread``, a second LP picks, among the equilibria with the same attacked target
-    and defender utility, the least predictable one (:class:`Spread`); if that LP fails
-    numerically the first answer is kept.
+    ``tie="strong"`` is the strong Stackelberg equilibrium. ``tie="robust"`` (default) keeps
+    the strong plan when its worst tie costs at most ``tie_margin`` of the stated harm;
+    otherwise it makes the intended target strictly best for the attacker, or maximises the
+    worst tie when no target can be. The certificate reports ``strong_defender_utility``,
+    ``price_of_robustness`` (strong minus robust value, >= 0) and ``tie_margin_met``.
+
+    With ``spread``, a second LP picks, among the equilibria with the same attacked target,
+    defender utility and margin, the least predictable one (:class:`Spread`); if that LP
+    fails numerically the first answer is kept.
     """
     _check(payoffs, polytope)
+    if tie not in ("robust", "strong"):
+        raise InfeasibleGame(f"flow game: tie rule {tie!r}; expected robust or strong")
+    if not (0 <= tie_margin < 1):
+        raise InfeasibleGame(f"flow game: tie_margin={tie_margin}; expected a share in [0, 1)")
     started = time.perf_counter()
-    if method == "milp":
-        z, attacked, value = _solve_milp(payoffs, polytope, time_limit)
-    elif method == "multiple-lps":
-        z, attacked, value = _solve_multiple_lps(payoffs, polytope, time_limit)
-    else:
-        raise InfeasibleGame(f"flow game: unknown method {method!r}; expected milp or multiple-lps")
-    z = _with_spread(payoffs, polytope, z, attacked, value, spread, time_limit)
+    strict_delta = TIE_DELTA * payoff_scale(payoffs)
+    lps_solved: int | None = None
+    maximin = False
+    strong_value: float | None = None
+    attack_lp = _attack_lp(payoffs, polytope, time_limit) if method == "pruned-lps" else None
+
+    def solve(delta: float) -> tuple[np.ndarray, int, float]:
+        nonlocal lps_solved
+        if attack_lp is not None:
+            found = pruned_lps(attack_lp, delta=delta)
+            lps_solved = found.lps_solved
+            if not found.inducible:
+                raise InfeasibleGame("flow game: no target can be made strictly best")
+            return found.z, found.attacked, found.value
+        if method == "milp":
+            return _solve_milp(payoffs, polytope, time_limit, delta)
+        if method == "multiple-lps":
+            return _solve_multiple_lps(payoffs, polytope, time_limit, delta)
+        raise InfeasibleGame(
+            f"flow game: unknown method {method!r}; expected pruned-lps, milp or multiple-lps"
+        )
+
+    z, attacked, value = solve(0.0)
+    delta = 0.0
+    if tie == "robust":
+        strong_value = value
+        if not _within_margin(payoffs, polytope, z, tie_margin):
+            # The strong plan leans on the attacker breaking a tie our way by more than the
+            # margin: make the intended target strictly best, or failing that maximise the
+            # worst tie.
+            try:
+                z, attacked, value = solve(strict_delta)
+                delta = strict_delta
+            except InfeasibleGame:
+                # No target can be made strictly best (ties the coverage cannot break, e.g.
+                # two targets fully covered at the attacker's top): the plan whose worst
+                # tie is best.
+                z, attacked, value = _solve_maximin(payoffs, polytope, time_limit, strict_delta)
+                maximin = True
+    if not maximin:
+        spread_z = _with_spread(payoffs, polytope, z, attacked, value, spread, time_limit, delta)
+        if tie == "strong" or delta > 0 or _within_margin(payoffs, polytope, spread_z, tie_margin):
+            z = spread_z
     try:
-        certificate = certify(payoffs, polytope, z, value)
+        certificate = certify(payoffs, polytope, z, value) if not maximin else None
     except CertificateFailed:
         if method != "milp":
             raise
@@ -574,14 +803,20 @@ def solve_flow_game(
         # :mod:`crowdguard.games.eraser` does). Only when needed, so certified answers,
         # and the rosters drawn from them, do not change.
         polished = _lp_for_target(
-            payoffs, polytope, attacked, time_limit - (time.perf_counter() - started)
+            payoffs, polytope, attacked, time_limit - (time.perf_counter() - started), delta
         )
         if polished is None:
             raise
         z = np.clip(polished[0], polytope.lower, polytope.upper)
         value = polished[1]
-        z = _with_spread(payoffs, polytope, z, attacked, value, spread, time_limit)
+        z = _with_spread(payoffs, polytope, z, attacked, value, spread, time_limit, delta)
         certificate = certify(payoffs, polytope, z, value)
+    if certificate is None:  # maximin: the claim is the worst tie
+        certificate = certify(payoffs, polytope, z, value, claim="worst")
+    certificate = _tie_report(certificate, tie, tie_margin, maximin, delta > 0, lps_solved)
+    if strong_value is not None:
+        certificate["strong_defender_utility"] = strong_value
+        certificate["price_of_robustness"] = max(0.0, strong_value - value)
     seconds = time.perf_counter() - started
     coverage = np.clip(polytope.coverage @ z, 0.0, 1.0)
     return FlowSolution(
@@ -593,4 +828,49 @@ def solve_flow_game(
         method=method,
         seconds=seconds,
         certificate=certificate,
+        worst_tie_defender_utility=certificate["worst_tie_defender_utility"],
+        tie=tie,
     )
+
+
+def _within_margin(
+    payoffs: FlowPayoffs, polytope: CoveragePolytope, z: np.ndarray, margin: float
+) -> bool:
+    """Whether the worst tie of plan ``z`` costs at most ``margin`` of its stated harm."""
+    coverage = polytope.coverage @ z
+    u_a = attacker_utilities(payoffs, coverage)
+    u_d = defender_utilities(payoffs, coverage)
+    ties = np.flatnonzero(u_a >= float(np.max(u_a)) - TOL * payoff_scale(payoffs))
+    stated, worst = float(np.max(u_d[ties])), float(np.min(u_d[ties]))
+    return stated - worst <= margin * abs(stated) + TOL * payoff_scale(payoffs)
+
+
+def _tie_report(
+    certificate: dict[str, Any],
+    tie: TieRule,
+    margin: float,
+    maximin: bool,
+    strict: bool,
+    lps_solved: int | None,
+) -> dict[str, Any]:
+    """Add the tie rule, how the plan met it and whether the worst tie is within the margin.
+
+    ``tie_plan``: ``strong`` (the strong equilibrium, asked for), ``strong-within-margin``
+    (robust asked for, and the strong plan's worst tie was already within the margin),
+    ``strict`` (the intended target made strictly best) or ``maximin`` (the worst tie
+    maximised)."""
+    stated = float(certificate["defender_utility"])
+    worst = float(certificate["worst_tie_defender_utility"])
+    allowed = margin * abs(stated) + float(certificate["tolerance"])
+    return {
+        **certificate,
+        "tie_rule": tie,
+        "tie_plan": "maximin"
+        if maximin
+        else "strict"
+        if strict
+        else ("strong-within-margin" if tie == "robust" else "strong"),
+        "tie_margin": margin,
+        "tie_margin_met": bool(stated - worst <= allowed),
+        **({} if lps_solved is None else {"lps_solved": lps_solved}),
+    }

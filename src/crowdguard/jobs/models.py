@@ -54,6 +54,11 @@ class PlanSummary(BaseModel):
     defender_utility: float | None = Field(
         default=None, description="the solved plan's defender utility (null until done)"
     )
+    worst_tie_defender_utility: float | None = Field(
+        default=None,
+        description="the defender utility if the attacker breaks every tie against us "
+        "(null until done, or for plans solved before the field existed)",
+    )
 
 
 class PlanAggregate(BaseModel):

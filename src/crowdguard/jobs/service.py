@@ -137,6 +137,7 @@ def list_plans(*, session: Session, limit: int, offset: int) -> tuple[list[PlanS
     """
     total = session.scalar(select(func.count()).select_from(PlanRow)) or 0
     utility = PlanRow.result["defender_utility"].as_float()
+    worst = PlanRow.result["worst_tie_defender_utility"].as_float()
     rows = session.execute(
         select(
             PlanRow.id,
@@ -148,6 +149,7 @@ def list_plans(*, session: Session, limit: int, offset: int) -> tuple[list[PlanS
             PlanRow.created_at,
             PlanRow.finished_at,
             utility,
+            worst,
         )
         .order_by(PlanRow.id.desc())
         .limit(limit)
@@ -164,6 +166,7 @@ def list_plans(*, session: Session, limit: int, offset: int) -> tuple[list[PlanS
             created_at=r[6],
             finished_at=r[7],
             defender_utility=r[8],
+            worst_tie_defender_utility=r[9],
         )
         for r in rows
     ], total

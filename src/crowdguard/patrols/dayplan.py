@@ -6,9 +6,10 @@ The pipeline for one day (days are independent, so they can be solved in paralle
 2. form the flow polytope, add override rows (:mod:`~crowdguard.patrols.overrides`),
    a response-time floor (:mod:`~crowdguard.patrols.response`) and a visibility floor
    (:mod:`~crowdguard.patrols.visibility`);
-3. solve the strong Stackelberg equilibrium over it, certified
-   (:mod:`crowdguard.games.flow`: ERASER-style MILP, Kiekintveld et al., AAMAS 2009, over
-   TRUSTS/CASS flows, Yin et al., IAAI 2012; Fang, Jiang and Tambe, AAMAS 2013);
+3. solve the Stackelberg equilibrium over it, robust to the attacker's tie-break by default,
+   certified (:mod:`crowdguard.games.flow`: bounded multiple LPs, Conitzer and Sandholm,
+   EC 2006, over TRUSTS/CASS flows, Yin et al., IAAI 2012; Fang, Jiang and Tambe, AAMAS
+   2013; the ERASER-style MILP, Kiekintveld et al., AAMAS 2009, as the baseline);
 4. among equilibria with the same attacked target and utility, take the least predictable
    (the summed hit rate of an observer guessing each team's likeliest place, an LP);
 5. decompose each commodity's flow into weighted routes (:mod:`~crowdguard.patrols.decompose`);
@@ -36,6 +37,7 @@ from crowdguard.games.flow import (
     FlowPayoffs,
     FlowSolution,
     Spread,
+    TieRule,
     is_feasible,
     solve_flow_game,
 )
@@ -76,6 +78,7 @@ class DayPlan:
     routes: dict[str, list[tuple[float, list[dict[str, Any]]]]]
     team_bases: dict[str, str]
     response_probability: np.ndarray
+    worst_tie_defender_utility: float
     expected_visibility: float
     seconds: float
     method: str
@@ -159,10 +162,18 @@ def _solve(
     method: FlowMethod,
     time_limit: float,
     spread: Spread | None = None,
+    tie: TieRule = "robust",
+    tie_margin: float = 0.01,
 ) -> FlowSolution:
     try:
         return solve_flow_game(
-            payoffs, _with(base, groups), method=method, time_limit=time_limit, spread=spread
+            payoffs,
+            _with(base, groups),
+            method=method,
+            time_limit=time_limit,
+            spread=spread,
+            tie=tie,
+            tie_margin=tie_margin,
         )
     except InfeasibleGame as exc:
         if not groups:
@@ -235,7 +246,10 @@ def plan_day(
     targets: TargetsLike,
     travel: TravelTimes,
     *,
-    method: FlowMethod = "milp",
+    method: FlowMethod = "pruned-lps",
+    tie: TieRule = "robust",
+    tie_margin: float = 0.01,
+    attacker_cap: float | None = None,
     overrides: Sequence[Override] = (),
     max_variants: int | None = None,
     response_floor: float | None = None,
@@ -251,8 +265,11 @@ def plan_day(
     ``scenario.patrol.response_target_minutes`` at least that high at every target with
     ``crowd >= response_min_crowd``; ``visibility_floor`` keeps the expected number of
     shoppers passing a patrol at least that high. ``spread`` (default on) picks, among
-    equally good equilibria, the least predictable one (:func:`spread_rows`). Infeasible inputs raise
-    :class:`PlanError` naming what to change.
+    equally good equilibria, the least predictable one (:func:`spread_rows`). ``tie`` and
+    ``tie_margin``: :func:`crowdguard.games.flow.solve_flow_game`. ``attacker_cap`` keeps
+    every target's attacker utility at most that (the season uses it to break ties between
+    days, :func:`crowdguard.patrols.season_routes.break_season_ties`). Infeasible inputs
+    raise :class:`PlanError` naming what to change.
     """
     started = time.perf_counter()
     if max_variants is not None and max_variants < 1:
@@ -285,10 +302,29 @@ def plan_day(
             )
         a, b = visibility_floor_row(base, targets.crowd, visibility_floor)
         groups.append(_Rows(f"visibility_floor={_num(visibility_floor)}", a, b, _FLOOR_FIX))
-    polytope = _with(base, groups)
     payoffs = _payoffs(targets)
+    if attacker_cap is not None:
+        # U_a(t) = R_a + (P_a - R_a) c_t <= cap  <=>  (P_a - R_a) C z <= cap - R_a
+        slope = payoffs.attacker_covered - payoffs.attacker_uncovered
+        a = (sp.diags(slope) @ base.coverage).tocsr()
+        groups.append(
+            _Rows(
+                f"the season's tie-break (attacker utility <= {attacker_cap:.6g})",
+                a,
+                attacker_cap - payoffs.attacker_uncovered,
+                "the day cannot be held below another day's attacker utility",
+            )
+        )
+    polytope = _with(base, groups)
     solution = _solve(
-        payoffs, base, groups, method, time_limit, spread_rows(graph) if spread else None
+        payoffs,
+        base,
+        groups,
+        method,
+        time_limit,
+        spread_rows(graph) if spread else None,
+        tie,
+        tie_margin,
     )
     arc_flow = solution.z
     lotteries = decompose(graph, arc_flow)
@@ -311,7 +347,9 @@ def plan_day(
                 else "collide at a venue-slot: raise max_variants"
             ),
         )
-        capped = _solve(payoffs, restricted, [cap], "milp", time_limit, route_spread)
+        capped = _solve(
+            payoffs, restricted, [cap], "milp", time_limit, route_spread, tie, tie_margin
+        )
         variants_cost = solution.defender_utility - capped.defender_utility
         weights = capped.z
         lotteries = [[] for _ in graph.commodities]
@@ -336,6 +374,7 @@ def plan_day(
         defender_utility=solution.defender_utility,
         attacker_utility=solution.attacker_utility,
         attacked_target=targets.ids[solution.attacked_target],
+        worst_tie_defender_utility=solution.worst_tie_defender_utility,
         certificate=certificate,
         routes=team_routes(graph, lotteries),
         team_bases={t.callsign: t.base for t in scenario.teams},

@@ -59,11 +59,13 @@ import numpy as np
 from crowdguard import __version__
 from crowdguard.errors import CertificateFailed, PlanError, did_you_mean
 from crowdguard.games import SecurityGame, solve
+from crowdguard.games.flow import TieRule
 from crowdguard.games.origami import origami_coverage
 from crowdguard.patrols.season_routes import (
     DatedOverride,
     DayOptions,
     DayResult,
+    break_season_ties,
     certify_days,
     solve_days,
 )
@@ -160,6 +162,23 @@ class PatrolPlan:
     travel_model: str = "straight-line"
     """How ``travel`` was made, for ``plan.json`` (``road graph FILE`` or ``straight-line``)."""
 
+    def worst_tie_defender_utility(self) -> float:
+        """The defender utility if the attacker breaks every tie against us: the least
+        defender utility over the season's attack set (issue 10; An et al., AAAI 2011)."""
+        if "worst_tie_defender_utility" in self.certificate:
+            return float(self.certificate["worst_tie_defender_utility"])
+        targets = self.targets
+        attacker = (
+            self.coverage * targets.attacker_covered
+            + (1 - self.coverage) * targets.attacker_uncovered
+        )
+        defender = (
+            self.coverage * targets.defender_covered
+            + (1 - self.coverage) * targets.defender_uncovered
+        )
+        ties = attacker >= float(attacker.max()) - TOL
+        return float(defender[ties].min())
+
     def override_rows(self) -> list[dict[str, Any]]:
         """``plan.json``'s ``overrides``: each pin or forbid and what it cost (ARMOR-style).
 
@@ -250,6 +269,9 @@ class PatrolPlan:
             "threat_level": str(self.scenario.threat_level),
             "period": {"start": self.days[0].isoformat(), "end": self.days[-1].isoformat()},
             "defender_utility": self.defender_utility,
+            "worst_tie_defender_utility": self.worst_tie_defender_utility(),
+            "tie_rule": self.options.tie if self.mode == "routes" else "strong",
+            "price_of_robustness": self.certificate.get("price_of_robustness"),
             "attacker_utility": self.attacker_utility,
             "attacked_target": self.attacked_target,
             "attack_set": self.attack_set,
@@ -754,6 +776,8 @@ def make_plan(
     travel: TravelTimes | None = None,
     travel_model: str | None = None,
     submitted: Mapping[str, LinkedPlan] | None = None,
+    tie: TieRule = "robust",
+    tie_margin: float = 0.01,
 ) -> PatrolPlan:
     """Solve the season and draw its rosters.
 
@@ -767,6 +791,11 @@ def make_plan(
     (:func:`crowdguard.risk.plan_gaps.submitted_plans`); with ``plan_gaps="linked"`` each
     replaces the scenario's linked plan for its venue (the organiser's current plan is the
     better evidence), and its findings are reported like a linked plan's.
+    ``tie`` (routes mode): ``"robust"`` (default) keeps the stated harm within ``tie_margin``
+    of what an attacker breaking every tie against us would cause, within and between days
+    (:func:`crowdguard.games.flow.solve_flow_game`,
+    :func:`~crowdguard.patrols.season_routes.break_season_ties`); ``"strong"`` is the strong
+    Stackelberg plan. ``plan.json`` reports both figures either way.
     ``mode``: ``"routes"`` (default) plans walkable routes from and back to each team's base
     on the patrol graph, day by day in ``workers`` processes
     (:mod:`crowdguard.patrols.season_routes`); ``"free"`` places the teams on shift anywhere
@@ -790,7 +819,13 @@ def make_plan(
         raise PlanError(f"--mode {mode!r}: expected 'routes' or 'free'")
     began = time.perf_counter()
     chosen = _chosen_days(scenario, days)
+    if tie not in ("robust", "strong"):
+        raise PlanError(f"--tie {tie!r}: expected 'robust' or 'strong'")
+    if not (0 <= tie_margin < 1):
+        raise PlanError(f"--tie-margin {tie_margin}: expected a share from 0 to below 1")
     options = DayOptions(
+        tie=tie,
+        tie_margin=tie_margin,
         overrides=tuple(overrides),
         max_variants=max_variants,
         response_floor=response_floor,
@@ -840,6 +875,10 @@ def make_plan(
             index = np.array([position[t] for t in day.target_ids], dtype=int)
             coverage[index] = day.coverage
             response[index] = day.response_probability
+        if break_season_ties(scenario, targets, coverage, day_plans, gaps or None, options, travel):
+            for day in day_plans.values():
+                index = np.array([position[t] for t in day.target_ids], dtype=int)
+                response[index] = day.response_probability
         certificate = certify_days(targets, coverage, day_plans)
         rosters = {
             day.isoformat(): day_plans[day.isoformat()].draw(rng)
@@ -847,7 +886,9 @@ def make_plan(
             else {"date": day.isoformat(), "teams": []}
             for day in chosen
         }
-        solver = "per-day ERASER-style MILP over patrol flows (TRUSTS/CASS)"
+        solver = "per-day bounded multiple LPs over patrol flows (TRUSTS/CASS), " + (
+            "robust to ties" if tie == "robust" else "strong Stackelberg"
+        )
     attacker = coverage * targets.attacker_covered + (1 - coverage) * targets.attacker_uncovered
     attack_set = [
         targets.ids[i] for i in np.flatnonzero(attacker >= certificate["attacker_utility"] - TOL)

@@ -8,10 +8,10 @@ season's best response: the attacker picks the single target of the whole season
 highest utility, ties broken for the defender (the Strong Stackelberg convention).
 
 Unlike free placement (:mod:`crowdguard.patrols.planner`), the season value here is the
-per-day optimum taken at the binding day: inducing the attack onto a gentler target of another
-day would need a second MILP per day with the attacker's level fixed, which we do not solve.
-The value reported is therefore the one an attacker who breaks ties against the defender would
-also get.
+per-day optimum taken at the binding day. When several days reach the same attacker utility
+the season's attacker is indifferent between them; :func:`certify_days` reports the worst
+such tie (``worst_tie_defender_utility``) and, with the robust tie rule,
+:func:`break_season_ties` re-solves the other binding days below that level.
 
 Planner's options (:class:`DayOptions`) reach every day's ``plan_day``: supervisors' pins and
 forbids (each on its own date), a cap on route variants, a response-time floor and a
@@ -34,6 +34,7 @@ from typing import Any, Literal
 import numpy as np
 
 from crowdguard.errors import CertificateFailed, PlanError
+from crowdguard.games.flow import TIE_DELTA, FlowPayoffs, TieRule, payoff_scale
 from crowdguard.patrols.dayplan import DayPlan, plan_day
 from crowdguard.patrols.decompose import route_entropy
 from crowdguard.patrols.overrides import Override
@@ -42,7 +43,15 @@ from crowdguard.patrols.travel import TravelTimes, scenario_travel
 from crowdguard.risk.payoffs import Targets, build_targets
 from crowdguard.scenario.schema import Scenario
 
-__all__ = ["DatedOverride", "DayOptions", "DayResult", "certify_days", "solve_days"]
+__all__ = [
+    "DatedOverride",
+    "DayOptions",
+    "DayResult",
+    "break_season_ties",
+    "certify_days",
+    "season_tie_holds",
+    "solve_days",
+]
 
 TOL = 1e-6
 
@@ -86,6 +95,10 @@ class DayOptions:
     response_floor: float | None = None
     response_min_crowd: float = 0.0
     visibility_floor: float | None = None
+    tie: TieRule = "robust"
+    """How the attacker's ties are treated (:func:`crowdguard.games.flow.solve_flow_game`)."""
+    tie_margin: float = 0.01
+    """Share of the stated harm the worst tie may cost before robustness is paid for."""
 
     def any(self) -> bool:
         """Whether any option departs from the default plan."""
@@ -118,6 +131,7 @@ class DayResult:
     expected_visibility: float
     method: str
     seconds: float
+    worst_tie_defender_utility: float
     override_costs: tuple[dict[str, Any], ...] = field(default=())
     """Per override of the day: ``team, venue, at, kind, utility_cost, entropy_before,
     entropy_after, presence_before, presence_after`` (the day re-solved without overrides)."""
@@ -162,6 +176,7 @@ def _solve_day(
     plan_gaps: Mapping[str, Mapping[str, float]] | None,
     options: DayOptions | None = None,
     travel: TravelTimes | None = None,
+    attacker_cap: float | None = None,
 ) -> DayResult | None:
     targets = build_targets(scenario, days=[day], plan_gaps=plan_gaps)
     if len(targets) == 0:
@@ -174,9 +189,19 @@ def _solve_day(
         "response_floor": options.response_floor,
         "response_min_crowd": options.response_min_crowd,
         "visibility_floor": options.visibility_floor,
+        "tie": options.tie,
+        "tie_margin": options.tie_margin,
     }
     try:
-        solved = plan_day(scenario, day, targets, travel, overrides=overrides, **common)
+        solved = plan_day(
+            scenario,
+            day,
+            targets,
+            travel,
+            overrides=overrides,
+            attacker_cap=attacker_cap,
+            **common,
+        )
         costs: tuple[dict[str, Any], ...] = ()
         if overrides:
             teams = sorted({o.team for o in overrides})
@@ -198,6 +223,7 @@ def _solve_day(
         expected_visibility=solved.expected_visibility,
         method=solved.method,
         seconds=solved.seconds,
+        worst_tie_defender_utility=solved.worst_tie_defender_utility,
         override_costs=costs,
         variants_cost=solved.variants_cost,
     )
@@ -285,7 +311,10 @@ def certify_days(
     k = float(attacker.max())
     attack_set = np.flatnonzero(attacker >= k - tol)
     best = int(attack_set[np.argmax(defender[attack_set])])
+    worst = int(attack_set[np.argmin(defender[attack_set])])
     binding = sorted({targets.start[i].date().isoformat() for i in attack_set})
+    binding_day = days.get(targets.start[best].date().isoformat())
+    strong = binding_day.certificate.get("strong_defender_utility") if binding_day else None
     return {
         "coverage_in_range": True,
         "days_certified": len(days),
@@ -295,6 +324,78 @@ def certify_days(
         "attacker_utility": k,
         "defender_utility": float(defender[best]),
         "attacked_target": targets.ids[best],
+        "worst_tie_defender_utility": float(defender[worst]),
+        "worst_tie_target": targets.ids[worst],
+        "tie_rule": binding_day.certificate.get("tie_rule", "strong") if binding_day else None,
+        "tie_plan": binding_day.certificate.get("tie_plan") if binding_day else None,
+        "strong_defender_utility": None if strong is None else float(strong),
+        "price_of_robustness": None
+        if strong is None
+        else max(0.0, float(strong) - float(defender[best])),
         "tolerance": tol,
         "holds": True,
     }
+
+
+def season_tie_holds(certificate: Mapping[str, Any], margin: float) -> bool:
+    """Whether the season's worst tie costs at most ``margin`` of its stated harm."""
+    stated = float(certificate["defender_utility"])
+    worst = float(certificate["worst_tie_defender_utility"])
+    return stated - worst <= margin * abs(stated) + float(certificate["tolerance"])
+
+
+def break_season_ties(
+    scenario: Scenario,
+    targets: Targets,
+    coverage: np.ndarray,
+    days: dict[str, DayResult],
+    plan_gaps: Mapping[str, Mapping[str, float]] | None,
+    options: DayOptions,
+    travel: TravelTimes | None = None,
+) -> bool:
+    """Make the season's stated harm hold whatever tie the attacker breaks between days.
+
+    Each day is its own game, so two days solved alike (a county whose places keep the same
+    hours every day) reach the same attacker utility ``k*``, and the season's attacker is
+    indifferent between their targets: the strong value then assumes it picks the gentler
+    day. With ``options.tie == "robust"``, when the season's worst tie costs more than the
+    margin, every binding day but the one the stated value comes from is re-solved with
+    every target held at least ``delta`` below ``k*`` (``attacker_cap``), so the binding
+    day's target is the season's unique best response (An et al., AAAI 2011, applied
+    across days). A day that cannot be held below ``k*`` keeps its plan; the certificate
+    then reports the tie honestly. ``days`` and ``coverage`` are updated in place; returns
+    whether anything was re-solved.
+    """
+    if options.tie != "robust":
+        return False
+    certificate = certify_days(targets, coverage, days)
+    if season_tie_holds(certificate, options.tie_margin):
+        return False
+    keep = targets.start[targets.ids.index(certificate["attacked_target"])].date().isoformat()
+    scale = payoff_scale(
+        FlowPayoffs(
+            targets.defender_covered,
+            targets.defender_uncovered,
+            targets.attacker_covered,
+            targets.attacker_uncovered,
+        )
+    )
+    cap = float(certificate["attacker_utility"]) - TIE_DELTA * scale
+    position = {target_id: i for i, target_id in enumerate(targets.ids)}
+    changed = False
+    for date in certificate["binding_days"]:
+        if date == keep or date not in days:
+            continue
+        try:
+            result = _solve_day(
+                scenario, dt.date.fromisoformat(date), plan_gaps, options, travel, cap
+            )
+        except PlanError:
+            continue  # cannot be held below k*: the tie stays and is reported
+        if result is None:
+            continue
+        days[date] = result
+        index = np.array([position[t] for t in result.target_ids], dtype=int)
+        coverage[index] = result.coverage
+        changed = True
+    return changed

@@ -8,12 +8,13 @@ which names units and times: control and admin only.
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from crowdguard.api.auth import Principal, require
-from crowdguard.api.deps import NowDep, SessionDep
+from crowdguard.api.deps import ContextDep, NowDep, SessionDep
 from crowdguard.api.pagination import Page, PageDep
 from crowdguard.api.params import IntId
 from crowdguard.stats import service
@@ -26,8 +27,11 @@ from crowdguard.stats.models import (
     PlanReviewAggregate,
     ReportsAggregate,
     ResponseAggregate,
+    StatsTable,
 )
 from crowdguard.stats.operations import ArvDefinition
+from crowdguard.stats.reference import reference_in
+from crowdguard.stats.trends import TableName
 from crowdguard.stats.years import Period, parse_period
 from crowdguard.users.models import Role
 
@@ -57,11 +61,20 @@ def _period(
 PeriodDep = Annotated[Period, Depends(_period)]
 
 
+def _reference(context: ContextDep) -> Path | None:
+    """The figures ``crowdguard stats import`` merged into the data folder, if any."""
+    return reference_in(context.settings.data_dir)
+
+
+ReferenceDep = Annotated[Path | None, Depends(_reference)]
+
+
 @router.get("/operations", response_model=OperationsAggregate)
 def operations(
     user: Analyst,
     session: SessionDep,
     period: PeriodDep,
+    reference: ReferenceDep,
     arv_definition: Annotated[
         ArvDefinition,
         Query(description="involving (current releases) or initial_or_sole (older releases)"),
@@ -70,7 +83,7 @@ def operations(
     """Firearms operations (Home Office rules) by month and financial year, with the
     published series for the same years (gaps are null)."""
     return service.operations_aggregate(
-        session=session, period=period, arv_definition=arv_definition
+        session=session, period=period, arv_definition=arv_definition, reference=reference
     )
 
 
@@ -97,6 +110,52 @@ def reports(user: Analyst, session: SessionDep, period: PeriodDep) -> ReportsAgg
 def plan_reviews(user: Analyst, session: SessionDep, period: PeriodDep) -> PlanReviewAggregate:
     """Security-plan reviews made in the period, by legal verdict and tier."""
     return service.plan_review_aggregate(session=session, period=period)
+
+
+@router.get(
+    "/tables/{name}",
+    response_model=StatsTable,
+    responses={200: {"content": {"text/csv": {"example": "month,operations\n2026-12,2\n"}}}},
+)
+def table(
+    name: TableName,
+    user: Analyst,
+    session: SessionDep,
+    period: PeriodDep,
+    now: NowDep,
+    reference: ReferenceDep,
+    arv_definition: Annotated[
+        ArvDefinition, Query(description="for the operations tables: involving or initial_or_sole")
+    ] = ArvDefinition.involving,
+    format: Annotated[
+        Literal["json", "csv"], Query(description="json (columns and rows) or csv")
+    ] = "json",
+) -> StatsTable | Response:
+    """One statistics table exactly as plotted and exported (``crowdguard stats``, the
+    commissioner's briefing): gaps are null (empty in CSV), never zero."""
+    built = service.stats_table(
+        session=session,
+        name=name,
+        period=period,
+        actor=user.username,
+        now=now,
+        arv_definition=arv_definition,
+        reference=reference,
+    )
+    if format == "csv":
+        filename = f"{built.name}_{period.first.isoformat()}_{period.last.isoformat()}.csv"
+        return Response(
+            built.to_csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    return StatsTable(
+        name=built.name,
+        title=built.title,
+        columns=list(built.columns),
+        rows=[list(r) for r in built.rows],
+        notes=list(built.notes),
+    )
 
 
 @log_router.get("", response_model=Page[DeploymentPublic])

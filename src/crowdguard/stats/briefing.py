@@ -38,6 +38,7 @@ from crowdguard.stats.models import (
 )
 from crowdguard.stats.reference import Figure, latest, revisions
 from crowdguard.stats.trends import (
+    PLOTTED,
     Table,
     format_cell,
     operations_by_month_table,
@@ -249,13 +250,11 @@ def _commissioner(
     if fmt == "html":
         from crowdguard.stats.plots import plot
 
-        drawable = {"operations-by-year", "response-times", "patrol-hours", "public-reports",
-                    "plan-reviews"}  # fmt: skip
         context["figures"] = [
             (
                 t,
                 base64.b64encode(plot(t, image)).decode("ascii")
-                if t.name in drawable and t.rows
+                if t.name in PLOTTED and t.rows
                 else "",
             )
             for t in tables

@@ -30,6 +30,7 @@ __all__ = [
     "ReportsAggregate",
     "ResponseAggregate",
     "ResponseRow",
+    "StatsTable",
     "VenuePatrolRow",
     "YearOperations",
 ]
@@ -237,3 +238,14 @@ class PlanReviewAggregate(BaseModel):
     reviews: int
     by_verdict: dict[str, int]
     by_tier: dict[str, int]
+
+
+class StatsTable(BaseModel):
+    """One statistics table, exactly as plotted and exported as CSV (``crowdguard stats``,
+    the commissioner's briefing): empty cells (null) are gaps, never zeros."""
+
+    name: str = Field(description="the table's name, e.g. operations-by-year")
+    title: str
+    columns: list[str]
+    rows: list[list[str | int | float | bool | None]]
+    notes: list[str]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from typing import Literal
 
 import matplotlib
@@ -20,7 +21,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from crowdguard.stats.reference import FIRST_COMPARABLE
-from crowdguard.stats.trends import Cell, Table
+from crowdguard.stats.trends import Cell, Table, TableName
 
 __all__ = ["PlotFormat", "plot", "plot_table"]
 
@@ -136,12 +137,12 @@ def _plan_reviews(table: Table) -> Figure:
     return figure
 
 
-_DRAW = {
-    "operations-by-year": _operations,
-    "response-times": _response,
-    "patrol-hours": _patrols,
-    "public-reports": _reports,
-    "plan-reviews": _plan_reviews,
+_DRAW: dict[str, Callable[[Table], Figure]] = {
+    TableName.operations_by_year: _operations,
+    TableName.response_times: _response,
+    TableName.patrol_hours: _patrols,
+    TableName.public_reports: _reports,
+    TableName.plan_reviews: _plan_reviews,
 }
 
 

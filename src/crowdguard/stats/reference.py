@@ -39,6 +39,7 @@ __all__ = [
     "AREA_NAMES",
     "COLUMNS",
     "FIRST_COMPARABLE",
+    "IMPORTED_NAME",
     "MEASURES",
     "PACKAGED",
     "Figure",
@@ -49,6 +50,7 @@ __all__ = [
     "load_reference",
     "merge",
     "read_reference",
+    "reference_in",
     "revisions",
     "series",
     "to_csv",
@@ -56,6 +58,8 @@ __all__ = [
 ]
 
 PACKAGED = Path(__file__).parent / "data" / "published.csv"
+IMPORTED_NAME = "published.csv"
+"""The reference file ``crowdguard stats import`` keeps in the data folder."""
 FIRST_COMPARABLE = FinancialYear(2009)
 """The first year of the quality-assured series (year ending 31 March 2009)."""
 
@@ -179,6 +183,12 @@ def read_reference(text: str, *, source: str) -> list[Figure]:
             )
         )
     return figures
+
+
+def reference_in(data_dir: Path) -> Path | None:
+    """The imported reference file in ``data_dir`` (None: use the packaged figures)."""
+    path = data_dir / IMPORTED_NAME
+    return path if path.is_file() else None
 
 
 def load_reference(path: Path | None = None) -> list[Figure]:

@@ -12,6 +12,7 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 from crowdguard.stats.models import (
     OperationsAggregate,
@@ -24,8 +25,10 @@ from crowdguard.stats.reference import Figure, comparable, series
 from crowdguard.stats.years import FinancialYear
 
 __all__ = [
+    "PLOTTED",
     "Cell",
     "Table",
+    "TableName",
     "format_cell",
     "operations_by_month_table",
     "operations_table",
@@ -38,6 +41,21 @@ __all__ = [
 ]
 
 Cell = str | int | float | bool | None
+
+
+class TableName(StrEnum):
+    """Every statistics table (and plot) by name: the file stem of its CSV and image."""
+
+    operations_by_year = "operations-by-year"
+    operations_by_month = "operations-by-month"
+    response_times = "response-times"
+    patrol_hours = "patrol-hours"
+    public_reports = "public-reports"
+    plan_reviews = "plan-reviews"
+
+
+PLOTTED: frozenset[str] = frozenset(set(TableName) - {TableName.operations_by_month})
+"""The tables :mod:`crowdguard.stats.plots` draws (the month table is the year plot's detail)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +144,7 @@ def operations_table(
             (year.label, comparable(year), *published, *(own if own is not None else (None, None)))
         )
     return Table(
-        name="operations-by-year",
+        name=TableName.operations_by_year,
         title="Firearms operations and ARV operations per year (year ending 31 March)",
         columns=tuple(columns),
         rows=tuple(rows),
@@ -149,7 +167,7 @@ def operations_trend_table(aggregate: OperationsAggregate, figures: Iterable[Fig
 def operations_by_month_table(aggregate: OperationsAggregate) -> Table:
     """Our counts month by month over the period (every month listed, zeros included)."""
     return Table(
-        name="operations-by-month",
+        name=TableName.operations_by_month,
         title="Firearms operations by month (this log)",
         columns=(
             "month",
@@ -184,7 +202,7 @@ def ours_by_year(aggregate: OperationsAggregate) -> dict[FinancialYear, tuple[in
 def response_table(aggregate: ResponseAggregate) -> Table:
     """Response times by month and grade."""
     return Table(
-        name="response-times",
+        name=TableName.response_times,
         title="Response times, call to first armed unit on scene (minutes)",
         columns=("month", "grade", "operations", "median", "90th percentile", "longest"),
         rows=tuple(
@@ -198,7 +216,7 @@ def response_table(aggregate: ResponseAggregate) -> Table:
 def patrols_table(aggregate: PatrolAggregate) -> Table:
     """Patrol hours planned and delivered per venue."""
     return Table(
-        name="patrol-hours",
+        name=TableName.patrol_hours,
         title="Protective patrol hours, planned and delivered, per venue",
         columns=("venue", "planned hours", "delivered hours", "delivered share"),
         rows=tuple(
@@ -216,7 +234,7 @@ def reports_table(aggregate: ReportsAggregate) -> Table:
     """Public reports by category (rows) and grade (columns)."""
     grades = sorted({g for row in aggregate.by_category_grade.values() for g in row})
     return Table(
-        name="public-reports",
+        name=TableName.public_reports,
         title="Public reports of concern by category and grade",
         columns=("category", *grades, "total"),
         rows=tuple(
@@ -231,7 +249,7 @@ def plan_reviews_table(aggregate: PlanReviewAggregate) -> Table:
     rows: list[tuple[Cell, ...]] = [("verdict", k, v) for k, v in aggregate.by_verdict.items()]
     rows += [("tier", k, v) for k, v in aggregate.by_tier.items()]
     return Table(
-        name="plan-reviews",
+        name=TableName.plan_reviews,
         title="Event security-plan reviews by outcome and tier",
         columns=("by", "value", "reviews"),
         rows=tuple(rows),

@@ -22,7 +22,7 @@ likelihood, ``docs/theory/risk.md``):
 * ``harm_stated``: minus the plan's defender utility, the expected harm against the
   best-informed attacker with ties broken for us (the Strong Stackelberg convention).
 * ``harm_worst_tie``: the same with ties broken against us, from the plan's
-  ``worst_tie_defender_utility`` when the planner provides it; missing (NaN) until then.
+  ``worst_tie_defender_utility``.
 * ``harm_daily``: the mean over the planned days of the best response within each day's
   targets (:func:`crowdguard.simulation.attacker.daily_informed_harm`): an attacker tied to
   a date who knows the coverage.
@@ -276,7 +276,7 @@ def solve_point(context: SweepContext, point: GridPoint) -> PointPlan:
         travel=context.travel if context.road_travel else None,
         travel_model=options.travel_model,
     )
-    worst = getattr(plan, "worst_tie_defender_utility", None)
+    worst = plan.worst_tie_defender_utility()
     coverage = np.asarray(plan.coverage, dtype=np.float64)
     return PointPlan(
         point=point,
@@ -288,7 +288,7 @@ def solve_point(context: SweepContext, point: GridPoint) -> PointPlan:
         mode=plan.mode,
         team_hours=team_hours(scenario, plan.days),
         harm_stated=-float(plan.defender_utility),
-        harm_worst_tie=math.nan if worst is None else -float(worst),
+        harm_worst_tie=-worst,
         harm_daily=daily_informed_harm(plan.targets, coverage, timezone=scenario.timezone),
         attacker_utility=float(plan.attacker_utility),
         solver=plan.solver,

@@ -241,3 +241,16 @@ def test_straight_line_nearest_venue_is_not_the_fastest_by_road(tmp_path: Path) 
     assert straight.between("base", "near") < straight.between("base", "far")
     assert road.between("base", "near") > road.between("base", "far")
     assert road.between("base", "near") == pytest.approx(18.0)
+
+
+def test_a_generated_island_is_reached_by_its_own_ferry() -> None:
+    from crowdguard.scenario.generate import generate_scenario
+
+    county = generate_scenario(venues=9, bases=3, teams=3, shifts="two-shift", island=True)
+    (ferry,) = county.crossings or []
+    tt = scenario_travel(county)
+    on_island = next(v.id for v in county.venues if v.island)
+    mainland = next(v.id for v in county.venues if not v.island)
+    assert tt.crossing(mainland, on_island) == ferry
+    assert tt.between(mainland, on_island) > ferry.crossing_minutes + ferry.wait_minutes
+    assert generate_scenario(venues=9, bases=3, teams=3, shifts="two-shift").crossings is None

@@ -172,6 +172,28 @@ def scenario_yaml_dict(
             }
         )
     end = start + dt.timedelta(days=days - 1)
+    water: dict[str, Any] = {}
+    if island:  # its own ferry: without one the island would be reached by the demo's Solent routes
+        _, island_lat, island_lon, _ = towns[-1]
+        water["crossings"] = [
+            {
+                "id": "synthetic-ferry",
+                "name": "Island ferry (synthetic)",
+                "mainland": {
+                    "name": "Mainland terminal (synthetic)",
+                    "lat": round(centre[0] - 0.27, 5),
+                    "lon": round(island_lon, 5),
+                },
+                "island": {
+                    "name": "Island terminal (synthetic)",
+                    "lat": round(island_lat + 0.02, 5),
+                    "lon": round(island_lon, 5),
+                },
+                "crossing_minutes": 40,
+                "wait_minutes": 30,
+                "source": SYNTHETIC,
+            }
+        ]
     return {
         "id": f"synthetic-county-{seed}",
         "name": f"Synthetic county {seed} ({venues} places, {bases} staging points, {teams} "
@@ -190,6 +212,7 @@ def scenario_yaml_dict(
         "venues": venue_rows,
         "bases": base_rows,
         "teams": team_rows,
+        **water,
     }
 
 

@@ -142,6 +142,9 @@ def scenario_yaml_dict(
                 "lon": round(lon + rng.normal(0, 0.006), 5),
                 "opening_hours": _hours(rng, kind, hours),
                 "peak_occupancy": peak,
+                # a stated capacity, so the footprint is capacity at 2/m^2 and not a default
+                # by kind (every generated venue would be named in a warning otherwise)
+                "capacity": int(peak * 1.5),
                 "attractiveness": 1.0 if risks == "equal" else round(float(rng.uniform(1, 3)), 2),
                 "island": on_island,
                 "source": f"{SYNTHETIC} (seed {seed}); every figure invented",

@@ -24,6 +24,8 @@ ORDER = [
     "reports",
     "respond",
     "simulate",
+    "sweep",
+    "sweep-costs",
 ]
 SUMMARY = ROOT / "docs" / "benchmarks" / "summary.md.in"
 

@@ -267,15 +267,16 @@ def main() -> None:
                 _fill(make_engine(url), rows)
                 results["PostgreSQL"] = measure(url, args.runs)
     out()
-    out("| store | machine | command | count the year, median (s) | commissioner's PDF, "
-          "median (s) | total | target | met |")  # fmt: skip
-    out("|---|---|---|---|---|---|---|---|")
+    out("| store | machine | command | count the year (operations_aggregate), median (s) | "
+        "count the year and render the commissioner's PDF (briefing_data + render), median (s) "
+        "| target | met |")  # fmt: skip
+    out("|---|---|---|---|---|---|---|")
     for name, r in results.items():
-        total = r["count"] + r["brief"]
+        met = "yes" if r["brief"] < TARGET_SECONDS else "no"
         out(
             f"| {name} | {machine} | {command} | {r['count']:.2f} (runs {_runs(r['count_runs'])})"
-            f" | {r['brief']:.2f} (runs {_runs(r['brief_runs'])}; {r['pdf_bytes']:,} bytes) | "
-            f"{total:.2f} | < {TARGET_SECONDS:g} s | {'yes' if total < TARGET_SECONDS else 'no'} |"
+            f" | {r['brief']:.2f} (runs {_runs(r['brief_runs'])}; PDF {r['pdf_bytes']:,} bytes) | "
+            f"< {TARGET_SECONDS:g} s | {met} |"
         )
     pg = results.get("PostgreSQL")
     if pg is not None and pg["sql"] is not None:
@@ -295,9 +296,25 @@ def main() -> None:
             f"{pg['sql']:.3f} (runs {_runs(pg['sql_runs'])}) | {pg['count'] / pg['sql']:.1f} | "
             f"{'yes' if equal else 'NO'} |"
         )
+    out()
     out(
-        f"\nload average after: {os.getloadavg()[0]:.1f}; at {dt.datetime.now(LONDON):%Y-%m-%d %H:%M} London"
+        f"Load average {load:.1f} before, {os.getloadavg()[0]:.1f} after (other engineers' work "
+        f"on the same 2 cores); measured {dt.datetime.now(LONDON):%Y-%m-%d %H:%M} London."
     )
+    if args.write:
+        target = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "stats.md"
+        incidents = len({r["incident"] for r in rows})
+        intro = [
+            "# Benchmarks: statistics and briefings (issue 15)",
+            "",
+            f"A seeded synthetic financial year (2026/27) of {len(rows):,} logged deployments "
+            f"({incidents:,} incidents); median of {args.runs} runs. Rerun with "
+            "`python bench/stats_counting.py --write`. The briefing column includes counting "
+            "the year again (briefing_data reads and classifies the log once), so it alone is "
+            "the figure the issue's target is about. The SQL query is `SQL` in the script.",
+        ]
+        target.write_text("\n".join(intro + lines).rstrip() + "\n", encoding="utf-8")
+        print(f"wrote {target}")
 
 
 if __name__ == "__main__":

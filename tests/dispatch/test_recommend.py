@@ -302,3 +302,20 @@ def test_a_transit_s_rostered_minutes_are_not_scaled_again() -> None:
     (only,) = recommend([foot], X, travel_minutes=TRAVEL, now=NOW)
     # on to b-venue (10 left + 1.2 x 8) beats back to hq (10 done + 1.2 x 15)
     assert only.eta_minutes == pytest.approx(10 + 1.2 * 8)
+
+
+def test_without_app_grounds_arvs_are_held_back_and_the_refusal_counts_them() -> None:
+    """APP: a report giving no reason to suppose anyone is armed gets no ARV (issue 13)."""
+    arv = patrolling("arv-b", "b-venue")
+    arv = DispatchUnit(arv.id, arv.state, arv.base, arv.segments, kind="arv", base_id="hq")
+    foot = patrolling("foot-c", "c-venue")
+    foot = DispatchUnit(foot.id, foot.state, foot.base, foot.segments, kind="foot", base_id="hq")
+    both = [arv, foot]
+    assert [r.unit_id for r in recommend(both, X, travel_minutes=TRAVEL, now=NOW)] == [
+        "arv-b",
+        "foot-c",
+    ]
+    held = recommend(both, X, travel_minutes=TRAVEL, now=NOW, offer_arv=False)
+    assert [r.unit_id for r in held] == ["foot-c"]
+    with pytest.raises(NoUnitAvailable, match="1 ARV held back"):
+        recommend([arv], X, travel_minutes=TRAVEL, now=NOW, offer_arv=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
@@ -66,6 +67,28 @@ def test_relative_plan_path_resolves_against_the_scenario_file(tmp_path: Path) -
     venue = scenario.venue("winchester-cathedral-market")
     assert venue.security_plan == str((sub / "w.yaml").resolve())
     assert "winchester-cathedral-market" in linked_plans(scenario)
+
+
+def test_the_scenario_says_whether_the_acts_duties_are_commenced() -> None:
+    """Issue 13 item 1: unset (the default), linked plans are reviewed as advice on duties
+    that will apply; with a date on or before the review, as duties in force."""
+    scenario = demo_scenario()
+    assert scenario.martyns_law_commencement is None
+    on = dt.date(2026, 12, 1)
+    before = linked_plans(scenario, on=on)["winchester-cathedral-market"].review
+    assert (before.duties_in_force, before.commencement) == (False, None)
+    commenced = scenario.model_copy(update={"martyns_law_commencement": dt.date(2026, 11, 1)})
+    after = linked_plans(commenced, on=on)["winchester-cathedral-market"].review
+    assert (after.duties_in_force, after.commencement) == (True, dt.date(2026, 11, 1))
+
+
+def test_the_commencement_date_is_read_from_the_scenario_file(tmp_path: Path) -> None:
+    text = demo_path().read_text(encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(f"martyns_law_commencement: 2027-04-01\n{text}")
+    assert load_scenario(tmp_path / "s.yaml").martyns_law_commencement == dt.date(2027, 4, 1)
+    (tmp_path / "bad.yaml").write_text(f"martyns_law_commencement: 2027-02-30\n{text}")
+    with pytest.raises(ScenarioError, match=r"bad\.yaml:1: '2027-02-30' is not a date"):
+        load_scenario(tmp_path / "bad.yaml")
 
 
 def test_missing_plan_names_the_venue_the_path_and_the_line(tmp_path: Path) -> None:

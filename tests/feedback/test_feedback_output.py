@@ -102,6 +102,10 @@ def test_cli_and_report_show_the_plans_that_moved_coverage(demo_run: tuple[Path,
     assert "Security plans that moved coverage" in html
     assert "portsmouth-guildhall-ice-rink" in html
     assert "Findings moving risk" in html
+    # Invented details of the demo plans are said to be fictional in the report too
+    # (issue 13 item 11), e.g. Winchester's VDA 'by the CTSA, 2025'.
+    assert "Fictional details</b> (demo data, not facts about any real organisation)" in html
+    assert "does not exist" in html
 
 
 def test_without_linked_plans_nothing_is_added(tmp_path: Path) -> None:

@@ -152,7 +152,9 @@ def test_nan_payoff_exits_2(tmp_path: Path) -> None:
     path = tmp_path / "nan.json"
     text = json.dumps({"resources": 1, "targets": TARGETS}).replace("-10.0", "NaN", 1)
     path.write_text(text)
-    assert_one_line_error(run("solve", path), "nan.json", "targets[0].attacker_covered is NaN")
+    assert_one_line_error(
+        run("solve", path), "nan.json", "targets[0].attacker_covered: NaN is not a finite number"
+    )
 
 
 def test_malformed_json_exits_2_with_the_line(tmp_path: Path) -> None:

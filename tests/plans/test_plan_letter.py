@@ -38,30 +38,112 @@ def test_letter_structure_follows_the_ctsa_register() -> None:
     text = gunwharf_letter()
     headings = re.findall(r"^## (.+)$", text, flags=re.M)
     assert headings == [
-        "Which duties apply",
+        "Which duties will apply",
         "What is good",
-        "What must improve",
+        "What we advise you to improve first",
         "What we recommend as good practice",
         "Next steps",
     ]
     assert text.startswith("Hampshire & Isle of Wight Constabulary")
     assert "Dear Gunwharf Quays Management," in text
     assert "Yours sincerely," in text
-    assert "enhanced" in text.split("## Which duties apply")[1].split("##")[0]
+    assert "enhanced" in text.split("## Which duties will apply")[1].split("##")[0]
     # resubmission 14 days before opening on 11 November 2026
     assert "by 28 October 2026" in text
 
 
-def test_critical_findings_come_first_with_their_clause() -> None:
-    result = review(load_plan(DEMO_DIR / "portsmouth-guildhall-ice-rink.yaml"), on=DAY)
-    text = render_letter(result)
-    must = text.split("## What must improve")[1].split("## ")[0]
-    entries = re.findall(r"^\d+\. \*\*(.+?)\*\* \((\w+); (\w+)", must, flags=re.M)
-    labels = [label for _, _, label in entries]
-    n_critical = len(result.critical_failures)
-    assert labels[:n_critical] == ["critical"] * n_critical
-    assert "critical" not in labels[n_critical:]
-    assert "s.5(3)(c)" in must  # lockdown clause cited
+def _section(text: str, heading: str) -> str:
+    return text.partition(f"## {heading}\n")[2].partition("\n## ")[0]
+
+
+def test_letters_before_and_after_commencement_differ_as_the_issue_describes() -> None:
+    """Issue 13 item 1: before commencement the duties "will apply once the Act's duties are
+    commenced", the checklist is advice and the tier is what the event *will* be; after it,
+    today's wording. Neither ever calls the plan unlawful."""
+    plan = load_plan(DEMO_DIR / "portsmouth-guildhall-ice-rink.yaml")
+    before = render_letter(review(plan, on=DAY))
+    dated = render_letter(review(plan, on=DAY, commencement=dt.date(2027, 4, 1)))
+    after = render_letter(review(plan, on=dt.date(2027, 4, 1), commencement=dt.date(2027, 4, 1)))
+
+    for text in (before, dated):
+        assert "the Act's duties are not yet in force" in text
+        assert "only section 27 (statutory guidance) has been commenced" in text
+        assert "This letter is therefore advice" in text
+        assert "nothing in this letter is a legal requirement today" in text
+        assert "## Which duties will apply" in text
+        duties = _section(text, "Which duties will apply")
+        assert "so it will be a qualifying event with enhanced duties" in duties
+        assert "will therefore apply once commenced" in duties
+        assert "## What must improve" not in text
+        advise = _section(text, "What we advise you to improve first")
+        assert "will be required by the Act at your tier (s.7) once commenced" in advise
+        assert "required by the Act at your tier (s.7))" not in advise
+        assert "Against the duties the Act will impose (advice until they are commenced)" in text
+        assert "Legal checklist" not in text
+    assert "once they are commenced, by regulations" in before
+    assert "once they are commenced, on 1 April 2027" in dated
+
+    assert "not yet in force" not in after
+    assert "The Act's duties have been in force since 1 April 2027" in after
+    duties = _section(after, "Which duties apply")
+    assert "so it is a qualifying event with enhanced duties" in duties
+    assert "therefore apply:" in duties and "will" not in duties.split(".")[1]
+    must = _section(after, "What must improve")
+    assert "required by the Act at your tier (s.7))" in must
+    assert "once commenced" not in must
+    assert "Legal checklist: **improvement required**" in after
+    for text in (before, dated, after):
+        assert not re.search(r"unlawful|illegal|breach|offence", text, flags=re.I)
+
+
+def test_measures_are_a_duty_so_far_as_reasonably_practicable_with_guidance_named() -> None:
+    """Issue 13 item 5: CCTV, a VDA, glazing and the 1.2 m gap are guidance; the letter never
+    says the Act requires them."""
+    plan = load_plan(DEMO_DIR / "portsmouth-guildhall-ice-rink.yaml")
+    for result in (review(plan, on=DAY), review(plan, on=DAY, commencement=DAY)):
+        text = render_letter(result)
+        m3 = next(line for line in text.splitlines() if "(M3;" in line)
+        assert "so far as reasonably practicable (s.6)" in m3
+        assert "the measures named are guidance" in m3
+        assert "required by the Act" not in m3
+        source = text.split("(M3;")[1].split("Source:")[1].split("\n")[0]
+        assert "guidance, not requirements of the Act" in source
+
+
+def test_restriction_notices_are_mentioned_for_the_enhanced_tier_only() -> None:
+    enhanced = render_letter(review(load_plan(GUNWHARF), on=DAY, commencement=DAY))
+    standard = render_letter(
+        review(load_plan(DEMO_DIR / "winchester-cathedral-market.yaml"), on=DAY)
+    )
+    assert "at the enhanced tier only, restriction notices" in enhanced
+    assert "£18 million or 5% of worldwide revenue" in enhanced
+    assert "up to £10,000 for standard duty premises" in standard
+    assert "restriction notices apply only at the enhanced tier" in standard
+    free_market = render_letter(
+        review(load_plan(DEMO_DIR / "southampton-christmas-market.yaml"), on=DAY)
+    )
+    assert "penalt" not in free_market and "restriction notice" not in free_market
+
+
+def test_demo_letters_list_their_fictional_details() -> None:
+    """Issue 13 item 11: invented details attached to real organisations are marked fictional
+    in the plan files and repeated at the top of every letter."""
+    for path in sorted(DEMO_DIR.glob("*.yaml")):
+        plan = load_plan(path)
+        assert plan.fictional_details, path.name
+        assert "# FICTIONAL" in path.read_text(encoding="utf-8"), path.name
+        result = review(plan, on=DAY)
+        text = render_letter(result)
+        box = text.split("**Demonstration data.**")[1].split("\n\n")[0]
+        for detail in plan.fictional_details:
+            assert detail in box, (path.name, detail)
+        html = render_letter(result, "html")
+        assert 'class="fictional"' in html
+    winchester = render_letter(
+        review(load_plan(DEMO_DIR / "winchester-cathedral-market.yaml"), on=DAY)
+    )
+    assert "'by the CTSA, 2025' does not exist" in winchester
+    assert "Demonstration data" not in render_letter(review(plan_from(), on=DAY))
 
 
 def test_letter_never_reveals_police_deployments() -> None:
@@ -75,12 +157,19 @@ def test_no_findings_letter_says_no_changes_needed() -> None:
     text = render_letter(review(load_plan(DEMO_DIR.parent / "templates" / "example-plan.yaml"),
                                 on=dt.date(2026, 11, 12)))  # fmt: skip
     assert "No changes are needed" in text
-    assert "## What must improve" not in text
+    assert "## What we advise you to improve first" not in text
 
 
 def test_late_review_asks_for_resubmission_before_opening() -> None:
     result = review(load_plan(GUNWHARF), on=dt.date(2026, 11, 5))
     assert "as soon as possible, and in any case before the event opens" in render_letter(result)
+
+
+def test_html_letter_is_laid_out_for_a_phone() -> None:
+    """Issue 13 item 12: without a viewport a phone lays the letter out 980 px wide."""
+    html = render_letter(review(load_plan(GUNWHARF), on=DAY), "html")
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert "@media screen and (max-width: 40em)" in html
 
 
 def test_html_letter_escapes_organiser_text() -> None:
@@ -160,5 +249,16 @@ def test_only_recommendations_means_nothing_must_change() -> None:
                                    for f in result.findings)  # fmt: skip
     text = render_letter(result)
     assert "There is nothing you must change." in text
-    assert "## What must improve" not in text
-    assert "by 30 October 2026" in text  # 14 days before 13 November 2026
+    assert "## What we advise you to improve first" not in text
+    assert "by 6 November 2026" in text  # 14 days before 20 November 2026
+
+
+def test_the_markdown_letter_carries_no_raw_html_from_the_organiser() -> None:
+    """Markdown passes raw HTML through to whatever renders it (issue 12): the organiser's
+    own words arrive as text, ``<`` and ``>`` as entities."""
+    hostile = '<img src=x onerror="alert(1)">'
+    plan = load_plan(GUNWHARF)
+    organiser = plan.model_copy(update={"event": plan.event.model_copy(update={"name": hostile})})
+    text = render_letter(review(organiser, on=DAY))
+    assert "<img" not in text and "&lt;img src=x" in text
+    assert "Hampshire & Isle of Wight" in text  # a lone & is not escaped

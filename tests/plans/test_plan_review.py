@@ -111,9 +111,10 @@ def test_demo_plans_span_exemplary_to_poor() -> None:
 
 def test_json_contract_has_exactly_the_documented_keys() -> None:
     data = review(plan_from(), on=REVIEW_DAY).to_json()
-    assert list(data) == ["event", "tier", "score", "critical_failures", "findings"]
+    assert list(data) == ["event", "tier", "score", "critical_failures", "duties_in_force",
+                          "commencement", "findings"]  # fmt: skip
     assert list(data["findings"][0]) == [  # type: ignore[index]
-        "rule", "title", "tier", "severity", "status", "source", "advice"
+        "rule", "title", "tier", "severity", "status", "legal", "section", "source", "advice"
     ]  # fmt: skip
 
 

@@ -1,6 +1,6 @@
 """Evidence that depends on the legal tier (``at_tier``): G2 and the Designated Senior
 Individual, which TPPA s.10 requires only for enhanced duty premises and qualifying events
-whose responsible person is a body corporate (``domain.md`` sections 2-3, G2 is S/E)."""
+whose responsible person is not an individual (``domain.md`` sections 2-3, G2 is S/E)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ NO_TIER: dict[str, Any] = {
 TIERS = {"none": NO_TIER, "standard": STANDARD, "enhanced": ENHANCED, "event": QUALIFYING_EVENT}
 
 COMPANY_WITHOUT_DSI: dict[str, Any] = {
-    "event": {"body_corporate": True},
+    "event": {"responsible_person_type": "body_corporate"},
     "people": {"responsible_person": "Jo Bloggs, general manager"},
 }
 
@@ -104,16 +104,82 @@ def test_enhanced_tier_and_qualifying_events_require_the_dsi_by_law(where: str) 
     assert (finding.legal, finding.critical, finding.status) == (True, True, "partial")
     assert finding.severity == "high"
     letter = render_letter(result)
-    must = section(letter, "What must improve")
-    assert "(G2; important, partial, required by the Act at your tier)" in must
+    must = section(letter, "What we advise you to improve first")
+    assert "(G2; important, partial, will be required by the Act at your tier (ss.4, 10) " in must
     assert "(G2)" not in section(letter, "What we recommend as good practice")
+    commenced = review(
+        plan_at(TIERS[where], COMPANY_WITHOUT_DSI), on=REVIEW_DAY, commencement=REVIEW_DAY
+    )
+    must = section(render_letter(commenced), "What must improve")
+    assert "(G2; important, partial, required by the Act at your tier (ss.4, 10))" in must
+
+
+@pytest.mark.parametrize(
+    "kind", ["partnership", "unincorporated_association", "other_organisation"]
+)
+def test_any_responsible_person_that_is_not_an_individual_needs_a_dsi_at_the_enhanced_tier(
+    kind: str,
+) -> None:
+    """TPPA s.10: a DSI wherever the responsible person is not an individual, so a
+    partnership (or a club) running a qualifying event is asked for one by law, as a company
+    is; at the standard tier it stays good practice."""
+    people = {"event": {"responsible_person_type": kind},
+              "people": {"responsible_person": "Jo Bloggs, partner"}}  # fmt: skip
+    event = review(plan_at(QUALIFYING_EVENT, people), on=REVIEW_DAY)
+    item, finding = g2(event)
+    assert event.tier.value == "enhanced"
+    assert (item.score, item.legal_score) == (1, 1)
+    assert finding is not None and finding.legal and finding.critical
+    assert "not an individual" in finding.advice
+    hall = review(plan_at(STANDARD, people), on=REVIEW_DAY)
+    item, finding = g2(hall)
+    assert (item.legal_score, finding is not None and finding.legal) == (2, False)
+    named = review(
+        plan_at(QUALIFYING_EVENT, people, {"people": {"designated_senior_individual": "A"}}),
+        on=REVIEW_DAY,
+    )
+    assert g2(named)[1] is None
+
+
+def test_body_corporate_is_still_read_with_a_deprecation_notice(tmp_path: Path) -> None:
+    """Issue 13: ``body_corporate`` is renamed; old plans keep working and are told what to
+    write instead (the CLI prints the notice as a warning on stderr)."""
+    old = {"event": {"id": "fair", "name": "Fair", "organiser": "Fairs Ltd",
+                     "body_corporate": True}, **QUALIFYING_EVENT}  # fmt: skip
+    plan = plan_from(old)
+    assert plan.event.responsible_person_type == "body_corporate"
+    assert "body_corporate" not in plan.model_dump()["event"]
+    assert plan.notices and "responsible_person_type" in plan.notices[0][1]
+    path = tmp_path / "old.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump(old, sort_keys=False), encoding="utf-8")
+    out = subprocess.run(
+        [sys.executable, "-m", "crowdguard", "review", str(path), "-f", "json", "--on",
+         "2026-11-01"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert re.search(
+        rf"warning: {re.escape(str(path))}:\d+: event\.body_corporate is deprecated", out.stderr
+    )
+    assert json.loads(out.stdout)["tier"] == "enhanced"
+    with pytest.raises(ReviewError, match="contradicts responsible_person_type"):
+        plan_from(merge_event(old, {"responsible_person_type": "individual"}))
+
+
+def merge_event(plan: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    return {**plan, "event": {**plan["event"], **extra}}
 
 
 @pytest.mark.parametrize("where", list(TIERS))
 def test_no_responsible_person_is_a_critical_legal_finding_wherever_the_act_applies(
     where: str,
 ) -> None:
-    result = review(plan_at(TIERS[where], {"event": {"body_corporate": True}}), on=REVIEW_DAY)
+    result = review(
+        plan_at(TIERS[where], {"event": {"responsible_person_type": "body_corporate"}}),
+        on=REVIEW_DAY,
+    )
     item, finding = g2(result)
     assert (item.score, item.legal_score) == (0, 0)
     assert finding is not None and finding.severity == "critical"
@@ -123,7 +189,8 @@ def test_no_responsible_person_is_a_critical_legal_finding_wherever_the_act_appl
 
 @pytest.mark.parametrize("where", list(TIERS))
 def test_individuals_never_need_a_dsi(where: str) -> None:
-    individual = {"event": {"body_corporate": False}, "people": {"responsible_person": "Jo"}}
+    individual = {"event": {"responsible_person_type": "individual"},
+                  "people": {"responsible_person": "Jo"}}  # fmt: skip
     result = review(plan_at(TIERS[where], individual), on=REVIEW_DAY)
     item, finding = g2(result)
     assert (item.score, item.legal_score, finding) == (2, 2, None)
@@ -131,7 +198,11 @@ def test_individuals_never_need_a_dsi(where: str) -> None:
 
 def test_findings_are_legal_exactly_where_the_law_falls_short() -> None:
     for where, patch in TIERS.items():
-        for people in ({}, COMPANY_WITHOUT_DSI, {"event": {"body_corporate": True}}):
+        for people in (
+            {},
+            COMPANY_WITHOUT_DSI,
+            {"event": {"responsible_person_type": "partnership"}},
+        ):
             result = review(plan_at(patch, people), on=REVIEW_DAY)
             items = {i.rule: i for i in result.items}
             for finding in result.findings:
@@ -144,10 +215,15 @@ def test_findings_are_legal_exactly_where_the_law_falls_short() -> None:
 
 def test_json_contract_keeps_its_shape_for_a_good_practice_g2() -> None:
     data = review(plan_at(STANDARD, COMPANY_WITHOUT_DSI), on=REVIEW_DAY).to_json()
-    assert list(data) == ["event", "tier", "score", "critical_failures", "findings"]
+    assert list(data) == [
+        "event", "tier", "score", "critical_failures", "duties_in_force", "commencement",
+        "findings",
+    ]  # fmt: skip
     finding = next(f for f in data["findings"] if f["rule"] == "G2")  # type: ignore[attr-defined]
-    assert list(finding) == ["rule", "title", "tier", "severity", "status", "source", "advice"]
-    assert (finding["tier"], finding["status"]) == ("standard", "partial")
+    assert list(finding) == [
+        "rule", "title", "tier", "severity", "status", "legal", "section", "source", "advice",
+    ]  # fmt: skip
+    assert (finding["tier"], finding["status"], finding["legal"]) == ("standard", "partial", False)
 
 
 def test_cli_json_for_a_standard_tier_company_without_dsi(tmp_path: Path) -> None:
@@ -156,7 +232,7 @@ def test_cli_json_for_a_standard_tier_company_without_dsi(tmp_path: Path) -> Non
     path = tmp_path / "hall.yaml"
     plan = {**STANDARD, **COMPANY_WITHOUT_DSI}
     plan["event"] = {"id": "hall-fair", "name": "Hall Fair", "organiser": "Fairs Ltd",
-                     "body_corporate": True}  # fmt: skip
+                     "responsible_person_type": "body_corporate"}  # fmt: skip
     path.write_text(yaml.safe_dump(plan), encoding="utf-8")
     out = subprocess.run(
         [sys.executable, "-m", "crowdguard", "review", str(path), "-f", "json", "--on",
@@ -165,7 +241,8 @@ def test_cli_json_for_a_standard_tier_company_without_dsi(tmp_path: Path) -> Non
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert set(data) == {"event", "tier", "score", "critical_failures", "findings"}
+    assert set(data) == {"event", "tier", "score", "critical_failures", "duties_in_force",
+                         "commencement", "findings"}  # fmt: skip
     assert data["tier"] == "standard" and "G2" not in data["critical_failures"]
     assert any(f["rule"] == "G2" and f["status"] == "partial" for f in data["findings"])
 
@@ -205,6 +282,7 @@ LOCAL_RULE = """
   title: Search at entry
   tier: standard
   critical: false
+  section: "s.6"
   source: "Local practice"
   checks: Bag search at the gates for enhanced-tier events.
   adequate:

@@ -75,7 +75,61 @@ def test_attack_in_progress_is_immediate_and_routed_to_999() -> None:
     assert result.grade is Grade.immediate and result.code == "P1"
     assert "attack_in_progress" in result.rules
     assert result.routes[0] is Route.emergency
-    assert "999" in result.advice[0] and "ARV" in result.advice[0]
+    assert "999" in result.advice[0]
+    assert result.firearms_grounds == ("attack_in_progress",)
+    assert (
+        "nearest suitable ARV, subject to authorisation by a firearms commander"
+        in (result.advice[1])
+    )
+
+
+# --- Armed response follows APP (issue 13 item 10) ---------------------------------------
+
+NO_ARV = "nearest suitable ARV"
+
+
+def test_a_hot_item_is_p1_with_the_4_cs_and_no_arv() -> None:
+    item = {"description": "rucksack, wires showing", "obviously_suspicious": True}
+    result = triage(
+        report("unattended_item", "Bag left by the rink", items=[item]), received_at=NOW
+    )
+    assert (result.grade, result.code) == (Grade.immediate, "P1")
+    advice = " ".join(result.advice)
+    for word in ("Confirm", "Clear", "Communicate", "Control", "cordon", "EOD", "999"):
+        assert word in advice
+    assert NO_ARV not in advice and result.firearms_grounds == ()
+
+
+def test_a_weapon_seen_offers_the_nearest_arv_subject_to_a_firearms_commander() -> None:
+    result = triage(report("research", "Odd behaviour", weapons_seen=True), received_at=NOW)
+    assert result.code == "P1" and result.firearms_grounds == ("weapons_seen",)
+    assert result.advice[0].startswith("Threat to life: treat as a 999 call")
+    assert (
+        NO_ARV in result.advice[1] and "authorisation by a firearms commander" in (result.advice[1])
+    )
+    assert "4 Cs" not in " ".join(result.advice)
+
+
+def test_casualties_alone_get_an_ambulance_not_an_arv() -> None:
+    result = triage(report("crowd_safety_non_ct", "Crush", casualties=True), received_at=NOW)
+    assert result.code == "P1" and result.firearms_grounds == ()
+    assert "ambulance" in result.advice[1] and NO_ARV not in " ".join(result.advice)
+
+
+def test_a_hot_item_beside_a_weapon_gets_both_the_arv_and_the_4_cs() -> None:
+    item = {"description": "holdall", "hidden": True}
+    result = triage(
+        report("unattended_item", "Bag left", items=[item], weapons_seen=True), received_at=NOW
+    )
+    assert result.firearms_grounds == ("weapons_seen",)
+    assert NO_ARV in result.advice[1] and "4 Cs" in result.advice[2]
+
+
+def test_a_weapon_seen_hours_ago_is_not_grounds_for_an_armed_response() -> None:
+    late = NOW - dt.timedelta(hours=5)
+    result = triage(report("research", "Odd", weapons_seen=True, observed_at=late), received_at=NOW)
+    assert result.code == "P2" and result.firearms_grounds == ()
+    assert NO_ARV not in " ".join(result.advice)
 
 
 def test_weapon_seen_is_immediate() -> None:

@@ -112,6 +112,41 @@ def test_disabled_account_loses_access(
     assert _login(client, "pat").status_code == 401
 
 
+def test_a_new_password_or_a_disable_ends_every_earlier_session(
+    client: TestClient, as_role: Callable[..., dict[str, str]], add_user: Callable[..., int]
+) -> None:
+    """Issue 12, item 9: a changed password left old tokens working, and disabling then
+    re-enabling an account revived them."""
+    admin = as_role(Role.admin)
+    planner_id = add_user("pat", Role.planner)
+    user = f"/api/v1/users/{planner_id}"
+
+    def bearer() -> dict[str, str]:
+        return {"Authorization": f"Bearer {_login(client, 'pat').json()['access_token']}"}
+
+    before = bearer()
+    changed = client.patch(user, json={"password": "a brand new passphrase"}, headers=admin)
+    assert changed.status_code == 200
+    assert client.get(ME, headers=before).status_code == 401
+    after = {
+        "Authorization": f"Bearer {_login(client, 'pat', 'a brand new passphrase').json()['access_token']}"
+    }
+    assert client.get(ME, headers=after).status_code == 200
+    assert client.patch(user, json={"active": False}, headers=admin).status_code == 200
+    assert client.patch(user, json={"active": True}, headers=admin).status_code == 200
+    assert client.get(ME, headers=after).status_code == 401  # not revived by re-enabling
+    fresh = _login(client, "pat", "a brand new passphrase")
+    assert fresh.status_code == 200
+    untouched = client.patch(user, json={"role": "analyst"}, headers=admin)  # no session ends
+    assert untouched.status_code == 200
+    assert (
+        client.get(
+            ME, headers={"Authorization": f"Bearer {fresh.json()['access_token']}"}
+        ).status_code
+        == 200
+    )
+
+
 def test_repeated_failures_are_throttled_with_retry_after(
     client: TestClient, add_user: Callable[..., int], clock: FakeClock
 ) -> None:

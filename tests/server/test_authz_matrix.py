@@ -83,6 +83,7 @@ MATRIX: list[tuple[str, str, Any, set[Role]]] = [
     ("POST", "/api/v1/plans", {"scenario_id": "no-such-scenario"}, {A, P}),
     ("GET", "/api/v1/plans", None, {A, P, N}),
     ("GET", "/api/v1/plans/1", None, {A, P, N}),
+    ("GET", "/api/v1/plans/1/seed", None, {A, P}),
     ("GET", f"/api/v1/rosters/{DAY}", None, {A, P, C, OF}),
     ("GET", f"/api/v1/rosters/{DAY}/teams/arv-1", None, {A, P, C, OF}),
     ("GET", f"/api/v1/rosters/{DAY}/teams/arv-2", None, {A, P, C}),
@@ -150,6 +151,50 @@ MATRIX: list[tuple[str, str, Any, set[Role]]] = [
     ),
     ("PATCH", "/api/v1/operations/999999", {"discharges": 0}, {A, C}),
 ]
+# A stored result with everything plan.json can carry that analysts must not see.
+RESULT: dict[str, Any] = {
+    "solver": "fake",
+    "defender_utility": -1.0,
+    "seed": "user-seed",
+    "attacked_target": "winchester-market@2026-12-05T10:00:00+00:00",
+    "attack_set": ["winchester-market@2026-12-05T10:00:00+00:00"],
+    "coverage": [
+        {
+            "venue": "winchester-market",
+            "start": "2026-12-05T10:00:00+00:00",
+            "end": "2026-12-05T11:00:00+00:00",
+            "coverage": 0.5,
+            "risk": 42.0,
+        }
+    ],
+    "plan_reviews": [
+        {"venue": "winchester-market", "event": "lantern-parade", "tier": "enhanced",
+         "verdict": "not_compliant", "findings_moving_risk": ["lockdown"], "multipliers": {}}
+    ],
+}  # fmt: skip
+# Fields each role must never receive in any answer it gets (issue 12, item 8: an
+# authorisation matrix on fields, not only on operations). ``seed`` is nobody's but through
+# GET /plans/{id}/seed.
+NEVER: dict[Role, set[str]] = {
+    A: set(),
+    P: set(),
+    C: {"seed", "scenario_snapshot", "plan_reviews"},
+    OF: {"seed", "scenario_snapshot", "plan_reviews", "contact", "risk"},
+    G: {"seed", "scenario_snapshot", "plan_reviews", "segments", "risk", "footfall"},
+    N: {
+        "seed",
+        "scenario_snapshot",
+        "security_plans",
+        "plan_reviews",
+        "findings_moving_risk",
+        "multipliers",
+        "attack_set",
+        "attacked_target",
+        "risk",
+        "segments",
+        "contact",
+    },
+}
 # Open to everyone, the anonymous public included (checked below).
 PUBLIC: list[tuple[str, str, Any]] = [
     ("POST", "/api/v1/reports", None),  # body built per call (the report of concern)
@@ -195,7 +240,7 @@ def world(engine: Engine, clock: FakeClock, add_user: Callable[..., int]) -> Non
             session=session,
             plan_id=plan.id,
             now=now,
-            result={"solver": "fake"},
+            result=RESULT,
             rosters={DAY: roster_contract(DAY, ["arv-1", "arv-2"])},
         )
     clock.set(dt.datetime(2026, 12, 5, 12, 0, tzinfo=dt.UTC))  # mid-shift: officers may look
@@ -253,6 +298,38 @@ def test_each_role_gets_exactly_its_rights(
             wrong.append(f"{method} {path}: {status} (allowed={role in allowed})")
         assert status != 401, f"{method} {path} as {role.value}: 401 with a valid token"
     assert wrong == [], f"{role.value}: " + "; ".join(wrong)
+
+
+def _keys(value: Any) -> set[str]:
+    """Every key anywhere in a JSON value."""
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in _keys(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in _keys(v)}
+    return set()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_no_role_receives_a_field_it_must_not_see(
+    client: TestClient, world: None, as_role: Callable[..., dict[str, str]], role: Role
+) -> None:
+    """Every GET a role may call, every field of the answer: analysts get aggregates only
+    (no security plan by event, no risk, no attack set), nobody gets a seed from an
+    ordinary read."""
+    headers = as_role(role, team="arv-1" if role is Role.officer else None)
+    seen: dict[str, set[str]] = {}
+    for method, path, _, allowed in MATRIX:
+        if method != "GET" or role not in allowed or path.endswith("/seed"):
+            continue
+        response = client.get(path, headers=headers)
+        if response.status_code == 200 and "json" in response.headers["content-type"]:
+            seen[path] = _keys(response.json()) & NEVER[role]
+    assert {p: f for p, f in seen.items() if f} == {}
+    if role is N:
+        result = client.get("/api/v1/plans/1", headers=headers).json()["result"]
+        assert result["plan_reviews_by_tier"] == {"enhanced": 1}
+        assert result["coverage"][0]["coverage"] == 0.5
 
 
 def _concern() -> dict[str, Any]:

@@ -266,3 +266,89 @@ def test_serve_keeps_idle_connections_open_longer_than_clients_and_proxies(
     args[0].state.context.engine.dispose()  # the app serve built
     assert options["timeout_keep_alive"] == KEEP_ALIVE_SECONDS > 60
     assert (options["host"], options["port"]) == ("127.0.0.1", 8765)
+
+
+@pytest.mark.slow
+def test_user_list_disable_enable_and_reset_password_end_sessions(tmp_path: Path) -> None:
+    """The admin's account chores without a server (issue 11): each change is audited, and
+    a reset password or a disabled account ends every session issued before (issue 12:
+    re-enabling must not revive an old token)."""
+    import datetime as dt
+
+    from crowdguard.store.db import make_engine, make_sessionmaker, session_scope
+    from crowdguard.store.errors import UnauthenticatedError
+    from crowdguard.users.service import issue_token, user_for_token
+    from crowdguard.users.tables import UserRow
+
+    data = str(tmp_path / "d")
+    for name, role in (("alice", "admin"), ("bob", "planner")):
+        added = run(
+            "user",
+            "add",
+            name,
+            "--role",
+            role,
+            "--password-stdin",
+            "--data-dir",
+            data,
+            stdin="correct horse battery\n",
+        )
+        assert added.returncode == 0, added.stderr
+    engine = make_engine(f"sqlite:///{Path(data) / 'crowdguard.sqlite3'}")
+    sessions = make_sessionmaker(engine)
+    now = dt.datetime.now(dt.UTC)
+
+    def token_for(name: str) -> str:
+        with session_scope(sessions) as session:
+            row = session.query(UserRow).filter_by(username=name).one()
+            return issue_token(session=session, user=row, now=now, ttl=dt.timedelta(hours=1))[0]
+
+    def works(token: str) -> bool:
+        with session_scope(sessions) as session:
+            try:
+                user_for_token(session=session, token=token, now=now)
+            except UnauthenticatedError:
+                return False
+            return True
+
+    listed = run("user", "list", "--data-dir", data)
+    assert listed.returncode == 0, listed.stderr
+    assert (
+        "alice" in listed.stdout and "planner" in listed.stdout and "DISABLED" not in listed.stdout
+    )
+    assert "horse" not in listed.stdout and "argon2" not in listed.stdout
+
+    before_reset = token_for("bob")
+    reset = run(
+        "user",
+        "reset-password",
+        "bob",
+        "--password-stdin",
+        "--data-dir",
+        data,
+        stdin="a new long passphrase\n",
+    )
+    assert reset.returncode == 0, reset.stderr
+    assert not works(before_reset)
+
+    before_disable = token_for("bob")
+    assert run("user", "disable", "bob", "--data-dir", data).returncode == 0
+    assert "DISABLED" in run("user", "list", "--data-dir", data).stdout
+    assert run("user", "enable", "bob", "--data-dir", data).returncode == 0
+    assert not works(before_disable)  # re-enabled, but the old session stays ended
+    assert works(token_for("bob"))
+    with session_scope(sessions) as session:
+        from crowdguard.audit.tables import AuditRow
+
+        actions = [r.detail for r in session.query(AuditRow).filter_by(action="user.update")]
+    assert len(actions) == 3 and all("horse" not in str(a) for a in actions)
+    engine.dispose()
+
+    for args, fragment in (
+        (("user", "disable", "nobody", "--data-dir", data), "no account 'nobody'"),
+        (("user", "list", "--data-dir", str(tmp_path / "none")), "no CrowdGuard store there"),
+    ):
+        result = run(*args)
+        assert result.returncode == 2 and fragment in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "none").exists()

@@ -182,6 +182,11 @@ def test_recommend_ranks_by_travel_time_from_rostered_positions_not_straight_lin
     assert first["missed_minutes"] == pytest.approx(expected, abs=0.02)
     assert "dispatch.recommend" in _audit_actions(engine)
     assert "roster.read" in _audit_actions(engine)  # the positions came from an audited read
+    # An attack with a knife gives APP grounds: ARVs are offered, on a firearms commander's
+    # authority, which the board shows above the ranking.
+    assert result["arvs_offered"] is True
+    assert result["firearms_grounds"] == ["attack_in_progress", "weapon_words_now"]
+    assert "authority of a firearms commander" in result["authority"]
 
     # From a map point instead of a report: same ranking; k limits the list.
     by_point = client.post(
@@ -212,6 +217,33 @@ def test_recommend_refuses_what_it_cannot_rank(
     )
     assert r.status_code == 409
     assert "2 off shift" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_hot_item_alone_is_p1_but_no_arv_is_offered_for_it(
+    client: TestClient, control: Headers
+) -> None:
+    """APP: armed officers only where someone is armed or so dangerous that firearms may be
+    needed. The Solent world has only ARVs, so a HOT item alone ranks none of them, and the
+    refusal says why; a weapon seen at the same place offers them."""
+    item = {"description": "holdall, wires showing", "obviously_suspicious": True}
+    hot = report_at(
+        client,
+        category="unattended_item",
+        description="A holdall left under the stall",
+        items=[item],
+    )
+    record = client.get(f"/api/v1/reports/{hot}", headers=control).json()
+    assert record["code"] == "P1"
+    assert "4 Cs" in " ".join(record["triage"]["advice"])
+    r = client.post("/api/v1/dispatch/recommend", json={"report": hot}, headers=control)
+    assert r.status_code == 409
+    assert "2 ARVs held back (no APP grounds for an armed response)" in r.json()["detail"]
+
+    armed = report_at(client, category="unattended_item", description="Bag", weapons_seen=True)
+    r = client.post("/api/v1/dispatch/recommend", json={"report": armed}, headers=control)
+    assert r.status_code == 200 and r.json()["arvs_offered"] is True
+    assert [x["unit"] for x in r.json()["recommendations"]] == ["arv-2", "arv-1"]
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -90,16 +90,22 @@ def test_a_job_runs_stores_its_inputs_and_serves_rosters(
     assert done["status"] == "done", done["error"]
     assert done["progress"] == 1.0
     assert recorder.calls == [{"scenario": "tiny", "seed": 42, "days": 2}]
-    assert done["seed"] == 42 and done["seed_given"] is True
+    assert "seed" not in done and done["seed_given"] is True  # GET /plans/{id}/seed has it
     assert done["scenario_snapshot"]["id"] == "tiny"
     assert done["result"]["solver"] == "fake" == done["solver"]
     teams = client.get(f"/api/v1/rosters/{DAY}", headers=planner).json()["teams"]
     assert [t["team"] for t in teams] == ["arv-1", "arv-2"]
 
 
-def test_without_a_seed_a_secret_one_is_drawn_and_kept(
-    client: TestClient, as_role: Callable[..., dict[str, str]]
+def test_without_a_seed_the_rosters_come_from_secrets_and_no_seed_is_kept(
+    client: TestClient, as_role: Callable[..., dict[str, str]], engine: Any
 ) -> None:
+    """Issue 12, item 7: a seed drawn in secret and stored would rebuild every roster from
+    an ordinary read. Without a requested seed the planner gets none (its draws come from
+    ``secrets.SystemRandom``) and nothing is stored that could reproduce them."""
+    from crowdguard.jobs.tables import PlanRow
+    from crowdguard.store.db import make_sessionmaker, session_scope
+
     planner = as_role(Role.planner)
     client.post("/api/v1/scenarios", json=scenario(), headers=planner)
     first = _wait(
@@ -107,14 +113,40 @@ def test_without_a_seed_a_secret_one_is_drawn_and_kept(
         client.post("/api/v1/plans", json={"scenario_id": "tiny"}, headers=planner).json()["id"],
         planner,
     )
-    second = _wait(
-        client,
-        client.post("/api/v1/plans", json={"scenario_id": "tiny"}, headers=planner).json()["id"],
-        planner,
-    )
-    assert first["seed_given"] is False
-    assert first["seed"] != second["seed"]  # 63 random bits each
-    assert [c["seed"] for c in recorder.calls] == [first["seed"], second["seed"]]
+    assert first["seed_given"] is False and "seed" not in first
+    assert [c["seed"] for c in recorder.calls] == [None]
+    with session_scope(make_sessionmaker(engine)) as session:
+        assert session.get(PlanRow, first["id"]).seed is None  # type: ignore[union-attr]
+    missing = client.get(f"/api/v1/plans/{first['id']}/seed", headers=planner)
+    assert missing.status_code == 404 and "secrets" in missing.json()["detail"]
+
+
+def test_a_requested_seed_is_read_only_by_roster_roles_and_audited_per_day(
+    client: TestClient, as_role: Callable[..., dict[str, str]]
+) -> None:
+    """A seed is its rosters: planners and admins (who may read every roster) get it from
+    its own endpoint, and each read is a ``roster.read`` of every day it unlocks."""
+    planner = as_role(Role.planner)
+    admin = as_role(Role.admin)
+    client.post("/api/v1/scenarios", json=scenario(), headers=planner)
+    plan_id = client.post(
+        "/api/v1/plans", json={"scenario_id": "tiny", "seed": 42, "days": 2}, headers=planner
+    ).json()["id"]
+    _wait(client, plan_id, planner)
+    read = client.get(f"/api/v1/plans/{plan_id}/seed", headers=planner)
+    assert read.status_code == 200, read.text
+    assert read.json() == {"plan_id": plan_id, "seed": 42, "days": ["2026-12-05", "2026-12-06"]}
+    for role in (Role.analyst, Role.control, Role.officer, Role.organiser):
+        denied = client.get(f"/api/v1/plans/{plan_id}/seed", headers=as_role(role))
+        assert denied.status_code == 403, role
+    trail = client.get("/api/v1/audit?limit=100", headers=admin).json()
+    via_seed = [
+        e
+        for e in trail["items"]
+        if e["action"] == "roster.read" and (e["detail"] or {}).get("via") == "plan seed"
+    ]
+    assert sorted(e["entity_id"] for e in via_seed) == ["2026-12-05", "2026-12-06"]
+    assert {e["actor"] for e in via_seed} == {"planner-user"}
 
 
 def test_the_listing_is_summaries_without_results_snapshots_or_seeds(
@@ -146,11 +178,12 @@ def test_the_listing_is_summaries_without_results_snapshots_or_seeds(
                 "created_at",
                 "finished_at",
                 "defender_utility",
+                "worst_tie_defender_utility",
             }
             assert (item["status"], item["days"], item["solver"]) == ("done", 1, "fake")
             assert item["defender_utility"] == -1.0  # FakePlan's plan.json
     full = client.get(f"/api/v1/plans/{ids[0]}", headers=planner).json()
-    assert full["result"]["defender_utility"] == -1.0 and full["seed"] == 1
+    assert full["result"]["defender_utility"] == -1.0 and full["seed_given"] is True
 
 
 def test_analyst_sees_aggregates_but_not_the_seed(
@@ -164,8 +197,9 @@ def test_analyst_sees_aggregates_but_not_the_seed(
     _wait(client, plan_id, planner)
     analyst = as_role(Role.analyst)
     seen = client.get(f"/api/v1/plans/{plan_id}", headers=analyst).json()
-    assert seen["status"] == "done" and "result" in seen
+    assert seen["status"] == "done" and seen["result"]["defender_utility"] == -1.0
     assert "seed" not in seen and "scenario_snapshot" not in seen
+    assert client.get(f"/api/v1/plans/{plan_id}/seed", headers=analyst).status_code == 403
     listing = client.get("/api/v1/plans", headers=analyst).json()
     assert listing["total"] == 1 and "seed" not in listing["items"][0]
     assert (
@@ -228,8 +262,9 @@ def test_the_real_planner_on_the_demo_for_one_day(
     from crowdguard.patrols.planner import make_plan
     from crowdguard.scenario.schema import Scenario
 
+    seed = client.get(f"/api/v1/plans/{plan_id}/seed", headers=headers).json()["seed"]
     again = make_plan(
-        Scenario.model_validate(done["scenario_snapshot"]), seed=done["seed"], days=done["days"]
+        Scenario.model_validate(done["scenario_snapshot"]), seed=seed, days=done["days"]
     )
     assert again.plan_json()["coverage"] == coverage
 
@@ -242,42 +277,45 @@ def test_the_real_planner_on_the_demo_for_one_day(
 def test_a_planner_reproduces_a_served_plan_with_the_cli(
     client: TestClient, as_role: Callable[..., dict[str, str]], tmp_path: Path
 ) -> None:
-    """The audit path of docs/howto/run-the-server.md: read the plan's stored inputs, write
-    the snapshot to a file, run ``crowdguard plan`` with its seed and horizon, and get the
-    same coverage and the same rosters, though the server drew the seed in secret."""
+    """The audit path of docs/howto/run-the-server.md. A plan drawn in secret reproduces its
+    coverage (a linear programme's optimum) from the stored snapshot, never its rosters, and
+    says ``"seed": "secrets"``; a plan asked for a seed gives it (audited) to a planner, and
+    ``crowdguard plan`` with it rebuilds the same rosters."""
     headers = as_role(Role.planner)
     assert client.post("/api/v1/scenarios", json=scenario(), headers=headers).status_code == 201
-    plan_id = client.post(
-        "/api/v1/plans", json={"scenario_id": "tiny", "days": 1}, headers=headers
-    ).json()["id"]
-    served = _wait(client, plan_id, headers)
-    assert served["status"] == "done", served["error"]
-    assert served["seed_given"] is False and served["version"] == crowdguard.__version__
-    snapshot = tmp_path / "plan-inputs.yaml"
-    snapshot.write_text(yaml.safe_dump(served["scenario_snapshot"]), encoding="utf-8")
-    out = tmp_path / "again"
-    again = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "crowdguard",
-            "plan",
-            str(snapshot),
-            "--seed",
-            str(served["seed"]),
-            "--days",
-            str(served["days"]),
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert again.returncode == 0, again.stderr
-    replayed = json.loads((out / "plan.json").read_text())
-    assert replayed["coverage"] == served["result"]["coverage"]
-    assert replayed["solver"] == served["solver"]
+
+    def served(body: dict[str, Any]) -> dict[str, Any]:
+        plan_id = client.post("/api/v1/plans", json=body, headers=headers).json()["id"]
+        done = _wait(client, plan_id, headers)
+        assert done["status"] == "done", done["error"]
+        return done
+
+    def replay(plan: dict[str, Any], *seed: str) -> Path:
+        snapshot = tmp_path / f"plan-{plan['id']}-inputs.yaml"
+        snapshot.write_text(yaml.safe_dump(plan["scenario_snapshot"]), encoding="utf-8")
+        out = tmp_path / f"again-{plan['id']}"
+        args = [str(snapshot), *seed, "--days", str(plan["days"]), "--out", str(out)]
+        again = subprocess.run(
+            [sys.executable, "-m", "crowdguard", "plan", *args],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert again.returncode == 0, again.stderr
+        replayed = json.loads((out / "plan.json").read_text())
+        assert replayed["coverage"] == plan["result"]["coverage"]
+        assert replayed["solver"] == plan["solver"]
+        return out
+
+    secret = served({"scenario_id": "tiny", "days": 1})
+    assert secret["seed_given"] is False and secret["version"] == crowdguard.__version__
+    assert secret["result"]["seed"] == "secrets"  # not "user-seed": none was given
+    replay(secret)
+
+    seeded = served({"scenario_id": "tiny", "days": 1, "seed": 7})
+    assert seeded["result"]["seed"] == "user-seed"
+    seed = client.get(f"/api/v1/plans/{seeded['id']}/seed", headers=headers).json()["seed"]
+    out = replay(seeded, "--seed", str(seed))
 
     def segments(teams: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         return {

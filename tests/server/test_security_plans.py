@@ -146,6 +146,8 @@ def test_submit_review_letter_resubmit_diff_accept(
     html = client.get(f"{API}/{plan_id}/letter", params={"format": "html"}, headers=orla)
     assert html.headers["content-type"].startswith("text/html")
     assert "<h1>Security plan review: Portsmouth Guildhall Square Ice Rink</h1>" in html.text
+    csp = html.headers["content-security-policy"]  # issue 12: nothing may load or run
+    assert "default-src 'none'" in csp and "script-src" not in csp
     pdf = client.get(f"{API}/{plan_id}/letter", params={"format": "pdf"}, headers=orla)
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"
 
@@ -435,8 +437,10 @@ def test_override_needs_a_reason_is_audited_and_changes_the_effective_review(
     body = r.json()
     assert "P3" not in finding_rules(body)
     assert body["engine_score"] == engine_score
-    # One critical item from 0 to 2 of 21 items' 42 points: +4.8 percentage points.
-    assert body["review"]["score"] == pytest.approx(engine_score + 100 * 2 / 42, abs=0.11)
+    # One critical item from 0 to 2 of 22 items' 44 points (G4 is two items since issue 13):
+    # +4.5 percentage points.
+    assert len(body["review"]["items"]) == 22
+    assert body["review"]["score"] == pytest.approx(engine_score + 100 * 2 / 44, abs=0.11)
     assert body["overrides"][0]["by"] == "planner-user"
     assert body["overrides"][0]["old_status"] == "absent"
 
@@ -635,3 +639,75 @@ def test_a_pdf_letter_rendering_holds_up_no_public_report(
         worker.join(120)
     assert letters and letters[0].status_code == 200
     assert letters[0].content[:5] == b"%PDF-"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_migration_0011_rewrites_stored_plans_to_todays_schema(
+    client: TestClient,
+    engine: Engine,
+    as_role: Callable[..., Headers],
+    make_event: Callable[..., int],
+) -> None:
+    """Issue 13 item 7: a plan stored with ``body_corporate`` and ``entry_checks:
+    invitation`` (both refused or deprecated today) reads back after the upgrade as a
+    body corporate's private event (``public_access: false``)."""
+    from sqlalchemy import text
+
+    orla = as_role(Role.organiser, username="orla")
+    plan = demo_plan()
+    plan["event"]["responsible_person_type"] = "body_corporate"
+    r = client.post(API, json={"event_id": make_event(orla), "plan": plan}, headers=orla)
+    assert r.status_code == 201, r.text
+    plan_id = r.json()["plan"]["id"]
+
+    def stored() -> dict[str, Any]:
+        with engine.connect() as conn:
+            raw = conn.execute(text("SELECT plan FROM security_plan_versions")).scalar_one()
+        return dict(json.loads(raw) if isinstance(raw, str) else raw)
+
+    downgrade(engine, "0010")
+    old = stored()
+    assert old["event"]["body_corporate"] is True and "public_access" not in old
+    assert "responsible_person_type" not in old["event"]
+    old["entry_checks"] = "invitation"  # what an organiser could write before issue 13
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE security_plan_versions SET plan = :p"), {"p": json.dumps(old)})
+
+    upgrade(engine)
+    new = stored()
+    assert "body_corporate" not in new["event"]
+    assert new["event"]["responsible_person_type"] == "body_corporate"
+    assert (new["public_access"], new["entry_checks"]) == (False, "none")
+    r = client.get(f"{API}/{plan_id}/versions/1", headers=orla)
+    assert r.status_code == 200, r.text
+    assert r.json()["plan"]["public_access"] is False
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_old_body_corporate_field_is_read_with_a_deprecation_notice(
+    client: TestClient, as_role: Callable[..., Headers], make_event: Callable[..., int]
+) -> None:
+    """Issue 13 item 6: ``body_corporate`` is still accepted, mapped to
+    ``responsible_person_type``, and the response says what to write instead."""
+    orla = as_role(Role.organiser, username="orla")
+    plan = demo_plan()
+    plan["event"].pop("responsible_person_type", None)
+    plan["event"]["body_corporate"] = True
+    r = client.post(API, json={"event_id": make_event(orla), "plan": plan}, headers=orla)
+    assert r.status_code == 201, r.text
+    [notice] = r.json()["notices"]
+    assert notice.startswith("plan.event.body_corporate: event.body_corporate is deprecated")
+    assert "responsible_person_type" in notice
+    plan_id = r.json()["plan"]["id"]
+    stored = client.get(f"{API}/{plan_id}/versions/1", headers=orla).json()["plan"]["event"]
+    assert stored["responsible_person_type"] == "body_corporate" and "body_corporate" not in stored
+    again = client.post(
+        f"{API}", json={"event_id": make_event(orla), "plan": demo_plan()}, headers=orla
+    )
+    assert again.status_code == 201 and again.json()["notices"] == []
+    private = {**demo_plan(), "entry_checks": "invitation"}
+    refused = client.post(API, json={"event_id": make_event(orla), "plan": private}, headers=orla)
+    assert refused.status_code == 422
+    [error] = refused.json()["detail"]
+    assert error["loc"] == ["body", "plan", "entry_checks"]
+    assert "public_access: false" in error["msg"]

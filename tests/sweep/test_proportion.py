@@ -97,5 +97,5 @@ def test_bad_thresholds_are_refused(text: str) -> None:
 
 def test_a_missing_metric_is_named() -> None:
     data = [{**r, "harm_worst_tie": math.nan} for r in rows(teams=range(2, 5))]
-    with pytest.raises(InputError, match="does not report worst-tie harm yet"):
+    with pytest.raises(InputError, match="before the planner reported worst-tie harm"):
         proportionality(data, threshold="1%", metric="harm_worst_tie")

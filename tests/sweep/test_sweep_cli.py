@@ -101,3 +101,17 @@ def test_ctrl_c_keeps_finished_rows_and_the_rerun_resumes(tmp_path: Path) -> Non
     assert f"120 rows ({120 - kept} computed, {kept} reused from the journal)" in result.stdout
     manifest = json.loads((out / "sweep.json").read_text())
     assert manifest["last_run"]["rows_reused"] == kept
+
+
+def test_an_unreachable_scheduler_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = run_in_process(
+        ["demo", "--days", "1", "--mode", "free", "--teams", "1:2", "--seeds", "1", "-q",
+         "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path / "s")],
+        monkeypatch, capsys,
+    )  # fmt: skip
+    assert code == 2, err
+    assert "--scheduler tcp://127.0.0.1:9: cannot connect" in err
+    assert "is `dask scheduler` running there" in err and "Traceback" not in err
+    assert not (tmp_path / "s").exists()

@@ -59,6 +59,11 @@ def test_closed_form_county_harm_and_proportionality_point(
     document = json.loads((tmp_path / "s" / "proportionality.json").read_text())
     assert document["points"][0]["teams"] == 4
     assert document["points"][0]["interval_method"].startswith("exact")
+    # the county's own deployment (one team) sits below the point: a second team removes R e / 4
+    today = outcome.today
+    assert (today.teams, today.threat, today.position) == (1, "SUBSTANTIAL", "below")
+    assert today.next_team_reduces == pytest.approx(risk * e / 4, rel=1e-9)
+    assert document["today"]["position"] == "below"
 
 
 def test_results_are_tidy_and_say_how_they_were_made(county: Scenario, tmp_path: Path) -> None:

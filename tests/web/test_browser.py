@@ -382,6 +382,10 @@ def test_the_board_works_a_report_through_and_a_second_board_sees_every_change_l
     row.get_by_role("button", name=f"Recommend a unit for {first}").click()
     assign = board.locator("#recommendations button.assign").first
     expect(assign).to_be_focused()
+    # Hostile reconnaissance gives no APP grounds for armed officers: no ARV is offered, and
+    # the board says who would have to authorise one.
+    expect(board.locator("#dispatch-message")).to_contain_text("No ARV offered")
+    expect(board.locator("#dispatch-message")).to_contain_text("authority of a firearms commander")
     callsign = assign.inner_text().removeprefix("Assign ")
     unit = board.locator(f"#unit-{callsign}")
     unit_there = other.locator(f"#unit-{callsign}")
@@ -517,6 +521,9 @@ def test_a_call_taken_by_phone_is_opened_sent_and_closed_on_the_board(
     board.click("#recommend-selected")
     assign = board.locator("#recommendations button.assign").first
     expect(assign).to_be_focused()
+    # A call taken by phone has no triage: the board still says who must authorise armed
+    # deployment.
+    expect(board.locator("#dispatch-message")).to_contain_text("authority of a firearms commander")
     callsign = assign.inner_text().removeprefix("Assign ")
     board.keyboard.press("Enter")
     expect(board.locator("#dispatch-message")).to_contain_text(f"{callsign} assigned to task")

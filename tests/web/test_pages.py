@@ -526,7 +526,8 @@ def test_every_board_action_is_an_api_call_every_other_board_hears_about(
     store_demo_roster(engine, clock.now().date(), clock.now())
     bus = RecordingBus(app.state.board_bus)
     control = as_role(Role.control)
-    hot = {**GOOD, "item_obvious": "on"}  # a HOT item: P1
+    # A HOT item and a weapon seen: P1, with APP grounds for an armed response.
+    hot = {**GOOD, "item_obvious": "on", "weapons_seen": "on"}
     first = reference_on(parse(client.post("/report", data=hot).text))
     second = reference_on(parse(client.post("/report", data=hot).text))
     assert [k for k, _ in bus.take()] == ["report-created", "report-created"]
@@ -577,6 +578,8 @@ def test_every_board_action_is_an_api_call_every_other_board_hears_about(
     ranked = client.post(f"{api}/dispatch/recommend", json={"report": first}, headers=control)
     best = ranked.json()["recommendations"][0]
     assert (best["unit"], best["position"]) == ("alpha-1", f"patrol at {VENUE}")
+    assert ranked.json()["arvs_offered"] is True  # alpha-1 is an ARV
+    assert "authority of a firearms commander" in ranked.json()["authority"]
     assert best["missed"] and best["missed"][0]["venue"] == VENUE  # the patrols it will miss
     sent = client.post(
         f"{api}/dispatch/assign", json={"unit": "alpha-1", "report": first}, headers=control

@@ -7,6 +7,7 @@ tests build an app per database with a fake clock; ``crowdguard serve`` builds t
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -14,14 +15,18 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from crowdguard import __version__
 from crowdguard.api import auth
 from crowdguard.api.deps import AppContext
 from crowdguard.api.errors import ERROR_RESPONSES, install_error_handlers
+from crowdguard.api.headers import ResponseHeaders
 from crowdguard.api.limits import ConcurrencyGate, DatabaseGate, RequestLimits
 from crowdguard.audit import api as audit_api
+from crowdguard.audit.checkpoint import Checkpoint, CheckpointWriter, load_key, make_checkpoint
 from crowdguard.dispatch import api as dispatch_api
+from crowdguard.errors import InputError
 from crowdguard.jobs import api as jobs_api
 from crowdguard.jobs.runner import Planner, PlanRunner, default_planner
 from crowdguard.plans import api as security_plans_api
@@ -30,7 +35,7 @@ from crowdguard.reports.intake import IntakeWriter
 from crowdguard.rosters import api as rosters_api
 from crowdguard.stats import api as stats_api
 from crowdguard.store.clock import Clock, SystemClock
-from crowdguard.store.db import make_engine, make_sessionmaker
+from crowdguard.store.db import make_engine, make_sessionmaker, session_scope
 from crowdguard.store.settings import Settings
 from crowdguard.users import api as users_api
 from crowdguard.users.throttle import LoginThrottle
@@ -46,6 +51,30 @@ log = logging.getLogger("crowdguard.api")
 DB_REQUESTS_IN_FLIGHT = 8
 """PostgreSQL requests served at once (below the 40 worker threads and the pool of 10); the
 report intake writer takes one of these slots per batch."""
+
+
+def _checkpoint_writer(
+    settings: Settings, sessions: sessionmaker[Session], clock: Clock
+) -> CheckpointWriter | None:
+    """The audit checkpoint writer when ``settings`` name a checkpoint file (and its key)."""
+    if settings.audit_checkpoint_file is None:
+        return None
+    if settings.audit_key_file is None:
+        raise InputError("--audit-checkpoint needs --audit-key (the key that signs them)")
+    key = load_key(
+        settings.audit_key_file, store_dir=settings.data_dir if settings.is_sqlite else None
+    )
+
+    def head(now: dt.datetime) -> Checkpoint:
+        with session_scope(sessions) as session:
+            return make_checkpoint(session, key, now)
+
+    return CheckpointWriter(
+        path=settings.audit_checkpoint_file,
+        head=head,
+        now=clock.now,
+        every=settings.audit_checkpoint_seconds,
+    )
 
 
 def create_app(
@@ -83,11 +112,17 @@ def create_app(
 
     intake = IntakeWriter(sessions=sessions, gate=gate, publish=publish_reports)
 
+    checkpoints = _checkpoint_writer(settings, sessions, clock)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if checkpoints is not None:
+            await asyncio.to_thread(checkpoints.start)
         yield
         await asyncio.to_thread(intake.close)  # store what was queued before stopping
-        context.runner.shutdown(wait=False)
+        context.runner.shutdown(wait=False)  # and stop a running solve's workers
+        if checkpoints is not None:
+            await asyncio.to_thread(checkpoints.stop)  # the head as the server leaves it
 
     app = FastAPI(
         title="CrowdGuard",
@@ -135,4 +170,5 @@ def create_app(
         exempt=("/health", "/openapi.json", "/docs", "/board/stream"),
         exempt_requests=(("POST", f"{API_PREFIX}/reports"), ("POST", "/report")),
     )
+    app.add_middleware(ResponseHeaders, routes=lambda: app.routes)  # outermost: every answer
     return app

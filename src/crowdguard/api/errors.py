@@ -9,9 +9,11 @@ which might include roster data) and answered with a generic 500.
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
@@ -85,6 +87,29 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
 
+def _json_safe(value: object) -> object:
+    """``value`` with non-finite floats as text, so an error can quote what was sent."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+async def _request_validation_error(_: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 for a request that fails validation, in its usual shape, but never
+    failing itself: an ``input`` the JSON encoder refuses (``Infinity`` in a query or form)
+    used to turn the 422 into a 500."""
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {k: _json_safe(jsonable_encoder(v)) for k, v in e.items() if k != "url"}
+        for e in exc.errors()
+    ]
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.error("internal fault: %s", type(exc).__name__)
     return JSONResponse({"detail": "internal error"}, status_code=500)
@@ -94,4 +119,5 @@ def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
     app.add_exception_handler(CrowdGuardError, _crowdguard_error)
     app.add_exception_handler(ValidationError, _validation_error)
+    app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -1,14 +1,19 @@
-"""Request hygiene middleware: a body-size cap (413), no NUL characters (400), a gate.
+"""Request hygiene middleware: a body-size cap (413), no NUL characters (400), no
+non-finite numbers or deep nesting in JSON (422 naming the field), a gate.
 
 A pure ASGI middleware (https://www.starlette.io/middleware/#pure-asgi-middleware) so the
 limit applies while the body streams in, whether or not ``Content-Length`` is sent.
-NUL characters are refused because PostgreSQL text cannot hold them.
+NUL characters are refused because PostgreSQL text cannot hold them; ``NaN``, ``Infinity``
+and ``1e999`` because JSON has no such numbers (RFC 8259 section 6), nothing CrowdGuard
+stores is infinite, and Python's parser would otherwise accept them
+(:mod:`crowdguard.safeinput`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
@@ -16,6 +21,8 @@ from concurrent.futures import Future
 from contextlib import asynccontextmanager, contextmanager
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from crowdguard.safeinput import MAX_DEPTH, UnsafeInput, load_json
 
 __all__ = ["GATE_SLOT", "ConcurrencyGate", "DatabaseGate", "GateSlot", "RequestLimits"]
 
@@ -63,13 +70,16 @@ class RequestLimits:
             chunks.append(body)
             more = message.get("more_body", False)
         data = b"".join(chunks)
-        form = any(
-            name == b"content-type" and value.startswith(b"application/x-www-form-urlencoded")
-            for name, value in scope.get("headers", [])
-        )
+        media = _media_type(scope)
+        form = media == b"application/x-www-form-urlencoded"
         if b"\x00" in data or b"\\u0000" in data or (form and b"%00" in data):
             await _reply(send, 400, "body: NUL characters are not allowed")
             return
+        if data and (media == b"application/json" or media.endswith(b"+json")):
+            problem = _json_problem(data)
+            if problem is not None:
+                await _reply_invalid(send, problem)
+                return
         sent = False
 
         async def replay() -> Message:
@@ -85,8 +95,48 @@ class RequestLimits:
         return f"body: larger than the {self.max_body_bytes} byte limit"
 
 
+def _media_type(scope: Scope) -> bytes:
+    """The request's media type, lower case, without parameters (RFC 9110 section 8.3.1:
+    type and subtype are case-insensitive, so ``Application/JSON`` is JSON)."""
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            return bytes(value.split(b";", 1)[0].strip().lower())
+    return b""
+
+
+_MAYBE_NON_FINITE = re.compile(rb"NaN|Infinity|\d[eE]|\d{300}")
+
+
+def _json_problem(data: bytes) -> UnsafeInput | None:
+    """A non-finite number (``NaN``, ``Infinity``, ``1e999``) or nesting past
+    :data:`~crowdguard.safeinput.MAX_DEPTH` in a JSON body, with its path; None otherwise
+    (malformed JSON is left to FastAPI's own 422). Cheap tests first: a body with neither a
+    candidate spelling nor enough brackets to nest that deep is not parsed here at all."""
+    deep = data.count(b"[") + data.count(b"{") > MAX_DEPTH
+    if not deep and _MAYBE_NON_FINITE.search(data) is None:
+        return None
+    try:
+        load_json(data)
+    except UnsafeInput as problem:
+        return problem
+    except ValueError:  # malformed (or not UTF-8): FastAPI answers it as it always has
+        return None
+    return None
+
+
+async def _reply_invalid(send: Send, problem: UnsafeInput) -> None:
+    """422 in FastAPI's validation shape, naming the field (``loc`` from ``body``)."""
+    kind = "json_too_deep" if "nested" in problem.reason else "finite_number"
+    error = {"loc": ["body", *problem.path], "msg": problem.reason, "type": kind}
+    await _send_json(send, 422, {"detail": [error]})
+
+
 async def _reply(send: Send, status: int, detail: str) -> None:
-    payload = json.dumps({"detail": detail}).encode()
+    await _send_json(send, status, {"detail": detail})
+
+
+async def _send_json(send: Send, status: int, body: object) -> None:
+    payload = json.dumps(body, allow_nan=False).encode()
     await send(
         {
             "type": "http.response.start",

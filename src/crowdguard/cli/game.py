@@ -21,6 +21,7 @@ from rich.table import Table
 
 from crowdguard.errors import GameError
 from crowdguard.games import METHODS, SecurityGame, Solution, generate_game, solve
+from crowdguard.games.generate import MAX_GENERATED_TARGETS
 
 __all__ = ["game_app", "register", "solution_to_json"]
 
@@ -146,8 +147,10 @@ def generate_command(
     out: Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
 ) -> None:
     """Draw a random game (payoffs U[1,10] / U[-10,-1], GAMUT-style correlation)."""
-    if targets < 1:
-        raise GameError(f"--targets is {targets}; expected a positive integer")
+    if not 1 <= targets <= MAX_GENERATED_TARGETS:
+        raise GameError(
+            f"--targets is {targets}; expected a positive integer up to {MAX_GENERATED_TARGETS}"
+        )
     if resources < 0:
         raise GameError(f"--resources is {resources}; expected a non-negative integer")
     if seed < 0:

@@ -1,4 +1,5 @@
-"""``crowdguard serve``, ``crowdguard db upgrade|downgrade|current`` and ``crowdguard user add``.
+"""``crowdguard serve``, ``crowdguard db upgrade|downgrade|current`` and
+``crowdguard user add|list|disable|enable|reset-password``.
 
 Every command takes ``--data-dir DIR`` (default: the per-user data folder) or uses
 ``CROWDGUARD_DATABASE_URL`` for a served PostgreSQL database.
@@ -7,8 +8,11 @@ Every command takes ``--data-dir DIR`` (default: the per-user data folder) or us
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
+import errno
 import logging
+import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -171,6 +175,112 @@ def user_add(
         engine.dispose()
 
 
+def _existing_store(data_dir: Path | None) -> tuple[Settings, Engine]:
+    """The store's settings and engine, refusing (exit 2) a store that does not exist yet:
+    listing or changing accounts must not create an empty one."""
+    from crowdguard.store.db import current_revision, head_revision
+    from crowdguard.store.settings import resolve_settings
+
+    settings = resolve_settings(data_dir)
+    if _missing_store(settings):
+        raise InputError(f"--data-dir {settings.data_dir}: no CrowdGuard store there")
+    settings, engine = _engine(data_dir)
+    if current_revision(engine) != head_revision():
+        engine.dispose()
+        raise InputError(
+            f"{_where(settings)}: the store is not at the newest revision; "
+            "run `crowdguard db upgrade` first"
+        )
+    return settings, engine
+
+
+@user_app.command("list")
+def user_list(data_dir: Path | None = DataDir) -> None:
+    """List accounts: id, username, role, team, whether active (never a password)."""
+    from rich.console import Console
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from crowdguard.store.db import make_sessionmaker, session_scope
+    from crowdguard.users.tables import UserRow
+
+    _, engine = _existing_store(data_dir)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            rows = session.scalars(select(UserRow).order_by(UserRow.id)).all()
+            table = Table("id", "username", "role", "team", "active")
+            for row in rows:
+                active = "yes" if row.active else "DISABLED"
+                table.add_row(str(row.id), row.username, row.role, row.team or "", active)
+    finally:
+        engine.dispose()
+    Console(width=100).print(table)
+
+
+def _change_user(data_dir: Path | None, name: str, **change: Any) -> str:
+    """Apply a :class:`~crowdguard.users.models.UserUpdate` to account ``name`` through the
+    same service the API uses (audited, every session ended where it says so)."""
+    from sqlalchemy import select
+
+    from crowdguard.store.db import make_sessionmaker, session_scope
+    from crowdguard.users.models import UserUpdate
+    from crowdguard.users.service import update_user
+    from crowdguard.users.tables import UserRow
+
+    try:
+        data = UserUpdate(**change)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "user"
+        raise InputError(f"{field}: {str(first['msg']).removeprefix('Value error, ')}") from None
+    _, engine = _existing_store(data_dir)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            row = session.scalar(select(UserRow).where(UserRow.username == name))
+            if row is None:
+                raise InputError(f"NAME: no account {name!r} (see `crowdguard user list`)")
+            row = update_user(
+                session=session,
+                user_id=row.id,
+                data=data,
+                actor="cli",
+                now=dt.datetime.now(dt.UTC),
+            )
+            return f"{row.role} {row.username!r} (id {row.id})"
+    finally:
+        engine.dispose()
+
+
+@user_app.command("disable")
+def user_disable(
+    name: str = typer.Argument(..., help="Username."), data_dir: Path | None = DataDir
+) -> None:
+    """Disable an account and end all its sessions (audited)."""
+    typer.echo(f"disabled {_change_user(data_dir, name, active=False)}; its sessions are ended")
+
+
+@user_app.command("enable")
+def user_enable(
+    name: str = typer.Argument(..., help="Username."), data_dir: Path | None = DataDir
+) -> None:
+    """Enable a disabled account (audited); its old sessions stay ended."""
+    typer.echo(f"enabled {_change_user(data_dir, name, active=True)}")
+
+
+@user_app.command("reset-password")
+def user_reset_password(
+    name: str = typer.Argument(..., help="Username."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the new password from the first line of stdin."
+    ),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Set a new password and end all the account's sessions (audited, never the password)."""
+    password = _read_password(password_stdin)
+    who = _change_user(data_dir, name, password=password)
+    typer.echo(f"new password set for {who}; its sessions are ended")
+
+
 def _where(settings: Settings) -> str:
     return (
         str(settings.data_dir) if settings.is_sqlite else "the database at CROWDGUARD_DATABASE_URL"
@@ -210,9 +320,63 @@ def log_config() -> dict[str, Any]:
     return config
 
 
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything says the server is up (a port clash
+    used to print the URLs first, so it looked like a start). Exit 2 naming the option."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        why = "already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        raise InputError(
+            f"--host {host} --port {port}: cannot listen there ({why}); "
+            "stop the other server or choose another --port"
+        ) from None
+    return sock
+
+
+def _proxy_options(trusted: tuple[str, ...]) -> dict[str, Any]:
+    """uvicorn's proxy-header settings. uvicorn believes ``X-Forwarded-For`` from loopback by
+    default, so anyone on the machine (or a proxy that passes the header through) could
+    claim any address and rotate it past the report rate limit and the login throttle
+    (issue 12, item 11). CrowdGuard believes it only from the proxies the operator names."""
+    if not trusted:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(trusted)}
+
+
+TrustedProxy: Any = typer.Option(
+    [],
+    "--trusted-proxy",
+    help="Address or network (CIDR) of a reverse proxy whose X-Forwarded-For and "
+    "X-Forwarded-Proto to believe; repeat for several (also CROWDGUARD_TRUSTED_PROXIES, "
+    "comma-separated). Default: none, the peer address is the client.",
+)
+AuditCheckpoint: Any = typer.Option(
+    None,
+    "--audit-checkpoint",
+    envvar="CROWDGUARD_AUDIT_CHECKPOINT",
+    help="Append a signed checkpoint of the audit chain's head to this file at start, "
+    "every CROWDGUARD_AUDIT_CHECKPOINT_MINUTES (15) while it grows, and at stop; keep it "
+    "where the database's writers cannot rewrite it (`audit verify --checkpoint`).",
+)
+AuditKey: Any = typer.Option(
+    None,
+    "--audit-key",
+    envvar="CROWDGUARD_AUDIT_KEY",
+    help="The key that signs the checkpoints (`crowdguard audit keygen`).",
+)
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
+    trusted_proxy: list[str] = TrustedProxy,
+    audit_checkpoint: Path | None = AuditCheckpoint,
+    audit_key: Path | None = AuditKey,
     data_dir: Path | None = DataDir,
 ) -> None:
     """Run the API server (migrating the store and loading the demo data on first start)."""
@@ -223,9 +387,18 @@ def serve(
     from crowdguard.jobs.service import fail_interrupted
     from crowdguard.store.db import make_sessionmaker, session_scope, upgrade
     from crowdguard.store.demo import seed_demo
+    from crowdguard.store.settings import parse_trusted_proxies
     from crowdguard.users.tables import UserRow
 
     settings, engine = _engine(data_dir)
+    trusted = settings.trusted_proxies + parse_trusted_proxies(trusted_proxy, "--trusted-proxy")
+    settings = dataclasses.replace(
+        settings,
+        trusted_proxies=trusted,
+        audit_checkpoint_file=audit_checkpoint or settings.audit_checkpoint_file,
+        audit_key_file=audit_key or settings.audit_key_file,
+    )
+    sock = _bind(host, port)
     upgrade(engine)
     with session_scope(make_sessionmaker(engine)) as session:
         typer.echo(seed_demo(session=session, now=dt.datetime.now(dt.UTC)))
@@ -235,24 +408,35 @@ def serve(
         has_admin = (
             session.scalar(select(UserRow.id).where(UserRow.role == "admin").limit(1)) is not None
         )
-    app = create_app(settings, engine=engine)
+    try:
+        app = create_app(settings, engine=engine)  # a bad audit key is exit 2 here
+    except InputError:
+        sock.close()
+        raise
     typer.echo(f"store: {_where(settings)}")
     typer.echo(f"log in: POST http://{host}:{port}{API_PREFIX}/auth/token")
     typer.echo(f"API docs: http://{host}:{port}{API_PREFIX}/docs")
     typer.echo(f"report a concern (public form): http://{host}:{port}/report")
     typer.echo(f"control-room board (control, admin): http://{host}:{port}/board")
+    typer.echo(
+        f"trusting X-Forwarded-For from: {', '.join(trusted)}"
+        if trusted
+        else "X-Forwarded-For ignored (no --trusted-proxy): the peer address is the client"
+    )
+    if settings.audit_checkpoint_file is not None:
+        typer.echo(f"audit checkpoints: appended to {settings.audit_checkpoint_file}")
     if not has_admin:
         dd = f" --data-dir {settings.data_dir}" if data_dir is not None else ""
         typer.echo(f"no admin yet: create one with `crowdguard user add admin --role admin{dd}`")
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
-        host=host,
-        port=port,
         log_level="info",
         access_log=False,
         log_config=log_config(),
         timeout_keep_alive=KEEP_ALIVE_SECONDS,  # not uvicorn's 5 s: see KEEP_ALIVE_SECONDS
+        **_proxy_options(trusted),
     )
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def register(app: typer.Typer) -> None:

@@ -104,7 +104,7 @@ def write_outputs(comparison: Comparison, out: Path) -> dict[str, Path]:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        staging.chmod(0o755)
+        staging.chmod(0o700)  # owner-only like every output folder (issue 12)
     except OSError as exc:
         raise InputError(f"--out {out}: cannot create the folder ({exc.strerror})") from exc
     names = {

@@ -33,7 +33,11 @@ __all__ = ["register", "sweep_command"]
 
 
 def _code_version() -> str:
-    """The package version, plus the git commit when run from a checkout (``0.1.0+g1a2b3c4``)."""
+    """The package version, plus the git commit when run from a checkout (``0.1.0+g1a2b3c4``).
+
+    A checkout with uncommitted changes says so (``0.1.0+g1a2b3c4-dirty``): its rows may not
+    be reproducible from the commit alone.
+    """
     import subprocess
 
     from crowdguard import __version__
@@ -41,7 +45,10 @@ def _code_version() -> str:
     here = Path(__file__).resolve().parent
     try:
         result = subprocess.run(
-            ["git", "-C", str(here), "rev-parse", "--short=10", "HEAD"],
+            [
+                *("git", "-C", str(here), "describe", "--always", "--dirty"),
+                *("--abbrev=10", "--match=NOMATCH"),
+            ],
             capture_output=True,
             text=True,
             timeout=5,
@@ -58,8 +65,7 @@ def _summary(console: Console, outcome: SweepOutcome) -> None:
     if points:
         first = points[0]
         table = Table(
-            title=f"Proportionality points ({first.metric}; another team must reduce it by at "
-            f"least {first.threshold_spec} to count)",
+            title=f"Proportionality points ({first.metric}, threshold {first.threshold_spec})",
             title_justify="left",
         )
         for column in ("Threat", "Teams", "Team-hours", "Interval (teams)", "Threshold/team",
@@ -79,6 +85,8 @@ def _summary(console: Console, outcome: SweepOutcome) -> None:
                 interval = f"{low}-{high}"
             table.add_row(p.threat, teams, hours, interval, f"{p.threshold:.3g}", str(p.seeds))
         console.print(table)
+    if outcome.today is not None:
+        console.print(f"Today's deployment: {outcome.today.describe()}")
     run = outcome.run
     rate = f"{run.seconds / run.computed * 1000:.0f} ms/row" if run.computed else "-"
     console.print(

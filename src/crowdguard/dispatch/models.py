@@ -108,6 +108,16 @@ class RecommendResult(BaseModel):
     scenario_id: str
     travel_model: str
     recommendations: list[RecommendationPublic]
+    arvs_offered: bool = Field(
+        description="ARVs are among the units ranked: false for a report without APP grounds "
+        "for an armed response (a HOT item or casualties alone)"
+    )
+    firearms_grounds: list[str] = Field(
+        description="the report's triage rules giving grounds for an armed response"
+    )
+    authority: str = Field(
+        description="who must authorise armed deployment, and why ARVs are or are not offered"
+    )
 
 
 class AssignRequest(_In):

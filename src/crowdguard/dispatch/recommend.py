@@ -13,7 +13,11 @@ method:
    back (``elapsed + travel(origin, incident)``). A unit with no roster at all is at its
    base; a unit with a roster but no segment covering ``now`` is off shift and skipped.
 2. **Filter** by state (only ``available``) and capability (``armed`` unless
-   ``require_armed=False``).
+   ``require_armed=False``). With ``offer_arv=False`` units of kind ``arv`` are held back:
+   the College of Policing's APP (Armed Policing: Deployment of AFOs) sends armed officers
+   only where there is reason to suppose someone is armed or so dangerous that firearms may
+   be needed (or as a planned contingency), on a firearms commander's authority; a report
+   without such grounds (a HOT item, casualties alone) gets the other units, for tasking.
 3. **Rank** by estimated time of arrival from the ``travel_minutes(from, to)`` callable
    (road travel times, never straight-line distance) times the unit's
    ``travel_multiplier``, ties broken by unit id. The multiplier is its kind's in the
@@ -53,6 +57,7 @@ from crowdguard.errors import InputError, NoUnitAvailable
 from crowdguard.geometry import great_circle_m
 
 __all__ = [
+    "ARV_KIND",
     "DayRoster",
     "DispatchUnit",
     "LatLon",
@@ -72,6 +77,9 @@ __all__ = [
     "recommend",
     "straight_line_travel",
 ]
+
+ARV_KIND = "arv"
+"""The unit kind held back when a report gives no APP grounds for an armed response."""
 
 LatLon = tuple[float, float]
 TravelMinutes = Callable[[LatLon, LatLon], float]
@@ -368,18 +376,19 @@ def recommend(
     travel_minutes: TravelMinutes,
     now: dt.datetime,
     require_armed: bool = True,
+    offer_arv: bool = True,
     k: int = 3,
     on_scene_minutes: float = 30.0,
 ) -> list[Recommendation]:
     """The ``k`` best units to send to ``incident_location``, fastest first.
 
     See the module docstring for the method. Raises
-    :class:`~crowdguard.errors.NoUnitAvailable` when no unit is available, on shift and
-    (if ``require_armed``) armed.
+    :class:`~crowdguard.errors.NoUnitAvailable` when no unit is available, on shift,
+    (if ``require_armed``) armed and (unless ``offer_arv``) not an ARV.
     """
     if k < 1:
         raise InputError(f"recommend: k: must be at least 1, got {k}")
-    busy = unarmed = off_shift = 0
+    busy = unarmed = off_shift = held_back = 0
     ranked: list[tuple[float, str, DispatchUnit, Position]] = []
     for unit in units:
         if unit.state is not UnitState.available:
@@ -387,6 +396,9 @@ def recommend(
             continue
         if require_armed and not unit.armed:
             unarmed += 1
+            continue
+        if not offer_arv and unit.kind == ARV_KIND:
+            held_back += 1
             continue
         position = position_at(unit, now)
         if position.kind == "off_shift":
@@ -402,6 +414,12 @@ def recommend(
             f"no available {kind} can reach ({incident_location[0]:.5f}, "
             f"{incident_location[1]:.5f}) at {now.isoformat()}: of {len(units)} units, "
             f"{busy} busy or off duty, {off_shift} off shift, {unarmed} unarmed"
+            + (
+                f", {held_back} ARV{'' if held_back == 1 else 's'} held back (no APP grounds "
+                "for an armed response)"
+                if held_back
+                else ""
+            )
         )
     ranked.sort(key=lambda r: (r[0], r[1]))
     out: list[Recommendation] = []

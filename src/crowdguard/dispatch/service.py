@@ -91,6 +91,7 @@ from crowdguard.jobs import service as jobs
 from crowdguard.patrols.travel import places_of
 from crowdguard.reports import service as reports
 from crowdguard.reports.tables import ReportRow
+from crowdguard.reports.triage import FIREARMS_AUTHORITY
 from crowdguard.rosters import service as rosters
 from crowdguard.rosters.models import DayRosters
 from crowdguard.scenario.schema import Scenario, Team
@@ -471,10 +472,17 @@ def recommend_units(
        cannot be ranked: 409);
     2. today's rosters (local date) and the scenario they were planned from;
     3. :func:`recommend` with the straight-line travel model over the scenario's places,
-       times each unit's kind's travel multiplier.
+       times each unit's kind's travel multiplier; for a report whose triage gives no APP
+       grounds for an armed response (:data:`~crowdguard.reports.triage.FIREARMS_RULES`),
+       ARVs are held back and the result says so. Whoever deploys armed officers needs a
+       firearms commander's authority, and the result names it.
     """
     _serialise(session)
+    grounds: tuple[str, ...] = ()
+    offer_arv = True
     if reference is not None:
+        grounds = reports.report_firearms_grounds(session=session, reference=reference)
+        offer_arv = bool(grounds)
         point = reports.report_point(session=session, reference=reference)
         if point is None:
             raise ConflictError(
@@ -497,6 +505,7 @@ def recommend_units(
             travel_minutes=_travel(context.scenario, point),
             now=now,
             require_armed=require_armed,
+            offer_arv=offer_arv,
             k=k,
             on_scene_minutes=on_scene_minutes,
         )
@@ -510,9 +519,12 @@ def recommend_units(
         entity="dispatch",
         entity_id=reference
         or (f"task {task_id}" if task_id is not None else f"{point[0]:.5f},{point[1]:.5f}"),
-        detail={"ranked": [r.unit_id for r in ranked]},
+        detail={"ranked": [r.unit_id for r in ranked], "arvs_offered": offer_arv},
     )
     return RecommendResult(
+        arvs_offered=offer_arv,
+        firearms_grounds=list(grounds),
+        authority=_authority(reference, grounds),
         location=IncidentLocation(lat=point[0], lon=point[1]),
         at=now,
         roster_date=context.day,
@@ -533,6 +545,20 @@ def recommend_units(
             )
             for r in ranked
         ],
+    )
+
+
+def _authority(reference: str | None, grounds: tuple[str, ...]) -> str:
+    """What the board says above a ranking about armed deployment (APP Armed Policing)."""
+    needs = f"Deploying armed officers needs the authority of {FIREARMS_AUTHORITY} (APP)."
+    if reference is None:
+        return needs
+    if grounds:
+        return f"ARVs offered: {reference} gives grounds ({', '.join(grounds)}). {needs}"
+    return (
+        f"No ARV offered: {reference} gives no reason to suppose anyone is armed or so "
+        "dangerous that firearms may be needed (APP); the units ranked are for tasking "
+        f"(cordon, event control). {needs}"
     )
 
 

@@ -36,7 +36,10 @@ from crowdguard.errors import GameError
 from crowdguard.games.model import SecurityGame
 from crowdguard.games.origami import origami_applies
 
-__all__ = ["generate_game", "saturation", "saturation_coverage"]
+__all__ = ["MAX_GENERATED_TARGETS", "generate_game", "saturation", "saturation_coverage"]
+
+MAX_GENERATED_TARGETS = 10_000_000
+"""Largest game :func:`generate_game` draws (about 2 GB while drawn and written as JSON)."""
 
 
 def generate_game(
@@ -49,6 +52,11 @@ def generate_game(
     """
     if isinstance(n_targets, bool) or not isinstance(n_targets, int) or n_targets < 1:
         raise GameError(f"targets is {n_targets!r}; expected a positive integer")
+    if n_targets > MAX_GENERATED_TARGETS:  # 10**12 targets would ask for 29 TiB at once
+        raise GameError(
+            f"targets is {n_targets}; expected at most {MAX_GENERATED_TARGETS} "
+            "(each target takes about 200 bytes while drawn and written)"
+        )
     if isinstance(resources, bool) or not isinstance(resources, int) or resources < 0:
         raise GameError(f"resources is {resources!r}; expected a non-negative integer")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):

@@ -35,6 +35,7 @@ from numpy.typing import ArrayLike, NDArray
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictInt, ValidationError
 
 from crowdguard.errors import GameError
+from crowdguard.safeinput import UnsafeInput, load_json, load_yaml
 
 __all__ = [
     "MAX_PAYOFF",
@@ -51,6 +52,9 @@ FloatArray = NDArray[np.float64]
 #: Largest payoff magnitude accepted: beyond it differences of payoffs lose the precision the
 #: certificate needs (and HiGHS treats 1e20 as infinite). Rescale larger units.
 MAX_PAYOFF = 1e12
+#: More resources than any force has, and far past saturation for any game we can store
+#: (10**400 would overflow the first float it meets).
+_MAX_RESOURCES = 1_000_000_000
 
 #: Targets whose attacker utility is within ``TIE_TOL * payoff_scale`` of the attacked target's
 #: are *indifferent* (the attack set): a floating-point round-off margin, not a modelling one.
@@ -129,14 +133,18 @@ def _parse_text(text: str, source: str) -> Any:
     """Parse JSON (or YAML for ``.yaml``/``.yml`` files), naming file and line on error."""
     if source.endswith((".yaml", ".yml")):
         try:
-            return yaml.safe_load(text)
+            return load_yaml(text)
+        except UnsafeInput as exc:  # deep nesting, alias bombs, .inf (crowdguard.safeinput)
+            raise GameError(exc.describe(source)) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = f" at line {mark.line + 1}" if mark is not None else ""
             problem = getattr(exc, "problem", None) or "not valid YAML"
             raise GameError(f"{source}: malformed YAML{line}: {problem}") from None
     try:
-        return json.loads(text)
+        return load_json(text)
+    except UnsafeInput as exc:  # deep nesting, NaN/Infinity, overflowing numbers
+        raise GameError(exc.describe(source)) from None
     except json.JSONDecodeError as exc:
         raise GameError(
             f"{source}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
@@ -224,6 +232,9 @@ class SecurityGame:
             raise GameError(f"resources is {resources!r}; expected a non-negative integer")
         if resources < 0:
             raise GameError(f"resources is {resources}; expected a non-negative integer")
+        if resources > _MAX_RESOURCES:
+            shown = str(resources) if resources < 10**30 else f"about 10^{len(str(resources)) - 1}"
+            raise GameError(f"resources is {shown}; expected at most {_MAX_RESOURCES}")
         if ids is None:
             id_tuple = tuple(f"t{i}" for i in range(n))
         else:

@@ -11,7 +11,7 @@ from crowdguard.api.deps import ContextDep, NowDep, SessionDep
 from crowdguard.api.pagination import Page, PageDep
 from crowdguard.api.params import IntId
 from crowdguard.jobs import service
-from crowdguard.jobs.models import PlanAggregate, PlanCreate, PlanPublic, PlanSummary
+from crowdguard.jobs.models import PlanAggregate, PlanCreate, PlanPublic, PlanSeed, PlanSummary
 from crowdguard.jobs.tables import PlanRow
 from crowdguard.users.models import Role
 
@@ -58,3 +58,12 @@ def list_plans(user: PlanReader, session: SessionDep, page: PageDep) -> Page[Pla
 def get_plan(plan_id: IntId, user: PlanReader, session: SessionDep) -> PlanPublic | PlanAggregate:
     """A plan's status, progress (0..1) and, when done, its result."""
     return _view(service.get_plan(session=session, plan_id=plan_id), user)
+
+
+@router.get("/{plan_id}/seed", response_model=PlanSeed)
+def get_plan_seed(plan_id: IntId, user: Planner, session: SessionDep, now: NowDep) -> PlanSeed:
+    """The seed a plan was asked to draw its rosters with, for planners and admins (roles
+    that may read every roster): with the scenario snapshot it rebuilds every roster of the
+    plan, so each call is audited as a read of every day's rosters. 404 when the plan drew
+    its rosters from the secrets module (no seed exists)."""
+    return service.read_seed(session=session, plan_id=plan_id, actor=user.username, now=now)

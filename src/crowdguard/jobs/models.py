@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["PlanAggregate", "PlanCreate", "PlanPublic", "PlanStatus", "PlanSummary"]
+__all__ = ["PlanAggregate", "PlanCreate", "PlanPublic", "PlanSeed", "PlanStatus", "PlanSummary"]
 
 
 class PlanStatus(StrEnum):
@@ -30,7 +30,9 @@ class PlanCreate(BaseModel):
         default=None,
         ge=0,
         le=2**63 - 1,
-        description="reproducible draws; omit for a secret seed drawn with the secrets module",
+        description="reproducible roster draws (the seed is then as secret as every roster "
+        "it rebuilds: read only through GET /plans/{id}/seed, audited per day); omit to draw "
+        "the rosters from the secrets module, which nothing stored can reproduce",
     )
     days: int | None = Field(default=None, ge=1, le=366, description="plan only the first K days")
 
@@ -62,7 +64,9 @@ class PlanSummary(BaseModel):
 
 
 class PlanAggregate(BaseModel):
-    """What analysts may see: status and the plan's aggregate coverage (no seed, no rosters)."""
+    """What analysts may see: status and the plan's aggregate coverage (no seed, no rosters,
+    no security plan by event: ``result`` keeps only the keys of
+    :data:`crowdguard.jobs.service.AGGREGATE_RESULT_KEYS`)."""
 
     id: int
     scenario_id: str
@@ -75,10 +79,13 @@ class PlanAggregate(BaseModel):
 
 
 class PlanPublic(PlanAggregate):
-    """What planners and admins see: also the inputs needed to reproduce the plan."""
+    """What planners and admins see: also the inputs that produced the plan. Never the
+    seed (``GET /plans/{id}/seed``): with the snapshot it would rebuild every roster."""
 
-    seed: int
-    seed_given: bool
+    seed_given: bool = Field(
+        description="whether a seed was asked for (then the rosters are reproducible from it); "
+        "false: the rosters were drawn from the secrets module"
+    )
     days: int | None
     version: str
     requested_by: str | None
@@ -91,3 +98,12 @@ class PlanPublic(PlanAggregate):
         "and period, as they stood when the plan was queued; their open findings raise the "
         "venues' risk",
     )
+
+
+class PlanSeed(BaseModel):
+    """A plan's reproducibility seed and the days whose rosters it unlocks (each read
+    audited as a read of that day's rosters)."""
+
+    plan_id: int
+    seed: int
+    days: list[dt.date] = Field(description="the days whose rosters the seed reproduces")

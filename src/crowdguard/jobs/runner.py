@@ -1,8 +1,15 @@
-"""Run plan jobs in a background thread pool.
+"""Run plan jobs in background threads.
 
 The web request only queues the job (``POST /api/v1/plans`` answers 202 at once); a worker
 thread runs the planner and records progress, following FastAPI's advice to move slow,
-blocking work off the event loop (https://fastapi.tiangolo.com/async/). The planner is
+blocking work off the event loop (https://fastapi.tiangolo.com/async/).
+
+Shutdown never waits for a solve (issue 12, item 12): the job threads are daemon threads
+(a ``ThreadPoolExecutor``'s threads are joined at interpreter exit, so a 20-minute solve
+would hold the server's exit for 20 minutes), and :meth:`PlanRunner.shutdown` stops the
+solver's worker processes (:func:`crowdguard.workers.terminate_workers`). A job cut short
+stays ``running`` in the store and is marked failed at the next start
+(:func:`crowdguard.jobs.service.fail_interrupted`). The planner is
 :func:`crowdguard.patrols.planner.make_plan`, imported lazily so the server starts even
 before it exists; tests may inject another callable with the same signature.
 """
@@ -11,10 +18,11 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any, Protocol
 
 from sqlalchemy import event
@@ -90,11 +98,34 @@ class PlanRunner:
         self._sessions = sessions
         self._clock = clock
         self._planner = planner
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="plan-job")
+        self._queue: queue.SimpleQueue[tuple[Future[None], int] | None] = queue.SimpleQueue()
+        self._closed = False
+        self._threads = [
+            threading.Thread(target=self._work, name=f"plan-job-{i}", daemon=True)
+            for i in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not None:
+            future, plan_id = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                self.run(plan_id)
+            except BaseException as exc:  # run() records failures itself; this is a bug
+                future.set_exception(exc)
+            else:
+                future.set_result(None)
 
     def submit(self, plan_id: int) -> Future[None]:
         """Run the job in the background."""
-        return self._pool.submit(self.run, plan_id)
+        if self._closed:
+            raise RuntimeError("the plan runner is shut down")
+        future: Future[None] = Future()
+        self._queue.put((future, plan_id))
+        return future
 
     def submit_after_commit(self, session: Session, plan_id: int) -> None:
         """Run the job once ``session`` commits (so the job sees its row); never on rollback."""
@@ -105,8 +136,30 @@ class PlanRunner:
         event.listen(session, "after_commit", start, once=True)
 
     def shutdown(self, *, wait: bool = True) -> None:
-        """Stop accepting jobs; wait for running ones when ``wait``."""
-        self._pool.shutdown(wait=wait, cancel_futures=not wait)
+        """Stop accepting jobs. ``wait``: finish the queued and running ones first;
+        otherwise stop the running solve's worker processes and return at once (the job
+        thread ends with the process; the job is marked failed at the next start)."""
+        self._closed = True
+        if wait:
+            for _ in self._threads:
+                self._queue.put(None)
+            for thread in self._threads:
+                thread.join()
+            return
+        while True:  # drop what never started
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item[0].cancel()
+        for _ in self._threads:
+            self._queue.put(None)
+        from crowdguard.workers import terminate_workers
+
+        stopped = terminate_workers()
+        if stopped:
+            log.info("stopped %d solver worker process(es) of a running plan job", stopped)
 
     def run(self, plan_id: int) -> None:
         """Run one job to completion, recording failure instead of raising."""

@@ -2,15 +2,16 @@
 
 A job keeps every input that produced it (scenario snapshot, the submitted security plans
 for its venues and period with their effective reviews, solver, CrowdGuard version, horizon
-and seed). When the caller gives no seed, one is drawn with :mod:`secrets` and
-stored, visible only to planners and admins, so the plan is unpredictable to outsiders yet
-reproducible for audit.
+and, only when the caller asked for one, seed). Without a seed the rosters are drawn from
+:mod:`secrets` and nothing stored can rebuild them; the coverage (a linear programme's
+optimum) is still reproducible from the snapshot. A requested seed rebuilds every roster of
+the plan, so it is as secret as they are (issue 12, item 7): no ordinary read shows it, and
+:func:`read_seed` gives it to roles entitled to every roster as an audited read of each day.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from crowdguard import __version__
 from crowdguard.audit import service as audit
-from crowdguard.jobs.models import PlanAggregate, PlanCreate, PlanPublic, PlanStatus, PlanSummary
+from crowdguard.jobs.models import (
+    PlanAggregate,
+    PlanCreate,
+    PlanPublic,
+    PlanSeed,
+    PlanStatus,
+    PlanSummary,
+)
 from crowdguard.jobs.tables import PlanRow
 from crowdguard.plans import service as security_plan_service
 from crowdguard.rosters.service import store_rosters
@@ -27,6 +35,8 @@ from crowdguard.store.errors import NotFoundError
 from crowdguard.venues.service import get_scenario
 
 __all__ = [
+    "AGGREGATE_RESULT_KEYS",
+    "aggregate_result",
     "aggregate_view",
     "create_plan",
     "fail_interrupted",
@@ -35,6 +45,8 @@ __all__ = [
     "get_plan",
     "list_plans",
     "mark_running",
+    "plan_days",
+    "read_seed",
     "set_progress",
 ]
 
@@ -50,7 +62,6 @@ def full_view(row: PlanRow) -> PlanPublic:
         created_at=row.created_at,
         finished_at=row.finished_at,
         result=row.result,
-        seed=row.seed,
         seed_given=row.seed_given,
         days=row.days,
         version=row.version,
@@ -62,8 +73,59 @@ def full_view(row: PlanRow) -> PlanPublic:
     )
 
 
+AGGREGATE_RESULT_KEYS = frozenset(
+    {
+        "scenario",
+        "scenario_name",
+        "version",
+        "solver",
+        "mode",
+        "threat_level",
+        "period",
+        "defender_utility",
+        "attacker_utility",
+        "worst_tie_defender_utility",
+        "tie_rule",
+        "price_of_robustness",
+        "seconds",
+        "teams_per_slot",
+        "coverage",
+        "visibility",
+    }
+)
+"""The ``plan.json`` keys analysts see: utilities, teams per slot, coverage and visibility.
+Everything else is left out, by allow-list so that a key added later stays out until
+someone decides: ``plan_reviews`` (which events' security is weak), the attacked target
+and attack set, overrides, per-venue response figures."""
+
+_AGGREGATE_COVERAGE_KEYS = ("venue", "start", "end", "coverage")
+"""Per venue-slot coverage without its ``risk``, which security-plan findings raise."""
+
+
+def aggregate_result(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``result`` cut to what analysts may see (issue 12, item 8): the allow-listed keys,
+    coverage rows without risk, and the security-plan reviews only as counts by tier."""
+    if result is None:
+        return None
+    kept = {k: v for k, v in result.items() if k in AGGREGATE_RESULT_KEYS}
+    if isinstance(kept.get("coverage"), list):
+        kept["coverage"] = [
+            {k: row[k] for k in _AGGREGATE_COVERAGE_KEYS if k in row}
+            for row in kept["coverage"]
+            if isinstance(row, dict)
+        ]
+    reviews = result.get("plan_reviews")
+    if isinstance(reviews, list):
+        by_tier: dict[str, int] = {}
+        for review in reviews:
+            tier = str(review.get("tier")) if isinstance(review, dict) else "unknown"
+            by_tier[tier] = by_tier.get(tier, 0) + 1
+        kept["plan_reviews_by_tier"] = dict(sorted(by_tier.items()))
+    return kept
+
+
 def aggregate_view(row: PlanRow) -> PlanAggregate:
-    """Status and aggregate coverage only (analysts)."""
+    """Status and aggregate coverage only (analysts): see :func:`aggregate_result`."""
     return PlanAggregate(
         id=row.id,
         scenario_id=row.scenario_id,
@@ -72,8 +134,38 @@ def aggregate_view(row: PlanRow) -> PlanAggregate:
         solver=row.solver,
         created_at=row.created_at,
         finished_at=row.finished_at,
-        result=row.result,
+        result=aggregate_result(row.result),
     )
+
+
+def plan_days(row: PlanRow) -> list[dt.date]:
+    """The days a plan covers (its scenario's days, the first ``days`` of them if set)."""
+    days = Scenario.model_validate(row.scenario_snapshot).days
+    return list(days[: row.days] if row.days is not None else days)
+
+
+def read_seed(*, session: Session, plan_id: int, actor: str, now: dt.datetime) -> PlanSeed:
+    """A plan's seed, recorded as a read of the rosters of every day it reproduces (the
+    caller has checked the role is entitled to every roster). :class:`NotFoundError` when
+    the plan was drawn from ``secrets`` and has no seed."""
+    row = get_plan(session=session, plan_id=plan_id)
+    if row.seed is None:
+        raise NotFoundError(
+            f"plan_id: plan {plan_id} has no seed (its rosters were drawn from the secrets "
+            "module and cannot be reproduced)"
+        )
+    days = plan_days(row)
+    for day in days:
+        audit.record(
+            session=session,
+            at=now,
+            actor=actor,
+            action="roster.read",
+            entity="roster",
+            entity_id=day.isoformat(),
+            detail={"via": "plan seed", "plan_id": plan_id},
+        )
+    return PlanSeed(plan_id=plan_id, seed=row.seed, days=days)
 
 
 def create_plan(
@@ -81,7 +173,6 @@ def create_plan(
 ) -> PlanRow:
     """Queue a plan for a stored scenario, snapshotting it."""
     scenario = get_scenario(session=session, scenario_id=data.scenario_id)
-    seed = data.seed if data.seed is not None else secrets.randbits(63)
     snapshot = Scenario.model_validate(scenario.snapshot)
     horizon = snapshot.days[: data.days] if data.days is not None else snapshot.days
     security_plans = security_plan_service.reviews_for_plan_job(
@@ -96,7 +187,7 @@ def create_plan(
         security_plans=security_plans,
         status=PlanStatus.queued.value,
         progress=0.0,
-        seed=seed,
+        seed=data.seed,
         seed_given=data.seed is not None,
         days=data.days,
         version=__version__,

@@ -27,7 +27,10 @@ class PlanRow(Base):
     scenario_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(10), index=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
-    seed: Mapped[int] = mapped_column(BigInteger)
+    seed: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """Only when the requester asked for reproducible draws; otherwise NULL and the rosters
+    come from ``secrets`` (nothing stored can rebuild them). A seed is as secret as every
+    roster it reproduces: read only through ``GET /plans/{id}/seed`` (audited per day)."""
     seed_given: Mapped[bool] = mapped_column(default=False)
     days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     solver: Mapped[str | None] = mapped_column(String(80), nullable=True)

@@ -27,7 +27,7 @@ import datetime as dt
 import os
 import random
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -42,6 +42,7 @@ from crowdguard.patrols.sample import draw_roster
 from crowdguard.patrols.travel import TravelTimes, scenario_travel
 from crowdguard.risk.payoffs import Targets, build_targets
 from crowdguard.scenario.schema import Scenario
+from crowdguard.workers import worker_pool
 
 __all__ = [
     "DatedOverride",
@@ -260,7 +261,7 @@ def solve_days(
             if progress is not None:
                 progress(done / len(days), day.isoformat())
         return results
-    with ProcessPoolExecutor(max_workers=count) as pool:
+    with worker_pool(count) as pool:  # workers die with the server (crowdguard.workers)
         futures = {
             pool.submit(_solve_day, scenario, day, plan_gaps, options, travel): day for day in days
         }

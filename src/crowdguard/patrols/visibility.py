@@ -104,9 +104,9 @@ def visibility_tradeoff(
     known = {0.0: baseline} if baseline is not None else {}
     todo = [f for f in floors if f not in known]
     if workers > 1 and len(todo) > 1:
-        from concurrent.futures import ProcessPoolExecutor
+        from crowdguard.workers import worker_pool
 
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+        with worker_pool(min(workers, len(todo))) as pool:
             solved = list(
                 pool.map(
                     _curve_point,

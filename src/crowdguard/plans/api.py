@@ -14,7 +14,13 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from crowdguard.api.auth import Principal, require
-from crowdguard.api.deps import GateReleaseDep, NowDep, SessionDep, done_with_database
+from crowdguard.api.deps import (
+    ContextDep,
+    GateReleaseDep,
+    NowDep,
+    SessionDep,
+    done_with_database,
+)
 from crowdguard.api.pagination import Page, PageDep
 from crowdguard.api.params import IntId
 from crowdguard.plans import service
@@ -32,6 +38,7 @@ from crowdguard.plans.models import (
     VersionPublic,
 )
 from crowdguard.plans.revisions import PlanStatus
+from crowdguard.plans.schema import SecurityPlan
 from crowdguard.users.models import Role
 
 __all__ = ["router"]
@@ -47,6 +54,13 @@ Version = Annotated[
 router = APIRouter(prefix="/security-plans", tags=["security-plans"])
 
 _MEDIA = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
+LETTER_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+"""The HTML letter is one page with one inline stylesheet: nothing else may load or run
+(W3C Content Security Policy Level 3), so an organiser's text that slipped past escaping
+still could not run script in a reader's browser (issue 12)."""
 
 
 def _own(user: Principal) -> int | None:
@@ -56,6 +70,11 @@ def _own(user: Principal) -> int | None:
 
 def _staff(user: Principal) -> bool:
     return user.role is not Role.organiser
+
+
+def _notices(plan: SecurityPlan) -> list[str]:
+    """The plan's deprecation notices, each naming the field in the request body."""
+    return [f"plan.{'.'.join(where)}: {message}" for where, message in plan.notices]
 
 
 @router.get("", response_model=Page[SecurityPlanPublic])
@@ -83,9 +102,14 @@ def list_plans(
 
 @router.post("", response_model=SubmissionPublic, status_code=201)
 def submit_plan(
-    body: SecurityPlanCreate, user: Submitter, session: SessionDep, now: NowDep
+    body: SecurityPlanCreate,
+    user: Submitter,
+    session: SessionDep,
+    now: NowDep,
+    context: ContextDep,
 ) -> SubmissionPublic:
-    """Submit the first version of an event's plan; it is reviewed at once."""
+    """Submit the first version of an event's plan; it is reviewed at once (against the
+    Act as commenced on the server's ``CROWDGUARD_MARTYNS_LAW_COMMENCEMENT``, if set)."""
     row, review_row = service.submit_plan(
         session=session,
         event_id=body.event_id,
@@ -93,10 +117,12 @@ def submit_plan(
         organiser_id=_own(user),
         actor=user.username,
         now=now,
+        commencement=context.settings.martyns_law_commencement,
     )
     return SubmissionPublic(
         plan=service.plan_public(session=session, row=row),
         review=service.review_public(session=session, review_row=review_row, staff=_staff(user)),
+        notices=_notices(body.plan),
     )
 
 
@@ -152,7 +178,12 @@ def get_version(
 
 @router.post("/{plan_id}/versions", response_model=ResubmissionPublic, status_code=201)
 def resubmit_plan(
-    plan_id: IntId, body: SecurityPlanResubmit, user: Submitter, session: SessionDep, now: NowDep
+    plan_id: IntId,
+    body: SecurityPlanResubmit,
+    user: Submitter,
+    session: SessionDep,
+    now: NowDep,
+    context: ContextDep,
 ) -> ResubmissionPublic:
     """Resubmit a revised plan: version n+1, reviewed, with the findings diff from version n."""
     row, review_row, diff = service.resubmit_plan(
@@ -162,11 +193,13 @@ def resubmit_plan(
         organiser_id=_own(user),
         actor=user.username,
         now=now,
+        commencement=context.settings.martyns_law_commencement,
     )
     return ResubmissionPublic(
         plan=service.plan_public(session=session, row=row),
         review=service.review_public(session=session, review_row=review_row, staff=_staff(user)),
         diff=diff,
+        notices=_notices(body.plan),
     )
 
 
@@ -207,7 +240,8 @@ def get_letter(
     if format == "pdf":
         done_with_database(session, release_gate)  # WeasyPrint takes 0.2-0.8 s
         return Response(render_pdf(review), media_type="application/pdf")
-    return Response(render_letter(review, format), media_type=_MEDIA[format])
+    headers = {"Content-Security-Policy": LETTER_CSP} if format == "html" else {}
+    return Response(render_letter(review, format), media_type=_MEDIA[format], headers=headers)
 
 
 @router.post("/{plan_id}/status", response_model=SecurityPlanPublic)

@@ -5,7 +5,15 @@ Written in the plain, courteous register of a police Counter Terrorism Security 
 counter-terrorism chapter; ``domain.md`` section 1). The letter says what was reviewed, the
 legal tier under the Terrorism (Protection of Premises) Act 2025 and why, what is good,
 what must improve (critical items first, each with its clause), what we recommend as good
-practice, and by when to resubmit. It never mentions police deployments or patrols: those
+practice, and by when to resubmit.
+
+The law as it stands (``domain.md`` section 2): until the Act's duties are commenced (only
+s.27 is, as of the 2026 season) the letter says so, words every duty as what the Act *will*
+require once commenced, and presents the checklist as advice; it never calls a plan
+unlawful. A duty "so far as reasonably practicable" (ss.5-6) is labelled so, with the
+specific measures named as guidance. Restriction notices are mentioned only for the
+enhanced tier, where the Act allows them. Fictional details of a demonstration plan are
+listed at the top of the letter. It never mentions police deployments or patrols: those
 are operationally sensitive (ProtectUK tactic IB1: response measures are not published).
 
 Templates live in ``plans/templates/`` (Jinja2); the PDF is WeasyPrint's rendering of the
@@ -14,6 +22,7 @@ HTML letter.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -21,7 +30,14 @@ from crowdguard.plans.review import Finding, LegalTier, Review, Severity
 from crowdguard.plans.revisions import DEFAULT_DAYS_BEFORE, review_due_date
 from crowdguard.templating import environment, long_date
 
-__all__ = ["DEFAULT_ADVISER", "DEFAULT_FORCE", "letter_context", "render_letter", "render_pdf"]
+__all__ = [
+    "DEFAULT_ADVISER",
+    "DEFAULT_FORCE",
+    "finding_basis",
+    "letter_context",
+    "render_letter",
+    "render_pdf",
+]
 
 TEMPLATES = Path(__file__).parent / "templates"
 DEFAULT_FORCE = "Hampshire & Isle of Wight Constabulary"
@@ -35,36 +51,111 @@ _LABELS = {
 }
 
 
+def _status_paragraph(review: Review) -> str:
+    """Whether the Act's duties are in force, and so whether this letter states law or advice
+    (``domain.md`` section 2: as of the 2026 season only s.27 is commenced)."""
+    if review.duties_in_force:
+        assert review.commencement is not None
+        return (
+            "The Act's duties have been in force since "
+            f"{long_date(review.commencement)}; this letter says what they require of you."
+        )
+    when = (
+        f"on {long_date(review.commencement)}"
+        if review.commencement is not None
+        else (
+            "by regulations (the Security Industry Authority, which will regulate them, "
+            "plans to begin in spring 2027)"
+        )
+    )
+    return (
+        "As at the date of this letter the Act's duties are not yet in force: of the Act, "
+        f"only section 27 (statutory guidance) has been commenced, and the duties will "
+        f"apply once they are commenced, {when}. This letter is therefore advice. Where we "
+        "say the Act will require something, we mean that it will once the duties are "
+        "commenced; nothing in this letter is a legal requirement today."
+    )
+
+
 def _tier_paragraph(review: Review) -> str:
     reason = review.tier_reason[0].upper() + review.tier_reason[1:]
+    now = review.duties_in_force
+    apply = "therefore apply" if now else "will therefore apply once commenced"
     if review.tier is LegalTier.enhanced:
         duty = (
-            "The enhanced-tier duties therefore apply: the public-protection procedures of "
-            "section 5, the protective measures of section 6 (monitoring, movement, physical "
-            "security and security of information), a security document under section 7 and, "
-            "for a body corporate, a Designated Senior Individual (section 10)."
+            f"The enhanced-tier duties {apply}: the public-protection procedures of "
+            "section 5 and the protective measures of section 6 (monitoring, movement, "
+            "physical security and security of information), each so far as reasonably "
+            "practicable; a security document under section 7; co-ordination with any other "
+            "responsible person (section 8); notifying the Security Industry Authority "
+            "(section 9); and, where the responsible person is not an individual, a "
+            "Designated Senior Individual (section 10)."
         )
     elif review.tier is LegalTier.standard:
         duty = (
-            "The standard-tier duties therefore apply: notifying the Security Industry "
-            "Authority and having public-protection procedures for evacuation, invacuation, "
-            "lockdown and communication (section 5). We have also reviewed, as good practice, "
-            "what the enhanced tier adds: the protective measures of section 6, a security "
-            "document under section 7 and, for a body corporate, a Designated Senior "
-            "Individual (section 10)."
+            f"The standard-tier duties {apply}: notifying the Security Industry Authority "
+            "(section 9), public-protection procedures for evacuation, invacuation, "
+            "lockdown and communication, so far as reasonably practicable (section 5), and "
+            "co-ordination with any other responsible person (section 8). We have also "
+            "reviewed, as good practice, what the enhanced tier adds: the protective "
+            "measures of section 6, a security document under section 7 and a Designated "
+            "Senior Individual (section 10)."
         )
     else:
         duty = (
-            "On these figures the Act's duties do not appear to apply, but visitors still "
-            "deserve the same protection, so we have reviewed your plan against the full "
-            "checklist as good practice."
+            "On these figures the Act's duties do not appear to apply, now or once they are "
+            "commenced, but visitors still deserve the same protection, so we have reviewed "
+            "your plan against the full checklist as good practice."
         )
     return f"{reason}. {duty}"
 
 
-def _finding_view(finding: Finding) -> dict[str, str]:
-    legal = "required by the Act at your tier" if finding.legal else "good practice"
-    label = f"{_LABELS[finding.severity]}, {finding.status}, {legal}"
+def _enforcement_paragraph(review: Review) -> str:
+    """Penalties as the Act sets them (``domain.md`` section 2), restriction notices at the
+    enhanced tier only; empty when the Act does not apply."""
+    if review.tier is LegalTier.none:
+        return ""
+    lead = (
+        "The Security Industry Authority enforces the duties"
+        if review.duties_in_force
+        else "Once the duties are in force, the Security Industry Authority will enforce them"
+    )
+    if review.tier is LegalTier.enhanced:
+        return (
+            f"{lead} with compliance notices and penalties (for enhanced duty premises and "
+            "qualifying events up to £18 million or 5% of worldwide revenue, whichever is "
+            "higher) and, at the enhanced tier only, restriction notices."
+        )
+    return (
+        f"{lead} with compliance notices and penalties (up to £10,000 for standard duty "
+        "premises); restriction notices apply only at the enhanced tier."
+    )
+
+
+def finding_basis(finding: Finding, *, in_force: bool) -> str:
+    """How a finding stands in law, in the letter's words (never "unlawful"; "will" before
+    commencement). A duty "so far as reasonably practicable" (ss.5-6) says that the
+    measures named are guidance, not the Act's text."""
+    if not finding.legal:
+        return "good practice"
+    section = f" ({finding.section})" if finding.section else ""
+    if finding.practicable:
+        if in_force:
+            return (
+                f"the Act requires this at your tier so far as reasonably practicable"
+                f"{section}; the measures named are guidance"
+            )
+        return (
+            f"the Act will require this at your tier so far as reasonably practicable"
+            f"{section} once commenced; the measures named are guidance"
+        )
+    if in_force:
+        return f"required by the Act at your tier{section}"
+    return f"will be required by the Act at your tier{section} once commenced"
+
+
+def _finding_view(finding: Finding, in_force: bool) -> dict[str, str]:
+    label = f"{_LABELS[finding.severity]}, {finding.status}, {finding_basis(finding, in_force=in_force)}"
     return {
         "rule": finding.rule,
         "title": finding.title,
@@ -127,6 +218,7 @@ def letter_context(
     """
     must = _must_improve(review)
     recommend = [f for f in review.findings if f not in must]
+    now = review.duties_in_force
     return {
         "force": force,
         "adviser": adviser,
@@ -135,7 +227,24 @@ def letter_context(
         "event_name": review.event_name,
         "venue": review.venue,
         "opens": long_date(review.opens) if review.opens else "",
+        "in_force": now,
+        "against": (
+            'the duties of the Terrorism (Protection of Premises) Act 2025 ("Martyn\'s Law")'
+            if now
+            else 'the duties the Terrorism (Protection of Premises) Act 2025 ("Martyn\'s Law") '
+            "will impose once they are commenced"
+        ),
+        "status_paragraph": _status_paragraph(review),
+        "duties_heading": "Which duties apply" if now else "Which duties will apply",
         "tier_paragraph": _tier_paragraph(review),
+        "enforcement_paragraph": _enforcement_paragraph(review),
+        "legal_label": (
+            "Legal checklist"
+            if now
+            else "Against the duties the Act will impose (advice until they are commenced)"
+        ),
+        "must_heading": "What must improve" if now else "What we advise you to improve first",
+        "fictional": list(review.fictional_details),
         "legal_verdict": review.legal_verdict,
         "legal_score": review.legal_score,
         "good_practice_verdict": review.good_practice_verdict,
@@ -149,8 +258,8 @@ def letter_context(
         ],
         "item_count": len(review.items),
         "good": [i for i in review.items if i.score == 2],
-        "must": [_finding_view(f) for f in must],
-        "recommend": [_finding_view(f) for f in recommend],
+        "must": [_finding_view(f, now) for f in must],
+        "recommend": [_finding_view(f, now) for f in recommend],
         "next_steps": _next_steps(review, days_before),
     }
 
@@ -166,7 +275,8 @@ def render_letter(
     """The advice letter as Markdown (``"md"``) or a self-contained HTML page (``"html"``)."""
     context = letter_context(review, adviser=adviser, force=force, days_before=days_before)
     name = "letter.html.j2" if fmt == "html" else "letter.md.j2"
-    return environment(TEMPLATES, html=fmt == "html").get_template(name).render(**context)
+    env = environment(TEMPLATES, html=fmt == "html", markdown=fmt == "md")
+    return env.get_template(name).render(**context)
 
 
 def render_pdf(
@@ -177,7 +287,13 @@ def render_pdf(
     days_before: int = DEFAULT_DAYS_BEFORE,
 ) -> bytes:
     """The advice letter as PDF bytes (WeasyPrint rendering of the HTML letter)."""
-    import weasyprint  # heavy import, only when a PDF is asked for
+    with warnings.catch_warnings():
+        # WeasyPrint warns at import when the system lacks HarfBuzz-Subset (fonts are then
+        # embedded whole): a bigger PDF, not a wrong one, and not ours to fix.
+        warnings.filterwarnings(
+            "ignore", message=".*HarfBuzz-Subset.*", category=DeprecationWarning
+        )
+        import weasyprint  # heavy import, only when a PDF is asked for
 
     html = render_letter(review, "html", adviser=adviser, force=force, days_before=days_before)
     pdf = weasyprint.HTML(string=html).write_pdf()

@@ -131,6 +131,11 @@ class SubmissionPublic(BaseModel):
 
     plan: SecurityPlanPublic
     review: ReviewPublic
+    notices: list[str] = Field(
+        default_factory=list,
+        description="deprecation notices: an old field that was read, and what to write "
+        "instead (e.g. plan.event.body_corporate: use responsible_person_type)",
+    )
 
 
 class ResubmissionPublic(SubmissionPublic):

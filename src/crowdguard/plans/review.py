@@ -1,19 +1,30 @@
 """Review an event security plan against the checklist and Martyn's Law tiers.
 
-The checklist (``domain.md`` section 3, a [DESIGN] instrument) has 21 items, G1 to X3,
-each tied to a clause of the Terrorism (Protection of Premises) Act 2025 (TPPA) or to
+The checklist (``domain.md`` section 3, a [DESIGN] instrument) has 22 items, G1 to X3,
+each tied to a section of the Terrorism (Protection of Premises) Act 2025 (TPPA) or to
 ProtectUK / NPSA guidance. The items are data: ``plans/rules/*.yaml``. Each rule states
-the evidence that makes it *adequate* (2) or *partial* (1) as predicates over plan fields;
-otherwise it is *absent* (0). Evidence may depend on the tier with the ``at_tier``
-predicate: G2 asks a body corporate for a Designated Senior Individual only where the Act
-does (TPPA s.10: enhanced duty premises and qualifying events).
+the section that makes it law (``section``; none for guidance), the evidence that makes it
+*adequate* (2) or *partial* (1) as predicates over plan fields; otherwise it is *absent*
+(0). Evidence may depend on the tier with the ``at_tier`` predicate: G2 asks for a
+Designated Senior Individual where the responsible person is not an individual only where
+the Act does (TPPA s.10: enhanced duty premises and qualifying events). A rule may bind by
+law only where a fact holds (``binds_if``): G4A, co-ordination with other responsible
+persons (s.8), binds only where the plan names such a person.
+
+**Commencement.** As of the 2026 season only s.27 of the Act is commenced: the duties are
+not in force (``domain.md`` section 2). :func:`review` takes the commencement date of the
+duties (unknown by default); the review records it and whether the duties were in force on
+the review date, and the letter words the legal checklist as advice about duties that
+*will* apply until then. The scoring itself does not change: the tier and the legal reading
+say what the Act requires, or will require, of these premises or this event.
 
 Steps of :func:`review`:
 
 1. Determine the legal tier (:func:`legal_tier`, TPPA ss.2-3): under 200 people at once,
-   none; premises of 200-799, standard; 800+, enhanced, except places of worship, schools
-   and childcare, which stay standard; an event not on premises is a *qualifying event*
-   with enhanced duties only at 800+ *with entry checks* (ticket, invitation, pass).
+   none; premises of 200-799, standard; 800+, enhanced, except places of worship,
+   childcare, schools and further education, which stay standard; an event not on
+   enhanced premises is a *qualifying event* with enhanced duties only at 800+, open to
+   the public, *with entry checks* (payment, a ticket or pass, club membership; s.3).
 2. Score every rule 0/1/2 twice: against the full checklist (``at_tier`` read at the
    enhanced tier, the good-practice standard for every plan), and against the law at the
    plan's tier (``at_tier`` read at that tier). The two differ only for rules whose
@@ -26,6 +37,10 @@ Steps of :func:`review`:
    critical items absent, then critical items partial and legal items absent, then the
    rest; a finding is *legal* only if it falls short of what the law asks at the plan's
    tier. Each cites its source and says what to do.
+
+Plan files are read strictly: a key given twice in one mapping (``maximum: 1800`` then
+``maximum: 5``) and an impossible date (``2026-02-30``) are refused with the file and line,
+as the scenario loader does, and so is nesting too deep to be a plan.
 """
 
 from __future__ import annotations
@@ -52,7 +67,8 @@ from pydantic import (
 )
 
 from crowdguard.errors import ReviewError
-from crowdguard.plans.schema import EntryChecks, SecurityPlan
+from crowdguard.plans.schema import EntryChecks, SecurityPlan, Venue, VenueKind
+from crowdguard.safeinput import UnsafeInput, check_yaml, load_json
 
 __all__ = [
     "ENHANCED_THRESHOLD",
@@ -65,6 +81,7 @@ __all__ = [
     "RuleTier",
     "Severity",
     "default_rules",
+    "duties_in_force",
     "legal_tier",
     "load_plan",
     "load_rules",
@@ -230,29 +247,67 @@ class Advice(BaseModel):
 
 
 class Rule(BaseModel):
-    """One checklist item, loaded from ``plans/rules/*.yaml``."""
+    """One checklist item, loaded from ``plans/rules/*.yaml``.
+
+    ``section`` is the section of the TPPA that makes the item law ("s.5(3)(a)"), and is
+    required exactly for the standard and enhanced rules: a best-practice rule cites
+    guidance in ``source`` and has no section, so no letter can call it a duty.
+    ``practicable`` marks a duty the Act frames "so far as reasonably practicable" (ss.5-6)
+    whose evidence (CCTV, a Vehicle Dynamics Assessment, a 1.2 m gap...) is guidance, not
+    text of the Act. ``binds_if`` (a predicate) limits where the rule binds by law: G4A,
+    co-ordination with other responsible persons (s.8), binds only where there are some.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str = Field(pattern=r"^[A-Z][A-Z0-9]*$")
     title: str = Field(min_length=1)
     tier: RuleTier
     critical: bool = False
+    section: str | None = Field(default=None, min_length=1)
+    practicable: bool = False
     source: str = Field(min_length=1)
     checks: str = Field(min_length=1)
+    binds_if: dict[str, Any] | None = None
     adequate: dict[str, Any]
     partial: dict[str, Any]
     advice: Advice
 
-    @field_validator("adequate", "partial")
+    @field_validator("adequate", "partial", "binds_if")
     @classmethod
-    def _predicate(cls, value: dict[str, Any]) -> dict[str, Any]:
-        _check_predicate(value, "predicate")
+    def _predicate(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            _check_predicate(value, "predicate")
         return value
+
+    @model_validator(mode="after")
+    def _law_or_guidance(self) -> Rule:
+        if self.tier is RuleTier.best_practice and self.section is not None:
+            raise ValueError(
+                f"section: a best_practice rule is guidance, not law; drop section "
+                f"{self.section!r} (cite the guidance in source) or give the rule a legal tier"
+            )
+        if self.tier is not RuleTier.best_practice and self.section is None:
+            raise ValueError(
+                f"section: a {self.tier.value} rule is a duty of the Act; name the section "
+                "that imposes it (e.g. 's.5(3)(a)'), or make the rule best_practice"
+            )
+        if self.tier is RuleTier.best_practice and (self.practicable or self.binds_if):
+            raise ValueError(
+                "practicable and binds_if describe a legal duty; a best_practice rule has neither"
+            )
+        return self
 
     @property
     def group(self) -> str:
         """Checklist group: S (standard duty), E (enhanced duty), BP (best practice)."""
         return GROUP[self.tier]
+
+    def binds(self, plan: SecurityPlan, on: dt.date, tier: LegalTier) -> bool:
+        """Whether the item is a duty of the Act for this plan at ``tier``: its tier binds
+        there and its ``binds_if`` fact (if any) holds."""
+        if self.tier not in BINDING[tier]:
+            return False
+        return self.binds_if is None or _holds(self.binds_if, plan, on, tier)
 
     def score(self, plan: SecurityPlan, on: dt.date, tier: LegalTier) -> Literal[0, 1, 2]:
         """2 if ``adequate`` holds, else 1 if ``partial`` holds, else 0, reading
@@ -328,7 +383,8 @@ def load_rules(*paths: Path) -> tuple[Rule, ...]:
                 rule_id = item.get("id") if isinstance(item, dict) else None
                 name = f"rule {rule_id} [{i}]" if isinstance(rule_id, str) else f"rule [{i}]"
                 msg = str(err["msg"]).removeprefix("Value error, ")
-                raise ReviewError(f"{file}: {name} {loc}: {msg}") from None
+                where = f"{name} {loc}" if loc else name
+                raise ReviewError(f"{file}: {where}: {msg}") from None
     seen: set[str] = set()
     for rule in rules:
         if rule.id in seen:
@@ -348,6 +404,76 @@ def default_rules() -> tuple[Rule, ...]:
 # ---------------------------------------------------------------------------------------
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing what would silently change a plan's meaning.
+
+    * A key given twice in one mapping: YAML keeps the last, so ``maximum: 1800`` then
+      ``maximum: 5`` would drop the tier from enhanced to none without a word. Keys merged
+      in with ``<<`` may still be overridden, as YAML intends.
+    * An impossible date (``2026-02-30``): refused with its line, not a traceback.
+
+    Each mapping node is checked once, when it is constructed (an alias reuses the object
+    already built), so aliases cannot make the check expensive.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[str, int] = {}
+        for key_node, _ in node.value:
+            if (
+                not isinstance(key_node, yaml.ScalarNode)
+                or key_node.tag == "tag:yaml.org,2002:merge"
+            ):
+                continue
+            line = key_node.start_mark.line + 1
+            if key_node.value in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key {key_node.value!r} appears twice in one mapping (lines "
+                    f"{seen[key_node.value]} and {line}); remove one (YAML would silently "
+                    "keep the last)",
+                    key_node.start_mark,
+                )
+            seen[key_node.value] = line
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> object:  # type: ignore[override]
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"{node.value!r} is not a real date ({exc}); expected YYYY-MM-DD",
+                node.start_mark,
+            ) from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+
+
+def _yaml_data(text: str, source: str | Path) -> object:
+    """Parse YAML (or JSON) text strictly; ``ReviewError`` names ``source:line`` on failure.
+
+    Nesting and alias expansion are bounded before any tree is built
+    (:func:`crowdguard.safeinput.check_yaml`, issue 12); non-finite numbers (``.inf``,
+    ``.nan``) are refused by the schema (``allow_inf_nan=False``) with their line."""
+    try:
+        check_yaml(text)
+        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
+    except UnsafeInput as exc:
+        raise ReviewError(exc.describe(str(source))) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML or JSON"
+        raise ReviewError(f"{source}{line}: {problem}") from None
+    except RecursionError:
+        raise ReviewError(
+            f"{source}: nested too deeply to be a security plan (a plan is a few levels deep)"
+        ) from None
+
+
 def _read_yaml(path: Path) -> object:
     try:
         text = path.read_text(encoding="utf-8")
@@ -355,13 +481,7 @@ def _read_yaml(path: Path) -> object:
         raise ReviewError(f"{path}: cannot read file ({exc.strerror or exc})") from None
     except UnicodeDecodeError:
         raise ReviewError(f"{path}: not a UTF-8 text file") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML or JSON"
-        raise ReviewError(f"{path}{line}: {problem}") from None
+    return _yaml_data(text, path)
 
 
 def _line_of(root: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
@@ -417,63 +537,106 @@ def _friendly(err: Mapping[str, Any]) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def parse_plan(data: object, *, source: str = "<plan>", text: str | None = None) -> SecurityPlan:
-    """Validate plan data; ``ReviewError`` names ``source:line: field: problem`` on failure."""
+def _line_in(text: str | None, loc: Sequence[int | str]) -> int | None:
+    """The line of ``loc`` in the plan's text, if the text is YAML (or JSON) we can compose."""
+    if text is None:
+        return None
+    # JSON is YAML but for tab indentation; tabs outside strings are layout only.
+    for candidate in (text, text.replace("\t", " ")):
+        try:
+            return _line_of(yaml.compose(candidate), loc)
+        except yaml.YAMLError:
+            continue
+        except RecursionError:
+            return None
+    return None
+
+
+def parse_plan(
+    data: object,
+    *,
+    source: str = "<plan>",
+    text: str | None = None,
+    notices: list[str] | None = None,
+) -> SecurityPlan:
+    """Validate plan data; ``ReviewError`` names ``source:line: field: problem`` on failure.
+
+    With ``notices``, deprecation notices are appended to it as ``source:line: message``
+    (the plan is still read: ``event.body_corporate`` becomes ``responsible_person_type``).
+    """
     if not isinstance(data, dict):
         raise ReviewError(f"{source}: a security plan is a mapping with an 'event' section")
     try:
-        return SecurityPlan.model_validate(data)
+        plan = SecurityPlan.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors()
         # A misspelt field also leaves the real one missing: name the misspelling first.
         err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc = [p for p in err["loc"] if isinstance(p, int | str)]
         field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
-        line: int | None = None
-        if text is not None:
-            # JSON is YAML but for tab indentation; tabs outside strings are layout only.
-            for candidate in (text, text.replace("\t", " ")):
-                try:
-                    line = _line_of(yaml.compose(candidate), loc)
-                    break
-                except yaml.YAMLError:
-                    continue
+        line = _line_in(text, loc)
         where = f"{source}:{line}" if line is not None else source
         extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise ReviewError(f"{where}: {field or 'plan'}: {_friendly(err)}{extra}") from None
+    if notices is not None:
+        for where_from, message in plan.notices:
+            line = _line_in(text, where_from)
+            notices.append(f"{source}:{line}: {message}" if line else f"{source}: {message}")
+    return plan
 
 
-def load_plan(path: Path | str) -> SecurityPlan:
+def load_plan(path: Path | str, *, notices: list[str] | None = None) -> SecurityPlan:
     """Load a plan from YAML or JSON; errors are ``ReviewError`` with ``file:line: field``.
 
-    ``.json`` files are read as JSON (which allows tabs, unlike YAML); anything else as YAML.
+    ``.json`` files are read as JSON (which allows tabs, unlike YAML); anything else as YAML
+    (strictly: no duplicate keys, no impossible dates). ``notices`` collects deprecation
+    notices (see :func:`parse_plan`).
     """
     path = Path(path)
-    if path.suffix.lower() != ".json":
-        data = _read_yaml(path)
-        return parse_plan(data, source=str(path), text=path.read_text(encoding="utf-8"))
     try:
         text = path.read_text(encoding="utf-8")
-        data = json.loads(text)
     except OSError as exc:
         raise ReviewError(f"{path}: cannot read file ({exc.strerror or exc})") from None
     except UnicodeDecodeError:
         raise ReviewError(f"{path}: not a UTF-8 text file") from None
+    if path.suffix.lower() != ".json":
+        return parse_plan(_yaml_data(text, path), source=str(path), text=text, notices=notices)
+    try:
+        data = load_json(text, object_pairs_hook=_unique_keys)
+    except UnsafeInput as exc:  # deep nesting, NaN/Infinity, overflowing numbers
+        raise ReviewError(exc.describe(str(path))) from None
     except json.JSONDecodeError as exc:
         raise ReviewError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
-    return parse_plan(data, source=str(path), text=text)
+    except _DuplicateJsonKey as exc:
+        raise ReviewError(f"{path}: {exc}") from None
+    except RecursionError:
+        raise ReviewError(
+            f"{path}: nested too deeply to be a security plan (a plan is a few levels deep)"
+        ) from None
+    return parse_plan(data, source=str(path), text=text, notices=notices)
 
 
-def loads_plan(text: str, *, source: str = "<plan>") -> SecurityPlan:
+class _DuplicateJsonKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateJsonKey(
+                f"key {key!r} appears twice in one object; remove one (JSON readers would "
+                "silently keep the last)"
+            )
+        out[key] = value
+    return out
+
+
+def loads_plan(
+    text: str, *, source: str = "<plan>", notices: list[str] | None = None
+) -> SecurityPlan:
     """Parse a plan from YAML or JSON text (``source`` names it in error messages)."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML or JSON"
-        raise ReviewError(f"{source}{line}: {problem}") from None
-    return parse_plan(data, source=source, text=text)
+    return parse_plan(_yaml_data(text, source), source=source, text=text, notices=notices)
 
 
 # ---------------------------------------------------------------------------------------
@@ -481,18 +644,42 @@ def loads_plan(text: str, *, source: str = "<plan>") -> SecurityPlan:
 # ---------------------------------------------------------------------------------------
 
 
-def legal_tier(plan: SecurityPlan) -> tuple[LegalTier, str]:
+def duties_in_force(on: dt.date, commencement: dt.date | None) -> bool:
+    """Whether the Act's duties (ss.4-10) are in force on ``on``: only once a commencement
+    date is known and reached. As of the 2026 season only s.27 is commenced (``domain.md``
+    section 2), so with no date the answer is no."""
+    return commencement is not None and on >= commencement
+
+
+def _always_standard_use(venue: Venue) -> str:
+    """What makes premises always standard, in words ("a place of worship")."""
+    if venue.place_of_worship or venue.kind is VenueKind.place_of_worship:
+        return "a place of worship"
+    if venue.childcare or venue.kind is VenueKind.childcare:
+        return "childcare premises"
+    if venue.school or venue.kind is VenueKind.school:
+        return "a school"
+    return "further education premises"
+
+
+def legal_tier(plan: SecurityPlan, *, in_force: bool = False) -> tuple[LegalTier, str]:
     """The Martyn's Law tier and a one-sentence reason (TPPA ss.2-3; ``domain.md`` section 2).
 
     In order: under 200 at once, none. Premises (a building, with any land, in a Schedule 1
-    use) of 800+ are enhanced duty premises, except places of worship, schools and
-    childcare, which Schedule 1 treats as standard. Otherwise an event of 800+ with entry
-    checks is a *qualifying event* (s.3) with enhanced duties, on open land or on premises
-    that are not enhanced duty premises (gov.uk *Scope (events)* factsheet, 2025) - so a
-    ticketed 800+ event at a cathedral qualifies. Otherwise premises of 200+ are standard,
-    and an event not on premises is out of scope. Headcount includes staff. Without an
-    occupancy figure the tier cannot be determined: ``none``, with a reason saying so.
+    use) of 800+ are enhanced duty premises, except places of worship, childcare, schools
+    and further education, which Schedule 1 treats as standard. Otherwise an event of 800+
+    that is open to the public and has entry checks (payment, a ticket or pass, club
+    membership or guest status) is a *qualifying event* (s.3) with enhanced duties, on open
+    land or on premises that are not enhanced duty premises (gov.uk *Scope (events)*
+    factsheet, 2025) - so a ticketed 800+ event at a cathedral qualifies, and a private,
+    invitation-only party does not. Otherwise premises of 200+ are standard, and an event
+    not on premises is out of scope. Headcount includes staff. Without an occupancy figure
+    the tier cannot be determined: ``none``, with a reason saying so.
+
+    ``in_force`` words the reason for duties in force ("is a qualifying event"); before
+    commencement (the default) it says what the event *will* be once they are.
     """
+    be = "is" if in_force else "will be"
     if plan.occupancy is None:
         return LegalTier.none, (
             "the plan gives no maximum occupancy, so the tier under the Act cannot be determined"
@@ -510,27 +697,41 @@ def legal_tier(plan: SecurityPlan) -> tuple[LegalTier, str]:
     if premises and not always_standard and n >= ENHANCED_THRESHOLD:
         return LegalTier.enhanced, (
             f"{n:,} people are expected at once at qualifying premises "
-            f"({ENHANCED_THRESHOLD:,} or more: enhanced tier)"
+            f"({ENHANCED_THRESHOLD:,} or more: the premises {be} enhanced duty premises)"
         )
-    if n >= ENHANCED_THRESHOLD and checks is not EntryChecks.none:
+    if n >= ENHANCED_THRESHOLD and plan.public_access and checks is not EntryChecks.none:
         where = (
             "at premises that are not enhanced duty premises"
             if premises
             else "at a place that is not qualifying premises"
         )
         return LegalTier.enhanced, (
-            f"{n:,} people are expected at once with entry checks ({checks.value}) {where}, "
-            "so this is a qualifying event with enhanced duties"
+            f"{n:,} people are expected at once at an event open to the public with entry "
+            f"checks ({checks.value}) {where}, so it {be} a qualifying event with enhanced "
+            "duties"
         )
+    private = (
+        f"; the event is not open to the public, so it {be} not a qualifying event (TPPA s.3)"
+        if n >= ENHANCED_THRESHOLD and not plan.public_access
+        else ""
+    )
     if premises and always_standard:
+        assert venue is not None
         return LegalTier.standard, (
-            f"{n:,} people are expected at once at premises used for worship, education "
-            "or childcare, which stay in the standard tier whatever their size"
+            f"{n:,} people are expected at once at {_always_standard_use(venue)}, which "
+            f"Schedule 1 keeps in the standard tier whatever its size{private}"
         )
     if premises:
         return LegalTier.standard, (
             f"{n:,} people are expected at once at qualifying premises "
-            f"({STANDARD_THRESHOLD}-{ENHANCED_THRESHOLD - 1}: standard tier)"
+            f"({STANDARD_THRESHOLD}-{ENHANCED_THRESHOLD - 1}: the premises {be} standard duty "
+            f"premises){private}"
+        )
+    if private:
+        return LegalTier.none, (
+            f"{n:,} people are expected at once, but the event is not open to the public "
+            f"(a private, invitation-only event), so it {be} not a qualifying event (TPPA "
+            "s.3) and is not held on qualifying premises"
         )
     if n >= ENHANCED_THRESHOLD:
         return LegalTier.none, (
@@ -539,7 +740,8 @@ def legal_tier(plan: SecurityPlan) -> tuple[LegalTier, str]:
         )
     return LegalTier.none, (
         f"{n:,} people are expected at once at an event that is not held on qualifying "
-        f"premises; an event needs {ENHANCED_THRESHOLD:,} or more and entry checks to qualify"
+        f"premises; an event needs {ENHANCED_THRESHOLD:,} or more, open to the public with "
+        "entry checks, to qualify"
     )
 
 
@@ -560,6 +762,13 @@ class ItemScore(_Frozen):
     title: str
     tier: RuleTier
     critical: bool
+    section: str | None = Field(
+        default=None, description="the section of the Act that makes the item law (none: guidance)"
+    )
+    practicable: bool = Field(
+        default=False,
+        description="a duty 'so far as reasonably practicable' whose evidence is guidance",
+    )
     score: Literal[0, 1, 2]
     status: Literal["absent", "partial", "adequate"]
     legal: bool = Field(description="the item binds by law at this plan's tier")
@@ -602,6 +811,8 @@ class Finding(_Frozen):
     tier: RuleTier
     critical: bool
     legal: bool
+    section: str | None = None
+    practicable: bool = False
     severity: Severity
     status: Literal["absent", "partial"]
     source: str
@@ -609,7 +820,14 @@ class Finding(_Frozen):
 
 
 class Review(_Frozen):
-    """The outcome of one plan review."""
+    """The outcome of one plan review.
+
+    ``commencement`` is the date the Act's duties are (or were) commenced as known when the
+    review was made (None: not yet known), and ``duties_in_force`` whether they were in
+    force on ``reviewed_on``. Before commencement the legal verdict says what the Act *will*
+    require, and the letter presents it as advice. Reviews stored before these fields
+    existed read as made with the date unknown, which was the law then.
+    """
 
     event: str
     event_name: str
@@ -617,6 +835,8 @@ class Review(_Frozen):
     venue: str
     opens: dt.date | None
     reviewed_on: dt.date
+    commencement: dt.date | None = None
+    duties_in_force: bool = False
     tier: LegalTier
     tier_reason: str
     items: list[ItemScore]
@@ -628,14 +848,22 @@ class Review(_Frozen):
     group_scores: dict[str, float] = Field(description="percentage per group S, E, BP")
     legal_verdict: str
     good_practice_verdict: str
+    fictional_details: list[str] = Field(
+        default_factory=list, description="invented details of the plan (demo data)"
+    )
 
     def to_json(self) -> dict[str, object]:
-        """The CLI's JSON contract: event, tier, score, critical_failures, findings."""
+        """The CLI's JSON contract: event, tier, score, critical_failures, findings, and
+        whether the duties were in force (with the commencement date, if known). Each
+        finding says whether it falls short of the law at the plan's tier (``legal``) and
+        the section of the Act behind the item (``section``, null for guidance)."""
         return {
             "event": self.event,
             "tier": self.tier.value,
             "score": self.score,
             "critical_failures": list(self.critical_failures),
+            "duties_in_force": self.duties_in_force,
+            "commencement": self.commencement.isoformat() if self.commencement else None,
             "findings": [
                 {
                     "rule": f.rule,
@@ -643,6 +871,8 @@ class Review(_Frozen):
                     "tier": f.tier.value,
                     "severity": f.severity.value,
                     "status": f.status,
+                    "legal": f.legal,
+                    "section": f.section,
                     "source": f.source,
                     "advice": f.advice,
                 }
@@ -701,6 +931,8 @@ def _findings(items: Sequence[ItemScore], advice: Callable[[ItemScore], str]) ->
                 tier=i.tier,
                 critical=i.critical,
                 legal=i.legal_gap,
+                section=i.section,
+                practicable=i.practicable,
                 severity=_severity(i),
                 status="partial" if i.finding_score == 1 else "absent",
                 source=i.source,
@@ -735,17 +967,22 @@ def _totals(items: Sequence[ItemScore]) -> dict[str, Any]:
 
 
 def review(
-    plan: SecurityPlan, *, rules: Sequence[Rule] | None = None, on: dt.date | None = None
+    plan: SecurityPlan,
+    *,
+    rules: Sequence[Rule] | None = None,
+    on: dt.date | None = None,
+    commencement: dt.date | None = None,
 ) -> Review:
     """Review ``plan`` against the rule catalogue (default: :func:`default_rules`).
 
-    ``on`` is the review date (default: today in Europe/London), used for the currency of the security
-    document (TPPA s.7) and stamped on the letter.
+    ``on`` is the review date (default: today in Europe/London), used for dated evidence
+    and stamped on the letter. ``commencement`` is the date the Act's duties are commenced,
+    if known (default: unknown, so not in force; see the module docstring).
     """
     catalogue = default_rules() if rules is None else tuple(rules)
     day = on or dt.datetime.now(LONDON).date()
-    tier, reason = legal_tier(plan)
-    binding = BINDING[tier]
+    in_force = duties_in_force(day, commencement)
+    tier, reason = legal_tier(plan, in_force=in_force)
     items: list[ItemScore] = []
     for rule in catalogue:
         score = rule.score(plan, day, CHECKLIST_TIER)
@@ -755,9 +992,11 @@ def review(
                 title=rule.title,
                 tier=rule.tier,
                 critical=rule.critical,
+                section=rule.section,
+                practicable=rule.practicable,
                 score=score,
                 status=STATUS[score],
-                legal=rule.tier in binding,
+                legal=rule.binds(plan, day, tier),
                 legal_score=rule.score(plan, day, tier),
                 source=rule.source,
                 checks=rule.checks,
@@ -776,9 +1015,12 @@ def review(
         venue=plan.venue.name if plan.venue else "",
         opens=plan.dates.opens if plan.dates else None,
         reviewed_on=day,
+        commencement=commencement,
+        duties_in_force=in_force,
         tier=tier,
         tier_reason=reason,
         items=items,
         findings=_findings(items, advice),
+        fictional_details=list(plan.fictional_details),
         **_totals(items),
     )

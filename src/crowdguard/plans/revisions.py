@@ -87,7 +87,13 @@ def review_due_date(opens: dt.date, days_before: int = DEFAULT_DAYS_BEFORE) -> d
     """The date a review (or resubmission) is due: ``days_before`` days before opening."""
     if days_before < 0:
         raise ReviewError(f"days_before: {days_before} is negative; expected 0 or more days")
-    return opens - dt.timedelta(days=days_before)
+    try:
+        return opens - dt.timedelta(days=days_before)
+    except OverflowError:
+        raise ReviewError(
+            f"days_before: {days_before} days before {opens} is before the year 1; "
+            "expected a number of days such as 14"
+        ) from None
 
 
 class _Frozen(BaseModel):

@@ -24,13 +24,18 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     PlainSerializer,
+    PrivateAttr,
     model_validator,
 )
 
 from crowdguard.plans.hvm import Foundation, HvmRating, HvmStandard, parse_rating
 
 __all__ = [
+    "ALWAYS_STANDARD_KINDS",
+    "DEPRECATED_BODY_CORPORATE",
+    "SIA_REVISION_PERIOD_DAYS",
     "ChristmasMeasures",
     "Communication",
     "Coordination",
@@ -50,6 +55,7 @@ __all__ = [
     "PhysicalSecurity",
     "PoliceLiaison",
     "Procedures",
+    "ResponsiblePersonType",
     "SecurityDocument",
     "SecurityPlan",
     "ThreatLevelMatrix",
@@ -80,11 +86,14 @@ Rating = Annotated[
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Non-finite numbers (``.inf``, ``.nan``) are refused: no plan holds an infinite
+    # time to secure or gap, and JSON cannot carry them back out.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class VenueKind(StrEnum):
-    """Kinds of venue; worship, schools and childcare stay standard tier (TPPA Sch. 1)."""
+    """Kinds of venue; worship, childcare, schools and further education stay standard tier
+    (TPPA Sch. 1 paras 9, 13-15)."""
 
     christmas_market = "christmas_market"
     shopping_street = "shopping_street"
@@ -95,27 +104,104 @@ class VenueKind(StrEnum):
     outlet_village = "outlet_village"
     place_of_worship = "place_of_worship"
     school = "school"
+    further_education = "further_education"
     childcare = "childcare"
     other = "other"
 
 
+ALWAYS_STANDARD_KINDS = frozenset(
+    {VenueKind.place_of_worship, VenueKind.school, VenueKind.further_education, VenueKind.childcare}
+)
+"""Kinds of premises Schedule 1 keeps in the standard tier whatever their size."""
+
+
 class EntryChecks(StrEnum):
-    """Entry checks that make an 800+ event a qualifying event (TPPA s.3)."""
+    """Entry checks that make an 800+ public event a qualifying event (TPPA s.3): payment,
+    a ticket or pass, or being a member or a member's guest of a club. An invitation is not
+    one: a private, invitation-only event is not open to the public (``public_access``)."""
 
     none = "none"
     ticket = "ticket"
-    invitation = "invitation"
     pass_ = "pass"
+    payment = "payment"
+    membership = "membership"
+
+
+def _entry_checks(value: object) -> object:
+    if isinstance(value, str) and value.strip().lower() == "invitation":
+        raise ValueError(
+            "'invitation' is not an entry check under TPPA s.3 (payment, a ticket or pass, or "
+            "membership or guest status of a club); for a private, invitation-only event set "
+            "public_access: false and entry_checks: none, and if guests show a ticket or pass "
+            "at the gate use ticket or pass"
+        )
+    return value
+
+
+class ResponsiblePersonType(StrEnum):
+    """What the responsible person (TPPA s.4) is. A Designated Senior Individual is needed
+    at the enhanced tier wherever the responsible person **is not an individual** (s.10):
+    a company or other body corporate, but also a partnership or an unincorporated
+    association (a club or society)."""
+
+    individual = "individual"
+    body_corporate = "body_corporate"
+    partnership = "partnership"
+    unincorporated_association = "unincorporated_association"
+    other_organisation = "other_organisation"
+
+
+DEPRECATED_BODY_CORPORATE = (
+    "event.body_corporate is deprecated: TPPA s.10 asks for a Designated Senior Individual "
+    "wherever the responsible person is not an individual, not only for a body corporate; "
+    "write event.responsible_person_type: individual, body_corporate, partnership, "
+    "unincorporated_association or other_organisation instead"
+)
 
 
 class Event(_Section):
-    """Who runs what. ``body_corporate`` organisers need a Designated Senior Individual."""
+    """Who runs what, and what kind of person is responsible for it (TPPA s.4).
+
+    ``responsible_person_type`` other than ``individual`` means a Designated Senior
+    Individual is needed at the enhanced tier (s.10). The old ``body_corporate`` flag is
+    still read (``true`` as ``body_corporate``, ``false`` as ``individual``) with a
+    deprecation notice (:data:`DEPRECATED_BODY_CORPORATE`); it is never written back.
+    """
 
     id: Slug
     name: Text
     organiser: Text
     organiser_contact: str = ""
-    body_corporate: bool = False
+    responsible_person_type: ResponsiblePersonType = ResponsiblePersonType.individual
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_body_corporate(cls, data: object) -> object:
+        if not isinstance(data, dict) or "body_corporate" not in data:
+            return data
+        data = dict(data)
+        old = data.pop("body_corporate")
+        if not isinstance(old, bool):
+            raise ValueError(
+                f"body_corporate: expected true or false, got {old!r} "
+                "(deprecated: use responsible_person_type)"
+            )
+        implied = ResponsiblePersonType.body_corporate if old else ResponsiblePersonType.individual
+        given = data.get("responsible_person_type")
+        if given is None:
+            data["responsible_person_type"] = implied
+        elif (given == ResponsiblePersonType.individual.value) == old:
+            raise ValueError(
+                f"body_corporate: {str(old).lower()} contradicts responsible_person_type: "
+                f"{given}; drop body_corporate (deprecated)"
+            )
+        return data
+
+    @property
+    def responsible_person_not_individual(self) -> bool:
+        """The responsible person is not an individual, so at the enhanced tier a Designated
+        Senior Individual is needed (TPPA s.10)."""
+        return self.responsible_person_type is not ResponsiblePersonType.individual
 
 
 class Venue(_Section):
@@ -128,17 +214,20 @@ class Venue(_Section):
     premises: bool = False
     place_of_worship: bool = False
     school: bool = False
+    further_education: bool = False
     childcare: bool = False
     address: str = ""
 
     @property
     def always_standard(self) -> bool:
-        """Worship, schools and childcare stay standard even at 800+ (TPPA Sch. 1 / s.2)."""
+        """Worship, childcare, schools and further education stay standard even at 800+
+        (TPPA Sch. 1 paras 9, 13-15)."""
         return (
             self.place_of_worship
             or self.school
+            or self.further_education
             or self.childcare
-            or self.kind in (VenueKind.place_of_worship, VenueKind.school, VenueKind.childcare)
+            or self.kind in ALWAYS_STANDARD_KINDS
         )
 
 
@@ -165,7 +254,8 @@ class Occupancy(_Section):
 
 
 class People(_Section):
-    """The responsible person (TPPA s.4) and, for a body corporate, the DSI."""
+    """The responsible person (TPPA s.4), the Designated Senior Individual where that person
+    is not an individual (s.10, enhanced tier), and the SIA notification reference (s.9)."""
 
     responsible_person: str = ""
     designated_senior_individual: str = ""
@@ -173,8 +263,18 @@ class People(_Section):
 
 
 class Coordination(_Section):
-    """Coordination with others responsible for the site (TPPA s.4; Purple Guide CT chapter)."""
+    """Co-ordination with other responsible persons (TPPA s.8) and with partners.
 
+    ``other_responsible_persons`` names the others responsible (s.4) for the same premises
+    or event (joint control; premises within premises, such as a shopping centre and its
+    units; a host venue): ``[]`` says there are none, a missing field says nothing. The s.8
+    duty binds only where such a person exists, and ``how_coordinated`` is the evidence.
+    The council, Safety Advisory Group, CTSA and police, and a memorandum of understanding
+    on risk, are best practice (Purple Guide counter-terrorism chapter; ProtectUK), not s.8.
+    """
+
+    other_responsible_persons: list[str] | None = None
+    how_coordinated: str = ""
     landlord: bool = False
     co_occupiers: bool = False
     council: bool = False
@@ -196,6 +296,12 @@ class Coordination(_Section):
             self.police,
         )
         return sum(flags)
+
+    @property
+    def agencies(self) -> int:
+        """How many of the council, Safety Advisory Group, CTSA and police the organiser
+        works with (best practice: Purple Guide; ProtectUK)."""
+        return sum((self.council, self.safety_advisory_group, self.ctsa, self.police))
 
 
 class Evacuation(_Section):
@@ -361,8 +467,14 @@ class InformationSecurity(_Section):
     document_control: bool = False
 
 
+SIA_REVISION_PERIOD_DAYS = 30
+"""TPPA s.7(2): a revised document goes to the SIA before the end of the period of 30 days
+*beginning with* the day of its revision."""
+
+
 class SecurityDocument(_Section):
-    """TPPA s.7: the security document, sent to the SIA within 30 days of any revision."""
+    """TPPA s.7: the security document; a copy to the SIA as soon as reasonably practicable
+    after it is prepared and, when revised, within the 30 days beginning with the revision day."""
 
     reference: str = ""
     last_revised: dt.date | None = None
@@ -370,10 +482,12 @@ class SecurityDocument(_Section):
 
     @property
     def sent_within_30_days(self) -> bool:
-        """Sent to the SIA no later than 30 days after its last revision."""
+        """Sent to the SIA within the period of 30 days beginning with the day of its last
+        revision (TPPA s.7(2)). The revision day is day 1 of the 30, so the last day in time
+        is the 29th day after it: revised on 1 October, sent by 30 October."""
         if self.last_revised is None or self.sent_to_sia is None:
             return False
-        return 0 <= (self.sent_to_sia - self.last_revised).days <= 30
+        return 0 <= (self.sent_to_sia - self.last_revised).days < SIA_REVISION_PERIOD_DAYS
 
 
 ThreatKind = Literal[
@@ -440,13 +554,21 @@ class Vigilance(_Section):
 
 
 class SecurityPlan(_Section):
-    """An event security plan as submitted: every section but ``event`` is optional."""
+    """An event security plan as submitted: every section but ``event`` is optional.
+
+    ``public_access`` and ``entry_checks`` decide whether an event of 800 or more is a
+    qualifying event (TPPA s.3): it must be open to the public, with entry checks.
+    ``fictional_details`` lists details of the plan that are invented (demo data): they are
+    repeated in the advice letter and the patrol report so nobody mistakes them for facts
+    about a real organisation.
+    """
 
     event: Event
     venue: Venue | None = None
     dates: Dates | None = None
     occupancy: Occupancy | None = None
-    entry_checks: EntryChecks = EntryChecks.none
+    public_access: bool = True
+    entry_checks: Annotated[EntryChecks, BeforeValidator(_entry_checks)] = EntryChecks.none
     people: People | None = None
     coordination: Coordination | None = None
     procedures: Procedures | None = None
@@ -461,3 +583,23 @@ class SecurityPlan(_Section):
     christmas: ChristmasMeasures | None = None
     police_liaison: PoliceLiaison | None = None
     vigilance: Vigilance | None = None
+    fictional_details: list[Text] = Field(default_factory=list)
+
+    _notices: list[tuple[tuple[str, ...], str]] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _collect_notices(
+        cls, data: object, handler: ModelWrapValidatorHandler[SecurityPlan]
+    ) -> SecurityPlan:
+        plan = handler(data)
+        event = data.get("event") if isinstance(data, dict) else None
+        if isinstance(event, dict) and "body_corporate" in event:
+            plan._notices.append((("event", "body_corporate"), DEPRECATED_BODY_CORPORATE))
+        return plan
+
+    @property
+    def notices(self) -> list[tuple[tuple[str, ...], str]]:
+        """Deprecation notices from validation: (field location, message). The plan was
+        read (old fields mapped to new ones); the notices say what to write instead."""
+        return list(self._notices)

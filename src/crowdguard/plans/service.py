@@ -123,8 +123,9 @@ def _add_version(
     plan: SecurityPlan,
     actor: str | None,
     now: dt.datetime,
+    commencement: dt.date | None,
 ) -> tuple[SecurityPlanVersionRow, SecurityPlanReviewRow]:
-    result = review(plan, on=today(now))
+    result = review(plan, on=today(now), commencement=commencement)
     version_row = SecurityPlanVersionRow(
         plan_id=plan_row.id,
         version=version,
@@ -359,8 +360,13 @@ def submit_plan(
     organiser_id: int | None,
     actor: str | None,
     now: dt.datetime,
+    commencement: dt.date | None = None,
 ) -> tuple[SecurityPlanRow, SecurityPlanReviewRow]:
     """First submission of an event's plan (status ``submitted``, version 1), reviewed.
+
+    ``commencement`` is the date the Act's duties are commenced, if known (the server's
+    ``CROWDGUARD_MARTYNS_LAW_COMMENCEMENT``): before it the review advises on duties that
+    will apply.
 
     With ``organiser_id`` the event must be that organiser's (else 404, as for events).
     A second first submission for the same event is a 409: resubmit a new version instead.
@@ -385,7 +391,13 @@ def submit_plan(
     session.add(row)
     session.flush()
     _, review_row = _add_version(
-        session=session, plan_row=row, version=1, plan=plan, actor=actor, now=now
+        session=session,
+        plan_row=row,
+        version=1,
+        plan=plan,
+        actor=actor,
+        now=now,
+        commencement=commencement,
     )
     audit.record(
         session=session,
@@ -407,6 +419,7 @@ def resubmit_plan(
     organiser_id: int | None,
     actor: str | None,
     now: dt.datetime,
+    commencement: dt.date | None = None,
 ) -> tuple[SecurityPlanRow, SecurityPlanReviewRow, FindingsDiff]:
     """Store version n+1 (status ``resubmitted``), review it, and diff it with version n.
 
@@ -426,7 +439,13 @@ def resubmit_plan(
     owner, due = _due(session, row.event_id)
     version = row.current_version + 1
     _, review_row = _add_version(
-        session=session, plan_row=row, version=version, plan=plan, actor=actor, now=now
+        session=session,
+        plan_row=row,
+        version=version,
+        plan=plan,
+        actor=actor,
+        now=now,
+        commencement=commencement,
     )
     row.current_version = version
     row.status = new_status.value

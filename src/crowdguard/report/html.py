@@ -107,6 +107,7 @@ class PlanReviewSummary:
     mean_coverage: float
     mean_coverage_if_resolved: float | None
     patrol_hours_delta: float | None
+    fictional: tuple[str, ...] = ()  # invented details of a demo plan, said so in the report
 
 
 def plan_review_summaries(plan: PatrolPlan) -> list[PlanReviewSummary]:
@@ -132,6 +133,7 @@ def plan_review_summaries(plan: PatrolPlan) -> list[PlanReviewSummary]:
                 mean_coverage=row["mean_coverage"],
                 mean_coverage_if_resolved=row["mean_coverage_if_resolved"],
                 patrol_hours_delta=row["patrol_hours_delta"],
+                fictional=tuple(link.review.fictional_details),
             )
         )
     out.sort(key=lambda r: abs(r.patrol_hours_delta or 0.0), reverse=True)

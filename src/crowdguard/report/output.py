@@ -2,14 +2,19 @@
 
 Files go to a temporary sibling folder first; only when everything is written is it moved
 into place. When venues link security plans, the advice letters of their reviews are written
-too (``letters/<event-id>.md``, ``.html`` and ``.pdf``), inside the same staging folder. An existing output folder is replaced only then (it is kept as ``DIR.previous``
-until the swap succeeds, so an interrupted run leaves the old output intact).
+too (``letters/<event-id>.md``, ``.html`` and ``.pdf``), inside the same staging folder. An
+existing output folder is replaced only then (it is kept as ``DIR.previous`` until the swap
+succeeds, so an interrupted run leaves the old output intact).
+
+The folder holds the season's rosters, so it is owner-only: folders 0700, files 0600,
+whatever the umask (issue 12, item 10; ``docs/howto/run-the-server.md``, "Files").
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -19,12 +24,32 @@ from typing import Any
 from crowdguard.errors import InputError
 from crowdguard.patrols.planner import PatrolPlan
 
-__all__ = ["write_json", "write_letters", "write_plan_outputs"]
+__all__ = [
+    "PRIVATE_FILE",
+    "PRIVATE_FOLDER",
+    "write_json",
+    "write_letters",
+    "write_plan_outputs",
+    "write_private",
+]
+
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
+
+
+def write_private(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to a new or existing file readable by its owner only (0600)."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    with os.fdopen(fd, "wb") as handle:
+        os.fchmod(handle.fileno(), PRIVATE_FILE)  # an existing file keeps no wider mode
+        handle.write(raw)
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Write JSON with a stable layout (sorted keys off: the contract's order is kept)."""
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    """Write JSON with a stable layout (sorted keys off: the contract's order is kept),
+    owner-only (:func:`write_private`); ``NaN``/``Infinity`` are refused, never written."""
+    write_private(path, json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
 
 
 def write_letters(plan: PatrolPlan, folder: Path, *, notes: list[str] | None = None) -> int:
@@ -39,16 +64,16 @@ def write_letters(plan: PatrolPlan, folder: Path, *, notes: list[str] | None = N
     from crowdguard.plans.letter import render_letter, render_pdf
 
     letters = folder / "letters"
-    letters.mkdir(exist_ok=True)
+    letters.mkdir(mode=PRIVATE_FOLDER, exist_ok=True)
     pdf = True
     for link in plan.linked_plans.values():
         name = link.review.event
-        (letters / f"{name}.md").write_text(render_letter(link.review, "md"), encoding="utf-8")
-        (letters / f"{name}.html").write_text(render_letter(link.review, "html"), encoding="utf-8")
+        write_private(letters / f"{name}.md", render_letter(link.review, "md"))
+        write_private(letters / f"{name}.html", render_letter(link.review, "html"))
         if not pdf:
             continue
         try:
-            (letters / f"{name}.pdf").write_bytes(render_pdf(link.review))
+            write_private(letters / f"{name}.pdf", render_pdf(link.review))
         except OSError as exc:  # WeasyPrint cannot load libpango/libgobject
             pdf = False
             if notes is not None:
@@ -82,7 +107,7 @@ def write_plan_outputs(
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
-        staging.chmod(0o755)
+        staging.chmod(PRIVATE_FOLDER)  # mkdtemp's own mode, said explicitly: rosters inside
     except OSError as exc:
         raise InputError(f"--out {out}: cannot create the folder ({exc.strerror})") from exc
     try:
@@ -91,12 +116,10 @@ def write_plan_outputs(
         if travel is not None:
             write_json(staging / "travel_times.json", travel)
         rosters = staging / "rosters"
-        rosters.mkdir()
+        rosters.mkdir(mode=PRIVATE_FOLDER)
         for day, roster in plan.rosters().items():
             write_json(rosters / f"{day}.json", roster)
-        (staging / "report.html").write_text(
-            render_report(plan, route_day=route_day), encoding="utf-8"
-        )
+        write_private(staging / "report.html", render_report(plan, route_day=route_day))
         write_letters(plan, staging, notes=notes)
         if extra is not None:
             extra(plan, staging)

@@ -6,7 +6,8 @@ OWASP API Security Top 10 2023, API4 "Unrestricted Resource Consumption"): a bod
 :data:`REPORT_MAX_BYTES` (413, whether or not ``Content-Length`` is sent), a sliding-window
 count per client address (429 with ``Retry-After``, RFC 6585 section 4), and the honeypot
 field handled by the service. The address is the TCP peer: behind a reverse proxy, run
-uvicorn with ``--forwarded-allow-ips`` so the peer is the real client. Past the rate limit,
+``crowdguard serve --trusted-proxy ADDR`` so the peer is the real client (nothing else
+may set it: ``X-Forwarded-For`` is ignored by default). Past the rate limit,
 the intake writer's bounded queue answers 503 with ``Retry-After`` when reports arrive faster
 than the store takes them (:class:`~crowdguard.reports.intake.IntakeBusy`).
 """

@@ -621,6 +621,13 @@ def report_point(*, session: Session, reference: str) -> tuple[float, float] | N
     return (row.lat, row.lon)
 
 
+def report_firearms_grounds(*, session: Session, reference: str) -> tuple[str, ...]:
+    """The triage rules that give APP grounds for an armed response to a report
+    (:attr:`~crowdguard.reports.triage.TriageResult.firearms_grounds`); empty: none."""
+    row = get_report(session=session, reference=reference)
+    return TriageResult.model_validate(row.triage).firearms_grounds
+
+
 def board_summary(row: ReportRow) -> dict[str, Any]:
     """What the live board shows of a report (control room only: no contact details)."""
     text = str(row.data.get("location", {}).get("text") or "")

@@ -2,7 +2,9 @@
 
 THRIVE (Threat, Harm, Risk, Investigation, Vulnerability, Engagement) is the assessment
 police call handlers use for initial grading (Avon & Somerset FOI; Wiltshire Police call
-grading policy; ``domain.md`` section 8). Forces grade calls Emergency (1), Priority (2),
+grading policy; ``domain.md`` section 8), and it stays the grading frame here. Tagging each
+rule below with one THRIVE dimension is our design [DESIGN], a way to show which part of
+the assessment a rule speaks to, not part of THRIVE itself. Forces grade calls Emergency (1), Priority (2),
 Scheduled (3) or resolution without deployment; CrowdGuard adds *Refer* for reports that
 belong to another service (CTIRU, Prevent). Routing follows the [DESIGN] grade table of
 ``domain.md`` section 8:
@@ -10,8 +12,8 @@ belong to another service (CTIRU, Prevent). Routing follows the [DESIGN] grade t
 ====  =====================  ===============================================  =============
 Code  Grade                  Routing                                          Examples
 ====  =====================  ===============================================  =============
-P1    immediate              999; nearest suitable ARV; event control         attack, weapon,
-                                                                              HOT item
+P1    immediate              999; event control; an ARV only on APP grounds   attack, weapon,
+                                 (below); a suspicious item: the 4 Cs, EOD        HOT item
 P2    priority               CT duty officer within 1 hour; patrol tasking    hostile recce
                                                                               today
 P3    scheduled              ACT route to CT Policing                         vehicle hire
@@ -54,6 +56,17 @@ for a force to tune, not policy.
 
 A control-room supervisor may override the grade with :func:`override_grade`, which
 requires a reason and returns an auditable record.
+
+**Armed response follows APP, not the grade.** A threat to life is P1, but P1 alone does
+not send armed officers. The College of Policing's APP (Armed Policing: Deployment of
+Authorised Firearms Officers) deploys them only where there is reason to suppose a person
+is armed, or so dangerous that firearms may be needed, or as a planned contingency, and a
+firearms commander authorises it. So the advice offers the nearest suitable ARV only when a
+current report says someone is armed or attacking (rules 1, 2 and 5:
+:data:`FIREARMS_RULES`), and names who must authorise. A HOT item alone gets the 4 Cs
+(Confirm, Clear, Communicate, Control), a cordon and explosive ordnance disposal (EOD);
+casualties alone get an ambulance through 999 (``domain.md`` section 8). The dispatch
+recommender reads :attr:`TriageResult.firearms_grounds` the same way.
 """
 
 from __future__ import annotations
@@ -78,7 +91,12 @@ from crowdguard.reports.models import (
 from crowdguard.scenario.schema import Venue
 
 __all__ = [
+    "ARMED_ADVICE",
+    "CASUALTY_ADVICE",
     "CURRENT_WINDOW",
+    "FIREARMS_AUTHORITY",
+    "FIREARMS_RULES",
+    "ITEM_ADVICE",
     "PROXIMITY_M",
     "RECONNAISSANCE_WINDOW",
     "ROUTE_ADVICE",
@@ -152,8 +170,7 @@ ROUTE_GRADE: dict[Route, Grade] = {
 """The grade each route implies."""
 
 ROUTE_ADVICE: dict[Route, str] = {
-    Route.emergency: "Threat to life: treat as a 999 call; send the nearest suitable ARV; "
-    "inform event control.",
+    Route.emergency: "Threat to life: treat as a 999 call; inform event control.",
     Route.ct_duty_officer: "Urgent CT: pass to the CT duty officer within 1 hour; consider "
     "tasking a patrol to the location.",
     Route.act_ct_policing: "CT intelligence: send by the ACT route to CT Policing for research.",
@@ -162,6 +179,34 @@ ROUTE_ADVICE: dict[Route, str] = {
     Route.prevent: "Safeguarding: refer to Prevent.",
 }
 """Routing advice shown to the operator, per route."""
+
+FIREARMS_RULES = frozenset({"attack_in_progress", "weapons_seen", "weapon_words_now"})
+"""Rules that, when current, give reason to suppose someone is armed or so dangerous that
+firearms may be needed: the APP grounds for offering an armed response."""
+
+FIREARMS_AUTHORITY = "a firearms commander"
+"""Who must authorise the deployment of armed officers (APP Armed Policing)."""
+
+ARMED_ADVICE = (
+    "Armed response: someone is reported armed or attacking, so there is reason to suppose "
+    "firearms may be needed (APP Armed Policing: Deployment of AFOs): the nearest suitable "
+    f"ARV, subject to authorisation by {FIREARMS_AUTHORITY}."
+)
+"""Advice added when one of :data:`FIREARMS_RULES` fired on a current report."""
+
+ITEM_ADVICE = (
+    "Suspicious item: the 4 Cs: Confirm it is suspicious (HOT), Clear the area, "
+    "Communicate (999, event control), Control the cordon; request explosive ordnance "
+    "disposal (EOD). No ARV unless someone is reported armed or so dangerous that firearms "
+    "may be needed (APP)."
+)
+"""Advice for a current HOT item (ProtectUK; police ACT guidance)."""
+
+CASUALTY_ADVICE = (
+    "Casualties: ambulance through 999; an ARV only if someone is reported armed or so "
+    "dangerous that firearms may be needed (APP)."
+)
+"""Advice for people hurt, with no report of anyone armed."""
 
 
 class Thrive(StrEnum):
@@ -259,6 +304,15 @@ class TriageResult(BaseModel):
     def rules(self) -> tuple[str, ...]:
         """The names of the rules that fired, in order."""
         return tuple(reason.rule for reason in self.reasons)
+
+    @property
+    def firearms_grounds(self) -> tuple[str, ...]:
+        """The rules giving APP grounds for an armed response: one of
+        :data:`FIREARMS_RULES` on a current report (routed to 999). Empty: no ARV is offered.
+        Read from the reasons, so a triage stored before this property existed answers too."""
+        return tuple(
+            r.rule for r in self.reasons if r.rule in FIREARMS_RULES and r.route is Route.emergency
+        )
 
 
 class GradeOverride(BaseModel):
@@ -402,11 +456,24 @@ def triage(
         routes = [Route.act_ct_policing]
     grade = min((ROUTE_GRADE[r] for r in routes), key=_GRADE_RANK.__getitem__)
     top = next(r for r in routes if ROUTE_GRADE[r] is grade)
+    advice = [ROUTE_ADVICE[r] for r in routes]
+    if emergency and current:
+        # After the 999 line: the armed response only on APP grounds, then the item's and
+        # the casualties' own advice.
+        fired = {rule for rule, _ in emergency}
+        specific = []
+        if fired & FIREARMS_RULES:
+            specific.append(ARMED_ADVICE)
+        if "hot_item" in fired:
+            specific.append(ITEM_ADVICE)
+        if "casualties" in fired and not fired & FIREARMS_RULES:
+            specific.append(CASUALTY_ADVICE)
+        advice[1:1] = specific
     return TriageResult(
         grade=grade,
         code=ROUTE_CODE[top],
         routes=tuple(routes),
-        advice=tuple(ROUTE_ADVICE[r] for r in routes),
+        advice=tuple(advice),
         reasons=tuple(reasons),
         nearest_open_venue=nearest_id,
         distance_m=nearest_m,

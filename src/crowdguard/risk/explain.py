@@ -4,8 +4,9 @@
 :func:`~crowdguard.risk.payoffs.build_targets` for one day and picks out one target, so the
 explanation can never drift from the numbers the planner uses. The model and every
 assumption are documented in ``docs/theory/risk.md`` (crowd from NaCTSO *Crowded Places
-Guidance* sectors and local footfall estimates; attack types and mitigations from NPSA
-guidance and the Terrorism (Protection of Premises) Act 2025 ss.5-6; payoffs after
+Guidance* sectors and local footfall estimates; attack types and mitigating measures from NPSA
+guidance and the Terrorism (Protection of Premises) Act 2025 ss.5-6, with mitigation factors
+that are our estimates; payoffs after
 Kiekintveld et al., AAMAS 2009).
 """
 

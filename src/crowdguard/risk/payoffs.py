@@ -9,8 +9,9 @@ A *target* is one venue in one time slot. For each target this module computes
 2. the **harm of an unopposed attack** for three credible attack types named by NaCTSO's
    *Crowded Places Guidance* (2017) and the threat lists of ``domain.md`` sections 3 to 5:
    vehicle as a weapon, marauding attack (blade or firearm) and IED/PBIED, each a function of
-   crowd density and exposure, each reduced by the venue's mitigations (NPSA hostile-vehicle
-   mitigation guidance; Martyn's Law s.5 procedures and s.6 measures);
+   crowd density and exposure, each reduced by the venue's mitigations (the measures of NPSA
+   hostile-vehicle mitigation guidance and of Martyn's Law s.5 procedures and s.6 measures;
+   the factors are our estimates, as NPSA publishes none);
 3. the **risk**: the mix of the three harms by attack-type share, times the likelihood the
    national threat level expresses (JTAC levels, ``domain.md`` section 4);
 4. the **payoffs** of a Stackelberg security game (Kiekintveld et al., "Computing optimal

@@ -11,7 +11,8 @@ toward weak plans.
 No double counting with the scenario's own ``mitigations``
 ---------------------------------------------------------
 The scenario's mitigation fields say which measures are in place and carry their nominal
-effect (NPSA guidance: rated HVM x0.1, lockdown x0.7 on marauding harm, ...). The plan review
+effect (rated HVM x0.1, lockdown x0.7 on marauding harm, ...: our estimates [ESTIMATE], not
+published figures; NPSA describes the measures but publishes no such factors). The plan review
 is the evidence of how well the organiser has prepared, so the scenario's fields must describe
 what the plan shows (``hvm: rated`` only when the plan cites a rated certificate). Two items
 speak of the same thing as a scenario field; when the scenario already records the measure as
@@ -141,7 +142,7 @@ def linked_plans(scenario: Scenario, *, on: dt.date | None = None) -> dict[str, 
                 f"{where}: plan {venue.security_plan!r} is for venue {plan_venue!r}, "
                 f"not {venue.id!r}"
             )
-        result = review(plan, on=on)
+        result = review(plan, on=on, commencement=scenario.martyns_law_commencement)
         multipliers, reasons, skipped = plan_multipliers(result, venue.mitigations)
         out[venue.id] = LinkedPlan(
             venue.id, path, result, multipliers, reasons, skipped, venue.security_plan

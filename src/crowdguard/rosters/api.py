@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
 from crowdguard.api.auth import CurrentUser
 from crowdguard.api.deps import ContextDep, NowDep, SessionDep
-from crowdguard.api.params import SlugId
+from crowdguard.api.params import LocalDate, SlugId
 from crowdguard.rosters import service
 from crowdguard.rosters.models import DayRosters, TeamRoster
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/rosters", tags=["rosters"])
-DateParam = Annotated[dt.date, Path(description="local date, YYYY-MM-DD")]
+DateParam = LocalDate
 
 
 @router.get("/{date}", response_model=DayRosters)

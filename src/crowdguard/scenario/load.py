@@ -11,8 +11,10 @@ is walked down that node tree to the line it came from, and the first error beco
     expected H:MM-H:MM or HH:MM-HH:MM within one day, e.g. 9:00-17:30
 
 (one line in practice). JSON is a subset of the YAML that PyYAML reads, so the same code
-serves both. The embedded demo (:func:`demo_path`) is read through ``importlib.resources`` so
-it works from an installed wheel as well as from a source tree.
+serves both. Before either parse, :func:`crowdguard.safeinput.check_yaml` bounds the nesting
+and the alias expansion (a 700-byte alias bomb would otherwise be walked for minutes), and
+non-finite numbers (``.inf``, ``.nan``) are refused with their line. The embedded demo
+(:func:`demo_path`) is read through ``importlib.resources`` so it works from an installed wheel as well as from a source tree.
 
 References: PyYAML documentation, "Loading YAML" and the ``compose`` / ``Mark`` API;
 pydantic 2 documentation, "Validation errors" (``ValidationError.errors()`` fields
@@ -35,6 +37,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from crowdguard.errors import ScenarioError, did_you_mean
+from crowdguard.safeinput import UnsafeInput, check_data, check_yaml
 from crowdguard.scenario.schema import SLUG, Scenario
 
 __all__ = [
@@ -135,8 +138,11 @@ def parse_scenario(
         text = text.replace("\t", " ")
     root: yaml.Node | None = None
     try:
+        check_yaml(text)  # nesting and alias expansion bounded before any tree is built
         root = yaml.compose(text)
         data = yaml.safe_load(text)
+    except UnsafeInput as exc:
+        raise ScenarioError(exc.describe(source)) from None
     except (ValueError, TypeError) as exc:  # a scalar PyYAML cannot construct (bad date)
         raise ScenarioError(_unconstructible(root, source, exc)) from None
     except yaml.MarkedYAMLError as exc:
@@ -155,6 +161,11 @@ def parse_scenario(
     if not isinstance(data, dict) or root is None:
         got = "an empty file" if data is None else f"a {type(data).__name__}"
         raise ScenarioError(f"{source}:1: expected a mapping of scenario fields, got {got}")
+    try:
+        check_data(data)  # .inf, .nan and numbers past a float's range
+    except UnsafeInput as exc:
+        exc.line = _line(root, exc.path)
+        raise ScenarioError(exc.describe(source)) from None
     duplicate = _duplicate_key(root)
     if duplicate is not None:
         key, key_line, where = duplicate

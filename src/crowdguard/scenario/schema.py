@@ -20,7 +20,15 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "DEFAULT_TEAM_KINDS",
@@ -102,7 +110,23 @@ class VenueKind(StrEnum):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: "inf"/"NaN" in text are not numbers here (issue 12).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+LocalClockTime = Annotated[
+    dt.time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+            "description": "local (Europe/London) clock time, HH:MM[:SS[.ffffff]], no offset",
+        }
+    ),
+]
+"""A wall-clock time in the venue's own zone. JSON Schema's ``format: time`` is RFC 3339's
+``full-time``, which requires an offset, so the schema says what is really written
+(``10:00:00``) instead of promising a format the answers never had (issue 12)."""
 
 
 class TimeRange(_Strict):
@@ -112,8 +136,8 @@ class TimeRange(_Strict):
     ``24:00`` may end a range. It is always written back with two digits.
     """
 
-    start: dt.time
-    end: dt.time
+    start: LocalClockTime
+    end: LocalClockTime
 
     @classmethod
     def parse(cls, text: str) -> TimeRange:
@@ -611,6 +635,12 @@ class Scenario(_Strict):
         min_length=1,
         description="ferry routes to the island; none: the demo's Solent routes "
         "(Portsmouth-Ryde, Portsmouth-Fishbourne, Southampton-Cowes, Lymington-Yarmouth)",
+    )
+    martyns_law_commencement: dt.date | None = Field(
+        default=None,
+        description="the date the duties of the Terrorism (Protection of Premises) Act 2025 "
+        "are commenced; unset: not yet known (as of the 2026 season only s.27 is), so linked "
+        "security plans are reviewed as advice on duties that will apply",
     )
     notes: str = Field(default="", description="free text: what the data are and their labels")
 

@@ -59,6 +59,7 @@ __all__ = [
     "classify",
     "count_by_month",
     "count_by_year",
+    "count_months",
     "count_operations",
     "patrol_delivery",
     "percentile",
@@ -341,6 +342,17 @@ def count_by_month(
     """Counts per month (``YYYY-MM``, London) of every month ``period`` touches, for the
     operations authorised within it (months with none are present, with zeros)."""
     operations, excluded = classify(deployments)
+    return count_months(operations, excluded, period, arv_definition=arv_definition)
+
+
+def count_months(
+    operations: Iterable[Operation],
+    excluded: Iterable[Exclusion],
+    period: Period,
+    *,
+    arv_definition: ArvDefinition = ArvDefinition.involving,
+) -> dict[str, OperationCounts]:
+    """:func:`count_by_month` of what :func:`classify` already returned."""
     months: dict[str, list[Operation]] = {m: [] for m in period.months()}
     gone: dict[str, list[Exclusion]] = {m: [] for m in period.months()}
     for o in operations:

@@ -49,11 +49,13 @@ from crowdguard.stats.models import (
 from crowdguard.stats.operations import (
     ArvDefinition,
     Deployment,
+    Exclusion,
+    Operation,
     PatrolSegment,
     Purpose,
     busy_intervals,
     classify,
-    count_by_month,
+    count_months,
     count_operations,
     patrol_delivery,
     response_times,
@@ -326,6 +328,16 @@ _COLUMNS = (
 100,000 deployments loads several times faster)."""
 
 
+Classified = tuple[list[Operation], list[Exclusion]]
+"""What :func:`~crowdguard.stats.operations.classify` returns for a period's log."""
+
+
+def classified_log(*, session: Session, period: Period) -> Classified:
+    """The period's log (:func:`load_deployments`), classified into operations and
+    exclusions."""
+    return classify(load_deployments(session=session, period=period))
+
+
 def load_deployments(*, session: Session, period: Period) -> list[Deployment]:
     """Every logged deployment of every incident with a row in the period (plus a week's
     margin before it, so an incident's earlier rows are read with it)."""
@@ -393,18 +405,16 @@ def operations_aggregate(
     period: Period,
     arv_definition: ArvDefinition = ArvDefinition.involving,
     reference: Path | None = None,
-    deployments: list[Deployment] | None = None,
+    classified: Classified | None = None,
 ) -> OperationsAggregate:
     """Firearms operations authorised in the period, by month and financial year, beside
     the published series (a year's figures are ours for the part of it in the period).
-    ``deployments``: the period's log already read by :func:`load_deployments`."""
-    if deployments is None:
-        deployments = load_deployments(session=session, period=period)
-    operations, excluded = classify(deployments)
+    ``classified``: the period's log already read and classified (:func:`classified_log`)."""
+    operations, excluded = classified or classified_log(session=session, period=period)
     inside = [o for o in operations if period.contains(o.authorised_at)]
     gone = [e for e in excluded if e.at is not None and period.contains(e.at)]
     total = count_operations(inside, gone, arv_definition=arv_definition)
-    months = count_by_month(deployments, period, arv_definition=arv_definition)
+    months = count_months(operations, excluded, period, arv_definition=arv_definition)
     published = _published(load_reference(reference), period)
     years: list[YearOperations] = []
     for ending, points in sorted(published.items()):
@@ -462,12 +472,10 @@ def operations_aggregate(
 
 
 def response_aggregate(
-    *, session: Session, period: Period, deployments: list[Deployment] | None = None
+    *, session: Session, period: Period, classified: Classified | None = None
 ) -> ResponseAggregate:
     """Response times by month and grade for operations whose call came in the period."""
-    if deployments is None:
-        deployments = load_deployments(session=session, period=period)
-    operations, _ = classify(deployments)
+    operations, _ = classified or classified_log(session=session, period=period)
     return ResponseAggregate(
         period=str(period),
         rows=[
@@ -491,6 +499,7 @@ def patrol_aggregate(
     actor: str,
     now: dt.datetime,
     deployments: list[Deployment] | None = None,
+    classified: Classified | None = None,
 ) -> PatrolAggregate:
     """Protective patrol hours planned (the rosters) and delivered (less the time each team
     was away on a deployment) per venue; the roster read is audited."""
@@ -502,7 +511,7 @@ def patrol_aggregate(
         deployments = load_deployments(session=session, period=period)
     busy = busy_intervals(deployments, now=now)
     venues = patrol_delivery(segments, busy)
-    operations, _ = classify(deployments)
+    operations, _ = classified or classify(deployments)
     on_patrol = {
         (s.team, s.start, s.end) for s in segments
     }  # which counted operations took a team off a patrol
@@ -563,9 +572,10 @@ def briefing_data(
     reference: Path | None = None,
     arv_definition: ArvDefinition = ArvDefinition.involving,
 ) -> BriefingData:
-    """Every aggregate a briefing needs for ``period`` (the log read once; the roster read
-    is audited)."""
+    """Every aggregate a briefing needs for ``period`` (the log read and classified once;
+    the roster read is audited)."""
     log = load_deployments(session=session, period=period)
+    classified = classify(log)
     return BriefingData(
         period=period,
         prepared=now.astimezone(LONDON).date(),
@@ -574,11 +584,16 @@ def briefing_data(
             period=period,
             arv_definition=arv_definition,
             reference=reference,
-            deployments=log,
+            classified=classified,
         ),
-        response=response_aggregate(session=session, period=period, deployments=log),
+        response=response_aggregate(session=session, period=period, classified=classified),
         patrols=patrol_aggregate(
-            session=session, period=period, actor=actor, now=now, deployments=log
+            session=session,
+            period=period,
+            actor=actor,
+            now=now,
+            deployments=log,
+            classified=classified,
         ),
         reports=reports_aggregate(session=session, period=period),
         plan_reviews=plan_review_aggregate(session=session, period=period),

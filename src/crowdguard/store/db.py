@@ -11,7 +11,10 @@ migrations shipped in :mod:`crowdguard.store.migrations`, run programmatically
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import math
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,12 +26,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import ResolutionError
 from alembic.util import CommandError
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from crowdguard.errors import InputError
+from crowdguard.safeinput import dotted, first_unsafe
 
 __all__ = [
     "Base",
@@ -90,6 +94,49 @@ if not any(isinstance(f, _NoRowLogging) for f in _ENGINE_LOGGER.filters):
     _ENGINE_LOGGER.addFilter(_NoRowLogging())
 
 
+_LARGEST_STORED_INT = 2**63 - 1
+"""Largest integer a column holds on both back ends (SQLite INTEGER, PostgreSQL BIGINT)."""
+
+
+def _non_finite_in(value: object) -> str | None:
+    """Where in a column value a non-finite number sits (``""`` for the value itself), or
+    None. JSON values are first checked by the C encoder; only a failure is walked."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None if abs(value) <= _LARGEST_STORED_INT else ""
+    if isinstance(value, dict | list):
+        try:
+            json.dumps(value, allow_nan=False, default=str)
+        except ValueError:
+            problem = first_unsafe(value, max_depth=10_000)
+            return dotted(problem.path) if problem is not None else ""
+    return None
+
+
+def _refuse_non_finite(session: Session, _context: Any, _instances: Any) -> None:
+    """Never store ``NaN`` or an infinity (issue 12): SQLite keeps ``Infinity`` in a JSON
+    column that the API then cannot encode, PostgreSQL refuses it with a ``DataError``.
+    The API and the file loaders refuse them at the edge (:mod:`crowdguard.safeinput`);
+    this is the backstop for any path that forgot, raised as bad input naming the column."""
+    for obj in (*session.new, *session.dirty):
+        state = inspect(obj)
+        for attr in state.mapper.column_attrs:
+            if state.key is not None and not state.attrs[attr.key].history.has_changes():
+                continue
+            where = _non_finite_in(state.attrs[attr.key].value)
+            if where is not None:
+                table = state.mapper.local_table.name
+                suffix = f".{where}" if where and not where.startswith("[") else where
+                raise InputError(
+                    f"{table}.{attr.key}{suffix}: not a finite number in range; expected a "
+                    "finite number (NaN, infinities and numbers past 64 bits are never stored)"
+                )
+
+
+event.listen(Session, "before_flush", _refuse_non_finite)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy's "begin" hook issue BEGIN itself (pysqlite's implicit BEGIN is off).
     dbapi_connection.isolation_level = None
@@ -105,6 +152,22 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _private_store_file(path: Path) -> None:
+    """Create the SQLite store's folder (0700) and file (0600) owner-only, and tighten an
+    existing store file (and its ``-wal``/``-shm``, which SQLite creates with the store's
+    mode) that others could read: it holds rosters, seeds and reporters' contacts (issue 12,
+    item 10). A folder the user chose and that exists already is left as it is."""
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True)
+        folder.chmod(0o700)  # mkdir's mode is masked by the umask
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077 and file.stat().st_uid == os.getuid():
+            file.chmod(0o600)
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     """An engine for ``url``; for SQLite the parent folder is created and pragmas set.
 
@@ -116,7 +179,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             try:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                _private_store_file(Path(path))
             except OSError as exc:
                 raise InputError(
                     f"--data-dir {Path(path).parent}: cannot create it ({exc.strerror})"
@@ -161,12 +224,47 @@ def _known_revisions() -> list[str]:
     return ["base", *reversed([r.revision for r in script.walk_revisions()]), "head"]
 
 
+@contextmanager
+def _sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """SQLite's own procedure for schema changes (https://www.sqlite.org/lang_altertable.html,
+    "Making Other Kinds Of Table Schema Changes"): foreign keys off *outside* the transaction,
+    then ``PRAGMA foreign_key_check`` before commit. Alembic's batch mode recreates a table
+    to change a column (copy, drop, rename), and with foreign keys on, dropping ``plans``
+    would cascade to every roster (found by the migration test, issue 12)."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.driver_connection
+    assert raw is not None and not connection.in_transaction()
+    raw.execute("PRAGMA foreign_keys=OFF")  # autocommit mode: takes effect (no-op in a BEGIN)
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    """Refuse (roll back) a migration that left a row pointing nowhere (SQLite only; on
+    PostgreSQL the constraints are checked as the migration runs)."""
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        table, _, parent, _ = broken[0]
+        raise RuntimeError(f"migration left {len(broken)} row(s) of {table} without their {parent}")
+
+
 def _migrate(engine: Engine, step: str, revision: str) -> None:
     """Run an Alembic upgrade or downgrade; a revision it cannot use is bad input (exit 2)."""
     run = command.upgrade if step == "upgrade" else command.downgrade
     try:
-        with engine.begin() as connection:
+        with (
+            engine.connect() as connection,
+            _sqlite_foreign_keys_off(connection),
+            connection.begin(),
+        ):
             run(_config(connection), revision)
+            _check_foreign_keys(connection)
     except (CommandError, ResolutionError) as exc:
         known = ", ".join(_known_revisions())
         reason = str(exc).rstrip(".")

@@ -8,6 +8,8 @@ served database (PostgreSQL) instead; otherwise the per-user data folder given b
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +18,19 @@ import platformdirs
 
 from crowdguard.errors import InputError
 
-__all__ = ["DEFAULT_LEAD_MINUTES", "Settings", "default_data_dir", "resolve_settings"]
+__all__ = [
+    "COMMENCEMENT_ENV",
+    "DEFAULT_LEAD_MINUTES",
+    "Settings",
+    "default_data_dir",
+    "parse_commencement",
+    "resolve_settings",
+]
+
+COMMENCEMENT_ENV = "CROWDGUARD_MARTYNS_LAW_COMMENCEMENT"
+"""The date (YYYY-MM-DD) the duties of the Terrorism (Protection of Premises) Act 2025 are
+commenced; unset means not yet known (as of the 2026 season only s.27 is commenced), so plan
+reviews advise on duties that *will* apply. Read by the server and ``crowdguard review``."""
 
 DEFAULT_LEAD_MINUTES = 120
 """An officer sees their team's assignment this many minutes before the shift starts."""
@@ -39,6 +53,19 @@ class Settings:
     login_max_failures: int = 5
     login_window_seconds: int = 900
     report_rate_per_minute: int = 10
+    audit_checkpoint_file: Path | None = None
+    """Where ``serve`` appends signed checkpoints of the audit chain's head
+    (``CROWDGUARD_AUDIT_CHECKPOINT``; :mod:`crowdguard.audit.checkpoint`)."""
+    audit_key_file: Path | None = None
+    """The key that signs them (``CROWDGUARD_AUDIT_KEY``), kept outside the store."""
+    audit_checkpoint_seconds: int = 900
+    """How often a checkpoint is written while the chain grows
+    (``CROWDGUARD_AUDIT_CHECKPOINT_MINUTES``, default 15)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Reverse proxies whose ``X-Forwarded-For`` is believed (``CROWDGUARD_TRUSTED_PROXIES``);
+    none by default."""
+    martyns_law_commencement: dt.date | None = None
+    """When the Act's duties are commenced (None: not yet known); see :data:`COMMENCEMENT_ENV`."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -65,6 +92,49 @@ def _int_env(name: str, default: int, *, minimum: int) -> int:
     if value < minimum:
         raise InputError(f"{name}={value} is below {minimum}")
     return value
+
+
+def _path_env(name: str) -> Path | None:
+    raw = os.environ.get(name, "").strip()
+    return Path(raw).expanduser() if raw else None
+
+
+def parse_trusted_proxies(values: list[str] | tuple[str, ...], source: str) -> tuple[str, ...]:
+    """Addresses or networks (``10.0.0.5``, ``10.0.0.0/24``, ``::1``) of trusted reverse
+    proxies, normalised; :class:`InputError` naming ``source`` for anything else (a ``*``
+    would trust every client to say who it is)."""
+    out: list[str] = []
+    for raw in values:
+        for item in (part.strip() for part in raw.split(",")):
+            if not item:
+                continue
+            try:
+                network = ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise InputError(
+                    f"{source} {item!r}: not an IP address or network; expected e.g. "
+                    "10.0.0.5 or 10.0.0.0/24"
+                ) from None
+            if network.prefixlen == 0:
+                raise InputError(
+                    f"{source} {item!r}: trusts every address; name the proxy's own address"
+                )
+            text = str(network.network_address) if network.num_addresses == 1 else str(network)
+            out.append(text)
+    return tuple(out)
+
+
+def parse_commencement(raw: str | None, *, name: str = COMMENCEMENT_ENV) -> dt.date | None:
+    """A commencement date from text (``YYYY-MM-DD``); empty or None: not yet known."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise InputError(
+            f"{name}: {raw.strip()!r} is not a date; expected YYYY-MM-DD, e.g. 2027-04-01, "
+            "or leave it unset while the Act's duties are not commenced"
+        ) from None
 
 
 def resolve_settings(data_dir: Path | None = None) -> Settings:
@@ -98,4 +168,12 @@ def resolve_settings(data_dir: Path | None = None) -> Settings:
         token_ttl_minutes=_int_env("CROWDGUARD_TOKEN_TTL_MINUTES", 480, minimum=1),
         max_body_bytes=_int_env("CROWDGUARD_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024),
         report_rate_per_minute=_int_env("CROWDGUARD_REPORT_RATE_PER_MINUTE", 10, minimum=0),
+        audit_checkpoint_file=_path_env("CROWDGUARD_AUDIT_CHECKPOINT"),
+        audit_key_file=_path_env("CROWDGUARD_AUDIT_KEY"),
+        audit_checkpoint_seconds=60
+        * _int_env("CROWDGUARD_AUDIT_CHECKPOINT_MINUTES", 15, minimum=1),
+        trusted_proxies=parse_trusted_proxies(
+            [os.environ.get("CROWDGUARD_TRUSTED_PROXIES", "")], "CROWDGUARD_TRUSTED_PROXIES"
+        ),
+        martyns_law_commencement=parse_commencement(os.environ.get(COMMENCEMENT_ENV)),
     )

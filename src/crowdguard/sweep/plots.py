@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from crowdguard.sweep.proportion import Proportionality, curve
+from crowdguard.sweep.proportion import Proportionality, TodayOnCurve, curve
 
 __all__ = ["FIGURES", "plot_all"]
 
@@ -60,7 +60,10 @@ def _band(axes: Any, rows: Sequence[dict[str, Any]], threat: str, column: str, l
 
 
 def _harm_figure(
-    rows: Sequence[dict[str, Any]], points: Sequence[Proportionality], path: Path
+    rows: Sequence[dict[str, Any]],
+    points: Sequence[Proportionality],
+    path: Path,
+    today: TodayOnCurve | None,
 ) -> None:
     import matplotlib.pyplot as plt
 
@@ -87,10 +90,14 @@ def _harm_figure(
         if low is not None:
             right = high if high is not None else max(hours.values())
             axes.plot([low, right], [y, y], color=colour, lw=3, alpha=0.6, solid_capstyle="butt")
+    if today is not None:
+        axes.axvline(today.team_hours, color="0.35", lw=1, ls="-.",
+                     label=f"today: {today.teams} teams at {today.threat}")  # fmt: skip
     axes.set_xlabel("team-hours over the planned days")
     axes.set_ylabel("expected harm (people harmed x threat likelihood)")
     axes.set_title("Expected harm against deployment; circles: proportionality points")
-    axes.legend(fontsize=7, ncol=2)
+    # below the axes: the curves fill the plot area
+    axes.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.13))
     _save(figure, path)
 
 
@@ -108,14 +115,21 @@ def _banded_figure(rows: Sequence[dict[str, Any]], column: str, label: str, path
 
 
 def plot_all(
-    rows: Sequence[dict[str, Any]], points: Sequence[Proportionality], folder: Path
+    rows: Sequence[dict[str, Any]],
+    points: Sequence[Proportionality],
+    folder: Path,
+    *,
+    today: TodayOnCurve | None = None,
 ) -> dict[str, Path]:
-    """Write ``harm.png``, ``response.png`` and ``patrol_lost.png`` into ``folder``."""
+    """Write ``harm.png``, ``response.png`` and ``patrol_lost.png`` into ``folder``.
+
+    ``today``: the scenario's own deployment, drawn as a vertical line on the harm figure.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     paths = {"harm": folder / "harm.png"}
-    _harm_figure(rows, points, paths["harm"])
+    _harm_figure(rows, points, paths["harm"], today)
     for name, (column, label) in FIGURES.items():
         paths[name.removesuffix(".png")] = folder / name
         _banded_figure(rows, column, label, folder / name)

@@ -264,7 +264,7 @@ def proportionality(
             raise InputError(
                 f"--metric {metric}: no values at {threat} in these results"
                 + (
-                    " (the planner does not report worst-tie harm yet)"
+                    " (results written before the planner reported worst-tie harm: rerun the sweep)"
                     if metric == "harm_worst_tie"
                     else ""
                 )

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from crowdguard import __version__
 from crowdguard.patrols.travel import TravelTimes
@@ -22,8 +23,10 @@ from crowdguard.sweep.proportion import (
     DEFAULT_RESAMPLES,
     Proportionality,
     Threshold,
+    TodayOnCurve,
     parse_threshold,
     proportionality,
+    where_today,
 )
 from crowdguard.sweep.results import SweepFolder, open_sweep, write_atomic
 from crowdguard.sweep.runner import (
@@ -52,6 +55,8 @@ class SweepOutcome:
     expected: int
     paths: dict[str, Path]
     points: list[Proportionality] = field(default_factory=list)
+    today: TodayOnCurve | None = None
+    """Where the scenario's own deployment sits, when the grid holds its team count."""
 
     @property
     def complete(self) -> bool:
@@ -83,7 +88,9 @@ def run_sweep(
     """Run the sweep into ``out`` (module docstring); resume what ``out`` already holds.
 
     ``on_start(to_run, reused)`` is called once the folder is open, before any task runs.
-    ``backend`` is entered by the caller (``with DaskBackend(...) as backend``).
+    ``backend`` is entered by the caller (``with DaskBackend(...) as backend``). When the
+    grid holds the scenario's own team count at its own threat level, the outcome says where
+    that deployment sits on the curve (:func:`~crowdguard.sweep.proportion.where_today`).
     """
     limit = threshold if isinstance(threshold, Threshold) else parse_threshold(threshold)
     context = build_context(scenario, options, travel=travel, code_version=code_version)
@@ -120,7 +127,8 @@ def run_sweep(
         )
     finally:
         folder.close()
-    return _finish(folder, run, wanted, len(done), code_version, limit, metric, resamples)
+    today = (len(scenario.teams), scenario.threat_level.value)
+    return _finish(folder, run, wanted, len(done), code_version, limit, metric, resamples, today)
 
 
 def _finish(
@@ -132,6 +140,7 @@ def _finish(
     threshold: Threshold,
     metric: str,
     resamples: int,
+    today: tuple[int, str],
 ) -> SweepOutcome:
     """Write results, proportionality points and figures from the journal's rows."""
     from crowdguard.sweep.plots import plot_all
@@ -139,22 +148,39 @@ def _finish(
     paths = folder.write_results()
     rows = [r for r in folder.sorted_rows() if (r["threat"], r["teams"], r["seed"]) in wanted]
     points: list[Proportionality] = []
-    teams_per_threat = {t: {r["teams"] for r in rows if r["threat"] == t} for t, _, _ in wanted}
+    placed: TodayOnCurve | None = None
+    teams_per_threat: dict[str, set[int]] = {t: set() for t, _, _ in wanted}
+    for r in rows:
+        teams_per_threat[r["threat"]].add(r["teams"])
     if rows and all(len(v) >= 2 for v in teams_per_threat.values()):
         points = proportionality(rows, threshold=threshold, metric=metric, resamples=resamples)
-        document = {
+        teams, threat = today
+        if any(r["threat"] == threat and r["teams"] == teams for r in rows):
+            placed = where_today(rows, teams=teams, threat=threat, threshold=threshold,
+                                 metric=metric, resamples=resamples)  # fmt: skip
+        document: dict[str, Any] = {
             "definition": "the smallest deployment past which every further team reduces "
             f"mean {metric} by less than the threshold per team",
             "threshold": str(threshold),
             "metric": metric,
             "points": [p.to_json() for p in points],
         }
+        if placed is not None:
+            document["today"] = {
+                "teams": placed.teams,
+                "threat": placed.threat,
+                "team_hours": placed.team_hours,
+                "harm": placed.harm,
+                "next_team_reduces": placed.next_team_reduces,
+                "position": placed.position,
+                "summary": placed.describe(),
+            }
         text = json.dumps(document, indent=2) + "\n"
         path = folder.path / "proportionality.json"
         write_atomic(path, lambda h: h.write(text))
         paths["proportionality"] = path
     if rows:
-        paths.update(plot_all(rows, points, folder.path))
+        paths.update(plot_all(rows, points, folder.path, today=placed))
     folder.save_manifest(
         code_version=code_version,
         last_run={
@@ -176,4 +202,5 @@ def _finish(
         expected=len(wanted),
         paths=paths,
         points=points,
+        today=placed,
     )

@@ -113,8 +113,19 @@ class Backend(Protocol):
     def share(self, value: Any) -> Any:
         """Ship ``value`` to every worker once; returns what tasks take in its place."""
 
-    def submit(self, function: Callable[..., Any], *args: Any, key: str, priority: int) -> Any:
-        """Queue ``function(*args)``; args may be shared values or other handles."""
+    def submit(
+        self,
+        function: Callable[..., Any],
+        *args: Any,
+        key: str,
+        priority: int,
+        fetch: bool = True,
+    ) -> Any:
+        """Queue ``function(*args)``; args may be shared values or other handles.
+
+        ``fetch=False``: the result is only an input of other tasks, the caller reads its
+        error, never its value (a backend may then leave it where it was computed).
+        """
 
     def completed(self) -> Iterator[Any]:
         """Yield handles as their tasks finish (including ones submitted meanwhile)."""
@@ -156,7 +167,12 @@ class SerialBackend:
         return value
 
     def submit(
-        self, function: Callable[..., Any], *args: Any, key: str, priority: int
+        self,
+        function: Callable[..., Any],
+        *args: Any,
+        key: str,
+        priority: int,
+        fetch: bool = True,
     ) -> _SerialHandle:
         """Queue the call; higher ``priority`` runs first, then first come first served."""
         handle = _SerialHandle(function, args, key)
@@ -212,6 +228,8 @@ class DaskBackend:
         self._cluster: Any = None
         self._client: Any = None
         self._completed: Any = None
+        self._fetch: set[str] = set()
+        self._results: dict[str, Any] = {}
         self.workers = 0
         self.address = ""
 
@@ -225,7 +243,9 @@ class DaskBackend:
                     n_workers=n,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    # a free port, never the default 8787: another cluster may hold it,
+                    # and the scheduler's HTTP server then warns and leaks a socket
+                    dashboard_address=":0",
                     silence_logs=logging.ERROR,
                 )
                 self._client = Client(self._cluster)  # type: ignore[no-untyped-call]
@@ -287,29 +307,63 @@ class DaskBackend:
         exc: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-        if self._cluster is not None:
-            self._cluster.close()
-            self._cluster = None
+        # Closing a busy cluster makes the scheduler log the results it drops (lost data,
+        # closed comms) at ERROR: expected at shutdown, nothing the user must act on.
+        quiet = logging.getLogger("distributed")
+        level = quiet.level
+        quiet.setLevel(logging.CRITICAL + 1)
+        try:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+            if self._cluster is not None:
+                self._cluster.close()
+                self._cluster = None
+        finally:
+            quiet.setLevel(level)
 
     def share(self, value: Any) -> Any:
         """Scatter ``value`` to every worker now (workers joining later fetch it from peers)."""
         return self._client.scatter(value, broadcast=True, hash=False)
 
-    def submit(self, function: Callable[..., Any], *args: Any, key: str, priority: int) -> Any:
+    def submit(
+        self,
+        function: Callable[..., Any],
+        *args: Any,
+        key: str,
+        priority: int,
+        fetch: bool = True,
+    ) -> Any:
         """``Client.submit`` with our key (unique per attempt) and priority."""
         future = self._client.submit(function, *args, key=key, priority=priority, pure=False)
+        if fetch:
+            self._fetch.add(future.key)
         self._completed.add(future)
         return future
 
     def completed(self) -> Iterator[Any]:
-        """Futures as they finish (``distributed.as_completed``)."""
-        yield from self._completed
+        """Futures as they finish (``distributed.as_completed``), fetched in batches.
+
+        The results of the finished futures that are wanted here (``fetch``) come back in
+        one ``Client.gather`` per batch of completions rather than one round trip each:
+        with short tasks that round trip, not the task, would set the pace.
+        """
+        for batch in self._completed.batches():
+            wanted = [f for f in batch if f.key in self._fetch and f.status == "finished"]
+            if wanted:
+                try:
+                    values = self._client.gather(wanted)
+                except Exception:  # a worker lost meanwhile: read them one by one
+                    values = None
+                if values is not None:
+                    self._results.update(zip((f.key for f in wanted), values, strict=True))
+            yield from batch
 
     def outcome(self, handle: Any) -> tuple[Any, BaseException | None]:
         """The future's result, or its exception."""
+        self._fetch.discard(handle.key)
+        if handle.key in self._results:
+            return self._results.pop(handle.key), None
         if handle.status == "error":
             return None, handle.exception()
         if handle.status == "cancelled":
@@ -378,7 +432,7 @@ def run_tasks(
 
     def submit_solve(point: GridPoint, attempt: int) -> None:
         key = f"crowdguard-sweep-{token}-solve-{point.threat.value}-{point.teams}-{attempt}"
-        handle = backend.submit(solve, shared, point, key=key, priority=0)
+        handle = backend.submit(solve, shared, point, key=key, priority=0, fetch=False)
         pending[handle] = ("solve", point, attempt)
 
     def submit_seed(point: GridPoint, seed: int, attempt: int) -> None:

@@ -15,7 +15,7 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from crowdguard.audit import service as audit
@@ -30,6 +30,7 @@ __all__ = [
     "get_user",
     "issue_token",
     "list_users",
+    "revoke_all_tokens",
     "revoke_token",
     "to_public",
     "update_user",
@@ -117,6 +118,7 @@ def update_user(
     ):
         raise ConflictError("user_id: you cannot disable or demote your own account")
     changed = data.model_dump(exclude_unset=True, exclude={"password"})
+    was_active = row.active
     if data.password is not None:
         row.password_hash = _hasher.hash(data.password)
         changed["password"] = "changed"
@@ -128,6 +130,11 @@ def update_user(
         row.active = data.active
     if row.role == Role.officer.value and row.team is None:
         raise ConflictError("team: an officer account needs a team")
+    if data.password is not None or row.active != was_active:
+        # A new password or a disabled account ends every session issued before (issue 12:
+        # re-enabling an account must not revive old tokens, nor a stolen one outlive the
+        # password change; OWASP Session Management Cheat Sheet, "Renew the session").
+        changed["sessions_revoked"] = revoke_all_tokens(session=session, user_id=row.id, now=now)
     audit.record(
         session=session,
         at=now,
@@ -212,6 +219,16 @@ def user_for_token(*, session: Session, token: str, now: dt.datetime) -> UserRow
     if not user.active:
         raise UnauthenticatedError("Authorization: account is disabled")
     return user
+
+
+def revoke_all_tokens(*, session: Session, user_id: int, now: dt.datetime) -> int:
+    """Revoke every live token of ``user_id``; how many were live."""
+    result = session.execute(
+        update(TokenRow)
+        .where(TokenRow.user_id == user_id, TokenRow.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def revoke_token(*, session: Session, token: str, now: dt.datetime) -> None:

@@ -520,9 +520,10 @@
           function (b) { assign(rec.unit, reference, b); }));
       });
       $("recommendations").hidden = result.recommendations.length === 0;
-      $("dispatch-message").textContent = result.recommendations.length
+      $("dispatch-message").textContent = (result.recommendations.length
         ? "Fastest first (" + result.travel_model + "). Assign one to send it."
-        : "No available armed unit can be ranked for " + nameOf(reference) + ".";
+        : "No available armed unit can be ranked for " + nameOf(reference) + ".") +
+        " " + result.authority;
       const first = recBody.querySelector("button");
       if (first) { first.focus(); }
     } catch (error) {

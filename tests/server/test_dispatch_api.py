@@ -216,7 +216,11 @@ def test_recommend_refuses_what_it_cannot_rank(
         headers=control,
     )
     assert r.status_code == 409
-    assert "2 off shift" in r.json()["detail"]
+    # In words, not coordinates and an ISO timestamp (issue 14's board fix).
+    detail = r.json()["detail"]
+    assert "all 2 units are off shift" in detail
+    assert "18:00 on Sat 5 Dec" in detail
+    assert "50.73" not in detail and "T18:00" not in detail
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -34,6 +34,7 @@ from crowdguard.users.models import Role
 __all__ = [
     "FULL_ROSTER_ROLES",
     "day_rosters",
+    "officer_next_shift",
     "patrols_between",
     "store_rosters",
     "team_roster",
@@ -343,3 +344,59 @@ def patrols_between(
         detail={"purpose": "patrol hours per venue"},
     )
     return out
+
+
+def _shift_of(segment: Segment, starts: list[dt.datetime], where: str) -> dt.datetime:
+    """The start of the shift a segment belongs to: the latest one at or before it."""
+    began = _instant(segment.start, where)
+    return max((s for s in starts if s <= began), default=began)
+
+
+def officer_next_shift(
+    *,
+    session: Session,
+    team: str,
+    actor: str,
+    now: dt.datetime,
+    lead: dt.timedelta,
+) -> tuple[TeamRoster | None, dt.datetime | None]:
+    """An officer's next shift, for their own page: the part of their team's roster (today,
+    else tomorrow, London dates) that is released (from ``lead`` before each shift,
+    [DESIGN] secrecy) and not yet over, with the read audited; or ``(None, opens)`` with the
+    instant the next shift is released (``opens`` None when nothing is rostered)."""
+    today = now.astimezone(_LONDON).date()
+    for day in (today, today + dt.timedelta(days=1)):
+        row = next((r for r in _latest_rows(session, day) if r.team == team), None)
+        if row is None:
+            continue
+        view, opens_next = _officer_view(session, row, now, lead)
+        where = f"rosters[{row.date}].{row.team}"
+        ahead = [] if view is None else [s for s in view.segments if _instant(s.end, where) > now]
+        if ahead:  # the next shift only: the segments of the shift the first one belongs to
+            starts = _shift_starts(session, row) or _segment_shift_starts(row.segments, where)
+
+            first = _shift_of(ahead[0], starts, where)
+            ahead = [s for s in ahead if _shift_of(s, starts, where) == first]
+        if view is not None and ahead:
+            audit.record(
+                session=session,
+                at=now,
+                actor=actor,
+                action="roster.read",
+                entity="roster",
+                entity_id=f"{day.isoformat()}/{team}",
+                detail={"teams": [team], "page": "officer"},
+            )
+            return (
+                view.model_copy(
+                    update={
+                        "segments": ahead,
+                        "starts_at": min(_instant(s.start, where) for s in ahead),
+                        "ends_at": max(_instant(s.end, where) for s in ahead),
+                    }
+                ),
+                None,
+            )
+        if opens_next is not None:
+            return None, opens_next
+    return None, None

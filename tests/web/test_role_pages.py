@@ -338,3 +338,32 @@ def test_an_admin_cannot_disable_themselves_and_is_told_why(
     refused = client.post(f"/admin/users/{own_id}", data={"action": "disable"})
     assert refused.status_code == 409
     assert "own account" in parse(refused.text).text("account-error-admin-user")
+
+
+# --- the analyst --------------------------------------------------------------------------------
+
+
+def test_an_analyst_sees_the_aggregates_and_no_roster_or_report_text(
+    client: TestClient, engine: Engine, clock: FakeClock, signed_in: Callable[[Role], str]
+) -> None:
+    store_sunday(engine, clock.now())
+    text = "A grey holdall left under the bench by the carousel for an hour."
+    sent = client.post(
+        "/report",
+        data={"category": "unattended_item", "description": text,
+              "venue_id": "winchester-cathedral-market"},
+    )  # fmt: skip
+    assert sent.status_code == 201
+    signed_in(Role.analyst)
+    response = client.get("/analyst")  # this financial year (2026/27)
+    assert response.status_code == 200
+    page = parse(response.text)
+    assert page.by_id("period").get("value") == "2026/27"
+    assert "Public reports (1)" in page.text("reports-title")
+    assert "unattended item" in page.text("reports-counts")
+    assert page.text("ops-summary").startswith("0 operations")
+    assert "2026/27" in page.text("ops-by-year")
+    for secret in (text, "alpha-1", "bravo-2", "Gunwharf", "holdall"):
+        assert secret not in response.text  # counts only: no report text, no roster
+    bad = client.get("/analyst?period=2026-13-01:2027-01-01")
+    assert bad.status_code == 422 and "period" in parse(bad.text).text("period-error")

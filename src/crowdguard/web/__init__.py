@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from crowdguard.web import admin, board, maps, officer, pages, planner, session
+from crowdguard.web import admin, analyst, board, maps, officer, pages, planner, session
 from crowdguard.web.common import static_file
 
 __all__ = ["router"]
@@ -17,4 +17,5 @@ router.include_router(maps.router)
 router.include_router(officer.router)
 router.include_router(planner.router)
 router.include_router(admin.router)
+router.include_router(analyst.router)
 router.add_api_route("/static/{name:path}", static_file, methods=["GET"], include_in_schema=False)

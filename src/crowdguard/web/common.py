@@ -134,6 +134,7 @@ PAGES: dict[str, tuple[str, frozenset[Role]]] = {
     "/admin": ("Accounts and audit", frozenset({Role.admin})),
     "/board": ("Control-room board", frozenset({Role.control, Role.admin})),
     "/planner": ("Planner", frozenset({Role.planner, Role.admin})),
+    "/analyst": ("Statistics", frozenset({Role.analyst, Role.planner, Role.admin})),
     "/officer": ("My next shift", frozenset({Role.officer})),
 }
 """Every signed-in page: its name and the roles that may open it."""

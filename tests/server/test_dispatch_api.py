@@ -58,6 +58,18 @@ def _scenario() -> dict[str, Any]:
         "venues": [_venue(v) for v in PLACES],
         "bases": [BASE],
         "teams": [_team("arv-1"), _team("arv-2")],
+        # One quick vehicle ferry, 50 minutes terminal to terminal: the times below are
+        # worked out on it (the demo's real Solent routes take longer).
+        "crossings": [
+            {
+                "id": "gunwharf-ryde",
+                "name": "Gunwharf - Ryde (test ferry)",
+                "mainland": {"name": "Gunwharf", "lat": 50.7960, "lon": -1.1080},
+                "island": {"name": "Ryde", "lat": 50.7330, "lon": -1.1600},
+                "crossing_minutes": 35,
+                "wait_minutes": 15,
+            }
+        ],
     }
 
 

@@ -187,6 +187,34 @@ def _officer_view(
     )
 
 
+def _denied(
+    session: Session, *, now: dt.datetime, actor: str, entity_id: str, reason: str, message: str
+) -> ForbiddenError:
+    """Audit a refused roster read (every read, allowed or refused, is audited) and return
+    the 403 to raise."""
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="roster.denied",
+        entity="roster",
+        entity_id=entity_id,
+        detail={"reason": reason},
+    )
+    return ForbiddenError(message)
+
+
+def _too_early(day: dt.date, opens: dt.datetime, lead: dt.timedelta) -> str:
+    """``date: ... visible from 08:00 ...``: when an officer's hidden roster can be read."""
+    local = opens.astimezone(_LONDON)
+    when = f"{local:%H:%M}" if local.date() == day else f"{local:%H:%M} on {local:%a %d %b}"
+    hours = lead.total_seconds() / 3600
+    return (
+        f"date: your team's roster for {day:%a %d %b %Y} is visible from {when} "
+        f"(Europe/London), {hours:g} h before its shift starts; ask again then"
+    )
+
+
 def day_rosters(
     *,
     session: Session,
@@ -198,21 +226,26 @@ def day_rosters(
     lead: dt.timedelta,
 ) -> DayRosters:
     """Every roster on ``day`` the caller may see, from the newest finished plan."""
+
+    def deny(reason: str, message: str) -> ForbiddenError:
+        return _denied(
+            session, now=now, actor=actor, entity_id=day.isoformat(), reason=reason,
+            message=message,
+        )  # fmt: skip
+
     if role not in FULL_ROSTER_ROLES and role is not Role.officer:
-        audit.record(
-            session=session,
-            at=now,
-            actor=actor,
-            action="roster.denied",
-            entity="roster",
-            entity_id=day.isoformat(),
-            detail={"reason": f"role {role.value}"},
-        )
-        raise ForbiddenError(f"role: {role.value} may not see rosters")
+        raise deny(f"role {role.value}", f"role: {role.value} may not see rosters")
     rows = _latest_rows(session, day)
+    more_from: dt.datetime | None = None
     if role is Role.officer:
-        views = [_officer_view(session, r, now, lead)[0] for r in rows if r.team == team]
-        shown = [v for v in views if v is not None]
+        views = [_officer_view(session, r, now, lead) for r in rows if r.team == team]
+        shown = [v for v, _ in views if v is not None]
+        hidden = [opens for _, opens in views if opens is not None]
+        more_from = min(hidden, default=None)
+        if views and not shown and more_from is not None:
+            # Rostered, not yet released: say when, as the per-team address does, rather
+            # than an empty list an officer would read as "no plan today".
+            raise deny("too early", _too_early(day, more_from, lead))
     else:
         shown = [_public(r) for r in rows]
     audit.record(
@@ -228,6 +261,7 @@ def day_rosters(
         date=day,
         plan_id=shown[0].plan_id if shown else None,
         teams=shown,
+        more_from=more_from,
     )
 
 
@@ -245,16 +279,10 @@ def team_roster(
     """One team's roster on ``day``, if the caller may see it now."""
 
     def deny(reason: str, message: str) -> ForbiddenError:
-        audit.record(
-            session=session,
-            at=now,
-            actor=actor,
-            action="roster.denied",
-            entity="roster",
-            entity_id=f"{day.isoformat()}/{callsign}",
-            detail={"reason": reason},
-        )
-        return ForbiddenError(message)
+        return _denied(
+            session, now=now, actor=actor, entity_id=f"{day.isoformat()}/{callsign}",
+            reason=reason, message=message,
+        )  # fmt: skip
 
     if role not in FULL_ROSTER_ROLES and role is not Role.officer:
         raise deny(f"role {role.value}", f"role: {role.value} may not see rosters")
@@ -269,8 +297,7 @@ def team_roster(
     if role is Role.officer:
         view, opens_next = _officer_view(session, row, now, lead)
         if view is None:
-            opens = (opens_next or row.starts_at - lead).isoformat(timespec="minutes")
-            raise deny("too early", f"date: this assignment is visible from {opens}")
+            raise deny("too early", _too_early(day, opens_next or row.starts_at - lead, lead))
         shown = view
     audit.record(
         session=session,

@@ -73,7 +73,9 @@ window.CGMap = (function () {
       // A named overlay (shown at once unless shown === false); clustered if cluster.
       layer: function (label, cluster, shown) {
         const group = cluster && L.markerClusterGroup
-          ? L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40,
+          // No cluster animation: a marker is on the map as soon as its view is set (with
+          // animations a move during a split left markers out until the next move).
+          ? L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40, animate: false,
                                    disableClusteringAtZoom: 13, spiderfyOnMaxZoom: true })
           : L.featureGroup();
         if (group.on && cluster) {  // Enter on a focused cluster opens it, as a click does

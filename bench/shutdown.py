@@ -26,30 +26,9 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
-from served import ServedProcess, add_admin
+from served import ServedProcess, add_admin, children_of, process_alive
 
 PASSWORD = "a long enough password"
-
-
-def _children(pid: int) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.add(int(entry.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def one_run(with_job: bool) -> tuple[float, int, int]:
@@ -72,7 +51,7 @@ def one_run(with_job: bool) -> tuple[float, int, int]:
                 queued.raise_for_status()
                 deadline = time.monotonic() + 300
                 while not workers and time.monotonic() < deadline:
-                    workers = _children(server.process.pid)
+                    workers = children_of(server.process.pid)
                     time.sleep(0.2)
             began = time.perf_counter()
             server.process.send_signal(signal.SIGTERM)
@@ -81,7 +60,7 @@ def one_run(with_job: bool) -> tuple[float, int, int]:
         finally:
             server.kill()
         time.sleep(2)
-        left = [pid for pid in workers if _alive(pid)]
+        left = [pid for pid in workers if process_alive(pid)]
         for pid in left:
             os.kill(pid, signal.SIGKILL)
         return took, len(workers), len(left)

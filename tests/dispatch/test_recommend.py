@@ -126,8 +126,21 @@ def test_no_unit_available_says_why() -> None:
         patrolling("foot-c", "c-venue", armed=False),
         unit("arv-a", [seg("patrol", "06:00", "10:00", "a-venue")]),
     ]
-    with pytest.raises(NoUnitAvailable, match="1 busy or off duty, 1 off shift, 1 unarmed"):
+    with pytest.raises(NoUnitAvailable, match="1 busy or off duty, 1 off shift and 1 unarmed"):
         recommend(units, X, travel_minutes=TRAVEL, now=NOW)
+
+
+def test_no_unit_on_shift_says_so_in_words_and_when_the_next_shift_starts() -> None:
+    units = [
+        unit("arv-a", [seg("patrol", "16:00", "20:00", "a-venue")]),
+        unit("arv-b", [seg("patrol", "06:00", "10:00", "b-venue")]),
+    ]
+    with pytest.raises(NoUnitAvailable) as refused:
+        recommend(units, X, travel_minutes=TRAVEL, now=NOW)
+    message = str(refused.value)
+    assert "all 2 units are off shift" in message
+    assert "the next rostered shift starts at 16:00" in message
+    assert "on shift at 11:00 on Sat 5 Dec" in message  # local time in words, not ISO 8601
 
 
 @pytest.mark.parametrize(

@@ -252,8 +252,8 @@ def test_where_the_equilibrium_is_unique_three_solvers_give_the_same_coverage() 
     agree to 1e-6."""
     hq = {"id": "hq", "name": "HQ", "lat": 51.0, "lon": -1.3}
     scenario = make_scenario(
-        [venue("north-market", 51.004, -1.3, peak_occupancy=3200),
-         venue("south-market", 50.996, -1.3, peak_occupancy=2600)],
+        [venue("north-market", 51.004, -1.3, peak_occupancy=3200, capacity=4800),
+         venue("south-market", 50.996, -1.3, peak_occupancy=2600, capacity=3900)],
         [hq],
         [{"callsign": "foot-1", "base": "hq", "kind": "foot", "shifts": ["10:00-16:00"]},
          {"callsign": "arv-1", "base": "hq", "kind": "arv", "shifts": ["10:00-16:00"]}],

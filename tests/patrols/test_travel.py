@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -12,10 +13,15 @@ import pytest
 from crowdguard.errors import InputError
 from crowdguard.patrols.travel import (
     Place,
+    default_crossings,
     haversine_km,
+    places_of,
     road_graph_travel,
+    scenario_travel,
     straight_line_travel,
 )
+from crowdguard.scenario import demo_scenario
+from crowdguard.scenario.schema import Crossing
 
 WIN = Place("winchester-market", 51.0606, -1.3131)
 SOU = Place("southampton-westquay", 50.9035, -1.4060)
@@ -36,17 +42,117 @@ def test_straight_line_is_symmetric_with_zero_diagonal_and_grows_with_distance()
     assert tt.between(WIN.id, SOU.id) > tt.between(NEW.id, RYD.id) > 0
 
 
-def test_crossing_the_solent_adds_the_ferry_penalty() -> None:
-    with_ferry = straight_line_travel([SOU, NEW], ferry=50)
-    no_ferry = straight_line_travel([SOU, NEW], ferry=0)
-    assert with_ferry.between(SOU.id, NEW.id) - no_ferry.between(SOU.id, NEW.id) == pytest.approx(
-        50
+def _crossing(cid: str, vehicles: bool, water: tuple[float, float], **ends: Any) -> Crossing:
+    return Crossing.model_validate(
+        {
+            "id": cid, "name": cid, "crossing_minutes": water[0], "wait_minutes": water[1],
+            "vehicles": vehicles, **ends,
+        }
+    )  # fmt: skip
+
+
+def test_a_straight_line_never_crosses_the_solent() -> None:
+    """Issue 11: a team based at Ryde went to Southampton "in a straight line across the
+    Solent". Every island-mainland trip now goes terminal to terminal by a named route."""
+    scenario = demo_scenario()
+    tt = scenario_travel(scenario)
+    places = places_of(scenario)
+    island = [p for p in places if p.island]
+    mainland = [p for p in places if not p.island]
+    assert island and mainland
+    routes = [c for c in scenario.crossings or [] if c.vehicles]
+    for a in island:
+        for b in mainland:
+            for origin, dest in ((a, b), (b, a)):
+                ferry = tt.crossing(origin.id, dest.id)
+                assert ferry is not None and ferry.vehicles, (origin.id, dest.id)
+                # road to the terminal + wait + crossing + road on: the quickest such route
+                minutes = tt.between(origin.id, dest.id)
+                assert minutes == pytest.approx(_via(origin, dest, ferry))
+                assert minutes <= min(_via(origin, dest, c) for c in routes) + 1e-9
+                straight = straight_line_travel(
+                    [Place("o", origin.lat, origin.lon), Place("d", dest.lat, dest.lon)],
+                    crossings=[],
+                ).minutes[0, 1]
+                assert minutes > straight + ferry.crossing_minutes
+
+
+def _road(a: tuple[float, float], b: tuple[float, float]) -> float:
+    pair = [Place("a", *a), Place("b", *b)]
+    return float(straight_line_travel(pair, crossings=[]).minutes[0, 1])
+
+
+def _via(a: Place, b: Place, c: Crossing) -> float:
+    near = c.island if a.island else c.mainland
+    far = c.mainland if a.island else c.island
+    return (
+        _road((a.lat, a.lon), (near.lat, near.lon))
+        + c.wait_minutes
+        + c.crossing_minutes
+        + _road((far.lat, far.lon), (b.lat, b.lon))
     )
-    # Same-side pairs pay nothing extra.
-    both = straight_line_travel([NEW, RYD], ferry=50)
-    assert both.between(NEW.id, RYD.id) == pytest.approx(
-        straight_line_travel([NEW, RYD], ferry=0).between(NEW.id, RYD.id)
-    )
+
+
+def test_ryde_to_southampton_goes_by_ferry_and_foot_teams_may_take_the_fast_craft() -> None:
+    scenario = demo_scenario()
+    tt = scenario_travel(scenario)
+    ryde, westquay = "ryde-police-station", "southampton-westquay"
+    by_vehicle = tt.crossing(ryde, westquay)
+    on_foot = tt.crossing(ryde, westquay, on_foot=True)
+    assert by_vehicle is not None and by_vehicle.vehicles
+    assert on_foot is not None and not on_foot.vehicles  # the Red Jet, foot passengers only
+    i, j = tt.index(ryde), tt.index(westquay)
+    assert tt.for_team(1.0, on_foot=True)[i, j] < tt.for_team(1.0)[i, j]
+    # Same-side trips are the same either way.
+    k = tt.index("newport-st-james-square")
+    assert tt.for_team(1.0, on_foot=True)[i, k] == tt.for_team(1.0)[i, k]
+    assert tt.crossing(ryde, "newport-st-james-square") is None
+
+
+def test_a_team_s_speed_scales_its_road_legs_not_the_ferry() -> None:
+    scenario = demo_scenario()
+    tt = scenario_travel(scenario)
+    i, j = tt.index("ryde-police-station"), tt.index("southampton-westquay")
+    ferry = tt.crossing("ryde-police-station", "southampton-westquay")
+    assert ferry is not None
+    water = ferry.wait_minutes + ferry.crossing_minutes
+    assert tt.for_team(1.5)[i, j] == pytest.approx((tt.minutes[i, j] - water) * 1.5 + water)
+    w = tt.index("winchester-cathedral-market")
+    assert tt.for_team(1.5)[w, j] == pytest.approx(tt.minutes[w, j] * 1.5)
+
+
+def test_without_a_vehicle_ferry_a_vehicle_cannot_cross() -> None:
+    foot_only = _crossing(
+        "fast", False, (20, 10),
+        mainland={"name": "M", "lat": 50.80, "lon": -1.11},
+        island={"name": "I", "lat": 50.74, "lon": -1.16},
+    )  # fmt: skip
+    with pytest.raises(InputError, match=r"no crossing from .*add a route under crossings"):
+        straight_line_travel([SOU, NEW], crossings=[foot_only])
+    assert straight_line_travel([WIN, SOU], crossings=[foot_only]).between(WIN.id, SOU.id) > 0
+
+
+def test_a_scenario_s_own_crossings_replace_the_solent_routes() -> None:
+    scenario = demo_scenario()
+    slow = _crossing(
+        "slow-boat", True, (300, 60),
+        mainland={"name": "M", "lat": 50.80, "lon": -1.11},
+        island={"name": "I", "lat": 50.74, "lon": -1.16},
+    )  # fmt: skip
+    own = scenario.model_copy(update={"crossings": [slow]})
+    tt = scenario_travel(own)
+    assert tt.crossing("ryde-police-station", "southampton-westquay") == slow
+    assert tt.between("ryde-police-station", "southampton-westquay") > 360
+
+
+def test_the_demo_names_the_four_routes_of_the_issue_with_sources() -> None:
+    crossings = demo_scenario().crossings or []
+    names = " ".join(c.name for c in crossings)
+    for a, b in (("Portsmouth", "Ryde"), ("Portsmouth", "Fishbourne"),
+                 ("Southampton", "Cowes"), ("Lymington", "Yarmouth")):  # fmt: skip
+        assert any(a in c.name and b in c.name for c in crossings), (a, b, names)
+    assert all("[FACT-2nd]" in c.source or "[ESTIMATE]" in c.source for c in crossings)
+    assert default_crossings() == tuple(crossings)
 
 
 def test_urban_speed_applies_to_short_trips() -> None:
@@ -135,3 +241,16 @@ def test_straight_line_nearest_venue_is_not_the_fastest_by_road(tmp_path: Path) 
     assert straight.between("base", "near") < straight.between("base", "far")
     assert road.between("base", "near") > road.between("base", "far")
     assert road.between("base", "near") == pytest.approx(18.0)
+
+
+def test_a_generated_island_is_reached_by_its_own_ferry() -> None:
+    from crowdguard.scenario.generate import generate_scenario
+
+    county = generate_scenario(venues=9, bases=3, teams=3, shifts="two-shift", island=True)
+    (ferry,) = county.crossings or []
+    tt = scenario_travel(county)
+    on_island = next(v.id for v in county.venues if v.island)
+    mainland = next(v.id for v in county.venues if not v.island)
+    assert tt.crossing(mainland, on_island) == ferry
+    assert tt.between(mainland, on_island) > ferry.crossing_minutes + ferry.wait_minutes
+    assert generate_scenario(venues=9, bases=3, teams=3, shifts="two-shift").crossings is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from typing import Any
 
 import numpy as np
 import pytest
@@ -52,3 +53,44 @@ def test_the_demo_map_numbers_every_venue_in_order_as_text() -> None:
         assert re.search(rf">\s*{number}\s*</text>", svg[group.start() :]), number
     # Names are in the table, not printed on the map (they overlapped in town centres).
     assert "Gunwharf Quays" not in re.sub(r'id="[^"]*"', "", svg)
+
+
+def test_a_route_across_the_solent_goes_by_ferry_on_the_report_s_maps(make_scenario: Any) -> None:
+    """Issue 11: a team based on the island reached the mainland "in a straight line across
+    the Solent". Its drawn route now runs through the terminals of the ferry it takes, and
+    both maps draw the crossings."""
+    from crowdguard.patrols.planner import make_plan
+    from crowdguard.report.html import _route_lines, render_report
+
+    scenario = make_scenario(
+        bases=[
+            {"id": "pic-sou", "name": "Southampton stand-in", "lat": 50.9075, "lon": -1.416},
+            {"id": "ryde", "name": "Ryde stand-in", "lat": 50.729, "lon": -1.162, "island": True},
+        ],
+        teams=[{"callsign": "ferry-1", "base": "ryde", "kind": "arv", "shifts": ["09:00-18:00"]}],
+    )
+    plan = make_plan(scenario, seed=5, days=1, workers=1)
+    day = plan.days[0]
+    (team, points), *_ = _route_lines(plan, day)
+    assert team == "ferry-1" and len(points) > 2  # it patrols the mainland
+    terminals = {
+        (round(p.lat, 4), round(p.lon, 4))
+        for c in plan.travel_times().crossings
+        if c.vehicles
+        for p in (c.mainland, c.island)
+    }
+    on_island = {(50.729, -1.162)}
+    for a, b in itertools.pairwise(points):
+        a, b = (round(a[0], 4), round(a[1], 4)), (round(b[0], 4), round(b[1], 4))
+        crosses = (a in on_island) != (b in on_island)
+        if crosses:  # only from the base to its island terminal, never over the water
+            assert a in terminals or b in terminals, (a, b)
+    used = [p for p in points if (round(p[0], 4), round(p[1], 4)) in terminals]
+    assert len(used) == 4  # out and back: two terminals each way
+    html = render_report(plan, route_day=day)
+    assert html.count('id="crossing-portsmouth-fishbourne"') == 2  # venue map and route map
+    assert "Dashed lines are the ferry crossings" in html
+    assert "A leg across the water goes through the terminals" in html
+    # A force's own scenario is not "the demo" (issue 11).
+    text = re.sub(r"data:image/png;base64,[^\"]*", "", html)
+    assert not re.search(r"\bdemo\b", text, re.IGNORECASE)

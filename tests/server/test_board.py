@@ -24,10 +24,10 @@ from served import free_port
 from sqlalchemy import Engine, text
 from test_dispatch_api import NOON, store_world
 
+from crowdguard.api.events import QUEUE_LIMIT, BoardEvent, EventBus, publish_after_commit
 from crowdguard.store.clock import FakeClock
 from crowdguard.store.db import make_sessionmaker
 from crowdguard.users.models import Role
-from crowdguard.web.board import QUEUE_LIMIT, BoardBus, BoardEvent, publish_after_commit
 
 Headers = dict[str, str]
 READ_TIMEOUT = 10.0
@@ -110,8 +110,8 @@ def test_control_sees_report_and_unit_changes_live_and_only_once_committed(
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         events, admin_events = Events(response), Events(admin_response)
-        assert events.next() == (":", "connected")
-        assert admin_events.next() == (":", "connected")
+        assert events.next()[0] == "hello"
+        assert admin_events.next()[0] == "hello"
 
         # The public reports a concern (no token) while the board is open.
         report = {
@@ -187,7 +187,7 @@ def test_the_stream_refuses_every_other_role_and_the_public(
 def test_heartbeats_flow_and_the_stream_ends_once_the_token_is_revoked(
     app: FastAPI, world: None, as_role: Callable[..., Headers]
 ) -> None:
-    app.state.board_bus = BoardBus(heartbeat_seconds=0.3)
+    app.state.board_bus = EventBus(heartbeat_seconds=0.3)
     control = as_role(Role.control)
     with (
         serving(app) as url,
@@ -195,10 +195,11 @@ def test_heartbeats_flow_and_the_stream_ends_once_the_token_is_revoked(
         _stream(http, control) as response,
     ):
         events = Events(response)
-        assert events.next() == (":", "connected")
-        assert events.next() == (":", "heartbeat")
+        hello = events.next()
+        assert hello[0] == "hello" and hello[1]["heartbeat_seconds"] == 0.3
+        assert events.next()[0] == "heartbeat"
         assert http.post("/api/v1/auth/logout", headers=control).status_code == 204
-        assert events.until("end") == {"reason": "token no longer valid"}
+        assert events.until("end")["reason"] == "log in again"
         with pytest.raises(EOFError):
             events.next()
     assert app.state.board_bus.subscribers == 0
@@ -208,14 +209,14 @@ def test_a_rolled_back_change_is_never_published(engine: Engine) -> None:
     sessions = make_sessionmaker(engine)
 
     async def run() -> list[str]:
-        bus = BoardBus()
+        bus = EventBus()
         sub = bus.subscribe()
         with sessions() as session:
             session.execute(text("SELECT 1"))
-            publish_after_commit(session, bus, BoardEvent("rolled-back", {}))
+            publish_after_commit(session, bus, BoardEvent.note("end", reason="rolled back"))
             session.rollback()
             session.execute(text("SELECT 1"))
-            publish_after_commit(session, bus, BoardEvent("committed", {}))
+            publish_after_commit(session, bus, BoardEvent.note("heartbeat", reason="committed"))
             session.commit()
             session.execute(text("SELECT 1"))
             session.commit()  # a later commit does not resend anything
@@ -224,7 +225,7 @@ def test_a_rolled_back_change_is_never_published(engine: Engine) -> None:
         while not sub.queue.empty():
             item = sub.queue.get_nowait()
             assert item is not None
-            kinds.append(item.kind)
+            kinds.append(str(item.data.reason))  # type: ignore[union-attr]
         return kinds
 
     assert asyncio.run(run()) == ["committed"]
@@ -232,10 +233,10 @@ def test_a_rolled_back_change_is_never_published(engine: Engine) -> None:
 
 def test_a_subscriber_that_falls_behind_is_dropped_not_buffered_without_bound() -> None:
     async def run() -> tuple[int, int, bool]:
-        bus = BoardBus()
+        bus = EventBus()
         slow, quick = bus.subscribe(), bus.subscribe()
         for i in range(QUEUE_LIMIT + 5):
-            bus.publish(BoardEvent("report-created", {"n": i}))
+            bus.publish(BoardEvent.note("heartbeat", reason=str(i)))
             if not quick.queue.empty():
                 quick.queue.get_nowait()
             await asyncio.sleep(0)
@@ -245,3 +246,35 @@ def test_a_subscriber_that_falls_behind_is_dropped_not_buffered_without_bound() 
     size, subscribers, dropped = asyncio.run(run())
     assert dropped and size == 1  # only the end-of-stream marker is left
     assert subscribers == 1  # the quick one stays
+
+
+def test_closing_the_bus_ends_every_stream_and_refuses_new_ones() -> None:
+    async def run() -> tuple[list[str], list[str], int]:
+        bus = EventBus()
+        open_stream = bus.subscribe()
+        bus.publish(BoardEvent.note("heartbeat"))
+        await asyncio.sleep(0.01)
+        bus.close()
+        bus.close()  # idempotent
+        await asyncio.sleep(0.01)
+
+        def drain(sub: Any) -> list[str]:
+            seen = []
+            while not sub.queue.empty():
+                item = sub.queue.get_nowait()
+                seen.append("<end>" if item is None else item.kind)
+            return seen
+
+        return drain(open_stream), drain(bus.subscribe()), bus.subscribers
+
+    before, after, subscribers = asyncio.run(run())
+    assert before == ["closing", "<end>"]  # what was queued is dropped: the page reloads
+    assert after == ["closing", "<end>"]
+    assert subscribers == 0
+
+
+def test_an_event_carries_the_payload_its_kind_names() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="carries a ReportBoardSummary"):
+        BoardEvent(kind="report-created", data=BoardEvent.note("hello").data)

@@ -255,17 +255,32 @@ def test_serve_keeps_idle_connections_open_longer_than_clients_and_proxies(
 ) -> None:
     """uvicorn's 5 s default closes idle connections just as clients (httpx: 5 s) reuse
     them; ``serve`` waits longer than its clients and reverse proxies (60 s) instead."""
+    import socket
+
     import uvicorn
 
-    from crowdguard.cli.server import KEEP_ALIVE_SECONDS, serve
+    from crowdguard.cli.server import KEEP_ALIVE_SECONDS, SHUTDOWN_SECONDS, serve
 
-    started: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: started.append((a, kw)))
-    serve(host="127.0.0.1", port=8765, data_dir=tmp_path)
-    [(args, options)] = started
-    args[0].state.context.engine.dispose()  # the app serve built
-    assert options["timeout_keep_alive"] == KEEP_ALIVE_SECONDS > 60
-    assert (options["host"], options["port"]) == ("127.0.0.1", 8765)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started: list[tuple[Any, Any]] = []
+
+    def run(server: Any, sockets: Any = None) -> None:
+        started.append((server.config, sockets))
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
+    serve(host="127.0.0.1", port=port, data_dir=tmp_path)
+    [(config, sockets)] = started
+    config.app.state.context.engine.dispose()  # the app serve built
+    try:
+        assert config.timeout_keep_alive == KEEP_ALIVE_SECONDS > 60
+        # bound before the URLs were printed, and X-Forwarded-For believed from nobody
+        assert sockets[0].getsockname() == ("127.0.0.1", port)
+        assert config.proxy_headers is False
+        assert config.timeout_graceful_shutdown == SHUTDOWN_SECONDS <= 10  # a stop is bounded
+    finally:
+        sockets[0].close()
 
 
 @pytest.mark.slow

@@ -58,6 +58,18 @@ def _scenario() -> dict[str, Any]:
         "venues": [_venue(v) for v in PLACES],
         "bases": [BASE],
         "teams": [_team("arv-1"), _team("arv-2")],
+        # One quick vehicle ferry, 50 minutes terminal to terminal: the times below are
+        # worked out on it (the demo's real Solent routes take longer).
+        "crossings": [
+            {
+                "id": "gunwharf-ryde",
+                "name": "Gunwharf - Ryde (test ferry)",
+                "mainland": {"name": "Gunwharf", "lat": 50.7960, "lon": -1.1080},
+                "island": {"name": "Ryde", "lat": 50.7330, "lon": -1.1600},
+                "crossing_minutes": 35,
+                "wait_minutes": 15,
+            }
+        ],
     }
 
 
@@ -204,7 +216,11 @@ def test_recommend_refuses_what_it_cannot_rank(
         headers=control,
     )
     assert r.status_code == 409
-    assert "2 off shift" in r.json()["detail"]
+    # In words, not coordinates and an ISO timestamp (issue 14's board fix).
+    detail = r.json()["detail"]
+    assert "all 2 units are off shift" in detail
+    assert "18:00 on Sat 5 Dec" in detail
+    assert "50.73" not in detail and "T18:00" not in detail
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

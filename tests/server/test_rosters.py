@@ -71,11 +71,15 @@ def test_officer_sees_nothing_before_the_lead_time(
 ) -> None:
     officer = as_role(Role.officer, team="arv-1")
     clock.set(dt.datetime(2026, 12, 5, 7, 59, tzinfo=dt.UTC))  # shift at 10:00, lead 2 h
-    nothing_yet = client.get(DAY_URL, headers=officer).json()
-    assert nothing_yet["teams"] == [] and nothing_yet["plan_id"] is None  # not even a plan
-    too_early = client.get(f"{DAY_URL}/teams/arv-1", headers=officer)
-    assert too_early.status_code == 403
-    assert "08:00" in too_early.json()["detail"]
+    # Not an empty 200 an officer would read as "no plan today": when it will be visible.
+    for url in (DAY_URL, f"{DAY_URL}/teams/arv-1"):
+        too_early = client.get(url, headers=officer)
+        assert too_early.status_code == 403
+        detail = too_early.json()["detail"]
+        assert "your team's roster for Sat 05 Dec 2026 is visible from 08:00 (Europe/London)" in (
+            detail
+        )
+        assert "winchester-market" not in detail and "plan" not in detail  # nothing leaks
 
 
 def test_officer_sees_own_team_from_the_lead_time(
@@ -154,6 +158,18 @@ def test_every_roster_read_and_refusal_is_audited(
     assert ("planner-user", "roster.read", DAY) in reads
     assert ("officer-user", "roster.denied", f"{DAY}/arv-2") in reads
     assert client.get("/api/v1/audit/verify", headers=admin).json()["intact"] is True
+
+
+def test_an_officer_with_no_roster_that_day_gets_an_empty_list(
+    client: TestClient, as_role: Callable[..., dict[str, str]], clock: FakeClock, published: int
+) -> None:
+    clock.set(dt.datetime(2026, 12, 5, 7, 0, tzinfo=dt.UTC))
+    unrostered = as_role(Role.officer, team="arv-7")
+    body = client.get(DAY_URL, headers=unrostered).json()
+    assert body["teams"] == [] and body["plan_id"] is None and body["more_from"] is None
+    rostered = as_role(Role.officer, team="arv-1", username="olly")
+    no_plan = client.get("/api/v1/rosters/2026-12-24", headers=rostered)
+    assert no_plan.status_code == 200 and no_plan.json()["teams"] == []
 
 
 def test_a_day_without_a_plan_is_empty_and_an_unknown_team_is_404(
@@ -277,12 +293,14 @@ def test_officer_sees_each_shift_only_from_its_own_lead_time(
     assert morning.status_code == 200
     assert evening not in _starts(morning) and "20:00" not in _starts(morning)
     assert morning.json()["ends_at"] <= f"{DAY}T16:00:00Z"
-    listed = client.get(DAY_URL, headers=officer).json()["teams"]
-    assert [len(t["segments"]) for t in listed] == [len(morning.json()["segments"])]
+    listed = client.get(DAY_URL, headers=officer).json()
+    assert [len(t["segments"]) for t in listed["teams"]] == [len(morning.json()["segments"])]
+    assert listed["more_from"] == f"{DAY}T{evening_hour - 2:02d}:00:00Z"  # the evening's release
     # From two hours before the evening shift, the whole day.
     officer = at(dt.datetime(2026, 12, 5, evening_hour - 2, 0, tzinfo=dt.UTC))
     whole = client.get(url, headers=officer)
     assert whole.status_code == 200
     assert evening in _starts(whole) and whole.json()["ends_at"] == f"{DAY}T22:00:00Z"
+    assert client.get(DAY_URL, headers=officer).json()["more_from"] is None
     # Planners always see the whole day.
     assert _starts(client.get(url, headers=login("pat"))) == _starts(whole)

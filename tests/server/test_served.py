@@ -69,9 +69,11 @@ def test_first_start_migrates_loads_the_demo_and_says_where_to_log_in(
         assert "/api/v1/rosters/{date}" in spec["paths"]
         assert httpx.get(f"{server.base_url}/api/v1/docs").status_code == 200
         for line in log.splitlines():  # every page it names is there
-            if line.startswith(("report a concern", "control-room board")):
+            if line.startswith(("report a concern", "control-room board", "every role's page")):
                 page = httpx.get(line.rsplit(" ", 1)[1])
-                assert page.status_code == 200 and "999" in page.text, line
+                assert page.status_code == 200, line
+                # the public form says call 999; the staff pages start with the login form
+                assert ("999" if "concern" in line else 'action="/login"') in page.text, line
         assert "report a concern (public form)" in log and "control-room board" in log
     finally:
         server.stop()
@@ -269,3 +271,48 @@ def test_acknowledged_reports_survive_sigkill_whole(
         assert chain["intact"], chain["reason"]
     finally:
         again.stop()
+
+
+def test_sigterm_ends_open_board_streams_at_once_and_the_server_exits_promptly(
+    tmp_path: Path,
+) -> None:
+    """Issue 12, item 13: a stopping server used to keep a board's stream open (uvicorn
+    waits for open responses, with no limit), so the board still said "Live" while a new
+    server took its reports. The stream now gets ``closing`` and ends at once."""
+    import json
+    import signal
+
+    data_dir = tmp_path / "data"
+    add_admin(data_dir, None, "admin", PASSWORD)
+    server = ServedProcess(data_dir).start()
+    headers = server.token("admin", PASSWORD)
+    assert server.process is not None
+    try:
+        with (
+            httpx.Client(base_url=server.base_url, timeout=20) as http,
+            http.stream("GET", "/api/v1/board/stream", headers=headers) as response,
+        ):
+            lines = response.iter_lines()
+            kinds: list[str] = []
+            for line in lines:
+                if line.startswith("event: "):
+                    kinds.append(line.removeprefix("event: "))
+                    if kinds[-1] == "hello":
+                        break
+            began = time.monotonic()
+            server.process.send_signal(signal.SIGTERM)
+            data = {}
+            for line in lines:  # the rest of the stream, until the server closes it
+                if line.startswith("event: "):
+                    kinds.append(line.removeprefix("event: "))
+                elif line.startswith("data: ") and kinds[-1] == "closing":
+                    data = json.loads(line.removeprefix("data: "))
+            ended = time.monotonic() - began
+        server.process.wait(timeout=20)
+        exited = time.monotonic() - began
+    finally:
+        server.stop()
+    assert kinds == ["hello", "closing"]
+    assert data["reason"] == "the server is stopping"
+    assert ended < 2.0, f"the stream stayed open {ended:.1f} s after SIGTERM"
+    assert exited < 8.0, f"the server took {exited:.1f} s to exit"

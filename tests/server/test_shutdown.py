@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from served import ServedProcess, add_admin, free_port
+from served import ServedProcess, add_admin, children_of, free_port, process_alive
 
 from crowdguard.errors import InputError
 from crowdguard.store.settings import parse_trusted_proxies
@@ -23,29 +23,6 @@ from crowdguard.store.settings import parse_trusted_proxies
 pytestmark = pytest.mark.slow
 PASSWORD = "a long enough password"
 SIGTERM_LIMIT_SECONDS = 10.0
-
-
-def _children(pid: int) -> set[int]:
-    """Processes whose parent is ``pid`` (Linux /proc)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.add(int(entry.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
@@ -69,7 +46,7 @@ def test_sigterm_during_a_plan_job_exits_promptly_and_leaves_no_worker(tmp_path:
         workers: set[int] = set()
         deadline = time.monotonic() + 240
         while not workers and time.monotonic() < deadline:
-            workers = _children(server.process.pid)
+            workers = children_of(server.process.pid)
             time.sleep(0.2)
         assert workers, "the season's solve started no worker process"
         began = time.monotonic()
@@ -80,9 +57,9 @@ def test_sigterm_during_a_plan_job_exits_promptly_and_leaves_no_worker(tmp_path:
         server.kill()
     assert took < SIGTERM_LIMIT_SECONDS, f"SIGTERM to exit took {took:.1f} s"
     deadline = time.monotonic() + 3
-    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+    while any(process_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
-    left = [pid for pid in workers if _alive(pid)]
+    left = [pid for pid in workers if process_alive(pid)]
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert left == [], "solver workers outlived the server"

@@ -34,7 +34,7 @@ def demo() -> Scenario:
 
 @pytest.fixture(scope="module")
 def plans(demo: Scenario) -> dict[str, PlanCoverage]:
-    optimal = build_plan("optimal", demo, days=21)
+    optimal = build_plan("optimal", demo, days=21, mode="free")
     built = {"optimal": optimal}
     for name in PLAN_NAMES[1:]:
         built[name] = build_plan(name, demo, days=optimal.days, targets=optimal.targets)
@@ -210,7 +210,7 @@ def test_optimal_beats_baselines_and_random_feasible_plans(
         update={"venues": venues, "teams": [demo.teams[i] for i in sorted(teams)]}
     )
     try:
-        optimal = build_plan("optimal", scenario, days=days)
+        optimal = build_plan("optimal", scenario, days=days, mode="free")
     except InputError:  # no venue open on those days (Christmas Day)
         return
     t = optimal.targets

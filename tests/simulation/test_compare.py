@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 from pathlib import Path
 
@@ -23,8 +24,9 @@ def demo() -> Scenario:
 
 @pytest.fixture(scope="module")
 def comparison(demo: Scenario) -> Comparison:
-    """The whole demo season, every plan, eight roster draws (a few seconds)."""
-    return compare_plans(demo, seed=11, replicates=8, expected_incidents=150)
+    """The whole demo season, every plan, eight roster draws (a few seconds); the optimal
+    plan placed freely per slot, the game's own optimum (routes: below)."""
+    return compare_plans(demo, seed=11, replicates=8, expected_incidents=150, mode="free")
 
 
 def test_rows_follow_the_plans_asked_for(comparison: Comparison) -> None:
@@ -97,7 +99,10 @@ def test_json_is_complete(comparison: Comparison) -> None:
 
 
 def test_same_seed_same_comparison(demo: Scenario) -> None:
-    kwargs = {"plans": ("uniform", "rota"), "seed": 4, "days": 10, "window": 7, "replicates": 2}
+    kwargs = {
+        "plans": ("uniform", "rota"), "seed": 4, "days": 10, "window": 7, "replicates": 2,
+        "mode": "free",
+    }  # fmt: skip
     first = compare_plans(demo, expected_incidents=20, **kwargs).to_json()  # type: ignore[arg-type]
     second = compare_plans(demo, expected_incidents=20, **kwargs).to_json()  # type: ignore[arg-type]
     first.pop("seconds"), second.pop("seconds")
@@ -106,7 +111,7 @@ def test_same_seed_same_comparison(demo: Scenario) -> None:
 
 def test_without_a_seed_one_is_drawn_and_recorded(demo: Scenario) -> None:
     result = compare_plans(
-        demo, plans=("rota",), days=9, window=7, replicates=1, expected_incidents=5
+        demo, plans=("rota",), days=9, window=7, replicates=1, expected_incidents=5, mode="free"
     )
     assert not result.seeded and result.seed >= 0
     assert result.row("rota").observer_ratio > 0  # optimal still solved as the reference
@@ -155,3 +160,28 @@ HOWTO = Path(__file__).resolve().parents[2] / "docs" / "howto" / "compare-plans.
 )
 def test_howto_python_blocks_run(block: str) -> None:
     exec(compile(block, str(HOWTO), "exec"), {})
+
+
+def test_by_default_the_optimal_plan_is_the_routes_plan_a_planner_gets(demo: Scenario) -> None:
+    """Issue 11: simulate compared a free-placement plan, not the routes plan the planner
+    gets; now the routes plan is the default, its rosters drawn from its routes."""
+    from crowdguard.patrols.planner import make_plan
+    from crowdguard.simulation.baselines import build_plan, plan_rosters
+
+    routes = build_plan("optimal", demo, days=2)
+    planned = make_plan(demo, seed=0, days=2)  # what `crowdguard plan` solves
+    assert np.allclose(routes.coverage, planned.coverage)
+    drawn = plan_rosters(routes, rng=random.Random(1))
+    kinds = {s["kind"] for r in drawn.values() for t in r["teams"] for s in t["segments"]}
+    assert "transit" in kinds  # teams drive between venues, as the planner's rosters say
+    free = build_plan("optimal", demo, days=2, mode="free")
+    drawn = plan_rosters(free, rng=random.Random(1))
+    assert "transit" not in {
+        s["kind"] for r in drawn.values() for t in r["teams"] for s in t["segments"]
+    }
+    result = compare_plans(
+        demo, plans=("optimal", "uniform"), days=9, window=7, replicates=1,
+        expected_incidents=5, seed=2,
+    )  # fmt: skip
+    assert result.mode == "routes" and result.to_json()["optimal_mode"] == "routes"
+    assert result.row("optimal").best_response_ratio == pytest.approx(1.0)

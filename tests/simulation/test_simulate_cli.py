@@ -29,6 +29,8 @@ def test_writes_comparison_and_figures(tmp_path: Path) -> None:
     doc = json.loads((out / "comparison.json").read_text())
     assert [p["plan"] for p in doc["plans"]] == ["optimal", "uniform", "footfall", "rota"]
     assert doc["seed"] == 3 and doc["window_days"] == 7 and doc["days"] == 10
+    assert doc["optimal_mode"] == "routes"  # the plan `crowdguard plan` gives, by default
+    assert "the routes plan" in result.stdout.replace("\n", " ")
     for name in ("response_times.png", "harm.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert str(out) in result.stdout.replace("\n", "")
@@ -43,11 +45,13 @@ def test_plans_option_limits_the_rows_and_rerun_replaces_the_folder(tmp_path: Pa
     out.mkdir()
     (out / "stale.txt").write_text("old")
     result = run(
-        "demo", "--plans", "rota,optimal", "--seed", "1", *SMALL, "--out", str(out), cwd=tmp_path
-    )
+        "demo", "--plans", "rota,optimal", "--seed", "1", "--mode", "free", *SMALL,
+        "--out", str(out), cwd=tmp_path,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     doc = json.loads((out / "comparison.json").read_text())
     assert [p["plan"] for p in doc["plans"]] == ["rota", "optimal"]
+    assert doc["optimal_mode"] == "free-placement"
     assert not (out / "stale.txt").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sim"]
 
@@ -59,6 +63,7 @@ def test_plans_option_limits_the_rows_and_rerun_replaces_the_folder(tmp_path: Pa
         (["demo", "--window", "0"], "--window"),
         (["missing.yaml"], "SCENARIO missing.yaml"),
         (["demo", "--days", "5"], "--days 5"),
+        (["demo", "--mode", "fastest"], "--mode 'fastest'"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path: Path, args: list[str], needle: str) -> None:

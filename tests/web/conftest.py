@@ -21,6 +21,7 @@ from crowdguard.store.demo import seed_demo
 from crowdguard.store.settings import Settings
 from crowdguard.users.models import Role, UserCreate
 from crowdguard.users.service import create_user
+from crowdguard.web.common import HOME
 
 # Let the test modules import their helpers (pytest imports tests with importlib).
 sys.path.insert(0, str(Path(__file__).parent))
@@ -125,6 +126,26 @@ def as_role(
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
     return make
+
+
+@pytest.fixture
+def signed_in(
+    client: TestClient, as_role: Callable[[Role], dict[str, str]]
+) -> Callable[[Role], str]:
+    """Log ``client`` in through the pages' form (the session cookie) as a new account with
+    the role; returns the username."""
+
+    def sign(role: Role) -> str:
+        as_role(role)
+        name = f"{role.value}-user"
+        response = client.post(
+            "/login", data={"username": name, "password": PASSWORD}, follow_redirects=False
+        )
+        assert response.status_code == 303, response.text
+        assert response.headers["location"] == HOME[role]  # each role lands on its own page
+        return name
+
+    return sign
 
 
 @pytest.fixture

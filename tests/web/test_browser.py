@@ -23,8 +23,10 @@ Skipped (not failed) only when /usr/bin/chromium is absent. Never ``playwright i
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,15 +43,9 @@ if not CHROMIUM.exists():
 
 import argon2  # noqa: E402
 from argon2.profiles import CHEAPEST  # noqa: E402
+from browser_kit import CHROMIUM_ARGS, PASSWORD, PHONE, Tab, check_page, log_in  # noqa: E402
 from demo_roster import PATROLS, store_demo_roster  # noqa: E402
-from playwright.sync_api import (  # noqa: E402
-    Browser,
-    ConsoleMessage,
-    Page,
-    Route,
-    expect,
-    sync_playwright,
-)
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "server"))
 from served import ServedProcess  # noqa: E402
@@ -59,27 +55,22 @@ from crowdguard.store.db import make_engine, make_sessionmaker, session_scope, u
 from crowdguard.store.demo import seed_demo  # noqa: E402
 from crowdguard.users import service as users  # noqa: E402
 from crowdguard.users.models import Role, UserCreate  # noqa: E402
+from crowdguard.web.common import HOME  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-# Without the background-networking flags chromium's own connections are refused here.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PASSWORD = "correct horse battery"
 REFERENCE = re.compile(r"CG-[A-Z0-9]{4}-[A-Z0-9]{4}")
-TIMEOUT_MS = 20_000
 VENUES = {v.id: v for v in demo_scenario().venues}
 
 
-ACCOUNTS = {"controller": Role.control, "controller2": Role.control, "planner": Role.planner}
+ACCOUNTS = {
+    "controller": Role.control,
+    "controller2": Role.control,
+    "planner": Role.planner,
+    "officer": Role.officer,
+    "officer2": Role.officer,
+    "admin": Role.admin,
+}
 
 
 def seed_store(data_dir: Path) -> None:
@@ -96,7 +87,12 @@ def seed_store(data_dir: Path) -> None:
             for name, role in ACCOUNTS.items():
                 users.create_user(
                     session=session,
-                    data=UserCreate(username=name, password=PASSWORD, role=role),
+                    data=UserCreate(
+                        username=name,
+                        password=PASSWORD,
+                        role=role,
+                        team="alpha-1" if role is Role.officer else None,
+                    ),
                     actor="test",
                     now=now,
                 )
@@ -123,26 +119,6 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-class Tab:
-    """A page in its own browser context that records script errors."""
-
-    def __init__(self, browser: Browser, **options: Any) -> None:
-        self.context = browser.new_context(viewport={"width": 1280, "height": 1000}, **options)
-        self.context.set_default_timeout(TIMEOUT_MS)
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("console", self._console)
-
-    def _console(self, message: ConsoleMessage) -> None:
-        # Refused requests (401, 422) are logged by chromium itself; they are expected here.
-        if message.type == "error" and "Failed to load resource" not in message.text:
-            self.errors.append(message.text)
-
-    def close(self) -> None:
-        self.context.close()
-
-
 @pytest.fixture
 def tabs(browser: Browser) -> Iterator[list[Tab]]:
     """Open tabs (closed after the test); each must end without a script error."""
@@ -151,6 +127,16 @@ def tabs(browser: Browser) -> Iterator[list[Tab]]:
     for tab in opened:
         tab.close()
     assert [e for tab in opened for e in tab.errors] == []
+    assert [u for tab in opened for u in tab.outside] == []  # nothing left 127.0.0.1
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where page screenshots go: ``docs/screenshots`` with CROWDGUARD_SCREENSHOTS=1 (to
+    refresh the docs' pictures), else the test's own folder."""
+    if os.environ.get("CROWDGUARD_SCREENSHOTS") == "1":
+        return Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    return tmp_path / "shots"
 
 
 def open_tab(browser: Browser, tabs: list[Tab], **options: Any) -> Page:
@@ -173,15 +159,12 @@ def stored_report(server: ServedProcess, reference: str) -> dict[str, Any]:
 
 
 def file_report(page: Page, server: ServedProcess, venue: str, description: str) -> str:
-    """Fill the form as a member of the public would, with the venue chosen on the map."""
+    """Fill the form as a member of the public would, choosing the venue from the list."""
     page.goto(f"{server.base_url}/report")
     expect(page.locator("#emergency-banner")).to_have_text("In an emergency call 999")
     page.select_option("#category", "hostile_reconnaissance")
     page.fill("#description", description)
-    dot = page.locator(f"#venue-map g.venue[data-venue='{venue}']")
-    dot.focus()
-    page.keyboard.press("Enter")  # the map's venue dots work from the keyboard
-    expect(page.locator("#venue_id")).to_have_value(venue)
+    page.select_option("#venue_id", venue)
     with page.expect_navigation():
         page.click("#send")
     reference = page.locator("#reference").inner_text()
@@ -208,31 +191,40 @@ def test_the_public_reports_through_the_form_with_the_map_and_gets_a_reference(
     page.select_option("#category", "unattended_item")
     expect(page.locator("#attack-warning")).to_be_hidden()
 
-    # A click on the map beside a venue marks a point where the server's projection puts it.
+    # The offline base map is drawn (Natural Earth land), and a click on the map beside a
+    # venue marks a point south of it.
+    expect(page.locator("#venue-map")).to_have_attribute("data-base", "land")
+    expect(page.locator("#venue-map path.land").first).to_be_attached()
     venue = VENUES["southampton-westquay"]
     svg = page.locator("#venue-map")
+    page.select_option("#venue_id", venue.id)  # the list shows the place on the map
     svg.scroll_into_view_if_needed()
-    dot = page.locator(f"#venue-map g.venue[data-venue='{venue.id}'] circle").bounding_box()
+    dot = page.locator(f"#venue-map .cg-marker[data-venue='{venue.id}']").bounding_box()
     frame = svg.bounding_box()
     assert dot is not None and frame is not None
     centre_x = dot["x"] + dot["width"] / 2 - frame["x"]
     centre_y = dot["y"] + dot["height"] / 2 - frame["y"]
     svg.click(position={"x": centre_x, "y": centre_y + 40})  # 40 px south of the dot
-    expect(page.locator("#map-point")).to_be_visible()
+    expect(page.locator("#venue-map")).to_have_attribute("data-point", "1")
     lat = float(page.input_value("#location_lat"))
     lon = float(page.input_value("#location_lon"))
     assert lon == pytest.approx(venue.lon, abs=0.01)
-    assert venue.lat - 0.2 < lat < venue.lat - 0.005
+    assert venue.lat - 0.2 < lat < venue.lat - 0.001
     assert float(page.input_value("#location_precision_m")) > 0
     page.click("#clear-point")
     assert page.input_value("#location_lat") == ""
 
     # Choose the market from the map with the keyboard, answer HOT, send.
     market = "winchester-cathedral-market"
-    page.locator(f"#venue-map g.venue[data-venue='{market}']").focus()
+    page.select_option("#venue_id", market)  # brought into view...
+    page.select_option("#venue_id", "")  # ...and unchosen again
+    expect(page.locator(f"#venue-map .cg-marker[data-venue='{market}']")).not_to_have_class(
+        re.compile(r"\bchosen\b")
+    )
+    page.locator(f"#venue-map .cg-marker[data-venue='{market}']").focus()
     page.keyboard.press("Enter")
     expect(page.locator("#venue_id")).to_have_value(market)
-    expect(page.locator(f"#venue-map g.venue[data-venue='{market}']")).to_have_class(
+    expect(page.locator(f"#venue-map .cg-marker[data-venue='{market}']")).to_have_class(
         re.compile(r"\bchosen\b")
     )
     page.fill("#description", "A rucksack under the bench by the ice rink, wires showing.")
@@ -288,12 +280,8 @@ def test_without_javascript_the_form_still_refuses_and_accepts(
 # --- 2. the control room -------------------------------------------------------------------
 
 
-def log_in(page: Page, server: ServedProcess, username: str) -> Page:
-    page.goto(f"{server.base_url}/board")
-    expect(page.locator("#board")).to_be_hidden()
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#login button[type=submit]")
+def open_board(page: Page, server: ServedProcess, username: str) -> Page:
+    log_in(page, server.base_url, "/board", username)
     expect(page.locator("#board")).to_have_attribute("data-live", "1")
     expect(page.locator("#units tbody tr")).to_have_count(len(demo_scenario().teams))
     page.evaluate("window.notReloaded = true")
@@ -303,16 +291,16 @@ def log_in(page: Page, server: ServedProcess, username: str) -> Page:
 def test_the_board_works_a_report_through_and_a_second_board_sees_every_change_live(
     server: ServedProcess, browser: Browser, tabs: list[Tab], tmp_path: Path
 ) -> None:
-    board = log_in(open_tab(browser, tabs), server, "controller")
-    other = log_in(open_tab(browser, tabs), server, "controller2")  # another control room
+    board = open_board(open_tab(browser, tabs), server, "controller")
+    other = open_board(open_tab(browser, tabs), server, "controller2")  # another control room
     boards = (board, other)
     # Units are drawn where today's roster has them: on patrol, or at base without a roster.
     bases = {t.callsign: t.base for t in demo_scenario().teams}
     for callsign, venue in PATROLS.items():
-        expect(board.locator(f"rect.unit[data-unit='{callsign}']")).to_have_attribute(
+        expect(board.locator(f".cg-marker[data-unit='{callsign}']")).to_have_attribute(
             "data-place", venue
         )
-    expect(board.locator("rect.unit[data-unit='alpha-3']")).to_have_attribute(
+    expect(board.locator(".cg-marker[data-unit='alpha-3']")).to_have_attribute(
         "data-place", bases["alpha-3"]
     )
     expect(board.locator("#unit-alpha-2")).to_contain_text("Patrol at Gunwharf")
@@ -341,7 +329,7 @@ def test_the_board_works_a_report_through_and_a_second_board_sees_every_change_l
         assert page.evaluate("window.notReloaded") is True  # pushed, not reloaded
     expect(board.locator("#reports tbody tr").first).to_have_id(f"report-{second}")
     expect(row).to_contain_text("Gunwharf")
-    expect(board.locator(f"path.report[data-reference='{first}']")).to_have_count(1)
+    expect(board.locator(f".cg-marker[data-reference='{first}']")).to_have_count(1)
     other.get_by_role("button", name=f"Details of {first}").click()  # the other room follows it
     expect(other.locator("#selected-title")).to_contain_text(first)
 
@@ -373,7 +361,7 @@ def test_the_board_works_a_report_through_and_a_second_board_sees_every_change_l
         expect(page.locator("#override-note")).to_contain_text(reason)
     expect(board.locator("#grade-error")).to_be_hidden()
     # A board opened later reads who and why from the stored report, not from the push.
-    later = log_in(open_tab(browser, tabs), server, "controller")
+    later = open_board(open_tab(browser, tabs), server, "controller")
     later.get_by_role("button", name=f"Details of {first}").click()
     expect(later.locator("#override-note")).to_contain_text("by controller at")
     expect(later.locator("#override-note")).to_contain_text(reason)
@@ -396,7 +384,7 @@ def test_the_board_works_a_report_through_and_a_second_board_sees_every_change_l
         expect(page.locator(f"#unit-{callsign}")).to_contain_text(first)
         expect(page.locator(f"#report-{first}")).to_have_attribute("data-status", "assigned")
     expect(board.locator("#dispatch-message")).to_contain_text(f"{callsign} assigned")
-    expect(board.locator("line.link")).to_have_count(1)
+    expect(board.locator("#board-map")).to_have_attribute("data-links", "1")
 
     # The patrols the team will miss; focus is on the re-plan, and it shows the gap.
     expect(board.locator("#missed-list li").first).to_contain_text(callsign)
@@ -409,10 +397,12 @@ def test_the_board_works_a_report_through_and_a_second_board_sees_every_change_l
     board.screenshot(path=str(tmp_path / "board-replan.png"), full_page=True)
 
     # Unit moves, only those the state machine allows: on scene, committed, available.
-    expect(unit.locator("button")).to_have_text(["On scene", "Available"])
+    expect(unit.locator("button")).to_have_text(
+        [re.compile(r"to On scene$"), re.compile(r"to Available$")]
+    )
     unit.get_by_role("button", name=f"Move {callsign} to on scene").click()
     expect(unit_there).to_have_attribute("data-state", "on_scene")
-    expect(board.locator(f"rect.unit[data-unit='{callsign}']")).to_have_attribute(
+    expect(board.locator(f".cg-marker[data-unit='{callsign}']")).to_have_attribute(
         "data-place",
         re.compile(r"^task-\d+$"),  # drawn at the incident
     )
@@ -457,16 +447,16 @@ def test_the_board_works_a_report_through_and_a_second_board_sees_every_change_l
     # The grade filter (the legend) hides the report's row and its map mark.
     board.uncheck("#show-refer")
     expect(row).to_be_hidden()
-    expect(board.locator(f"path.report[data-reference='{first}']")).to_have_count(0)
+    expect(board.locator(f".cg-marker[data-reference='{first}']")).to_have_count(0)
     board.check("#show-refer")
     expect(row).to_be_visible()
 
-    board.click("#logout")
-    expect(board.locator("#login-panel")).to_be_visible()
-    expect(board.locator("#reports tbody tr")).to_have_count(0)
-    expect(board.locator("#board-map path.base, #board-map path.report")).to_have_count(0)
-    expect(board.locator("#selected-report")).to_be_hidden()
-    assert board.evaluate("sessionStorage.getItem('crowdguard-token')") is None
+    with board.expect_navigation():
+        board.click("#logout")
+    expect(board.locator("#login-message")).to_contain_text("You have logged out")
+    board.goto(f"{server.base_url}/board")  # the cookie is gone: the login form, no data
+    expect(board.locator("#login")).to_be_visible()
+    expect(board.locator("#reports")).to_have_count(0)
 
 
 def test_the_board_refuses_accounts_outside_the_control_room(
@@ -474,17 +464,15 @@ def test_the_board_refuses_accounts_outside_the_control_room(
 ) -> None:
     board = open_tab(browser, tabs)
     board.goto(f"{server.base_url}/board")
-    board.fill("#username", "planner")
-    board.fill("#password", PASSWORD)
-    board.click("#login button[type=submit]")
-    expect(board.locator("#login-message")).to_contain_text("control-room and admin accounts")
-    expect(board.locator("#board")).to_be_hidden()
-    assert board.evaluate("sessionStorage.getItem('crowdguard-token')") is None
-
     board.fill("#username", "controller")
     board.fill("#password", "not the password")
-    board.click("#login button[type=submit]")
+    board.click("#login-submit")
     expect(board.locator("#login-message")).to_contain_text("Log-in refused")
+
+    log_in(board, server.base_url, "/board", "planner")  # a planner is sent to the board...
+    expect(board.locator("#refusal")).to_contain_text("control room")
+    expect(board.locator("#own-page")).to_have_attribute("href", HOME[Role.planner])  # home
+    expect(board.locator("#board")).to_have_count(0)
 
 
 def test_a_call_taken_by_phone_is_opened_sent_and_closed_on_the_board(
@@ -492,11 +480,16 @@ def test_a_call_taken_by_phone_is_opened_sent_and_closed_on_the_board(
 ) -> None:
     """A 999 call has no public report: the controller opens a task at a venue, sends the
     fastest unit and closes the task; the second board follows every step."""
-    board = log_in(open_tab(browser, tabs), server, "controller")
-    other = log_in(open_tab(browser, tabs), server, "controller2")
+    board = open_board(open_tab(browser, tabs), server, "controller")
+    other = open_board(open_tab(browser, tabs), server, "controller2")
     boards = (board, other)
     venues = board.locator("#call-venue option")
-    assert venues.count() == len(demo_scenario().venues)
+    assert venues.count() == len(demo_scenario().venues) + 1
+    expect(board.locator("#call-venue")).to_have_value("")  # no venue until one is chosen
+    board.fill("#call-description", "999 call")
+    board.click("#call-submit")
+    expect(board.locator("#call-error")).to_contain_text("choose where")
+    board.fill("#call-description", "")
     board.select_option("#call-venue", "portsmouth-gunwharf-quays")
 
     # Refused without saying what happened (the server's field message), then opened.
@@ -542,3 +535,153 @@ def test_a_call_taken_by_phone_is_opened_sent_and_closed_on_the_board(
     other.get_by_role("button", name=f"Details of task {row_id.removeprefix('call-')}").click()
     expect(other.locator("#selected-title")).to_contain_text(what)
     expect(other.locator("#selected-details")).to_contain_text("Closed")
+
+
+# --- 4. the officer, the API docs, every page's accessibility -------------------------------
+
+
+def test_an_officer_sees_their_shift_and_its_route_on_a_phone_and_nothing_else(
+    server: ServedProcess, browser: Browser, tabs: list[Tab], shots: Path
+) -> None:
+    page = open_tab(browser, tabs, viewport=PHONE, is_mobile=True, has_touch=True)
+    log_in(page, server.base_url, "/officer", "officer")
+    expect(page.locator("#shift")).to_contain_text("Winchester Cathedral Christmas Market")
+    expect(page.locator("#shift-status")).to_contain_text("Team alpha-1")
+    expect(page.locator("#route-map")).to_have_attribute("data-base", "land")
+    expect(page.locator("#route-map .cg-marker")).to_have_count(3)  # base, venue, base
+    expect(page.locator("#route-map path.route")).to_have_count(1)
+    body = page.locator("main").inner_text()
+    for callsign, venue in PATROLS.items():  # no other team, no other team's venue
+        if callsign != "alpha-1":
+            assert callsign not in body and VENUES[venue].name not in body
+    # The API answers the page's cookie for their own team only.
+    today = dt.datetime.now(ZoneInfo("Europe/London")).date().isoformat()
+    other = page.request.get(f"{server.base_url}/api/v1/rosters/{today}/teams/bravo-2")
+    assert other.status == 403
+    page.goto(f"{server.base_url}/board")
+    expect(page.locator("#refusal")).to_contain_text("control room")
+    expect(page.locator("#own-page")).to_have_attribute("href", "/officer")
+    page.goto(f"{server.base_url}/officer")
+    check_page(page, "officer", shots)
+
+
+def test_the_api_docs_work_offline(
+    server: ServedProcess, browser: Browser, tabs: list[Tab]
+) -> None:
+    page = open_tab(browser, tabs)
+    page.goto(f"{server.base_url}/api/v1/docs")
+    expect(page.locator(".opblock").first).to_be_visible()  # the operations are drawn
+    assert page.locator(".opblock").count() > 20
+    expect(page.locator(".information-container")).to_contain_text("CrowdGuard")
+
+
+@pytest.mark.parametrize(
+    ("path", "username"),
+    [
+        ("/", None),
+        ("/report", None),
+        ("/login", None),
+        ("/board", "controller"),
+        ("/analyst", "planner"),
+    ],
+)
+def test_every_page_passes_axe_wide_and_on_a_phone(
+    server: ServedProcess, browser: Browser, tabs: list[Tab], shots: Path,
+    path: str, username: str | None,
+) -> None:  # fmt: skip
+    page = open_tab(browser, tabs)
+    if username is None:
+        page.goto(f"{server.base_url}{path}")
+    else:
+        log_in(page, server.base_url, path, username)
+        if path == "/board":
+            expect(page.locator("#board")).to_have_attribute("data-live", "1")
+    name = {"/": "home"}.get(path, path.strip("/"))
+    check_page(page, name, shots)
+
+
+# --- 5. a restart under an open board -------------------------------------------------------
+
+
+def test_a_board_open_across_a_server_restart_shows_the_report_sent_to_the_new_server(
+    browser: Browser, tabs: list[Tab], tmp_path: Path
+) -> None:
+    """Issue 12 item 13: SIGTERM ends the board's stream at once ('closing'); the page says
+    it is disconnected, reconnects to the new server and reads its lists again."""
+    data_dir = tmp_path / "data"
+    seed_store(data_dir)
+    first = ServedProcess(data_dir).start()
+    try:
+        board = open_board(open_tab(browser, tabs), first, "controller")
+        started = time.monotonic()
+        first.stop()
+        stopped_in = time.monotonic() - started
+        assert stopped_in < 10, f"SIGTERM to exit took {stopped_in:.1f} s with a board open"
+        expect(board.locator("#board")).to_have_attribute("data-live", "0")
+        expect(board.locator("#status")).to_contain_text("Disconnected")
+        second = ServedProcess(data_dir)
+        second.port, second.base_url = first.port, first.base_url  # the same address
+        second.start()
+        try:
+            response = httpx.post(
+                f"{second.base_url}/api/v1/reports",
+                json={
+                    "category": "weapons",
+                    "observed_at": dt.datetime.now(dt.UTC).isoformat(),
+                    "location": {"venue_id": "winchester-cathedral-market"},
+                    "description": "A man showing a knife in his waistband by the carousel",
+                },
+                timeout=30,
+            )
+            assert response.status_code == 201, response.text
+            reference = response.json()["reference"]
+            expect(board.locator(f"#report-{reference}")).to_be_visible(timeout=30_000)
+            expect(board.locator("#board")).to_have_attribute("data-live", "1")
+            expect(board.locator("#status")).to_contain_text("Live")
+        finally:
+            second.stop()
+    finally:
+        first.stop()
+
+
+# --- 6. the planner ----------------------------------------------------------------------------
+
+
+def test_a_planner_starts_a_plan_watches_it_and_opens_a_day_with_routes(
+    server: ServedProcess, browser: Browser, tabs: list[Tab], shots: Path
+) -> None:
+    page = open_tab(browser, tabs)
+    log_in(page, server.base_url, "/planner", "planner")
+    page.fill("#plan-days", "0")
+    page.click("#plan-submit")
+    expect(page.locator("#plan-error")).to_contain_text("Days to plan")
+    page.fill("#plan-days", "1")
+    page.click("#plan-submit")
+    expect(page.locator("#plan-progress-box")).to_be_visible()
+    page.wait_for_url(re.compile(r"/planner\?plan=\d+$"), timeout=240_000)
+    expect(page.locator("#plan-status")).to_contain_text("done")
+    expect(page.locator("#season-map")).to_have_attribute("data-base", "land")
+    expect(page.locator("#heatmap tbody tr").first).to_be_visible()
+    expect(page.locator("#timeline .timeline-row").first).to_be_visible()
+    expect(page.locator("#season-map path.route").first).to_be_attached()
+    check_page(page, "planner", shots)
+
+
+# --- 7. the administrator ----------------------------------------------------------------------
+
+
+def test_an_admin_disables_an_account_which_is_then_logged_out(
+    server: ServedProcess, browser: Browser, tabs: list[Tab], shots: Path
+) -> None:
+    officer = open_tab(browser, tabs, viewport=PHONE)
+    log_in(officer, server.base_url, "/officer", "officer2")
+    admin = open_tab(browser, tabs)
+    log_in(admin, server.base_url, "/admin", "admin")
+    check_page(admin, "admin", shots)
+    admin.click("#disable-officer2")
+    expect(admin.locator("#admin-done")).to_contain_text("officer2 disabled")
+    expect(admin.locator("#account-officer2")).to_have_attribute("data-active", "no")
+    officer.reload()
+    expect(officer.locator("#login")).to_be_visible()  # signed out
+    admin.click("#verify")
+    expect(admin.locator("#chain-result")).to_contain_text("Intact")

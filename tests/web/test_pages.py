@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from html_parse import Page, parse
 from sqlalchemy import Engine, select
 
+from crowdguard.api.events import BoardEvent, EventBus
 from crowdguard.api.limits import DatabaseGate
 from crowdguard.audit.service import verify_chain
 from crowdguard.audit.tables import AuditRow
@@ -32,13 +33,11 @@ from crowdguard.scenario.load import demo_scenario
 from crowdguard.store.clock import FakeClock
 from crowdguard.store.db import make_sessionmaker, session_scope
 from crowdguard.users.models import Role
-from crowdguard.web.board import BoardBus, BoardEvent
 from crowdguard.web.pages import (
     CATEGORY_LABELS,
     FIELD_HELP,
     GRADE_LABELS,
     UNIT_STATE_LABELS,
-    MapFrame,
 )
 
 BANNER = "In an emergency call 999"
@@ -80,10 +79,12 @@ def test_form_lists_every_category_and_stored_venue_under_the_banner(reader: Tes
         assert label in page.text("category")
     venues = {e.get("value") for e in page.all("option") if "select#venue_id" in e.parents}
     assert venues == {"", *(v.id for v in demo_scenario().venues)}
-    # the venue map draws one marker per stored venue, and the coast sketch (Solent venues)
-    markers = [e for e in page.elements if e.tag == "g" and e.get("data-venue")]
-    assert {e.get("data-venue") for e in markers} == {v.id for v in demo_scenario().venues}
-    assert any(e.tag == "path" and e.get("class") == "land" for e in page.elements)
+    # the map's markers come from the page's venue data: public places, with name, town and
+    # point only (the base map itself is /map/land.geojson, tested below)
+    data = json.loads(page.text("venue-data"))
+    assert {v["id"] for v in data} == {v.id for v in demo_scenario().venues}
+    assert all(set(v) == {"id", "name", "town", "lat", "lon"} for v in data)
+    assert page.by_id("venue-map").get("data-tile-url") == ""  # the offline base map
 
 
 def test_form_is_anonymous_by_default_with_optional_contact(reader: TestClient) -> None:
@@ -429,19 +430,18 @@ def test_the_public_never_sees_another_report_a_grade_a_base_or_a_contact(
 # --- the board ---------------------------------------------------------------------------
 
 
-def test_the_board_page_is_a_login_shell_without_data(
+def test_the_board_page_is_a_login_form_without_data_for_a_visitor(
     client: TestClient, control: dict[str, str]
 ) -> None:
     reference = reference_on(parse(client.post("/report", data=GOOD).text))
     response = client.get("/board")
     assert response.status_code == 200
     page = parse(response.text)
-    assert page.text("emergency-banner") == BANNER
     assert {"username", "password"} <= page.label_targets
     assert page.by_id("password").get("type") == "password"
-    assert "hidden" in page.by_id("board").attrs
+    assert page.by_id("login").get("action") == "/login"
+    assert "board" not in page.text_by_id and "reports" not in page.text_by_id
     assert reference not in response.text
-    assert page.text("reports").count("CG-") == 0
 
 
 @pytest.mark.parametrize("role", [Role.planner, Role.officer, Role.organiser, Role.analyst])
@@ -471,9 +471,10 @@ def test_the_map_places_come_from_the_documented_api(
 
 
 def test_the_board_offers_every_control_room_action_labelled_with_a_place_for_its_error(
-    reader: TestClient,
+    client: TestClient, signed_in: Callable[[Role], str]
 ) -> None:
-    page = parse(reader.get("/board").text)
+    signed_in(Role.control)
+    page = parse(client.get("/board").text)
     # Grade override (a reason is asked for), closing a task (an outcome is asked for).
     assert {"grade-new", "grade-reason", "close-outcome"} <= page.label_targets
     grades = {e.get("value") for e in page.all("option") if "select#grade-new" in e.parents}
@@ -500,7 +501,7 @@ class RecordingBus:
     It wraps the app's own bus rather than replacing ``app.state.board_bus``: the report
     intake writer publishes form reports to the bus it was given when the app was built."""
 
-    def __init__(self, bus: BoardBus) -> None:
+    def __init__(self, bus: EventBus) -> None:
         self.sent: list[BoardEvent] = []
         publish = bus.publish
 
@@ -512,7 +513,7 @@ class RecordingBus:
 
     def take(self) -> list[tuple[str, dict[str, Any]]]:
         sent, self.sent = self.sent, []
-        return [(e.kind, e.data) for e in sent]
+        return [(e.kind, e.data.model_dump(mode="json")) for e in sent]
 
 
 def test_every_board_action_is_an_api_call_every_other_board_hears_about(
@@ -637,7 +638,7 @@ def _record(client: TestClient, headers: dict[str, str], reference: str) -> dict
 # --- pages and assets --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/", "/report", "/board"])
+@pytest.mark.parametrize("path", ["/", "/report", "/board", "/login"])
 def test_pages_forbid_inline_and_foreign_scripts(reader: TestClient, path: str) -> None:
     response = reader.get(path)
     policy = response.headers["content-security-policy"]
@@ -647,6 +648,8 @@ def test_pages_forbid_inline_and_foreign_scripts(reader: TestClient, path: str) 
     for script in page.all("script"):
         src = script.get("src")
         assert src is None or src.startswith("/static/"), src
+        if src is not None:  # every script named is one the package serves
+            assert reader.get(src).status_code == 200, src
         if src is None:
             assert script.get("type") == "application/json"  # data, never code
     for link in page.all("link"):
@@ -658,7 +661,7 @@ def test_pages_forbid_inline_and_foreign_scripts(reader: TestClient, path: str) 
     ("name", "media_type"),
     [
         ("board.js", "text/javascript"),
-        ("map.js", "text/javascript"),
+        ("cgmap.js", "text/javascript"),
         ("report.js", "text/javascript"),
         ("style.css", "text/css"),
     ],
@@ -669,29 +672,56 @@ def test_static_assets_are_served_from_the_package(
     response = reader.get(f"/static/{name}")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(media_type)
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
     urls = set(re.findall(r"https?://[^\s\"'`)]+", response.text))
-    assert urls <= {"http://www.w3.org/2000/svg"}  # the SVG namespace; no CDN, no tiles
+    assert urls <= {"https://leafletjs.com"}  # a link in the map's credits; no CDN, no tiles
 
 
-@pytest.mark.parametrize("name", ["pages.py", "..%2Fpages.py", "board.JS", "x.js"])
+@pytest.mark.parametrize(
+    "name", ["pages.py", "..%2Fpages.py", "../pages.py", "board.JS", "x.js", "vendor", "map.js"]
+)
 def test_anything_else_under_static_is_not_found(reader: TestClient, name: str) -> None:
     assert reader.get(f"/static/{name}").status_code == 404
 
 
-def test_the_map_frame_puts_north_up_east_right_and_every_venue_inside() -> None:
-    venues = demo_scenario().venues
-    frame = MapFrame.around([(v.lat, v.lon) for v in venues])
-    for v in venues:
-        x, y = frame.xy(v.lat, v.lon)
-        assert frame.pad <= x <= frame.width - frame.pad + 1e-6
-        assert frame.pad <= y <= frame.height - frame.pad + 1e-6
-    north = frame.xy(51.2, -1.3)[1]
-    south = frame.xy(50.8, -1.3)[1]
-    west = frame.xy(51.0, -1.4)[0]
-    east = frame.xy(51.0, -1.2)[0]
-    assert north < south and west < east
-    # metres: 0.1 degree of latitude is about 11 km; of longitude at 51N about 7 km
-    assert south - north == pytest.approx(0.4 * 110_574, rel=1e-6)
-    assert east - west == pytest.approx(0.2 * 111_320 * 0.63, rel=0.02)
-    attrs = frame.attributes()
-    assert float(attrs["data-kx"]) == pytest.approx(frame.kx, abs=1e-3)
+def test_the_base_map_draws_the_solent_and_the_isle_of_wight_offline(reader: TestClient) -> None:
+    """Natural Earth 1:10m land cut to a box round the demo county: the Isle of Wight is an
+    island of its own (the Solent runs between it and the mainland)."""
+    response = reader.get("/map/land.geojson?bbox=50.3,-2.3,51.6,-0.3")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/geo+json")
+    land = response.json()
+    rings = [f["geometry"]["coordinates"][0] for f in land["features"]]
+    for ring in rings:  # everything cut to the box
+        assert all(-2.3 <= x <= -0.3 and 50.3 <= y <= 51.6 for x, y in ring)
+    wight = [r for r in rings if all(50.55 < y < 50.8 and -1.6 < x < -1.05 for x, y in r)]
+    assert len(wight) == 1 and len(wight[0]) > 30  # drawn in detail, apart from the mainland
+    ryde, newport, winchester = (-1.16, 50.73), (-1.29, 50.70), (-1.31, 51.06)
+    solent = (-1.25, 50.80)  # open water between Cowes and Southampton Water
+
+    def on_land(point: tuple[float, float]) -> bool:
+        return any(_inside(point, ring) for ring in rings)
+
+    assert on_land(newport) and on_land(winchester) and on_land(ryde)
+    assert not on_land(solent)
+    world = reader.get("/map/land.geojson?detail=110m")
+    assert world.status_code == 200 and len(world.json()["features"]) > 50
+
+
+@pytest.mark.parametrize(
+    "bbox", ["", "1,2,3", "nan,0,1,1", "51,-1,50,0", "0,0,1,1e999", "-95,0,1,1", "0,0,60,60"]
+)
+def test_a_bad_base_map_box_is_a_clear_4xx(reader: TestClient, bbox: str) -> None:
+    response = reader.get("/map/land.geojson", params={"bbox": bbox})
+    assert 400 <= response.status_code < 500
+    assert "bbox" in response.json()["detail"]
+
+
+def _inside(point: tuple[float, float], ring: list[list[float]]) -> bool:
+    """Ray casting (even-odd rule)."""
+    x, y = point
+    inside = False
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
+        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+            inside = not inside
+    return inside

@@ -9,22 +9,27 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from crowdguard import __version__
+from crowdguard import __version__, web
 from crowdguard.api import auth
+from crowdguard.api import events as board_api
 from crowdguard.api.deps import AppContext
 from crowdguard.api.errors import ERROR_RESPONSES, install_error_handlers
+from crowdguard.api.events import BoardEvent, EventBus
 from crowdguard.api.headers import ResponseHeaders
 from crowdguard.api.limits import ConcurrencyGate, DatabaseGate, RequestLimits
 from crowdguard.audit import api as audit_api
 from crowdguard.audit.checkpoint import Checkpoint, CheckpointWriter, load_key, make_checkpoint
+from crowdguard.basemap import warm as warm_basemap
 from crowdguard.dispatch import api as dispatch_api
 from crowdguard.errors import InputError
 from crowdguard.jobs import api as jobs_api
@@ -32,6 +37,7 @@ from crowdguard.jobs.runner import Planner, PlanRunner, default_planner
 from crowdguard.plans import api as security_plans_api
 from crowdguard.reports import api as reports_api
 from crowdguard.reports.intake import IntakeWriter
+from crowdguard.reports.models import ReportBoardSummary
 from crowdguard.rosters import api as rosters_api
 from crowdguard.stats import api as stats_api
 from crowdguard.store.clock import Clock, SystemClock
@@ -40,9 +46,7 @@ from crowdguard.store.settings import Settings
 from crowdguard.users import api as users_api
 from crowdguard.users.throttle import LoginThrottle
 from crowdguard.venues import api as venues_api
-from crowdguard.web import board as board_api
-from crowdguard.web import pages as web_pages
-from crowdguard.web.board import BoardBus, BoardEvent
+from crowdguard.web.common import asset_url
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -104,11 +108,11 @@ def create_app(
     # One gate to the database for requests and the report intake writer (SQLite: one
     # holder at a time, in arrival order; see DatabaseGate).
     gate = DatabaseGate(1 if settings.is_sqlite else DB_REQUESTS_IN_FLIGHT)
-    bus = BoardBus()
+    bus = EventBus(heartbeat_seconds=settings.board_heartbeat_seconds)
 
-    def publish_reports(summaries: list[dict[str, Any]]) -> None:
+    def publish_reports(summaries: list[ReportBoardSummary]) -> None:
         for summary in summaries:
-            bus.publish(BoardEvent("report-created", summary))
+            bus.publish(BoardEvent(kind="report-created", data=summary))
 
     intake = IntakeWriter(sessions=sessions, gate=gate, publish=publish_reports)
 
@@ -116,9 +120,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Decode the offline base map now (about a second), not on the first map's request.
+        warming = threading.Thread(target=warm_basemap, name="basemap", daemon=True)
+        warming.start()
         if checkpoints is not None:
             await asyncio.to_thread(checkpoints.start)
         yield
+        bus.close()  # end every live stream (serve closes them at SIGTERM already)
         await asyncio.to_thread(intake.close)  # store what was queued before stopping
         context.runner.shutdown(wait=False)  # and stop a running solve's workers
         if checkpoints is not None:
@@ -129,7 +137,7 @@ def create_app(
         version=__version__,
         description="Randomised armed patrols of crowded places: plans, rosters, audit.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served below from the vendored Swagger UI: no CDN, works offline
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -160,14 +168,27 @@ def create_app(
         """Liveness check (no authentication, no data)."""
         return {"status": "ok", "version": __version__}
 
+    @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """Swagger UI from the package's vendored copy (``scripts/vendor-web``)."""
+        return get_swagger_ui_html(
+            openapi_url=f"{API_PREFIX}/openapi.json",
+            title="CrowdGuard API",
+            swagger_js_url=asset_url("vendor/swagger-ui/swagger-ui-bundle.js"),
+            swagger_css_url=asset_url("vendor/swagger-ui/swagger-ui.css"),
+            swagger_favicon_url=asset_url("vendor/swagger-ui/favicon-32x32.png"),
+            swagger_ui_parameters={"validatorUrl": None},  # no call to swagger.io
+        )
+
     app.include_router(api)
-    app.include_router(web_pages.router)
+    app.include_router(web.router)
     install_error_handlers(app)
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(
         ConcurrencyGate,
         gate=gate,
         exempt=("/health", "/openapi.json", "/docs", "/board/stream"),
+        exempt_prefixes=("/static/", "/map/"),
         exempt_requests=(("POST", f"{API_PREFIX}/reports"), ("POST", "/report")),
     )
     app.add_middleware(ResponseHeaders, routes=lambda: app.routes)  # outermost: every answer

@@ -263,8 +263,8 @@ class ConcurrencyGate:
 
     ``gate`` shares the slots with other holders (the report intake writer takes one per
     batch); without it the middleware makes its own :class:`DatabaseGate`. Paths ending in
-    one of ``exempt`` and the exact ``(method, path)`` pairs of ``exempt_requests`` pass
-    without a slot: they must not touch the database from a worker thread (the public
+    one of ``exempt``, starting with one of ``exempt_prefixes`` (static files, the base map)
+    and the exact ``(method, path)`` pairs of ``exempt_requests`` pass without a slot: they must not touch the database from a worker thread (the public
     report intake awaits the writer on the event loop instead). The slot is in the scope's
     ``state`` under :data:`GATE_SLOT`, for a request that gives it back early.
     """
@@ -277,6 +277,7 @@ class ConcurrencyGate:
         gate: DatabaseGate | None = None,
         exempt: tuple[str, ...] = (),
         exempt_requests: tuple[tuple[str, str], ...] = (),
+        exempt_prefixes: tuple[str, ...] = (),
     ) -> None:
         if gate is None:
             if max_in_flight is None:
@@ -287,6 +288,7 @@ class ConcurrencyGate:
         self.max_in_flight = gate.slots
         self.exempt = exempt
         self.exempt_requests = frozenset(exempt_requests)
+        self.exempt_prefixes = exempt_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self._exempt(scope):
@@ -302,4 +304,8 @@ class ConcurrencyGate:
 
     def _exempt(self, scope: Scope) -> bool:
         path: str = scope.get("path", "")
-        return path.endswith(self.exempt) or (scope.get("method"), path) in self.exempt_requests
+        return (
+            path.endswith(self.exempt)
+            or (scope.get("method"), path) in self.exempt_requests
+            or path.startswith(self.exempt_prefixes)
+        )

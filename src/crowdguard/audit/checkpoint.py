@@ -11,7 +11,7 @@ HMAC-SHA-256 (RFC 2104) under a key kept outside the store, one JSON line each, 
 a file or stream that the database's writers cannot rewrite. ``audit verify --checkpoint``
 then fails when the chain no longer extends every checkpoint: fewer rows than recorded
 (truncation) or a different hash at the recorded row (a rewrite). The threat model is
-``docs/decisions/0005-audit-checkpoints.md``.
+``docs/decisions/0008-audit-checkpoints.md``.
 
 HMAC, not a public-key signature: the standard library has it, and whoever verifies is
 the force's own auditor holding the key; the key file must not sit beside the store.

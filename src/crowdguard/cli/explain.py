@@ -20,7 +20,7 @@ from rich.table import Table
 from crowdguard.errors import InputError
 from crowdguard.risk.explain import Explanation, explain_target
 from crowdguard.scenario import demo_scenario, load_scenario
-from crowdguard.scenario.schema import Scenario
+from crowdguard.scenario.schema import MAX_DENSITY, Scenario
 
 __all__ = ["explain", "register"]
 
@@ -90,11 +90,18 @@ def _print(r: Explanation, console: Console) -> None:
     crowd.add_row("day factor", f"x {r.day_factor:.2f}", r.day_reason)
     if r.open_share < 1:
         crowd.add_row("open share of slot", f"x {r.open_share:.2f}", "open for part of the slot")
-    cap_note = "assumed 1.5 x peak (no capacity given)" if r.capacity_assumed else "from scenario"
-    crowd.add_row("capacity (cap)", f"{r.capacity:,.0f}", cap_note)
+    cap_note = (
+        f"what {r.area_m2:,.0f} m^2 holds at {MAX_DENSITY:g} people/m^2 (no capacity given)"
+        if r.capacity_assumed
+        else "capacity from the scenario"
+    )
+    crowd.add_row("cap", f"{r.capacity:,.0f}", cap_note)
     crowd.add_row("[bold]expected crowd[/bold]", f"[bold]{r.crowd:,.0f}[/bold]", "people present")
-    crowd.add_row("density", f"{r.density:.2f}", "people per m^2 (capacity at 2 people/m^2)")
+    crowd.add_row("footprint", f"{r.area_m2:,.0f} m^2", r.area_source)
+    crowd.add_row("density", f"{r.density:.2f}", "people per m^2: expected crowd / footprint")
     console.print(crowd)
+    if r.footprint_warning:
+        console.print(f"[yellow]warning: {r.footprint_warning}[/yellow]")
 
     harm = Table(title="2. Consequence of an unopposed attack", title_justify="left")
     harm.add_column("attack type")

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "crowdguard.cli.patrol_audit",
     "crowdguard.cli.server",
     "crowdguard.cli.simulate",
+    "crowdguard.cli.scenario",
     "crowdguard.cli.stats",
     "crowdguard.cli.sweep",
     "crowdguard.cli.generate",

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from crowdguard.cli.progress import long_run
 from crowdguard.errors import InputError
 from crowdguard.scenario.schema import Scenario
 
@@ -246,20 +246,14 @@ def run_plan(
     console = Console(stderr=quiet)
     if not console.is_terminal:
         console = Console(stderr=quiet, width=150)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=quiet,
-    ) as progress:
+    if days is not None and days < 1:
+        raise InputError(f"--days {days}: expected a whole number of days >= 1")
+    horizon = scenario.days[:days] if days else scenario.days
+    with long_run("solving", total=len(horizon), unit="days", quiet=quiet) as (update, say):
         if mode not in ("routes", "free"):
             raise InputError(f"--mode {mode!r}: expected 'routes' or 'free'")
         if tie not in ("robust", "strong"):
             raise InputError(f"--tie {tie!r}: expected 'robust' or 'strong'")
-        horizon = scenario.days[:days] if days else scenario.days
         chosen_route_day = None
         if route_day is not None:
             try:
@@ -279,17 +273,13 @@ def run_plan(
             raise InputError(
                 f"--response-floor {response_floor}: expected a probability strictly between 0 and 1"
             )
-        task = progress.add_task("solving", total=1.0)
         travel, travel_model = None, None
         if road_graph is not None:
             from crowdguard.patrols.travel import places_of, road_graph_travel
 
-            progress.update(task, description=f"reading road graph {road_graph.name}")
+            update(0.0, f"(reading road graph {road_graph.name})")
             travel = road_graph_travel(places_of(scenario), road_graph)
             travel_model = f"road graph {road_graph.name}"
-
-        def update(fraction: float, label: str) -> None:
-            progress.update(task, completed=fraction, description=f"solving {label}")
 
         plan = make_plan(
             scenario,
@@ -309,16 +299,20 @@ def run_plan(
             tie_margin=tie_margin,
         )
         if plan.mode == "routes":
-            progress.update(task, description="price of visibility", completed=1.0)
+            say("price of visibility")
             visibility_curve(plan, chosen_route_day, points=4, workers=workers)
         if plan.linked_plans:
-            progress.update(task, description="security plans: what-if resolved", completed=1.0)
+            say("security plans: what-if resolved")
             attach_influence(plan)
-        progress.update(task, description="writing report", completed=1.0)
+        say("writing report")
         notes: list[str] = []
         paths = write_plan_outputs(plan, out, notes=notes, route_day=chosen_route_day)
     for note in notes:
         Console(stderr=True).print(f"[yellow]{note}[/yellow]")
+    from crowdguard.risk.footprint import footprint_warnings
+
+    for warning in footprint_warnings(scenario):  # risk resting on a default by kind
+        Console(stderr=True).print(f"[yellow]warning: {warning}[/yellow]")
     report = paths["report"]
     if quiet:
         typer.echo(str(report))

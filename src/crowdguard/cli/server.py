@@ -15,7 +15,7 @@ import logging
 import socket
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -27,7 +27,13 @@ if TYPE_CHECKING:
 
     from crowdguard.store.settings import Settings
 
-__all__ = ["KEEP_ALIVE_SECONDS", "WithholdExceptionText", "log_config", "register"]
+__all__ = [
+    "KEEP_ALIVE_SECONDS",
+    "SHUTDOWN_SECONDS",
+    "WithholdExceptionText",
+    "log_config",
+    "register",
+]
 
 DataDir = typer.Option(
     None,
@@ -49,6 +55,34 @@ section 9.2.2). The side that closes an idle connection should be the client, so
 waits longer than its clients: 75 s outlasts httpx (5 s), reverse proxies' upstream idle
 timeouts (nginx ``keepalive_timeout`` 60 s, AWS ALB 60 s) and is nginx's own default for its
 clients. An idle connection holds only a socket and its buffers until then."""
+
+
+SHUTDOWN_SECONDS = 5
+"""The longest ``serve`` waits, after SIGTERM or Ctrl-C, for requests still in flight before
+it cancels them and stops (uvicorn's ``timeout_graceful_shutdown``; its default waits for
+ever, so one open event stream kept a stopped server alive)."""
+
+
+def _run_until_signalled(app: Any, *, sockets: list[Any], **options: Any) -> None:
+    """uvicorn's server for ``app``; when it is told to stop it first ends every live event
+    stream (:meth:`crowdguard.api.events.EventBus.close`), so open boards learn at once
+    that this server is going and reconnect to the next one."""
+    import asyncio
+
+    import uvicorn
+
+    class _Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            bus = getattr(app.state, "board_bus", None)
+            if bus is not None:
+                try:  # from the signal handler: hand the work to the event loop
+                    asyncio.get_running_loop().call_soon_threadsafe(bus.close)
+                except RuntimeError:
+                    bus.close()
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(app, timeout_graceful_shutdown=SHUTDOWN_SECONDS, **options)
+    _Server(config).run(sockets=sockets)
 
 
 def _engine(data_dir: Path | None) -> tuple[Settings, Engine]:
@@ -348,23 +382,20 @@ def _proxy_options(trusted: tuple[str, ...]) -> dict[str, Any]:
     return {"proxy_headers": True, "forwarded_allow_ips": list(trusted)}
 
 
-TrustedProxy: Any = typer.Option(
-    [],
+TrustedProxy = typer.Option(
     "--trusted-proxy",
     help="Address or network (CIDR) of a reverse proxy whose X-Forwarded-For and "
     "X-Forwarded-Proto to believe; repeat for several (also CROWDGUARD_TRUSTED_PROXIES, "
     "comma-separated). Default: none, the peer address is the client.",
 )
-AuditCheckpoint: Any = typer.Option(
-    None,
+AuditCheckpoint = typer.Option(
     "--audit-checkpoint",
     envvar="CROWDGUARD_AUDIT_CHECKPOINT",
     help="Append a signed checkpoint of the audit chain's head to this file at start, "
     "every CROWDGUARD_AUDIT_CHECKPOINT_MINUTES (15) while it grows, and at stop; keep it "
     "where the database's writers cannot rewrite it (`audit verify --checkpoint`).",
 )
-AuditKey: Any = typer.Option(
-    None,
+AuditKey = typer.Option(
     "--audit-key",
     envvar="CROWDGUARD_AUDIT_KEY",
     help="The key that signs the checkpoints (`crowdguard audit keygen`).",
@@ -374,13 +405,12 @@ AuditKey: Any = typer.Option(
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
-    trusted_proxy: list[str] = TrustedProxy,
-    audit_checkpoint: Path | None = AuditCheckpoint,
-    audit_key: Path | None = AuditKey,
+    trusted_proxy: Annotated[list[str] | None, TrustedProxy] = None,
+    audit_checkpoint: Annotated[Path | None, AuditCheckpoint] = None,
+    audit_key: Annotated[Path | None, AuditKey] = None,
     data_dir: Path | None = DataDir,
 ) -> None:
     """Run the API server (migrating the store and loading the demo data on first start)."""
-    import uvicorn
     from sqlalchemy import select
 
     from crowdguard.api.app import API_PREFIX, create_app
@@ -391,7 +421,9 @@ def serve(
     from crowdguard.users.tables import UserRow
 
     settings, engine = _engine(data_dir)
-    trusted = settings.trusted_proxies + parse_trusted_proxies(trusted_proxy, "--trusted-proxy")
+    trusted = settings.trusted_proxies + parse_trusted_proxies(
+        trusted_proxy or [], "--trusted-proxy"
+    )
     settings = dataclasses.replace(
         settings,
         trusted_proxies=trusted,
@@ -418,6 +450,7 @@ def serve(
     typer.echo(f"API docs: http://{host}:{port}{API_PREFIX}/docs")
     typer.echo(f"report a concern (public form): http://{host}:{port}/report")
     typer.echo(f"control-room board (control, admin): http://{host}:{port}/board")
+    typer.echo(f"every role's page (log in): http://{host}:{port}/login")
     typer.echo(
         f"trusting X-Forwarded-For from: {', '.join(trusted)}"
         if trusted
@@ -428,15 +461,15 @@ def serve(
     if not has_admin:
         dd = f" --data-dir {settings.data_dir}" if data_dir is not None else ""
         typer.echo(f"no admin yet: create one with `crowdguard user add admin --role admin{dd}`")
-    config = uvicorn.Config(
+    _run_until_signalled(
         app,
         log_level="info",
         access_log=False,
         log_config=log_config(),
         timeout_keep_alive=KEEP_ALIVE_SECONDS,  # not uvicorn's 5 s: see KEEP_ALIVE_SECONDS
+        sockets=[sock],
         **_proxy_options(trusted),
     )
-    uvicorn.Server(config).run(sockets=[sock])
 
 
 def register(app: typer.Typer) -> None:

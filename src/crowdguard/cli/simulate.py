@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from crowdguard.cli.progress import long_run
 from crowdguard.errors import InputError
 
 if TYPE_CHECKING:
@@ -147,6 +147,12 @@ def _fmt(x: float, spec: str) -> str:
     return "-" if math.isnan(x) else format(x, spec)
 
 
+_OPTIMAL = {
+    "routes": "the routes plan `crowdguard plan` gives",
+    "free": "free placement per slot (--mode free)",
+}
+
+
 def _table(comparison: Comparison) -> Table:
     first, last = comparison.days[0], comparison.days[-1]
     table = Table(
@@ -156,6 +162,7 @@ def _table(comparison: Comparison) -> Table:
         ),
         title_justify="left",
         caption=(
+            f"optimal: {_OPTIMAL[comparison.mode]}. "
             f"Harm ratios are relative to the optimal plan. Observer: strongest of four, "
             f"{comparison.window} days watched, {comparison.replicates} roster draws. "
             f"Season: the same {len(comparison.rows[0].response_minutes)} incidents for every "
@@ -215,6 +222,14 @@ def simulate_command(
     replicates: Annotated[
         int, typer.Option("--replicates", help="Roster draws the observer is run against.")
     ] = 8,
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode",
+            help="The optimal plan: 'routes' (the plan `crowdguard plan` gives, default) or "
+            "'free' (free placement per slot, the bound no drivable plan beats).",
+        ),
+    ] = "routes",
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Folder for comparison.json and the figures.")
     ] = DEFAULT_OUT,
@@ -231,25 +246,15 @@ def simulate_command(
         raise InputError(f"--days {days}: expected a whole number of days >= 1")
     if replicates < 1:
         raise InputError(f"--replicates {replicates}: expected at least 1")
+    if mode not in ("routes", "free"):
+        raise InputError(f"--mode {mode!r}: expected 'routes' or 'free'")
     if not (math.isfinite(incidents) and incidents >= 0):
         raise InputError(f"--incidents {incidents}: expected a number >= 0")
     loaded = _load(scenario)
     console = Console()
     if not console.is_terminal:
         console = Console(width=170)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as progress:
-        task = progress.add_task("comparing plans", total=1.0)
-
-        def update(fraction: float, label: str) -> None:
-            progress.update(task, completed=fraction, description=label)
-
+    with long_run("") as (update, say):
         comparison = compare_plans(
             loaded,
             plans=names,
@@ -259,8 +264,9 @@ def simulate_command(
             replicates=replicates,
             expected_incidents=incidents,
             progress=update,
+            mode="free" if mode == "free" else "routes",
         )
-        progress.update(task, description="writing figures", completed=1.0)
+        say("writing figures")
         paths = write_outputs(comparison, out)
     console.print(_table(comparison))
     source = "your seed" if comparison.seeded else "drawn from `secrets`; rerun with --seed"

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, status
 
 from crowdguard.api.auth import Principal, require
 from crowdguard.api.deps import ContextDep, GateReleaseDep, NowDep, SessionDep
+from crowdguard.api.events import BoardEvent, BusDep, publish_after_commit
 from crowdguard.api.pagination import Page, PageDep
 from crowdguard.api.params import IntId, SlugId
 from crowdguard.dispatch import service
@@ -35,7 +36,6 @@ from crowdguard.dispatch.models import (
 from crowdguard.dispatch.states import TaskState
 from crowdguard.reports import service as reports
 from crowdguard.users.models import Role
-from crowdguard.web.board import BoardEvent, BusDep, publish_after_commit
 
 __all__ = ["router"]
 
@@ -44,16 +44,11 @@ Control = Annotated[Principal, Depends(require(Role.admin, Role.control))]
 
 
 def _board_events(change: service.DispatchChange) -> list[BoardEvent]:
-    items = [
-        BoardEvent("unit-state", service.unit_public(u).model_dump(mode="json"))
-        for u in change.units
-    ]
+    items = [BoardEvent(kind="unit-state", data=service.unit_public(u)) for u in change.units]
     if change.task is not None:
-        items.append(
-            BoardEvent("task-state", service.task_public(change.task).model_dump(mode="json"))
-        )
+        items.append(BoardEvent(kind="task-state", data=service.task_public(change.task)))
     if change.report is not None:
-        items.append(BoardEvent("report-updated", reports.board_summary(change.report)))
+        items.append(BoardEvent(kind="report-updated", data=reports.board_summary(change.report)))
     return items
 
 
@@ -203,7 +198,7 @@ def open_task(
     """
     row = service.open_task(session=session, data=body, actor=user.username, now=now)
     public = service.task_public(row)
-    publish_after_commit(session, bus, BoardEvent("task-state", public.model_dump(mode="json")))
+    publish_after_commit(session, bus, BoardEvent(kind="task-state", data=public))
     return public
 
 

@@ -369,6 +369,45 @@ def coverage_gap(
     return tuple(missed), back_minutes, busy_until
 
 
+def _none_available(
+    units: Sequence[DispatchUnit],
+    now: dt.datetime,
+    *,
+    busy: int,
+    off_shift: int,
+    unarmed: int,
+    armed: bool,
+    held_back: int = 0,
+) -> str:
+    """Why no unit can be recommended, in the control room's words: counts, the local time
+    and, when every unit is off shift, when the next shift starts."""
+    local = now.astimezone(LONDON)
+    at = f"{local:%H:%M} on {local:%a} {local.day} {local:%b}"
+    kind = "armed unit" if armed else "unit"
+    if units and off_shift == len(units):
+        starts = [s.start for u in units for s in u.segments if s.start > now]
+        nxt = min(starts, default=None)
+        later = (
+            f"; the next rostered shift starts at {nxt.astimezone(LONDON):%H:%M}"
+            if nxt is not None and nxt.astimezone(LONDON).date() == local.date()
+            else "; no unit is rostered again today"
+        )
+        return f"no {kind} is on shift at {at}: all {len(units)} units are off shift{later}"
+    parts = [f"{busy} busy or off duty", f"{off_shift} off shift"]
+    if armed:
+        parts.append(f"{unarmed} unarmed")
+    if held_back:
+        parts.append(
+            f"{held_back} ARV{'' if held_back == 1 else 's'} held back (no APP grounds for an "
+            "armed response)"
+        )
+    return (
+        f"no available {kind} at {at}: of {len(units)} units, "
+        + ", ".join(parts[:-1])
+        + f" and {parts[-1]}"
+    )
+
+
 def recommend(
     units: Sequence[DispatchUnit],
     incident_location: LatLon,
@@ -409,16 +448,15 @@ def recommend(
             continue
         ranked.append((eta, unit.id, unit, position))
     if not ranked:
-        kind = "armed unit" if require_armed else "unit"
         raise NoUnitAvailable(
-            f"no available {kind} can reach ({incident_location[0]:.5f}, "
-            f"{incident_location[1]:.5f}) at {now.isoformat()}: of {len(units)} units, "
-            f"{busy} busy or off duty, {off_shift} off shift, {unarmed} unarmed"
-            + (
-                f", {held_back} ARV{'' if held_back == 1 else 's'} held back (no APP grounds "
-                "for an armed response)"
-                if held_back
-                else ""
+            _none_available(
+                units,
+                now,
+                busy=busy,
+                off_shift=off_shift,
+                unarmed=unarmed,
+                armed=require_armed,
+                held_back=held_back,
             )
         )
     ranked.sort(key=lambda r: (r[0], r[1]))

@@ -233,7 +233,7 @@ def travel_with_incident(scenario: Scenario, incident: LatLon | None) -> TravelT
     if incident is not None:
         nearest = min(places, key=lambda p: great_circle_km(p.lat, p.lon, incident[0], incident[1]))
         places = [*places, Place(INCIDENT, incident[0], incident[1], nearest.island)]
-    return straight_line_travel(places)
+    return straight_line_travel(places, crossings=scenario.crossings)
 
 
 def _remaining(targets: Targets, now: dt.datetime) -> Targets:

@@ -306,7 +306,8 @@ def _travel(scenario: Scenario, incident: LatLon) -> Any:
 
 
 TRAVEL_MODEL = (
-    "straight_line_travel (haversine x 1.3 detour, urban/rural speeds, Solent crossing) "
+    "straight_line_travel (haversine x 1.3 detour, urban/rural speeds, by ferry across the "
+    "Solent) "
     "x each unit's kind's travel_multiplier (patrol.team_kinds)"
 )
 

@@ -112,10 +112,12 @@ class KindProfile:
 
     travel_multiplier: float
     effectiveness: float
+    on_foot: bool = False
+    """It may cross water as foot passengers (:meth:`TravelTimes.for_team`)."""
 
 
 KIND_PROFILES: Mapping[str, KindProfile] = {
-    name: KindProfile(kind.travel_multiplier, kind.effectiveness)
+    name: KindProfile(kind.travel_multiplier, kind.effectiveness, kind.crosses == "foot")
     for name, kind in DEFAULT_TEAM_KINDS.items()
 }
 
@@ -123,7 +125,7 @@ KIND_PROFILES: Mapping[str, KindProfile] = {
 def kind_profiles(scenario: Scenario) -> dict[str, KindProfile]:
     """The scenario's team kinds (defaults plus its own ``patrol.team_kinds``) as profiles."""
     return {
-        name: KindProfile(kind.travel_multiplier, kind.effectiveness)
+        name: KindProfile(kind.travel_multiplier, kind.effectiveness, kind.crosses == "foot")
         for name, kind in scenario.patrol.kinds().items()
     }
 
@@ -464,10 +466,8 @@ def build_graph(
         heads: list[int] = []
         mins: list[float] = []
         shift_end = _wall_minutes(comm.shift_end)
-        back = {
-            q: float(math.ceil(float(travel.minutes[q, base_i]) * mult - 1e-9))
-            for q in slots_of_place
-        }
+        team_minutes = travel.for_team(mult, on_foot=comm.profile.on_foot)
+        back = {q: float(math.ceil(float(team_minutes[q, base_i]) - 1e-9)) for q in slots_of_place}
 
         def fits(
             q: int,
@@ -495,7 +495,7 @@ def build_graph(
                         heads.append(lookup[(p, s + 1)])
                         mins.append(0.0)
                     continue
-                minutes = float(math.ceil(float(travel.minutes[p, q]) * mult - 1e-9))
+                minutes = float(math.ceil(float(team_minutes[p, q]) - 1e-9))
                 leave = depart
                 if s < 0 and q == p and since is not None:
                     leave = since  # already on site: its time there counts

@@ -389,9 +389,9 @@ class PatrolPlan:
 
     def travel_times(self) -> TravelTimes:
         """The travel model of the plan: the road graph given, else the straight-line model."""
-        from crowdguard.patrols.travel import places_of, straight_line_travel
+        from crowdguard.patrols.travel import scenario_travel
 
-        return self.travel or straight_line_travel(places_of(self.scenario))
+        return self.travel or scenario_travel(self.scenario)
 
     def travel_json(self) -> dict[str, Any] | None:
         """``travel_times.json`` over venues then staging bases, from :meth:`travel_times`."""

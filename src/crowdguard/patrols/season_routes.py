@@ -40,7 +40,7 @@ from crowdguard.patrols.decompose import route_entropy
 from crowdguard.patrols.joint import JointOption
 from crowdguard.patrols.overrides import Override
 from crowdguard.patrols.sample import draw_roster
-from crowdguard.patrols.travel import TravelTimes, places_of, straight_line_travel
+from crowdguard.patrols.travel import TravelTimes, scenario_travel
 from crowdguard.risk.payoffs import Targets, build_targets
 from crowdguard.scenario.schema import Scenario
 from crowdguard.workers import worker_pool
@@ -185,7 +185,7 @@ def _solve_day(
     targets = build_targets(scenario, days=[day], plan_gaps=plan_gaps)
     if len(targets) == 0:
         return None
-    travel = travel or straight_line_travel(places_of(scenario))
+    travel = travel or scenario_travel(scenario)
     options = options or DayOptions()
     overrides = options.for_day(day)
     common: dict[str, Any] = {

@@ -4,12 +4,19 @@ Two models share one result type, :class:`TravelTimes`:
 
 * :func:`straight_line_travel` (the default and the test double): great-circle distance
   (haversine) times a road-detour factor, driven at an urban speed for the first few
-  kilometres and a rural speed beyond, plus a crossing penalty when one end is on the Isle
-  of Wight and the other is not. The figures are **[ESTIMATE]**: the detour factor 1.3 is
-  a typical road-network circuity factor (the ratio of road to straight-line distance
-  studied by Ballou, Rahardja and Sakai, *Transportation Research A* 36, 2002), the speeds are non-emergency driving
-  speeds, and the crossing penalty of 50 minutes sits inside the 45-60 minute cross-Solent
-  reinforcement estimate of ``domain.md`` section 6.
+  kilometres and a rural speed beyond. The figures are **[ESTIMATE]**: the detour factor 1.3
+  is a typical road-network circuity factor (the ratio of road to straight-line distance
+  studied by Ballou, Rahardja and Sakai, *Transportation Research A* 36, 2002), the speeds
+  are non-emergency driving speeds. A trip between the island and the mainland never goes
+  in a straight line across the water: it goes by road to a ferry terminal, waits, crosses
+  and goes on by road from the far terminal, by the quickest of the scenario's
+  ``crossings`` the team may use (:class:`~crowdguard.scenario.schema.Crossing`; without
+  any, the demo's Solent routes: Portsmouth-Ryde, Portsmouth-Fishbourne,
+  Southampton-Cowes, Lymington-Yarmouth). A team that crosses with its vehicle takes
+  vehicle ferries only; a foot team may also take foot-passenger craft (a kind's
+  ``crosses``), and is taken to be met by transport on the far side [ESTIMATE]. The wait
+  and the time on the water are the same for every team: a team's travel multiplier
+  scales its road legs only (:meth:`TravelTimes.for_team`).
 * :func:`road_graph_travel`: shortest paths on a local road graph (GraphML, e.g. saved by
   OSMnx, or an OpenStreetMap XML extract) loaded with NetworkX; each place snaps to its
   nearest graph node.
@@ -19,6 +26,7 @@ Two models share one result type, :class:`TravelTimes`:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import xml.etree.ElementTree as ET
@@ -32,18 +40,20 @@ import numpy as np
 
 from crowdguard.errors import InputError
 from crowdguard.geometry import great_circle_km as haversine_km
+from crowdguard.scenario.schema import Crossing, Scenario
 
 __all__ = [
-    "CROSSING_MINUTES",
     "DETOUR",
     "RURAL_KMH",
     "URBAN_KM",
     "URBAN_KMH",
     "Place",
     "TravelTimes",
+    "default_crossings",
     "haversine_km",
     "places_of",
     "road_graph_travel",
+    "scenario_travel",
     "straight_line_travel",
 ]
 
@@ -51,7 +61,6 @@ DETOUR = 1.3
 URBAN_KMH = 25.0
 RURAL_KMH = 55.0
 URBAN_KM = 5.0
-CROSSING_MINUTES = 50.0
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,15 @@ class TravelTimes:
     lat: tuple[float, ...]
     lon: tuple[float, ...]
     minutes: np.ndarray
+    #: Of ``minutes[i, j]``, the minutes spent waiting for and on a ferry (not scaled by a
+    #: team's travel multiplier); None: no crossings in the model (e.g. a road graph).
+    ferry_minutes: np.ndarray | None = None
+    #: The crossing each trip takes (index into ``crossings``; -1: none).
+    via: np.ndarray | None = None
+    crossings: tuple[Crossing, ...] = ()
+    #: The same places for teams that may cross as foot passengers (``crosses: foot``);
+    #: None: they travel as vehicles do.
+    on_foot: TravelTimes | None = None
 
     def __post_init__(self) -> None:
         n = len(self.ids)
@@ -95,6 +113,22 @@ class TravelTimes:
         """Minutes from ``origin`` to ``destination``."""
         return float(self.minutes[self.index(origin), self.index(destination)])
 
+    def for_team(self, multiplier: float = 1.0, *, on_foot: bool = False) -> np.ndarray:
+        """A team's minutes between every pair: its road legs scaled by ``multiplier``, the
+        ferry's wait and crossing not; ``on_foot`` for a kind that crosses on foot."""
+        times = self.on_foot if on_foot and self.on_foot is not None else self
+        if times.ferry_minutes is None:
+            return np.asarray(times.minutes * multiplier)
+        return np.asarray((times.minutes - times.ferry_minutes) * multiplier + times.ferry_minutes)
+
+    def crossing(self, origin: str, destination: str, *, on_foot: bool = False) -> Crossing | None:
+        """The ferry route a trip from ``origin`` to ``destination`` takes, if any."""
+        times = self.on_foot if on_foot and self.on_foot is not None else self
+        if times.via is None:
+            return None
+        k = int(times.via[times.index(origin), times.index(destination)])
+        return times.crossings[k] if k >= 0 else None
+
     def to_json(self) -> dict[str, Any]:
         """The ``travel_times.json`` contract: unit, places in order, the minutes matrix."""
         return {
@@ -114,6 +148,30 @@ def places_of(scenario: Any) -> list[Place]:
     return venues + bases
 
 
+@functools.cache
+def default_crossings() -> tuple[Crossing, ...]:
+    """The Solent ferry routes of the demo scenario, with their sources: the crossings of a
+    scenario that names none."""
+    from crowdguard.scenario.load import demo_scenario
+
+    return tuple(demo_scenario().crossings or ())
+
+
+def _road_minutes(
+    lat1: float,
+    lon1: float,
+    lat2: float,
+    lon2: float,
+    detour: float,
+    urban: float,
+    rural: float,
+    urban_km: float,
+) -> float:
+    road = haversine_km(lat1, lon1, lat2, lon2) * detour
+    near = min(road, urban_km)
+    return 60.0 * (near / urban + (road - near) / rural)
+
+
 def straight_line_travel(
     places: Sequence[Place],
     *,
@@ -121,37 +179,73 @@ def straight_line_travel(
     urban_kmh: float = URBAN_KMH,
     rural_kmh: float = RURAL_KMH,
     urban_km: float = URBAN_KM,
-    ferry: float = CROSSING_MINUTES,
+    crossings: Sequence[Crossing] | None = None,
 ) -> TravelTimes:
     """Straight-line travel model (module docstring gives the assumptions).
 
     Road distance = haversine x ``detour``; the first ``urban_km`` of road are driven at
-    ``urban_kmh``, the rest at ``rural_kmh``; a pair with exactly one end on the island
-    adds ``ferry`` minutes for the Solent crossing.
+    ``urban_kmh``, the rest at ``rural_kmh``. A pair with exactly one end on the island
+    goes by the quickest of ``crossings`` (default :func:`default_crossings`): road to
+    its terminal, ``wait_minutes + crossing_minutes``, road on. The result's ``minutes``
+    are a vehicle's (vehicle ferries only); ``on_foot`` holds a foot passenger's.
     """
     for name, value in (("detour", detour), ("urban_kmh", urban_kmh), ("rural_kmh", rural_kmh)):
         if not (math.isfinite(value) and value > 0):
             raise InputError(f"straight_line_travel: {name}={value} must be a positive number")
-    if not (math.isfinite(ferry) and ferry >= 0) or urban_km < 0:
-        raise InputError("straight_line_travel: ferry and urban_km must be >= 0")
-    n = len(places)
-    minutes = np.zeros((n, n))
-    for i, a in enumerate(places):
-        for j, b in enumerate(places):
-            if i == j:
-                continue
-            road = haversine_km(a.lat, a.lon, b.lat, b.lon) * detour
-            urban = min(road, urban_km)
-            t = 60.0 * (urban / urban_kmh + (road - urban) / rural_kmh)
-            if a.island != b.island:
-                t += ferry
-            minutes[i, j] = t
-    return TravelTimes(
-        ids=tuple(p.id for p in places),
-        lat=tuple(p.lat for p in places),
-        lon=tuple(p.lon for p in places),
-        minutes=minutes,
-    )
+    if not math.isfinite(urban_km) or urban_km < 0:
+        raise InputError("straight_line_travel: urban_km must be >= 0")
+    routes = tuple(default_crossings() if crossings is None else crossings)
+
+    def road(a: tuple[float, float], b: tuple[float, float]) -> float:
+        return _road_minutes(a[0], a[1], b[0], b[1], detour, urban_kmh, rural_kmh, urban_km)
+
+    where = [(p.lat, p.lon) for p in places]
+    # Road minutes from every place to each crossing's terminal on its own side.
+    to_port = np.array(
+        [
+            [road(w, (c.island.lat, c.island.lon) if p.island else (c.mainland.lat, c.mainland.lon))
+             for c in routes]
+            for p, w in zip(places, where, strict=True)
+        ]
+    ).reshape(len(places), len(routes))  # fmt: skip
+    water = np.array([c.wait_minutes + c.crossing_minutes for c in routes])
+
+    def matrices(allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        n = len(places)
+        minutes, ferry = np.zeros((n, n)), np.zeros((n, n))
+        via = np.full((n, n), -1, dtype=int)
+        for i, a in enumerate(places):
+            for j, b in enumerate(places):
+                if i == j:
+                    continue
+                if a.island == b.island:
+                    minutes[i, j] = road(where[i], where[j])
+                    continue
+                if not allowed.any():
+                    side = "island" if a.island else "mainland"
+                    raise InputError(
+                        f"travel: no crossing from {a.id!r} ({side}) to {b.id!r} that the "
+                        "team may take; add a route under crossings"
+                    )
+                total = np.where(allowed, to_port[i] + water + to_port[j], np.inf)
+                k = int(np.argmin(total))
+                minutes[i, j], ferry[i, j], via[i, j] = total[k], water[k], k
+        return minutes, ferry, via
+
+    ids = tuple(p.id for p in places)
+    lat, lon = tuple(p.lat for p in places), tuple(p.lon for p in places)
+    vehicles = np.array([c.vehicles for c in routes], dtype=bool)
+    on_foot = None
+    if not vehicles.all():
+        m, f, v = matrices(np.ones(len(routes), dtype=bool))
+        on_foot = TravelTimes(ids, lat, lon, m, ferry_minutes=f, via=v, crossings=routes)
+    m, f, v = matrices(vehicles)
+    return TravelTimes(ids, lat, lon, m, ferry_minutes=f, via=v, crossings=routes, on_foot=on_foot)
+
+
+def scenario_travel(scenario: Scenario) -> TravelTimes:
+    """The straight-line model over a scenario's places and its own ``crossings``."""
+    return straight_line_travel(places_of(scenario), crossings=scenario.crossings)
 
 
 def _read_osm_xml(path: Path, default_kmh: float) -> nx.DiGraph:

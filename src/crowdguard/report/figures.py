@@ -131,6 +131,7 @@ def venue_map_svg(
     bases: Sequence[tuple[str, float, float]],
     *,
     routes: Sequence[tuple[str, Sequence[tuple[float, float]]]] = (),
+    crossings: Sequence[tuple[str, tuple[float, float], tuple[float, float]]] = (),
     title: str = "Venues: colour = coverage, size = risk",
 ) -> str:
     """Venues on a lat/lon plot (equal-distance aspect), coloured by coverage, sized by risk.
@@ -142,9 +143,12 @@ def venue_map_svg(
     venues spread round them (:func:`label_offsets`): the names of the four venues of one
     town centre used to print over one another. Text stays text in the SVG (searchable, and
     read by screen readers); each number's group carries the venue's name in its id.
+    ``crossings`` (name, (lat, lon) of one terminal, (lat, lon) of the other) are the ferry
+    routes teams take across water, drawn dashed between their terminals: a route that
+    crosses water follows one of them, never a straight line.
     """
     with plt.rc_context({"svg.fonttype": "none"}):
-        return _venue_map_svg(venues, bases, routes=routes, title=title)
+        return _venue_map_svg(venues, bases, routes=routes, crossings=crossings, title=title)
 
 
 def _venue_map_svg(
@@ -152,10 +156,24 @@ def _venue_map_svg(
     bases: Sequence[tuple[str, float, float]],
     *,
     routes: Sequence[tuple[str, Sequence[tuple[float, float]]]],
+    crossings: Sequence[tuple[str, tuple[float, float], tuple[float, float]]],
     title: str,
 ) -> str:
     figure, axes = plt.subplots(figsize=(8, 8))
     lats = np.array([v[1] for v in venues] + [b[1] for b in bases])
+    for k, (name, a, b) in enumerate(crossings):
+        (line,) = axes.plot(
+            [a[1], b[1]],
+            [a[0], b[0]],
+            ls=(0, (4, 3)),
+            lw=1.2,
+            color="#1a365d",
+            marker="s",
+            markersize=3,
+            label="ferry crossing" if k == 0 else None,
+            zorder=1,
+        )
+        line.set_gid(f"crossing-{name}")
     axes.set_aspect(LocalProjection.about(lats).aspect)
     risks = np.array([v[4] for v in venues], dtype=float)
     sizes = 60 + 540 * (risks / risks.max() if risks.size and risks.max() > 0 else risks)
@@ -208,7 +226,7 @@ def _venue_map_svg(
             c="#2b6cb0",
             s=50,
             zorder=2,
-            label="staging point (stand-in)",
+            label="staging point",
         )
     axes.set_xlabel("longitude")
     axes.set_ylabel("latitude")

@@ -16,6 +16,7 @@ each day, and the trade-off between visibility and protection on one day
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +27,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from crowdguard import __version__
 from crowdguard.patrols.planner import PatrolPlan
 from crowdguard.report.figures import heatmap_png, tradeoff_png, venue_map_svg
+from crowdguard.risk.footprint import footprint_warnings
+from crowdguard.scenario.load import is_demo
 
 __all__ = [
     "PlanReviewSummary",
@@ -170,19 +173,55 @@ def _route_day(plan: PatrolPlan, route_day: dt.date | None) -> dt.date | None:
 
 
 def _route_lines(plan: PatrolPlan, day: dt.date) -> list[tuple[str, list[tuple[float, float]]]]:
-    """Each team's drawn route that day as map points: base, patrolled venues, base."""
-    where = {v.id: (v.lat, v.lon) for v in plan.scenario.venues}
-    where.update({b.id: (b.lat, b.lon) for b in plan.scenario.bases})
+    """Each team's drawn route that day as map points: base, patrolled venues, base; a leg
+    between the island and the mainland goes through the terminals of the ferry it takes."""
+    scenario = plan.scenario
+    where = {v.id: (v.lat, v.lon) for v in scenario.venues}
+    where.update({b.id: (b.lat, b.lon) for b in scenario.bases})
+    travel = plan.travel_times()
+    kinds = scenario.patrol.kinds()
+    on_foot = {t.callsign: kinds[t.kind].crosses == "foot" for t in scenario.teams}
     lines = []
     for team in plan.rosters().get(day.isoformat(), {}).get("teams", []):
-        points = [where[team["base"]]]
+        stops = [team["base"]]
         for segment in team["segments"]:
             venue = segment.get("venue")
-            if segment["kind"] == "patrol" and venue in where and points[-1] != where[venue]:
-                points.append(where[venue])
-        points.append(where[team["base"]])
+            if segment["kind"] == "patrol" and venue in where and stops[-1] != venue:
+                stops.append(venue)
+        stops.append(team["base"])
+        points = [where[stops[0]]]
+        for a, b in itertools.pairwise(stops):
+            if a == b:
+                continue
+            ferry = travel.crossing(a, b, on_foot=on_foot.get(team["team"], False))
+            if ferry is not None:
+                first, second = (ferry.island, ferry.mainland)
+                if not _on_island(scenario, a):
+                    first, second = second, first
+                points += [(first.lat, first.lon), (second.lat, second.lon)]
+            points.append(where[b])
         lines.append((team["team"], points))
     return lines
+
+
+def _on_island(scenario: Any, place_id: str) -> bool:
+    """Whether a venue or base of ``scenario`` is on the island."""
+    return any(p.id == place_id and p.island for p in (*scenario.venues, *scenario.bases))
+
+
+def _crossings_shown(
+    plan: PatrolPlan,
+) -> list[tuple[str, tuple[float, float], tuple[float, float]]]:
+    """The ferry routes to draw: the travel model's, when the scenario has places on both
+    sides of the water."""
+    scenario = plan.scenario
+    sides = {v.island for v in scenario.venues} | {b.island for b in scenario.bases}
+    if len(sides) < 2:
+        return []
+    return [
+        (c.id, (c.mainland.lat, c.mainland.lon), (c.island.lat, c.island.lon))
+        for c in plan.travel_times().crossings
+    ]
 
 
 def render_report(
@@ -226,6 +265,7 @@ def render_report(
     by_id = {v.id: v for v in scenario.venues}
     shown_day = _route_day(plan, route_day)
     routes_svg = None
+    crossings = _crossings_shown(plan)
     if shown_day is not None:
         routes_svg = venue_map_svg(
             [
@@ -234,6 +274,7 @@ def render_report(
             ],
             [(b.name, b.lat, b.lon) for b in scenario.bases],
             routes=_route_lines(plan, shown_day),
+            crossings=crossings,
             title=f"Drawn routes, {shown_day:%a %d %b %Y}",
         )
     map_svg = venue_map_svg(
@@ -242,6 +283,7 @@ def render_report(
             for s in summaries
         ],
         [(b.name, b.lat, b.lon) for b in scenario.bases],
+        crossings=crossings,
     )
     tradeoff = None
     if plan.visibility_tradeoff and plan.visibility_tradeoff_day is not None:
@@ -279,6 +321,9 @@ def render_report(
         "variants_cost": plan.variants_cost(),
         "visibility_rows": plan.visibility_rows(),
         "tradeoff_png": tradeoff,
+        "footprint_warnings": footprint_warnings(scenario),
+        "crossings": [name for name, _, _ in crossings],
+        "is_demo": is_demo(scenario),
         "tradeoff_day": f"{plan.visibility_tradeoff_day:%A %d %B %Y}"
         if plan.visibility_tradeoff_day
         else "",

@@ -22,6 +22,7 @@ from fastapi.exceptions import HTTPException, RequestValidationError
 
 from crowdguard.api.auth import Principal, require
 from crowdguard.api.deps import ContextDep, NowDep, SessionDep, get_context
+from crowdguard.api.events import BoardEvent, BusDep, publish_after_commit
 from crowdguard.api.pagination import Page, PageDep
 from crowdguard.reports import service
 from crowdguard.reports.intake import IntakeBusy, IntakeWriter
@@ -36,7 +37,6 @@ from crowdguard.reports.models import (
 from crowdguard.store.errors import TooManyAttemptsError
 from crowdguard.users.models import Role
 from crowdguard.users.throttle import LoginThrottle
-from crowdguard.web.board import BoardEvent, BusDep, publish_after_commit
 
 __all__ = ["REPORT_MAX_BYTES", "body_cap", "get_intake", "intake_guard", "router"]
 
@@ -199,9 +199,8 @@ def change_grade(
         actor=user.username,
         now=now,
     )
-    override = {"by": user.username, "reason": body.reason.strip(), "at": now.isoformat()}
-    summary = {**service.board_summary(row), "override": override}  # who and why, for the board
-    publish_after_commit(session, bus, BoardEvent("report-graded", summary))
+    summary = service.board_summary(row)  # with the override: who and why, for the board
+    publish_after_commit(session, bus, BoardEvent(kind="report-graded", data=summary))
     return service.record_view(row)
 
 
@@ -218,6 +217,6 @@ def mark_duplicate(
     row = service.mark_duplicate(
         session=session, reference=reference, of=body.of, actor=user.username, now=now
     )
-    summary = {**service.board_summary(row), "duplicate_of": row.duplicate_of}
-    publish_after_commit(session, bus, BoardEvent("report-updated", summary))
+    summary = service.board_summary(row)
+    publish_after_commit(session, bus, BoardEvent(kind="report-updated", data=summary))
     return service.record_view(row)

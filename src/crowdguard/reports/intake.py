@@ -36,12 +36,12 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from crowdguard.reports import service
-from crowdguard.reports.models import ReportPublic, ReportSubmission
+from crowdguard.reports.models import ReportBoardSummary, ReportPublic, ReportSubmission
 from crowdguard.reports.tables import ReportRow
 from crowdguard.store.db import session_scope
 
@@ -63,7 +63,7 @@ MAX_QUEUED = 2000
 IDLE_SECONDS = 30.0
 """The writer thread stops after this long without a report (and starts again on one)."""
 
-Publish = Callable[[list[dict[str, Any]]], None]
+Publish = Callable[[list[ReportBoardSummary]], None]
 
 
 class Gate(Protocol):

@@ -39,6 +39,7 @@ __all__ = [
     "DuplicateMark",
     "GradeChange",
     "OverridePublic",
+    "ReportBoardSummary",
     "ReportCategory",
     "ReportControl",
     "ReportCreate",
@@ -331,6 +332,31 @@ class OverridePublic(BaseModel):
     from_grade: str
     to_grade: str
     reason: str
+
+
+class ReportBoardSummary(BaseModel):
+    """What the live board shows of a report in its list and on its map (control room
+    only: no description, contact or triage detail; ``GET /reports/{reference}`` has them).
+
+    ``lat``/``lon`` are the report's own map point (null when it was located by venue or
+    text only); ``where`` is the first 120 characters of the location text; ``duplicates``
+    the possible duplicates suggested at intake, ``duplicate_of`` the one an operator
+    confirmed; ``override`` the latest hand change of the grade (who, when, why).
+    """
+
+    reference: str
+    received_at: dt.datetime
+    category: str
+    grade: str
+    code: str
+    status: str
+    venue_id: str | None
+    lat: float | None
+    lon: float | None
+    where: str
+    duplicates: list[str]
+    duplicate_of: str | None = None
+    override: OverridePublic | None = None
 
 
 class ReportRecord(BaseModel):

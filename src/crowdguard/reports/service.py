@@ -62,6 +62,7 @@ from crowdguard.reports.duplicates import (
 )
 from crowdguard.reports.models import (
     OverridePublic,
+    ReportBoardSummary,
     ReportControl,
     ReportPublic,
     ReportRecord,
@@ -628,22 +629,28 @@ def report_firearms_grounds(*, session: Session, reference: str) -> tuple[str, .
     return TriageResult.model_validate(row.triage).firearms_grounds
 
 
-def board_summary(row: ReportRow) -> dict[str, Any]:
+def board_summary(row: ReportRow) -> ReportBoardSummary:
     """What the live board shows of a report (control room only: no contact details)."""
     text = str(row.data.get("location", {}).get("text") or "")
-    return {
-        "reference": row.reference,
-        "received_at": row.received_at.isoformat(),
-        "category": row.category,
-        "grade": row.grade,
-        "code": row.code,
-        "status": row.status,
-        "venue_id": row.venue_id,
-        "lat": row.lat,
-        "lon": row.lon,
-        "where": text[:120],
-        "duplicates": row.possible_duplicates,
-    }
+    return ReportBoardSummary(
+        reference=row.reference,
+        received_at=row.received_at,
+        category=row.category,
+        grade=row.grade,
+        code=row.code,
+        status=row.status,
+        venue_id=row.venue_id,
+        lat=row.lat,
+        lon=row.lon,
+        where=text[:120],
+        duplicates=row.possible_duplicates,
+        duplicate_of=row.duplicate_of,
+        override=(
+            OverridePublic.model_validate(row.grade_override)
+            if row.grade_override is not None
+            else None
+        ),
+    )
 
 
 def count_by_category_grade(

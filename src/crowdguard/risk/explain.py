@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from crowdguard.errors import InputError
 from crowdguard.risk import payoffs
+from crowdguard.risk.footprint import footprint_warnings
 from crowdguard.scenario.schema import Scenario, ThreatLevel
 
 __all__ = ["AttackBreakdown", "Explanation", "PlanEffect", "explain_target"]
@@ -77,8 +78,11 @@ class Explanation:
     day_factor: float
     day_reason: str
     open_share: float
-    capacity: float
-    capacity_assumed: bool
+    capacity: float  # the crowd cap: the scenario's capacity, else area x MAX_DENSITY
+    capacity_assumed: bool  # True when the cap is not the scenario's capacity
+    area_m2: float  # the ground the crowd stands on
+    area_source: str  # where area_m2 comes from, in words
+    footprint_warning: str | None  # set when the area is a default by kind
     crowd: float
     density: float  # people per square metre
     response_minutes: float  # time to armed confrontation without a patrol on scene
@@ -184,6 +188,7 @@ def explain_target(
         )
         for kind in payoffs.ATTACK_TYPES
     )
+    ground = assessment.footprints[v]
     hour = targets.start[index].hour
     own = venue.hourly_profile is not None and hour in venue.hourly_profile
     _, day_reason = payoffs.day_factor(day)
@@ -202,8 +207,11 @@ def explain_target(
         day_factor=float(assessment.day_factor[index]),
         day_reason=day_reason,
         open_share=float(assessment.open_share[index]),
-        capacity=float(venue.capacity or payoffs.DEFAULT_CAPACITY_RATIO * venue.peak_occupancy),
-        capacity_assumed=venue.capacity is None,
+        capacity=ground.cap,
+        capacity_assumed=not ground.cap_given,
+        area_m2=ground.area_m2,
+        area_source=ground.why,
+        footprint_warning=next(iter(footprint_warnings([venue])), None),
         crowd=float(targets.crowd[index]),
         density=float(assessment.density[index]),
         response_minutes=float(assessment.response_minutes[v]),

@@ -3,7 +3,9 @@
 A *target* is one venue in one time slot. For each target this module computes
 
 1. the **expected crowd**: ``peak_occupancy x hourly profile x day factor x open share``,
-   capped at the venue's capacity;
+   capped at the venue's capacity, and its **density** on the venue's footprint
+   (:mod:`crowdguard.risk.footprint`: ``area_m2``, else from ``capacity``, else a default by
+   kind), so that a larger crowd on the same ground is a denser one;
 2. the **harm of an unopposed attack** for three credible attack types named by NaCTSO's
    *Crowded Places Guidance* (2017) and the threat lists of ``domain.md`` sections 3 to 5:
    vehicle as a weapon, marauding attack (blade or firearm) and IED/PBIED, each a function of
@@ -41,6 +43,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from crowdguard.errors import InputError
+from crowdguard.risk.footprint import Footprint, footprint
 from crowdguard.scenario.schema import Scenario, ThreatLevel, Venue, VenueKind
 
 __all__ = [
@@ -85,11 +88,9 @@ BETWEEN_FESTIVALS_FACTOR = 0.75  # 27-30 December, sales continue
 NEW_YEARS_EVE_FACTOR = 0.6
 NEW_YEARS_DAY_FACTOR = 0.5
 
-#: Density at capacity, people per square metre [ESTIMATE]; used to turn a venue's capacity
-#: into an area when no area is given. A venue without ``capacity`` is assumed to hold
-#: ``DEFAULT_CAPACITY_RATIO x peak_occupancy``.
-DENSITY_AT_CAPACITY = 2.0
-DEFAULT_CAPACITY_RATIO = 1.5
+#: The ground a venue's crowd stands on, and so its density, comes from
+#: :mod:`crowdguard.risk.footprint`: ``area_m2``, else ``capacity`` at 2 people/m^2, else a
+#: documented default by kind (named in a warning wherever the risk is shown).
 
 #: Vehicle as a weapon [ESTIMATE]: ground swept by a vehicle before it stops (a ~400 m run,
 #: as at Magdeburg 2024 [FACT-2nd], 4 m wide) and the share of people in it who are harmed.
@@ -265,6 +266,7 @@ class _Assessment:
     penalty: float
     effectiveness: float
     response_minutes: np.ndarray  # per venue
+    footprints: tuple[Footprint, ...]  # per venue: area, crowd cap and their sources
 
 
 def _venue_profile(venue: Venue) -> np.ndarray:
@@ -368,14 +370,14 @@ def _assess(
     day_factors = np.array([day_factor(d)[0] for d in chosen])
     day_f = day_factors[day_index] if len(chosen) else np.zeros(0)
     peak = np.array([v.peak_occupancy for v in venues], dtype=float)
-    capacity = np.array(
-        [v.capacity or DEFAULT_CAPACITY_RATIO * v.peak_occupancy for v in venues], dtype=float
-    )
+    grounds = [footprint(v) for v in venues]
+    cap = np.array([g.cap for g in grounds])
     crowd = np.minimum(peak[venue_index] * profile_share * day_f * open_share_t,
-                       capacity[venue_index])  # fmt: skip
+                       cap[venue_index])  # fmt: skip
 
-    # 3. Harm of each attack type, unmitigated then mitigated.
-    area = capacity / DENSITY_AT_CAPACITY
+    # 3. Harm of each attack type, unmitigated then mitigated. Density is the crowd on the
+    # venue's own ground, so with the ground fixed more people means more within reach.
+    area = np.array([g.area_m2 for g in grounds])
     density = crowd / area[venue_index]
     access = np.array([VEHICLE_ACCESS.get(v.kind, 1.0) for v in venues])
     response = np.array(
@@ -446,4 +448,5 @@ def _assess(
         penalty=penalty,
         effectiveness=e,
         response_minutes=response,
+        footprints=tuple(grounds),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 __all__ = ["DayRosters", "Segment", "TeamRoster"]
 
@@ -31,8 +31,18 @@ class TeamRoster(BaseModel):
 
 
 class DayRosters(BaseModel):
-    """Every team roster on a date that the caller may see (``teams`` may be empty)."""
+    """Every team roster on a date that the caller may see (``teams`` may be empty).
+
+    An officer whose team is rostered that day but whose shifts are not yet released gets
+    403 saying when they will be ("visible from 08:00"), not an empty list; ``teams`` is
+    empty only when there is no roster for them that day.
+    """
 
     date: dt.date
     plan_id: int | None
     teams: list[TeamRoster]
+    more_from: dt.datetime | None = Field(
+        default=None,
+        description="officers: when the next of their team's shifts that day becomes "
+        "visible (a later shift is still hidden); null when nothing more is to come",
+    )

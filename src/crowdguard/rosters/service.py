@@ -34,6 +34,7 @@ from crowdguard.users.models import Role
 __all__ = [
     "FULL_ROSTER_ROLES",
     "day_rosters",
+    "officer_next_shift",
     "patrols_between",
     "store_rosters",
     "team_roster",
@@ -186,6 +187,34 @@ def _officer_view(
     )
 
 
+def _denied(
+    session: Session, *, now: dt.datetime, actor: str, entity_id: str, reason: str, message: str
+) -> ForbiddenError:
+    """Audit a refused roster read (every read, allowed or refused, is audited) and return
+    the 403 to raise."""
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="roster.denied",
+        entity="roster",
+        entity_id=entity_id,
+        detail={"reason": reason},
+    )
+    return ForbiddenError(message)
+
+
+def _too_early(day: dt.date, opens: dt.datetime, lead: dt.timedelta) -> str:
+    """``date: ... visible from 08:00 ...``: when an officer's hidden roster can be read."""
+    local = opens.astimezone(_LONDON)
+    when = f"{local:%H:%M}" if local.date() == day else f"{local:%H:%M} on {local:%a %d %b}"
+    hours = lead.total_seconds() / 3600
+    return (
+        f"date: your team's roster for {day:%a %d %b %Y} is visible from {when} "
+        f"(Europe/London), {hours:g} h before its shift starts; ask again then"
+    )
+
+
 def day_rosters(
     *,
     session: Session,
@@ -197,21 +226,26 @@ def day_rosters(
     lead: dt.timedelta,
 ) -> DayRosters:
     """Every roster on ``day`` the caller may see, from the newest finished plan."""
+
+    def deny(reason: str, message: str) -> ForbiddenError:
+        return _denied(
+            session, now=now, actor=actor, entity_id=day.isoformat(), reason=reason,
+            message=message,
+        )  # fmt: skip
+
     if role not in FULL_ROSTER_ROLES and role is not Role.officer:
-        audit.record(
-            session=session,
-            at=now,
-            actor=actor,
-            action="roster.denied",
-            entity="roster",
-            entity_id=day.isoformat(),
-            detail={"reason": f"role {role.value}"},
-        )
-        raise ForbiddenError(f"role: {role.value} may not see rosters")
+        raise deny(f"role {role.value}", f"role: {role.value} may not see rosters")
     rows = _latest_rows(session, day)
+    more_from: dt.datetime | None = None
     if role is Role.officer:
-        views = [_officer_view(session, r, now, lead)[0] for r in rows if r.team == team]
-        shown = [v for v in views if v is not None]
+        views = [_officer_view(session, r, now, lead) for r in rows if r.team == team]
+        shown = [v for v, _ in views if v is not None]
+        hidden = [opens for _, opens in views if opens is not None]
+        more_from = min(hidden, default=None)
+        if views and not shown and more_from is not None:
+            # Rostered, not yet released: say when, as the per-team address does, rather
+            # than an empty list an officer would read as "no plan today".
+            raise deny("too early", _too_early(day, more_from, lead))
     else:
         shown = [_public(r) for r in rows]
     audit.record(
@@ -227,6 +261,7 @@ def day_rosters(
         date=day,
         plan_id=shown[0].plan_id if shown else None,
         teams=shown,
+        more_from=more_from,
     )
 
 
@@ -244,16 +279,10 @@ def team_roster(
     """One team's roster on ``day``, if the caller may see it now."""
 
     def deny(reason: str, message: str) -> ForbiddenError:
-        audit.record(
-            session=session,
-            at=now,
-            actor=actor,
-            action="roster.denied",
-            entity="roster",
-            entity_id=f"{day.isoformat()}/{callsign}",
-            detail={"reason": reason},
-        )
-        return ForbiddenError(message)
+        return _denied(
+            session, now=now, actor=actor, entity_id=f"{day.isoformat()}/{callsign}",
+            reason=reason, message=message,
+        )  # fmt: skip
 
     if role not in FULL_ROSTER_ROLES and role is not Role.officer:
         raise deny(f"role {role.value}", f"role: {role.value} may not see rosters")
@@ -268,8 +297,7 @@ def team_roster(
     if role is Role.officer:
         view, opens_next = _officer_view(session, row, now, lead)
         if view is None:
-            opens = (opens_next or row.starts_at - lead).isoformat(timespec="minutes")
-            raise deny("too early", f"date: this assignment is visible from {opens}")
+            raise deny("too early", _too_early(day, opens_next or row.starts_at - lead, lead))
         shown = view
     audit.record(
         session=session,
@@ -316,3 +344,59 @@ def patrols_between(
         detail={"purpose": "patrol hours per venue"},
     )
     return out
+
+
+def _shift_of(segment: Segment, starts: list[dt.datetime], where: str) -> dt.datetime:
+    """The start of the shift a segment belongs to: the latest one at or before it."""
+    began = _instant(segment.start, where)
+    return max((s for s in starts if s <= began), default=began)
+
+
+def officer_next_shift(
+    *,
+    session: Session,
+    team: str,
+    actor: str,
+    now: dt.datetime,
+    lead: dt.timedelta,
+) -> tuple[TeamRoster | None, dt.datetime | None]:
+    """An officer's next shift, for their own page: the part of their team's roster (today,
+    else tomorrow, London dates) that is released (from ``lead`` before each shift,
+    [DESIGN] secrecy) and not yet over, with the read audited; or ``(None, opens)`` with the
+    instant the next shift is released (``opens`` None when nothing is rostered)."""
+    today = now.astimezone(_LONDON).date()
+    for day in (today, today + dt.timedelta(days=1)):
+        row = next((r for r in _latest_rows(session, day) if r.team == team), None)
+        if row is None:
+            continue
+        view, opens_next = _officer_view(session, row, now, lead)
+        where = f"rosters[{row.date}].{row.team}"
+        ahead = [] if view is None else [s for s in view.segments if _instant(s.end, where) > now]
+        if ahead:  # the next shift only: the segments of the shift the first one belongs to
+            starts = _shift_starts(session, row) or _segment_shift_starts(row.segments, where)
+
+            first = _shift_of(ahead[0], starts, where)
+            ahead = [s for s in ahead if _shift_of(s, starts, where) == first]
+        if view is not None and ahead:
+            audit.record(
+                session=session,
+                at=now,
+                actor=actor,
+                action="roster.read",
+                entity="roster",
+                entity_id=f"{day.isoformat()}/{team}",
+                detail={"teams": [team], "page": "officer"},
+            )
+            return (
+                view.model_copy(
+                    update={
+                        "segments": ahead,
+                        "starts_at": min(_instant(s.start, where) for s in ahead),
+                        "ends_at": max(_instant(s.end, where) for s in ahead),
+                    }
+                ),
+                None,
+            )
+        if opens_next is not None:
+            return None, opens_next
+    return None, None

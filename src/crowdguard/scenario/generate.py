@@ -142,6 +142,9 @@ def scenario_yaml_dict(
                 "lon": round(lon + rng.normal(0, 0.006), 5),
                 "opening_hours": _hours(rng, kind, hours),
                 "peak_occupancy": peak,
+                # a stated capacity, so the footprint is capacity at 2/m^2 and not a default
+                # by kind (every generated venue would be named in a warning otherwise)
+                "capacity": int(peak * 1.5),
                 "attractiveness": 1.0 if risks == "equal" else round(float(rng.uniform(1, 3)), 2),
                 "island": on_island,
                 "source": f"{SYNTHETIC} (seed {seed}); every figure invented",
@@ -172,6 +175,28 @@ def scenario_yaml_dict(
             }
         )
     end = start + dt.timedelta(days=days - 1)
+    water: dict[str, Any] = {}
+    if island:  # its own ferry: without one the island would be reached by the demo's Solent routes
+        _, island_lat, island_lon, _ = towns[-1]
+        water["crossings"] = [
+            {
+                "id": "synthetic-ferry",
+                "name": "Island ferry (synthetic)",
+                "mainland": {
+                    "name": "Mainland terminal (synthetic)",
+                    "lat": round(centre[0] - 0.27, 5),
+                    "lon": round(island_lon, 5),
+                },
+                "island": {
+                    "name": "Island terminal (synthetic)",
+                    "lat": round(island_lat + 0.02, 5),
+                    "lon": round(island_lon, 5),
+                },
+                "crossing_minutes": 40,
+                "wait_minutes": 30,
+                "source": SYNTHETIC,
+            }
+        ]
     return {
         "id": f"synthetic-county-{seed}",
         "name": f"Synthetic county {seed} ({venues} places, {bases} staging points, {teams} "
@@ -190,6 +215,7 @@ def scenario_yaml_dict(
         "venues": venue_rows,
         "bases": base_rows,
         "teams": team_rows,
+        **water,
     }
 
 

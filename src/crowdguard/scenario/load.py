@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import re
 import types
 import typing
@@ -43,6 +44,7 @@ __all__ = [
     "DEMO_PLAN_PREFIX",
     "demo_path",
     "demo_scenario",
+    "is_demo",
     "load_scenario",
     "parse_scenario",
     "resolve_plan_ref",
@@ -71,6 +73,16 @@ def demo_scenario() -> Scenario:
     """The embedded Hampshire & Isle of Wight demo scenario (2026/27 Christmas season)."""
     ref = resources.files("crowdguard.scenario.demo").joinpath(_DEMO_FILE)
     return parse_scenario(ref.read_text(encoding="utf-8"), source=_DEMO_FILE)
+
+
+@functools.cache
+def _demo_id() -> str:
+    return demo_scenario().id
+
+
+def is_demo(scenario: Scenario) -> bool:
+    """Whether ``scenario`` is the embedded demo (by id): only then may output say "the demo"."""
+    return scenario.id == _demo_id()
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -222,6 +234,8 @@ def _describe(exc: ValidationError, root: yaml.Node, source: str) -> str:
         message = message[match.end() :]
     elif message.startswith("lat/lon") and loc and isinstance(loc[-1], int):
         loc = (*loc, "lat")  # point at the coordinates, not the start of the item
+    elif " on area_m2 (" in message and loc and isinstance(loc[-1], int):
+        loc = (*loc, "area_m2")  # the footprint that cannot hold the crowd
     line = _line(root, loc)
     field = _dotted(loc)
     where = f"{source}:{line}" if line is not None else source

@@ -32,10 +32,13 @@ from pydantic import (
 
 __all__ = [
     "DEFAULT_TEAM_KINDS",
+    "MAX_DENSITY",
     "Base",
+    "Crossing",
     "Mitigations",
     "OpeningHours",
     "PatrolPolicy",
+    "Port",
     "Scenario",
     "Shift",
     "Team",
@@ -49,6 +52,13 @@ __all__ = [
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Slug = Annotated[str, Field(pattern=SLUG, min_length=1, max_length=80)]
+
+#: The densest crowd CrowdGuard accepts, people per square metre: 47 people per 10 m^2, the
+#: Green Guide's allowance for standing spectators (Guide to Safety at Sports Grounds, 6th
+#: ed., 2018; guidance, figure to verify against the edition). Above about 5/m^2 a crowd is
+#: at risk of collapse (Still, *Introduction to Crowd Science*, 2014). A venue's capacity
+#: may not put more people than this on its ``area_m2``; the risk model caps density here.
+MAX_DENSITY = 4.7
 
 # Bounding box of the United Kingdom (incl. Shetland, Scilly, Northern Ireland), degrees.
 UK_LAT = (49.8, 60.9)
@@ -258,12 +268,22 @@ class Mitigations(_Strict):
     counts as partial at most.
     """
 
-    hvm: Literal["none", "unrated", "rated"] = "none"
-    hvm_rating: str | None = None
-    cctv: bool = False
-    stewards: int = Field(default=0, ge=0)
-    entry_search: bool = False
-    lockdown_procedure: bool = False
+    hvm: Literal["none", "unrated", "rated"] = Field(
+        default="none",
+        description="hostile-vehicle mitigation: rated only with an impact-test certificate; "
+        "unrated blocks count as partial",
+    )
+    hvm_rating: str | None = Field(
+        default=None,
+        description="the certificate's rating string, e.g. V/7500[N3]/48/90:28.1/18.0 "
+        "(only with hvm: rated)",
+    )
+    cctv: bool = Field(default=False, description="CCTV covers the crowd")
+    stewards: int = Field(default=0, ge=0, description="stewards or security officers on duty")
+    entry_search: bool = Field(default=False, description="bags and people searched at entry")
+    lockdown_procedure: bool = Field(
+        default=False, description="a rehearsed lockdown / invacuation procedure"
+    )
 
     @model_validator(mode="after")
     def _rating_needs_rated(self) -> Mitigations:
@@ -275,26 +295,54 @@ class Mitigations(_Strict):
 class Venue(_Strict):
     """A crowded place. Footfall figures are usually estimates: say so in ``source``."""
 
-    id: Slug
-    name: str = Field(min_length=1)
-    kind: VenueKind
-    town: str = ""
-    lat: float
-    lon: float
-    opens: dt.date | None = Field(default=None, description="first open date (None: all period)")
-    closes: dt.date | None = Field(default=None, description="last open date (None: all period)")
-    opening_hours: OpeningHours
+    id: Slug = Field(description="unique among the venues, e.g. winchester-cathedral-market")
+    name: str = Field(min_length=1, description="the name people know it by")
+    kind: VenueKind = Field(
+        description="what kind of crowded place: sets the default hourly profile, the "
+        "vehicle's reach and the default footprint"
+    )
+    town: str = Field(default="", description="shown beside the name in tables and the report")
+    lat: float = Field(description="latitude, degrees (WGS84), within the United Kingdom")
+    lon: float = Field(description="longitude, degrees (WGS84), within the United Kingdom")
+    opens: dt.date | None = Field(
+        default=None, description="first date it trades (none: from the start of the period)"
+    )
+    closes: dt.date | None = Field(
+        default=None, description="last date it trades (none: to the end of the period)"
+    )
+    opening_hours: OpeningHours = Field(description="when it is open, in local time")
     peak_occupancy: int = Field(gt=0, description="people present at once at the busiest hour")
     hourly_profile: dict[int, float] | None = Field(
         default=None,
         description="fraction of peak occupancy by hour of day (0..23); missing hours use the kind's default",
     )
-    capacity: int | None = Field(default=None, gt=0)
-    attractiveness: float = Field(
-        default=1.0, gt=0, le=5, description="symbolic value to an attacker, 1 = ordinary"
+    capacity: int | None = Field(
+        default=None, gt=0, description="the most people the place holds at once"
     )
-    mitigations: Mitigations = Field(default_factory=Mitigations)
-    island: bool = Field(default=False, description="on the Isle of Wight (cross-Solent)")
+    area_m2: float | None = Field(
+        default=None,
+        gt=0,
+        le=10_000_000,
+        description=(
+            "public ground the crowd stands on (streets, malls, aisles; not shops' floor "
+            "space), square metres; without it (and without capacity) a default by kind is "
+            "assumed and the venue is named in a warning (docs/theory/risk.md)"
+        ),
+    )
+    attractiveness: float = Field(
+        default=1.0,
+        gt=0,
+        le=5,
+        description="symbolic value to an attacker, 1 ordinary to 5 iconic (a judgement: "
+        "say why in source)",
+    )
+    mitigations: Mitigations = Field(
+        default_factory=Mitigations, description="protective measures in place (none by default)"
+    )
+    island: bool = Field(
+        default=False,
+        description="on the Isle of Wight: armed response is slower (30 min, not 8)",
+    )
     source: str = Field(default="", description="where the figures come from; [ESTIMATE] if ours")
     security_plan: str | None = Field(
         default=None,
@@ -357,6 +405,15 @@ class Venue(_Strict):
             raise ValueError(
                 f"capacity ({self.capacity}) is below peak_occupancy ({self.peak_occupancy})"
             )
+        if self.area_m2 is not None:
+            held = self.capacity if self.capacity is not None else self.peak_occupancy
+            label = "capacity" if self.capacity is not None else "peak_occupancy"
+            if held / self.area_m2 > MAX_DENSITY:
+                raise ValueError(
+                    f"{label} ({held}) on area_m2 ({self.area_m2:g}) is "
+                    f"{held / self.area_m2:.1f} people per m^2, more than a crowd can stand "
+                    f"at ({MAX_DENSITY:g}); check both figures"
+                )
         return self
 
     def open_ranges(self, day: dt.date) -> list[TimeRange]:
@@ -372,12 +429,14 @@ class Base(_Strict):
     Demo bases are public police buildings or invented points, never real armed-unit bases.
     """
 
-    id: Slug
-    name: str = Field(min_length=1)
-    lat: float
-    lon: float
-    island: bool = False
-    note: str = ""
+    id: Slug = Field(description="unique among the bases; teams name it in their base")
+    name: str = Field(min_length=1, description="a public building or an invented point")
+    lat: float = Field(description="latitude, degrees (WGS84), within the United Kingdom")
+    lon: float = Field(description="longitude, degrees (WGS84), within the United Kingdom")
+    island: bool = Field(default=False, description="on the Isle of Wight")
+    note: str = Field(
+        default="", description="e.g. that it is a stand-in, never a real armed-unit base"
+    )
 
     @model_validator(mode="after")
     def _in_uk(self) -> Base:
@@ -386,11 +445,56 @@ class Base(_Strict):
         return self
 
 
+class Port(_Strict):
+    """One end of a water crossing: where a team boards or leaves a ferry."""
+
+    name: str = Field(min_length=1, description="the terminal, e.g. Portsmouth Gunwharf")
+    lat: float = Field(description="latitude, degrees (WGS84), within the United Kingdom")
+    lon: float = Field(description="longitude, degrees (WGS84), within the United Kingdom")
+
+    @model_validator(mode="after")
+    def _in_uk(self) -> Port:
+        if not (UK_LAT[0] <= self.lat <= UK_LAT[1] and UK_LON[0] <= self.lon <= UK_LON[1]):
+            raise ValueError(f"lat/lon ({self.lat}, {self.lon}) is outside the United Kingdom")
+        return self
+
+
+class Crossing(_Strict):
+    """A ferry route between the mainland and the island (places marked ``island: true``).
+
+    Travel between a place on the island and one on the mainland goes by road to a
+    ``mainland`` port, waits, crosses, and goes by road from the ``island`` port (or the
+    reverse), by whichever route is quickest for the team: a route with ``vehicles: false``
+    carries foot passengers only. A straight line never crosses the water
+    (:mod:`crowdguard.patrols.travel`). Without ``crossings`` a scenario gets the Solent
+    routes of the demo.
+    """
+
+    id: Slug = Field(description="unique among the crossings, e.g. portsmouth-fishbourne")
+    name: str = Field(min_length=1, description="the route as people know it")
+    mainland: Port = Field(description="the terminal on the mainland")
+    island: Port = Field(description="the terminal on the island")
+    crossing_minutes: float = Field(
+        gt=0, le=600, description="time on the water, terminal to terminal (the timetable's)"
+    )
+    wait_minutes: float = Field(
+        ge=0,
+        le=600,
+        description="check-in, boarding and the wait for a sailing, added to each crossing",
+    )
+    vehicles: bool = Field(
+        default=True, description="carries vehicles; `false`: foot passengers only"
+    )
+    source: str = Field(default="", description="where the figures come from; [ESTIMATE] if ours")
+
+
 class Shift(_Strict):
     """A daily shift: ``"10:00-18:00"`` in YAML, on the given weekdays (default every day)."""
 
-    hours: TimeRange
-    days: list[Weekday] = Field(default_factory=lambda: list(Weekday))
+    hours: TimeRange = Field(description="start and end in local time, within one day")
+    days: list[Weekday] = Field(
+        default_factory=lambda: list(Weekday), description="the weekdays the shift is worked"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -416,10 +520,16 @@ class Team(_Strict):
     on a weekday both apply to (a shift ending at 16:00 and one starting at 16:00 do not).
     """
 
-    callsign: Slug
-    base: Slug
-    kind: Annotated[str, Field(pattern=SLUG, min_length=1, max_length=10)] = "foot"
-    shifts: list[Shift] = Field(min_length=1)
+    callsign: Slug = Field(description="unique among the teams, e.g. alpha-1")
+    base: Slug = Field(description="the id of the base it starts and ends its shifts at")
+    kind: Annotated[str, Field(pattern=SLUG, min_length=1, max_length=10)] = Field(
+        default="foot",
+        description="foot, arv or a kind added under patrol.team_kinds: sets its speed "
+        "and how much its presence counts",
+    )
+    shifts: list[Shift] = Field(
+        min_length=1, description="at least one; two may not overlap on a day both apply to"
+    )
 
     @model_validator(mode="after")
     def _no_overlap(self) -> Team:
@@ -445,13 +555,22 @@ class TeamKind(_Strict):
     coverage (an ARV crew is partly in its vehicle, so less of a visible deterrent: 0.8).
     """
 
-    travel_multiplier: float = Field(gt=0, le=10)
-    effectiveness: float = Field(gt=0, le=1)
+    travel_multiplier: float = Field(
+        gt=0, le=10, description="x the travel model's driving minutes (foot 1.2, arv 1.0)"
+    )
+    effectiveness: float = Field(
+        gt=0, le=1, description="how much its presence counts in coverage (foot 1.0, arv 0.8)"
+    )
+    crosses: Literal["vehicle", "foot"] = Field(
+        default="vehicle",
+        description="how it crosses water: `vehicle` takes its vehicle (vehicle ferries only); "
+        "`foot` may also take foot-passenger craft (foot teams)",
+    )
 
 
 #: The team kinds every scenario has (a scenario may change their numbers or add kinds).
 DEFAULT_TEAM_KINDS: dict[str, TeamKind] = {
-    "foot": TeamKind(travel_multiplier=1.2, effectiveness=1.0),
+    "foot": TeamKind(travel_multiplier=1.2, effectiveness=1.0, crosses="foot"),
     "arv": TeamKind(travel_multiplier=1.0, effectiveness=0.8),
 }
 
@@ -470,8 +589,12 @@ class PatrolPolicy(_Strict):
         le=1,
         description="share of an attack's harm prevented when a patrol is present [ESTIMATE]",
     )
-    response_target_minutes: float = Field(default=10.0, gt=0)
-    min_dwell_minutes: float = Field(default=30.0, gt=0)
+    response_target_minutes: float = Field(
+        default=10.0, gt=0, description="an armed team should reach a call within this"
+    )
+    min_dwell_minutes: float = Field(
+        default=30.0, gt=0, description="the shortest patrol at a venue worth travelling for"
+    )
     team_kinds: dict[Annotated[str, Field(pattern=SLUG, max_length=10)], TeamKind] = Field(
         default_factory=dict,
         description="speed and effectiveness per kind of team, added to or replacing the "
@@ -486,25 +609,40 @@ class PatrolPolicy(_Strict):
 class Scenario(_Strict):
     """One planning season."""
 
-    id: Slug
-    name: str = Field(min_length=1)
-    start: dt.date
-    end: dt.date
-    timezone: str = "Europe/London"
-    slot_minutes: int = Field(default=60, ge=15, le=240)
-    threat_level: ThreatLevel
+    id: Slug = Field(description="names the season in plans and the store")
+    name: str = Field(min_length=1, description="shown on every table and report")
+    start: dt.date = Field(description="first date of the period")
+    end: dt.date = Field(description="last date of the period (inclusive)")
+    timezone: str = Field(
+        default="Europe/London", description="every time in the file is local to it"
+    )
+    slot_minutes: int = Field(
+        default=60,
+        ge=15,
+        le=240,
+        description="the planning grain: must divide an hour or be whole hours",
+    )
+    threat_level: ThreatLevel = Field(description="the current JTAC national threat level")
     threat_source: str = Field(default="", description="who set the level and when")
-    venues: list[Venue] = Field(min_length=1)
-    bases: list[Base] = Field(default_factory=list)
-    teams: list[Team] = Field(min_length=1)
-    patrol: PatrolPolicy = Field(default_factory=PatrolPolicy)
+    venues: list[Venue] = Field(min_length=1, description="the crowded places, at least one")
+    bases: list[Base] = Field(default_factory=list, description="staging points teams start at")
+    teams: list[Team] = Field(min_length=1, description="the armed teams, at least one")
+    patrol: PatrolPolicy = Field(
+        default_factory=PatrolPolicy, description="how patrols work (defaults below)"
+    )
+    crossings: list[Crossing] | None = Field(
+        default=None,
+        min_length=1,
+        description="ferry routes to the island; none: the demo's Solent routes "
+        "(Portsmouth-Ryde, Portsmouth-Fishbourne, Southampton-Cowes, Lymington-Yarmouth)",
+    )
     martyns_law_commencement: dt.date | None = Field(
         default=None,
         description="the date the duties of the Terrorism (Protection of Premises) Act 2025 "
         "are commenced; unset: not yet known (as of the 2026 season only s.27 is), so linked "
         "security plans are reviewed as advice on duties that will apply",
     )
-    notes: str = ""
+    notes: str = Field(default="", description="free text: what the data are and their labels")
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -518,6 +656,7 @@ class Scenario(_Strict):
             ("venues", [v.id for v in self.venues]),
             ("bases", [b.id for b in self.bases]),
             ("teams", [t.callsign for t in self.teams]),
+            ("crossings", [c.id for c in self.crossings or []]),
         ):
             seen: set[str] = set()
             for i, ident in enumerate(ids):

@@ -19,20 +19,24 @@ Worked example, one slot with two teams and three open venues whose expected cro
 * ``rota`` is what a planner writes by hand: the two venues of highest risk at that weekday
   and hour get a team every week, 1, 1, 0, the same each week (deterministic).
 * ``optimal`` is the planner's Strong Stackelberg Equilibrium
-  (:func:`crowdguard.patrols.planner.make_plan`).
+  (:func:`crowdguard.patrols.planner.make_plan`): by default the **routes** plan a
+  planner gets from ``crowdguard plan`` (teams drive between venues and back to base), or
+  on request (``mode="free"``) the free placement of each slot's teams, whose coverage no
+  routes can beat but which teams may not be able to drive.
 
 Rosters for the random plans are drawn with
 :func:`crowdguard.patrols.planner.draw_rosters` (randomised systematic sampling); the
-rota's rosters are its fixed assignment, the same every week.
+routes plan's are drawn from its own route decomposition, as ``crowdguard plan`` draws them;
+the rota's rosters are its fixed assignment, the same every week.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import MutableSequence, Sequence
+from collections.abc import Callable, MutableSequence, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -73,6 +77,9 @@ class PlanCoverage:
     slot_teams: list[list[str]]
     days: list[dt.date]
     deterministic: bool
+    day_plans: dict[str, Any] | None = None
+    """The routes plan's solved days (:class:`~crowdguard.patrols.season_routes.DayResult`),
+    whose ``draw`` gives its rosters; None: rosters drawn from the coverage."""
 
 
 def _slot_members(targets: Targets) -> list[npt.NDArray[np.intp]]:
@@ -153,8 +160,14 @@ def build_plan(
     *,
     days: int | Sequence[dt.date] | None = None,
     targets: Targets | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    mode: Literal["routes", "free"] = "routes",
 ) -> PlanCoverage:
     """The coverage of plan ``name`` (one of :data:`PLAN_NAMES`) over the scenario's season.
+
+    ``progress(fraction, label)`` is called while the planner solves (as by
+    :func:`~crowdguard.patrols.planner.make_plan`); ``mode`` is the optimal plan's: the
+    routes plan (default) or free placement.
 
     ``days`` limits the horizon as in :func:`crowdguard.patrols.planner.make_plan`;
     ``targets`` may be passed to reuse the optimal plan's (they must be the scenario's over
@@ -165,7 +178,12 @@ def build_plan(
     if name == "optimal" or targets is None:
         # The planner builds the targets (risk model, linked security plans) and solves them;
         # baselines without given targets reuse exactly those, so all plans face one game.
-        plan = make_plan(scenario, seed=0, days=days, mode="free")
+        if mode not in ("routes", "free"):
+            raise InputError(f"--mode {mode!r}: expected 'routes' or 'free'")
+        plan = make_plan(
+            scenario, seed=0, days=days, mode=mode if name == "optimal" else "free",
+            progress=progress,
+        )  # fmt: skip
         if name == "optimal":
             return PlanCoverage(
                 name=name,
@@ -175,6 +193,7 @@ def build_plan(
                 slot_teams=plan.slot_teams,
                 days=plan.days,
                 deterministic=False,
+                day_plans=dict(plan.day_plans) if plan.mode == "routes" else None,
             )
         targets, chosen = plan.targets, plan.days
     else:
@@ -213,6 +232,13 @@ def plan_rosters(plan: PlanCoverage, *, rng: random.Random) -> dict[str, dict[st
     Drawn plans use ``rng`` (``random.Random(seed)`` in simulation); the rota ignores it and
     returns its fixed assignment.
     """
+    if plan.day_plans is not None:
+        return {
+            day.isoformat(): plan.day_plans[day.isoformat()].draw(rng)
+            if day.isoformat() in plan.day_plans
+            else {"date": day.isoformat(), "teams": []}
+            for day in plan.days
+        }
     source = _FixedOrder(0) if plan.deterministic else rng
     return draw_rosters(
         plan.scenario, plan.targets, plan.coverage, plan.slot_teams, rng=source, days=plan.days

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +54,11 @@ class Settings:
     login_max_failures: int = 5
     login_window_seconds: int = 900
     report_rate_per_minute: int = 10
+    board_heartbeat_seconds: int = 15
+    """A live page hears from the server at least this often (``heartbeat`` events)."""
+    tile_url: str | None = None
+    """A force's own map tile server (``https://tiles.example/{z}/{x}/{y}.png``), drawn
+    under the pages' maps instead of the offline Natural Earth base map."""
     audit_checkpoint_file: Path | None = None
     """Where ``serve`` appends signed checkpoints of the audit chain's head
     (``CROWDGUARD_AUDIT_CHECKPOINT``; :mod:`crowdguard.audit.checkpoint`)."""
@@ -168,6 +174,8 @@ def resolve_settings(data_dir: Path | None = None) -> Settings:
         token_ttl_minutes=_int_env("CROWDGUARD_TOKEN_TTL_MINUTES", 480, minimum=1),
         max_body_bytes=_int_env("CROWDGUARD_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024),
         report_rate_per_minute=_int_env("CROWDGUARD_REPORT_RATE_PER_MINUTE", 10, minimum=0),
+        board_heartbeat_seconds=_int_env("CROWDGUARD_BOARD_HEARTBEAT_SECONDS", 15, minimum=1),
+        tile_url=_tile_url(os.environ.get("CROWDGUARD_TILE_URL", "")),
         audit_checkpoint_file=_path_env("CROWDGUARD_AUDIT_CHECKPOINT"),
         audit_key_file=_path_env("CROWDGUARD_AUDIT_KEY"),
         audit_checkpoint_seconds=60
@@ -177,3 +185,20 @@ def resolve_settings(data_dir: Path | None = None) -> Settings:
         ),
         martyns_law_commencement=parse_commencement(os.environ.get(COMMENCEMENT_ENV)),
     )
+
+
+_TILE_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(?::\d{1,5})?/[^\s\"'<>]*$")
+
+
+def _tile_url(raw: str) -> str | None:
+    """``CROWDGUARD_TILE_URL``: an http(s) URL template with ``{z}``, ``{x}`` and ``{y}``
+    (Leaflet's ``TileLayer`` form, optionally ``{s}`` and ``{r}``), or empty for none."""
+    value = raw.strip()
+    if not value:
+        return None
+    if not _TILE_URL.match(value) or not all(k in value for k in ("{z}", "{x}", "{y}")):
+        raise InputError(
+            f"CROWDGUARD_TILE_URL={value[:80]!r}: expected an http(s) URL template with "
+            "{z}, {x} and {y}, such as https://tiles.example.org/{z}/{x}/{y}.png"
+        )
+    return value

@@ -54,6 +54,7 @@ __all__ = [
     "list_teams",
     "list_venues",
     "load_scenario_records",
+    "put_scenario_records",
     "replace_scenario",
     "scenario_public",
     "scenario_summary",
@@ -445,6 +446,71 @@ def load_scenario_records(
             create_team(session=session, team=team, actor=actor, now=now)
             added += 1
     return added
+
+
+def put_scenario_records(
+    *, session: Session, scenario: Scenario, actor: str | None, now: dt.datetime, replace: bool
+) -> dict[str, int]:
+    """Store a force's scenario with its venues and teams, all or nothing.
+
+    What ``crowdguard scenario load`` does. Records that already exist (the scenario by id,
+    venues by id, teams by callsign) are a :class:`ConflictError` naming them, unless
+    ``replace``: then each is overwritten whole with the file's version (an audited update).
+    Returns how many records were ``created`` and ``replaced``.
+    """
+    require_shipped_plans(scenario.venues)
+    existing_venues = [v.id for v in scenario.venues if session.get(VenueRow, v.id) is not None]
+    existing_teams = [
+        t.callsign for t in scenario.teams if session.get(TeamRow, t.callsign) is not None
+    ]
+    scenario_row = session.get(ScenarioRow, scenario.id)
+    if not replace and (scenario_row is not None or existing_venues or existing_teams):
+        found = [f"scenario {scenario.id!r}"] if scenario_row is not None else []
+        if existing_venues:
+            found.append(f"venues {', '.join(existing_venues)}")
+        if existing_teams:
+            found.append(f"teams {', '.join(existing_teams)}")
+        raise ConflictError(
+            f"already in the store: {'; '.join(found)}; load with --replace to overwrite "
+            "them with this file's version"
+        )
+    counts = {"created": 0, "replaced": 0}
+    if scenario_row is None:
+        create_scenario(session=session, scenario=scenario, actor=actor, now=now)
+        counts["created"] += 1
+    else:
+        replace_scenario(
+            session=session, scenario_id=scenario.id, scenario=scenario, actor=actor, now=now
+        )
+        counts["replaced"] += 1
+    for venue in scenario.venues:
+        venue_row = session.get(VenueRow, venue.id)
+        if venue_row is None:
+            create_venue(session=session, venue=venue, actor=actor, now=now)
+            counts["created"] += 1
+            continue
+        venue_row.data = venue.model_dump(mode="json")
+        venue_row.name = venue.name
+        venue_row.updated_at = now
+        audit.record(
+            session=session, at=now, actor=actor, action="venue.update", entity="venue",
+            entity_id=venue.id, detail={"fields": ["*"], "from": "scenario load"},
+        )  # fmt: skip
+        counts["replaced"] += 1
+    for team in scenario.teams:
+        team_row = session.get(TeamRow, team.callsign)
+        if team_row is None:
+            create_team(session=session, team=team, actor=actor, now=now)
+            counts["created"] += 1
+            continue
+        team_row.data = team.model_dump(mode="json")
+        team_row.updated_at = now
+        audit.record(
+            session=session, at=now, actor=actor, action="team.update", entity="team",
+            entity_id=team.callsign, detail={"fields": ["*"], "from": "scenario load"},
+        )  # fmt: skip
+        counts["replaced"] += 1
+    return counts
 
 
 # -- events ------------------------------------------------------------------------------

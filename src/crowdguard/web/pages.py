@@ -13,38 +13,23 @@ public page carries the plain banner "In an emergency call 999" (ACT guidance;
 ``domain.md`` section 8). The public sees stored venues (public places) and its own
 reference, never another report, a grade, a base or a contact detail.
 
-**The board** is a page shell: it holds no report, unit or base until a control or admin
-user logs in (the OAuth2 password grant, from the page's script); the script then reads
-``/api/v1/reports``, ``/api/v1/dispatch/units``, ``/api/v1/dispatch/tasks`` and
-``/api/v1/dispatch/places`` with the bearer token and follows ``/api/v1/board/stream``
-through ``fetch()`` (``EventSource`` cannot send an ``Authorization`` header). Every
-control-room action on the page (grade override, duplicate mark, recommend and assign,
-unit moves, closing a task, the rest-of-day re-plan) is a call to the documented API; the
-page holds no rule of its own (the moves a unit may make come with the unit).
-
-**The maps** are hand-drawn SVG: an equirectangular projection in metres
-(:class:`MapFrame`), the stored venues, and, where the venues lie on the Solent, a sketch
-of the coast (:data:`COAST_SKETCH`, our own approximation from well-known headlands and
-towns, within about a kilometre: orientation only, not for navigation). No tile server.
+**The map** is the pages' one Leaflet map (``static/cgmap.js``) over the offline Natural
+Earth base map: a venue's marker chooses it, a click elsewhere marks a point. The public
+sees stored venues (public places) only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import HTTPException
-from fastapi.responses import FileResponse, HTMLResponse
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from crowdguard.api.deps import SessionDep, get_context
@@ -54,7 +39,6 @@ from crowdguard.reports import service as reports
 from crowdguard.reports.api import REPORT_MAX_BYTES, get_intake, intake_guard
 from crowdguard.reports.intake import IntakeBusy
 from crowdguard.reports.models import (
-    EMERGENCY_REMINDER,
     HONEYPOT_FIELD,
     MAX_DESCRIPTION,
     ReportCategory,
@@ -63,41 +47,22 @@ from crowdguard.reports.models import (
 )
 from crowdguard.scenario.schema import Venue
 from crowdguard.store.db import session_scope
-from crowdguard.store.errors import NotFoundError, TooManyAttemptsError
+from crowdguard.store.errors import TooManyAttemptsError
+from crowdguard.web.common import PageUserDep, page
 
 __all__ = [
     "BOARD_CATEGORY_LABELS",
     "CATEGORY_LABELS",
-    "COAST_SKETCH",
     "FIELD_HELP",
     "GRADE_CODES",
     "GRADE_LABELS",
     "UNIT_STATE_LABELS",
-    "MapFrame",
     "form_errors",
     "form_to_body",
     "router",
 ]
 
-_HERE = Path(str(resources.files("crowdguard.web")))
-templates = Jinja2Templates(directory=str(_HERE / "templates"))
 LONDON = ZoneInfo("Europe/London")
-STATIC = {
-    "board.js": "text/javascript",
-    "map.js": "text/javascript",
-    "report.js": "text/javascript",
-    "style.css": "text/css",
-}
-SECURITY_HEADERS = {
-    # Scripts and styles only from this server (no inline code, no CDN); no framing.
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
 CATEGORY_LABELS: dict[str, str] = {
     ReportCategory.unattended_item.value: "An unattended bag or item",
     ReportCategory.suspicious_vehicle.value: "A suspicious vehicle",
@@ -215,173 +180,16 @@ _TIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m
 router = APIRouter(include_in_schema=False)
 
 
-# --- maps ---------------------------------------------------------------------------------
-
-COAST_SKETCH: dict[str, tuple[tuple[float, float], ...]] = {
-    # The mainland from Barton-on-Sea east to Selsey Bill (Southampton Water and the Test
-    # estuary drawn; Portsmouth, Langstone and Chichester harbours closed off), then round
-    # the north of the sketch area. (lat, lon), our approximation: orientation only.
-    "mainland": (
-        (50.738, -1.700), (50.722, -1.590), (50.706, -1.551), (50.745, -1.535),
-        (50.752, -1.500), (50.772, -1.420), (50.787, -1.355), (50.818, -1.310),
-        (50.840, -1.330), (50.868, -1.395), (50.888, -1.440), (50.918, -1.475),
-        (50.908, -1.440), (50.898, -1.410), (50.893, -1.395), (50.885, -1.380),
-        (50.868, -1.345), (50.846, -1.315), (50.840, -1.300), (50.820, -1.245),
-        (50.803, -1.200), (50.786, -1.160), (50.784, -1.120), (50.790, -1.108),
-        (50.778, -1.089), (50.785, -1.040), (50.790, -1.025), (50.786, -0.985),
-        (50.788, -0.950), (50.777, -0.900), (50.752, -0.860), (50.722, -0.790),
-        (50.760, -0.600), (51.700, -0.600), (51.700, -1.950), (50.740, -1.950),
-    ),
-    "Isle of Wight": (
-        (50.662, -1.592), (50.680, -1.545), (50.708, -1.500), (50.735, -1.410),
-        (50.757, -1.330), (50.766, -1.298), (50.755, -1.240), (50.735, -1.160),
-        (50.720, -1.108), (50.685, -1.068), (50.665, -1.100), (50.630, -1.175),
-        (50.593, -1.205), (50.576, -1.297), (50.610, -1.360), (50.635, -1.400),
-        (50.670, -1.520),
-    ),
-}  # fmt: skip
-"""A sketch of the Solent coast (lat, lon); drawn only when every venue lies inside
-:data:`_COAST_AREA`, so a scenario elsewhere never gets Hampshire's coast."""
-_COAST_AREA = (50.55, 51.65, -1.95, -0.6)  # lat min, lat max, lon min, lon max
-_M_PER_DEG_LAT = 110_574.0
-_M_PER_DEG_LON_EQUATOR = 111_320.0
+# --- the public form ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class MapFrame:
-    """An equirectangular projection in metres: ``x`` east from ``lon_min``, ``y`` south
-    from ``lat_max``, plus a margin ``pad`` (the SVG ``viewBox`` is ``0 0 width height``).
-
-    ``map.js`` projects the same way from the ``data-*`` attributes :meth:`attributes`
-    gives the ``<svg>`` element.
-    """
-
-    lat_max: float
-    lon_min: float
-    kx: float
-    ky: float
-    pad: float
-    width: float
-    height: float
-
-    @classmethod
-    def around(cls, points: Sequence[tuple[float, float]]) -> MapFrame:
-        """The frame holding ``points`` (lat, lon) with a 8% margin (at least 2 km)."""
-        lats = [p[0] for p in points]
-        lons = [p[1] for p in points]
-        lat_mid = (min(lats) + max(lats)) / 2
-        kx = _M_PER_DEG_LON_EQUATOR * math.cos(math.radians(lat_mid))
-        ky = _M_PER_DEG_LAT
-        span_x = (max(lons) - min(lons)) * kx
-        span_y = (max(lats) - min(lats)) * ky
-        pad = max(2_000.0, 0.08 * max(span_x, span_y))
-        return cls(
-            lat_max=max(lats),
-            lon_min=min(lons),
-            kx=kx,
-            ky=ky,
-            pad=pad,
-            width=span_x + 2 * pad,
-            height=span_y + 2 * pad,
-        )
-
-    def xy(self, lat: float, lon: float) -> tuple[float, float]:
-        """The map position of a point, in metres."""
-        return (
-            (lon - self.lon_min) * self.kx + self.pad,
-            (self.lat_max - lat) * self.ky + self.pad,
-        )
-
-    @property
-    def unit(self) -> float:
-        """One hundredth of the larger side: markers and labels are sized in these."""
-        return max(self.width, self.height) / 100
-
-    @property
-    def viewbox(self) -> str:
-        """The SVG ``viewBox``."""
-        return f"0 0 {self.width:.0f} {self.height:.0f}"
-
-    def attributes(self) -> dict[str, str]:
-        """``data-*`` attributes for ``map.js``."""
-        return {
-            "data-lat-max": f"{self.lat_max:.6f}",
-            "data-lon-min": f"{self.lon_min:.6f}",
-            "data-kx": f"{self.kx:.3f}",
-            "data-ky": f"{self.ky:.3f}",
-            "data-pad": f"{self.pad:.1f}",
-            "data-unit": f"{self.unit:.1f}",
-        }
-
-    def path(self, points: Iterable[tuple[float, float]]) -> str:
-        """An SVG path through ``points`` (lat, lon), closed."""
-        parts = [f"{x:.0f},{y:.0f}" for x, y in (self.xy(lat, lon) for lat, lon in points)]
-        return "M" + " L".join(parts) + " Z"
-
-
-def _coast(frame: MapFrame, points: Sequence[tuple[float, float]]) -> list[dict[str, str]]:
-    lat_lo, lat_hi, lon_lo, lon_hi = _COAST_AREA
-    if not all(lat_lo <= lat <= lat_hi and lon_lo <= lon <= lon_hi for lat, lon in points):
-        return []
-    return [{"name": name, "d": frame.path(shape)} for name, shape in COAST_SKETCH.items()]
-
-
-def _venue_map(places: Sequence[Venue]) -> dict[str, Any] | None:
-    """What the templates need to draw the venue map (None without venues)."""
-    if not places:
-        return None
-    points = [(v.lat, v.lon) for v in places]
-    frame = MapFrame.around(points)
-    markers = []
-    for v in places:
-        x, y = frame.xy(v.lat, v.lon)
-        markers.append({"id": v.id, "name": v.name, "town": v.town, "x": x, "y": y})
-    return {
-        "frame": frame,
-        "coast": _coast(frame, points),
-        "markers": markers,
-        "labels": _town_labels(frame, places),
-        "unit": frame.unit,
-    }
-
-
-def _town_labels(frame: MapFrame, places: Sequence[Venue]) -> list[dict[str, Any]]:
-    """One label per town, at its venues' centre, right of it or else left of it; a label
-    that would overlap one already placed is left out (busiest towns are placed first)."""
-    towns: dict[str, list[tuple[float, float]]] = {}
-    for v in places:
-        if v.town:
-            towns.setdefault(v.town, []).append(frame.xy(v.lat, v.lon))
-    size = frame.unit * 2.4
-    placed: list[tuple[float, float, float, float]] = []
-    labels: list[dict[str, Any]] = []
-    for town, spots in sorted(towns.items(), key=lambda t: (-len(t[1]), t[0])):
-        x = sum(p[0] for p in spots) / len(spots)
-        y = sum(p[1] for p in spots) / len(spots)
-        width = 0.56 * size * len(town)
-        for left, anchor in ((x + 1.8 * frame.unit, "start"), (x - 1.8 * frame.unit, "end")):
-            x0 = left if anchor == "start" else left - width
-            box = (x0, y - 0.8 * size, x0 + width, y + 0.3 * size)
-            inside = box[0] >= 0 and box[2] <= frame.width and box[1] >= 0
-            clear = inside and all(
-                box[2] < b[0] or b[2] < box[0] or box[3] < b[1] or b[3] < box[1] for b in placed
-            )
-            if clear:
-                placed.append(box)
-                labels.append({"text": town, "x": left, "y": y + 0.35 * size, "anchor": anchor})
-                break
-    return labels
-
-
-def _public_venues(places: Sequence[Venue]) -> list[dict[str, str]]:
-    """The venue picker's options, by town then name (public places: no other detail)."""
+def _public_venues(places: Sequence[Venue]) -> list[dict[str, Any]]:
+    """The venue picker's options and map markers, by town then name (public places: their
+    name, town and point, no other detail)."""
     return [
-        {"id": v.id, "name": v.name, "town": v.town}
+        {"id": v.id, "name": v.name, "town": v.town, "lat": v.lat, "lon": v.lon}
         for v in sorted(places, key=lambda v: (v.town.lower(), v.name.lower()))
     ]
-
-
-# --- the public form ----------------------------------------------------------------------
 
 
 def _parse_when(text: str) -> dt.datetime | None:
@@ -501,22 +309,19 @@ def _page(
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    response = templates.TemplateResponse(
+    """A public page (the report form and its answers) with the form's labels."""
+    return page(
         request,
         name,
-        {
-            "reminder": EMERGENCY_REMINDER,
-            "categories": CATEGORY_LABELS,
-            "grades": GRADE_LABELS,
-            "grade_codes": GRADE_CODES,
-            "help": FIELD_HELP,
-            "max_description": MAX_DESCRIPTION,
-            **context,
-        },
-        status_code=status,
+        status=status,
+        headers=headers,
+        categories=CATEGORY_LABELS,
+        grades=GRADE_LABELS,
+        grade_codes=GRADE_CODES,
+        help=FIELD_HELP,
+        max_description=MAX_DESCRIPTION,
+        **context,
     )
-    response.headers.update({**SECURITY_HEADERS, **(headers or {})})
-    return response
 
 
 def _form_page(
@@ -536,14 +341,13 @@ def _form_page(
         form=form,
         errors=errors,
         venues=_public_venues(places),
-        venue_map=_venue_map(places),
     )
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request) -> HTMLResponse:
-    """A landing page: report a concern, or the control-room board."""
-    return _page(request, "home.html")
+def home(request: Request, user: PageUserDep) -> HTMLResponse:
+    """A landing page: report a concern, or log in to one's own page."""
+    return _page(request, "home.html", user=user)
 
 
 @router.get("/report", response_class=HTMLResponse)
@@ -706,35 +510,4 @@ def _received(request: Request, receipt: ReportPublic, report: ReportSubmission)
         received_local=_local(receipt.received_at),
         urgent=urgent,
         anonymous=report.anonymous,
-    )
-
-
-# --- the board ----------------------------------------------------------------------------
-
-
-@router.get("/board", response_class=HTMLResponse)
-def board(request: Request, session: SessionDep) -> HTMLResponse:
-    """The control-room live board: a shell until a control or admin user logs in."""
-    places = reports.stored_venues(session=session)
-    return _page(
-        request,
-        "board.html",
-        venue_map=_venue_map(places),
-        categories=BOARD_CATEGORY_LABELS,
-        unit_states=UNIT_STATE_LABELS,
-    )
-
-
-_ASSET = re.compile(r"^[a-z]+\.(?:js|css)$")
-
-
-@router.get("/static/{name}")
-def static(name: str) -> FileResponse:
-    """A vendored static asset."""
-    if not _ASSET.match(name) or name not in STATIC:
-        raise NotFoundError(f"static: no asset {name!r}")
-    return FileResponse(
-        _HERE / "static" / name,
-        media_type=STATIC[name],
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"},
     )

@@ -1,20 +1,21 @@
-// CrowdGuard control-room board: log in, load reports, units, tasks and places, follow the
-// live stream, and do the control room's work through the API: grade overrides with a
-// reason, duplicate marks, recommend and assign, unit moves, closing a task, the
-// rest-of-day re-plan, and tasks opened from a call (no public report). Plain JavaScript,
-// no library, no CDN.
+// CrowdGuard control-room board: load reports, units, tasks and places, follow the live
+// stream, and do the control room's work through the API: grade overrides with a reason,
+// duplicate marks, recommend and assign, unit moves, closing a task, the rest-of-day
+// re-plan, and tasks opened from a call (no public report). The page's session cookie
+// authenticates every call (the server rendered the page for a control or admin account).
 //
-// The stream is read with fetch() and a streaming reader, so the bearer token travels in
-// the Authorization header (EventSource cannot send headers). The stream is opened
-// *before* the REST snapshot is read, so no change made while the snapshot loads is lost.
-// Every text goes into the page through textContent, never as HTML. The board holds no
-// rule of its own: the moves a unit may make come with the unit (next_states), and every
-// refusal shows the server's own message next to the control that was used.
+// The stream is the browser's EventSource (/api/v1/board/stream). It is opened *before*
+// the REST snapshot is read, so no change made while the snapshot loads is lost; after any
+// reconnection the lists are read again (events are not replayed). The server sends a
+// heartbeat every few seconds: when none comes for three intervals the page says it is
+// disconnected and reconnects. Every text goes into the page through textContent, never as
+// HTML. The board holds no rule of its own: the moves a unit may make come with the unit
+// (next_states), and every refusal shows the server's own message next to the control used.
 "use strict";
 (function () {
   const API = "/api/v1";
-  const TOKEN_KEY = "crowdguard-token";
-  const CGMap = window.CrowdGuardMap;
+  const board = document.getElementById("board");
+  if (!board) { return; }
   const labels = JSON.parse(document.getElementById("board-labels").textContent);
   const $ = function (id) { return document.getElementById(id); };
   const reportsBody = document.querySelector("#reports tbody");
@@ -22,11 +23,11 @@
   const recBody = document.querySelector("#recommendations tbody");
   const slotsBody = document.querySelector("#replan-slots tbody");
   const callsBody = document.querySelector("#calls tbody");
-  const svg = $("board-map");
+  const currentUser = board.dataset.user;
 
-  let token = sessionStorage.getItem(TOKEN_KEY);
-  let generation = 0;          // bumped on log-out: stops the running loop
-  let controller = null;       // aborts the open stream
+  let source = null;           // the open EventSource
+  let watchdog = null;         // fires when the heartbeat stops
+  let heartbeatMs = 15000;
   let selected = null;         // the panel's report reference, or "task-ID" for a call's task
   let refreshTimer = null;     // reloads unit positions when the roster next moves one
 
@@ -43,7 +44,6 @@
   }
 
   // --- small helpers -------------------------------------------------------------------
-  function sleep(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
 
   function when(iso) {
     if (!iso) { return ""; }
@@ -88,12 +88,22 @@
     return span;
   }
 
-  function button(text, cls, aria, onClick) {
+  // A button whose accessible name is its visible text with, for screen readers only,
+  // what it acts on before ("Move X to ") or after (" of X") it: WCAG 2.5.3, the name
+  // contains the visible label.
+  function button(text, cls, more, onClick, before) {
     const b = document.createElement("button");
     b.type = "button";
     b.className = cls;
-    b.textContent = text;
-    if (aria) { b.setAttribute("aria-label", aria); }
+    const hidden = function (words) {
+      const span = document.createElement("span");
+      span.className = "visually-hidden";
+      span.textContent = words;
+      return span;
+    };
+    if (before) { b.appendChild(hidden(before + " ")); }
+    b.appendChild(document.createTextNode(text));
+    if (more) { b.appendChild(hidden(" " + more)); }
     b.addEventListener("click", function () { onClick(b); });
     return b;
   }
@@ -126,9 +136,7 @@
   }
 
   async function api(path, options) {
-    const opts = Object.assign({}, options || {});
-    opts.headers = Object.assign({ Authorization: "Bearer " + token }, opts.headers || {});
-    const response = await fetch(API + path, opts);
+    const response = await fetch(API + path, Object.assign({ credentials: "same-origin" }, options || {}));
     if (response.status === 401) {
       throw new AuthFailure("Your session has ended: please log in again.");
     }
@@ -219,7 +227,7 @@
     row = document.createElement("tr");
     row.id = "report-" + r.reference;
     for (let i = 0; i < 6; i += 1) { row.appendChild(document.createElement("td")); }
-    const open = button("Details", "secondary details", "Details of " + r.reference,
+    const open = button("Details", "secondary details", "of " + r.reference,
       function () { selectReport(r.reference, true); });
     row.cells[5].appendChild(open);
     // Newest first: before the first row received earlier than this one.
@@ -280,7 +288,7 @@
     }
     const action = cells[5];
     if (located(r) && !action.querySelector("button.recommend")) {
-      action.appendChild(button("Recommend", "recommend", "Recommend a unit for " + r.reference,
+      action.appendChild(button("Recommend", "recommend", "a unit for " + r.reference,
         function () { recommendFor(r.reference); }));
     } else if (!located(r) && !action.querySelector(".text-only")) {
       const note = document.createElement("div");
@@ -364,7 +372,7 @@
     term(list, "Status", taskStateWords(t.state));
     term(list, "Description", t.description);
     $("recommend-selected").hidden = t.lat == null || t.state === "closed";
-    $("recommend-selected").setAttribute("aria-label", "Recommend a unit for task " + t.id);
+    $("recommend-target").textContent = "task " + t.id;
     renderTask();
     highlightSelected();
   }
@@ -404,7 +412,7 @@
     showTriage(r);
     showDuplicates(r);
     $("recommend-selected").hidden = !located(r);
-    $("recommend-selected").setAttribute("aria-label", "Recommend a unit for " + r.reference);
+    $("recommend-target").textContent = r.reference;
     showTask();
     highlightSelected();
   }
@@ -456,8 +464,8 @@
         li.appendChild(document.createTextNode(other + (o
           ? " (" + o.code + ", " + (labels.categories[o.category] || words(o.category)) + ", " +
             placeName(o) + ") " : " ")));
-        li.appendChild(button("Mark as duplicate of " + other, "secondary mark-duplicate",
-          "Mark " + r.reference + " as a duplicate of " + other,
+        li.appendChild(button("Mark " + r.reference + " as a duplicate of " + other,
+          "secondary mark-duplicate", null,
           function (b) { markDuplicate(r.reference, other, b); }));
         ul.appendChild(li);
       });
@@ -638,7 +646,7 @@
       row = callsBody.insertRow(0);
       row.id = "call-" + t.id;
       for (let i = 0; i < 5; i += 1) { row.insertCell(); }
-      row.cells[4].appendChild(button("Details", "secondary", "Details of task " + t.id,
+      row.cells[4].appendChild(button("Details", "secondary", "of task " + t.id,
         function () { selectReport("task-" + t.id, true); }));
     }
     row.dataset.state = t.state;
@@ -654,6 +662,10 @@
     const select = $("call-venue");
     const chosen = select.value;
     select.textContent = "";
+    const none = document.createElement("option");
+    none.value = "";
+    none.textContent = "Choose a venue";
+    select.appendChild(none);
     Array.from(places.venues.values()).sort(function (a, b) {
       return a.name.localeCompare(b.name);
     }).forEach(function (v) {
@@ -668,7 +680,11 @@
   $("call-form").addEventListener("submit", async function (event) {
     event.preventDefault();
     const venue = places.venues.get($("call-venue").value);
-    if (!venue) { showError("call-error", "Task not opened: choose where."); return; }
+    if (!venue) {
+      showError("call-error", "Task not opened: choose where (the venue of the call).");
+      $("call-venue").focus();
+      return;
+    }
     const description = $("call-description").value;
     const task = await act($("call-submit"), "call-error", "Task not opened: ", function () {
       return post("/dispatch/tasks", { location: { lat: venue.lat, lon: venue.lon },
@@ -816,7 +832,11 @@
     const base = places.bases.get(places.unitBases[u.callsign]);
     cells[0].title = base ? "Staging base: " + base.name : "";
     cells[1].textContent = "";
-    cells[1].appendChild(chip("state-" + u.state, stateWords(u.state)));
+    // Available but not rostered now: off shift, not the green "Available" of a unit on duty.
+    const offShift = u.state === "available" && u.position && u.position.kind === "off_shift";
+    row.dataset.shift = offShift ? "off" : "on";
+    cells[1].appendChild(offShift ? chip("state-off_shift", "Off shift")
+                                   : chip("state-" + u.state, stateWords(u.state)));
     const since = document.createElement("time");
     since.dateTime = u.updated_at;
     since.textContent = " " + shortWhen(u.updated_at);
@@ -832,9 +852,9 @@
     const nextStates = u.next_states || [];
     renderOnce(cells[3].querySelector(".moves"), u.state + "|" + nextStates.join(","), function (box) {
       nextStates.forEach(function (state) {
-        box.appendChild(button(stateWords(state), state === "available" ? "secondary move" : "move",
-          "Move " + u.callsign + " to " + stateWords(state).toLowerCase(),
-          function (b) { moveUnit(u.callsign, state, b); }));
+        box.appendChild(button(stateWords(state),
+          state === "available" ? "secondary move" : "move", null,
+          function (b) { moveUnit(u.callsign, state, b); }, "Move " + u.callsign + " to"));
       });
     });
     renderTask();
@@ -861,10 +881,8 @@
     });
     if (soonest === Infinity) { return; }
     const wait = Math.min(Math.max(soonest - Date.now() + 1000, 5000), 30 * 60 * 1000);
-    const gen = generation;
     refreshTimer = setTimeout(async function () {
       refreshTimer = null;
-      if (gen !== generation) { return; }
       try {
         (await api("/dispatch/units")).forEach(showUnit);
       } catch (error) {
@@ -874,81 +892,152 @@
     }, wait);
   }
 
-  // --- the map -------------------------------------------------------------------------
+  // --- the map (the shared Leaflet map: static/cgmap.js) ------------------------------
+  const mapElement = $("board-map");
+  let map = null;
+  const layers = {};
+  const marks = { venues: new Map(), bases: new Map(), reports: new Map(), units: new Map() };
+
+  function startMap() {
+    if (map || !window.CGMap) { return; }
+    const points = [];
+    places.venues.forEach(function (v) { points.push([v.lat, v.lon]); });
+    places.bases.forEach(function (b) { points.push([b.lat, b.lon]); });
+    map = window.CGMap.create(mapElement, points);
+    layers.venues = map.layer("Venues", true);
+    layers.bases = map.layer("Staging bases", false);
+    layers.links = map.layer("Units sent", false);
+    layers.reports = map.layer("Reports", false);
+    layers.units = map.layer("Units", false);
+    places.venues.forEach(function (v) {
+      layers.venues.addLayer(window.CGMap.marker(v.lat, v.lon, v.name, "venue", { venue: v.id }));
+    });
+  }
+
+  // Add or move one marker; its classes and data-* say what it is (for CSS and the tests).
+  function upsert(kind, key, at, name, classes, data) {
+    const store = marks[kind];
+    let m = store.get(key);
+    if (!at) {
+      if (m) { layers[kind].removeLayer(m); store.delete(key); }
+      return;
+    }
+    if (m && m.options.title === name && m.classes === classes) {
+      m.setLatLng(at);
+    } else {
+      if (m) { layers[kind].removeLayer(m); }
+      m = window.CGMap.marker(at[0], at[1], name, classes, data);
+      m.classes = classes;
+      if (data.reference) {
+        m.on("click", function () { selectReport(data.reference, true); });
+      }
+      store.set(key, m);
+      layers[kind].addLayer(m);
+    }
+    const el = m.getElement();
+    if (el) { Object.keys(data).forEach(function (k) { el.dataset[k] = data[k]; }); }
+  }
+
   function unitPoint(unit) {
     const task = unit.task_id != null ? tasks.get(unit.task_id) : null;
     if (task && task.lat != null && (unit.state === "on_scene" || unit.state === "committed")) {
-      return { lat: task.lat, lon: task.lon, place: "task-" + task.id };
+      return { at: [task.lat, task.lon], place: "task-" + task.id };
     }
     if (unit.position) {
-      return { lat: unit.position.lat, lon: unit.position.lon, place: unit.position.place_id };
+      return { at: [unit.position.lat, unit.position.lon], place: unit.position.place_id };
     }
     const base = places.bases.get(places.unitBases[unit.callsign]);
-    return base ? { lat: base.lat, lon: base.lon, place: base.id } : null;
+    return base ? { at: [base.lat, base.lon], place: base.id } : null;
   }
 
   function draw() {
-    if (!svg) { return; }
-    let f = CGMap.frameOf(svg);
-    const points = [];
-    places.bases.forEach(function (b) { points.push([b.lat, b.lon]); });
-    reports.forEach(function (r) { if (located(r)) { points.push([r.lat, r.lon]); } });
-    if (f.empty) {
-      if (!points.length) { return; }
-      CGMap.useFrame(svg, CGMap.frameAround(points));
-      f = CGMap.frameOf(svg);
-    }
-    const u = f.unit;
-    const layers = ["layer-links", "layer-bases", "layer-reports", "layer-units"].map($);
-    layers.forEach(function (layer) { layer.textContent = ""; });
-    const [links, bases, marks, unitLayer] = layers;
-    const xy = [];
-
+    if (!map) { return; }
     places.bases.forEach(function (b) {
-      const p = CGMap.project(f, b.lat, b.lon);
-      xy.push(p);
-      const s = 1.3 * u;
-      CGMap.title(CGMap.el("path", {
-        class: "base", d: "M" + p[0] + " " + (p[1] - s) + " L" + (p[0] + s) + " " + (p[1] + 0.8 * s) +
-          " L" + (p[0] - s) + " " + (p[1] + 0.8 * s) + " Z",
-      }, bases), b.name);
+      upsert("bases", b.id, [b.lat, b.lon], "Staging base: " + b.name, "base", { base: b.id });
     });
-
+    marks.reports.forEach(function (m, reference) {
+      const r = reports.get(reference);
+      if (!r || !located(r) || !reportShown(r)) { upsert("reports", reference, null); }
+    });
     reports.forEach(function (r) {
       if (!located(r) || !reportShown(r)) { return; }
-      const p = CGMap.project(f, r.lat, r.lon);
-      xy.push(p);
-      const s = 1.4 * u;
-      const mark = CGMap.el("path", {
-        class: "report grade-" + r.grade + (r.reference === selected ? " selected" : ""),
-        "data-reference": r.reference,
-        d: "M" + p[0] + " " + (p[1] - s) + " L" + (p[0] + s) + " " + p[1] + " L" + p[0] + " " +
-          (p[1] + s) + " L" + (p[0] - s) + " " + p[1] + " Z",
-      }, marks);
-      CGMap.title(mark, r.reference + ": " + (labels.categories[r.category] || r.category) +
-        " (" + r.code + ")");
+      upsert("reports", r.reference, [r.lat, r.lon],
+        r.reference + ": " + (labels.categories[r.category] || r.category) + " (" + r.code + ")",
+        "report grade-" + r.grade + (r.reference === selected ? " selected" : ""),
+        { reference: r.reference });
     });
-
+    layers.links.clearLayers();
     units.forEach(function (unit) {
-      const at = unitPoint(unit);
-      if (!at) { return; }
-      const p = CGMap.project(f, at.lat, at.lon);
-      xy.push(p);
+      const where = unitPoint(unit);
+      const offShift = unit.state === "available" && unit.position && unit.position.kind === "off_shift";
+      upsert("units", unit.callsign, where && where.at,
+        unit.callsign + ": " + (offShift ? "off shift" : stateWords(unit.state)) + " (" +
+          (whereNow(unit) || "at staging base") + ")",
+        "unit state-" + (offShift ? "off_shift" : unit.state),
+        { unit: unit.callsign, place: where ? where.place : "" });
       const task = unit.task_id != null ? tasks.get(unit.task_id) : null;
-      if (task && task.lat != null && unit.state !== "available" && at.place !== "task-" + task.id) {
-        const q = CGMap.project(f, task.lat, task.lon);
-        CGMap.el("line", { class: "link", x1: p[0], y1: p[1], x2: q[0], y2: q[1] }, links);
+      if (where && task && task.lat != null && unit.state !== "available" &&
+          where.place !== "task-" + task.id) {
+        window.L.polyline([where.at, [task.lat, task.lon]],
+          { className: "link", dashArray: "6 4", interactive: false }).addTo(layers.links);
       }
-      const s = 0.9 * u;
-      const box = CGMap.el("rect", {
-        class: "unit state-" + unit.state, "data-unit": unit.callsign, "data-place": at.place,
-        x: p[0] - s, y: p[1] - s, width: 2 * s, height: 2 * s,
-      }, unitLayer);
-      CGMap.title(box, unit.callsign + ": " + stateWords(unit.state) + " (" +
-        (whereNow(unit) || "at staging base") + ")");
     });
-    CGMap.fit(svg, xy, 3 * u);
+    mapElement.dataset.links = String(layers.links.getLayers().length);
   }
+
+  // --- a P1 while the operator works elsewhere -----------------------------------------
+  let audio = null;
+  let unseen = 0;
+  const baseTitle = document.title;
+
+  function primeSound() {
+    if (audio || !window.AudioContext) { return; }
+    audio = new window.AudioContext();
+    $("sound").textContent = "Sound alerts are on";
+    $("sound").setAttribute("aria-pressed", "true");
+  }
+  $("sound").addEventListener("click", primeSound);
+  document.addEventListener("keydown", primeSound, { once: true });
+
+  function beep() {
+    if (!audio) { return; }
+    if (audio.state === "suspended") { audio.resume(); }
+    [0, 0.35].forEach(function (delay) {
+      const tone = audio.createOscillator();
+      const gain = audio.createGain();
+      tone.frequency.value = 880;
+      gain.gain.value = 0.2;
+      tone.connect(gain).connect(audio.destination);
+      tone.start(audio.currentTime + delay);
+      tone.stop(audio.currentTime + delay + 0.2);
+    });
+  }
+
+  function alertP1(data) {
+    const away = document.hidden || !document.hasFocus();
+    const banner = $("p1-alert");
+    $("p1-text").textContent = "P1 " + gradeWords(data.grade) + ": " + data.reference + ", " +
+      (labels.categories[data.category] || words(data.category)) + (placeName(data) ? " at " + placeName(data) : "") +
+      ", received " + clock(data.received_at) + ".";
+    banner.dataset.reference = data.reference;
+    banner.hidden = false;
+    board.dataset.alert = data.reference;
+    if (away) {
+      unseen += 1;
+      document.title = "(" + unseen + ") P1 - " + baseTitle;
+      beep();
+    }
+  }
+  function seen() {
+    if (!document.hidden && document.hasFocus()) { unseen = 0; document.title = baseTitle; }
+  }
+  document.addEventListener("visibilitychange", seen);
+  window.addEventListener("focus", seen);
+  $("p1-open").addEventListener("click", function () {
+    selectReport($("p1-alert").dataset.reference, true);
+    $("p1-alert").hidden = true;
+  });
+  $("p1-dismiss").addEventListener("click", function () { $("p1-alert").hidden = true; });
 
   // --- loading and the live stream -----------------------------------------------------
   async function load() {
@@ -962,6 +1051,7 @@
       bases: new Map(placeData.bases.map(function (b) { return [b.id, b]; })),
       unitBases: placeData.unit_bases,
     };
+    startMap();
     page.items.forEach(function (item) { showReport(fromRecord(item), false); });
     fillCallVenues();
     Array.from(tasks.values()).filter(function (t) { return !t.report_ref; })
@@ -978,6 +1068,7 @@
       showReport(data, true);
       setStatus("Live. New report " + data.reference + " (" + data.code + " " +
         gradeWords(data.grade) + ") at " + when(data.received_at) + ".");
+      if (data.grade === "immediate") { alertP1(data); }
       details(data.reference).catch(function () { /* shown on the next snapshot */ });
     } else if (kind === "report-graded") {
       if (data.override) { overrides.set(data.reference, data.override); }
@@ -988,159 +1079,77 @@
       showUnit(data);
     } else if (kind === "task-state") {
       showTask(data);
-    } else if (kind === "end") {
-      throw new AuthFailure("Your session has ended: please log in again.");
     }
   }
 
-  async function openStream(signal) {
-    const response = await fetch(API + "/board/stream", {
-      headers: { Authorization: "Bearer " + token, Accept: "text/event-stream" }, signal: signal,
-    });
-    if (response.status === 401) { throw new AuthFailure("Your session has ended: please log in again."); }
-    if (!response.ok) { throw new ApiError(response.status, "stream: HTTP " + response.status); }
-    return response;
+  function disconnected(why) {
+    board.dataset.live = "0";
+    setStatus("Disconnected: " + why + ". Reconnecting; the lists reload when the server answers.", true);
   }
 
-  async function follow(response, gen) {
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for (;;) {
-      const chunk = await reader.read();
-      if (chunk.done || gen !== generation) { return; }
-      buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n?/g, "\n");
-      let end;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const message = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        let kind = "message";
-        const data = [];
-        message.split("\n").forEach(function (line) {
-          if (line.indexOf("event:") === 0) { kind = line.slice(6).trim(); }
-          else if (line.indexOf("data:") === 0) { data.push(line.slice(5).replace(/^ /, "")); }
-        });
-        if (data.length) { handle(kind, JSON.parse(data.join("\n"))); }
-      }
-    }
+  function armWatchdog() {
+    if (watchdog) { clearTimeout(watchdog); }
+    watchdog = setTimeout(function () {
+      disconnected("no heartbeat from the server since " + clock(new Date(Date.now() - 3 * heartbeatMs).toISOString()));
+      connect();  // a fresh stream: the old one may be stuck on a dead connection
+    }, 3 * heartbeatMs);
   }
 
-  async function run(gen) {
-    let delay = 1000;
-    while (gen === generation) {
+  function connect() {
+    if (source) { source.close(); }
+    source = new EventSource(API + "/board/stream");
+    source.addEventListener("hello", async function (event) {
+      // Every hello opens a stream (a reconnection too, after a restart): what happened
+      // while no stream was open is only in the lists, so they are read again.
+      heartbeatMs = 1000 * (JSON.parse(event.data).heartbeat_seconds || 15);
+      armWatchdog();
       try {
-        setStatus("Connecting…");
-        controller = new AbortController();
-        const stream = await openStream(controller.signal);
         await load();
-        if (!$("status").classList.contains("problem")) {
-          setStatus("Live: new reports and unit changes appear as they happen.");
-        }
-        $("board").dataset.live = "1";
-        delay = 1000;
-        await follow(stream, gen);
-        if (gen !== generation) { return; }
-        throw new Error("the stream closed");
       } catch (error) {
-        $("board").dataset.live = "0";
-        if (gen !== generation) { return; }
         if (error instanceof AuthFailure) { signOut(error.message); return; }
-        if (error instanceof ApiError && error.status === 403) {
-          signOut("This account may not use the board (control-room or admin accounts only).");
-          return;
-        }
-        setStatus("Disconnected (" + error.message + "); reconnecting in " +
-          Math.round(delay / 1000) + " s.", true);
-        await sleep(delay);
-        delay = Math.min(delay * 2, 30000);
+        disconnected("could not read the lists (" + error.message + ")");
+        return;
       }
-    }
-  }
-
-  // --- logging in and out --------------------------------------------------------------
-  let currentUser = "";
-
-  function showLogin(message) {
-    $("board").hidden = true;
-    $("login-panel").hidden = false;
-    const line = $("login-message");
-    line.textContent = message || "";
-    line.hidden = !message;
-  }
-
-  function signOut(message) {
-    generation += 1;
-    if (controller) { controller.abort(); }
-    if (refreshTimer) { clearTimeout(refreshTimer); refreshTimer = null; }
-    sessionStorage.removeItem(TOKEN_KEY);
-    token = null;
-    currentUser = "";
-    reports.clear(); units.clear(); tasks.clear(); missedBy.clear(); overrides.clear();
-    places = { venues: new Map(), bases: new Map(), unitBases: {} };
-    reportsBody.textContent = ""; unitsBody.textContent = ""; recBody.textContent = "";
-    callsBody.textContent = ""; $("calls").hidden = true;
-    slotsBody.textContent = "";
-    selected = null;
-    $("selected-report").hidden = true;
-    $("dispatch-help").hidden = false;
-    $("dispatch-message").textContent = "";
-    $("grade-reason").value = "";
-    $("close-outcome").value = "";
-    ["triage-rules", "duplicate-list", "missed-list", "replan-buttons"].forEach(function (id) {
-      $(id).textContent = "";
-      delete $(id).dataset.key;
+      board.dataset.live = "1";
+      if (!$("status").classList.contains("problem") || /^Disconnected/.test($("status").textContent)) {
+        setStatus("Live: new reports and unit changes appear as they happen.");
+      }
     });
-    draw();
-    showLogin(message);
+    source.addEventListener("heartbeat", armWatchdog);
+    ["report-created", "report-graded", "report-updated", "unit-state", "task-state"].forEach(function (kind) {
+      source.addEventListener(kind, function (event) {
+        armWatchdog();
+        handle(kind, JSON.parse(event.data));
+      });
+    });
+    source.addEventListener("end", function () {
+      signOut("Your session has ended: please log in again.");
+    });
+    source.addEventListener("closing", function () {
+      disconnected("the server is restarting");
+    });
+    source.onerror = function () {
+      if (board.dataset.live === "1") { disconnected("the connection to the server dropped"); }
+      // EventSource reconnects by itself (retry: 2 s); a refused stream (401/403) closes it.
+      if (source.readyState === EventSource.CLOSED) {
+        api("/auth/me").then(function () {
+          setTimeout(connect, 2000);
+        }).catch(function (error) {
+          if (error instanceof AuthFailure) { signOut(error.message); } else { setTimeout(connect, 2000); }
+        });
+      }
+    };
   }
 
-  async function start() {
-    let me;
-    try {
-      me = await api("/auth/me");
-    } catch (error) {
-      signOut(error instanceof AuthFailure ? "Please log in." : "Could not reach the server: " + error.message);
-      return;
-    }
-    if (me.role !== "control" && me.role !== "admin") {
-      await api("/auth/logout", { method: "POST" }).catch(function () { return null; });
-      signOut("The board is for control-room and admin accounts; " + me.username + " is " + me.role + ".");
-      return;
-    }
-    currentUser = me.username;
-    $("whoami").textContent = "Signed in as " + me.username + " (" + me.role + ").";
-    $("login-panel").hidden = true;
-    $("board").hidden = false;
-    generation += 1;
-    run(generation);
+  // The session ended (logged out elsewhere, expired, account disabled): back to the login.
+  function signOut(message) {
+    if (source) { source.close(); }
+    if (watchdog) { clearTimeout(watchdog); }
+    if (refreshTimer) { clearTimeout(refreshTimer); }
+    board.dataset.live = "0";
+    setStatus(message, true);
+    window.location.assign("/login?next=/board");
   }
-
-  $("login").addEventListener("submit", async function (event) {
-    event.preventDefault();
-    const body = new URLSearchParams({ username: $("username").value, password: $("password").value });
-    let response;
-    try {
-      response = await fetch(API + "/auth/token", { method: "POST", body: body });
-    } catch (error) {
-      showLogin("Could not reach the server: " + error.message);
-      return;
-    }
-    if (!response.ok) {
-      let detail = "";
-      try { detail = (await response.json()).detail; } catch (ignored) { /* not JSON */ }
-      showLogin(response.status === 429 ? String(detail) : "Log-in refused: check the username and password.");
-      return;
-    }
-    token = (await response.json()).access_token;
-    sessionStorage.setItem(TOKEN_KEY, token);
-    $("password").value = "";
-    start();
-  });
-
-  $("logout").addEventListener("click", async function () {
-    await api("/auth/logout", { method: "POST" }).catch(function () { return null; });
-    signOut("You have logged out.");
-  });
 
   document.querySelectorAll("input[data-grade]").forEach(function (box) {
     box.addEventListener("change", function () {
@@ -1153,5 +1162,6 @@
     draw();
   });
 
-  if (token) { start(); } else { showLogin(""); }
+  setStatus("Connecting…");
+  connect();
 })();

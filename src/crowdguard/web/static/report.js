@@ -4,7 +4,7 @@
 (function () {
   const form = document.getElementById("report-form");
   if (!form) { return; }
-  const CGMap = window.CrowdGuardMap;
+  const CGMap = window.CGMap;
   const category = document.getElementById("category");
   const venue = document.getElementById("venue_id");
   const lat = document.getElementById("location_lat");
@@ -12,8 +12,11 @@
   const precision = document.getElementById("location_precision_m");
   const details = document.getElementById("map-point-details");
   const locationStatus = document.getElementById("location-status");
-  const svg = document.getElementById("venue-map");
-  const marker = document.getElementById("map-point");
+  const mapElement = document.getElementById("venue-map");
+  const venueData = document.getElementById("venue-data");
+  let map = null;
+  let point = null;  // the marked point
+  const markers = new Map();  // venue id -> Leaflet marker
 
   document.querySelectorAll(".js-only").forEach(function (node) { node.hidden = false; });
 
@@ -36,12 +39,15 @@
 
   // The map point: inputs <-> marker.
   function showPoint() {
-    if (!svg || !marker) { return; }
+    if (!map) { return; }
     const la = parseFloat(lat.value), lo = parseFloat(lon.value);
-    if (!isFinite(la) || !isFinite(lo)) { marker.setAttribute("hidden", ""); return; }
-    const p = CGMap.project(CGMap.frameOf(svg), la, lo);
-    marker.setAttribute("transform", "translate(" + Math.round(p[0]) + " " + Math.round(p[1]) + ")");
-    marker.removeAttribute("hidden");
+    const ok = isFinite(la) && isFinite(lo) && Math.abs(la) <= 90 && Math.abs(lo) <= 180;
+    if (point) { point.remove(); point = null; }
+    mapElement.dataset.point = ok ? "1" : "";
+    if (ok) {
+      point = L.circleMarker([la, lo], { radius: 10, className: "map-point", interactive: false })
+        .addTo(map.map);
+    }
   }
   function setPoint(la, lo, metres, how) {
     lat.value = la.toFixed(5);
@@ -72,38 +78,45 @@
     }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   });
 
-  // The venue map: a dot chooses that place; anywhere else marks a point.
-  if (svg) {
-    const venues = svg.querySelectorAll("g.venue");
+  // The venue map: a venue's marker chooses that place; anywhere else marks a point.
+  const L = window.L;
+  if (mapElement && venueData && CGMap && L) {
+    const places = JSON.parse(venueData.textContent);
+    map = CGMap.create(mapElement, places.map(function (v) { return [v.lat, v.lon]; }));
+    const layer = map.layer("Places", true);
     function highlight() {
-      venues.forEach(function (g) {
-        const on = g.dataset.venue === venue.value;
-        g.classList.toggle("chosen", on);
-        g.setAttribute("aria-pressed", on ? "true" : "false");
+      markers.forEach(function (m, id) {
+        const el = m.getElement();
+        if (el) { el.classList.toggle("chosen", id === venue.value); }
       });
     }
-    function choose(g) {
-      venue.value = g.dataset.venue;
-      highlight();
-      locationStatus.textContent = "";
-      venue.dispatchEvent(new Event("change"));
-    }
-    venues.forEach(function (g) {
-      g.setAttribute("tabindex", "0");
-      g.setAttribute("role", "button");
-      g.setAttribute("aria-label", "Choose " + g.dataset.name);
-      g.addEventListener("click", function (event) { event.stopPropagation(); choose(g); });
-      g.addEventListener("keydown", function (event) {
-        if (event.key === "Enter" || event.key === " ") { event.preventDefault(); choose(g); }
+    places.forEach(function (v) {
+      const name = "Choose " + v.name + (v.town ? ", " + v.town : "");
+      const m = CGMap.marker(v.lat, v.lon, name, "venue", { venue: v.id });
+      m.on("click", function () {
+        venue.value = v.id;
+        highlight();
+        locationStatus.textContent = "";
+        venue.dispatchEvent(new Event("change"));
       });
+      m.on("add", highlight);
+      markers.set(v.id, m);
+      layer.addLayer(m);
     });
-    venue.addEventListener("change", highlight);
-    svg.addEventListener("click", function (event) {
-      const f = CGMap.frameOf(svg);
-      const p = CGMap.eventPoint(svg, event);
-      const ll = CGMap.unproject(f, p[0], p[1]);
+    // Choosing from the list shows the place on the map (out of its cluster).
+    venue.addEventListener("change", function () {
+      highlight();
+      const m = markers.get(venue.value);
+      if (m) {  // at zoom 13 and closer no marker is clustered
+        map.map.setView(m.getLatLng(), Math.max(map.map.getZoom(), 13), { animate: false });
+        highlight();
+      }
+    });
+    map.map.on("click", function (event) {
       // A click is worth about 12 screen pixels of map.
-      setPoint(ll[0], ll[1], CGMap.metresPerPixel(svg) * 12, "Map point set");
+      const here = map.map.latLngToContainerPoint(event.latlng);
+      const near = map.map.containerPointToLatLng([here.x + 12, here.y]);
+      setPoint(event.latlng.lat, event.latlng.lng, event.latlng.distanceTo(near), "Map point set");
     });
     highlight();
     showPoint();

@@ -10,16 +10,9 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
+from served import process_alive
 
 from crowdguard.workers import terminate_workers, worker_pool
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_terminate_workers_stops_a_busy_pool_at_once() -> None:
@@ -52,9 +45,9 @@ def test_a_worker_whose_parent_dies_exits_by_itself(tmp_path: Path) -> None:
     )
     worker = int(result.stdout.split()[0])
     deadline = time.monotonic() + 5
-    while _alive(worker) and time.monotonic() < deadline:
+    while process_alive(worker) and time.monotonic() < deadline:
         time.sleep(0.1)
-    alive = _alive(worker)
+    alive = process_alive(worker)
     if alive:
         os.kill(worker, 9)
     assert not alive, "the worker outlived its parent"

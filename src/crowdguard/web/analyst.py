@@ -1,0 +1,71 @@
+"""The analyst's dashboard (``/analyst``): the aggregates issue 15 defines, never a roster.
+
+Server-rendered from :mod:`crowdguard.stats.service`, the same functions as
+``/api/v1/stats/*`` (Home Office counting rules: one incident one operation, financial
+years in Europe/London; :mod:`crowdguard.stats.operations`): firearms operations by
+financial year beside the published series, by month, response times by month and grade,
+security-plan review outcomes, and public reports by category and grade. Counts only: no
+report text, roster, team or time of a patrol reaches the page. Analysts, planners and
+admins may open it. ``?period=`` takes a financial year (``2026/27``) or ``FROM:TO``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from crowdguard.api.deps import ContextDep, NowDep, SessionDep
+from crowdguard.errors import InputError
+from crowdguard.stats import service as stats
+from crowdguard.stats.reference import reference_in
+from crowdguard.stats.years import financial_year, parse_period
+from crowdguard.users.models import Role
+from crowdguard.web.common import PageUserDep, login_form, page, refuse
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+ROLES = frozenset({Role.analyst, Role.planner, Role.admin})
+
+
+@router.get("/analyst", response_class=HTMLResponse)
+def analyst(
+    request: Request,
+    user: PageUserDep,
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+    period: Annotated[str, Query(max_length=40)] = "",
+) -> HTMLResponse:
+    """The statistics dashboard for a period (default: this financial year)."""
+    if user is None:
+        return login_form(request, title="Log in to the statistics", next_path="/analyst")
+    if user.role not in ROLES:
+        return refuse(request, user, "/analyst")
+    text = period.strip() or str(financial_year(now))
+    try:
+        chosen = parse_period(text, option="period")
+    except InputError as exc:
+        return page(
+            request, "analyst.html", user=user, status=422, period=text, problem=str(exc),
+            operations=None,
+        )  # fmt: skip
+    classified = stats.classified_log(session=session, period=chosen)
+    return page(
+        request,
+        "analyst.html",
+        user=user,
+        period=text,
+        problem="",
+        operations=stats.operations_aggregate(
+            session=session,
+            period=chosen,
+            reference=reference_in(context.settings.data_dir),
+            classified=classified,
+        ),
+        response=stats.response_aggregate(session=session, period=chosen, classified=classified),
+        reviews=stats.plan_review_aggregate(session=session, period=chosen),
+        reports=stats.reports_aggregate(session=session, period=chosen),
+    )

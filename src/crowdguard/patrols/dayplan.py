@@ -198,7 +198,7 @@ def _solve(
         raise _infeasible(base, groups, str(exc)) from None
 
 
-JOINT_COLUMNS = 400
+JOINT_COLUMNS = 200
 """Schedules the column generation of joint rosters may add before the day is re-solved over
 those it found (a count, not a clock, so the same day always gives the same plan)."""
 

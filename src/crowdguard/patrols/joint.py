@@ -59,6 +59,9 @@ __all__ = [
     "schedule_routes",
 ]
 
+STALL = 25
+"""Iterations over which the residual must fall by 2% for the column generation to go on."""
+
 EXACT = 1e-7
 """Largest coverage residual (absolute, per venue-slot) counted as delivered exactly."""
 
@@ -286,10 +289,14 @@ def joint_schedules(
         raise RuntimeError("joint schedules: the patrol graph holds no integer schedule")
     add(first[0])
     weights = np.ones(1)
+    history: list[float] = []
     while True:
         objective, pi, mu, sigma, weights = master.solve()
+        history.append(objective)
         if objective <= EXACT:
             break
+        if len(history) > STALL and objective > 0.98 * history[-STALL - 1]:
+            break  # the residual has stopped falling: re-solve over what was found
         if len(flows) >= max_columns or time.perf_counter() - started > time_limit:
             break
         found = pricing.best(pi, sigma if reach is not None else None)

@@ -10,15 +10,26 @@ MB each, with the SQLite store open, still alive 22 minutes after SIGTERM):
   re-parented to PID 1.
 
 :func:`worker_pool` gives pools whose workers restore the default SIGTERM/SIGINT handling
-and watch their parent (a daemon thread polling ``os.getppid()``, the portable form of
-Linux's ``PR_SET_PDEATHSIG``): when the parent is gone they exit at once. The pools are
+and watch the process that made them (a daemon thread waiting on the pipe from it, the
+portable form of Linux's ``PR_SET_PDEATHSIG``): when it is gone they exit at once. The pools are
 registered so that :func:`terminate_workers` (called by the server on shutdown) can stop
 every worker of every live pool. Python 3.14 adds ``ProcessPoolExecutor.terminate_workers``;
 until then the executor's process table is read directly.
+
+Workers are started by a *forkserver*, never forked from the caller. HiGHS keeps one task
+scheduler per process, with its own threads; a MIP solved in the caller (a robust tie, a
+joint-roster pricing problem) starts it, and a child forked afterwards inherits the
+scheduler's bookkeeping without its threads, so the child's first MIP waits for ever in
+``TaskGroup::~TaskGroup`` (found by CI: the season's parallel days hung after a serial
+plan in the same process). The forkserver is a fresh interpreter that has never solved
+anything; it preloads the solver modules once, so each worker still starts in
+milliseconds. (A script that makes a pool needs the usual ``if __name__ == "__main__":``
+guard, as with any non-fork start method.)
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import threading
@@ -29,29 +40,41 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["PARENT_POLL_SECONDS", "terminate_workers", "worker_pool"]
-
-PARENT_POLL_SECONDS = 0.5
-"""How often a worker checks that its parent is still alive."""
+__all__ = ["terminate_workers", "worker_pool"]
 
 _live: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()
 _lock = threading.Lock()
 
 
-def _exit_when_orphaned(parent: int) -> None:
-    while True:
-        time.sleep(PARENT_POLL_SECONDS)
-        if os.getppid() != parent:
-            os._exit(1)  # the parent is gone: no cleanup can matter, nothing is written
+_PRELOAD = ["crowdguard.patrols.season_routes", "crowdguard.patrols.visibility"]
+"""Imported once by the forkserver (importing starts no solver threads)."""
 
 
-def _init_worker(parent: int) -> None:
-    """In each worker: default signal handling, and a watch on the parent."""
+def _exit_when_orphaned(caller: Any) -> None:
+    caller.join()  # returns when the caller's end of its pipe closes: it has exited
+    os._exit(1)  # the caller is gone: no cleanup can matter, nothing is written
+
+
+def _init_worker() -> None:
+    """In each worker: default signal handling, and a watch on the process that made the
+    pool (``multiprocessing.parent_process()``: a pipe that reaches end-of-file when that
+    process dies, even while it is an unreaped zombie, whichever process forked us)."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    if os.getppid() != parent:
+    caller = multiprocessing.parent_process()
+    if caller is None:  # pragma: no cover - only a forkserver or spawn child runs this
+        return
+    if not caller.is_alive():
         os._exit(1)
-    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+    threading.Thread(target=_exit_when_orphaned, args=(caller,), daemon=True).start()
+
+
+def _context() -> Any:
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_PRELOAD)
+    return context
 
 
 @contextmanager
@@ -62,7 +85,9 @@ def worker_pool(max_workers: int) -> Iterator[ProcessPoolExecutor]:
     workers as the executor does.
     """
     pool = ProcessPoolExecutor(
-        max_workers=max_workers, initializer=_init_worker, initargs=(os.getpid(),)
+        max_workers=max_workers,
+        mp_context=_context(),
+        initializer=_init_worker,
     )
     with _lock:
         _live.add(pool)

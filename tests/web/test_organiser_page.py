@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from html_parse import parse
 from sqlalchemy import Engine
 
@@ -114,10 +115,51 @@ def test_an_error_in_a_second_row_goes_back_to_that_row() -> None:
               "physical.hvm_products.1.foundation": "A"}  # fmt: skip
     data, moved = plan_data(values)
     assert len(data["physical"]["hvm_products"]) == 1  # the empty first row is dropped
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(ValidationError) as caught:
         SecurityPlan.model_validate(data)
-    errors = field_errors(caught.value, moved)  # type: ignore[arg-type]
+    errors = field_errors(caught.value, moved)
     assert list(errors) == ["physical.hvm_products.1.rating"]
+
+
+@pytest.mark.parametrize(
+    ("path", "typed", "expected"),
+    [
+        ("occupancy.maximum", "1e999", "whole number"),
+        ("movement.density_limit_per_m2", "NaN", "finite number"),
+        ("movement.density_limit_per_m2", "-2", "greater than 0"),
+        ("dates.closes", "2026-02-30", "YYYY-MM-DD"),
+        ("training.exercised_on", "tomorrow", "YYYY-MM-DD"),
+        ("physical.hvm_products.0.standard", "BS 1", "ISO 22343-1"),
+        ("entry_checks", "invitation", "not an entry check"),
+    ],
+)
+def test_hostile_or_mistyped_values_come_back_next_to_their_field(
+    path: str, typed: str, expected: str
+) -> None:
+    values = {"_submitted": "1", "event.id": "fair", "event.name": "Fair", "event.organiser": "Me",
+              "occupancy.maximum": "10", "dates.opens": "2026-02-01", "dates.closes": "2026-02-02",
+              "physical.hvm_products.0.name": "Barrier", "physical.hvm_products.0.foundation": "A",
+              "physical.hvm_products.0.rating": "V/7500[N3]/48/90:2.5/6.0",
+              "physical.hvm_products.0.standard": "ISO 22343-1", path: typed}  # fmt: skip
+    data, moved = plan_data(values)
+    with pytest.raises(ValidationError) as caught:
+        SecurityPlan.model_validate(data)
+    errors = field_errors(caught.value, moved)
+    assert path in errors and expected in errors[path], errors
+    form = plan_form(values, errors)
+    shown = {f.path: f for g in form.groups for f in g.walk()}[path]
+    assert shown.error == errors[path] and shown.value == typed  # what was typed is kept
+
+
+def test_a_section_level_error_is_said_at_the_section() -> None:
+    values = {"_submitted": "1", "event.id": "fair", "event.name": "Fair", "event.organiser": "Me",
+              "dates.opens": "2026-12-20", "dates.closes": "2026-12-01"}  # fmt: skip
+    data, moved = plan_data(values)
+    with pytest.raises(ValidationError) as caught:
+        SecurityPlan.model_validate(data)
+    errors = field_errors(caught.value, moved)
+    assert "before opens" in errors["dates"]
+    assert plan_form(values, errors).errors()[0][:2] == ("g-dates", "Dates")
 
 
 # --- the journey ---------------------------------------------------------------------------------
@@ -151,10 +193,12 @@ def test_an_organiser_registers_writes_fixes_an_error_and_revises_after_advice(
     bad = client.post(event_page + "/plan", data=values)
     assert bad.status_code == 422
     page = parse(bad.text)
-    assert "valid integer" in page.text("f-occupancy-maximum-error")
+    assert page.text("f-occupancy-maximum-error") == "enter a whole number, such as 2500"
     assert page.by_id("f-occupancy-maximum").get("aria-invalid") == "true"
     assert page.by_id("f-event-organiser").get("value") == "Close Events Ltd"
-    assert "#f-occupancy-maximum" in [a.get("href") for a in page.all("a")]  # the summary
+    summary = page.text("error-summary")  # the summary names the section and the field
+    assert "Occupancy: Maximum: enter a whole number" in summary
+    assert "#f-occupancy-maximum" in [a.get("href") for a in page.all("a")]
     assert client.get("/api/v1/security-plans").json()["total"] == 0
 
     values["occupancy.maximum"] = "2500"

@@ -59,6 +59,20 @@ _WORDS = {
     "sia": "SIA", "cctv": "CCTV", "hvm": "HVM", "act": "ACT", "hot": "HOT", "scan": "SCaN",
     "mou": "MoU", "bid": "BID", "ctsa": "CTSA", "999": "999", "id": "ID", "vda": "VDA",
 }  # fmt: skip
+_MESSAGES = {
+    "int_parsing": "enter a whole number, such as 2500",
+    "int_from_float": "enter a whole number, such as 2500",
+    "float_parsing": "enter a number, such as 1.2",
+    "date_from_datetime_parsing": "enter a date as YYYY-MM-DD, such as 2026-11-20",
+    "date_parsing": "enter a date as YYYY-MM-DD, such as 2026-11-20",
+    "bool_parsing": "tick the box or leave it empty",
+}
+"""pydantic's words for a badly typed field, in the words of a form (GOV.UK Design System
+error messages: say what to enter)."""
+_LABELS = {
+    "event.id": "Short name of the plan (lower case, digits and hyphens)",
+    "venue.id": "Short name of the venue",
+}
 _UNITS = {"minutes": "minutes", "m": "m", "kg": "kg", "kmh": "km/h", "m2": "per m²"}
 ACCESS_INTRO = (
     "An event of 800 or more is a qualifying event (TPPA s.3) only if it is open to the "
@@ -140,20 +154,21 @@ class PlanForm:
     problem: str = ""
 
     def errors(self) -> list[tuple[str, str, str]]:
-        """(element id, label, message) of every error, for the summary at the top."""
+        """(element id, where, message) of every error, for the summary at the top; where
+        names the section and the field ("Occupancy: Maximum")."""
         out: list[tuple[str, str, str]] = []
         for group in self.groups:
-            out.extend(_group_errors(group))
+            out.extend(_group_errors(group, group.title))
         return out
 
 
-def _group_errors(group: FormGroup) -> list[tuple[str, str, str]]:
-    out = [(group.id, group.title, group.error)] if group.error else []
+def _group_errors(group: FormGroup, where: str) -> list[tuple[str, str, str]]:
+    out = [(group.id, where, group.error)] if group.error else []
     for item in group.items:
         if isinstance(item, FormGroup):
-            out.extend(_group_errors(item))
+            out.extend(_group_errors(item, f"{where}: {item.title}" if item.rows_of else where))
         elif item.error:
-            out.append((item.id, item.label, item.error))
+            out.append((item.id, f"{where}: {item.label}", item.error))
     return out
 
 
@@ -276,7 +291,7 @@ def _field(name: str, info: Any, path: str, template: str) -> FormField | FormGr
     default = None if info.is_required() else info.get_default(call_default_factory=True)
     common = {
         "path": path,
-        "label": _label(name),
+        "label": _LABELS.get(template, _label(name)),
         "hint": notes.get(template, "") or (info.description or ""),
         "example": examples.get(template, ""),
         "required": info.is_required(),
@@ -532,7 +547,7 @@ def field_errors(exc: ValidationError, moved: Mapping[str, str]) -> dict[str, st
     for error in exc.errors():
         parts = [str(p) for p in error["loc"]]
         where = _form_path(parts, moved, known)
-        out.setdefault(where, _friendly(error))
+        out.setdefault(where, _MESSAGES.get(error["type"]) or _friendly(error))
     return out
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import ValidationError
 from html_parse import parse
+from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from crowdguard.plans import demo_plans

@@ -58,6 +58,10 @@ IPM_COLUMNS = 30_000
 a generated 40-place, 16-team county: 23 s by IPM, over 120 s by dual simplex)."""
 
 
+PRIMAL_SIMPLEX = 4
+"""HiGHS's ``simplex_strategy`` value for the primal simplex method."""
+
+
 @dataclass(frozen=True)
 class PrunedResult:
     """The best plan found, which target it induces, and how much work it took."""
@@ -198,6 +202,12 @@ class AttackLP:
         self._pin(t, delta)
         self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
         self._set_objective(row.indices, self.delta_d[t] * row.data, 0.0)
+        # Primal simplex: the previous optimal basis stays primal feasible when only the
+        # objective changes (the first LP after the minimax, whose attack set holds ``t``
+        # at ``k``), and re-pinning one row leaves it nearly so. HiGHS's default dual
+        # simplex restarts its pricing instead: measured on a generated 40-place, 7-team
+        # county, 48 s against 0.16 s for the same LP from the same basis.
+        self.highs.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
         status = self._run()
         if status in (highspy.HighsModelStatus.kInfeasible,):
             return None

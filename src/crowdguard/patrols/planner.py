@@ -60,6 +60,7 @@ from crowdguard import __version__
 from crowdguard.errors import CertificateFailed, PlanError, did_you_mean
 from crowdguard.games import SecurityGame, solve
 from crowdguard.games.flow import TieRule
+from crowdguard.games.flow_pruned import WarmStarts
 from crowdguard.games.origami import origami_coverage
 from crowdguard.patrols.season_routes import (
     DatedOverride,
@@ -885,6 +886,7 @@ def make_plan(
         solver = "+".join(sorted(set(methods))) or "none"
         solver = f"per-slot {solver} (season SSE)"
     else:
+        warm = WarmStarts()  # the first day's bases start every other day (season_routes)
         day_plans = solve_days(
             scenario,
             chosen,
@@ -893,6 +895,7 @@ def make_plan(
             progress=progress,
             options=options,
             travel=travel,
+            warm=warm,
         )
         position = {target_id: i for i, target_id in enumerate(targets.ids)}
         coverage = np.zeros(len(targets))
@@ -901,7 +904,17 @@ def make_plan(
             index = np.array([position[t] for t in day.target_ids], dtype=int)
             coverage[index] = day.coverage
             response[index] = day.response_probability
-        if break_season_ties(scenario, targets, coverage, day_plans, gaps or None, options, travel):
+        if break_season_ties(
+            scenario,
+            targets,
+            coverage,
+            day_plans,
+            gaps or None,
+            options,
+            travel,
+            workers=workers,
+            warm=warm,
+        ):
             for day in day_plans.values():
                 index = np.array([position[t] for t in day.target_ids], dtype=int)
                 response[index] = day.response_probability

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from crowdguard.audit import service as audit
 from crowdguard.errors import InputError
-from crowdguard.rosters.models import DayRosters, Segment, TeamRoster
+from crowdguard.rosters.models import DayRosters, PlanRosters, Segment, TeamRoster
 from crowdguard.rosters.tables import RosterRow
 from crowdguard.scenario.schema import Team, Weekday
 from crowdguard.store.errors import ForbiddenError, NotFoundError
@@ -37,6 +37,7 @@ __all__ = [
     "officer_next_shift",
     "patrolling",
     "patrols_between",
+    "plan_rosters",
     "store_rosters",
     "team_roster",
 ]
@@ -270,6 +271,38 @@ def day_rosters(
         plan_id=shown[0].plan_id if shown else None,
         teams=shown,
         more_from=more_from,
+    )
+
+
+def plan_rosters(*, session: Session, plan_id: int, actor: str, now: dt.datetime) -> PlanRosters:
+    """Every roster one plan drew, day by day, for a download by a role that may read every
+    roster (the caller checks the role: planners and admins). One audit row names the plan
+    and its days, as a read of each (who viewed what: ``domain.md`` section 9, item 5)."""
+    rows = list(
+        session.scalars(
+            select(RosterRow)
+            .where(RosterRow.plan_id == plan_id)
+            .order_by(RosterRow.date, RosterRow.team)
+        ).all()
+    )
+    by_day: dict[str, list[TeamRoster]] = {}
+    for row in rows:
+        by_day.setdefault(row.date, []).append(_public(row))
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="roster.read",
+        entity="plan",
+        entity_id=str(plan_id),
+        detail={"download": True, "days": sorted(by_day)},
+    )
+    return PlanRosters(
+        plan_id=plan_id,
+        days=[
+            DayRosters(date=dt.date.fromisoformat(day), plan_id=plan_id, teams=teams)
+            for day, teams in sorted(by_day.items())
+        ],
     )
 
 

@@ -28,6 +28,8 @@ from fastapi.responses import HTMLResponse
 
 from crowdguard.api.deps import NowDep, SessionDep
 from crowdguard.jobs import service as jobs
+from crowdguard.plans import service as security_plans
+from crowdguard.plans.revisions import DEFAULT_DAYS_BEFORE
 from crowdguard.rosters import service as rosters
 from crowdguard.store.errors import NotFoundError
 from crowdguard.users.models import Role
@@ -80,6 +82,7 @@ def coverage_summary(result: dict[str, Any]) -> dict[str, Any]:
         summary["coverage_step"] = _step(summary["coverage"], 1.0)
         summary["risk_step"] = _step(summary["risk"], top_risk)
     hours = sorted({h for _, h in by_hour})
+    by_date = _by_date(rows)
     heat = {
         v: {
             h: {
@@ -91,7 +94,30 @@ def coverage_summary(result: dict[str, Any]) -> dict[str, Any]:
         }
         for v in venues_out
     }
-    return {"venues": venues_out, "hours": hours, "heat": heat}
+    return {"venues": venues_out, "hours": hours, "heat": heat, **by_date}
+
+
+def _by_date(rows: list[Any]) -> dict[str, Any]:
+    """The calendar heatmap by date: each venue's mean coverage on each day of the plan
+    (local dates), for a season's view at a glance."""
+    cells: dict[tuple[str, dt.date], list[float]] = defaultdict(list)
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        try:
+            coverage = float(row.get("coverage", 0.0))
+            start = dt.datetime.fromisoformat(str(row.get("start")))
+        except (TypeError, ValueError):
+            continue
+        local = start if start.tzinfo is None else start.astimezone(LONDON)
+        cells[(str(row.get("venue", "")), local.date())].append(coverage)
+    dates = sorted({d for _, d in cells})
+    venues = sorted({v for v, _ in cells})
+    day_heat: dict[str, dict[dt.date, dict[str, Any]]] = {v: {} for v in venues}
+    for (venue, day), values in cells.items():
+        mean = sum(values) / len(values)
+        day_heat[venue][day] = {"value": mean, "step": _step(mean, 1.0)}
+    return {"dates": dates, "day_heat": day_heat}
 
 
 def _places(
@@ -149,6 +175,7 @@ def planner(
         "season": None,
         "day": None,
         "problem": "",
+        "queue": _review_queue(session, now),
     }
     if chosen is not None:
         try:
@@ -252,4 +279,36 @@ def _day(
         "teams": teams,
         "routes": routes,
         "other_plan": any(t["plan_id"] != row.id for t in teams),
+    }
+
+
+REVIEW_HORIZON_DAYS = 28
+"""How far ahead the planner's review queue looks (overdue reviews are always in it)."""
+
+
+def _review_queue(session: Any, now: dt.datetime) -> dict[str, Any]:
+    """Security plans awaiting review that fall due within :data:`REVIEW_HORIZON_DAYS`,
+    overdue first (:func:`crowdguard.plans.service.review_queue`), with their events."""
+    today = security_plans.today(now)
+    rows, total = security_plans.review_queue(
+        session=session, today=today, within_days=REVIEW_HORIZON_DAYS, limit=50, offset=0
+    )
+    items = []
+    for row in rows:
+        public = security_plans.plan_public(session=session, row=row)
+        event = venues.get_event(session=session, event_id=row.event_id)
+        items.append(
+            {
+                "plan": public,
+                "event": event.name,
+                "venue": event.venue_id,
+                "opens": event.starts_at.astimezone(LONDON).date(),
+                "days_left": (row.review_due - today).days,
+            }
+        )
+    return {
+        "rows": items,
+        "total": total,
+        "horizon": REVIEW_HORIZON_DAYS,
+        "days_before": DEFAULT_DAYS_BEFORE,
     }

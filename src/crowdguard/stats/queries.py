@@ -100,8 +100,10 @@ def _bucket(moment: ColumnElement[Any], bounds: list[tuple[str, dt.datetime]]) -
     return case(*whens, else_=None)
 
 
-def _per_incident() -> Any:
-    """One row per incident of the whole log (the module docstring's rules)."""
+def _per_incident(*, counts: bool = True) -> Any:
+    """One row per incident of the whole log (the module docstring's rules); without
+    ``counts``, only what response times need (units, call, first arrival, grade: one sort
+    instead of three)."""
     d = DeploymentRow
     authority = case(
         (d.authorised_at.is_not(None), d.authorised_at),
@@ -144,34 +146,41 @@ def _per_incident() -> Any:
     ).subquery("r")
     counts_first = case((rows.c.rank == 0, 0), else_=1)
     graded_first = case((rows.c.grade.is_(None), 1), else_=0)
-    ranked = select(
-        rows,
-        func.row_number()
-        .over(
-            partition_by=rows.c.incident,
-            order_by=(rows.c.may.desc(), rows.c.authority, rows.c.id),
-        )
-        .label("rn_authority"),
-        func.row_number()
-        .over(
-            partition_by=rows.c.incident,
-            order_by=(counts_first, rows.c.out_at, rows.c.arv.desc(), rows.c.id),
-        )
-        .label("rn_out"),
+    windows = [
         func.row_number()
         .over(partition_by=rows.c.incident, order_by=(graded_first, rows.c.id))
-        .label("rn_grade"),
-    ).subquery("w")
-    w = ranked.c
+        .label("rn_grade")
+    ]
+    if counts:
+        windows += [
+            func.row_number()
+            .over(
+                partition_by=rows.c.incident,
+                order_by=(rows.c.may.desc(), rows.c.authority, rows.c.id),
+            )
+            .label("rn_authority"),
+            func.row_number()
+            .over(
+                partition_by=rows.c.incident,
+                order_by=(counts_first, rows.c.out_at, rows.c.arv.desc(), rows.c.id),
+            )
+            .label("rn_out"),
+        ]
+    w = select(rows, *windows).subquery("w").c
     counting = w.rank == 0
 
     def any_(condition: ColumnElement[bool]) -> Any:
         return func.max(case((condition, 1), else_=0))
 
-    return (
-        select(
-            w.incident,
-            func.sum(case((counting, 1), else_=0)).label("units"),
+    columns = [
+        w.incident,
+        func.sum(case((counting, 1), else_=0)).label("units"),
+        func.min(w.opened_at).label("opened_at"),
+        func.min(case((counting, w.arrived_at), else_=None)).label("first_arrival"),
+        func.max(case((w.rn_grade == 1, w.grade), else_=None)).label("grade"),
+    ]
+    if counts:
+        columns += [
             func.min(case((w.may == 1, w.authority), else_=None)).label("authority"),
             any_(and_(w.rn_authority == 1, w.may == 1, w.self_authorised)).label("self"),
             any_(and_(counting, w.arv)).label("arv"),
@@ -181,13 +190,8 @@ def _per_incident() -> Any:
             any_(and_(counting, w.from_patrol)).label("from_patrol"),
             func.min(case((w.rank > 0, w.rank), else_=None)).label("reason"),
             func.min(func.coalesce(w.authority, w.opened_at)).label("excluded_at"),
-            func.min(w.opened_at).label("opened_at"),
-            func.min(case((counting, w.arrived_at), else_=None)).label("first_arrival"),
-            func.max(case((w.rn_grade == 1, w.grade), else_=None)).label("grade"),
-        )
-        .group_by(w.incident)
-        .subquery("p")
-    )
+        ]
+    return select(*columns).group_by(w.incident).subquery("p")
 
 
 def operations_by_month(period: Period) -> Select[Any]:
@@ -236,7 +240,7 @@ def response_ranks(period: Period) -> Select[Any]:
     90th percentile and longest time from the call to the first armed unit on scene (ranks
     ceil(n/2), ceil(9n/10) and n, in integers: :func:`~crowdguard.stats.operations.
     percentile`)."""
-    p = _per_incident().c
+    p = _per_incident(counts=False).c
     bounds = month_bounds(period)
     timed = (
         select(

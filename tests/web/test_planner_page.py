@@ -157,3 +157,75 @@ def test_a_season_plan_has_a_calendar_of_coverage_by_venue_and_date(
     assert "Winchester Cathedral Christmas Market (Inner Close) 20 60 100" in calendar
     cells = [e.get("class") for e in page.all("td") if "table#calendar" in e.parents]
     assert cells[3:] == ["heat-1", "heat-4", "heat-7"]  # Gunwharf first, by venue id
+
+
+# --- what an override would cost ---------------------------------------------------------------
+
+
+def whatif(client: TestClient, **changes: str) -> Any:
+    data = {"scenario_id": demo_scenario().id, "team": "alpha-1", "action": "pin",
+            "place": "winchester-cathedral-market", "at": "2026-12-05T14:00", **changes}  # fmt: skip
+    return client.post("/planner/override-cost", data=data)
+
+
+def test_a_planner_prices_a_pin_before_applying_it(
+    client: TestClient, signed_in: Callable[[Role], str]
+) -> None:
+    signed_in(Role.planner)
+    response = whatif(client)  # the day solved with and without the pin (a few seconds)
+    assert response.status_code == 200, response.text
+    page = parse(response.text)
+    assert page.text("whatif-presence") == "100%"  # a pinned team is where the pin says
+    assert float(page.text("whatif-utility")) >= 0  # a pin never improves the day
+    assert "Anyone who learns of the pin" in page.text("whatif-result")
+    assert page.text("whatif-command").endswith(
+        "--pin alpha-1@winchester-cathedral-market@2026-12-05T14:00"
+    )
+    assert page.by_id("whatif-team").get("id") == "whatif-team"  # the form again, to try more
+
+
+@pytest.mark.parametrize(
+    ("changes", "where", "expected"),
+    [
+        ({"at": "14:00"}, "whatif-at-error", "local date and time"),
+        ({"team": "zulu-9"}, "whatif-team-error", "no team 'zulu-9'"),
+        ({"place": "../etc"}, "whatif-place-error", "no venue or base"),
+        ({"at": "2027-03-01T14:00"}, "whatif-error", "outside the scenario period"),
+        ({"action": "maybe"}, "whatif-action-error", "choose pin or forbid"),
+    ],
+)
+def test_a_bad_override_is_refused_next_to_its_field(
+    client: TestClient,
+    signed_in: Callable[[Role], str],
+    changes: dict[str, str],
+    where: str,
+    expected: str,
+) -> None:
+    signed_in(Role.planner)
+    response = whatif(client, **changes)
+    assert response.status_code == 422
+    assert expected in parse(response.text).text(where)
+
+
+def test_a_second_what_if_waits_for_the_first(
+    client: TestClient, signed_in: Callable[[Role], str]
+) -> None:
+    from crowdguard.jobs import whatif as machinery
+
+    signed_in(Role.planner)
+    assert machinery._ONE_AT_A_TIME.acquire(blocking=False)  # one is being solved
+    try:
+        response = whatif(client)
+    finally:
+        machinery._ONE_AT_A_TIME.release()
+    assert response.status_code == 429
+    assert "try again" in parse(response.text).text("whatif-error")
+
+
+@pytest.mark.parametrize("role", [Role.control, Role.officer, Role.analyst, Role.organiser])
+def test_only_planners_price_overrides(
+    client: TestClient, signed_in: Callable[[Role], str], role: Role
+) -> None:
+    signed_in(role)
+    response = whatif(client)
+    assert response.status_code == 403 and "whatif-result" not in response.text

@@ -36,9 +36,12 @@ from crowdguard.errors import InputError
 __all__ = [
     "COLUMNS",
     "SweepFolder",
+    "SweepRecord",
+    "find_sweep",
     "key_of",
     "open_sweep",
     "read_results",
+    "read_sweep",
     "write_atomic",
 ]
 
@@ -234,6 +237,72 @@ def read_results(path: Path) -> list[dict[str, Any]]:
             if kind == "float64" and row.get(name) is None:
                 row[name] = math.nan
     return rows
+
+
+@dataclass(frozen=True)
+class SweepRecord:
+    """A finished sweep as read from its folder: manifest, rows and proportionality file."""
+
+    path: Path
+    manifest: dict[str, Any]
+    rows: list[dict[str, Any]]
+    proportionality: dict[str, Any] | None
+
+    @property
+    def scenario(self) -> str:
+        """The id of the scenario the sweep varied."""
+        return str(self.manifest.get("scenario"))
+
+
+def read_sweep(path: Path) -> SweepRecord:
+    """Read a sweep folder (``crowdguard sweep --out DIR``) for the plan report and the
+    planner's page; :class:`~crowdguard.errors.InputError` naming the file when a part is
+    missing or damaged."""
+    path = path.expanduser()
+    if not path.is_dir():
+        raise InputError(f"--sweep {path}: not a folder (give a `crowdguard sweep --out` folder)")
+    documents: dict[str, dict[str, Any] | None] = {}
+    for name, required in ((MANIFEST, True), ("proportionality.json", False)):
+        file = path / name
+        if not file.is_file():
+            if required:
+                raise InputError(f"--sweep {path}: no {name}; is it a sweep's folder?")
+            documents[name] = None
+            continue
+        try:
+            loaded = json.loads(file.read_text(encoding="utf-8"))
+        except (ValueError, OSError) as exc:
+            raise InputError(f"--sweep {file}: not readable JSON ({exc})") from None
+        if not isinstance(loaded, dict):
+            raise InputError(f"--sweep {file}: expected a JSON object")
+        documents[name] = loaded
+    manifest = documents[MANIFEST]
+    assert manifest is not None
+    return SweepRecord(path, manifest, read_results(path), documents["proportionality.json"])
+
+
+def find_sweep(folder: Path, *, scenario: str, teams: int, threat: str) -> SweepRecord | None:
+    """The newest sweep under ``folder`` (one sweep folder per subfolder) of ``scenario``
+    whose grid holds ``teams`` at ``threat`` and at least one other team count there, so
+    the deployment can be placed on its curve; ``None`` when there is none. Folders that
+    are not readable sweeps are skipped (the server's plan jobs must not fail on them)."""
+    found: list[tuple[str, SweepRecord]] = []
+    try:
+        candidates = sorted(p for p in folder.expanduser().iterdir() if p.is_dir())
+    except OSError:
+        return None
+    for path in candidates:
+        try:
+            manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+            if not isinstance(manifest, dict) or manifest.get("scenario") != scenario:
+                continue
+            record = read_sweep(path)
+        except (OSError, ValueError, InputError):
+            continue
+        counts = {r["teams"] for r in record.rows if r["threat"] == threat}
+        if teams in counts and len(counts) >= 2:
+            found.append((str(manifest.get("created", "")), record))
+    return max(found, key=lambda item: item[0])[1] if found else None
 
 
 def _identity(manifest: dict[str, Any]) -> dict[str, Any]:

@@ -52,7 +52,6 @@ def analyst(
             request, "analyst.html", user=user, status=422, period=text, problem=str(exc),
             operations=None,
         )  # fmt: skip
-    classified = stats.classified_log(session=session, period=chosen)
     return page(
         request,
         "analyst.html",
@@ -63,9 +62,8 @@ def analyst(
             session=session,
             period=chosen,
             reference=reference_in(context.settings.data_dir),
-            classified=classified,
         ),
-        response=stats.response_aggregate(session=session, period=chosen, classified=classified),
+        response=stats.response_aggregate(session=session, period=chosen),
         reviews=stats.plan_review_aggregate(session=session, period=chosen),
         reports=stats.reports_aggregate(session=session, period=chosen),
     )

@@ -157,7 +157,7 @@ def _place_on_sweep(sweep: SweepRecord, scenario: Scenario) -> dict[str, Any]:
     """``plan.json``'s ``proportionality``: the scenario's teams at its threat level on the
     sweep's curve, with what the sweep planned (its days and mode)."""
     from crowdguard.sweep.proportion import place_on_sweep
-    from crowdguard.sweep.task import scenario_digest
+    from crowdguard.sweep.results import scenario_digest
 
     placed = place_on_sweep(
         sweep.rows,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import json
 import math
 import os
@@ -29,9 +30,12 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from crowdguard.errors import InputError
+
+if TYPE_CHECKING:
+    from crowdguard.scenario.schema import Scenario
 
 __all__ = [
     "COLUMNS",
@@ -42,6 +46,7 @@ __all__ = [
     "open_sweep",
     "read_results",
     "read_sweep",
+    "scenario_digest",
     "write_atomic",
 ]
 
@@ -215,6 +220,12 @@ def _write_csv(rows: Sequence[dict[str, Any]], handle: IO[str]) -> None:
         writer.writerow(
             ["" if c is None else repr(c) if isinstance(c, float) else c for c in cells]
         )
+
+
+def scenario_digest(scenario: Scenario) -> str:
+    """A short hash of the scenario as validated: a sweep's rows belong to this version."""
+    text = scenario.model_dump_json()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def read_results(path: Path) -> list[dict[str, Any]]:

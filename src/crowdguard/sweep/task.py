@@ -39,7 +39,6 @@ only for that reason.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import math
 import random
@@ -58,6 +57,7 @@ from crowdguard.patrols.travel import TravelTimes, places_of, straight_line_trav
 from crowdguard.risk.payoffs import Targets, build_targets
 from crowdguard.scenario.schema import Scenario
 from crowdguard.sweep.grid import GridPoint, team_hours, vary
+from crowdguard.sweep.results import scenario_digest
 
 if TYPE_CHECKING:
     from crowdguard.plans.schema import SecurityPlan
@@ -67,7 +67,6 @@ __all__ = [
     "SweepContext",
     "SweepOptions",
     "build_context",
-    "scenario_digest",
     "simulate_seed",
     "solve_point",
 ]
@@ -187,12 +186,6 @@ class SweepContext:
             },
             sort_keys=True,
         )
-
-
-def scenario_digest(scenario: Scenario) -> str:
-    """A short hash of the scenario as validated: a sweep's rows belong to this version."""
-    text = scenario.model_dump_json()
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def build_context(

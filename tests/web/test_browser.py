@@ -584,6 +584,23 @@ def test_the_api_docs_work_offline(
     expect(page.locator(".information-container")).to_contain_text("CrowdGuard")
 
 
+def test_an_analyst_hovers_the_trend_chart_hides_a_series_and_downloads_its_csv(
+    server: ServedProcess, browser: Browser, tabs: list[Tab]
+) -> None:
+    """Issue 15 item 3: the analyst page's trend is interactive (uPlot): drawn, a series
+    hidden from its legend, and the table behind it downloads as CSV with the page's cookie."""
+    page = open_tab(browser, tabs)
+    log_in(page, server.base_url, "/analyst", "planner")
+    expect(page.locator("#trend-chart canvas")).to_have_count(1)
+    legend = page.locator("#trend-chart .u-legend .u-series", has_text="our operations").first
+    expect(legend).to_be_visible()
+    legend.click()
+    expect(legend).to_have_class(re.compile(r"\bu-off\b"))
+    link = page.locator("#csv-operations-by-year").get_attribute("href")
+    answer = page.request.get(f"{server.base_url}{link}")
+    assert answer.status == 200 and answer.text().startswith("year,comparable,")
+
+
 @pytest.mark.parametrize(
     ("path", "username"),
     [

@@ -3,8 +3,8 @@
 ARMOR's users asked to add or suppress a patrol by hand, and were warned when that made the
 schedule predictable (Pita et al., "Deployed ARMOR protection", AAMAS 2008; ``domain.md``
 section 9, item 4). :func:`price_overrides` solves the override's day twice with the
-season planner's own machinery (:func:`crowdguard.patrols.planner.make_plan` with
-``overrides``, which re-solves the day without them for the baseline,
+season planner's own machinery (the planning pipeline, :func:`crowdguard.pipeline.make_plan`,
+with the overrides in its ``PlanOptions``, which re-solves the day without them for the baseline,
 :mod:`crowdguard.patrols.overrides`) and returns :meth:`PatrolPlan.override_rows`: the
 defender utility the day loses, the team's route entropy before and after (bits; 0 = an
 observer knows its whole day), and the team's presence at the place in that slot before and
@@ -37,7 +37,7 @@ class BusyError(InputError):
 
 def price_overrides(scenario: Scenario, overrides: Sequence[DatedOverride]) -> list[dict[str, Any]]:
     """Each override's cost on its day (all overrides must be on the same day, solved
-    together as :func:`~crowdguard.patrols.planner.make_plan` would apply them)."""
+    together as :func:`crowdguard.pipeline.make_plan` would apply them)."""
     if not overrides:
         raise InputError("overrides: name at least one pin or forbid to price")
     if len(overrides) > MAX_OVERRIDES:
@@ -51,9 +51,13 @@ def price_overrides(scenario: Scenario, overrides: Sequence[DatedOverride]) -> l
     if not _ONE_AT_A_TIME.acquire(blocking=False):
         raise BusyError("another override is being priced; try again in a few seconds")
     try:
-        from crowdguard.patrols.planner import make_plan  # the solvers load on first use
+        # the solvers load on first use
+        from crowdguard.pipeline import DayOptions, PlanInputs, PlanOptions, make_plan
 
-        plan = make_plan(scenario, days=days, overrides=overrides, workers=1)
+        options = PlanOptions(
+            days=days, workers=1, routes=DayOptions(overrides=tuple(overrides)), what_ifs=False
+        )
+        plan = make_plan(PlanInputs.read(scenario), options)
         return plan.override_rows()
     finally:
         _ONE_AT_A_TIME.release()

@@ -219,6 +219,26 @@ def _chosen(row: Any) -> dict[str, Any]:
         "worst_tie": worst if isinstance(worst, int | float) else None,
         "solver": result.get("solver") or row.solver,
         "dates": _dates(row.scenario_snapshot or {}, row.days),
+        "on_sweep": _on_sweep(result.get("proportionality")),
+    }
+
+
+def _on_sweep(placed: Any) -> dict[str, Any] | None:
+    """Where the plan's deployment sits on a sweep of its scenario (``plan.json``'s
+    ``proportionality``, issue 16), as the page words it; ``None`` without a sweep."""
+    if not isinstance(placed, dict) or not isinstance(placed.get("point"), dict):
+        return None
+    point, sweep = placed["point"], placed.get("sweep") or {}
+    return {
+        "teams": placed.get("teams"),
+        "threat": placed.get("threat"),
+        "position": placed.get("position"),
+        "metric": str(placed.get("metric", "")).replace("_", " "),
+        "next_team_reduces": placed.get("next_team_reduces"),
+        "proportionate": point.get("teams"),
+        "interval": point.get("interval") or {},
+        "threshold": point.get("threshold_spec"),
+        "same_scenario": sweep.get("same_scenario", True),
     }
 
 

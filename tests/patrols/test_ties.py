@@ -27,8 +27,8 @@ from crowdguard.games.flow import (
 )
 from crowdguard.patrols.dayplan import plan_day
 from crowdguard.patrols.graph import build_graph, flow_polytope
-from crowdguard.patrols.planner import make_plan
 from crowdguard.patrols.travel import places_of, straight_line_travel
+from crowdguard.pipeline import DayOptions, PlanInputs, PlanOptions, make_plan
 from crowdguard.risk import build_targets
 from crowdguard.scenario import demo_scenario, load_scenario
 from crowdguard.scenario.generate import generate_scenario, scenario_yaml_dict
@@ -143,8 +143,15 @@ def test_ties_between_identical_days_are_broken_in_the_season() -> None:
         days=8,
     )  # fmt: skip
     fridays = [county.days[0], county.days[7]]  # the same weekday: the same game
-    strong = make_plan(county, days=fridays, seed=1, workers=1, tie="strong", plan_gaps=None)
-    robust = make_plan(county, days=fridays, seed=1, workers=1, plan_gaps=None)
+    strong = make_plan(
+        PlanInputs(county),
+        PlanOptions(
+            days=fridays, seed=1, workers=1, routes=DayOptions(tie="strong"), what_ifs=False
+        ),
+    )
+    robust = make_plan(
+        PlanInputs(county), PlanOptions(days=fridays, seed=1, workers=1, what_ifs=False)
+    )
     assert len(strong.certificate["binding_days"]) == 2
     worst = robust.worst_tie_defender_utility()
     stated = robust.defender_utility
@@ -161,7 +168,7 @@ def test_generated_scenarios_load_plan_and_certify(tmp_path: Path, shifts: str) 
     scenario = load_scenario(path)
     assert "[SYNTHETIC]" in scenario.name
     assert all("SYNTHETIC" in (v.source or "") for v in scenario.venues)
-    plan = make_plan(scenario, days=1, seed=3, workers=1, plan_gaps=None)
+    plan = make_plan(PlanInputs(scenario), PlanOptions(days=1, seed=3, workers=1, what_ifs=False))
     assert plan.certificate["holds"]
     assert plan.worst_tie_defender_utility() <= plan.defender_utility
 

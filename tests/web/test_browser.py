@@ -43,7 +43,15 @@ if not CHROMIUM.exists():
 
 import argon2  # noqa: E402
 from argon2.profiles import CHEAPEST  # noqa: E402
-from browser_kit import CHROMIUM_ARGS, PASSWORD, PHONE, Tab, check_page, log_in  # noqa: E402
+from browser_kit import (  # noqa: E402
+    CHROMIUM_ARGS,
+    PASSWORD,
+    PHONE,
+    Tab,
+    check_page,
+    log_in,
+    overflow_px,
+)
 from demo_roster import PATROLS, store_demo_roster  # noqa: E402
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright  # noqa: E402
 
@@ -70,6 +78,7 @@ ACCOUNTS = {
     "officer": Role.officer,
     "officer2": Role.officer,
     "admin": Role.admin,
+    "organiser": Role.organiser,
 }
 
 
@@ -575,6 +584,23 @@ def test_the_api_docs_work_offline(
     expect(page.locator(".information-container")).to_contain_text("CrowdGuard")
 
 
+def test_an_analyst_hovers_the_trend_chart_hides_a_series_and_downloads_its_csv(
+    server: ServedProcess, browser: Browser, tabs: list[Tab]
+) -> None:
+    """Issue 15 item 3: the analyst page's trend is interactive (uPlot): drawn, a series
+    hidden from its legend, and the table behind it downloads as CSV with the page's cookie."""
+    page = open_tab(browser, tabs)
+    log_in(page, server.base_url, "/analyst", "planner")
+    expect(page.locator("#trend-chart canvas")).to_have_count(1)
+    legend = page.locator("#trend-chart .u-legend .u-series", has_text="our operations").first
+    expect(legend).to_be_visible()
+    legend.click()
+    expect(legend).to_have_class(re.compile(r"\bu-off\b"))
+    link = page.locator("#csv-operations-by-year").get_attribute("href")
+    answer = page.request.get(f"{server.base_url}{link}")
+    assert answer.status == 200 and answer.text().startswith("year,comparable,")
+
+
 @pytest.mark.parametrize(
     ("path", "username"),
     [
@@ -685,3 +711,79 @@ def test_an_admin_disables_an_account_which_is_then_logged_out(
     expect(officer.locator("#login")).to_be_visible()  # signed out
     admin.click("#verify")
     expect(admin.locator("#chain-result")).to_contain_text("Intact")
+
+
+# --- 8. the event organiser -----------------------------------------------------------------------
+
+
+def test_an_organiser_sends_a_plan_fixes_an_error_reads_the_letter_and_revises(
+    server: ServedProcess, browser: Browser, tabs: list[Tab], shots: Path
+) -> None:
+    page = open_tab(browser, tabs)
+    log_in(page, server.base_url, "/organiser", "organiser")
+    opens = dt.date.today() + dt.timedelta(days=30)
+    page.fill("#event-name", "Riverside Winter Fair")
+    page.select_option("#event-venue", "winchester-cathedral-market")
+    page.fill("#event-starts", f"{opens.isoformat()}T10:00")
+    page.fill("#event-ends", f"{(opens + dt.timedelta(days=5)).isoformat()}T18:00")
+    page.fill("#event-attendance", "2500")
+    with page.expect_navigation():
+        page.click("#register-submit")
+    expect(page.locator("#organiser-done")).to_contain_text("Event registered")
+    with page.expect_navigation():
+        page.click("#write-plan")
+    expect(page.locator("#f-event-name")).to_have_value("Riverside Winter Fair")  # from the event
+    page.fill("#f-event-organiser", "Riverside Events Ltd")
+    page.click("#g-occupancy > summary")
+    page.fill("#f-occupancy-maximum", "about 2,500")
+    with page.expect_navigation():
+        page.click("#plan-send")
+    expect(page.locator("#error-summary")).to_contain_text("Occupancy: Maximum")
+    expect(page.locator("#f-occupancy-maximum-error")).to_contain_text("whole number")
+    check_page(page, "organiser-plan", shots)
+    page.fill("#f-occupancy-maximum", "2500")
+    with page.expect_navigation():
+        page.click("#plan-send")
+    expect(page.locator("#plan-state")).to_contain_text("waiting for the police")
+    expect(page.locator("#finding-P1")).to_contain_text("Evacuation")
+
+    # The police review it and issue advice; the organiser reads the letter on a phone.
+    plan_id = int(page.locator("#letter-html").get_attribute("href").split("/")[4])  # type: ignore[union-attr]
+    planner = server.token("planner", PASSWORD)
+    for status in ("under_review", "advice_issued"):
+        moved = httpx.post(
+            f"{server.base_url}/api/v1/security-plans/{plan_id}/status",
+            json={"status": status}, headers=planner, timeout=30,
+        )  # fmt: skip
+        assert moved.status_code == 200, moved.text
+    page.reload()
+    expect(page.locator("#revise-plan")).to_be_visible()
+    check_page(page, "organiser", shots)
+    page.set_viewport_size(PHONE)
+    with page.expect_navigation():
+        page.click("#letter-html")
+    expect(page.locator("h1")).to_contain_text("Riverside Winter Fair")
+    assert overflow_px(page) <= 1
+    page.go_back()
+    page.set_viewport_size({"width": 1280, "height": 1000})
+
+    # A revision with an evacuation procedure resolves P1.
+    with page.expect_navigation():
+        page.click("#revise-plan")
+    expect(page.locator("#f-event-organiser")).to_have_value("Riverside Events Ltd")
+    page.click("#g-procedures > summary")
+    page.fill("#f-procedures-evacuation-routes", "North gate to Great Minster Street\nSouth gate")
+    page.check("#f-procedures-evacuation-modes-partial")
+    page.check("#f-procedures-evacuation-modes-full")
+    page.fill("#f-procedures-evacuation-disabled-people", "Stewards at the accessible gates")
+    page.fill("#f-procedures-evacuation-dispersal", "Along three streets")
+    page.fill("#f-procedures-evacuation-emergency-access", "Via Colebrook Street")
+    page.fill("#f-procedures-evacuation-map", "Annex A")
+    with page.expect_navigation():
+        page.click("#plan-send")
+    expect(page.locator("#plan-title")).to_contain_text("version 2")
+    expect(page.locator("#version-2 .resolved")).to_contain_text("P1")
+    expect(page.locator("#finding-P1")).to_have_count(0)
+    body = page.locator("main").inner_text()
+    for callsign in PATROLS:  # nothing operational
+        assert callsign not in body

@@ -65,6 +65,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from crowdguard.errors import CertificateFailed, InfeasibleGame, SolverFailed
+from crowdguard.games._quiet import quiet_stdout
 from crowdguard.games.flow_pruned import AttackLP, pruned_lps
 
 __all__ = [
@@ -267,6 +268,18 @@ def _minimax_attacker_utility(
     return float(result.fun)
 
 
+def _quiet_milp(objective: np.ndarray, **kwargs: Any) -> Any:
+    """:func:`scipy.optimize.milp` with HiGHS's stray print kept off standard output.
+
+    SciPy's bundled HiGHS prints ``HighsMipSolverData::transformNewIntegerFeasibleSolution
+    tmpSolver.run();`` with a bare ``printf`` when it repairs an incumbent, whatever
+    ``disp`` says (seen in ``crowdguard demo`` and ``simulate``); every MILP of this module
+    goes through here (:func:`crowdguard.games._quiet.quiet_stdout`).
+    """
+    with quiet_stdout():
+        return milp(objective, **kwargs)
+
+
 def _solve_milp(
     payoffs: FlowPayoffs, polytope: CoveragePolytope, time_limit: float, delta: float = 0.0
 ) -> tuple[np.ndarray, int, float]:
@@ -333,7 +346,7 @@ def _solve_milp(
     lower = np.concatenate([polytope.lower, np.zeros(n), [-np.inf, -np.inf]])
     upper = np.concatenate([polytope.upper, np.where(never, 0.0, 1.0), [np.inf, np.inf]])
     integrality = np.concatenate([np.zeros(nz), np.ones(n), np.zeros(2)])
-    result = milp(
+    result = _quiet_milp(
         objective,
         constraints=constraints,
         integrality=integrality,
@@ -681,7 +694,7 @@ def _solve_maximin(
     lower = np.concatenate([polytope.lower, np.zeros(2 * n), [-np.inf, -np.inf]])
     upper = np.concatenate([polytope.upper, live_f, live_f, [np.inf, np.inf]])
     integrality = np.concatenate([np.zeros(nz), np.ones(2 * n), np.zeros(2)])
-    result = milp(
+    result = _quiet_milp(
         objective,
         constraints=constraints,
         integrality=integrality,

@@ -1,11 +1,13 @@
 """Response-time coverage: how likely an armed team is close enough to a venue.
 
 For target ``t`` (venue ``v``, slot ``s``) a team is *within reach* when, in slot ``s``, its
-route is at a node ``(p, s)`` with ``travel(p, v) x travel_multiplier <= target``
-(``scenario.patrol.response_target_minutes``, default 10 minutes). A team in transit across
-a whole slot is counted as out of reach (conservative). The idea of scoring patrols by
-response time follows van Aken, Schlicher, Slikker and van Houtum (*Naval Research
-Logistics*, 2024), where damage grows with the armed team's response time.
+route is at a node ``(p, s)`` whose travel to ``v`` is at most the target
+(``scenario.patrol.response_target_minutes``, default 10 minutes): the road legs times the
+team's ``travel_multiplier``, a ferry's wait and crossing as timetabled (a slow team does
+not slow the ferry), by foot-passenger craft where the team's kind may take them. A team in
+transit across a whole slot is counted as out of reach (conservative). The idea of scoring
+patrols by response time follows van Aken, Schlicher, Slikker and van Houtum (*Naval
+Research Logistics*, 2024), where damage grows with the armed team's response time.
 
 Teams draw their routes independently (:mod:`crowdguard.patrols.sample`), so with ``p_j``
 the probability that team ``j`` is within reach,
@@ -43,18 +45,28 @@ __all__ = [
 def reach_matrix(graph: PatrolGraph, travel: TravelTimes, target_minutes: float) -> sp.csr_matrix:
     """``R[t, a] = 1`` when arc ``a`` enters a node within reach of target ``t`` in its slot."""
     venue_idx = np.array([travel.index(v) for v in graph.target_venue])
-    mult = np.array([c.profile.travel_multiplier for c in graph.commodities])
+    # Each commodity's own minutes: road legs x its kind's multiplier, a ferry's wait and
+    # crossing as timetabled (:meth:`TravelTimes.for_team`), foot craft for foot teams.
+    profiles = sorted({(c.profile.travel_multiplier, c.profile.on_foot) for c in graph.commodities})
+    minutes = np.stack([travel.for_team(m, on_foot=foot) for m, foot in profiles or [(1.0, False)]])
+    of_comm = np.array(
+        [
+            profiles.index((c.profile.travel_multiplier, c.profile.on_foot))
+            for c in graph.commodities
+        ]
+        or [0]
+    )
     rows, cols = [], []
     head_slot = graph.node_slot[graph.arc_head]
     head_place = graph.node_place[graph.arc_head]
-    head_mult = mult[graph.node_commodity[graph.arc_head]]
+    head_profile = of_comm[graph.node_commodity[graph.arc_head]]
     by_slot: dict[int, np.ndarray] = {}
     for t in range(graph.n_targets):
         s = int(graph.target_slot[t])
         if s not in by_slot:
             by_slot[s] = np.flatnonzero(head_slot == s)
         arcs = by_slot[s]
-        close = travel.minutes[head_place[arcs], venue_idx[t]] * head_mult[arcs] <= target_minutes
+        close = minutes[head_profile[arcs], head_place[arcs], venue_idx[t]] <= target_minutes
         chosen = arcs[close]
         rows.extend([t] * len(chosen))
         cols.extend(chosen.tolist())

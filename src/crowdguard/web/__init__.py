@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from crowdguard.web import admin, analyst, board, maps, officer, pages, planner, session
+from crowdguard.web import (
+    admin,
+    analyst,
+    board,
+    maps,
+    officer,
+    organiser,
+    pages,
+    planner,
+    session,
+)
 from crowdguard.web.common import static_file
 
 __all__ = ["router"]
@@ -15,6 +25,7 @@ router.include_router(pages.router)
 router.include_router(board.router)
 router.include_router(maps.router)
 router.include_router(officer.router)
+router.include_router(organiser.router)
 router.include_router(planner.router)
 router.include_router(admin.router)
 router.include_router(analyst.router)

@@ -136,6 +136,7 @@ PAGES: dict[str, tuple[str, frozenset[Role]]] = {
     "/planner": ("Planner", frozenset({Role.planner, Role.admin})),
     "/analyst": ("Statistics", frozenset({Role.analyst, Role.planner, Role.admin})),
     "/officer": ("My next shift", frozenset({Role.officer})),
+    "/organiser": ("My events and security plans", frozenset({Role.organiser})),
 }
 """Every signed-in page: its name and the roles that may open it."""
 

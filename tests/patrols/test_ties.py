@@ -180,8 +180,8 @@ def test_warm_started_days_give_the_same_plan_for_any_worker_count() -> None:
         venues=8, bases=2, teams=3, shifts="overlapping", seed=8, hours="equal", risks="equal",
         days=3,
     )  # fmt: skip
-    serial = make_plan(county, days=3, seed=2, workers=1, plan_gaps=None)
-    parallel = make_plan(county, days=3, seed=2, workers=2, plan_gaps=None)
+    serial = make_plan(PlanInputs(county), PlanOptions(days=3, seed=2, workers=1, what_ifs=False))
+    parallel = make_plan(PlanInputs(county), PlanOptions(days=3, seed=2, workers=2, what_ifs=False))
     np.testing.assert_allclose(serial.coverage, parallel.coverage, atol=1e-9)
     assert serial.rosters() == parallel.rosters()
     days = sorted(serial.day_plans)

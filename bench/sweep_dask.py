@@ -176,6 +176,41 @@ def full(scratch: Path) -> dict[str, Any]:
     }
 
 
+def commit() -> str:
+    """The code measured: the checkout's commit (``+`` when it has uncommitted changes)."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              check=False).stdout.strip()  # fmt: skip
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + ("+" if git("status", "--porcelain", "--untracked-files=no", "src") else "")
+
+
+def history_rows(history: list[dict[str, Any]]) -> list[str]:
+    """Every small part kept, newest first: the speed-up moves with the machine's load."""
+    lines = [
+        "",
+        "Every run of the small part (newest first): on this shared box the speed-up follows "
+        "the other work's load, not the code; occupancy stays near the same share when the "
+        "cores are taken by other processes, because the tasks then compute more slowly.",
+        "",
+        "| date | code | load (1 / 5 min) | 1 worker (s) | 2 workers (s) | speed-up | serial (s) "
+        "| no-op overhead per task |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for s in history:
+        t1, t2 = statistics.median(s["dask1"]), statistics.median(s["dask2"])
+        per_noop = statistics.median(s["noop"]) / (NOOP_POINTS * (NOOP_SEEDS + 1)) * 1000
+        lines.append(
+            f"| {s['date']} {s.get('time', '')} | {s.get('commit', '-')} | {s['load']} "
+            f"| {t1:.2f} | {t2:.2f} | {t1 / t2:.2f}x | {statistics.median(s['serial']):.2f} "
+            f"| {per_noop:.1f} ms |"
+        )
+    return lines
+
+
 def fmt(times: list[float]) -> str:
     runs = ", ".join(f"{t:.2f}" for t in times)
     return f"{statistics.median(times):.2f} (runs {runs})"
@@ -238,6 +273,8 @@ def render(data: dict[str, Any]) -> str:
         lines += ["", "Proportionality points of the full grid (threshold 1% of the harm at "
                   "1 team, `harm_realised`, 95% paired bootstrap over seeds):", ""]  # fmt: skip
         lines += [f"- {p}" for p in f["points"]]
+    if data.get("small_history"):
+        lines += history_rows(data["small_history"])
     return "\n".join(lines) + "\n"
 
 
@@ -256,7 +293,9 @@ def main() -> None:
             noop = overhead()
             small["noop"] = noop["noop"]
             small["load"] = f"{small['load']}; no-op part {noop['load']}"
-            data["small"] = {**small, "date": today}
+            when = dt.datetime.now(dt.UTC).strftime("%H:%M UTC")
+            data["small"] = {**small, "date": today, "time": when, "commit": commit()}
+            data["small_history"] = [data["small"], *data.get("small_history", [])][:10]
             DATA.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
             OUT.write_text(render(data), encoding="utf-8")
         if args.part in ("all", "full"):

@@ -28,8 +28,8 @@ import statistics
 import time
 from pathlib import Path
 
-from crowdguard.patrols.planner import make_plan
 from crowdguard.patrols.travel import places_of, straight_line_travel
+from crowdguard.pipeline import PlanInputs, PlanOptions, make_plan
 from crowdguard.scenario.load import demo_scenario
 from crowdguard.simulation.baselines import build_plan, plan_rosters
 from crowdguard.simulation.compare import Comparison, compare_plans, crowd_by_hour
@@ -84,7 +84,7 @@ def main() -> None:
     compare_s, plan_s, season_s = [], [], []
     for run in range(RUNS):
         began = time.perf_counter()
-        make_plan(scenario, seed=run + 1, mode="free")
+        make_plan(PlanInputs.read(scenario), PlanOptions(seed=run + 1, mode="free", what_ifs=False))
         plan_s.append(time.perf_counter() - began)
         began = time.perf_counter()
         results.append(

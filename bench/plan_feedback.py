@@ -3,8 +3,8 @@
 Solves the embedded Hampshire & Isle of Wight season (four venues link demo plans) five
 times each way in one process and prints Markdown rows for docs/benchmarks:
 
-* baseline: ``make_plan(scenario, seed=0, plan_gaps=None)``, the plan without plans;
-* ``make_plan(scenario, seed=0)``: the linked plans reviewed and applied (the default);
+* baseline: ``make_plan(PlanInputs(scenario), PlanOptions(seed=0, what_ifs=False))``, the plan without plans;
+* ``make_plan(PlanInputs.read(scenario), ...)``: the linked plans reviewed and applied;
 * ``plan_influence``: the counterfactual "open findings resolved", one extra season solve
   per linked plan whose multipliers are not all 1.
 
@@ -19,7 +19,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from crowdguard.patrols.planner import make_plan
+from crowdguard.pipeline import PlanInputs, PlanOptions, make_plan
 from crowdguard.plans.influence import plan_influence
 from crowdguard.scenario import demo_scenario
 
@@ -37,10 +37,16 @@ def timed(work: Callable[[], object]) -> list[float]:
 
 def main() -> None:
     scenario = demo_scenario()
-    plan = make_plan(scenario, seed=0)  # warm-up: imports, rule catalogue, zoneinfo
-    baseline_times = timed(lambda: make_plan(scenario, seed=0, plan_gaps=None))
-    linked_times = timed(lambda: make_plan(scenario, seed=0))
-    influence_times = timed(lambda: plan_influence(scenario, plan=plan))
+    plan = make_plan(
+        PlanInputs.read(scenario), PlanOptions(seed=0, what_ifs=False)
+    )  # warm-up: imports, rule catalogue, zoneinfo
+    baseline_times = timed(
+        lambda: make_plan(PlanInputs(scenario), PlanOptions(seed=0, what_ifs=False))
+    )
+    linked_times = timed(
+        lambda: make_plan(PlanInputs.read(scenario), PlanOptions(seed=0, what_ifs=False))
+    )
+    influence_times = timed(lambda: plan_influence(scenario, plan.linked_plans, days=plan.days))
     baseline = statistics.median(baseline_times)
     weak = sum(1 for gaps in plan.plan_gaps.values() if max(gaps.values()) > 1.0)
     machine = f"{platform.machine()}, {platform.python_version()}, 2 cores"

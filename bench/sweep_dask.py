@@ -9,7 +9,8 @@ Three figures the issue names, written to ``docs/benchmarks/sweep.md`` (and prin
   apart. A serial run (:class:`~crowdguard.sweep.SerialBackend`, no Dask) is the
   baseline for the overhead, measured in the same run. The rows of every run are
   checked equal to the serial run's.
-* **Overhead per task** (target: under 50 ms): 1,000 no-op tasks (the solve and the
+* **Overhead per task** (target: under 50 ms), per row since seeds run
+  ``SEEDS_PER_TASK`` to a task: 1,000 no-op rows (the solve and the
   simulate steps replaced by functions that return at once) through the same runner on
   one worker: wall time / tasks. Also, for the real tasks above, (1-worker Dask time -
   serial time) / tasks: what Dask adds to a real task, shipping included.
@@ -176,6 +177,41 @@ def full(scratch: Path) -> dict[str, Any]:
     }
 
 
+def commit() -> str:
+    """The code measured: the checkout's commit (``+`` when it has uncommitted changes)."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              check=False).stdout.strip()  # fmt: skip
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + ("+" if git("status", "--porcelain", "--untracked-files=no", "src") else "")
+
+
+def history_rows(history: list[dict[str, Any]]) -> list[str]:
+    """Every small part kept, newest first: the speed-up moves with the machine's load."""
+    lines = [
+        "",
+        "Every run of the small part (newest first): on this shared box the speed-up follows "
+        "the other work's load, not the code; occupancy stays near the same share when the "
+        "cores are taken by other processes, because the tasks then compute more slowly.",
+        "",
+        "| date | code | load (1 / 5 min) | 1 worker (s) | 2 workers (s) | speed-up | serial (s) "
+        "| no-op overhead per task |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for s in history:
+        t1, t2 = statistics.median(s["dask1"]), statistics.median(s["dask2"])
+        per_noop = statistics.median(s["noop"]) / (NOOP_POINTS * (NOOP_SEEDS + 1)) * 1000
+        lines.append(
+            f"| {s['date']} {s.get('time', '')} | {s.get('commit', '-')} | {s['load']} "
+            f"| {t1:.2f} | {t2:.2f} | {t1 / t2:.2f}x | {statistics.median(s['serial']):.2f} "
+            f"| {per_noop:.1f} ms per row |"
+        )
+    return lines
+
+
 def fmt(times: list[float]) -> str:
     runs = ", ".join(f"{t:.2f}" for t in times)
     return f"{statistics.median(times):.2f} (runs {runs})"
@@ -196,7 +232,9 @@ def render(data: dict[str, Any]) -> str:
         "the machine's other load. Times run from the first task submitted to the last file "
         "written, with the local cluster already started (its start is given apart). The "
         "200-task sweep: the demo, free placement over its first 7 days, teams 2..11 at "
-        "SEVERE, 20 seeds (200 seed tasks and 10 solves); every Dask run's rows equal the "
+        "SEVERE, 20 seeds (200 seeds and 10 solves; since 17:10 UTC on 2026-12-07 the seeds "
+        "run 8 to a task, `SEEDS_PER_TASK`, so a row's overhead is shared by 8); every Dask "
+        "run's rows equal the "
         "serial run's. Per-task CPU costs are in the next section.",
         "",
         "| figure | machine | command | median of runs (s) | baseline, same run (s) | result "
@@ -216,9 +254,9 @@ def render(data: dict[str, Any]) -> str:
             f"occupancy {s['occupancy2']:.0%} (1 worker: {s['occupancy1']:.0%}) | >= 1.7x "
             f"| {when} |",
             f"| the same sweep, serial (no Dask) | {machine} | {command} | {fmt(s['serial'])} "
-            f"| - | Dask adds {per_real:.1f} ms per task on 1 worker | - | {when} |",
-            f"| overhead per task: {NOOP_POINTS * (NOOP_SEEDS + 1):,} no-op tasks, 1 worker "
-            f"| {machine} | {command} | {fmt(s['noop'])} | - | {per_noop:.1f} ms per task "
+            f"| - | Dask adds {per_real:.1f} ms per row on 1 worker | - | {when} |",
+            f"| overhead per row: {NOOP_POINTS * (NOOP_SEEDS + 1):,} no-op rows, 1 worker "
+            f"| {machine} | {command} | {fmt(s['noop'])} | - | {per_noop:.1f} ms per row "
             f"| < 50 ms | {when} |",
             f"| LocalCluster start, 1 / 2 workers | {machine} | {command} | "
             f"{s['start1']:.2f} / {s['start2']:.2f} | - | - | - | {when} |",
@@ -238,6 +276,8 @@ def render(data: dict[str, Any]) -> str:
         lines += ["", "Proportionality points of the full grid (threshold 1% of the harm at "
                   "1 team, `harm_realised`, 95% paired bootstrap over seeds):", ""]  # fmt: skip
         lines += [f"- {p}" for p in f["points"]]
+    if data.get("small_history"):
+        lines += history_rows(data["small_history"])
     return "\n".join(lines) + "\n"
 
 
@@ -256,7 +296,9 @@ def main() -> None:
             noop = overhead()
             small["noop"] = noop["noop"]
             small["load"] = f"{small['load']}; no-op part {noop['load']}"
-            data["small"] = {**small, "date": today}
+            when = dt.datetime.now(dt.UTC).strftime("%H:%M UTC")
+            data["small"] = {**small, "date": today, "time": when, "commit": commit()}
+            data["small_history"] = [data["small"], *data.get("small_history", [])][:10]
             DATA.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
             OUT.write_text(render(data), encoding="utf-8")
         if args.part in ("all", "full"):

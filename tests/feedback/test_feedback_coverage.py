@@ -9,15 +9,15 @@ there were no plan; and the influence figures agree with two explicit solves.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from functools import partial
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import pytest
 
-from crowdguard.patrols.planner import PatrolPlan, make_plan
-from crowdguard.plans.influence import attach_influence, plan_influence
+from crowdguard.patrols.planner import PatrolPlan
+from crowdguard.pipeline import PlanInputs, PlanOptions, make_plan
+from crowdguard.plans.influence import plan_influence
 from crowdguard.risk.explain import explain_target
 from crowdguard.risk.payoffs import build_targets
 from crowdguard.risk.plan_gaps import linked_plans, plan_gaps_for
@@ -26,7 +26,6 @@ from crowdguard.scenario.schema import Scenario
 
 # These tests exercise the free-placement season game (fast, exact, checked against LPs);
 # the patrol-graph mode has its own tests in tests/planner/test_routes_mode.py.
-make_plan = partial(make_plan, mode="free")
 
 WINCHESTER = "winchester-cathedral-market"
 ICE_RINK = "portsmouth-guildhall-square-ice-rink"
@@ -67,9 +66,16 @@ def venue_mean(plan: PatrolPlan, venue: str) -> float:
 
 
 def test_losing_hvm_raises_the_venues_coverage(edited_demo: MakeScenario) -> None:
-    before = make_plan(edited_demo(unchanged), seed=1)
-    partial = make_plan(edited_demo(drop_rated_products), seed=1)
-    after = make_plan(edited_demo(drop_hvm), seed=1)
+    before = make_plan(
+        PlanInputs.read(edited_demo(unchanged)), PlanOptions(seed=1, mode="free", what_ifs=False)
+    )
+    partial = make_plan(
+        PlanInputs.read(edited_demo(drop_rated_products)),
+        PlanOptions(seed=1, mode="free", what_ifs=False),
+    )
+    after = make_plan(
+        PlanInputs.read(edited_demo(drop_hvm)), PlanOptions(seed=1, mode="free", what_ifs=False)
+    )
     assert after.plan_gaps[WINCHESTER]["vehicle"] > partial.plan_gaps[WINCHESTER]["vehicle"] > 1.0
     # Mean coverage over the season: a clear margin, not rounding noise.
     b, p, a = (venue_mean(x, WINCHESTER) for x in (before, partial, after))
@@ -106,8 +112,13 @@ def test_a_plan_with_nothing_open_leaves_the_plan_as_without_plans() -> None:
     assert links[WINCHESTER].multipliers == {"vehicle": 1.0, "marauding": 1.0, "ied": 1.0}
     # Only Winchester's (fully resolved) plan applies: identical to no plan at all.
     only = {WINCHESTER: links[WINCHESTER].multipliers}
-    with_plan = make_plan(scenario, seed=7, days=5, plan_gaps=only)
-    without = make_plan(scenario, seed=7, days=5, plan_gaps=None)
+    with_plan = make_plan(
+        PlanInputs(scenario, plan_gaps=only),
+        PlanOptions(seed=7, days=5, mode="free", what_ifs=False),
+    )
+    without = make_plan(
+        PlanInputs(scenario), PlanOptions(seed=7, days=5, mode="free", what_ifs=False)
+    )
     assert np.array_equal(with_plan.coverage, without.coverage)
     assert np.array_equal(with_plan.targets.risk, without.targets.risk)
     assert with_plan.rosters() == without.rosters()
@@ -115,8 +126,12 @@ def test_a_plan_with_nothing_open_leaves_the_plan_as_without_plans() -> None:
 
 def test_linked_plans_shift_coverage_toward_weak_plans() -> None:
     scenario = demo_scenario()
-    linked = make_plan(scenario, seed=2, days=7)
-    ignored = make_plan(scenario, seed=2, days=7, plan_gaps=None)
+    linked = make_plan(
+        PlanInputs.read(scenario), PlanOptions(seed=2, days=7, mode="free", what_ifs=False)
+    )
+    ignored = make_plan(
+        PlanInputs(scenario), PlanOptions(seed=2, days=7, mode="free", what_ifs=False)
+    )
     weak = [v for v, gaps in linked.plan_gaps.items() if max(gaps.values()) > 1.0]
     assert ICE_RINK in weak
     for venue in weak:
@@ -126,13 +141,23 @@ def test_linked_plans_shift_coverage_toward_weak_plans() -> None:
 def test_influence_agrees_with_two_explicit_solves() -> None:
     scenario = demo_scenario()
     days = 6
-    plan = make_plan(scenario, seed=3, days=days)
-    influences = {i.venue: i for i in attach_influence(plan)}
+    # the pipeline's security-plan what-ifs (free placement: the plan's own solve is reused)
+    plan = make_plan(
+        PlanInputs.read(scenario),
+        PlanOptions(seed=3, days=days, mode="free", what_ifs=True),
+    )
+    influences = plan.influences
     gaps = plan.plan_gaps
     for venue in (ICE_RINK, WINCHESTER):
-        actual = make_plan(scenario, seed=0, days=days, plan_gaps=gaps)
+        actual = make_plan(
+            PlanInputs(scenario, plan_gaps=gaps),
+            PlanOptions(seed=0, days=days, mode="free", what_ifs=False),
+        )
         resolved_gaps = {**gaps, venue: {"vehicle": 1.0, "marauding": 1.0, "ied": 1.0}}
-        resolved = make_plan(scenario, seed=0, days=days, plan_gaps=resolved_gaps)
+        resolved = make_plan(
+            PlanInputs(scenario, plan_gaps=resolved_gaps),
+            PlanOptions(seed=0, days=days, mode="free", what_ifs=False),
+        )
         mask = np.array(actual.targets.venue) == venue
         hours = scenario.slot_minutes / 60
         found = influences[venue]
@@ -147,11 +172,11 @@ def test_influence_agrees_with_two_explicit_solves() -> None:
     review = plan.linked_plans[ICE_RINK].review
     assert all(titles[f.rule] == f.title for f in review.findings if f.rule in titles)
     # Same figures without a precomputed plan.
-    again = {i.venue: i for i in plan_influence(scenario, days=days)}
+    again = {i.venue: i for i in plan_influence(scenario, plan.linked_plans, days=days)}
     assert again[ICE_RINK].patrol_hours_delta == pytest.approx(found_delta(influences, ICE_RINK))
 
 
-def found_delta(influences: dict[str, Any], venue: str) -> float:
+def found_delta(influences: Mapping[str, Any], venue: str) -> float:
     value = influences[venue].patrol_hours_delta
     assert isinstance(value, float)
     return value

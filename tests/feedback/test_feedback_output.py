@@ -6,19 +6,17 @@ import json
 import os
 import subprocess
 import sys
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from crowdguard.patrols.planner import make_plan
+from crowdguard.pipeline import PlanInputs, PlanOptions, make_plan
 from crowdguard.report.output import write_plan_outputs
 from crowdguard.scenario.load import demo_scenario
 
 # These tests exercise the free-placement season game (fast, exact, checked against LPs);
 # the patrol-graph mode has its own tests in tests/planner/test_routes_mode.py.
-make_plan = partial(make_plan, mode="free")
 
 EVENTS = {
     "winchester-cathedral-market",
@@ -113,7 +111,9 @@ def test_without_linked_plans_nothing_is_added(tmp_path: Path) -> None:
     plain = scenario.model_copy(
         update={"venues": [v.model_copy(update={"security_plan": None}) for v in scenario.venues]}
     )
-    plan = make_plan(plain, seed=1, days=1)
+    plan = make_plan(
+        PlanInputs.read(plain), PlanOptions(seed=1, days=1, mode="free", what_ifs=False)
+    )
     assert plan.plan_json()["plan_reviews"] == []
     paths = write_plan_outputs(plan, tmp_path / "o")
     assert "letters" not in paths and not (tmp_path / "o" / "letters").exists()
@@ -121,7 +121,9 @@ def test_without_linked_plans_nothing_is_added(tmp_path: Path) -> None:
 
 
 def test_plan_json_before_the_counterfactual_has_null_figures() -> None:
-    plan = make_plan(demo_scenario(), seed=1, days=1)
+    plan = make_plan(
+        PlanInputs.read(demo_scenario()), PlanOptions(seed=1, days=1, mode="free", what_ifs=False)
+    )
     rows = plan.plan_json()["plan_reviews"]
     assert {r["event"] for r in rows} == EVENTS
     assert all(r["mean_coverage_if_resolved"] is None for r in rows)

@@ -16,9 +16,9 @@ import pytest
 from crowdguard.errors import PlanError
 from crowdguard.patrols.dayplan import plan_day
 from crowdguard.patrols.graph import SINK_SLOT, build_graph
-from crowdguard.patrols.overrides import Override, override_cost
+from crowdguard.patrols.overrides import Override
 from crowdguard.patrols.travel import places_of, straight_line_travel
-from crowdguard.patrols.visibility import visibility_tradeoff
+from crowdguard.patrols.whatifs import override_cost, visibility_tradeoff
 from crowdguard.scenario.schema import Scenario, Shift
 
 DAY = dt.date(2026, 12, 5)

@@ -27,8 +27,8 @@ from crowdguard.games.flow import (
 )
 from crowdguard.patrols.dayplan import plan_day
 from crowdguard.patrols.graph import build_graph, flow_polytope
-from crowdguard.patrols.planner import make_plan
 from crowdguard.patrols.travel import places_of, straight_line_travel
+from crowdguard.pipeline import DayOptions, PlanInputs, PlanOptions, make_plan
 from crowdguard.risk import build_targets
 from crowdguard.scenario import demo_scenario, load_scenario
 from crowdguard.scenario.generate import generate_scenario, scenario_yaml_dict
@@ -143,8 +143,15 @@ def test_ties_between_identical_days_are_broken_in_the_season() -> None:
         days=8,
     )  # fmt: skip
     fridays = [county.days[0], county.days[7]]  # the same weekday: the same game
-    strong = make_plan(county, days=fridays, seed=1, workers=1, tie="strong", plan_gaps=None)
-    robust = make_plan(county, days=fridays, seed=1, workers=1, plan_gaps=None)
+    strong = make_plan(
+        PlanInputs(county),
+        PlanOptions(
+            days=fridays, seed=1, workers=1, routes=DayOptions(tie="strong"), what_ifs=False
+        ),
+    )
+    robust = make_plan(
+        PlanInputs(county), PlanOptions(days=fridays, seed=1, workers=1, what_ifs=False)
+    )
     assert len(strong.certificate["binding_days"]) == 2
     worst = robust.worst_tie_defender_utility()
     stated = robust.defender_utility
@@ -161,6 +168,30 @@ def test_generated_scenarios_load_plan_and_certify(tmp_path: Path, shifts: str) 
     scenario = load_scenario(path)
     assert "[SYNTHETIC]" in scenario.name
     assert all("SYNTHETIC" in (v.source or "") for v in scenario.venues)
-    plan = make_plan(scenario, days=1, seed=3, workers=1, plan_gaps=None)
+    plan = make_plan(PlanInputs(scenario), PlanOptions(days=1, seed=3, workers=1, what_ifs=False))
     assert plan.certificate["holds"]
     assert plan.worst_tie_defender_utility() <= plan.defender_utility
+
+
+def test_warm_started_days_give_the_same_plan_for_any_worker_count() -> None:
+    """Days that share one patrol graph start from the first day's minimax basis; the plan
+    must not depend on how many processes solved it, and each day keeps its optimal value."""
+    county = generate_scenario(
+        venues=8, bases=2, teams=3, shifts="overlapping", seed=8, hours="equal", risks="equal",
+        days=3,
+    )  # fmt: skip
+    serial = make_plan(PlanInputs(county), PlanOptions(days=3, seed=2, workers=1, what_ifs=False))
+    parallel = make_plan(PlanInputs(county), PlanOptions(days=3, seed=2, workers=2, what_ifs=False))
+    np.testing.assert_allclose(serial.coverage, parallel.coverage, atol=1e-9)
+    assert serial.rosters() == parallel.rosters()
+    days = sorted(serial.day_plans)
+    warm = [serial.day_plans[d].certificate.get("minimax_warm_start") for d in days]
+    assert warm[0] is False and all(warm[1:]), warm
+    travel = straight_line_travel(places_of(county))
+    for date in days[1:]:
+        day = dt.date.fromisoformat(date)
+        alone = plan_day(county, day, build_targets(county, days=[day]), travel)
+        season_day = serial.day_plans[date]
+        assert season_day.certificate["passed"]
+        assert season_day.defender_utility == pytest.approx(alone.defender_utility, abs=1e-6)
+        assert season_day.attacker_utility == pytest.approx(alone.attacker_utility, abs=1e-6)

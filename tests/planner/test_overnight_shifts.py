@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from crowdguard.patrols.planner import draw_rosters, make_plan
+from crowdguard.patrols.planner import draw_rosters
+from crowdguard.pipeline import PlanInputs, PlanOptions, make_plan
 from crowdguard.risk.payoffs import build_targets
 from crowdguard.scenario.schema import Scenario, TimeRange
 
@@ -102,7 +103,8 @@ def test_each_venue_slot_is_in_exactly_one_day_s_plan() -> None:
 @pytest.mark.parametrize("mode", ["routes", "free"])
 def test_the_night_is_patrolled_and_rostered_under_the_date_it_starts(mode: str) -> None:
     scenario = Scenario.model_validate(night_scenario())
-    plan = make_plan(scenario, seed=5, mode=mode, workers=1)  # type: ignore[arg-type]
+    options = PlanOptions(seed=5, mode=mode, workers=1, what_ifs=False)  # type: ignore[arg-type]
+    plan = make_plan(PlanInputs(scenario), options)
     assert plan.certificate["holds"] if mode == "routes" else plan.certificate
     small_hours = [
         i

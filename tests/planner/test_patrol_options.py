@@ -20,9 +20,10 @@ import pytest
 import yaml
 
 from crowdguard.errors import PlanError
-from crowdguard.patrols.planner import PatrolPlan, make_plan
+from crowdguard.patrols.planner import PatrolPlan
 from crowdguard.patrols.season_routes import DatedOverride
 from crowdguard.patrols.visibility import PASS_BY
+from crowdguard.pipeline import DayOptions, PlanInputs, PlanOptions, make_plan
 from crowdguard.risk.payoffs import build_targets
 from crowdguard.scenario.schema import Scenario
 
@@ -60,9 +61,18 @@ def draws(plan: PatrolPlan, date: str, n: int = 40) -> list[dict[str, Any]]:
 
 
 def test_a_pin_puts_the_team_there_in_every_roster_and_only_that_day(scenario: Scenario) -> None:
-    plain = make_plan(scenario, seed=2, days=3, workers=1)
+    plain = make_plan(
+        PlanInputs.read(scenario), PlanOptions(seed=2, days=3, workers=1, what_ifs=False)
+    )
     pinned = make_plan(
-        scenario, seed=2, days=3, workers=1, overrides=[DatedOverride("alpha-2", "market", AT)]
+        PlanInputs.read(scenario),
+        PlanOptions(
+            seed=2,
+            days=3,
+            workers=1,
+            routes=DayOptions(overrides=[DatedOverride("alpha-2", "market", AT)]),
+            what_ifs=False,
+        ),
     )
     for roster in draws(pinned, DAY.isoformat()):
         segment = segment_at(roster, "alpha-2", AT)
@@ -91,13 +101,20 @@ def test_a_pin_puts_the_team_there_in_every_roster_and_only_that_day(scenario: S
 
 
 def test_a_forbid_keeps_the_team_away_in_every_roster(scenario: Scenario) -> None:
-    plain = make_plan(scenario, seed=3, days=[DAY], workers=1)
+    plain = make_plan(
+        PlanInputs.read(scenario), PlanOptions(seed=3, days=[DAY], workers=1, what_ifs=False)
+    )
     assert any(
         (segment_at(r, "alpha-2", AT) or {}).get("venue") == "westquay"
         for r in draws(plain, DAY.isoformat())
     )
     forbid = DatedOverride("alpha-2", "westquay", AT, "forbid")
-    plan = make_plan(scenario, seed=3, days=[DAY], workers=1, overrides=[forbid])
+    plan = make_plan(
+        PlanInputs.read(scenario),
+        PlanOptions(
+            seed=3, days=[DAY], workers=1, routes=DayOptions(overrides=[forbid]), what_ifs=False
+        ),
+    )
     for roster in draws(plan, DAY.isoformat()):
         assert (segment_at(roster, "alpha-2", AT) or {}).get("venue") != "westquay"
     (row,) = plan.override_rows()
@@ -145,7 +162,10 @@ def test_an_override_the_teams_cannot_honour_exits_2_with_the_fix(
 def test_one_variant_gives_one_route_per_team_and_reports_its_cost(
     tmp_path: Path, scenario: Scenario
 ) -> None:
-    plan = make_plan(scenario, seed=1, days=2, workers=1, max_variants=1)
+    plan = make_plan(
+        PlanInputs.read(scenario),
+        PlanOptions(seed=1, days=2, workers=1, routes=DayOptions(max_variants=1), what_ifs=False),
+    )
     for day in plan.day_plans.values():
         assert all(len(lottery) == 1 for lottery in day.routes.values())
         assert day.variants_cost is not None and day.variants_cost >= -TOL
@@ -165,9 +185,18 @@ def test_one_variant_gives_one_route_per_team_and_reports_its_cost(
 def test_a_response_floor_raises_the_worst_response_where_crowds_qualify(
     scenario: Scenario,
 ) -> None:
-    plain = make_plan(scenario, seed=1, days=2, workers=1)
+    plain = make_plan(
+        PlanInputs.read(scenario), PlanOptions(seed=1, days=2, workers=1, what_ifs=False)
+    )
     floored = make_plan(
-        scenario, seed=1, days=2, workers=1, response_floor=0.6, response_min_crowd=3000
+        PlanInputs.read(scenario),
+        PlanOptions(
+            seed=1,
+            days=2,
+            workers=1,
+            routes=DayOptions(response_floor=0.6, response_min_crowd=3000),
+            what_ifs=False,
+        ),
     )
     crowd = build_targets(scenario, days=plain.days).crowd
     qualifying = crowd >= 3000
@@ -190,7 +219,9 @@ def test_an_impossible_response_floor_exits_2(tmp_path: Path, scenario: Scenario
 
 def test_a_visibility_floor_is_met_in_expectation(tmp_path: Path, scenario: Scenario) -> None:
     floor = 4000.0
-    plain = make_plan(scenario, seed=1, days=2, workers=1)
+    plain = make_plan(
+        PlanInputs.read(scenario), PlanOptions(seed=1, days=2, workers=1, what_ifs=False)
+    )
     assert min(r["expected_shoppers"] for r in plain.visibility_rows()) < floor
     source = write_scenario(tmp_path / "small.yaml", scenario)
     out = tmp_path / "out"
@@ -217,9 +248,20 @@ def test_a_visibility_floor_is_met_in_expectation(tmp_path: Path, scenario: Scen
 
 def test_options_are_refused_in_free_mode(tmp_path: Path, scenario: Scenario) -> None:
     with pytest.raises(PlanError, match="routes mode"):
-        make_plan(scenario, mode="free", days=1, max_variants=2)
+        make_plan(
+            PlanInputs.read(scenario),
+            PlanOptions(mode="free", days=1, routes=DayOptions(max_variants=2), what_ifs=False),
+        )
     with pytest.raises(PlanError, match="routes mode"):
-        make_plan(scenario, mode="free", days=1, overrides=[DatedOverride("alpha-2", "market", AT)])
+        make_plan(
+            PlanInputs.read(scenario),
+            PlanOptions(
+                mode="free",
+                days=1,
+                routes=DayOptions(overrides=[DatedOverride("alpha-2", "market", AT)]),
+                what_ifs=False,
+            ),
+        )
     source = write_scenario(tmp_path / "small.yaml", scenario)
     result = run(
         "plan", str(source), "--out", str(tmp_path / "out"), "--mode", "free",
@@ -286,7 +328,10 @@ def test_a_road_graph_from_a_local_file_shapes_the_routes(
 ) -> None:
     """By straight line Winchester is 33 min from Southampton and the 6-hour alpha-2 visits
     it; on this map the only road takes 150 min, so no route crosses between the towns."""
-    straight = make_plan(scenario, seed=1, days=[dt.date(2026, 12, 5)], workers=1)
+    straight = make_plan(
+        PlanInputs.read(scenario),
+        PlanOptions(seed=1, days=[dt.date(2026, 12, 5)], workers=1, what_ifs=False),
+    )
     crossing = straight.day_plans["2026-12-05"].routes["alpha-2"]
     assert any(
         s.get("venue") in {"market", "high-street"} for _, segments in crossing for s in segments
@@ -387,12 +432,15 @@ def test_the_response_floor_is_reported_in_the_summary_plan_json_and_report(
 def test_the_visibility_curve_reuses_the_plain_day_and_parallel_points_agree(
     scenario: Scenario,
 ) -> None:
-    from crowdguard.patrols.planner import visibility_curve
     from crowdguard.patrols.travel import places_of, straight_line_travel
-    from crowdguard.patrols.visibility import visibility_tradeoff
+    from crowdguard.patrols.whatifs import visibility_tradeoff
 
-    plan = make_plan(scenario, seed=1, days=[DAY], workers=1)
-    serial = visibility_curve(plan, DAY, points=3, workers=1)
+    plan = make_plan(
+        PlanInputs.read(scenario),
+        PlanOptions(seed=1, days=[DAY], workers=1, visibility_points=3, visibility_day=DAY),
+    )
+    assert plan.visibility_tradeoff_day == DAY
+    serial = plan.visibility_tradeoff
     day = plan.day_plans[DAY.isoformat()]
     assert serial[0]["defender_utility"] == day.defender_utility
     assert serial[0]["expected_visibility"] == day.expected_visibility
@@ -409,5 +457,10 @@ def test_parallel_days_report_the_earliest_failing_day(scenario: Scenario) -> No
     """Every day fails; whichever worker finishes first, the error names the first date."""
     for _ in range(3):
         with pytest.raises(PlanError) as info:
-            make_plan(scenario, days=3, workers=3, response_floor=0.99)
+            make_plan(
+                PlanInputs.read(scenario),
+                PlanOptions(
+                    days=3, workers=3, routes=DayOptions(response_floor=0.99), what_ifs=False
+                ),
+            )
         assert str(info.value).startswith("2026-12-04: response_floor=0.99")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import Counter
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -13,13 +12,13 @@ import pytest
 from scipy.optimize import linprog
 
 from crowdguard.errors import PlanError
-from crowdguard.patrols.planner import make_plan, teams_on_duty
+from crowdguard.patrols.planner import teams_on_duty
+from crowdguard.pipeline import PlanInputs, PlanOptions, make_plan
 from crowdguard.risk.payoffs import build_targets
 from crowdguard.scenario.schema import Scenario
 
 # These tests exercise the free-placement season game (fast, exact, checked against LPs);
 # the patrol-graph mode has its own tests in tests/planner/test_routes_mode.py.
-make_plan = partial(make_plan, mode="free")
 
 
 def season_sse_by_multiple_lps(scenario: Scenario) -> float:
@@ -67,7 +66,7 @@ def season_sse_by_multiple_lps(scenario: Scenario) -> float:
 
 
 def test_season_optimum_matches_multiple_lps(scenario: Scenario) -> None:
-    plan = make_plan(scenario, seed=1)
+    plan = make_plan(PlanInputs.read(scenario), PlanOptions(seed=1, mode="free", what_ifs=False))
     assert plan.certificate["holds"]
     assert plan.defender_utility == pytest.approx(season_sse_by_multiple_lps(scenario), abs=1e-6)
 
@@ -75,12 +74,21 @@ def test_season_optimum_matches_multiple_lps(scenario: Scenario) -> None:
 def test_more_teams_never_make_things_worse(scenario: Scenario) -> None:
     data = scenario.model_dump()
     data["teams"].append({"callsign": "bravo-2", "base": "ops-win", "shifts": ["10:00-16:00"]})
-    richer = make_plan(Scenario.model_validate(data), seed=1)
-    assert richer.defender_utility >= make_plan(scenario, seed=1).defender_utility - 1e-9
+    richer = make_plan(
+        PlanInputs.read(Scenario.model_validate(data)),
+        PlanOptions(seed=1, mode="free", what_ifs=False),
+    )
+    assert (
+        richer.defender_utility
+        >= make_plan(
+            PlanInputs.read(scenario), PlanOptions(seed=1, mode="free", what_ifs=False)
+        ).defender_utility
+        - 1e-9
+    )
 
 
 def test_rosters_only_use_teams_on_shift_and_never_double_book(scenario: Scenario) -> None:
-    plan = make_plan(scenario, seed=3)
+    plan = make_plan(PlanInputs.read(scenario), PlanOptions(seed=3, mode="free", what_ifs=False))
     shifts = {
         "alpha-1": ("10:00", "13:00"),
         "alpha-2": ("10:00", "16:00"),
@@ -108,7 +116,9 @@ def test_daily_draws_reproduce_the_coverage_in_expectation(scenario: Scenario) -
     """Redraw one day many times: each venue-hour is patrolled as often as its coverage."""
     from crowdguard.patrols.planner import _draw_day
 
-    plan = make_plan(scenario, seed=0, days=1)
+    plan = make_plan(
+        PlanInputs.read(scenario), PlanOptions(seed=0, days=1, mode="free", what_ifs=False)
+    )
     day = plan.days[0]
     slots = sorted(set(plan.targets.slot.tolist()))
     rng = random.Random(11)
@@ -131,13 +141,28 @@ def test_daily_draws_reproduce_the_coverage_in_expectation(scenario: Scenario) -
 
 def test_seed_reproduces_and_secrets_varies(make_scenario: Any) -> None:
     long = make_scenario(end=dt.date(2026, 12, 31))
-    assert make_plan(long, seed=5).rosters() == make_plan(long, seed=5).rosters()
-    assert make_plan(long, seed=5).rosters() != make_plan(long, seed=6).rosters()
-    assert make_plan(long).rosters() != make_plan(long).rosters()
+    assert (
+        make_plan(PlanInputs.read(long), PlanOptions(seed=5, mode="free", what_ifs=False)).rosters()
+        == make_plan(
+            PlanInputs.read(long), PlanOptions(seed=5, mode="free", what_ifs=False)
+        ).rosters()
+    )
+    assert (
+        make_plan(PlanInputs.read(long), PlanOptions(seed=5, mode="free", what_ifs=False)).rosters()
+        != make_plan(
+            PlanInputs.read(long), PlanOptions(seed=6, mode="free", what_ifs=False)
+        ).rosters()
+    )
+    assert (
+        make_plan(PlanInputs.read(long), PlanOptions(mode="free", what_ifs=False)).rosters()
+        != make_plan(PlanInputs.read(long), PlanOptions(mode="free", what_ifs=False)).rosters()
+    )
 
 
 def test_plan_json_follows_the_contract(scenario: Scenario) -> None:
-    document = make_plan(scenario, seed=1).plan_json()
+    document = make_plan(
+        PlanInputs.read(scenario), PlanOptions(seed=1, mode="free", what_ifs=False)
+    ).plan_json()
     assert document["scenario"] == "small"
     assert {"solver", "defender_utility", "attacker_utility", "coverage"} <= document.keys()
     first = document["coverage"][0]
@@ -148,9 +173,13 @@ def test_plan_json_follows_the_contract(scenario: Scenario) -> None:
 
 
 def test_days_limits_the_horizon_and_rejects_nonsense(scenario: Scenario) -> None:
-    assert list(make_plan(scenario, seed=1, days=2).rosters()) == ["2026-12-04", "2026-12-05"]
+    assert list(
+        make_plan(
+            PlanInputs.read(scenario), PlanOptions(seed=1, days=2, mode="free", what_ifs=False)
+        ).rosters()
+    ) == ["2026-12-04", "2026-12-05"]
     with pytest.raises(PlanError, match="--days"):
-        make_plan(scenario, days=0)
+        make_plan(PlanInputs.read(scenario), PlanOptions(days=0, mode="free", what_ifs=False))
 
 
 def test_no_team_idles_while_a_venue_is_not_fully_covered(make_scenario: Any) -> None:
@@ -167,7 +196,7 @@ def test_no_team_idles_while_a_venue_is_not_fully_covered(make_scenario: Any) ->
             for i in range(3)
         ]
     )
-    plan = make_plan(busy, seed=2)
+    plan = make_plan(PlanInputs.read(busy), PlanOptions(seed=2, mode="free", what_ifs=False))
     teams = slot_teams_for(busy, plan.targets)
     used = np.bincount(plan.targets.slot, weights=plan.coverage)
     open_venues = np.bincount(plan.targets.slot)

@@ -59,7 +59,7 @@ def test_a_route_across_the_solent_goes_by_ferry_on_the_report_s_maps(make_scena
     """Issue 11: a team based on the island reached the mainland "in a straight line across
     the Solent". Its drawn route now runs through the terminals of the ferry it takes, and
     both maps draw the crossings."""
-    from crowdguard.patrols.planner import make_plan
+    from crowdguard.pipeline import PlanInputs, PlanOptions, make_plan
     from crowdguard.report.html import _route_lines, render_report
 
     scenario = make_scenario(
@@ -69,7 +69,9 @@ def test_a_route_across_the_solent_goes_by_ferry_on_the_report_s_maps(make_scena
         ],
         teams=[{"callsign": "ferry-1", "base": "ryde", "kind": "arv", "shifts": ["09:00-18:00"]}],
     )
-    plan = make_plan(scenario, seed=5, days=1, workers=1)
+    plan = make_plan(
+        PlanInputs.read(scenario), PlanOptions(seed=5, days=1, workers=1, what_ifs=False)
+    )
     day = plan.days[0]
     (team, points), *_ = _route_lines(plan, day)
     assert team == "ferry-1" and len(points) > 2  # it patrols the mainland

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from crowdguard.patrols.dayplan import plan_day
-from crowdguard.patrols.planner import make_plan
 from crowdguard.patrols.travel import places_of, straight_line_travel
+from crowdguard.pipeline import PlanInputs, PlanOptions, make_plan
 from crowdguard.risk.payoffs import build_targets
 from crowdguard.scenario.schema import Scenario
 
@@ -26,7 +26,9 @@ SHIFTS = {
 
 def test_each_day_is_the_patrol_graph_optimum(scenario: Scenario) -> None:
     """The season assembles exactly what plan_day finds for each day on its own."""
-    plan = make_plan(scenario, seed=1, days=2, workers=1)
+    plan = make_plan(
+        PlanInputs.read(scenario), PlanOptions(seed=1, days=2, workers=1, what_ifs=False)
+    )
     assert plan.mode == "routes" and plan.certificate["holds"]
     travel = straight_line_travel(places_of(scenario))
     position = {t: i for i, t in enumerate(plan.targets.ids)}
@@ -39,14 +41,20 @@ def test_each_day_is_the_patrol_graph_optimum(scenario: Scenario) -> None:
 
 
 def test_parallel_days_give_the_same_plan(scenario: Scenario) -> None:
-    serial = make_plan(scenario, seed=1, days=3, workers=1)
-    parallel = make_plan(scenario, seed=1, days=3, workers=2)
+    serial = make_plan(
+        PlanInputs.read(scenario), PlanOptions(seed=1, days=3, workers=1, what_ifs=False)
+    )
+    parallel = make_plan(
+        PlanInputs.read(scenario), PlanOptions(seed=1, days=3, workers=2, what_ifs=False)
+    )
     np.testing.assert_allclose(serial.coverage, parallel.coverage, atol=1e-6)
     assert serial.rosters() == parallel.rosters()
 
 
 def test_rosters_start_and_end_at_base_within_the_shift(scenario: Scenario) -> None:
-    plan = make_plan(scenario, seed=5, days=2, workers=1)
+    plan = make_plan(
+        PlanInputs.read(scenario), PlanOptions(seed=5, days=2, workers=1, what_ifs=False)
+    )
     venues = {v.id for v in scenario.venues}
     for roster in plan.rosters().values():
         assert {t["team"] for t in roster["teams"]} == set(SHIFTS)
@@ -65,7 +73,9 @@ def test_rosters_start_and_end_at_base_within_the_shift(scenario: Scenario) -> N
 
 
 def test_plan_json_reports_response_time(scenario: Scenario) -> None:
-    document = make_plan(scenario, seed=1, days=1, workers=1).plan_json()
+    document = make_plan(
+        PlanInputs.read(scenario), PlanOptions(seed=1, days=1, workers=1, what_ifs=False)
+    ).plan_json()
     assert document["mode"] == "routes"
     assert all(0 <= row["response_probability"] <= 1 for row in document["coverage"])
     by_venue = {row["venue"]: row for row in document["response_by_venue"]}
@@ -78,10 +88,16 @@ def test_plan_json_reports_response_time(scenario: Scenario) -> None:
 def test_more_teams_never_make_a_day_worse(scenario: Scenario) -> None:
     data = scenario.model_dump()
     data["teams"].append({"callsign": "bravo-2", "base": "ops-win", "shifts": ["10:00-16:00"]})
-    richer = make_plan(Scenario.model_validate(data), seed=1, days=1, workers=1)
+    richer = make_plan(
+        PlanInputs.read(Scenario.model_validate(data)),
+        PlanOptions(seed=1, days=1, workers=1, what_ifs=False),
+    )
     assert (
         richer.defender_utility
-        >= make_plan(scenario, seed=1, days=1, workers=1).defender_utility - 1e-6
+        >= make_plan(
+            PlanInputs.read(scenario), PlanOptions(seed=1, days=1, workers=1, what_ifs=False)
+        ).defender_utility
+        - 1e-6
     )
 
 

@@ -409,12 +409,18 @@ def test_a_tab_inside_a_value_is_not_blamed_on_indentation(tmp_path: Path) -> No
 
 def test_a_mistyped_venue_in_a_pin_gets_a_suggestion() -> None:
     from crowdguard.cli.plan import parse_override
-    from crowdguard.patrols.planner import make_plan
+    from crowdguard.pipeline import DayOptions, PlanInputs, PlanOptions, make_plan
 
     scenario = parse_scenario(GOOD)
     pin = parse_override("alpha-1@markt@2026-12-04T12:00", "pin")
     with pytest.raises(PlanError, match=r"no venue or base 'markt'; did you mean 'market'\?"):
-        make_plan(scenario, seed=1, days=7, overrides=[pin])
+        make_plan(
+            PlanInputs.read(scenario),
+            PlanOptions(seed=1, days=7, routes=DayOptions(overrides=[pin]), what_ifs=False),
+        )
     team = parse_override("alpha1@market@2026-12-04T12:00", "pin")
     with pytest.raises(PlanError, match=r"no team 'alpha1'; did you mean 'alpha-1'\?"):
-        make_plan(scenario, seed=1, days=7, overrides=[team])
+        make_plan(
+            PlanInputs.read(scenario),
+            PlanOptions(seed=1, days=7, routes=DayOptions(overrides=[team]), what_ifs=False),
+        )

@@ -259,12 +259,13 @@ def test_the_real_planner_on_the_demo_for_one_day(
     assert {t["team"] for t in day["teams"]} <= {t.callsign for t in demo.teams}
     assert day["teams"], "the demo's first day has rosters"
     # Reproducible for audit: the stored inputs give the same plan again.
-    from crowdguard.patrols.planner import make_plan
+    from crowdguard.pipeline import PlanInputs, PlanOptions, make_plan
     from crowdguard.scenario.schema import Scenario
 
     seed = client.get(f"/api/v1/plans/{plan_id}/seed", headers=headers).json()["seed"]
     again = make_plan(
-        Scenario.model_validate(done["scenario_snapshot"]), seed=seed, days=done["days"]
+        PlanInputs.read(Scenario.model_validate(done["scenario_snapshot"])),
+        PlanOptions(seed=seed, days=done["days"], what_ifs=False),
     )
     assert again.plan_json()["coverage"] == coverage
 

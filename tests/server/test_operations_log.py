@@ -129,6 +129,31 @@ def test_dispatch_logs_every_deployment_as_it_happens(
     assert all(r["ended_at"] is not None for r in rows)
 
 
+def test_a_unit_taken_off_its_patrol_is_logged_from_patrol(
+    client: TestClient, afternoon: Headers, clock: FakeClock, engine: Engine
+) -> None:
+    # 18:00: the patrols ended at 16:00, so a unit sent now was not taken off one.
+    call = {"location": {"lat": 50.7965, "lon": -1.1075}, "description": "999: shots heard"}
+    task = _ok(client.post("/api/v1/dispatch/tasks", json=call, headers=afternoon), 201)["id"]
+    body = {"unit": "arv-2", "task": task}
+    _ok(client.post("/api/v1/dispatch/assign", json=body, headers=afternoon))
+    rows = _ok(client.get("/api/v1/operations", headers=afternoon))["items"]
+    got = sorted(
+        (r["unit"], r["authorised_at"] or r["deployed_at"], r["from_patrol"]) for r in rows
+    )
+    assert [(unit, patrol) for unit, _, patrol in got] == [
+        ("arv-1", True),  # 12:00 off Gunwharf
+        ("arv-1", True),  # 13:00
+        ("arv-1", True),  # 14:00 self-dispatched off its patrol
+        ("arv-2", True),  # 12:03 off Newport
+        ("arv-2", False),  # 18:00, no patrol rostered
+    ]
+    with session_scope(make_sessionmaker(engine)) as session:
+        reads = session.scalars(select(AuditRow).where(AuditRow.action == "roster.read")).all()
+    asked = [r.detail for r in reads if r.detail.get("purpose") == "patrolling at dispatch"]
+    assert len(asked) == 5 and all(set(d) == {"teams", "purpose", "at"} for d in asked)
+
+
 def test_the_aggregates_follow_the_home_office_rules(
     client: TestClient, afternoon: Headers, as_role: Callable[..., Headers]
 ) -> None:

@@ -165,11 +165,13 @@ def test_howto_python_blocks_run(block: str) -> None:
 def test_by_default_the_optimal_plan_is_the_routes_plan_a_planner_gets(demo: Scenario) -> None:
     """Issue 11: simulate compared a free-placement plan, not the routes plan the planner
     gets; now the routes plan is the default, its rosters drawn from its routes."""
-    from crowdguard.patrols.planner import make_plan
+    from crowdguard.pipeline import PlanInputs, PlanOptions, make_plan
     from crowdguard.simulation.baselines import build_plan, plan_rosters
 
     routes = build_plan("optimal", demo, days=2)
-    planned = make_plan(demo, seed=0, days=2)  # what `crowdguard plan` solves
+    planned = make_plan(
+        PlanInputs.read(demo), PlanOptions(seed=0, days=2, what_ifs=False)
+    )  # what `crowdguard plan` solves
     assert np.allclose(routes.coverage, planned.coverage)
     drawn = plan_rosters(routes, rng=random.Random(1))
     kinds = {s["kind"] for r in drawn.values() for t in r["teams"] for s in t["segments"]}

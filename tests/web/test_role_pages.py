@@ -407,3 +407,28 @@ def test_an_analyst_sees_the_aggregates_and_no_roster_or_report_text(
         assert secret not in response.text  # counts only: no report text, no roster
     bad = client.get("/analyst?period=2026-13-01:2027-01-01")
     assert bad.status_code == 422 and "period" in parse(bad.text).text("period-error")
+
+
+def test_the_analyst_chart_has_its_table_and_every_table_its_csv(
+    client: TestClient, engine: Engine, clock: FakeClock, signed_in: Callable[[Role], str]
+) -> None:
+    """Issue 15 item 3: the trend is drawn from data in the page (ours beside the published
+    series, gaps as null, years before 2008/09 flagged), shown as a table too, and each
+    table links to its CSV, which the analyst's cookie downloads."""
+    store_sunday(engine, clock.now())
+    signed_in(Role.analyst)
+    page = parse(client.get("/analyst?period=2026/27").text)
+    trend = json.loads(page.text("trend-data"))
+    rows = {row[0]: dict(zip(trend["columns"], row, strict=True)) for row in trend["rows"]}
+    assert rows["1996/97"]["Hampshire operations (published)"] == 245
+    assert rows["1996/97"]["comparable"] is False and rows["2017/18"]["comparable"] is True
+    assert rows["2026/27"]["our operations"] == 0  # our count for the period's year
+    assert rows["2017/18"]["our operations"] is None  # no log that year: a gap, not zero
+    assert "245" in page.text("trend-table")
+    link = page.by_id("csv-operations-by-year").get("href")
+    assert link == "/api/v1/stats/tables/operations-by-year?period=2026%2F27&format=csv"
+    csv = client.get(link)
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines()[0].startswith("year,comparable,Hampshire operations")
+    for name in ("operations-by-month", "response-times", "plan-reviews", "public-reports"):
+        assert client.get(page.by_id(f"csv-{name}").get("href")).status_code == 200

@@ -102,7 +102,9 @@ def create_app(
             max_failures=settings.login_max_failures,
             window_seconds=settings.login_window_seconds,
         ),
-        runner=PlanRunner(sessions=sessions, clock=clock, planner=planner),
+        runner=PlanRunner(
+            sessions=sessions, clock=clock, planner=planner, sweeps=settings.sweeps_dir
+        ),
     )
 
     # One gate to the database for requests and the report intake writer (SQLite: one

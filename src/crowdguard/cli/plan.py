@@ -9,6 +9,7 @@ road map); see ``docs/howto/plan-patrols.md``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -24,6 +25,7 @@ from crowdguard.scenario.schema import Scenario
 if TYPE_CHECKING:
     from crowdguard.patrols.planner import PatrolPlan
     from crowdguard.patrols.season_routes import DatedOverride
+    from crowdguard.pipeline import PlanInputs
 
 __all__ = ["parse_override", "register", "run_plan"]
 
@@ -129,6 +131,14 @@ TieMarginOption = Annotated[
         max=0.5,
     ),
 ]
+SweepOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--sweep",
+        help="A `crowdguard sweep --out` folder of this scenario: the report and plan.json "
+        "show where today's deployment sits on its curve of harm against teams.",
+    ),
+]
 VisibilityFloorOption = Annotated[
     float | None,
     typer.Option(
@@ -206,19 +216,21 @@ def _print_option_costs(console: Console, plan: PatrolPlan) -> None:
         )
 
 
-def _load(spec: str) -> Scenario:
-    from crowdguard.scenario.load import demo_scenario, load_scenario
+def _load(spec: str) -> PlanInputs:
+    """The scenario named on the command line with its security plans, each file read once."""
+    from crowdguard.pipeline import PlanInputs
+    from crowdguard.scenario.load import demo_scenario_and_plans, load_scenario_and_plans
 
     if spec == "demo":
-        return demo_scenario()
+        return PlanInputs(*demo_scenario_and_plans())
     path = Path(spec)
     if not path.exists():
         raise InputError(f"SCENARIO {spec}: no such file (give a YAML scenario or 'demo')")
-    return load_scenario(path)
+    return PlanInputs(*load_scenario_and_plans(path))
 
 
 def run_plan(
-    scenario: Scenario,
+    scenario: Scenario | PlanInputs,
     out: Path,
     *,
     seed: int | None,
@@ -236,13 +248,21 @@ def run_plan(
     road_graph: Path | None = None,
     tie: str = "robust",
     tie_margin: float = 0.01,
+    sweep: Path | None = None,
 ) -> Path:
-    """Solve, write the output folder, print the summary; returns the report path."""
-    from crowdguard.patrols.planner import make_plan, visibility_curve
-    from crowdguard.plans.influence import attach_influence
+    """Solve, write the output folder, print the summary; returns the report path.
+
+    ``scenario``: the inputs as the loader read them (:func:`_load`), or a scenario whose
+    linked security plans are then read here.
+    """
+    from crowdguard.patrols.options import PlanOptions
+    from crowdguard.patrols.season_routes import DayOptions
+    from crowdguard.pipeline import PlanInputs, make_plan
     from crowdguard.report.html import plan_review_summaries, venue_summaries
     from crowdguard.report.output import write_plan_outputs
 
+    inputs = scenario if isinstance(scenario, PlanInputs) else PlanInputs.read(scenario)
+    scenario = inputs.scenario
     console = Console(stderr=quiet)
     if not console.is_terminal:
         console = Console(stderr=quiet, width=150)
@@ -273,37 +293,36 @@ def run_plan(
             raise InputError(
                 f"--response-floor {response_floor}: expected a probability strictly between 0 and 1"
             )
-        travel, travel_model = None, None
         if road_graph is not None:
             from crowdguard.patrols.travel import places_of, road_graph_travel
 
             update(0.0, f"(reading road graph {road_graph.name})")
-            travel = road_graph_travel(places_of(scenario), road_graph)
-            travel_model = f"road graph {road_graph.name}"
+            inputs = dataclasses.replace(
+                inputs,
+                travel=road_graph_travel(places_of(scenario), road_graph),
+                travel_model=f"road graph {road_graph.name}",
+            )
+        if sweep is not None:
+            from crowdguard.sweep.results import read_sweep
 
-        plan = make_plan(
-            scenario,
+            inputs = dataclasses.replace(inputs, sweep=read_sweep(sweep))
+        options = PlanOptions(
             seed=seed,
             days=days,
-            progress=update,
             mode="free" if mode == "free" else "routes",
             workers=workers,
-            overrides=overrides,
-            max_variants=max_variants,
-            response_floor=response_floor,
-            response_min_crowd=response_min_crowd or 0.0,
-            visibility_floor=visibility_floor,
-            travel=travel,
-            travel_model=travel_model,
-            tie="strong" if tie == "strong" else "robust",
-            tie_margin=tie_margin,
+            routes=DayOptions(
+                overrides=tuple(overrides),
+                max_variants=max_variants,
+                response_floor=response_floor,
+                response_min_crowd=response_min_crowd or 0.0,
+                visibility_floor=visibility_floor,
+                tie="strong" if tie == "strong" else "robust",
+                tie_margin=tie_margin,
+            ),
+            visibility_day=chosen_route_day,
         )
-        if plan.mode == "routes":
-            say("price of visibility")
-            visibility_curve(plan, chosen_route_day, points=4, workers=workers)
-        if plan.linked_plans:
-            say("security plans: what-if resolved")
-            attach_influence(plan)
+        plan = make_plan(inputs, options, progress=update, stage=say)
         say("writing report")
         notes: list[str] = []
         paths = write_plan_outputs(plan, out, notes=notes, route_day=chosen_route_day)
@@ -394,6 +413,8 @@ def run_plan(
         + ("" if price is None else f"; robustness costs {price:.2f} against the strong plan")
         + ")."
     )
+    if plan.on_sweep is not None:
+        console.print(f"On the sweep's curve: {plan.on_sweep['summary']}.")
     draw = f"seed {seed}, reproducible" if seed is not None else "drawn with `secrets`"
     console.print(f"Rosters ({draw}): {paths['rosters']}/")
     if "letters" in paths:
@@ -420,6 +441,7 @@ def plan_command(
     road_graph: RoadGraphOption = None,
     tie: TieOption = "robust",
     tie_margin: TieMarginOption = 0.01,
+    sweep: SweepOption = None,
 ) -> None:
     """Solve a season's patrol plan; write plan.json, rosters/ and report.html into --out."""
     run_plan(
@@ -440,6 +462,7 @@ def plan_command(
         road_graph=road_graph,
         tie=tie,
         tie_margin=tie_margin,
+        sweep=sweep,
     )
 
 
@@ -460,6 +483,7 @@ def demo_command(
     road_graph: RoadGraphOption = None,
     tie: TieOption = "robust",
     tie_margin: TieMarginOption = 0.01,
+    sweep: SweepOption = None,
 ) -> None:
     """Plan the embedded Hampshire & Isle of Wight demo season (27 Nov 2026 to 2 Jan 2027)."""
     run_plan(
@@ -480,6 +504,7 @@ def demo_command(
         road_graph=road_graph,
         tie=tie,
         tie_margin=tie_margin,
+        sweep=sweep,
     )
 
 

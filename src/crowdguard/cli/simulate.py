@@ -23,6 +23,7 @@ from crowdguard.cli.progress import long_run
 from crowdguard.errors import InputError
 
 if TYPE_CHECKING:
+    from crowdguard.plans.schema import SecurityPlan
     from crowdguard.scenario.schema import Scenario
     from crowdguard.simulation.compare import Comparison
 
@@ -132,15 +133,16 @@ def write_outputs(comparison: Comparison, out: Path) -> dict[str, Path]:
     return {key: out / name for key, name in names.items()}
 
 
-def _load(spec: str) -> Scenario:
-    from crowdguard.scenario.load import demo_scenario, load_scenario
+def _load(spec: str) -> tuple[Scenario, dict[str, SecurityPlan]]:
+    """The scenario and the security plans its venues link (each file read once)."""
+    from crowdguard.scenario.load import demo_scenario_and_plans, load_scenario_and_plans
 
     if spec == "demo":
-        return demo_scenario()
+        return demo_scenario_and_plans()
     path = Path(spec)
     if not path.is_file():
         raise InputError(f"SCENARIO {spec}: no such file (give a YAML scenario or 'demo')")
-    return load_scenario(path)
+    return load_scenario_and_plans(path)
 
 
 def _fmt(x: float, spec: str) -> str:
@@ -250,7 +252,7 @@ def simulate_command(
         raise InputError(f"--mode {mode!r}: expected 'routes' or 'free'")
     if not (math.isfinite(incidents) and incidents >= 0):
         raise InputError(f"--incidents {incidents}: expected a number >= 0")
-    loaded = _load(scenario)
+    loaded, security_plans = _load(scenario)
     console = Console()
     if not console.is_terminal:
         console = Console(width=170)
@@ -265,6 +267,7 @@ def simulate_command(
             expected_incidents=incidents,
             progress=update,
             mode="free" if mode == "free" else "routes",
+            security_plans=security_plans,
         )
         say("writing figures")
         paths = write_outputs(comparison, out)

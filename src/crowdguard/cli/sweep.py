@@ -227,7 +227,8 @@ def sweep_command(
     if response_min_crowd is not None and response_floor is None:
         raise InputError("--response-min-crowd: needs --response-floor P (0 < P < 1)")
     limit = parse_threshold(threshold)
-    loaded = _load(scenario)
+    inputs = _load(scenario)
+    loaded = inputs.scenario
     counts = parse_teams(teams) if teams is not None else list(range(1, 2 * len(loaded.teams) + 1))
     levels = parse_threats(threat) if threat is not None else [loaded.threat_level]
     if mode not in ("routes", "free"):
@@ -293,6 +294,7 @@ def sweep_command(
                     out=out,
                     backend=backend,
                     travel=travel,
+                    security_plans=inputs.security_plans,
                     threshold=limit,
                     metric=metric,
                     retries=retries,

@@ -13,6 +13,8 @@ from crowdguard.api.params import IntId
 from crowdguard.jobs import service
 from crowdguard.jobs.models import PlanAggregate, PlanCreate, PlanPublic, PlanSeed, PlanSummary
 from crowdguard.jobs.tables import PlanRow
+from crowdguard.rosters import service as rosters
+from crowdguard.rosters.models import PlanRosters
 from crowdguard.users.models import Role
 
 __all__ = ["router"]
@@ -67,3 +69,20 @@ def get_plan_seed(plan_id: IntId, user: Planner, session: SessionDep, now: NowDe
     plan, so each call is audited as a read of every day's rosters. 404 when the plan drew
     its rosters from the secrets module (no seed exists)."""
     return service.read_seed(session=session, plan_id=plan_id, actor=user.username, now=now)
+
+
+@router.get(
+    "/{plan_id}/rosters",
+    response_model=PlanRosters,
+    responses={200: {"description": "every day's rosters, as an attachment"}},
+)
+def download_rosters(
+    plan_id: IntId, user: Planner, session: SessionDep, now: NowDep, response: Response
+) -> PlanRosters:
+    """Every roster the plan drew, day by day, as a file to keep (planners and admins, the
+    roles that may read every roster; the read is audited). Rosters are secret: keep the
+    file where only those who may read rosters can (``chmod 600``)."""
+    service.get_plan(session=session, plan_id=plan_id)  # 404 for no such plan
+    response.headers["Content-Disposition"] = f'attachment; filename="plan-{plan_id}-rosters.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return rosters.plan_rosters(session=session, plan_id=plan_id, actor=user.username, now=now)

@@ -9,9 +9,9 @@ Shutdown never waits for a solve (issue 12, item 12): the job threads are daemon
 would hold the server's exit for 20 minutes), and :meth:`PlanRunner.shutdown` stops the
 solver's worker processes (:func:`crowdguard.workers.terminate_workers`). A job cut short
 stays ``running`` in the store and is marked failed at the next start
-(:func:`crowdguard.jobs.service.fail_interrupted`). The planner is
-:func:`crowdguard.patrols.planner.make_plan`, imported lazily so the server starts even
-before it exists; tests may inject another callable with the same signature.
+(:func:`crowdguard.jobs.service.fail_interrupted`). The planner is the planning pipeline
+(:func:`crowdguard.pipeline.make_plan`, the one ``crowdguard plan`` runs), imported lazily
+so the server starts quickly; tests may inject another callable with the same signature.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from typing import Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,13 +36,16 @@ from crowdguard.store.clock import Clock
 from crowdguard.store.db import session_scope
 from crowdguard.venues.service import require_shipped_plans
 
+if TYPE_CHECKING:
+    from crowdguard.sweep.results import SweepRecord
+
 __all__ = ["PlanRunner", "Planner", "default_planner"]
 
 log = logging.getLogger(__name__)
 
 
 class Planner(Protocol):
-    """``make_plan(scenario, *, seed=None, days=None, progress=None, submitted=None)``.
+    """``planner(scenario, *, seed=None, days=None, progress=None, submitted=None)``.
 
     ``submitted``: the security plans organisers submitted for the scenario's venues, per
     venue (:func:`crowdguard.risk.plan_gaps.submitted_plans`).
@@ -55,32 +59,35 @@ class Planner(Protocol):
         days: int | None = None,
         progress: Callable[..., None] | None = None,
         submitted: Mapping[str, LinkedPlan] | None = None,
+        sweep: SweepRecord | None = None,
     ) -> Any: ...
 
 
-def _plan_and_weigh_security_plans(
+def _plan_with_pipeline(
     scenario: Scenario,
     *,
     seed: int | None = None,
     days: int | None = None,
     progress: Callable[..., None] | None = None,
     submitted: Mapping[str, LinkedPlan] | None = None,
+    sweep: SweepRecord | None = None,
 ) -> Any:
-    """:func:`~crowdguard.patrols.planner.make_plan`, then, as ``crowdguard plan`` does, the
-    what-if of each weak security plan (:func:`crowdguard.plans.influence.attach_influence`)
-    so ``plan.json`` says which findings moved coverage and by how much."""
-    from crowdguard.patrols.planner import make_plan
-    from crowdguard.plans.influence import attach_influence
+    """The planning pipeline (:func:`crowdguard.pipeline.make_plan`) with ``crowdguard
+    plan``'s options: the same solve and the same what-ifs (the price of visibility, the
+    security plans' counterfactuals), so a served ``plan.json`` is the CLI's. The linked
+    plans of a snapshot are shipped with CrowdGuard (``demo:``; checked before the job
+    runs), read here once. ``sweep``: a sweep of the scenario (the server's
+    ``CROWDGUARD_SWEEPS`` folder) to place the deployment on."""
+    from crowdguard.patrols.options import PlanOptions
+    from crowdguard.pipeline import PlanInputs, make_plan
 
-    plan = make_plan(scenario, seed=seed, days=days, progress=progress, submitted=submitted)
-    if plan.linked_plans:
-        attach_influence(plan)
-    return plan
+    inputs = PlanInputs.read(scenario, submitted=dict(submitted or {}), sweep=sweep)
+    return make_plan(inputs, PlanOptions(seed=seed, days=days), progress=progress)
 
 
 def default_planner() -> Planner:
-    """The lead's planner (with the security plans' influence), imported on first use."""
-    planner: Planner = _plan_and_weigh_security_plans
+    """The planning pipeline with ``crowdguard plan``'s options, imported on first use."""
+    planner: Planner = _plan_with_pipeline
     return planner
 
 
@@ -94,8 +101,10 @@ class PlanRunner:
         clock: Clock,
         planner: Callable[[], Planner] = default_planner,
         workers: int = 1,
+        sweeps: Path | None = None,
     ) -> None:
         self._sessions = sessions
+        self._sweeps = sweeps
         self._clock = clock
         self._planner = planner
         self._queue: queue.SimpleQueue[tuple[Future[None], int] | None] = queue.SimpleQueue()
@@ -161,6 +170,19 @@ class PlanRunner:
         if stopped:
             log.info("stopped %d solver worker process(es) of a running plan job", stopped)
 
+    def _sweep_for(self, scenario: Scenario) -> SweepRecord | None:
+        """A sweep of ``scenario`` among the server's sweeps that holds its deployment."""
+        if self._sweeps is None:
+            return None
+        from crowdguard.sweep.results import find_sweep
+
+        return find_sweep(
+            self._sweeps,
+            scenario=scenario.id,
+            teams=len(scenario.teams),
+            threat=scenario.threat_level.value,
+        )
+
     def run(self, plan_id: int) -> None:
         """Run one job to completion, recording failure instead of raising."""
         with session_scope(self._sessions) as session:
@@ -183,8 +205,14 @@ class PlanRunner:
             scenario = Scenario.model_validate(snapshot)
             require_shipped_plans(scenario.venues)  # a snapshot never makes the server read a file
             submitted = submitted_plans(scenario, security_plans)
+            sweep = self._sweep_for(scenario)
             plan = self._planner()(
-                scenario, seed=seed, days=days, progress=progress, submitted=submitted
+                scenario,
+                seed=seed,
+                days=days,
+                progress=progress,
+                submitted=submitted,
+                **({"sweep": sweep} if sweep is not None else {}),
             )
             result = plan.plan_json()
             rosters = _jsonable({str(k): v for k, v in plan.rosters().items()})

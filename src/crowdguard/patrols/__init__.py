@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from crowdguard.patrols.audit import AuditResult, audit_rosters, load_rosters
 from crowdguard.patrols.dayplan import DayPlan, plan_day
-from crowdguard.patrols.overrides import Override, override_cost
+from crowdguard.patrols.overrides import Override
 from crowdguard.patrols.sample import draw_roster
 from crowdguard.patrols.travel import (
     Place,
@@ -18,7 +18,7 @@ from crowdguard.patrols.travel import (
     road_graph_travel,
     straight_line_travel,
 )
-from crowdguard.patrols.visibility import visibility_tradeoff
+from crowdguard.patrols.whatifs import override_cost, visibility_tradeoff
 
 __all__ = [
     "AuditResult",

@@ -7,7 +7,8 @@ linear rows on the flow polytope, so the game is simply re-solved. The cost is r
 two currencies: defender utility, and predictability: the Shannon entropy of the team's
 route lottery before and after (bits; 0 = fully predictable), and the pinned venue-slot's
 probability of that team being there (1 after a pin: an observer who knows the pin knows
-where the team is).
+where the team is). What an override costs is measured by
+:func:`crowdguard.patrols.whatifs.override_cost`, which solves the day with and without it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -23,7 +24,7 @@ import scipy.sparse as sp
 from crowdguard.errors import PlanError
 from crowdguard.patrols.graph import PatrolGraph
 
-__all__ = ["Override", "override_cost", "override_rows"]
+__all__ = ["Override", "override_rows"]
 
 
 @dataclass(frozen=True)
@@ -110,42 +111,3 @@ def _why_not(graph: PatrolGraph, o: Override, comms: Sequence[int], slot: int) -
         "and be back at base by the end of its shift; pin an earlier time, a nearer place or "
         "another team"
     )
-
-
-def override_cost(
-    scenario: Any,
-    day: dt.date,
-    targets: Any,
-    travel: Any,
-    overrides: Sequence[Override],
-    **options: Any,
-) -> dict[str, Any]:
-    """Solve with and without ``overrides``; report the utility and predictability cost."""
-    from crowdguard.patrols.dayplan import plan_day
-    from crowdguard.patrols.decompose import route_entropy
-
-    teams = sorted({o.team for o in overrides})
-    before = plan_day(
-        scenario, day, targets, travel, separate=teams, joint_rosters=False, **options
-    )
-    after = plan_day(scenario, day, targets, travel, overrides=overrides, **options)
-
-    def entropy(plan: Any, team: str) -> float:
-        return sum(route_entropy(r) for r in plan.team_route_lotteries(team))
-
-    return {
-        "overrides": [o.describe() for o in overrides],
-        "defender_utility_before": before.defender_utility,
-        "defender_utility_after": after.defender_utility,
-        "utility_cost": before.defender_utility - after.defender_utility,
-        "entropy_bits": {
-            team: {"before": entropy(before, team), "after": entropy(after, team)} for team in teams
-        },
-        "presence": {
-            o.describe(): {
-                "before": before.presence(o.team, o.place, o.at),
-                "after": after.presence(o.team, o.place, o.at),
-            }
-            for o in overrides
-        },
-    }

@@ -8,14 +8,11 @@ share of them who walk within sight of a patrol dwelling there during the slot. 
 the effectiveness-weighted expected presence (:mod:`crowdguard.patrols.graph`), so the
 measure is linear in the flow and a floor on it is one linear row.
 
-:func:`visibility_tradeoff` traces the defender's equilibrium utility as the floor rises
+:func:`crowdguard.patrols.whatifs.visibility_tradeoff` traces the defender's equilibrium utility as the floor rises
 from 0 to the most visibility the teams can give: the price of being seen.
 """
 
 from __future__ import annotations
-
-import datetime as dt
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,7 +25,6 @@ __all__ = [
     "expected_visibility",
     "max_visibility",
     "visibility_floor_row",
-    "visibility_tradeoff",
 ]
 
 PASS_BY = 0.25
@@ -67,68 +63,3 @@ def max_visibility(
         method="highs",
     )
     return float(-result.fun) if result.status == 0 else 0.0
-
-
-def _curve_point(
-    scenario: Any, day: dt.date, targets: Any, travel: Any, floor: float
-) -> tuple[float, float]:
-    """Defender utility and expected visibility of the day solved with a visibility floor."""
-    from crowdguard.patrols.dayplan import plan_day
-
-    # a what-if of the equilibrium: no rosters are drawn from it, so no joint schedules
-    plan = plan_day(
-        scenario,
-        day,
-        targets,
-        travel,
-        visibility_floor=floor if floor > 0 else None,
-        joint_rosters=False,
-    )
-    return plan.defender_utility, plan.expected_visibility
-
-
-def visibility_tradeoff(
-    scenario: Any,
-    day: dt.date,
-    targets: Any,
-    travel: Any,
-    *,
-    points: int = 5,
-    pass_by: float = PASS_BY,
-    baseline: tuple[float, float] | None = None,
-    workers: int = 1,
-) -> list[dict[str, float]]:
-    """Defender utility at visibility floors from 0 to the maximum (``points`` solves).
-
-    ``baseline``: the day's ``(defender utility, expected visibility)`` without a floor, when
-    already solved (the floor-0 point is then not solved again). ``workers`` > 1 solves the
-    points in that many processes.
-    """
-    from crowdguard.patrols.graph import build_graph, flow_polytope
-
-    polytope = flow_polytope(build_graph(scenario, day, targets, travel))
-    top = max_visibility(polytope, targets.crowd, pass_by)
-    floors = [float(f) for f in np.linspace(0.0, top * (1 - 1e-6), points)]
-    known = {0.0: baseline} if baseline is not None else {}
-    todo = [f for f in floors if f not in known]
-    if workers > 1 and len(todo) > 1:
-        from crowdguard.workers import worker_pool
-
-        with worker_pool(min(workers, len(todo))) as pool:
-            solved = list(
-                pool.map(
-                    _curve_point,
-                    *zip(*[(scenario, day, targets, travel, f) for f in todo], strict=True),
-                )
-            )
-    else:
-        solved = [_curve_point(scenario, day, targets, travel, f) for f in todo]
-    known.update(zip(todo, solved, strict=True))
-    return [
-        {
-            "visibility_floor": floor,
-            "expected_visibility": known[floor][1],
-            "defender_utility": known[floor][0],
-        }
-        for floor in floors
-    ]

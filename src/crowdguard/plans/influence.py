@@ -17,16 +17,17 @@ EC 2006); the multipliers come from :mod:`crowdguard.plans.risk_feedback`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from crowdguard.patrols.planner import PatrolPlan, season_coverage
-from crowdguard.risk.plan_gaps import linked_plans
+from crowdguard.patrols.season import season_coverage
+from crowdguard.risk.payoffs import Targets
+from crowdguard.risk.plan_gaps import LinkedPlan
 from crowdguard.scenario.schema import Scenario
 
-__all__ = ["Influence", "attach_influence", "plan_influence"]
+__all__ = ["Influence", "plan_influence"]
 
 
 @dataclass(frozen=True)
@@ -73,32 +74,26 @@ def _venue_figures(
 
 def plan_influence(
     scenario: Scenario,
+    links: Mapping[str, LinkedPlan],
     *,
-    plan: PatrolPlan | None = None,
     days: int | Sequence[dt.date] | None = None,
-    on: dt.date | None = None,
+    solved: tuple[Targets, np.ndarray] | None = None,
 ) -> list[Influence]:
-    """Per venue with a linked plan, coverage and patrol hours with and without its gaps.
+    """Per venue with a reviewed security plan, coverage and patrol hours with and without
+    its gaps.
 
-    ``plan``: a plan already solved with the linked plans (``make_plan``'s default), reused
-    as the actual case when it was solved with free placement; a plan on the patrol graph
-    is compared under free placement (both cases), since re-solving a whole season of
-    routes per linked plan would multiply the planning time; otherwise the actual case is solved here over ``days`` with the plans
-    reviewed on ``on``. Sorted by patrol hours moved, largest first.
+    ``links``: the reviewed plans the actual case used (per venue; their multipliers are the
+    actual case's ``plan_gaps``). ``solved``: the actual case's free-placement targets and
+    coverage when already solved (a free-placement plan); otherwise it is solved here over
+    ``days``. A plan on the patrol graph is compared under free placement (both cases),
+    since re-solving a whole season of routes per linked plan would multiply the planning
+    time. Sorted by patrol hours moved, largest first.
     """
-    if plan is not None:
-        links = plan.linked_plans
-        horizon: int | Sequence[dt.date] | None = plan.days
-        gaps = {v: dict(m) for v, m in plan.plan_gaps.items()}
-        if plan.mode == "free":
-            targets, coverage = plan.targets, plan.coverage
-        else:  # compare like with like: both cases under free placement (one solve each)
-            targets, coverage = season_coverage(scenario, days=horizon, plan_gaps=gaps or None)
+    gaps = {v: dict(link.multipliers) for v, link in links.items()}
+    if solved is None:
+        targets, coverage = season_coverage(scenario, days=days, plan_gaps=gaps or None)
     else:
-        links = linked_plans(scenario, on=on)
-        gaps = {v: dict(link.multipliers) for v, link in links.items()}
-        horizon = days
-        targets, coverage = season_coverage(scenario, days=horizon, plan_gaps=gaps or None)
+        targets, coverage = solved
     venues = np.array(targets.venue)
     slot_hours = scenario.slot_minutes / 60
     out = []
@@ -108,7 +103,7 @@ def plan_influence(
             mean_if, hours_if = mean, hours  # nothing to resolve: exactly the same game
         else:
             resolved = {**gaps, venue_id: link.resolved}
-            _, coverage_if = season_coverage(scenario, days=horizon, plan_gaps=resolved)
+            _, coverage_if = season_coverage(scenario, days=days, plan_gaps=resolved)
             mean_if, hours_if = _venue_figures(venues, coverage_if, venue_id, slot_hours)
         moving = set(link.findings_moving_risk)
         out.append(
@@ -129,10 +124,3 @@ def plan_influence(
         )
     out.sort(key=lambda i: abs(i.patrol_hours_delta), reverse=True)
     return out
-
-
-def attach_influence(plan: PatrolPlan) -> list[Influence]:
-    """Solve the counterfactuals for ``plan`` and keep them on it (for ``plan.json``)."""
-    influences = plan_influence(plan.scenario, plan=plan)
-    plan.influences = {i.venue: i for i in influences}
-    return influences

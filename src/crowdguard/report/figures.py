@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib
 
@@ -56,7 +57,7 @@ def heatmap_png(
 def tradeoff_png(curve: Sequence[dict[str, float]], *, title: str) -> str:
     """The price of being seen: expected harm against the visibility floor, as base64 PNG.
 
-    ``curve`` is :func:`crowdguard.patrols.visibility.visibility_tradeoff`'s output; harm is
+    ``curve`` is :func:`crowdguard.patrols.whatifs.visibility_tradeoff`'s output; harm is
     the negated defender utility (expected people harmed by a best-informed attacker).
     """
     floors = [p["visibility_floor"] for p in curve]
@@ -68,6 +69,46 @@ def tradeoff_png(curve: Sequence[dict[str, float]], *, title: str) -> str:
     axes.set_ylim(bottom=0)
     axes.grid(alpha=0.3)
     axes.set_title(title)
+    return _png(figure)
+
+
+def sweep_position_png(placed: dict[str, Any]) -> str:
+    """Where today's deployment sits on a sweep's curve, as base64 PNG.
+
+    ``placed`` is ``plan.json``'s ``proportionality``
+    (:meth:`crowdguard.sweep.proportion.TodayOnCurve.to_json`): the metric's mean per team
+    count with its 95% interval as a band, the proportionality point's interval shaded, and
+    today's deployment marked.
+    """
+    point = placed["point"]
+    rows = [c for c in point["curve"] if c["mean"] is not None]
+    teams = [c["teams"] for c in rows]
+    figure, axes = plt.subplots(figsize=(6.0, 3.2))
+    axes.plot(teams, [c["mean"] for c in rows], marker="o", color="#2b6cb0", label="mean")
+    banded = [c for c in rows if c["low"] is not None and c["high"] is not None]
+    if banded:
+        axes.fill_between(
+            [c["teams"] for c in banded],
+            [c["low"] for c in banded],
+            [c["high"] for c in banded],
+            color="#2b6cb0",
+            alpha=0.18,
+            label="95% interval",
+        )
+    interval = point["interval"]
+    if point["teams"] is not None and interval["low"] is not None:
+        high = interval["high"] if interval["high"] is not None else max(teams)
+        axes.axvspan(interval["low"] - 0.5, high + 0.5, color="#38a169", alpha=0.12,
+                     label="proportionate range")  # fmt: skip
+        axes.axvline(point["teams"], color="#38a169", linestyle="--", linewidth=1)
+    if placed["harm"] is not None:
+        axes.plot([placed["teams"]], [placed["harm"]], marker="*", markersize=14,
+                  color="#c53030", linestyle="none", label="today")  # fmt: skip
+    axes.set_xlabel(f"armed teams on shift (at {placed['threat']})")
+    axes.set_ylabel(placed["metric"].replace("_", " "))
+    axes.set_ylim(bottom=0)
+    axes.grid(alpha=0.3)
+    axes.legend(loc="upper right", fontsize=8)
     return _png(figure)
 
 

@@ -10,7 +10,7 @@ In routes mode it also states what the planner's options cost: each pin or forbi
 defender utility and route entropy it took (the warnings ARMOR gave its users, Pita et al.,
 AAMAS 2008), the price of a ``--max-variants`` cap, the expected shoppers who pass a patrol
 each day, and the trade-off between visibility and protection on one day
-(:func:`crowdguard.patrols.visibility.visibility_tradeoff`).
+(:func:`crowdguard.patrols.whatifs.visibility_tradeoff`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,12 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from crowdguard import __version__
 from crowdguard.patrols.planner import PatrolPlan
-from crowdguard.report.figures import heatmap_png, tradeoff_png, venue_map_svg
+from crowdguard.report.figures import (
+    heatmap_png,
+    sweep_position_png,
+    tradeoff_png,
+    venue_map_svg,
+)
 from crowdguard.risk.footprint import footprint_warnings
 from crowdguard.scenario.load import is_demo
 
@@ -291,6 +296,9 @@ def render_report(
             plan.visibility_tradeoff,
             title=f"Price of visibility, {plan.visibility_tradeoff_day:%a %d %b %Y}",
         )
+    on_sweep = None
+    if plan.on_sweep is not None:
+        on_sweep = {**plan.on_sweep, "png": sweep_position_png(plan.on_sweep)}
     zone = ZoneInfo(scenario.timezone)
     attacked_venue, _, attacked_time = plan.attacked_target.partition("@")
     attacked_when = (
@@ -321,6 +329,7 @@ def render_report(
         "variants_cost": plan.variants_cost(),
         "visibility_rows": plan.visibility_rows(),
         "tradeoff_png": tradeoff,
+        "on_sweep": on_sweep,
         "footprint_warnings": footprint_warnings(scenario),
         "crossings": [name for name, _, _ in crossings],
         "is_demo": is_demo(scenario),

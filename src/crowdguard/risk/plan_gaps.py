@@ -38,13 +38,15 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from crowdguard.errors import ReviewError, ScenarioError
-from crowdguard.plans.review import Review, load_plan, review
+from crowdguard.plans.review import Review, review
 from crowdguard.plans.risk_feedback import ATTACK_MODES, VULNERABILITY_FACTORS
-from crowdguard.scenario.load import resolve_plan_ref
+from crowdguard.scenario.load import resolve_plan_ref, security_plan_documents
 from crowdguard.scenario.schema import Mitigations, Scenario
+
+if TYPE_CHECKING:
+    from crowdguard.plans.schema import SecurityPlan
 
 __all__ = [
     "SCENARIO_RECORDS",
@@ -52,6 +54,7 @@ __all__ = [
     "linked_plans",
     "plan_gaps_for",
     "plan_multipliers",
+    "review_linked",
     "submitted_plans",
 ]
 
@@ -117,37 +120,44 @@ def plan_multipliers(
     return multipliers, reasons, skipped
 
 
-def linked_plans(scenario: Scenario, *, on: dt.date | None = None) -> dict[str, LinkedPlan]:
-    """Review every venue's linked plan (``on``: the review date, default today).
-
-    Raises :class:`~crowdguard.errors.ScenarioError` naming the venue and the path when a
-    plan is missing, unreadable or written for another venue.
+def review_linked(
+    scenario: Scenario,
+    documents: Mapping[str, SecurityPlan],
+    *,
+    on: dt.date | None = None,
+) -> dict[str, LinkedPlan]:
+    """Review each venue's linked plan, given as data (``documents``: per venue id, as
+    :func:`crowdguard.scenario.load.load_scenario_and_plans` read them); ``on``: the review
+    date (default today). Venues without a document are left out; a document for a venue
+    the scenario does not link is ignored. Pure: reads no file.
     """
     out: dict[str, LinkedPlan] = {}
-    for i, venue in enumerate(scenario.venues):
-        if venue.security_plan is None:
+    for venue in scenario.venues:
+        plan = documents.get(venue.id)
+        if venue.security_plan is None or plan is None:
             continue
-        where = f"venues[{i}].security_plan"
-        path = resolve_plan_ref(venue.security_plan)
-        try:
-            plan = load_plan(path)
-        except ReviewError as exc:
-            raise ScenarioError(
-                f"{where}: venue {venue.id!r}: security plan {venue.security_plan!r} "
-                f"cannot be used: {exc}"
-            ) from None
-        plan_venue = plan.venue.id if plan.venue is not None else None
-        if plan_venue != venue.id:
-            raise ScenarioError(
-                f"{where}: plan {venue.security_plan!r} is for venue {plan_venue!r}, "
-                f"not {venue.id!r}"
-            )
         result = review(plan, on=on, commencement=scenario.martyns_law_commencement)
         multipliers, reasons, skipped = plan_multipliers(result, venue.mitigations)
         out[venue.id] = LinkedPlan(
-            venue.id, path, result, multipliers, reasons, skipped, venue.security_plan
+            venue.id,
+            resolve_plan_ref(venue.security_plan),
+            result,
+            multipliers,
+            reasons,
+            skipped,
+            venue.security_plan,
         )
     return out
+
+
+def linked_plans(scenario: Scenario, *, on: dt.date | None = None) -> dict[str, LinkedPlan]:
+    """Read and review every venue's linked plan (``on``: the review date, default today).
+
+    The reading is :func:`crowdguard.scenario.load.security_plan_documents` (which raises
+    :class:`~crowdguard.errors.ScenarioError` naming the venue and the path when a plan is
+    missing, unreadable or written for another venue), the review :func:`review_linked`.
+    """
+    return review_linked(scenario, security_plan_documents(scenario), on=on)
 
 
 def plan_gaps_for(scenario: Scenario, *, on: dt.date | None = None) -> dict[str, dict[str, float]]:

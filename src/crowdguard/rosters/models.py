@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-__all__ = ["DayRosters", "Segment", "TeamRoster"]
+__all__ = ["DayRosters", "PlanRosters", "Segment", "TeamRoster"]
 
 
 class Segment(BaseModel):
@@ -46,3 +46,13 @@ class DayRosters(BaseModel):
         description="officers: when the next of their team's shifts that day becomes "
         "visible (a later shift is still hidden); null when nothing more is to come",
     )
+
+
+class PlanRosters(BaseModel):
+    """Every day's rosters of one plan, as a planner downloads them (``GET
+    /api/v1/plans/{id}/rosters``): one :class:`DayRosters` per planned day, oldest first,
+    the rosters exactly as that plan drew them (a newer plan over the same day does not
+    replace them here)."""
+
+    plan_id: int
+    days: list[DayRosters]

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from crowdguard.audit import service as audit
 from crowdguard.errors import InputError
-from crowdguard.rosters.models import DayRosters, Segment, TeamRoster
+from crowdguard.rosters.models import DayRosters, PlanRosters, Segment, TeamRoster
 from crowdguard.rosters.tables import RosterRow
 from crowdguard.scenario.schema import Team, Weekday
 from crowdguard.store.errors import ForbiddenError, NotFoundError
@@ -35,8 +35,10 @@ __all__ = [
     "FULL_ROSTER_ROLES",
     "day_rosters",
     "officer_next_shift",
+    "patrolling",
     "patrols_between",
     "plan_day_at",
+    "plan_rosters",
     "store_rosters",
     "team_roster",
 ]
@@ -81,6 +83,21 @@ def store_rosters(*, session: Session, plan_id: int, rosters: dict[str, dict[str
             count += 1
     session.flush()
     return count
+
+
+def _audit_read(
+    session: Session, actor: str | None, now: dt.datetime, what: str, detail: dict[str, Any]
+) -> None:
+    """Audit one roster read (``roster.read``): which day or team, never the contents."""
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="roster.read",
+        entity="roster",
+        entity_id=what,
+        detail=detail,
+    )
 
 
 def _latest_rows(session: Session, day: dt.date) -> list[RosterRow]:
@@ -266,20 +283,44 @@ def day_rosters(
             raise deny("too early", _too_early(day, more_from, lead))
     else:
         shown = [_public(r) for r in rows]
-    audit.record(
-        session=session,
-        at=now,
-        actor=actor,
-        action="roster.read",
-        entity="roster",
-        entity_id=day.isoformat(),
-        detail={"teams": [r.team for r in shown]},
-    )
+    _audit_read(session, actor, now, day.isoformat(), {"teams": [r.team for r in shown]})
     return DayRosters(
         date=day,
         plan_id=shown[0].plan_id if shown else None,
         teams=shown,
         more_from=more_from,
+    )
+
+
+def plan_rosters(*, session: Session, plan_id: int, actor: str, now: dt.datetime) -> PlanRosters:
+    """Every roster one plan drew, day by day, for a download by a role that may read every
+    roster (the caller checks the role: planners and admins). One audit row names the plan
+    and its days, as a read of each (who viewed what: ``domain.md`` section 9, item 5)."""
+    rows = list(
+        session.scalars(
+            select(RosterRow)
+            .where(RosterRow.plan_id == plan_id)
+            .order_by(RosterRow.date, RosterRow.team)
+        ).all()
+    )
+    by_day: dict[str, list[TeamRoster]] = {}
+    for row in rows:
+        by_day.setdefault(row.date, []).append(_public(row))
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="roster.read",
+        entity="plan",
+        entity_id=str(plan_id),
+        detail={"download": True, "days": sorted(by_day)},
+    )
+    return PlanRosters(
+        plan_id=plan_id,
+        days=[
+            DayRosters(date=dt.date.fromisoformat(day), plan_id=plan_id, teams=teams)
+            for day, teams in sorted(by_day.items())
+        ],
     )
 
 
@@ -317,15 +358,7 @@ def team_roster(
         if view is None:
             raise deny("too early", _too_early(day, opens_next or row.starts_at - lead, lead))
         shown = view
-    audit.record(
-        session=session,
-        at=now,
-        actor=actor,
-        action="roster.read",
-        entity="roster",
-        entity_id=f"{day.isoformat()}/{callsign}",
-        detail={"teams": [callsign]},
-    )
+    _audit_read(session, actor, now, f"{day.isoformat()}/{callsign}", {"teams": [callsign]})
     return shown
 
 
@@ -364,6 +397,37 @@ def patrols_between(
     return out
 
 
+def patrolling(
+    *, session: Session, team: str, at: dt.datetime, actor: str | None, now: dt.datetime
+) -> bool:
+    """True when ``team``'s roster (the newest finished plan of ``at``'s London date, or of
+    the day before for a shift running past midnight) has it on a patrol segment at ``at``.
+
+    Dispatch asks this when it takes a team for an incident, so the operations log can say
+    the deployment took it off a patrol (issue 15). The answer is one yes/no; the read is
+    audited as ``roster.read`` naming the team and the moment, never the segment."""
+    day = at.astimezone(_LONDON).date()
+    found = False
+    for date in (day - dt.timedelta(days=1), day):
+        for row in _latest_rows(session, date):
+            if row.team != team:
+                continue
+            where = f"rosters[{row.date}].{row.team}"
+            found = found or any(
+                segment.get("kind") == "patrol"
+                and _instant(segment["start"], where) <= at < _instant(segment["end"], where)
+                for segment in row.segments
+            )
+    _audit_read(
+        session,
+        actor,
+        now,
+        day.isoformat(),
+        {"teams": [team], "purpose": "patrolling at dispatch", "at": at.isoformat()},
+    )
+    return found
+
+
 def _shift_of(segment: Segment, starts: list[dt.datetime], where: str) -> dt.datetime:
     """The start of the shift a segment belongs to: the latest one at or before it."""
     began = _instant(segment.start, where)
@@ -397,14 +461,12 @@ def officer_next_shift(
             first = _shift_of(ahead[0], starts, where)
             ahead = [s for s in ahead if _shift_of(s, starts, where) == first]
         if view is not None and ahead:
-            audit.record(
-                session=session,
-                at=now,
-                actor=actor,
-                action="roster.read",
-                entity="roster",
-                entity_id=f"{day.isoformat()}/{team}",
-                detail={"teams": [team], "page": "officer"},
+            _audit_read(
+                session,
+                actor,
+                now,
+                f"{day.isoformat()}/{team}",
+                {"teams": [team], "page": "officer"},
             )
             return (
                 view.model_copy(

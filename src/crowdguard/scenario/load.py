@@ -32,6 +32,7 @@ import typing
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -40,14 +41,21 @@ from crowdguard.errors import ScenarioError, did_you_mean
 from crowdguard.safeinput import UnsafeInput, check_data, check_yaml
 from crowdguard.scenario.schema import SLUG, Scenario
 
+if TYPE_CHECKING:
+    from crowdguard.plans.schema import SecurityPlan
+
 __all__ = [
     "DEMO_PLAN_PREFIX",
     "demo_path",
     "demo_scenario",
+    "demo_scenario_and_plans",
     "is_demo",
     "load_scenario",
+    "load_scenario_and_plans",
     "parse_scenario",
+    "parse_scenario_and_plans",
     "resolve_plan_ref",
+    "security_plan_documents",
 ]
 
 _DEMO_FILE = "hampshire.yaml"
@@ -71,8 +79,13 @@ def demo_path() -> Path:
 
 def demo_scenario() -> Scenario:
     """The embedded Hampshire & Isle of Wight demo scenario (2026/27 Christmas season)."""
+    return demo_scenario_and_plans()[0]
+
+
+def demo_scenario_and_plans() -> tuple[Scenario, dict[str, SecurityPlan]]:
+    """:func:`demo_scenario` with the security plans its venues link, per venue id."""
     ref = resources.files("crowdguard.scenario.demo").joinpath(_DEMO_FILE)
-    return parse_scenario(ref.read_text(encoding="utf-8"), source=_DEMO_FILE)
+    return parse_scenario_and_plans(ref.read_text(encoding="utf-8"), source=_DEMO_FILE)
 
 
 @functools.cache
@@ -92,6 +105,11 @@ def load_scenario(path: str | Path) -> Scenario:
     line and the field for a missing or unreadable file, malformed YAML/JSON, or a value
     that fails validation.
     """
+    return load_scenario_and_plans(path)[0]
+
+
+def load_scenario_and_plans(path: str | Path) -> tuple[Scenario, dict[str, SecurityPlan]]:
+    """:func:`load_scenario`, with the security plans its venues link (read once, here)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -103,7 +121,7 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: is not UTF-8 text; expected a YAML or JSON file") from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot be read ({exc.strerror})") from None
-    return parse_scenario(text, source=str(path), base_dir=path.parent)
+    return parse_scenario_and_plans(text, source=str(path), base_dir=path.parent)
 
 
 def resolve_plan_ref(ref: str, *, base_dir: Path | None = None) -> Path:
@@ -131,6 +149,17 @@ def parse_scenario(
     Venues' ``security_plan`` paths are resolved against ``base_dir`` (default: the current
     folder), checked to exist and to be a readable plan for that venue, and stored resolved
     (absolute paths; ``demo:`` references as written).
+    """
+    return parse_scenario_and_plans(text, source=source, base_dir=base_dir)[0]
+
+
+def parse_scenario_and_plans(
+    text: str, *, source: str = "<string>", base_dir: Path | None = None
+) -> tuple[Scenario, dict[str, SecurityPlan]]:
+    """:func:`parse_scenario`, with the linked security plans it read, per venue id.
+
+    The plans are read once, here, to check them; the planner takes them as data
+    (:class:`crowdguard.pipeline.PlanInputs`) and never reads them again.
     """
     if text.lstrip().startswith("{"):
         # JSON: a raw tab can only be whitespace (JSON strings escape theirs), but PyYAML
@@ -182,12 +211,10 @@ def parse_scenario(
 
 def _link_plans(
     scenario: Scenario, root: yaml.Node, source: str, base_dir: Path | None
-) -> Scenario:
+) -> tuple[Scenario, dict[str, SecurityPlan]]:
     """Resolve and check every venue's ``security_plan`` (exists, parses, same venue id)."""
-    from crowdguard.errors import ReviewError
-    from crowdguard.plans.review import load_plan  # plans import nothing from scenario
-
     venues = list(scenario.venues)
+    documents: dict[str, SecurityPlan] = {}
     changed = False
     for i, venue in enumerate(venues):
         ref = venue.security_plan
@@ -201,22 +228,48 @@ def _link_plans(
                 f"{where}: venue {venue.id!r} links security plan {ref!r}, but {path} "
                 "is not a file; give a plan path relative to the scenario file, or demo:<name>"
             )
-        try:
-            plan = load_plan(path)
-        except ReviewError as exc:
-            raise ScenarioError(
-                f"{where}: venue {venue.id!r}: its security plan is not valid: {exc}"
-            ) from None
-        plan_venue = plan.venue.id if plan.venue is not None else None
-        if plan_venue != venue.id:
-            raise ScenarioError(
-                f"{where}: plan {ref!r} is for venue {plan_venue!r}, not {venue.id!r}; "
-                "link the right plan or correct venue.id in the plan"
-            )
+        documents[venue.id] = _read_linked_plan(path, venue.id, ref, where)
         if not ref.startswith(DEMO_PLAN_PREFIX):
             venues[i] = venue.model_copy(update={"security_plan": str(path.resolve())})
             changed = True
-    return scenario.model_copy(update={"venues": venues}) if changed else scenario
+    linked = scenario.model_copy(update={"venues": venues}) if changed else scenario
+    return linked, documents
+
+
+def security_plan_documents(scenario: Scenario) -> dict[str, SecurityPlan]:
+    """Read the security plan each venue links (per venue id), for a scenario that did not
+    come through :func:`parse_scenario_and_plans` (a stored snapshot, a varied copy).
+
+    Raises :class:`~crowdguard.errors.ScenarioError` naming the venue and the reference when
+    a plan is missing, unreadable or written for another venue.
+    """
+    documents: dict[str, SecurityPlan] = {}
+    for i, venue in enumerate(scenario.venues):
+        if venue.security_plan is not None:
+            path = resolve_plan_ref(venue.security_plan)
+            where = f"venues[{i}].security_plan"
+            documents[venue.id] = _read_linked_plan(path, venue.id, venue.security_plan, where)
+    return documents
+
+
+def _read_linked_plan(path: Path, venue: str, ref: str, where: str) -> SecurityPlan:
+    """The security plan ``ref`` at ``path``, checked to be a valid plan for ``venue``."""
+    from crowdguard.errors import ReviewError
+    from crowdguard.plans.review import load_plan  # plans import nothing from scenario
+
+    try:
+        plan = load_plan(path)
+    except ReviewError as exc:
+        raise ScenarioError(
+            f"{where}: venue {venue!r}: its security plan is not valid: {exc}"
+        ) from None
+    plan_venue = plan.venue.id if plan.venue is not None else None
+    if plan_venue != venue:
+        raise ScenarioError(
+            f"{where}: plan {ref!r} is for venue {plan_venue!r}, not {venue!r}; "
+            "link the right plan or correct venue.id in the plan"
+        )
+    return plan
 
 
 def _describe(exc: ValidationError, root: yaml.Node, source: str) -> str:

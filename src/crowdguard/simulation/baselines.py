@@ -19,7 +19,7 @@ Worked example, one slot with two teams and three open venues whose expected cro
 * ``rota`` is what a planner writes by hand: the two venues of highest risk at that weekday
   and hour get a team every week, 1, 1, 0, the same each week (deterministic).
 * ``optimal`` is the planner's Strong Stackelberg Equilibrium
-  (:func:`crowdguard.patrols.planner.make_plan`): by default the **routes** plan a
+  (:func:`crowdguard.pipeline.make_plan`): by default the **routes** plan a
   planner gets from ``crowdguard plan`` (teams drive between venues and back to base), or
   on request (``mode="free"``) the free placement of each slot's teams, whose coverage no
   routes can beat but which teams may not be able to drive.
@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable, MutableSequence, Sequence
+from collections.abc import Callable, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -44,9 +44,15 @@ import numpy.typing as npt
 
 from crowdguard.errors import InputError
 from crowdguard.patrols.allocation import water_fill
-from crowdguard.patrols.planner import draw_rosters, make_plan, slot_teams_for
+from crowdguard.patrols.options import PlanOptions
+from crowdguard.patrols.planner import draw_rosters
+from crowdguard.patrols.season import slot_teams_for
+from crowdguard.pipeline import PlanInputs, make_plan
 from crowdguard.risk.payoffs import Targets
 from crowdguard.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from crowdguard.plans.schema import SecurityPlan
 
 __all__ = [
     "PLAN_NAMES",
@@ -162,14 +168,16 @@ def build_plan(
     targets: Targets | None = None,
     progress: Callable[[float, str], None] | None = None,
     mode: Literal["routes", "free"] = "routes",
+    security_plans: Mapping[str, SecurityPlan] | None = None,
 ) -> PlanCoverage:
     """The coverage of plan ``name`` (one of :data:`PLAN_NAMES`) over the scenario's season.
 
-    ``progress(fraction, label)`` is called while the planner solves (as by
-    :func:`~crowdguard.patrols.planner.make_plan`); ``mode`` is the optimal plan's: the
-    routes plan (default) or free placement.
+    ``progress(fraction, label)`` is called while the planner solves (the planning
+    pipeline, :func:`crowdguard.pipeline.make_plan`, without its what-ifs); ``mode`` is the
+    optimal plan's: the routes plan (default) or free placement. ``security_plans``: the
+    venues' linked plans as the loader read them (``None``: read here from the scenario).
 
-    ``days`` limits the horizon as in :func:`crowdguard.patrols.planner.make_plan`;
+    ``days`` limits the horizon as in :class:`crowdguard.patrols.options.PlanOptions`;
     ``targets`` may be passed to reuse the optimal plan's (they must be the scenario's over
     ``days``); without them the planner builds them, so every plan faces the same game.
     """
@@ -180,10 +188,15 @@ def build_plan(
         # baselines without given targets reuse exactly those, so all plans face one game.
         if mode not in ("routes", "free"):
             raise InputError(f"--mode {mode!r}: expected 'routes' or 'free'")
-        plan = make_plan(
-            scenario, seed=0, days=days, mode=mode if name == "optimal" else "free",
-            progress=progress,
-        )  # fmt: skip
+        inputs = (
+            PlanInputs.read(scenario)
+            if security_plans is None
+            else PlanInputs(scenario, security_plans)
+        )
+        options = PlanOptions(
+            seed=0, days=days, mode=mode if name == "optimal" else "free", what_ifs=False
+        )
+        plan = make_plan(inputs, options, progress=progress)
         if name == "optimal":
             return PlanCoverage(
                 name=name,

@@ -37,9 +37,9 @@ import math
 import random
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -63,6 +63,9 @@ from crowdguard.simulation.attacker import (
 from crowdguard.simulation.baselines import PLAN_NAMES, PlanCoverage, build_plan, plan_rosters
 from crowdguard.simulation.incidents import IncidentDraw, draw_incidents
 from crowdguard.simulation.season import VenueSummary, simulate_season
+
+if TYPE_CHECKING:
+    from crowdguard.plans.schema import SecurityPlan
 
 __all__ = ["Comparison", "PlanResult", "compare_plans", "crowd_by_hour", "parse_plans"]
 
@@ -236,8 +239,12 @@ def compare_plans(
     expected_incidents: float = DEFAULT_INCIDENTS,
     progress: ProgressCallback | None = None,
     mode: Literal["routes", "free"] = "routes",
+    security_plans: Mapping[str, SecurityPlan] | None = None,
 ) -> Comparison:
     """Compare ``plans`` on ``scenario`` (module docstring); ``mode`` is the optimal plan's.
+
+    ``security_plans``: the venues' linked plans as the loader read them (``None``: read
+    from the scenario's references when the optimal plan is solved).
 
     ``seed`` makes every draw reproducible (rosters, incidents); without it one seed is
     drawn from ``secrets`` and recorded in the result so the run can be repeated.
@@ -271,7 +278,14 @@ def compare_plans(
     solved(0.0, "risk model")
     if mode not in ("routes", "free"):
         raise InputError(f"--mode {mode!r}: expected 'routes' or 'free'")
-    optimal = build_plan("optimal", scenario, days=days, progress=solved, mode=mode)
+    optimal = build_plan(
+        "optimal",
+        scenario,
+        days=days,
+        progress=solved,
+        mode=mode,
+        security_plans=security_plans,
+    )
     targets = optimal.targets
     n_days = (max(optimal.days) - min(optimal.days)).days + 1
     if n_days <= window:

@@ -46,7 +46,8 @@ class _In(BaseModel):
 class DeploymentCreate(_In):
     """A deployment dispatch did not see (an escort, guarding, VIP protection, or an
     incident handled off the system), entered by hand. ``incident`` groups units: one
-    incident is one operation."""
+    incident is one operation. ``from_patrol``: the unit was taken off a protective patrol
+    for it (omitted: read from the unit's roster at its authorisation, as dispatch does)."""
 
     incident: Slug
     unit: Slug
@@ -63,6 +64,7 @@ class DeploymentCreate(_In):
     ended_at: AwareDatetime | None = None
     discharges: int = Field(default=0, ge=0, le=1000)
     grade: Annotated[str, Field(pattern=r"^[a-z_]{1,20}$")] | None = None
+    from_patrol: bool | None = None
 
     @model_validator(mode="after")
     def _order(self) -> DeploymentCreate:
@@ -123,6 +125,7 @@ class DeploymentPublic(BaseModel):
     stood_down_at: dt.datetime | None
     ended_at: dt.datetime | None
     discharges: int
+    from_patrol: bool
     recorded_by: str | None
     updated_at: dt.datetime
 

@@ -46,6 +46,7 @@ from crowdguard.stats.years import FinancialYear, Period, financial_year, local_
 
 __all__ = [
     "EXCLUDED_PURPOSES",
+    "REASON_ORDER",
     "ArvDefinition",
     "Deployment",
     "Exclusion",
@@ -57,6 +58,7 @@ __all__ = [
     "VenuePatrol",
     "busy_intervals",
     "classify",
+    "combine",
     "count_by_month",
     "count_by_year",
     "count_months",
@@ -192,12 +194,14 @@ def _reason(deployment: Deployment) -> str | None:
     return None
 
 
-_REASON_ORDER = (
+REASON_ORDER: tuple[str, ...] = (
     "stood down before deployment",
     "not authorised",
     *(p.value for p in Purpose if p is not Purpose.incident),
     "no armed officers",
 )
+"""Exclusion reasons, nearest to counting first: an excluded incident takes the first of
+its deployments' reasons in this order."""
 
 
 def _first(moments: Iterable[dt.datetime | None]) -> dt.datetime | None:
@@ -225,7 +229,7 @@ def classify(deployments: Iterable[Deployment]) -> tuple[list[Operation], list[E
         counting = [d for d in group if _reason(d) is None]
         if not counting:
             reasons = {r for d in group if (r := _reason(d)) is not None}
-            reason = next(r for r in _REASON_ORDER if r in reasons)
+            reason = next(r for r in REASON_ORDER if r in reasons)
             at = _first(d.authority_at or d.opened_at for d in group)
             excluded.append(Exclusion(incident, reason, at))
             continue
@@ -285,6 +289,24 @@ class OperationCounts:
             "from_patrol": self.from_patrol,
             "excluded": dict(sorted(self.excluded.items())),
         }
+
+
+def combine(parts: Iterable[OperationCounts]) -> OperationCounts:
+    """The counts of several disjoint groups together (months into a year or a period)."""
+    items = list(parts)
+    excluded: Counter[str] = Counter()
+    for c in items:
+        excluded.update(c.excluded)
+    return OperationCounts(
+        operations=sum(c.operations for c in items),
+        arv_operations=sum(c.arv_operations for c in items),
+        discharge_incidents=sum(c.discharge_incidents for c in items),
+        self_authorised=sum(c.self_authorised for c in items),
+        deployments=sum(c.deployments for c in items),
+        stood_down_on_the_way=sum(c.stood_down_on_the_way for c in items),
+        from_patrol=sum(c.from_patrol for c in items),
+        excluded=dict(excluded),
+    )
 
 
 def count_operations(

@@ -7,18 +7,24 @@
   operator acting on their authority; :func:`amend_deployment` corrects it). A unit that
   sets off with no task (self-dispatch) starts a **self-authorised** row of its own
   incident. A release before arrival is a stand-down (before deployment if the unit never
-  set off).
+  set off). A row started while the unit's roster had it on a patrol segment is marked
+  ``from_patrol`` (:func:`crowdguard.rosters.service.patrolling`): the patrol turned into
+  an incident response, counted as an operation, never as the patrol.
 * :func:`record_deployment` enters by hand what dispatch does not see (escorts, guarding,
   VIP protection, an incident handled off the system).
-* The aggregate functions read the log (and, for patrol hours, the rosters, audited as
-  ``roster.aggregate``) and hand the pure core (:mod:`crowdguard.stats.operations`) plain
-  :class:`~crowdguard.stats.operations.Deployment` values. They return counts only.
+* The aggregate functions count the log in SQL (:mod:`crowdguard.stats.queries`: the Home
+  Office rules of the pure core :mod:`crowdguard.stats.operations` as one grouping pass,
+  checked against it in the tests) and, for patrol hours, read the rosters (audited as
+  ``roster.aggregate``) and the patrol teams' deployments into the pure core. They return
+  counts only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -30,6 +36,7 @@ from crowdguard.dispatch.states import TransitionEvent
 from crowdguard.plans import service as plans
 from crowdguard.reports import service as reports
 from crowdguard.rosters import service as rosters
+from crowdguard.stats import queries
 from crowdguard.stats.briefing import BriefingData
 from crowdguard.stats.models import (
     DeploymentCreate,
@@ -49,16 +56,12 @@ from crowdguard.stats.models import (
 from crowdguard.stats.operations import (
     ArvDefinition,
     Deployment,
-    Exclusion,
-    Operation,
+    OperationCounts,
     PatrolSegment,
     Purpose,
     busy_intervals,
-    classify,
-    count_months,
-    count_operations,
+    combine,
     patrol_delivery,
-    response_times,
 )
 from crowdguard.stats.reference import FIRST_COMPARABLE, Figure, comparable, load_reference, series
 from crowdguard.stats.tables import DeploymentRow
@@ -81,6 +84,7 @@ __all__ = [
     "deployment_public",
     "list_deployments",
     "load_deployments",
+    "month_counts",
     "operations_aggregate",
     "patrol_aggregate",
     "plan_review_aggregate",
@@ -138,6 +142,11 @@ def _new_row(unit: _Unit, *, incident: str, actor: str | None, now: dt.datetime)
     )
 
 
+def _patrolling(session: Session, unit: _Unit, actor: str | None, now: dt.datetime) -> bool:
+    """The unit was on a rostered patrol when it was taken for this incident."""
+    return rosters.patrolling(session=session, team=unit.callsign, at=now, actor=actor, now=now)
+
+
 def record_dispatch(
     *,
     session: Session,
@@ -159,6 +168,7 @@ def record_dispatch(
             if row is not None:  # a row left open by an earlier job: close it now
                 row.ended_at, row.updated_at = now, now
             row = _new_row(unit, incident=f"task-{task.id}", actor=actor, now=now)
+            row.from_patrol = _patrolling(session, unit, actor, now)
             row.task_id = task.id
             row.authorised_at, row.authorised_by = now, actor
             row.opened_at = task.created_at
@@ -175,6 +185,7 @@ def record_dispatch(
             if row is None:  # self-dispatch: no task, on the unit's own authority
                 stamp = int(now.timestamp())
                 row = _new_row(unit, incident=f"self-{unit.callsign}-{stamp}", actor=actor, now=now)
+                row.from_patrol = _patrolling(session, unit, actor, now)
                 row.self_authorised = True
                 row.opened_at = now
                 session.add(row)
@@ -214,6 +225,7 @@ def deployment_public(row: DeploymentRow) -> DeploymentPublic:
         stood_down_at=row.stood_down_at,
         ended_at=row.ended_at,
         discharges=row.discharges,
+        from_patrol=row.from_patrol,
         recorded_by=row.recorded_by,
         updated_at=row.updated_at,
     )
@@ -222,7 +234,14 @@ def deployment_public(row: DeploymentRow) -> DeploymentPublic:
 def record_deployment(
     *, session: Session, data: DeploymentCreate, actor: str, now: dt.datetime
 ) -> DeploymentRow:
-    """Enter a deployment by hand (audited as ``operations.record``)."""
+    """Enter a deployment by hand (audited as ``operations.record``); with ``from_patrol``
+    omitted, the unit's roster says whether it was taken off a patrol."""
+    from_patrol = data.from_patrol
+    if from_patrol is None:
+        taken = data.authorised_at or data.deployed_at or data.arrived_at
+        from_patrol = taken is not None and rosters.patrolling(
+            session=session, team=data.unit, at=taken, actor=actor, now=now
+        )
     row = DeploymentRow(
         incident=data.incident,
         unit=data.unit,
@@ -241,6 +260,7 @@ def record_deployment(
         stood_down_at=data.stood_down_at,
         ended_at=data.ended_at,
         discharges=data.discharges,
+        from_patrol=from_patrol,
         recorded_by=actor,
         updated_at=now,
     )
@@ -323,35 +343,35 @@ _COLUMNS = (
     DeploymentRow.ended_at,
     DeploymentRow.discharges,
     DeploymentRow.grade,
+    DeploymentRow.from_patrol,
 )
-"""The columns the counting reads, selected as plain rows (no ORM objects: a year of
-100,000 deployments loads several times faster)."""
+"""The columns the pure core reads, selected as plain rows (no ORM objects: several times
+faster)."""
 
 
-Classified = tuple[list[Operation], list[Exclusion]]
-"""What :func:`~crowdguard.stats.operations.classify` returns for a period's log."""
+def load_deployments(
+    *, session: Session, period: Period | None = None, units: Sequence[str] | None = None
+) -> list[Deployment]:
+    """Logged deployments as the pure core's values, in log order: every row (``period``
+    None), or those of every incident with a row in the period (plus a week's margin before
+    it, so an incident's earlier rows are read with it); only ``units``' rows when given.
 
-
-def classified_log(*, session: Session, period: Period) -> Classified:
-    """The period's log (:func:`load_deployments`), classified into operations and
-    exclusions."""
-    return classify(load_deployments(session=session, period=period))
-
-
-def load_deployments(*, session: Session, period: Period) -> list[Deployment]:
-    """Every logged deployment of every incident with a row in the period (plus a week's
-    margin before it, so an incident's earlier rows are read with it)."""
-    moment = func.coalesce(
-        DeploymentRow.authorised_at, DeploymentRow.deployed_at, DeploymentRow.opened_at
-    )
-    incidents = (
-        select(DeploymentRow.incident)
-        .where(moment >= period.start - LOOK_BACK, moment < period.end)
-        .distinct()
-    )
-    rows = session.execute(
-        select(*_COLUMNS).where(DeploymentRow.incident.in_(incidents)).order_by(DeploymentRow.id)
-    )
+    The statistics count in SQL (:mod:`crowdguard.stats.queries`); this feeds the pure core
+    where it is still needed (the patrol teams' busy time) and the independent checks of
+    the SQL (tests, ``bench/stats_counting.py``)."""
+    stmt = select(*_COLUMNS)
+    if period is not None:
+        moment = func.coalesce(
+            DeploymentRow.authorised_at, DeploymentRow.deployed_at, DeploymentRow.opened_at
+        )
+        incidents = (
+            select(DeploymentRow.incident)
+            .where(moment >= period.start - LOOK_BACK, moment < period.end)
+            .distinct()
+        )
+        stmt = stmt.where(DeploymentRow.incident.in_(incidents))
+    if units is not None:
+        stmt = stmt.where(DeploymentRow.unit.in_(sorted(set(units))))
     return [
         Deployment(
             incident=r.incident,
@@ -369,9 +389,51 @@ def load_deployments(*, session: Session, period: Period) -> list[Deployment]:
             ended_at=r.ended_at,
             discharges=r.discharges,
             grade=r.grade,
+            from_patrol=r.from_patrol,
         )
-        for r in rows
+        for r in session.execute(stmt.order_by(DeploymentRow.id))
     ]
+
+
+def month_counts(
+    *, session: Session, period: Period, arv_definition: ArvDefinition = ArvDefinition.involving
+) -> dict[str, OperationCounts]:
+    """The Home Office counts of every month the period touches (``YYYY-MM``, London; zeros
+    included), counted in one SQL aggregation over the log (:mod:`crowdguard.stats.queries`):
+    operations by the month of their authorisation, exclusions by reason at their earliest
+    time."""
+    bounds = queries.month_bounds(period)
+    operations: dict[int, OperationCounts] = {}
+    excluded: dict[int, dict[str, int]] = defaultdict(dict)
+    for (
+        month,
+        reason,
+        n,
+        arv,
+        arv_first,
+        discharge,
+        self_,
+        units,
+        on_way,
+        patrol,
+    ) in session.execute(queries.operations_by_month(period)):
+        if reason == 0:
+            operations[month] = OperationCounts(
+                operations=n,
+                arv_operations=int(arv if arv_definition is ArvDefinition.involving else arv_first),
+                discharge_incidents=int(discharge),
+                self_authorised=int(self_),
+                deployments=int(units),
+                stood_down_on_the_way=int(on_way),
+                from_patrol=int(patrol),
+            )
+        else:
+            excluded[month][queries.REASONS[reason - 1]] = n
+    out: dict[str, OperationCounts] = {}
+    for i, (month, _) in enumerate(bounds[:-1]):
+        counts = operations.get(i, OperationCounts())
+        out[month] = replace(counts, excluded=excluded.get(i, {}))
+    return out
 
 
 def _published(figures: list[Figure], period: Period) -> dict[int, dict[str, PublishedPoint]]:
@@ -405,22 +467,18 @@ def operations_aggregate(
     period: Period,
     arv_definition: ArvDefinition = ArvDefinition.involving,
     reference: Path | None = None,
-    classified: Classified | None = None,
+    months: dict[str, OperationCounts] | None = None,
 ) -> OperationsAggregate:
     """Firearms operations authorised in the period, by month and financial year, beside
     the published series (a year's figures are ours for the part of it in the period).
-    ``classified``: the period's log already read and classified (:func:`classified_log`)."""
-    operations, excluded = classified or classified_log(session=session, period=period)
-    inside = [o for o in operations if period.contains(o.authorised_at)]
-    gone = [e for e in excluded if e.at is not None and period.contains(e.at)]
-    total = count_operations(inside, gone, arv_definition=arv_definition)
-    months = count_months(operations, excluded, period, arv_definition=arv_definition)
+    ``months``: :func:`month_counts` already read for this period and definition."""
+    if months is None:
+        months = month_counts(session=session, period=period, arv_definition=arv_definition)
+    total = combine(months.values())
     published = _published(load_reference(reference), period)
     years: list[YearOperations] = []
     for ending, points in sorted(published.items()):
-        ops = [o for o in inside if o.year.ending == ending]
-        out = [e for e in gone if e.at is not None and financial_year(e.at).ending == ending]
-        counts = count_operations(ops, out, arv_definition=arv_definition)
+        counts = combine(c for m, c in months.items() if _year_ending(m) == ending)
         year = financial_year(dt.date(ending, 3, 31))
         years.append(
             YearOperations(
@@ -471,25 +529,39 @@ def operations_aggregate(
     )
 
 
-def response_aggregate(
-    *, session: Session, period: Period, classified: Classified | None = None
-) -> ResponseAggregate:
-    """Response times by month and grade for operations whose call came in the period."""
-    operations, _ = classified or classified_log(session=session, period=period)
-    return ResponseAggregate(
-        period=str(period),
-        rows=[
+def _year_ending(month: str) -> int:
+    """The financial year (its ending) of a ``YYYY-MM`` month."""
+    year, number = map(int, month.split("-"))
+    return year + 1 if number >= 4 else year
+
+
+def response_aggregate(*, session: Session, period: Period) -> ResponseAggregate:
+    """Response times by month and grade for operations whose call came in the period
+    (the ranks picked in SQL, :func:`crowdguard.stats.queries.response_ranks`; minutes as
+    :func:`crowdguard.stats.operations.response_times` gives them)."""
+    bounds = queries.month_bounds(period)
+    picked: dict[tuple[int, str], tuple[int, dict[int, int]]] = {}
+    for month, grade, n, rank, micros in session.execute(queries.response_ranks(period)):
+        picked.setdefault((month, grade), (n, {}))[1][rank] = micros
+
+    def minutes(micros: int) -> float:
+        return round(max(0.0, micros / 10**6 / 60.0), 1)
+
+    rows: list[ResponseRow] = []
+    for (month, grade), (n, at) in sorted(
+        picked.items(), key=lambda kv: (bounds[kv[0][0]][0], kv[0][1])
+    ):
+        rows.append(
             ResponseRow(
-                month=r.month,
-                grade=r.grade,
-                operations=r.operations,
-                median_minutes=r.median_minutes,
-                p90_minutes=r.p90_minutes,
-                max_minutes=r.max_minutes,
+                month=bounds[month][0],
+                grade=grade,
+                operations=n,
+                median_minutes=minutes(at[-(-n // 2)]),
+                p90_minutes=minutes(at[-(-9 * n // 10)]),
+                max_minutes=minutes(at[n]),
             )
-            for r in response_times(operations, period)
-        ],
-    )
+        )
+    return ResponseAggregate(period=str(period), rows=rows)
 
 
 def patrol_aggregate(
@@ -498,31 +570,21 @@ def patrol_aggregate(
     period: Period,
     actor: str,
     now: dt.datetime,
-    deployments: list[Deployment] | None = None,
-    classified: Classified | None = None,
+    months: dict[str, OperationCounts] | None = None,
 ) -> PatrolAggregate:
     """Protective patrol hours planned (the rosters) and delivered (less the time each team
-    was away on a deployment) per venue; the roster read is audited."""
+    was away on a deployment) per venue; the roster read is audited. Operations that took a
+    team off a patrol are those whose log says so (``from_patrol``, set by dispatch from the
+    roster: :func:`record_dispatch`). ``months``: :func:`month_counts` already read."""
     raw = rosters.patrols_between(
         session=session, first=period.first, last=period.last, actor=actor, now=now
     )
     segments = [PatrolSegment(team, venue, start, end) for team, venue, start, end in raw]
-    if deployments is None:
-        deployments = load_deployments(session=session, period=period)
-    busy = busy_intervals(deployments, now=now)
-    venues = patrol_delivery(segments, busy)
-    operations, _ = classified or classify(deployments)
-    on_patrol = {
-        (s.team, s.start, s.end) for s in segments
-    }  # which counted operations took a team off a patrol
-    responses = 0
-    for o in operations:
-        if not period.contains(o.authorised_at):
-            continue
-        if any(
-            team in o.units and start <= o.authorised_at < end for team, start, end in on_patrol
-        ):
-            responses += 1
+    teams = sorted({s.team for s in segments})
+    deployments = load_deployments(session=session, period=period, units=teams) if teams else []
+    venues = patrol_delivery(segments, busy_intervals(deployments, now=now))
+    if months is None:
+        months = month_counts(session=session, period=period)
     planned = round(sum(v.planned_hours for v in venues), 2)
     delivered = round(sum(v.delivered_hours for v in venues), 2)
     return PatrolAggregate(
@@ -530,7 +592,7 @@ def patrol_aggregate(
         days_with_rosters=len({s.start.astimezone(LONDON).date() for s in segments}),
         planned_hours=planned,
         delivered_hours=delivered,
-        responses_from_patrol=responses,
+        responses_from_patrol=sum(c.from_patrol for c in months.values()),
         venues=[
             VenuePatrolRow(
                 venue=v.venue,
@@ -572,10 +634,9 @@ def briefing_data(
     reference: Path | None = None,
     arv_definition: ArvDefinition = ArvDefinition.involving,
 ) -> BriefingData:
-    """Every aggregate a briefing needs for ``period`` (the log read and classified once;
-    the roster read is audited)."""
-    log = load_deployments(session=session, period=period)
-    classified = classify(log)
+    """Every aggregate a briefing needs for ``period`` (the log counted once; the roster
+    read is audited)."""
+    months = month_counts(session=session, period=period, arv_definition=arv_definition)
     return BriefingData(
         period=period,
         prepared=now.astimezone(LONDON).date(),
@@ -584,16 +645,11 @@ def briefing_data(
             period=period,
             arv_definition=arv_definition,
             reference=reference,
-            classified=classified,
+            months=months,
         ),
-        response=response_aggregate(session=session, period=period, classified=classified),
+        response=response_aggregate(session=session, period=period),
         patrols=patrol_aggregate(
-            session=session,
-            period=period,
-            actor=actor,
-            now=now,
-            deployments=log,
-            classified=classified,
+            session=session, period=period, actor=actor, now=now, months=months
         ),
         reports=reports_aggregate(session=session, period=period),
         plan_reviews=plan_review_aggregate(session=session, period=period),

@@ -72,6 +72,9 @@ class Settings:
     none by default."""
     martyns_law_commencement: dt.date | None = None
     """When the Act's duties are commenced (None: not yet known); see :data:`COMMENCEMENT_ENV`."""
+    sweeps_dir: Path | None = None
+    """Where ``crowdguard sweep --out`` folders are kept (``CROWDGUARD_SWEEPS``): a plan job
+    of a scenario swept there says where its deployment sits on the sweep's curve."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -184,6 +187,7 @@ def resolve_settings(data_dir: Path | None = None) -> Settings:
             [os.environ.get("CROWDGUARD_TRUSTED_PROXIES", "")], "CROWDGUARD_TRUSTED_PROXIES"
         ),
         martyns_law_commencement=parse_commencement(os.environ.get(COMMENCEMENT_ENV)),
+        sweeps_dir=_path_env("CROWDGUARD_SWEEPS"),
     )
 
 

@@ -136,7 +136,11 @@ def _deployment(scenario: Scenario, n: int) -> list[Team]:
             callsign += "x"
         taken.add(callsign)
         teams.append(source.model_copy(update={"callsign": callsign}))
-    return teams
+    # the scenario's own teams keep its order, so the scenario's own deployment is planned
+    # exactly as ``crowdguard plan`` plans it (the day solver's optimum can depend on it)
+    order = {t.callsign: i for i, t in enumerate(scenario.teams)}
+    originals = sorted((t for t in teams if t.callsign in order), key=lambda t: order[t.callsign])
+    return originals + [t for t in teams if t.callsign not in order]
 
 
 def vary(scenario: Scenario, point: GridPoint) -> Scenario:

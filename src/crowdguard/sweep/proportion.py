@@ -33,7 +33,7 @@ level) on that curve, for the plan report and the planner's page.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +51,7 @@ __all__ = [
     "curve",
     "marginal_point",
     "parse_threshold",
+    "place_on_sweep",
     "proportionality",
     "where_today",
 ]
@@ -331,6 +332,21 @@ class TodayOnCurve:
     point: Proportionality
     position: str
 
+    def to_json(self) -> dict[str, Any]:
+        """``plan.json``'s ``proportionality``: the deployment on its curve, the point and
+        the curve (mean and 95% interval of the metric per team count)."""
+        return {
+            "threat": self.threat,
+            "teams": self.teams,
+            "team_hours": self.team_hours,
+            "metric": self.point.metric,
+            "harm": _json_number(self.harm),
+            "next_team_reduces": self.next_team_reduces,
+            "position": self.position,
+            "summary": self.describe(),
+            "point": self.point.to_json(),
+        }
+
     def describe(self) -> str:
         """One sentence for a report."""
         gain = (
@@ -342,6 +358,35 @@ class TodayOnCurve:
             f"{self.teams} teams at {self.threat}: {self.point.metric} {self.harm:.3g}; {gain}; "
             f"{self.position} the proportionate range ({self.point.describe()})"
         )
+
+
+def place_on_sweep(
+    rows: Sequence[dict[str, Any]],
+    manifest: Mapping[str, Any],
+    proportionality_file: Mapping[str, Any] | None,
+    *,
+    scenario: str,
+    teams: int,
+    threat: str,
+    resamples: int = DEFAULT_RESAMPLES,
+) -> TodayOnCurve:
+    """Where a plan's deployment (``teams`` at ``threat``) sits on a sweep of its scenario.
+
+    The sweep's own threshold and metric (its ``proportionality.json``) are used, so the
+    placement agrees with the sweep's report. :class:`~crowdguard.errors.InputError` when the
+    sweep is of another scenario or its grid does not hold the deployment.
+    """
+    swept = manifest.get("scenario")
+    if swept != scenario:
+        raise InputError(
+            f"the sweep is of scenario {swept!r}, not {scenario!r}; give a sweep of this "
+            "scenario (`crowdguard sweep SCENARIO --out DIR`)"
+        )
+    spec = (proportionality_file or {}).get("threshold", "1%")
+    metric = str((proportionality_file or {}).get("metric", "harm_realised"))
+    return where_today(
+        rows, teams=teams, threat=threat, threshold=str(spec), metric=metric, resamples=resamples
+    )
 
 
 def where_today(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import json
 import math
 import os
@@ -29,16 +30,23 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from crowdguard.errors import InputError
+
+if TYPE_CHECKING:
+    from crowdguard.scenario.schema import Scenario
 
 __all__ = [
     "COLUMNS",
     "SweepFolder",
+    "SweepRecord",
+    "find_sweep",
     "key_of",
     "open_sweep",
     "read_results",
+    "read_sweep",
+    "scenario_digest",
     "write_atomic",
 ]
 
@@ -214,6 +222,12 @@ def _write_csv(rows: Sequence[dict[str, Any]], handle: IO[str]) -> None:
         )
 
 
+def scenario_digest(scenario: Scenario) -> str:
+    """A short hash of the scenario as validated: a sweep's rows belong to this version."""
+    text = scenario.model_dump_json()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def read_results(path: Path) -> list[dict[str, Any]]:
     """The rows of a ``results.parquet`` (or a sweep folder holding one), missing as NaN."""
     import pyarrow.parquet as pq
@@ -234,6 +248,72 @@ def read_results(path: Path) -> list[dict[str, Any]]:
             if kind == "float64" and row.get(name) is None:
                 row[name] = math.nan
     return rows
+
+
+@dataclass(frozen=True)
+class SweepRecord:
+    """A finished sweep as read from its folder: manifest, rows and proportionality file."""
+
+    path: Path
+    manifest: dict[str, Any]
+    rows: list[dict[str, Any]]
+    proportionality: dict[str, Any] | None
+
+    @property
+    def scenario(self) -> str:
+        """The id of the scenario the sweep varied."""
+        return str(self.manifest.get("scenario"))
+
+
+def read_sweep(path: Path) -> SweepRecord:
+    """Read a sweep folder (``crowdguard sweep --out DIR``) for the plan report and the
+    planner's page; :class:`~crowdguard.errors.InputError` naming the file when a part is
+    missing or damaged."""
+    path = path.expanduser()
+    if not path.is_dir():
+        raise InputError(f"--sweep {path}: not a folder (give a `crowdguard sweep --out` folder)")
+    documents: dict[str, dict[str, Any] | None] = {}
+    for name, required in ((MANIFEST, True), ("proportionality.json", False)):
+        file = path / name
+        if not file.is_file():
+            if required:
+                raise InputError(f"--sweep {path}: no {name}; is it a sweep's folder?")
+            documents[name] = None
+            continue
+        try:
+            loaded = json.loads(file.read_text(encoding="utf-8"))
+        except (ValueError, OSError) as exc:
+            raise InputError(f"--sweep {file}: not readable JSON ({exc})") from None
+        if not isinstance(loaded, dict):
+            raise InputError(f"--sweep {file}: expected a JSON object")
+        documents[name] = loaded
+    manifest = documents[MANIFEST]
+    assert manifest is not None
+    return SweepRecord(path, manifest, read_results(path), documents["proportionality.json"])
+
+
+def find_sweep(folder: Path, *, scenario: str, teams: int, threat: str) -> SweepRecord | None:
+    """The newest sweep under ``folder`` (one sweep folder per subfolder) of ``scenario``
+    whose grid holds ``teams`` at ``threat`` and at least one other team count there, so
+    the deployment can be placed on its curve; ``None`` when there is none. Folders that
+    are not readable sweeps are skipped (the server's plan jobs must not fail on them)."""
+    found: list[tuple[str, SweepRecord]] = []
+    try:
+        candidates = sorted(p for p in folder.expanduser().iterdir() if p.is_dir())
+    except OSError:
+        return None
+    for path in candidates:
+        try:
+            manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+            if not isinstance(manifest, dict) or manifest.get("scenario") != scenario:
+                continue
+            record = read_sweep(path)
+        except (OSError, ValueError, InputError):
+            continue
+        counts = {r["teams"] for r in record.rows if r["threat"] == threat}
+        if teams in counts and len(counts) >= 2:
+            found.append((str(manifest.get("created", "")), record))
+    return max(found, key=lambda item: item[0])[1] if found else None
 
 
 def _identity(manifest: dict[str, Any]) -> dict[str, Any]:

@@ -10,10 +10,10 @@ already in its journal are kept and only the missing (point, seed) tasks run.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crowdguard import __version__
 from crowdguard.patrols.travel import TravelTimes
@@ -39,6 +39,9 @@ from crowdguard.sweep.runner import (
     run_tasks,
 )
 from crowdguard.sweep.task import SweepOptions, build_context, simulate_seed, solve_point
+
+if TYPE_CHECKING:
+    from crowdguard.plans.schema import SecurityPlan
 
 __all__ = ["SweepOutcome", "run_sweep"]
 
@@ -84,8 +87,12 @@ def run_sweep(
     on_start: Callable[[int, int], None] | None = None,
     solve: SolveFunction = solve_point,
     simulate: SeedFunction = simulate_seed,
+    security_plans: Mapping[str, SecurityPlan] | None = None,
 ) -> SweepOutcome:
     """Run the sweep into ``out`` (module docstring); resume what ``out`` already holds.
+
+    ``security_plans``: the venues' linked plans as the loader read them (``None``: read
+    once here from the scenario's references).
 
     ``on_start(to_run, reused)`` is called once the folder is open, before any task runs.
     ``backend`` is entered by the caller (``with DaskBackend(...) as backend``). When the
@@ -93,7 +100,13 @@ def run_sweep(
     that deployment sits on the curve (:func:`~crowdguard.sweep.proportion.where_today`).
     """
     limit = threshold if isinstance(threshold, Threshold) else parse_threshold(threshold)
-    context = build_context(scenario, options, travel=travel, code_version=code_version)
+    context = build_context(
+        scenario,
+        options,
+        travel=travel,
+        code_version=code_version,
+        security_plans=security_plans,
+    )
     points = [GridPoint(t, n) for t in threats for n in teams]
     identity = {
         "scenario": scenario.id,

@@ -1,11 +1,10 @@
 """The work of one sweep task: solve a grid point, then simulate one seed's season on it.
 
-Two functions are the sweep's only contact with the planner and the simulator, so that when
-the planning pipeline of issue 16 section 0 lands, switching to it is a change to
-:func:`solve_point` alone:
+Two functions are the sweep's only contact with the planner and the simulator:
 
 * :func:`solve_point` varies the scenario (:func:`crowdguard.sweep.grid.vary`), solves it
-  with :func:`crowdguard.patrols.planner.make_plan` and keeps what the seeds need (a
+  with the planning pipeline every planner uses (:func:`crowdguard.pipeline.make_plan`,
+  options from :meth:`SweepOptions.plan_options`) and keeps what the seeds need (a
   :class:`PointPlan`: coverage, the solved days, the exact harms). It does not depend on
   the seed, so it runs once per grid point; its roster draw is discarded.
 * :func:`simulate_seed` draws one season of rosters from the point's plan with
@@ -40,13 +39,12 @@ only for that reason.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import math
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -54,10 +52,15 @@ import numpy.typing as npt
 
 from crowdguard import __version__
 from crowdguard.errors import InputError
+from crowdguard.patrols.options import PlanOptions
 from crowdguard.patrols.travel import TravelTimes, places_of, straight_line_travel
 from crowdguard.risk.payoffs import Targets, build_targets
 from crowdguard.scenario.schema import Scenario
 from crowdguard.sweep.grid import GridPoint, team_hours, vary
+from crowdguard.sweep.results import scenario_digest
+
+if TYPE_CHECKING:
+    from crowdguard.plans.schema import SecurityPlan
 
 __all__ = [
     "PointPlan",
@@ -129,6 +132,27 @@ class SweepOptions:
             "travel_model": self.travel_model,
         }
 
+    def plan_options(self) -> PlanOptions:
+        """The planning pipeline's options for every grid point: these, one core per task
+        (the cluster is the parallelism), no what-ifs (the sweep reads only the coverage
+        and the harms), and a fixed seed for the plan's own roster draw, which is discarded
+        (each seed of the sweep draws its own)."""
+        from crowdguard.patrols.season_routes import DayOptions
+
+        return PlanOptions(
+            seed=0,
+            days=self.days,
+            mode=self.mode,
+            workers=1,
+            routes=DayOptions(
+                max_variants=self.max_variants,
+                response_floor=self.response_floor,
+                response_min_crowd=self.response_min_crowd,
+                visibility_floor=self.visibility_floor,
+            ),
+            what_ifs=False,
+        )
+
 
 @dataclass(frozen=True)
 class SweepContext:
@@ -150,6 +174,8 @@ class SweepContext:
     """Armed calls expected over the planned days (``expected_incidents``, prorated)."""
     code_version: str = __version__
     road_travel: bool = False
+    security_plans: Mapping[str, SecurityPlan] = field(default_factory=dict)
+    """The venues' linked security plans, read once by the shell (the planner's input)."""
 
     def options_json(self) -> str:
         """The ``options`` column: options, response target and code version, as JSON."""
@@ -162,23 +188,25 @@ class SweepContext:
         )
 
 
-def _digest(scenario: Scenario) -> str:
-    text = scenario.model_dump_json()
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
 def build_context(
     scenario: Scenario,
     options: SweepOptions,
     *,
     travel: TravelTimes | None = None,
     code_version: str = __version__,
+    security_plans: Mapping[str, SecurityPlan] | None = None,
 ) -> SweepContext:
     """Check the options against the scenario and precompute the shared inputs.
 
     ``travel``: minutes between the scenario's venues and bases (a force's road graph,
     :func:`crowdguard.patrols.travel.road_graph_travel`); default the straight-line model.
+    ``security_plans``: the venues' linked plans as the loader read them
+    (:func:`crowdguard.scenario.load.load_scenario_and_plans`); ``None`` reads them here, once.
     """
+    if security_plans is None:
+        from crowdguard.scenario.load import security_plan_documents
+
+        security_plans = security_plan_documents(scenario)
     from crowdguard.simulation.compare import crowd_by_hour
 
     horizon = scenario.days[: options.days] if options.days else scenario.days
@@ -207,10 +235,11 @@ def build_context(
         venues=venues,
         crowd=crowd,
         start=start,
-        scenario_digest=_digest(scenario),
+        scenario_digest=scenario_digest(scenario),
         incidents=options.expected_incidents * len(horizon) / len(scenario.days),
         code_version=code_version,
         road_travel=travel is not None,
+        security_plans=dict(security_plans),
     )
 
 
@@ -258,24 +287,18 @@ def _daily_strikes(targets: Targets, coverage: FloatArray, timezone: str) -> npt
 
 def solve_point(context: SweepContext, point: GridPoint) -> PointPlan:
     """Solve ``point`` (the planner adapter: the one place the sweep calls the planner)."""
-    from crowdguard.patrols.planner import make_plan
+    from crowdguard.pipeline import PlanInputs, make_plan
     from crowdguard.simulation.attacker import daily_informed_harm
 
     scenario = vary(context.scenario, point)
     options = context.options
-    plan = make_plan(
+    inputs = PlanInputs(
         scenario,
-        seed=0,  # the plan's own roster draw is discarded; the seeds draw their own
-        days=list(context.days),
-        mode=options.mode,
-        workers=1,  # one task, one core: the cluster is the parallelism
-        max_variants=options.max_variants,
-        response_floor=options.response_floor,
-        response_min_crowd=options.response_min_crowd,
-        visibility_floor=options.visibility_floor,
+        context.security_plans,
         travel=context.travel if context.road_travel else None,
         travel_model=options.travel_model,
     )
+    plan = make_plan(inputs, options.plan_options())
     worst = plan.worst_tie_defender_utility()
     coverage = np.asarray(plan.coverage, dtype=np.float64)
     return PointPlan(

@@ -4,7 +4,9 @@ Server-rendered from :mod:`crowdguard.stats.service`, the same functions as
 ``/api/v1/stats/*`` (Home Office counting rules: one incident one operation, financial
 years in Europe/London; :mod:`crowdguard.stats.operations`): firearms operations by
 financial year beside the published series, by month, response times by month and grade,
-security-plan review outcomes, and public reports by category and grade. Counts only: no
+security-plan review outcomes, and public reports by category and grade; an interactive
+chart (uPlot, ``static/analyst.js``) of operations per year beside the published series,
+with its table, and every table's CSV (``/api/v1/stats/tables/{name}``). Counts only: no
 report text, roster, team or time of a patrol reaches the page. Analysts, planners and
 admins may open it. ``?period=`` takes a financial year (``2026/27``) or ``FROM:TO``.
 """
@@ -12,6 +14,7 @@ admins may open it. ``?period=`` takes a financial year (``2026/27``) or ``FROM:
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -19,7 +22,8 @@ from fastapi.responses import HTMLResponse
 from crowdguard.api.deps import ContextDep, NowDep, SessionDep
 from crowdguard.errors import InputError
 from crowdguard.stats import service as stats
-from crowdguard.stats.reference import reference_in
+from crowdguard.stats.reference import load_reference, reference_in
+from crowdguard.stats.trends import TableName, format_cell, operations_trend_table
 from crowdguard.stats.years import financial_year, parse_period
 from crowdguard.users.models import Role
 from crowdguard.web.common import PageUserDep, login_form, page, refuse
@@ -52,20 +56,28 @@ def analyst(
             request, "analyst.html", user=user, status=422, period=text, problem=str(exc),
             operations=None,
         )  # fmt: skip
-    classified = stats.classified_log(session=session, period=chosen)
+    reference = reference_in(context.settings.data_dir)
+    operations = stats.operations_aggregate(session=session, period=chosen, reference=reference)
+    trend = operations_trend_table(operations, load_reference(reference))
     return page(
         request,
         "analyst.html",
         user=user,
         period=text,
         problem="",
-        operations=stats.operations_aggregate(
-            session=session,
-            period=chosen,
-            reference=reference_in(context.settings.data_dir),
-            classified=classified,
-        ),
-        response=stats.response_aggregate(session=session, period=chosen, classified=classified),
+        operations=operations,
+        trend={"columns": list(trend.columns), "rows": [list(r) for r in trend.rows]},
+        trend_table={
+            "title": trend.title,
+            "columns": trend.columns,
+            "rows": [[format_cell(c) for c in r] for r in trend.rows],
+            "notes": trend.notes,
+        },
+        csv={
+            n.value: f"/api/v1/stats/tables/{n.value}?{urlencode({'period': text, 'format': 'csv'})}"
+            for n in TableName
+        },
+        response=stats.response_aggregate(session=session, period=chosen),
         reviews=stats.plan_review_aggregate(session=session, period=chosen),
         reports=stats.reports_aggregate(session=session, period=chosen),
     )

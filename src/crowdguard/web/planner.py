@@ -23,16 +23,23 @@ from collections import defaultdict
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 
-from crowdguard.api.deps import NowDep, SessionDep
+from crowdguard.api.deps import GateReleaseDep, NowDep, SessionDep, done_with_database
+from crowdguard.errors import InputError
 from crowdguard.jobs import service as jobs
+from crowdguard.jobs.whatif import BusyError, price_overrides
+from crowdguard.patrols.season_routes import DatedOverride
+from crowdguard.plans import service as security_plans
+from crowdguard.plans.revisions import DEFAULT_DAYS_BEFORE
 from crowdguard.rosters import service as rosters
 from crowdguard.store.errors import NotFoundError
 from crowdguard.users.models import Role
 from crowdguard.venues import service as venues
 from crowdguard.web.common import PageUserDep, login_form, page, refuse
+from crowdguard.web.session import cross_site
 
 __all__ = ["HEAT_STEPS", "coverage_summary", "router"]
 
@@ -80,6 +87,7 @@ def coverage_summary(result: dict[str, Any]) -> dict[str, Any]:
         summary["coverage_step"] = _step(summary["coverage"], 1.0)
         summary["risk_step"] = _step(summary["risk"], top_risk)
     hours = sorted({h for _, h in by_hour})
+    by_date = _by_date(rows)
     heat = {
         v: {
             h: {
@@ -91,7 +99,30 @@ def coverage_summary(result: dict[str, Any]) -> dict[str, Any]:
         }
         for v in venues_out
     }
-    return {"venues": venues_out, "hours": hours, "heat": heat}
+    return {"venues": venues_out, "hours": hours, "heat": heat, **by_date}
+
+
+def _by_date(rows: list[Any]) -> dict[str, Any]:
+    """The calendar heatmap by date: each venue's mean coverage on each day of the plan
+    (local dates), for a season's view at a glance."""
+    cells: dict[tuple[str, dt.date], list[float]] = defaultdict(list)
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        try:
+            coverage = float(row.get("coverage", 0.0))
+            start = dt.datetime.fromisoformat(str(row.get("start")))
+        except (TypeError, ValueError):
+            continue
+        local = start if start.tzinfo is None else start.astimezone(LONDON)
+        cells[(str(row.get("venue", "")), local.date())].append(coverage)
+    dates = sorted({d for _, d in cells})
+    venues = sorted({v for v, _ in cells})
+    day_heat: dict[str, dict[dt.date, dict[str, Any]]] = {v: {} for v in venues}
+    for (venue, day), values in cells.items():
+        mean = sum(values) / len(values)
+        day_heat[venue][day] = {"value": mean, "step": _step(mean, 1.0)}
+    return {"dates": dates, "day_heat": day_heat}
 
 
 def _places(
@@ -136,6 +167,14 @@ def planner(
         return login_form(request, title="Log in to the planner", next_path="/planner")
     if user.role not in (Role.planner, Role.admin):
         return refuse(request, user, "/planner")
+    context = _planner_context(session, user, now, plan, day)
+    return page(request, "planner.html", user=user, **context)
+
+
+def _planner_context(
+    session: Any, user: Any, now: dt.datetime, plan: int | None, day: dt.date | None
+) -> dict[str, Any]:
+    """Everything the page shows, read from the store (the template reads nothing more)."""
     summaries, total = jobs.list_plans(session=session, limit=20, offset=0)
     scenario_rows, _ = venues.list_scenarios(session=session, limit=200, offset=0)
     chosen = plan
@@ -149,6 +188,8 @@ def planner(
         "season": None,
         "day": None,
         "problem": "",
+        "queue": _review_queue(session, now),
+        "whatif": {},
     }
     if chosen is not None:
         try:
@@ -161,7 +202,8 @@ def planner(
             if row.status == "done" and isinstance(row.result, dict):
                 context["season"] = _season(row.result, row.scenario_snapshot or {})
                 context["day"] = _day(session, user, now, row, day)
-    return page(request, "planner.html", user=user, **context)
+    context["whatif_choices"] = _whatif_choices(session, context)
+    return context
 
 
 def _chosen(row: Any) -> dict[str, Any]:
@@ -177,6 +219,26 @@ def _chosen(row: Any) -> dict[str, Any]:
         "worst_tie": worst if isinstance(worst, int | float) else None,
         "solver": result.get("solver") or row.solver,
         "dates": _dates(row.scenario_snapshot or {}, row.days),
+        "on_sweep": _on_sweep(result.get("proportionality")),
+    }
+
+
+def _on_sweep(placed: Any) -> dict[str, Any] | None:
+    """Where the plan's deployment sits on a sweep of its scenario (``plan.json``'s
+    ``proportionality``, issue 16), as the page words it; ``None`` without a sweep."""
+    if not isinstance(placed, dict) or not isinstance(placed.get("point"), dict):
+        return None
+    point, sweep = placed["point"], placed.get("sweep") or {}
+    return {
+        "teams": placed.get("teams"),
+        "threat": placed.get("threat"),
+        "position": placed.get("position"),
+        "metric": str(placed.get("metric", "")).replace("_", " "),
+        "next_team_reduces": placed.get("next_team_reduces"),
+        "proportionate": point.get("teams"),
+        "interval": point.get("interval") or {},
+        "threshold": point.get("threshold_spec"),
+        "same_scenario": sweep.get("same_scenario", True),
     }
 
 
@@ -253,3 +315,131 @@ def _day(
         "routes": routes,
         "other_plan": any(t["plan_id"] != row.id for t in teams),
     }
+
+
+REVIEW_HORIZON_DAYS = 28
+"""How far ahead the planner's review queue looks (overdue reviews are always in it)."""
+
+
+def _review_queue(session: Any, now: dt.datetime) -> dict[str, Any]:
+    """Security plans awaiting review that fall due within :data:`REVIEW_HORIZON_DAYS`,
+    overdue first (:func:`crowdguard.plans.service.review_queue`), with their events."""
+    today = security_plans.today(now)
+    rows, total = security_plans.review_queue(
+        session=session, today=today, within_days=REVIEW_HORIZON_DAYS, limit=50, offset=0
+    )
+    items = []
+    for row in rows:
+        public = security_plans.plan_public(session=session, row=row)
+        event = venues.get_event(session=session, event_id=row.event_id)
+        items.append(
+            {
+                "plan": public,
+                "event": event.name,
+                "venue": event.venue_id,
+                "opens": event.starts_at.astimezone(LONDON).date(),
+                "days_left": (row.review_due - today).days,
+            }
+        )
+    return {
+        "rows": items,
+        "total": total,
+        "horizon": REVIEW_HORIZON_DAYS,
+        "days_before": DEFAULT_DAYS_BEFORE,
+    }
+
+
+# -- what an override would cost ---------------------------------------------------------------
+
+
+def _whatif_choices(session: Any, context: dict[str, Any]) -> dict[str, Any] | None:
+    """The teams, places and days of the scenario a what-if is priced on: the chosen plan's
+    scenario, else the first stored one."""
+    chosen = context.get("chosen")
+    scenario_id = chosen["scenario_id"] if chosen else None
+    if scenario_id is None and context["scenarios"]:
+        scenario_id = context["scenarios"][0][0]
+    if scenario_id is None:
+        return None
+    try:
+        scenario = venues.scenario_public(
+            venues.get_scenario(session=session, scenario_id=scenario_id)
+        ).scenario
+    except NotFoundError:
+        return None
+    return {
+        "scenario_id": scenario.id,
+        "teams": sorted(t.callsign for t in scenario.teams),
+        "places": [(v.id, v.name) for v in scenario.venues]
+        + [(b.id, f"{b.name} (base)") for b in scenario.bases],
+        "start": scenario.start,
+        "end": scenario.end,
+    }
+
+
+@router.post("/planner/override-cost", response_class=HTMLResponse)
+def override_cost(
+    request: Request,
+    user: PageUserDep,
+    session: SessionDep,
+    now: NowDep,
+    release_gate: GateReleaseDep,
+    scenario_id: Annotated[str, Form(max_length=80)] = "",
+    team: Annotated[str, Form(max_length=80)] = "",
+    place: Annotated[str, Form(max_length=80)] = "",
+    at: Annotated[str, Form(max_length=40)] = "",
+    action: Annotated[str, Form(max_length=10)] = "pin",
+    plan: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    """Price one pin or forbid on its day before it is applied: what it costs in defender
+    utility and in predictability (:func:`crowdguard.jobs.whatif.price_overrides`)."""
+    if user is None:
+        return login_form(request, title="Log in to the planner", next_path="/planner")
+    if user.role not in (Role.planner, Role.admin):
+        return refuse(request, user, "/planner")
+    refused = cross_site(request)
+    if refused is not None:
+        return refused
+    chosen = int(plan) if plan.isdigit() and 0 < int(plan) < 2**31 else None
+    form = {"team": team, "place": place, "at": at, "action": action}
+    errors: dict[str, str] = {}
+    if action not in ("pin", "forbid"):
+        errors["action"] = "choose pin or forbid"
+    try:
+        when = dt.datetime.strptime(at, "%Y-%m-%dT%H:%M")
+    except ValueError:
+        errors["at"] = "enter a local date and time, such as 2026-12-05T14:00"
+    try:
+        scenario = venues.scenario_public(
+            venues.get_scenario(session=session, scenario_id=scenario_id)
+        ).scenario
+    except (NotFoundError, ValidationError):
+        errors["scenario_id"] = f"no stored scenario {scenario_id!r}"
+        scenario = None
+    if scenario is not None:
+        if team not in {t.callsign for t in scenario.teams}:
+            errors["team"] = f"no team {team!r} in {scenario.id}"
+        if place not in {v.id for v in scenario.venues} | {b.id for b in scenario.bases}:
+            errors["place"] = f"no venue or base {place!r} in {scenario.id}"
+    context = _planner_context(session, user, now, chosen, None)
+    if errors or scenario is None:
+        context["whatif"] = {"form": form, "errors": errors}
+        return page(request, "planner.html", user=user, status=422, **context)
+    override = DatedOverride(team, place, when, "pin" if action == "pin" else "forbid")
+    done_with_database(session, release_gate)  # the day's two solves take seconds
+    try:
+        rows = price_overrides(scenario, [override])
+    except InputError as exc:  # BusyError included: one what-if at a time
+        status = 429 if isinstance(exc, BusyError) else 422
+        context["whatif"] = {"form": form, "errors": {"form": str(exc)}}
+        return page(request, "planner.html", user=user, status=status, **context)
+    flag = "--pin" if action == "pin" else "--forbid"
+    context["whatif"] = {
+        "form": form,
+        "errors": {},
+        "rows": rows,
+        "command": f"crowdguard plan SCENARIO.yaml {flag} {team}@{place}@{at}",
+        "action": action,
+        "when": when,
+    }
+    return page(request, "planner.html", user=user, **context)

@@ -39,6 +39,7 @@ import numpy as np
 
 from crowdguard import __version__
 from crowdguard.errors import PlanError, did_you_mean
+from crowdguard.games.flow_pruned import WarmStarts
 from crowdguard.patrols.options import PlanOptions
 from crowdguard.patrols.season import (
     TOL,
@@ -560,6 +561,7 @@ def solve_plan(
         solver = "+".join(sorted(set(methods))) or "none"
         solver = f"per-slot {solver} (season SSE)"
     else:
+        warm = WarmStarts()  # the first day's bases start every other day (season_routes)
         day_plans = solve_days(
             scenario,
             chosen,
@@ -568,6 +570,7 @@ def solve_plan(
             progress=progress,
             options=day_options,
             travel=travel,
+            warm=warm,
         )
         position = {target_id: i for i, target_id in enumerate(targets.ids)}
         coverage = np.zeros(len(targets))
@@ -577,7 +580,15 @@ def solve_plan(
             coverage[index] = day.coverage
             response[index] = day.response_probability
         if break_season_ties(
-            scenario, targets, coverage, day_plans, gaps or None, day_options, travel
+            scenario,
+            targets,
+            coverage,
+            day_plans,
+            gaps or None,
+            day_options,
+            travel,
+            workers=options.workers,
+            warm=warm,
         ):
             for day in day_plans.values():
                 index = np.array([position[t] for t in day.target_ids], dtype=int)

@@ -698,7 +698,9 @@ def test_a_planner_starts_a_plan_watches_it_and_opens_a_day_with_routes(
     assert (
         report.status == 200 and "default-src 'none'" in report.headers["content-security-policy"]
     )
-    assert "<h1>Armed patrol plan: " in report.text() and "Coverage by venue and hour" in report.text()
+    assert (
+        "<h1>Armed patrol plan: " in report.text() and "Coverage by venue and hour" in report.text()
+    )
     link = page.locator(f"#rosters-{plan_id}").get_attribute("href")
     rosters = page.request.get(f"{server.base_url}{link}")
     assert rosters.status == 200 and rosters.json()["plan_id"] == int(plan_id)

@@ -33,7 +33,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -457,10 +456,9 @@ def draw_rosters(
     with exactly its coverage in expectation; ``rng`` is ``secrets.SystemRandom()`` for
     operational use or ``random.Random(seed)`` for tests, audits and simulation.
     """
-    zone = ZoneInfo(scenario.timezone)
     slots_by_day: dict[dt.date, list[int]] = {}
-    for s, start in enumerate(targets.slot_starts):
-        slots_by_day.setdefault(start.astimezone(zone).date(), []).append(s)
+    for s, start in enumerate(targets.slot_starts):  # a night's slots: the evening's roster
+        slots_by_day.setdefault(scenario.plan_day_of(start), []).append(s)
     chosen = sorted(slots_by_day) if days is None else list(days)
     return {
         day.isoformat(): _draw_day(

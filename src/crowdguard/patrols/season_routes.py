@@ -1,7 +1,8 @@
 """A season on the patrol graph: every day solved by :func:`~crowdguard.patrols.dayplan.plan_day`.
 
-Teams start and end each shift at their base, so no route crosses midnight and the days are
-independent games; they are solved in parallel worker processes (the standard library's
+Teams start and end each shift at their base, so the days are independent games (a shift
+crossing midnight belongs, with the early hours it patrols, to the date it starts on:
+:meth:`~crowdguard.scenario.schema.Scenario.plan_window`); they are solved in parallel worker processes (the standard library's
 ``concurrent.futures``: each day is a separate HiGHS model, so processes rather than threads
 use both cores). Each day's answer is certified by ``plan_day``; :func:`certify_days` adds the
 season's best response: the attacker picks the single target of the whole season with the
@@ -349,6 +350,16 @@ def solve_days(
     return dict(sorted(results.items()))
 
 
+def _plan_date(targets: Targets, index: int, days: Mapping[str, DayResult]) -> str:
+    """The date of the day plan holding target ``index`` (a night's early hours belong to
+    the evening before), else its own date."""
+    target_id = targets.ids[index]
+    for date, day in days.items():
+        if target_id in day.target_ids:
+            return date
+    return targets.start[index].date().isoformat()
+
+
 def certify_days(
     targets: Targets, coverage: np.ndarray, days: Mapping[str, DayResult], *, tol: float = TOL
 ) -> dict[str, Any]:
@@ -368,8 +379,8 @@ def certify_days(
     attack_set = np.flatnonzero(attacker >= k - tol)
     best = int(attack_set[np.argmax(defender[attack_set])])
     worst = int(attack_set[np.argmin(defender[attack_set])])
-    binding = sorted({targets.start[i].date().isoformat() for i in attack_set})
-    binding_day = days.get(targets.start[best].date().isoformat())
+    binding = sorted({_plan_date(targets, i, days) for i in attack_set.tolist()})
+    binding_day = days.get(_plan_date(targets, best, days))
     strong = binding_day.certificate.get("strong_defender_utility") if binding_day else None
     return {
         "coverage_in_range": True,
@@ -431,7 +442,7 @@ def break_season_ties(
     certificate = certify_days(targets, coverage, days)
     if season_tie_holds(certificate, options.tie_margin):
         return False
-    keep = targets.start[targets.ids.index(certificate["attacked_target"])].date().isoformat()
+    keep = _plan_date(targets, targets.ids.index(certificate["attacked_target"]), days)
     scale = payoff_scale(
         FlowPayoffs(
             targets.defender_covered,

@@ -692,6 +692,18 @@ def test_a_planner_starts_a_plan_watches_it_and_opens_a_day_with_routes(
     expect(page.locator("#timeline .timeline-row").first).to_be_visible()
     expect(page.locator("#season-map path.route").first).to_be_attached()
     check_page(page, "planner", shots)
+    # The plan's report, drawn when the job finished, and its rosters, as files to keep.
+    plan_id = page.url.rsplit("=", 1)[1]
+    report = page.request.get(f"{server.base_url}/api/v1/plans/{plan_id}/report")
+    assert (
+        report.status == 200 and "default-src 'none'" in report.headers["content-security-policy"]
+    )
+    assert (
+        "<h1>Armed patrol plan: " in report.text() and "Coverage by venue and hour" in report.text()
+    )
+    link = page.locator(f"#rosters-{plan_id}").get_attribute("href")
+    rosters = page.request.get(f"{server.base_url}{link}")
+    assert rosters.status == 200 and rosters.json()["plan_id"] == int(plan_id)
 
 
 # --- 7. the administrator ----------------------------------------------------------------------

@@ -79,6 +79,12 @@ IPM_COLUMNS = 30_000
 """Above this many flow variables the minimax LP is solved by interior point (measured on
 a generated 40-place, 16-team county: 23 s by IPM, over 120 s by dual simplex)."""
 
+SIMPLEX_TRY_ITERATIONS = 3_000
+"""Below :data:`IPM_COLUMNS`, the dual simplex gets this many iterations on a cold minimax
+LP before interior point takes over. Most counties need a few hundred (0.1-1 s); staggered
+shifts can need tens of thousands (a generated 22-place, 16-team county: 35,320 iterations,
+32 s, against 5.4 s by interior point). A count, not a clock, so the plan does not depend on
+the machine's speed."""
 
 PRIMAL_SIMPLEX = 4
 """HiGHS's ``simplex_strategy`` value for the primal simplex method."""
@@ -247,8 +253,10 @@ class AttackLP:
     def minimax(self) -> tuple[float, np.ndarray]:
         """``k_lo``, the least best-response utility for the attacker, and a plan that gets it.
 
-        Solved once per model (later calls return the first answer). Large models (more than
-        :data:`IPM_COLUMNS` flows, e.g. 16 teams over 40 places) are solved by HiGHS's
+        Solved once per model (later calls return the first answer). From a recorded basis
+        (:func:`warm_starts`) by dual simplex. Otherwise large models (more than
+        :data:`IPM_COLUMNS` flows, e.g. 16 teams over 40 places), and smaller ones the dual
+        simplex does not finish in :data:`SIMPLEX_TRY_ITERATIONS`, are solved by HiGHS's
         interior point method with crossover, several times faster than simplex on these
         degenerate flow LPs; the crossover basis then warm-starts the simplex solves of
         :meth:`induce`.
@@ -265,7 +273,14 @@ class AttackLP:
             self.warm_started = True
         elif self.nz > IPM_COLUMNS:
             self.highs.setOptionValue("solver", "ipm")
+        else:
+            self.highs.setOptionValue("simplex_iteration_limit", SIMPLEX_TRY_ITERATIONS)
         status = self._run()
+        self.highs.setOptionValue("simplex_iteration_limit", highspy.kHighsIInf)
+        if status == highspy.HighsModelStatus.kIterationLimit:
+            self.highs.setOptionValue("solver", "ipm")
+            self.highs.clearSolver()
+            status = self._run()
         self.highs.setOptionValue("solver", "simplex")
         if status == highspy.HighsModelStatus.kInfeasible:
             raise InfeasibleGame("flow game: the patrol constraints admit no plan at all")

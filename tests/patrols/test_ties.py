@@ -171,3 +171,27 @@ def test_generated_scenarios_load_plan_and_certify(tmp_path: Path, shifts: str) 
     plan = make_plan(PlanInputs(scenario), PlanOptions(days=1, seed=3, workers=1, what_ifs=False))
     assert plan.certificate["holds"]
     assert plan.worst_tie_defender_utility() <= plan.defender_utility
+
+
+def test_warm_started_days_give_the_same_plan_for_any_worker_count() -> None:
+    """Days that share one patrol graph start from the first day's minimax basis; the plan
+    must not depend on how many processes solved it, and each day keeps its optimal value."""
+    county = generate_scenario(
+        venues=8, bases=2, teams=3, shifts="overlapping", seed=8, hours="equal", risks="equal",
+        days=3,
+    )  # fmt: skip
+    serial = make_plan(PlanInputs(county), PlanOptions(days=3, seed=2, workers=1, what_ifs=False))
+    parallel = make_plan(PlanInputs(county), PlanOptions(days=3, seed=2, workers=2, what_ifs=False))
+    np.testing.assert_allclose(serial.coverage, parallel.coverage, atol=1e-9)
+    assert serial.rosters() == parallel.rosters()
+    days = sorted(serial.day_plans)
+    warm = [serial.day_plans[d].certificate.get("minimax_warm_start") for d in days]
+    assert warm[0] is False and all(warm[1:]), warm
+    travel = straight_line_travel(places_of(county))
+    for date in days[1:]:
+        day = dt.date.fromisoformat(date)
+        alone = plan_day(county, day, build_targets(county, days=[day]), travel)
+        season_day = serial.day_plans[date]
+        assert season_day.certificate["passed"]
+        assert season_day.defender_utility == pytest.approx(alone.defender_utility, abs=1e-6)
+        assert season_day.attacker_utility == pytest.approx(alone.attacker_utility, abs=1e-6)

@@ -94,6 +94,15 @@ def test_the_common_errors_table_quotes_the_loader(change: tuple[str, str], row:
         (("callsign: alpha-1", "callsign: Alpha 1"), 10),
         (("    peak_occupancy: 2400", "\tpeak_occupancy: 2400"), 11),
         (("    capacity: 3500", "    capacity: 10000\n    area_m2: 1000"), 13),
+        (
+            (
+                '["10:00-16:00"]}\n  - {callsign: bravo-1, base: winchester-staging, kind: arv, '
+                'shifts: ["16:00-22:00"]',
+                '["1:00-9:00"]}\n  - {callsign: bravo-1, base: '
+                'winchester-staging, kind: arv, shifts: ["18:00-02:00"]',
+            ),
+            14,
+        ),
     ],
 )
 def test_the_new_rows_of_the_common_errors_table_quote_the_loader(

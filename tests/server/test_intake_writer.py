@@ -275,7 +275,7 @@ def test_the_board_hears_of_each_report_after_its_commit(
     bus = open_app.state.board_bus
 
     def record(item: Any) -> None:
-        stored = item.data["reference"] in _stored(sessions)
+        stored = item.data.reference in _stored(sessions)
         heard.append((item.kind, stored))
 
     bus.publish = record  # type: ignore[method-assign]

@@ -175,3 +175,32 @@ def test_resuming_with_other_options_or_into_a_foreign_folder_is_refused(
     (tmp_path / "file").write_text("x")
     with pytest.raises(InputError, match="not a folder"):
         sweep(county, tmp_path / "file")
+
+
+def test_seeds_batched_per_task_give_the_same_rows_and_a_lost_batch_names_each_seed(
+    county: Scenario, tmp_path: Path
+) -> None:
+    from crowdguard.sweep import GridPoint, build_context
+    from crowdguard.sweep.runner import run_tasks
+
+    context = build_context(county, FREE)
+    points = [GridPoint(ThreatLevel.SUBSTANTIAL, n) for n in (1, 2)]
+    rows: dict[int, list[dict[str, Any]]] = {1: [], 8: []}
+    for size, collected in rows.items():
+        run = run_tasks(context, points, range(10), backend=SerialBackend(),
+                        on_row=collected.append, seeds_per_task=size)  # fmt: skip
+        assert run.computed == 20 and not run.failed
+
+    def key(row: dict[str, Any]) -> tuple[int, int]:
+        return row["teams"], row["seed"]
+
+    assert sorted(rows[1], key=key) == sorted(rows[8], key=key)
+    # seed 3 of 2 teams fails every attempt: its task (seeds 0..7) is retried once, then each
+    # of its eight seeds is reported as failed; the other rows all arrive
+    broken = FailOnce(simulate_seed, tmp_path / "marker", failures=2, label="SUBSTANTIAL/2/3")
+    kept: list[dict[str, Any]] = []
+    run = run_tasks(context, points, range(10), backend=SerialBackend(), on_row=kept.append,
+                    simulate=broken, retries=1, seeds_per_task=8)  # fmt: skip
+    assert [f.task for f in run.retried] == ["seed SUBSTANTIAL/2/0..7 (8 seeds)"]
+    assert sorted(f.task for f in run.failed) == [f"seed SUBSTANTIAL/2/{s}" for s in range(8)]
+    assert len(kept) == run.computed == 12

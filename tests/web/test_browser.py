@@ -58,6 +58,7 @@ from playwright.sync_api import Browser, Page, Route, expect, sync_playwright  #
 sys.path.insert(0, str(Path(__file__).parents[1] / "server"))
 from served import ServedProcess  # noqa: E402
 
+from crowdguard.rosters.service import store_rosters  # noqa: E402
 from crowdguard.scenario.load import demo_scenario  # noqa: E402
 from crowdguard.stats import service as stats  # noqa: E402
 from crowdguard.stats.models import DeploymentCreate  # noqa: E402
@@ -707,6 +708,18 @@ def test_a_planner_starts_a_plan_watches_it_and_opens_a_day_with_routes(
     expect(page.locator("#timeline .timeline-row").first).to_be_visible()
     expect(page.locator("#season-map path.route").first).to_be_attached()
     check_page(page, "planner", shots)
+    # The plan's report, drawn when the job finished, and its rosters, as files to keep.
+    plan_id = page.url.rsplit("=", 1)[1]
+    report = page.request.get(f"{server.base_url}/api/v1/plans/{plan_id}/report")
+    assert (
+        report.status == 200 and "default-src 'none'" in report.headers["content-security-policy"]
+    )
+    assert (
+        "<h1>Armed patrol plan: " in report.text() and "Coverage by venue and hour" in report.text()
+    )
+    link = page.locator(f"#rosters-{plan_id}").get_attribute("href")
+    rosters = page.request.get(f"{server.base_url}{link}")
+    assert rosters.status == 200 and rosters.json()["plan_id"] == int(plan_id)
 
 
 # --- 7. the administrator ----------------------------------------------------------------------
@@ -803,3 +816,90 @@ def test_an_organiser_sends_a_plan_fixes_an_error_reads_the_letter_and_revises(
     body = page.locator("main").inner_text()
     for callsign in PATROLS:  # nothing operational
         assert callsign not in body
+
+
+# --- 9. the board's P1 alert and off-shift units ------------------------------------------------
+
+AWAY = """
+window.__away = false;
+window.__beeps = 0;
+Object.defineProperty(Document.prototype, "hidden", {
+  configurable: true, get() { return window.__away; } });
+Document.prototype.hasFocus = function () { return !window.__away; };
+if (window.AudioContext) {
+  const make = AudioContext.prototype.createOscillator;
+  AudioContext.prototype.createOscillator = function () {
+    window.__beeps += 1; return make.call(this); };
+}
+"""
+"""The operator "works elsewhere": another window has the focus (headless chromium gives
+every page the focus, so the test says when it has not), and each tone is counted."""
+
+
+def roster_earlier_today(server: ServedProcess, callsign: str) -> None:
+    """Give ``callsign`` (no roster so far) a patrol that ended before now, today, in the
+    plan the board reads: rostered today but not now, so off shift."""
+    london = ZoneInfo("Europe/London")
+    now = dt.datetime.now(london)
+    start = now.replace(hour=0, minute=0) if now.hour >= 1 else now.replace(hour=23, minute=0)
+    end = start + dt.timedelta(minutes=30)
+    base = {t.callsign: t.base for t in demo_scenario().teams}[callsign]
+    engine = make_engine(f"sqlite:///{server.data_dir / 'crowdguard.sqlite3'}")
+    segment = {"kind": "patrol", "venue": "winchester-high-street",
+               "start": start.strftime("%Y-%m-%dT%H:%M:00"),
+               "end": end.strftime("%Y-%m-%dT%H:%M:00")}  # fmt: skip
+    with session_scope(make_sessionmaker(engine)) as session:
+        store_rosters(
+            session=session,
+            plan_id=1,
+            rosters={now.date().isoformat(): {"teams": [
+                {"team": callsign, "base": base, "segments": [segment]}]}},
+        )  # fmt: skip
+    engine.dispose()
+
+
+def test_a_p1_while_the_operator_works_elsewhere_alerts_and_off_shift_units_say_so(
+    server: ServedProcess, browser: Browser, tabs: list[Tab]
+) -> None:
+    roster_earlier_today(server, "alpha-3")
+    tab = Tab(browser)
+    tabs.append(tab)
+    tab.context.add_init_script(AWAY)
+    board = open_board(tab.page, server, "controller")
+    # Units with no roster now are "Off shift", not the green "Available" of a unit on duty.
+    off = board.locator("#unit-alpha-3")
+    expect(off).to_have_attribute("data-shift", "off")
+    expect(off).to_contain_text("Off shift")
+    expect(off).not_to_contain_text("Available")
+    on = board.locator("#unit-alpha-1")  # on patrol all day
+    expect(on).to_have_attribute("data-shift", "on")
+    expect(on).to_contain_text("Available")
+    title = board.title()
+    board.click("#sound")  # sound is allowed only after a gesture
+    expect(board.locator("#sound")).to_have_attribute("aria-pressed", "true")
+
+    board.evaluate("window.__away = true")
+    response = httpx.post(
+        f"{server.base_url}/api/v1/reports",
+        json={"category": "weapons", "observed_at": dt.datetime.now(dt.UTC).isoformat(),
+              "location": {"venue_id": "southampton-westquay"},
+              "description": "A man waving a large knife outside the ice rink",
+              "weapons_seen": True},
+        timeout=30,
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    reference = response.json()["reference"]
+    banner = board.locator("#p1-alert")
+    expect(banner).to_be_visible(timeout=20_000)
+    expect(banner).to_have_attribute("data-reference", reference)
+    expect(board.locator("#p1-text")).to_contain_text(reference)
+    expect(board.locator("#p1-text")).to_contain_text("WestQuay")
+    board.wait_for_function("document.title.startsWith('(1) P1')")
+    board.wait_for_function("window.__beeps >= 2")  # two tones
+
+    # Back at the board: the title is restored and the alert opens the report.
+    board.evaluate("window.__away = false; window.dispatchEvent(new Event('focus'))")
+    board.wait_for_function(f"document.title === {title!r}")
+    board.click("#p1-open")
+    expect(banner).to_be_hidden()
+    expect(board.locator("#selected-title")).to_contain_text(reference)

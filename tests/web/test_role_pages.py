@@ -171,6 +171,46 @@ def test_an_officer_sees_only_their_next_shift_once_released(
     assert "No shift is rostered" in done.text("shift-status")
 
 
+def test_an_officer_on_a_night_shift_still_sees_it_after_midnight(
+    client: TestClient, engine: Engine, clock: FakeClock, signed_in: Callable[[Role], str]
+) -> None:
+    """Issue 11 s.3: a shift crossing midnight is rostered under the date it starts; at
+    01:00 the officer's page still shows the night's remaining patrol, not "no shift"."""
+    night = {
+        "date": SUNDAY,
+        "teams": [
+            {
+                "team": "alpha-1",
+                "base": "portsmouth-central",
+                "segments": [
+                    {"kind": "patrol", "venue": "portsmouth-gunwharf-quays",
+                     "start": f"{SUNDAY}T22:00:00", "end": "2026-12-07T01:30:00"},
+                    {"kind": "transit", "start": "2026-12-07T01:30:00",
+                     "end": "2026-12-07T02:00:00"},
+                ],
+            }
+        ],
+    }  # fmt: skip
+    with session_scope(make_sessionmaker(engine)) as session:
+        plan = jobs.create_plan(
+            session=session,
+            data=PlanCreate(scenario_id=demo_scenario().id, seed=1),
+            actor="test",
+            now=clock.now(),
+        )
+        jobs.finish_plan(
+            session=session, plan_id=plan.id, now=clock.now(),
+            result={"solver": "hand-written"}, rosters={SUNDAY: night},
+        )  # fmt: skip
+    signed_in(Role.officer)  # team alpha-1
+    clock.set(dt.datetime(2026, 12, 7, 1, 0, tzinfo=dt.UTC))  # Monday 01:00 in London
+    log_in_again(client, "officer-user")
+    page = parse(client.get("/officer").text)
+    assert page.has_id("shift"), page.text("shift-status")
+    table = page.text("shift")
+    assert "Gunwharf" in table and "01:30" in table
+
+
 def test_an_officer_asking_the_api_for_another_team_is_refused(
     client: TestClient, engine: Engine, clock: FakeClock, signed_in: Callable[[Role], str]
 ) -> None:

@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from crowdguard.errors import InputError
-from crowdguard.scenario.schema import Scenario
+from crowdguard.scenario.schema import Scenario, TimeRange
 
 __all__ = ["register", "scenario_app", "scenario_summary", "scenario_warnings"]
 
@@ -48,12 +48,9 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _minutes(ranges: list[Any]) -> float:
-    total = 0.0
-    for r in ranges:
-        end = 24 * 60 if r.end == dt.time.max else r.end.hour * 60 + r.end.minute
-        total += end - (r.start.hour * 60 + r.start.minute)
-    return total
+def _minutes(ranges: list[TimeRange]) -> float:
+    """Total minutes of the ranges (an overnight shift counts to its end the next day)."""
+    return sum(end - start for start, end in (r.minutes() for r in ranges))
 
 
 def scenario_warnings(scenario: Scenario) -> list[str]:

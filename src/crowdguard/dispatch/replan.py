@@ -654,9 +654,8 @@ def replan_day(
         )
     busy = dict(unavailable or {})
     busy.pop(team, None)
-    zone = ZoneInfo(scenario.timezone)
-    day = now.astimezone(zone).date()
-    midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    day = scenario.plan_day_of(now)  # the evening before, in an overnight shift's small hours
+    midnight = scenario.plan_window(day)[1]  # the day's plan ends (past midnight for a night)
     until = min(back_at, midnight) if back_at is not None else midnight
     by_team = {t.team: t for t in ([] if rosters is None else rosters.teams)}
     gap = coverage_gap_until(by_team.get(team), now=now, until=until)
@@ -736,7 +735,7 @@ def _on_graph(
 ) -> DayReplan:
     """Steps 3-6 on the patrol graph."""
     zone = ZoneInfo(scenario.timezone)
-    day = now.astimezone(zone).date()
+    day = scenario.plan_day_of(now)
     if travel is None:
         travel = travel_with_incident(scenario, incident if back_at is not None else None)
     elif back_at is not None and INCIDENT not in travel.ids:

@@ -324,8 +324,9 @@ class _DayContext:
 def _day_context(
     session: Session, *, role: Role, actor: str, now: dt.datetime, lead: dt.timedelta
 ) -> _DayContext:
-    """Today's rosters (local date; an audited read) and the scenario they came from."""
-    day = now.astimezone(LONDON).date()
+    """Today's rosters (local date, or yesterday's while its overnight shifts run; an
+    audited read) and the scenario they came from."""
+    day = rosters.plan_day_at(session=session, now=now)
     roster = rosters.day_rosters(
         session=session, day=day, role=role, team=None, actor=actor, now=now, lead=lead
     )

@@ -833,6 +833,8 @@ def solve_flow_game(
     if certificate is None:  # maximin: the claim is the worst tie
         certificate = certify(payoffs, polytope, z, value, claim="worst")
     certificate = _tie_report(certificate, tie, tie_margin, maximin, delta > 0, lps_solved)
+    if attack_lp is not None:
+        certificate["minimax_warm_start"] = attack_lp.warm_started
     if strong_value is not None:
         certificate["strong_defender_utility"] = strong_value
         certificate["price_of_robustness"] = max(0.0, strong_value - value)

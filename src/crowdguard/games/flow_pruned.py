@@ -38,11 +38,25 @@ Economic Behavior* 69, 2010). The bound ``B_t`` remains valid, since ``U_a(t) >=
 holds. When no target can be made strictly best (two targets already fully covered at the
 attacker's top, say), :func:`pruned_lps` reports that and the caller falls back to the
 maximin plan.
+
+**Warm starts between days.** The days of a season share one patrol graph whenever their
+shifts and opening hours agree, so their minimax LPs have the same rows and columns and
+differ only in payoffs. The optimal basis of one day's minimax is then a near-optimal start
+for the next: measured on a generated 40-place, 16-team county, 79 dual simplex iterations
+(1.4 s) against 47 s by interior point from scratch. :func:`warm_starts` offers recorded
+bases to every minimax LP of the same structure solved in its block. So that a plan does not
+depend on how many processes solved it, or in which order, the bases come from a fixed
+reference (the season's first day; :func:`crowdguard.patrols.season_routes.solve_days`),
+never from whichever day a process happened to solve before.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
@@ -51,11 +65,79 @@ import scipy.sparse as sp
 from crowdguard.errors import InfeasibleGame, SolverFailed
 from crowdguard.games._quiet import quiet_stdout
 
-__all__ = ["IPM_COLUMNS", "AttackLP", "PrunedResult", "pruned_lps"]
+__all__ = [
+    "IPM_COLUMNS",
+    "AttackLP",
+    "Basis",
+    "PrunedResult",
+    "WarmStarts",
+    "pruned_lps",
+    "warm_starts",
+]
 
 IPM_COLUMNS = 30_000
 """Above this many flow variables the minimax LP is solved by interior point (measured on
 a generated 40-place, 16-team county: 23 s by IPM, over 120 s by dual simplex)."""
+
+SIMPLEX_TRY_ITERATIONS = 3_000
+"""Below :data:`IPM_COLUMNS`, the dual simplex gets this many iterations on a cold minimax
+LP before interior point takes over. Most counties need a few hundred (0.1-1 s); staggered
+shifts can need tens of thousands (a generated 22-place, 16-team county: 35,320 iterations,
+32 s, against 5.4 s by interior point). A count, not a clock, so the plan does not depend on
+the machine's speed."""
+
+PRIMAL_SIMPLEX = 4
+"""HiGHS's ``simplex_strategy`` value for the primal simplex method."""
+
+
+@dataclass(frozen=True)
+class Basis:
+    """A simplex basis of a minimax LP: HiGHS's basis statuses, as small integers."""
+
+    columns: np.ndarray
+    rows: np.ndarray
+
+    @classmethod
+    def of(cls, highs: highspy.Highs) -> Basis:
+        basis = highs.getBasis()
+        return cls(
+            np.array([int(s) for s in basis.col_status], dtype=np.int8),
+            np.array([int(s) for s in basis.row_status], dtype=np.int8),
+        )
+
+    def to_highs(self) -> highspy.HighsBasis:
+        statuses = list(highspy.HighsBasisStatus.__members__.values())
+        basis = highspy.HighsBasis()
+        basis.col_status = [statuses[int(s)] for s in self.columns]
+        basis.row_status = [statuses[int(s)] for s in self.rows]
+        basis.valid = True
+        return basis
+
+
+@dataclass
+class WarmStarts:
+    """Minimax bases by LP structure (:func:`warm_starts`).
+
+    ``record``: keep the basis of the first minimax LP of each structure not yet held.
+    """
+
+    bases: dict[str, Basis] = field(default_factory=dict)
+    record: bool = False
+
+
+_WARM: ContextVar[WarmStarts | None] = ContextVar("crowdguard_warm_starts", default=None)
+
+
+@contextmanager
+def warm_starts(warm: WarmStarts) -> Iterator[WarmStarts]:
+    """Within the block, each minimax LP whose structure has a basis in ``warm`` starts
+    from it (and, with ``warm.record``, new structures' bases are recorded into it).
+    Per context (a ``ContextVar``), so concurrent plans in one server do not mix."""
+    token = _WARM.set(warm)
+    try:
+        yield warm
+    finally:
+        _WARM.reset(token)
 
 
 @dataclass(frozen=True)
@@ -108,6 +190,12 @@ class AttackLP:
         eq_rows = sp.hstack([a_eq, sp.csr_matrix((a_eq.shape[0], 1))])
         ub_rows = sp.hstack([a_ub, sp.csr_matrix((a_ub.shape[0], 1))])
         matrix = sp.vstack([attack_rows, eq_rows, ub_rows]).tocsc()
+        matrix.sort_indices()
+        digest = hashlib.blake2b(digest_size=16)
+        for part in (np.array(matrix.shape), matrix.indptr, matrix.indices):
+            digest.update(np.ascontiguousarray(part, dtype=np.int64).tobytes())
+        self.structure = digest.hexdigest()
+        """Rows and columns with their sparsity pattern: LPs sharing it can share a basis."""
         self.row_upper = np.concatenate([-attacker_uncovered, b_eq, b_ub])
         self.row_lower = np.concatenate([np.full(n, -np.inf), b_eq, np.full(len(b_ub), -np.inf)])
         inf = highspy.kHighsInf
@@ -132,6 +220,8 @@ class AttackLP:
         self._cost_cols: np.ndarray = np.zeros(0, dtype=np.int64)
         self._pinned: int | None = None
         self.solved = 0
+        self.warm_started = False
+        """Whether the minimax LP started from a recorded basis (:func:`warm_starts`)."""
 
     def _run(self) -> highspy.HighsModelStatus:
         # HiGHS measures its time limit on the instance's clock, which keeps running
@@ -163,8 +253,10 @@ class AttackLP:
     def minimax(self) -> tuple[float, np.ndarray]:
         """``k_lo``, the least best-response utility for the attacker, and a plan that gets it.
 
-        Solved once per model (later calls return the first answer). Large models (more than
-        :data:`IPM_COLUMNS` flows, e.g. 16 teams over 40 places) are solved by HiGHS's
+        Solved once per model (later calls return the first answer). From a recorded basis
+        (:func:`warm_starts`) by dual simplex. Otherwise large models (more than
+        :data:`IPM_COLUMNS` flows, e.g. 16 teams over 40 places), and smaller ones the dual
+        simplex does not finish in :data:`SIMPLEX_TRY_ITERATIONS`, are solved by HiGHS's
         interior point method with crossover, several times faster than simplex on these
         degenerate flow LPs; the crossover basis then warm-starts the simplex solves of
         :meth:`induce`.
@@ -174,9 +266,21 @@ class AttackLP:
         self._pin(None, 0.0)
         self.highs.changeObjectiveSense(highspy.ObjSense.kMinimize)
         self._set_objective(np.zeros(0, dtype=np.int64), np.zeros(0), 1.0)
-        if self.nz > IPM_COLUMNS:
+        warm = _WARM.get()
+        start = warm.bases.get(self.structure) if warm is not None else None
+        if start is not None:
+            self.highs.setBasis(start.to_highs())  # dual simplex from there
+            self.warm_started = True
+        elif self.nz > IPM_COLUMNS:
             self.highs.setOptionValue("solver", "ipm")
+        else:
+            self.highs.setOptionValue("simplex_iteration_limit", SIMPLEX_TRY_ITERATIONS)
         status = self._run()
+        self.highs.setOptionValue("simplex_iteration_limit", highspy.kHighsIInf)
+        if status == highspy.HighsModelStatus.kIterationLimit:
+            self.highs.setOptionValue("solver", "ipm")
+            self.highs.clearSolver()
+            status = self._run()
         self.highs.setOptionValue("solver", "simplex")
         if status == highspy.HighsModelStatus.kInfeasible:
             raise InfeasibleGame("flow game: the patrol constraints admit no plan at all")
@@ -186,6 +290,8 @@ class AttackLP:
             )
         x = np.asarray(self.highs.getSolution().col_value)
         self._minimax = (float(x[self.nz]), x[: self.nz])
+        if warm is not None and warm.record and self.structure not in warm.bases:
+            warm.bases[self.structure] = Basis.of(self.highs)
         return self._minimax
 
     def induce(self, t: int, delta: float) -> tuple[np.ndarray, float] | None:
@@ -198,6 +304,12 @@ class AttackLP:
         self._pin(t, delta)
         self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
         self._set_objective(row.indices, self.delta_d[t] * row.data, 0.0)
+        # Primal simplex: the previous optimal basis stays primal feasible when only the
+        # objective changes (the first LP after the minimax, whose attack set holds ``t``
+        # at ``k``), and re-pinning one row leaves it nearly so. HiGHS's default dual
+        # simplex restarts its pricing instead: measured on a generated 40-place, 7-team
+        # county, 48 s against 0.16 s for the same LP from the same basis.
+        self.highs.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
         status = self._run()
         if status in (highspy.HighsModelStatus.kInfeasible,):
             return None

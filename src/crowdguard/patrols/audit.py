@@ -256,9 +256,13 @@ def planned_vs_delivered(directory: str | Path) -> dict[str, Any] | None:
         planned, delivered = [], []
         for row in plan["coverage"]:
             start = dt.datetime.fromisoformat(row["start"])
-            roster = rosters.get(start.date().isoformat())
-            if roster is None or not low <= row["coverage"] < high:
+            # the slot's own date, and the evening before (a night's early hours are on the
+            # roster of the date its overnight shift starts); their segments never overlap
+            days = [start.date(), start.date() - dt.timedelta(days=1)]
+            found = [rosters[d.isoformat()] for d in days if d.isoformat() in rosters]
+            if not found or not low <= row["coverage"] < high:
                 continue
+            roster = {"teams": [team for r in found for team in r["teams"]]}
             planned.append(row["coverage"])
             delivered.append(_roster_protection(roster, row["venue"], start, model))
         bands.append(

@@ -244,7 +244,9 @@ def _wall_minutes(moment: dt.datetime | dt.time) -> float:
 
 
 def _hhmm(minutes: float) -> str:
-    return f"{int(minutes) // 60:02d}:{int(minutes) % 60:02d}"
+    """``HH:MM`` of minutes after midnight; past the next midnight, the next day's clock."""
+    whole = int(minutes) - (24 * 60 if minutes > 24 * 60 else 0)
+    return f"{whole // 60:02d}:{whole % 60:02d}"
 
 
 def _shifts_on(scenario: Scenario, day: dt.date) -> list[tuple[Any, float, float]]:
@@ -257,11 +259,7 @@ def _shifts_on(scenario: Scenario, day: dt.date) -> list[tuple[Any, float, float
                 f"teams[{i}].base: team {team.callsign!r} names base {team.base!r}, which is "
                 "not among the scenario's bases; add it under bases or fix the name"
             )
-        windows = sorted(
-            (_wall_minutes(s.hours.start), _wall_minutes(s.hours.end))
-            for s in team.shifts
-            if weekday in s.days
-        )
+        windows = sorted(s.hours.minutes() for s in team.shifts if weekday in s.days)
         for (s1, e1), (s2, _) in itertools.pairwise(windows):
             if s2 < e1:
                 raise PlanError(
@@ -328,15 +326,22 @@ def build_graph(
                     "rebuild travel times over the scenario's venues and bases"
                 )
 
-    # Targets -> (venue, slot)
+    def on_day(moment: dt.datetime) -> float:
+        """Wall-clock minutes of ``moment`` from the day's midnight (outside: < 0 or > 1440)."""
+        local = moment.astimezone(tz)
+        if local.date() != day:
+            return (local.date() - day).days * 24 * 60.0 + _wall_minutes(local)
+        return _wall_minutes(local)
+
+    # Targets -> (venue, slot); a night's targets run on past midnight (slots beyond 24 h)
     n_targets = len(targets.ids)
     target_slot = np.empty(n_targets, dtype=np.int64)
     by_node: dict[tuple[str, int], int] = {}
     for t in range(n_targets):
         t_start = targets.start[t]
-        if t_start.date() != day:
-            raise PlanError(f"targets: {targets.ids[t]!r} is not on {day.isoformat()}")
-        minutes = _wall_minutes(t_start)
+        minutes = on_day(t_start)
+        if not 0 <= minutes < 2 * 24 * 60:
+            raise PlanError(f"targets: {targets.ids[t]!r} is not in the plan of {day.isoformat()}")
         if minutes % slot_len:
             raise PlanError(
                 f"targets: {targets.ids[t]!r} starts off the {slot_len}-minute slot grid"
@@ -351,13 +356,6 @@ def build_graph(
         by_node[node_key] = t
 
     # Commodities
-    def on_day(moment: dt.datetime) -> float:
-        """Wall-clock minutes of ``moment`` from the day's midnight (outside: < 0 or > 1440)."""
-        local = moment.astimezone(tz)
-        if local.date() != day:
-            return (local.date() - day).days * 24 * 60.0 + _wall_minutes(local)
-        return _wall_minutes(local)
-
     cutoff = -np.inf if not_before is None else on_day(not_before)
     for callsign, given in starts.items():
         if given.place not in place_index:
@@ -409,8 +407,7 @@ def build_graph(
             )
         commodities.append(
             Commodity(
-                name=f"{base}/{kind}/{int(start) // 60:02d}:{int(start) % 60:02d}-"
-                f"{int(end) // 60:02d}:{int(end) % 60:02d}"
+                name=f"{base}/{kind}/{_hhmm(start)}-{_hhmm(end)}"
                 + (f"/{groups[key][0]}" if "|" in base_key else ""),
                 teams=tuple(groups[key]),
                 base=base,
@@ -444,7 +441,7 @@ def build_graph(
         k = len(kept)
         mult = comm.profile.travel_multiplier
         base_i = place_index[comm.base]
-        shift_start = _wall_minutes(comm.shift_start) if comm.ready is None else on_day(comm.ready)
+        shift_start = on_day(comm.shift_start if comm.ready is None else comm.ready)
         start_i = base_i if comm.start_place is None else place_index[comm.start_place]
         since = None if comm.on_site_since is None else on_day(comm.on_site_since)
         # local nodes: (place_index, slot)
@@ -465,7 +462,7 @@ def build_graph(
         tails: list[int] = []
         heads: list[int] = []
         mins: list[float] = []
-        shift_end = _wall_minutes(comm.shift_end)
+        shift_end = on_day(comm.shift_end)
         team_minutes = travel.for_team(mult, on_foot=comm.profile.on_foot)
         back = {q: float(math.ceil(float(team_minutes[q, base_i]) - 1e-9)) for q in slots_of_place}
 

@@ -33,12 +33,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from crowdguard import __version__
 from crowdguard.errors import PlanError, did_you_mean
+from crowdguard.games.flow_pruned import WarmStarts
 from crowdguard.patrols.options import PlanOptions
 from crowdguard.patrols.season import (
     TOL,
@@ -456,10 +456,9 @@ def draw_rosters(
     with exactly its coverage in expectation; ``rng`` is ``secrets.SystemRandom()`` for
     operational use or ``random.Random(seed)`` for tests, audits and simulation.
     """
-    zone = ZoneInfo(scenario.timezone)
     slots_by_day: dict[dt.date, list[int]] = {}
-    for s, start in enumerate(targets.slot_starts):
-        slots_by_day.setdefault(start.astimezone(zone).date(), []).append(s)
+    for s, start in enumerate(targets.slot_starts):  # a night's slots: the evening's roster
+        slots_by_day.setdefault(scenario.plan_day_of(start), []).append(s)
     chosen = sorted(slots_by_day) if days is None else list(days)
     return {
         day.isoformat(): _draw_day(
@@ -560,6 +559,7 @@ def solve_plan(
         solver = "+".join(sorted(set(methods))) or "none"
         solver = f"per-slot {solver} (season SSE)"
     else:
+        warm = WarmStarts()  # the first day's bases start every other day (season_routes)
         day_plans = solve_days(
             scenario,
             chosen,
@@ -568,6 +568,7 @@ def solve_plan(
             progress=progress,
             options=day_options,
             travel=travel,
+            warm=warm,
         )
         position = {target_id: i for i, target_id in enumerate(targets.ids)}
         coverage = np.zeros(len(targets))
@@ -577,7 +578,15 @@ def solve_plan(
             coverage[index] = day.coverage
             response[index] = day.response_probability
         if break_season_ties(
-            scenario, targets, coverage, day_plans, gaps or None, day_options, travel
+            scenario,
+            targets,
+            coverage,
+            day_plans,
+            gaps or None,
+            day_options,
+            travel,
+            workers=options.workers,
+            warm=warm,
         ):
             for day in day_plans.values():
                 index = np.array([position[t] for t in day.target_ids], dtype=int)

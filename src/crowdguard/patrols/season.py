@@ -59,18 +59,19 @@ TOL = 1e-6
 
 
 def _on_shift(team: Team, start: dt.datetime, end: dt.datetime) -> bool:
-    """Whether ``team`` is on shift for the whole slot [start, end) (local times)."""
-    day = start.date()
-    weekday = Weekday.of(day)
-    end_time = dt.time.max if end.date() > day else end.timetz().replace(tzinfo=None)
-    start_time = start.timetz().replace(tzinfo=None)
-    for shift in team.shifts:
-        if (
-            weekday in shift.days
-            and shift.hours.start <= start_time
-            and end_time <= shift.hours.end
-        ):
-            return True
+    """Whether ``team`` is on shift for the whole slot [start, end) (local times): a shift of
+    the slot's date, or an overnight shift of the evening before running on past midnight."""
+    for back in (0, 1):
+        day = start.date() - dt.timedelta(days=back)
+        midnight = dt.datetime.combine(day, dt.time(0), tzinfo=start.tzinfo)
+        for shift in team.shifts:
+            if Weekday.of(day) not in shift.days:
+                continue
+            begins, ends = shift.hours.minutes()
+            if midnight + dt.timedelta(minutes=begins) <= start and end <= midnight + dt.timedelta(
+                minutes=ends
+            ):
+                return True
     return False
 
 

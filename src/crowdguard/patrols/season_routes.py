@@ -1,7 +1,8 @@
 """A season on the patrol graph: every day solved by :func:`~crowdguard.patrols.dayplan.plan_day`.
 
-Teams start and end each shift at their base, so no route crosses midnight and the days are
-independent games; they are solved in parallel worker processes (the standard library's
+Teams start and end each shift at their base, so the days are independent games (a shift
+crossing midnight belongs, with the early hours it patrols, to the date it starts on:
+:meth:`~crowdguard.scenario.schema.Scenario.plan_window`); they are solved in parallel worker processes (the standard library's
 ``concurrent.futures``: each day is a separate HiGHS model, so processes rather than threads
 use both cores). Each day's answer is certified by ``plan_day``; :func:`certify_days` adds the
 season's best response: the attacker picks the single target of the whole season with the
@@ -19,6 +20,16 @@ visibility floor. Overrides and the variant cap are reported with their price, a
 warned its users (Pita et al., AAMAS 2008): the day is also solved without the overrides, in
 the same worker call, and the defender utility and the team's route entropy (bits; 0 = fully
 predictable) before and after are kept in :attr:`DayResult.override_costs`.
+
+**Warm starts.** The season's first day is solved first, in this process, and the optimal
+bases of its minimax LPs (:mod:`crowdguard.games.flow_pruned`) are handed to every other
+day: on a county whose days share one patrol graph, each later day's minimax LP then takes
+tens of simplex iterations instead of a cold interior-point solve (the day's other LPs
+already start from that basis). Every day starts from that same reference whichever
+process solves it, so the plan is the same for any number of workers. A day's plan is
+then an optimal equilibrium of its own game, certified, with the same value as
+:func:`~crowdguard.patrols.dayplan.plan_day` alone would find; where the game has several
+optimal equilibria (common on such counties), not necessarily the same one.
 """
 
 from __future__ import annotations
@@ -35,6 +46,7 @@ import numpy as np
 
 from crowdguard.errors import CertificateFailed, PlanError
 from crowdguard.games.flow import TIE_DELTA, FlowPayoffs, TieRule, payoff_scale
+from crowdguard.games.flow_pruned import WarmStarts, warm_starts
 from crowdguard.patrols.dayplan import DayPlan, plan_day
 from crowdguard.patrols.decompose import route_entropy
 from crowdguard.patrols.joint import JointOption
@@ -181,7 +193,11 @@ def _solve_day(
     options: DayOptions | None = None,
     travel: TravelTimes | None = None,
     attacker_cap: float | None = None,
+    warm: WarmStarts | None = None,
 ) -> DayResult | None:
+    if warm is not None:
+        with warm_starts(warm):
+            return _solve_day(scenario, day, plan_gaps, options, travel, attacker_cap)
     targets = build_targets(scenario, days=[day], plan_gaps=plan_gaps)
     if len(targets) == 0:
         return None
@@ -245,6 +261,9 @@ def solve_days(
     progress: Callable[[float, str], None] | None = None,
     options: DayOptions | None = None,
     travel: TravelTimes | None = None,
+    warm: WarmStarts | None = None,
+    attacker_cap: float | None = None,
+    keep_infeasible: bool = False,
 ) -> dict[str, DayResult]:
     """Solve every day with open venues; days with none are left out.
 
@@ -254,24 +273,52 @@ def solve_days(
     :class:`PlanError` naming the date, the override or floor, and the fix (the earliest such
     date, whatever the order the workers finish in). ``travel`` replaces the straight-line
     travel model (e.g. a road graph).
+
+    ``warm``: the reference bases (module docstring); when empty, the first day is solved
+    first and fills them. ``attacker_cap`` holds every target's attacker utility below it
+    (:func:`break_season_ties`); with ``keep_infeasible`` a day that cannot meet it is left
+    out of the answer instead of raising.
     """
-    count = min(workers or os.cpu_count() or 1, len(days)) or 1
+    warm = warm if warm is not None else WarmStarts()
     results: dict[str, DayResult] = {}
     done = 0
+    failed: dict[dt.date, Exception] = {}
+
+    def finished(day: dt.date, result: DayResult | None) -> None:
+        nonlocal done
+        if result is not None:
+            results[result.date] = result
+        done += 1
+        if progress is not None:
+            progress(done / len(days), day.isoformat())
+
+    def solve_here(day: dt.date) -> None:
+        try:
+            finished(day, _solve_day(scenario, day, plan_gaps, options, travel, attacker_cap, warm))
+        except PlanError as exc:
+            if not keep_infeasible:
+                raise
+            failed[day] = exc
+
+    todo = list(days)
+    if todo and not warm.bases:
+        warm.record = True
+        try:
+            solve_here(todo.pop(0))  # the reference day
+        finally:
+            warm.record = False
+    count = min(workers or os.cpu_count() or 1, len(todo)) or 1
     if count == 1:
-        for day in days:
-            result = _solve_day(scenario, day, plan_gaps, options, travel)
-            if result is not None:
-                results[result.date] = result
-            done += 1
-            if progress is not None:
-                progress(done / len(days), day.isoformat())
-        return results
+        for day in todo:
+            solve_here(day)
+        return dict(sorted(results.items()))
     with worker_pool(count) as pool:  # workers die with the server (crowdguard.workers)
         futures = {
-            pool.submit(_solve_day, scenario, day, plan_gaps, options, travel): day for day in days
+            pool.submit(
+                _solve_day, scenario, day, plan_gaps, options, travel, attacker_cap, warm
+            ): day
+            for day in todo
         }
-        failed: dict[dt.date, Exception] = {}
         try:
             for future in as_completed(futures):
                 if future.cancelled():
@@ -280,24 +327,37 @@ def solve_days(
                 try:
                     result = future.result()
                 except Exception as exc:
-                    # Fail fast but say the same thing on every run: drop the later days and
-                    # report the earliest failing day once the earlier ones are done.
                     failed[day] = exc
-                    for other, other_day in futures.items():
-                        if other_day > min(failed):
-                            other.cancel()
+                    if not (keep_infeasible and isinstance(exc, PlanError)):
+                        # Fail fast but say the same thing on every run: drop the later
+                        # days and report the earliest failing day once the earlier ones
+                        # are done.
+                        for other, other_day in futures.items():
+                            if other_day > min(failed):
+                                other.cancel()
                     continue
-                if result is not None:
-                    results[result.date] = result
-                done += 1
-                if progress is not None:
-                    progress(done / len(days), day.isoformat())
+                finished(day, result)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
-        if failed:
-            raise failed[min(failed)]
+        errors = {
+            day: exc
+            for day, exc in failed.items()
+            if not (keep_infeasible and isinstance(exc, PlanError))
+        }
+        if errors:
+            raise errors[min(errors)]
     return dict(sorted(results.items()))
+
+
+def _plan_date(targets: Targets, index: int, days: Mapping[str, DayResult]) -> str:
+    """The date of the day plan holding target ``index`` (a night's early hours belong to
+    the evening before), else its own date."""
+    target_id = targets.ids[index]
+    for date, day in days.items():
+        if target_id in day.target_ids:
+            return date
+    return targets.start[index].date().isoformat()
 
 
 def certify_days(
@@ -319,8 +379,8 @@ def certify_days(
     attack_set = np.flatnonzero(attacker >= k - tol)
     best = int(attack_set[np.argmax(defender[attack_set])])
     worst = int(attack_set[np.argmin(defender[attack_set])])
-    binding = sorted({targets.start[i].date().isoformat() for i in attack_set})
-    binding_day = days.get(targets.start[best].date().isoformat())
+    binding = sorted({_plan_date(targets, i, days) for i in attack_set.tolist()})
+    binding_day = days.get(_plan_date(targets, best, days))
     strong = binding_day.certificate.get("strong_defender_utility") if binding_day else None
     return {
         "coverage_in_range": True,
@@ -359,6 +419,9 @@ def break_season_ties(
     plan_gaps: Mapping[str, Mapping[str, float]] | None,
     options: DayOptions,
     travel: TravelTimes | None = None,
+    *,
+    workers: int | None = None,
+    warm: WarmStarts | None = None,
 ) -> bool:
     """Make the season's stated harm hold whatever tie the attacker breaks between days.
 
@@ -371,14 +434,15 @@ def break_season_ties(
     day's target is the season's unique best response (An et al., AAAI 2011, applied
     across days). A day that cannot be held below ``k*`` keeps its plan; the certificate
     then reports the tie honestly. ``days`` and ``coverage`` are updated in place; returns
-    whether anything was re-solved.
+    whether anything was re-solved. The days are re-solved in ``workers`` processes, warm
+    started from ``warm`` (:func:`solve_days`).
     """
     if options.tie != "robust":
         return False
     certificate = certify_days(targets, coverage, days)
     if season_tie_holds(certificate, options.tie_margin):
         return False
-    keep = targets.start[targets.ids.index(certificate["attacked_target"])].date().isoformat()
+    keep = _plan_date(targets, targets.ids.index(certificate["attacked_target"]), days)
     scale = payoff_scale(
         FlowPayoffs(
             targets.defender_covered,
@@ -389,20 +453,25 @@ def break_season_ties(
     )
     cap = float(certificate["attacker_utility"]) - TIE_DELTA * scale
     position = {target_id: i for i, target_id in enumerate(targets.ids)}
-    changed = False
-    for date in certificate["binding_days"]:
-        if date == keep or date not in days:
-            continue
-        try:
-            result = _solve_day(
-                scenario, dt.date.fromisoformat(date), plan_gaps, options, travel, cap
-            )
-        except PlanError:
-            continue  # cannot be held below k*: the tie stays and is reported
-        if result is None:
-            continue
+    again = [
+        dt.date.fromisoformat(date)
+        for date in certificate["binding_days"]
+        if date != keep and date in days
+    ]
+    solved = solve_days(
+        scenario,
+        again,
+        plan_gaps,
+        workers=workers,
+        options=options,
+        travel=travel,
+        warm=warm,
+        attacker_cap=cap,
+        keep_infeasible=True,  # a day that cannot be held below k* keeps its plan
+    )
+    for date, result in solved.items():
         days[date] = result
         index = np.array([position[t] for t in result.target_ids], dtype=int)
         coverage[index] = result.coverage
-        changed = True
+    changed = bool(solved)
     return changed

@@ -137,7 +137,8 @@ def explain_target(
 
     links = linked_plans(scenario, on=on)
     gaps = {v: link.multipliers for v, link in links.items()}
-    assessment = payoffs._assess(scenario, [day], gaps or None)
+    # the plan holding the slot: the day before, in the early hours of an overnight shift
+    assessment = payoffs._assess(scenario, [scenario.plan_day_of(local)], gaps or None)
     targets = assessment.targets
     index = next(
         (

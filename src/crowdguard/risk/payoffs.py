@@ -196,6 +196,10 @@ def build_targets(
 ) -> Targets:
     """The targets of a scenario over ``days`` (default: every day of its period).
 
+    A day's targets are the venue-slots of its plan
+    (:meth:`~crowdguard.scenario.schema.Scenario.plan_window`): with overnight shifts, the
+    early hours after midnight belong to the evening before.
+
     ``plan_gaps`` (see :func:`crowdguard.risk.plan_gaps.plan_gaps_for`) multiplies a venue's
     consequence of each attack mode (``vehicle``, ``marauding``, ``ied``) after its own
     mitigations: the review of its security plan is the evidence of how well those measures
@@ -296,11 +300,15 @@ def mitigation_factors(venue: Venue) -> dict[str, list[tuple[str, float]]]:
     return out
 
 
-def _day_slots(day: dt.date, tz: ZoneInfo, slot_minutes: int) -> np.ndarray:
-    """Epoch seconds of the slot starts of a local day (real-time steps from midnight)."""
+def _day_slots(scenario: Scenario, day: dt.date, tz: ZoneInfo) -> np.ndarray:
+    """Epoch seconds of the slot starts of a day's plan (real-time steps from midnight),
+    within :meth:`~crowdguard.scenario.schema.Scenario.plan_window`: the local day, less the
+    early hours an overnight shift of the evening before holds, plus the early hours of the
+    next day its own overnight shifts hold."""
     first = dt.datetime.combine(day, dt.time(0), tzinfo=tz).timestamp()
-    last = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz).timestamp()
-    return np.arange(first, last, slot_minutes * 60.0)
+    opens, closes = scenario.plan_window(day)
+    slots = np.arange(first, closes.timestamp(), scenario.slot_minutes * 60.0)
+    return slots[slots >= opens.timestamp()]
 
 
 def _epoch(day: dt.date, clock: dt.time, tz: ZoneInfo) -> float:
@@ -323,15 +331,17 @@ def _assess(
     t_slot: list[np.ndarray] = []
     t_share: list[np.ndarray] = []
     t_day: list[np.ndarray] = []
-    for d_index, day in enumerate(chosen):
-        starts = _day_slots(day, tz, scenario.slot_minutes)
+    calendar = sorted({d + dt.timedelta(days=k) for d in chosen for k in (0, 1)})
+    for day in chosen:
+        starts = _day_slots(scenario, day, tz)
         ends = starts + length
         open_share = np.zeros((len(venues), len(starts)))
         for v, venue in enumerate(venues):
-            for rng in venue.open_ranges(day):
-                lo, hi = _epoch(day, rng.start, tz), _epoch(day, rng.end, tz)
-                overlap = np.minimum(ends, hi) - np.maximum(starts, lo)
-                open_share[v] += np.clip(overlap, 0.0, None) / length
+            for date in (day, day + dt.timedelta(days=1)):  # a night runs on past midnight
+                for rng in venue.open_ranges(date):
+                    lo, hi = _epoch(date, rng.start, tz), _epoch(date, rng.end, tz)
+                    overlap = np.minimum(ends, hi) - np.maximum(starts, lo)
+                    open_share[v] += np.clip(overlap, 0.0, None) / length
         np.clip(open_share, 0.0, 1.0, out=open_share)
         used = np.flatnonzero(open_share.max(axis=0) > 0)
         if used.size == 0:
@@ -344,7 +354,11 @@ def _assess(
         t_venue.append(v_idx[order])
         t_slot.append(s_idx[order] + offset)
         t_share.append(sub[v_idx[order], s_idx[order]])
-        t_day.append(np.full(order.size, d_index))
+        # each slot's own calendar date (its day-of-week crowd), not the plan's date
+        slot_dates = [
+            dt.datetime.fromtimestamp(e, tz=dt.UTC).astimezone(tz).date() for e in starts[used]
+        ]
+        t_day.append(np.array([calendar.index(slot_dates[i]) for i in s_idx[order]]))
 
     def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
         return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
@@ -367,8 +381,8 @@ def _assess(
     slot_hour = np.array([s.hour for s in slot_starts], dtype=np.int64)
     hour_grid = (slot_hour[:, None] + np.arange(hours_per_slot)[None, :]) % 24  # (S, h)
     profile_share = profiles[venue_index[:, None], hour_grid[slot]].mean(axis=1)
-    day_factors = np.array([day_factor(d)[0] for d in chosen])
-    day_f = day_factors[day_index] if len(chosen) else np.zeros(0)
+    day_factors = np.array([day_factor(d)[0] for d in calendar])
+    day_f = day_factors[day_index] if len(calendar) else np.zeros(0)
     peak = np.array([v.peak_occupancy for v in venues], dtype=float)
     grounds = [footprint(v) for v in venues]
     cap = np.array([g.cap for g in grounds])

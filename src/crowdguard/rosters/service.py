@@ -37,7 +37,9 @@ __all__ = [
     "officer_next_shift",
     "patrolling",
     "patrols_between",
+    "plan_day_at",
     "plan_rosters",
+    "record_report_read",
     "store_rosters",
     "team_roster",
 ]
@@ -232,6 +234,23 @@ def _too_early(day: dt.date, opens: dt.datetime, lead: dt.timedelta) -> str:
     )
 
 
+def plan_day_at(*, session: Session, now: dt.datetime) -> dt.date:
+    """The roster date in force at ``now``: today (London), or yesterday in the early hours
+    while a roster of yesterday still runs (an overnight shift belongs to the date it
+    starts on: :meth:`~crowdguard.scenario.schema.Scenario.plan_window`). Reads only the
+    rows' end times, not their contents."""
+    today = now.astimezone(_LONDON).date()
+    yesterday = today - dt.timedelta(days=1)
+    if any(_aware(row.ends_at) > now for row in _latest_rows(session, yesterday)):
+        return yesterday
+    return today
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """A stored instant as aware (SQLite hands back naive UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
 def day_rosters(
     *,
     session: Session,
@@ -303,6 +322,19 @@ def plan_rosters(*, session: Session, plan_id: int, actor: str, now: dt.datetime
             DayRosters(date=dt.date.fromisoformat(day), plan_id=plan_id, teams=teams)
             for day, teams in sorted(by_day.items())
         ],
+    )
+
+
+def record_report_read(*, session: Session, plan_id: int, actor: str, now: dt.datetime) -> None:
+    """Audit a read of a plan's report (it maps a day's routes): a ``roster.read`` row."""
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="roster.read",
+        entity="plan",
+        entity_id=str(plan_id),
+        detail={"report": True},
     )
 
 
@@ -429,7 +461,8 @@ def officer_next_shift(
     [DESIGN] secrecy) and not yet over, with the read audited; or ``(None, opens)`` with the
     instant the next shift is released (``opens`` None when nothing is rostered)."""
     today = now.astimezone(_LONDON).date()
-    for day in (today, today + dt.timedelta(days=1)):
+    # yesterday's roster first: an overnight shift runs on past midnight under its start date
+    for day in (today - dt.timedelta(days=1), today, today + dt.timedelta(days=1)):
         row = next((r for r in _latest_rows(session, day) if r.team == team), None)
         if row is None:
             continue

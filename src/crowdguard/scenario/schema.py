@@ -19,6 +19,7 @@ import math
 import re
 from enum import StrEnum
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -66,6 +67,10 @@ UK_LON = (-8.7, 1.8)
 
 _RANGE = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 _EXPECTED_RANGE = "expected H:MM-H:MM or HH:MM-HH:MM within one day, e.g. 9:00-17:30"
+_EXPECTED_SHIFT = (
+    "expected H:MM-H:MM or HH:MM-HH:MM, e.g. 9:00-17:30, or a shift crossing midnight such "
+    "as 22:00-02:00"
+)
 #: The longest date range one ``exceptions`` key may name (``2026-12-14..2026-12-23``).
 MAX_EXCEPTION_DAYS = 366
 
@@ -140,10 +145,15 @@ class TimeRange(_Strict):
     end: LocalClockTime
 
     @classmethod
-    def parse(cls, text: str) -> TimeRange:
-        """Parse ``"10:00-18:00"`` or ``"9:00-17:30"``; ``ValueError`` naming what was expected."""
+    def parse(cls, text: str, *, overnight: bool = False) -> TimeRange:
+        """Parse ``"10:00-18:00"`` or ``"9:00-17:30"``; ``ValueError`` naming what was expected.
+
+        ``overnight``: an end at or before the start means the next day (a shift
+        ``22:00-02:00``); opening hours keep to one day (a late night is written on each date).
+        """
         match = _RANGE.match(text.strip())
-        bad = f"{text!r} is not a time range; {_EXPECTED_RANGE}"
+        expected = _EXPECTED_SHIFT if overnight else _EXPECTED_RANGE
+        bad = f"{text!r} is not a time range; {expected}"
         if not match:
             raise ValueError(bad)
         h1, m1, h2, m2 = (int(g) for g in match.groups())
@@ -151,9 +161,19 @@ class TimeRange(_Strict):
             raise ValueError(bad)
         start = dt.time(h1, m1)
         end = dt.time.max if h2 == 24 else dt.time(h2, m2)
-        if end <= start:
-            raise ValueError(f"{text!r} ends before it starts; {_EXPECTED_RANGE}")
+        if end == start or (end < start and (not overnight or h2 == 24)):
+            raise ValueError(f"{text!r} ends before it starts; {expected}")
         return cls(start=start, end=end)
+
+    @property
+    def overnight(self) -> bool:
+        """Whether the range ends on the next day (``22:00-02:00``; shifts only)."""
+        return self.end < self.start
+
+    def minutes(self) -> tuple[float, float]:
+        """Start and end in minutes after the first day's midnight (an overnight end > 1440)."""
+        start, end = _clock(self.start), _clock(self.end)
+        return start, end + 24 * 60.0 if end < start else end
 
     def __str__(self) -> str:
         end = "24:00" if self.end == dt.time.max else self.end.strftime("%H:%M")
@@ -489,9 +509,17 @@ class Crossing(_Strict):
 
 
 class Shift(_Strict):
-    """A daily shift: ``"10:00-18:00"`` in YAML, on the given weekdays (default every day)."""
+    """A daily shift: ``"10:00-18:00"`` in YAML, on the given weekdays (default every day).
 
-    hours: TimeRange = Field(description="start and end in local time, within one day")
+    A shift may cross midnight (``"22:00-02:00"``, the late economy around markets): it
+    belongs to the date and weekday it starts on, and that date's plan and roster run on
+    past midnight to its end (:meth:`Scenario.plan_window`).
+    """
+
+    hours: TimeRange = Field(
+        description="start and end in local time; an end before the start is on the next "
+        "day (22:00-02:00), the shift belonging to the day it starts"
+    )
     days: list[Weekday] = Field(
         default_factory=lambda: list(Weekday), description="the weekdays the shift is worked"
     )
@@ -500,10 +528,16 @@ class Shift(_Strict):
     @classmethod
     def _from_text(cls, value: object) -> object:
         if isinstance(value, str):
-            return {"hours": TimeRange.parse(value)}
+            return {"hours": TimeRange.parse(value, overnight=True)}
         if isinstance(value, dict) and isinstance(value.get("hours"), str):
-            return {**value, "hours": TimeRange.parse(value["hours"])}
+            return {**value, "hours": TimeRange.parse(value["hours"], overnight=True)}
         return value
+
+
+def _hhmm(minutes: float) -> str:
+    """``02:00`` for 120 (minutes after midnight, wrapped to the day)."""
+    whole = int(minutes) % (24 * 60)
+    return f"{whole // 60:02d}:{whole % 60:02d}"
 
 
 def _clock(moment: dt.time) -> float:
@@ -533,12 +567,23 @@ class Team(_Strict):
 
     @model_validator(mode="after")
     def _no_overlap(self) -> Team:
-        for day in Weekday:
-            windows = sorted((s.hours.start, s.hours.end) for s in self.shifts if day in s.days)
-            for (start1, end1), (start2, end2) in itertools.pairwise(windows):
+        week = list(Weekday)
+        for i, day in enumerate(week):
+            windows = sorted(
+                (*s.hours.minutes(), str(s.hours)) for s in self.shifts if day in s.days
+            )
+            # the previous weekday's overnight shifts run on into this day
+            before = week[i - 1]
+            carried = [
+                (start - 24 * 60, end - 24 * 60, f"{s.hours} from {before.value}")
+                for s in self.shifts
+                if before in s.days and s.hours.overnight
+                for start, end in [s.hours.minutes()]
+            ]
+            for (_, end1, first), (start2, _, second) in itertools.pairwise(
+                sorted(carried + windows)
+            ):
                 if start2 < end1:
-                    first = TimeRange(start=start1, end=end1)
-                    second = TimeRange(start=start2, end=end2)
                     raise ValueError(
                         f"team {self.callsign!r} has overlapping shifts on "
                         f"{day.value} ({first} and {second}); merge them into one shift or "
@@ -681,7 +726,7 @@ class Scenario(_Strict):
         dwell = self.patrol.min_dwell_minutes
         for i, team in enumerate(self.teams):
             for shift in team.shifts:
-                start, end = _clock(shift.hours.start), _clock(shift.hours.end)
+                start, end = shift.hours.minutes()
                 if end - start < dwell:
                     raise ValueError(
                         f"teams[{i}].shifts: shift {shift.hours} of team {team.callsign!r} "
@@ -697,7 +742,78 @@ class Scenario(_Strict):
                         f"{self.slot_minutes} min from midnight); align the shift with the slots "
                         "or lower slot_minutes"
                     )
+        self._nights_end_before_next_shifts()
         return self
+
+    def _nights_end_before_next_shifts(self) -> None:
+        """A night's venue-slots are planned with the shifts that start the evening before,
+        so no shift of the next weekday may hold a slot starting before the night ends."""
+        week = list(Weekday)
+        for w, weekday in enumerate(week):
+            night = self._overnight_on(weekday)
+            if night is None:
+                continue
+            carry, who = night
+            following = week[(w + 1) % 7]
+            for i, team in enumerate(self.teams):
+                for shift in team.shifts:
+                    if following not in shift.days or shift.hours.overnight:
+                        continue
+                    start = shift.hours.minutes()[0]
+                    first_slot = math.ceil(start / self.slot_minutes) * self.slot_minutes
+                    if first_slot < carry:
+                        raise ValueError(
+                            f"teams[{i}].shifts: shift {shift.hours} of team "
+                            f"{team.callsign!r} on {following.value} starts before "
+                            f"{_hhmm(carry)}, when the overnight shift {who} from "
+                            f"{weekday.value} ends; a night is planned with the shifts that "
+                            f"start the evening before, so start it at {_hhmm(carry)} or "
+                            "later, or end the overnight shift earlier"
+                        )
+
+    def _overnight_on(self, weekday: Weekday) -> tuple[float, str] | None:
+        """How far past the next midnight the shifts worked on ``weekday`` run (minutes),
+        with the shift that runs latest, or None when none crosses midnight."""
+        latest: tuple[float, str] | None = None
+        for team in self.teams:
+            for shift in team.shifts:
+                if weekday in shift.days and shift.hours.overnight:
+                    past = shift.hours.minutes()[1] - 24 * 60
+                    if latest is None or past > latest[0]:
+                        latest = (past, f"{shift.hours} of team {team.callsign!r}")
+        return latest
+
+    def overnight_minutes(self, day: dt.date) -> float:
+        """Minutes past the next midnight that the shifts starting on ``day`` run (0: none
+        crosses midnight)."""
+        night = self._overnight_on(Weekday.of(day))
+        return 0.0 if night is None else night[0]
+
+    def plan_window(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+        """The local times the plan of ``day`` covers: from midnight, or from the end of the
+        previous evening's overnight shifts (whose plan holds the early hours; on the
+        period's first day, the night before the period, which is not planned), to the next
+        midnight, or to the end of ``day``'s own overnight shifts. Venue-slots are given to
+        the window their start falls in, so each belongs to exactly one day's plan and
+        roster: a period is the shifts that start in it."""
+        zone = ZoneInfo(self.timezone)
+        carried = self.overnight_minutes(day - dt.timedelta(days=1))
+        start = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+        return (
+            start + dt.timedelta(minutes=carried),
+            end + dt.timedelta(minutes=self.overnight_minutes(day)),
+        )
+
+    def plan_day_of(self, moment: dt.datetime) -> dt.date:
+        """The date whose plan holds a venue-slot starting at ``moment`` (see
+        :meth:`plan_window`): its local date, or the day before in the early hours of a
+        night worked by overnight shifts."""
+        local = moment.astimezone(ZoneInfo(self.timezone))
+        day = local.date()
+        if local < self.plan_window(day)[0]:
+            return day - dt.timedelta(days=1)
+        return day
 
     @property
     def days(self) -> list[dt.date]:

@@ -164,12 +164,7 @@ def team_hours(scenario: Scenario, days: Sequence[dt.date]) -> float:
         weekday = Weekday.of(day)
         for team in scenario.teams:
             for shift in team.shifts:
-                if weekday in shift.days:
-                    start = shift.hours.start.hour * 60 + shift.hours.start.minute
-                    end = (
-                        24 * 60
-                        if shift.hours.end == dt.time.max
-                        else shift.hours.end.hour * 60 + shift.hours.end.minute
-                    )
+                if weekday in shift.days:  # an overnight shift counts to its end
+                    start, end = shift.hours.minutes()
                     total += (end - start) / 60.0
     return total

@@ -7,8 +7,9 @@ algorithms and task scheduling", SciPy 2015):
    is scattered to every worker once (``Client.scatter(..., broadcast=True)``); tasks take
    its future, so it is never pickled per task.
 2. One *solve* task per grid point (:func:`~crowdguard.sweep.task.solve_point`). When it
-   finishes, one *seed* task per seed still missing
-   (:func:`~crowdguard.sweep.task.simulate_seed`) is submitted with the solve's future as
+   finishes, one *seed* task per :data:`SEEDS_PER_TASK` seeds still missing
+   (:func:`simulate_seeds` over :func:`~crowdguard.sweep.task.simulate_seed`) is submitted
+   with the solve's future as
    an argument: the solved plan stays on the workers (moved to another worker at most once)
    and never travels through the client. Seed tasks have the higher priority, so a point's
    seeds run before more points are solved and its plan is released early.
@@ -59,6 +60,13 @@ __all__ = [
 ]
 
 DEFAULT_RETRIES = 2
+SEEDS_PER_TASK = 8
+"""Seeds simulated by one task. A seed of a free-placement week costs 10-20 ms, close to
+what scheduling one task costs a worker on a busy box (2-10 ms, ``docs/benchmarks.md``), so
+one task per seed spent much of the workers' time on scheduling; Dask's guidance is tasks
+well above its ~1 ms overhead per task ("Best practices: avoid very large graphs", Dask
+documentation). Eight seeds make a task of 0.1-0.2 s in free placement and a few seconds in
+routes mode, still many tasks per worker; an interrupted task loses at most eight rows."""
 SolveFunction = Callable[[SweepContext, GridPoint], PointPlan]
 SeedFunction = Callable[[SweepContext, PointPlan, int], dict[str, Any]]
 
@@ -386,6 +394,14 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
+def simulate_seeds(
+    simulate: SeedFunction, context: SweepContext, plan: PointPlan, seeds: Sequence[int]
+) -> list[dict[str, Any]]:
+    """One task's rows: ``simulate`` for each of ``seeds`` in turn (each seed's row depends
+    only on the context, the plan and the seed, so batching changes no row)."""
+    return [simulate(context, plan, seed) for seed in seeds]
+
+
 def run_tasks(
     context: SweepContext,
     points: Sequence[GridPoint],
@@ -398,8 +414,12 @@ def run_tasks(
     retries: int = DEFAULT_RETRIES,
     solve: SolveFunction = solve_point,
     simulate: SeedFunction = simulate_seed,
+    seeds_per_task: int = SEEDS_PER_TASK,
 ) -> SweepRun:
     """Run every (point, seed) not in ``done`` (keys ``(threat, teams, seed)``) on ``backend``.
+
+    A point's seeds run ``seeds_per_task`` at a time in one task (:data:`SEEDS_PER_TASK`);
+    a failed task is retried whole, and when it fails for good each of its seeds is reported.
 
     ``on_row`` receives each row as it arrives (in completion order: the caller sorts);
     ``on_event`` follows progress. ``solve`` and ``simulate`` default to the real tasks
@@ -408,6 +428,8 @@ def run_tasks(
     """
     if retries < 0:
         raise InputError(f"--retries {retries}: expected 0 or more")
+    if seeds_per_task < 1:
+        raise InputError(f"seeds_per_task {seeds_per_task}: expected 1 or more")
     began = time.perf_counter()
     token = uuid.uuid4().hex[:8]
     finished = set(done)
@@ -435,10 +457,15 @@ def run_tasks(
         handle = backend.submit(solve, shared, point, key=key, priority=0, fetch=False)
         pending[handle] = ("solve", point, attempt)
 
-    def submit_seed(point: GridPoint, seed: int, attempt: int) -> None:
-        key = f"crowdguard-sweep-{token}-seed-{point.threat.value}-{point.teams}-{seed}-{attempt}"
-        handle = backend.submit(simulate, shared, plans[point], seed, key=key, priority=1)
-        pending[handle] = ("seed", point, seed, attempt)
+    def submit_seeds(point: GridPoint, batch: tuple[int, ...], attempt: int) -> None:
+        key = (
+            f"crowdguard-sweep-{token}-seed-{point.threat.value}-{point.teams}-{batch[0]}"
+            f"-{len(batch)}-{attempt}"
+        )
+        handle = backend.submit(
+            simulate_seeds, simulate, shared, plans[point], batch, key=key, priority=1
+        )
+        pending[handle] = ("seed", point, batch, attempt)
 
     for point in missing:
         submit_solve(point, 1)
@@ -454,8 +481,9 @@ def run_tasks(
                 run.solved += 1
                 plans[point] = handle
                 left[point] = len(missing[point])
-                for seed in missing[point]:
-                    submit_seed(point, seed, 1)
+                todo = missing[point]
+                for start in range(0, len(todo), seeds_per_task):
+                    submit_seeds(point, tuple(todo[start : start + seeds_per_task]), 1)
                 continue
             failure = TaskFailure(label, attempt, _describe(error))
             if attempt <= retries:
@@ -472,25 +500,31 @@ def run_tasks(
                 run.failed.append(lost)
                 emit("failed", lost.task, lost)
             continue
-        _, point, seed, attempt = job
-        label = f"seed {point.label}/{seed}"
+        _, point, batch, attempt = job
+        label = f"seed {point.label}/{batch[0]}" + (
+            f"..{batch[-1]} ({len(batch)} seeds)" if len(batch) > 1 else ""
+        )
+        backend.release(handle)
         if error is not None:
             failure = TaskFailure(label, attempt, _describe(error))
-            backend.release(handle)
             if attempt <= retries:
                 run.retried.append(failure)
                 emit("retry", label, failure)
-                submit_seed(point, seed, attempt + 1)
+                submit_seeds(point, batch, attempt + 1)
                 continue
-            run.failed.append(failure)
+            for seed in batch:  # every seed of a task that failed for good is reported
+                count += 1
+                lost = TaskFailure(f"seed {point.label}/{seed}", attempt, failure.error)
+                run.failed.append(lost)
+                emit("failed", lost.task, lost)
         else:
-            on_row(value)
-            run.computed += 1
-            backend.release(handle)
-        count += 1
-        left[point] -= 1
+            for seed, row in zip(batch, value, strict=True):
+                on_row(row)
+                run.computed += 1
+                count += 1
+                emit("row", f"seed {point.label}/{seed}")
+        left[point] -= len(batch)
         if left[point] == 0:
             backend.release(plans.pop(point))
-        emit("row" if error is None else "failed", label, None if error is None else failure)
     run.seconds = time.perf_counter() - began
     return run

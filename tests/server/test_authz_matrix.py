@@ -85,6 +85,7 @@ MATRIX: list[tuple[str, str, Any, set[Role]]] = [
     ("GET", "/api/v1/plans/1", None, {A, P, N}),
     ("GET", "/api/v1/plans/1/seed", None, {A, P}),
     ("GET", "/api/v1/plans/1/rosters", None, {A, P}),
+    ("GET", "/api/v1/plans/1/report", None, {A, P}),
     ("GET", f"/api/v1/rosters/{DAY}", None, {A, P, C, OF}),
     ("GET", f"/api/v1/rosters/{DAY}/teams/arv-1", None, {A, P, C, OF}),
     ("GET", f"/api/v1/rosters/{DAY}/teams/arv-2", None, {A, P, C}),

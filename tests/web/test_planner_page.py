@@ -44,6 +44,14 @@ def test_a_planner_downloads_every_roster_of_a_plan_and_the_read_is_audited(
     assert client.get("/api/v1/plans/99/rosters", headers=planner).status_code == 404
 
 
+def test_a_plan_without_a_drawn_report_is_a_404_that_says_so(
+    client: TestClient, engine: Engine, clock: FakeClock, as_role: Callable[[Role], dict[str, str]]
+) -> None:
+    store_sunday(engine, clock.now())  # finished by hand: no job drew its report
+    response = client.get("/api/v1/plans/1/report", headers=as_role(Role.planner))
+    assert response.status_code == 404 and "has no report" in response.json()["detail"]
+
+
 @pytest.mark.parametrize("role", [Role.control, Role.officer, Role.analyst, Role.organiser])
 def test_no_other_role_downloads_a_plans_rosters(
     client: TestClient,
@@ -53,9 +61,11 @@ def test_no_other_role_downloads_a_plans_rosters(
     role: Role,
 ) -> None:
     store_sunday(engine, clock.now())
-    response = client.get("/api/v1/plans/1/rosters", headers=as_role(role))
+    headers = as_role(role)
+    response = client.get("/api/v1/plans/1/rosters", headers=headers)
     assert response.status_code == 403
     assert "alpha-1" not in response.text
+    assert client.get("/api/v1/plans/1/report", headers=headers).status_code == 403
 
 
 def test_the_plans_list_links_each_done_plans_rosters(

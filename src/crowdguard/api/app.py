@@ -103,7 +103,11 @@ def create_app(
             window_seconds=settings.login_window_seconds,
         ),
         runner=PlanRunner(
-            sessions=sessions, clock=clock, planner=planner, sweeps=settings.sweeps_dir
+            sessions=sessions,
+            clock=clock,
+            planner=planner,
+            sweeps=settings.sweeps_dir,
+            reports=settings.data_dir / "reports",
         ),
     )
 

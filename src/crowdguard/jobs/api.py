@@ -12,9 +12,11 @@ from crowdguard.api.pagination import Page, PageDep
 from crowdguard.api.params import IntId
 from crowdguard.jobs import service
 from crowdguard.jobs.models import PlanAggregate, PlanCreate, PlanPublic, PlanSeed, PlanSummary
+from crowdguard.jobs.runner import report_path
 from crowdguard.jobs.tables import PlanRow
 from crowdguard.rosters import service as rosters
 from crowdguard.rosters.models import PlanRosters
+from crowdguard.store.errors import NotFoundError
 from crowdguard.users.models import Role
 
 __all__ = ["router"]
@@ -86,3 +88,38 @@ def download_rosters(
     response.headers["Content-Disposition"] = f'attachment; filename="plan-{plan_id}-rosters.json"'
     response.headers["Cache-Control"] = "no-store"
     return rosters.plan_rosters(session=session, plan_id=plan_id, actor=user.username, now=now)
+
+
+REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+"""The report is one self-contained page (inline styles, images as data): nothing else may
+load or run."""
+
+
+@router.get(
+    "/{plan_id}/report",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}}, "description": "the plan's report"}},
+)
+def download_report(
+    plan_id: IntId, user: Planner, session: SessionDep, context: ContextDep, now: NowDep
+) -> Response:
+    """The plan's self-contained ``report.html``, as ``crowdguard plan`` writes it (planners
+    and admins: it maps a day's routes, so the read is audited like a roster read). 404 until
+    the plan is done, and for plans finished before the server kept reports."""
+    row = service.get_plan(session=session, plan_id=plan_id)
+    path = report_path(context.settings.data_dir / "reports", plan_id)
+    if row.status != "done" or not path.is_file():
+        raise NotFoundError(f"plan_id: plan {plan_id} has no report (status {row.status})")
+    rosters.record_report_read(session=session, plan_id=plan_id, actor=user.username, now=now)
+    return Response(
+        path.read_bytes(),
+        media_type="text/html; charset=utf-8",
+        headers={
+            "Content-Security-Policy": REPORT_CSP,
+            "Cache-Control": "no-store",
+            "Content-Disposition": f'inline; filename="plan-{plan_id}-report.html"',
+        },
+    )

@@ -30,6 +30,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from crowdguard.jobs import service
+from crowdguard.report.output import PRIVATE_FOLDER, write_private
 from crowdguard.risk.plan_gaps import LinkedPlan, submitted_plans
 from crowdguard.scenario.schema import Scenario
 from crowdguard.store.clock import Clock
@@ -39,7 +40,7 @@ from crowdguard.venues.service import require_shipped_plans
 if TYPE_CHECKING:
     from crowdguard.sweep.results import SweepRecord
 
-__all__ = ["PlanRunner", "Planner", "default_planner"]
+__all__ = ["PlanRunner", "Planner", "default_planner", "report_path"]
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +103,11 @@ class PlanRunner:
         planner: Callable[[], Planner] = default_planner,
         workers: int = 1,
         sweeps: Path | None = None,
+        reports: Path | None = None,
     ) -> None:
         self._sessions = sessions
         self._sweeps = sweeps
+        self._reports = reports
         self._clock = clock
         self._planner = planner
         self._queue: queue.SimpleQueue[tuple[Future[None], int] | None] = queue.SimpleQueue()
@@ -226,6 +229,7 @@ class PlanRunner:
                     error=f"{type(exc).__name__}: {exc}",
                 )
             return
+        self._write_report(plan_id, plan)
         with session_scope(self._sessions) as session:
             service.finish_plan(
                 session=session,
@@ -235,6 +239,26 @@ class PlanRunner:
                 rosters=rosters,
             )
         log.info("plan %s done", plan_id)
+
+    def _write_report(self, plan_id: int, plan: Any) -> None:
+        """The plan's self-contained ``report.html`` (as ``crowdguard plan`` writes it) to
+        the reports folder, owner-only: it maps a day's routes. A report that cannot be
+        drawn is logged, never a failed plan."""
+        if self._reports is None:
+            return
+        try:
+            from crowdguard.report.html import render_report  # Matplotlib is slow to import
+
+            html = render_report(plan)
+            self._reports.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+            write_private(report_path(self._reports, plan_id), html)
+        except Exception as exc:  # the plan stands without its report
+            log.warning("plan %s: no report (%s)", plan_id, type(exc).__name__)
+
+
+def report_path(folder: Path, plan_id: int) -> Path:
+    """Where plan ``plan_id``'s report is kept in the server's reports folder."""
+    return folder / f"plan-{plan_id}.html"
 
 
 def _jsonable(value: Any) -> Any:

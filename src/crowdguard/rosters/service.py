@@ -39,6 +39,7 @@ __all__ = [
     "patrols_between",
     "plan_day_at",
     "plan_rosters",
+    "record_report_read",
     "store_rosters",
     "team_roster",
 ]
@@ -321,6 +322,19 @@ def plan_rosters(*, session: Session, plan_id: int, actor: str, now: dt.datetime
             DayRosters(date=dt.date.fromisoformat(day), plan_id=plan_id, teams=teams)
             for day, teams in sorted(by_day.items())
         ],
+    )
+
+
+def record_report_read(*, session: Session, plan_id: int, actor: str, now: dt.datetime) -> None:
+    """Audit a read of a plan's report (it maps a day's routes): a ``roster.read`` row."""
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="roster.read",
+        entity="plan",
+        entity_id=str(plan_id),
+        detail={"report": True},
     )
 
 

@@ -38,6 +38,12 @@
   const overrides = new Map(); // reference -> {by, reason, at} of the last override seen
   let places = { venues: new Map(), bases: new Map(), unitBases: {} };
 
+  // Formatting and element helpers shared with nothing board-specific: static/board-kit.js.
+  const kit = window.CGBoardKit;
+  const when = kit.when, clock = kit.clock, shortWhen = kit.shortWhen, words = kit.words;
+  const chip = kit.chip, button = kit.button, renderOnce = kit.renderOnce;
+  const detailText = kit.detailText;
+
   class AuthFailure extends Error {}
   class ApiError extends Error {
     constructor(status, message) { super(message); this.status = status; }
@@ -45,35 +51,12 @@
 
   // --- small helpers -------------------------------------------------------------------
 
-  function when(iso) {
-    if (!iso) { return ""; }
-    return new Date(iso).toLocaleString("en-GB", {
-      timeZone: "Europe/London", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
-    });
-  }
-
-  function clock(iso) {
-    return new Date(iso).toLocaleTimeString("en-GB", {
-      timeZone: "Europe/London", hour: "2-digit", minute: "2-digit",
-    });
-  }
-
-  // "14:05" today, "3 Dec 14:05" before (UK time).
-  function shortWhen(iso) {
-    if (!iso) { return ""; }
-    const opts = { timeZone: "Europe/London" };
-    const day = function (d) { return d.toLocaleDateString("en-GB", opts); };
-    const at = new Date(iso);
-    return day(at) === day(new Date()) ? clock(iso) : when(iso);
-  }
-
   function setStatus(text, problem) {
     const line = $("status");
     line.textContent = text;
     line.classList.toggle("problem", Boolean(problem));
   }
 
-  function words(value) { return String(value == null ? "" : value).replace(/_/g, " "); }
   function stateWords(state) { return labels.states[state] || words(state); }
   function gradeWords(grade) { return labels.grades[grade] || words(grade); }
   function placeLabel(id) {
@@ -81,58 +64,10 @@
     return place ? place.name : id;
   }
 
-  function chip(cls, text) {
-    const span = document.createElement("span");
-    span.className = "chip " + cls;
-    span.textContent = text;
-    return span;
-  }
-
-  // A button whose accessible name is its visible text with, for screen readers only,
-  // what it acts on before ("Move X to ") or after (" of X") it: WCAG 2.5.3, the name
-  // contains the visible label.
-  function button(text, cls, more, onClick, before) {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.className = cls;
-    const hidden = function (words) {
-      const span = document.createElement("span");
-      span.className = "visually-hidden";
-      span.textContent = words;
-      return span;
-    };
-    if (before) { b.appendChild(hidden(before + " ")); }
-    b.appendChild(document.createTextNode(text));
-    if (more) { b.appendChild(hidden(" " + more)); }
-    b.addEventListener("click", function () { onClick(b); });
-    return b;
-  }
-
-  // Re-render a container only when what it shows has changed, so a control that has
-  // the keyboard focus is not replaced by an identical one when an event arrives.
-  function renderOnce(element, key, build) {
-    if (element.dataset.key === key) { return; }
-    element.dataset.key = key;
-    element.textContent = "";
-    build(element);
-  }
-
   function showError(id, message) {
     const line = $(id);
     line.textContent = message || "";
     line.hidden = !message;
-  }
-
-  // The server's message: a string, or FastAPI's list of field errors.
-  function detailText(detail) {
-    if (typeof detail === "string") { return detail; }
-    if (Array.isArray(detail)) {
-      return detail.map(function (d) {
-        const where = (d.loc || []).filter(function (p) { return p !== "body"; }).join(".");
-        return (where ? where + ": " : "") + d.msg;
-      }).join("; ");
-    }
-    return JSON.stringify(detail);
   }
 
   async function api(path, options) {
@@ -985,59 +920,15 @@
     mapElement.dataset.links = String(layers.links.getLayers().length);
   }
 
-  // --- a P1 while the operator works elsewhere -----------------------------------------
-  let audio = null;
-  let unseen = 0;
-  const baseTitle = document.title;
-
-  function primeSound() {
-    if (audio || !window.AudioContext) { return; }
-    audio = new window.AudioContext();
-    $("sound").textContent = "Sound alerts are on";
-    $("sound").setAttribute("aria-pressed", "true");
-  }
-  $("sound").addEventListener("click", primeSound);
-  document.addEventListener("keydown", primeSound, { once: true });
-
-  function beep() {
-    if (!audio) { return; }
-    if (audio.state === "suspended") { audio.resume(); }
-    [0, 0.35].forEach(function (delay) {
-      const tone = audio.createOscillator();
-      const gain = audio.createGain();
-      tone.frequency.value = 880;
-      gain.gain.value = 0.2;
-      tone.connect(gain).connect(audio.destination);
-      tone.start(audio.currentTime + delay);
-      tone.stop(audio.currentTime + delay + 0.2);
-    });
-  }
-
-  function alertP1(data) {
-    const away = document.hidden || !document.hasFocus();
-    const banner = $("p1-alert");
-    $("p1-text").textContent = "P1 " + gradeWords(data.grade) + ": " + data.reference + ", " +
-      (labels.categories[data.category] || words(data.category)) + (placeName(data) ? " at " + placeName(data) : "") +
-      ", received " + clock(data.received_at) + ".";
-    banner.dataset.reference = data.reference;
-    banner.hidden = false;
-    board.dataset.alert = data.reference;
-    if (away) {
-      unseen += 1;
-      document.title = "(" + unseen + ") P1 - " + baseTitle;
-      beep();
-    }
-  }
-  function seen() {
-    if (!document.hidden && document.hasFocus()) { unseen = 0; document.title = baseTitle; }
-  }
-  document.addEventListener("visibilitychange", seen);
-  window.addEventListener("focus", seen);
-  $("p1-open").addEventListener("click", function () {
-    selectReport($("p1-alert").dataset.reference, true);
-    $("p1-alert").hidden = true;
+  // --- a P1 while the operator works elsewhere: static/board-alert.js -------------------
+  const p1 = window.CGBoardAlert.create({
+    open: function (reference) { selectReport(reference, true); },
   });
-  $("p1-dismiss").addEventListener("click", function () { $("p1-alert").hidden = true; });
+  function alertP1(data) {
+    p1.alert(data.reference, "P1 " + gradeWords(data.grade) + ": " + data.reference + ", " +
+      (labels.categories[data.category] || words(data.category)) +
+      (placeName(data) ? " at " + placeName(data) : "") + ", received " + clock(data.received_at) + ".");
+  }
 
   // --- loading and the live stream -----------------------------------------------------
   async function load() {

@@ -122,3 +122,5 @@ def test_plan_prints_what_the_operational_limits_cost(tmp_path: Path, scenario: 
         f"without them {report['harm_without_limits']:.1f} (the limits cost "
         f"{report['cost']:.2f})." in line
     )
+    page = (out / "report.html").read_text()
+    assert 'id="operational-limits"' in page and "<code>max_transit_share</code> 0.1" in page

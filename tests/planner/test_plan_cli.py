@@ -103,3 +103,22 @@ def test_demo_runs_on_the_embedded_scenario(tmp_path: Path) -> None:
     assert report.exists()
     plan = json.loads((report.parent / "plan.json").read_text())
     assert len({row["venue"] for row in plan["coverage"]}) >= 15
+
+
+def test_plan_prints_what_the_operational_limits_cost(tmp_path: Path, scenario: Scenario) -> None:
+    """Issue 11 s.2: a limit's price is said beside the plan, as the floors' are."""
+    data = scenario.model_dump(mode="json")
+    data["patrol"]["max_transit_share"] = 0.1
+    source = tmp_path / "limited.yaml"
+    source.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = tmp_path / "out"
+    result = run("plan", str(source), "--out", str(out), "--seed", "4", "--days", "1")
+    assert result.returncode == 0, result.stderr
+    report = json.loads((out / "plan.json").read_text())["certificate"]["operational_limits"]
+    assert report["limits"] == {"max_transit_share": 0.1}
+    line = " ".join(result.stdout.split())
+    assert (
+        f"Operational limits (max_transit_share 0.1): {report['harm_with_limits']:.1f} people; "
+        f"without them {report['harm_without_limits']:.1f} (the limits cost "
+        f"{report['cost']:.2f})." in line
+    )

@@ -60,6 +60,8 @@ from served import ServedProcess  # noqa: E402
 
 from crowdguard.rosters.service import store_rosters  # noqa: E402
 from crowdguard.scenario.load import demo_scenario  # noqa: E402
+from crowdguard.stats import service as stats  # noqa: E402
+from crowdguard.stats.models import DeploymentCreate  # noqa: E402
 from crowdguard.store.db import make_engine, make_sessionmaker, session_scope, upgrade  # noqa: E402
 from crowdguard.store.demo import seed_demo  # noqa: E402
 from crowdguard.users import service as users  # noqa: E402
@@ -588,11 +590,25 @@ def test_the_api_docs_work_offline(
 def test_an_analyst_hovers_the_trend_chart_hides_a_series_and_downloads_its_csv(
     server: ServedProcess, browser: Browser, tabs: list[Tab]
 ) -> None:
-    """Issue 15 item 3: the analyst page's trend is interactive (uPlot): drawn, a series
-    hidden from its legend, and the table behind it downloads as CSV with the page's cookie."""
+    """Issue 15 item 3: the analyst page's charts are interactive (uPlot): drawn, a series
+    hidden from its legend, and the table behind one downloads as CSV with the page's
+    cookie. One timed response is logged first (entered by hand, as control would)."""
+    call = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
+    engine = make_engine(f"sqlite:///{server.data_dir / 'crowdguard.sqlite3'}")
+    with session_scope(make_sessionmaker(engine)) as session:
+        entry = DeploymentCreate(
+            incident="inc-chart", unit="arv-chart", opened_at=call, grade="immediate",
+            authorised_at=call, authorised_by="insp-tfc", deployed_at=call,
+            arrived_at=call + dt.timedelta(minutes=7), ended_at=call + dt.timedelta(minutes=30),
+            from_patrol=False,
+        )  # fmt: skip
+        stats.record_deployment(session=session, data=entry, actor="test", now=call)
+    engine.dispose()
     page = open_tab(browser, tabs)
     log_in(page, server.base_url, "/analyst", "planner")
     expect(page.locator("#trend-chart canvas")).to_have_count(1)
+    expect(page.locator("#response-chart canvas")).to_have_count(1)
+    expect(page.locator("#response-chart .u-legend")).to_contain_text("immediate (median minutes)")
     legend = page.locator("#trend-chart .u-legend .u-series", has_text="our operations").first
     expect(legend).to_be_visible()
     legend.click()

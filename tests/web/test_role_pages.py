@@ -20,6 +20,8 @@ from crowdguard import basemap, web
 from crowdguard.jobs import service as jobs
 from crowdguard.jobs.models import PlanCreate
 from crowdguard.scenario.load import demo_scenario
+from crowdguard.stats import service as stats
+from crowdguard.stats.models import DeploymentCreate
 from crowdguard.store.clock import FakeClock
 from crowdguard.store.db import make_sessionmaker, session_scope
 from crowdguard.users.models import Role
@@ -416,13 +418,26 @@ def test_the_analyst_chart_has_its_table_and_every_table_its_csv(
     series, gaps as null, years before 2008/09 flagged), shown as a table too, and each
     table links to its CSV, which the analyst's cookie downloads."""
     store_sunday(engine, clock.now())
+    call = dt.datetime(2026, 12, 6, 14, 0, tzinfo=dt.UTC)
+    with session_scope(make_sessionmaker(engine)) as session:
+        entry = DeploymentCreate(
+            incident="inc-1", unit="alpha-1", opened_at=call, grade="immediate",
+            authorised_at=call, authorised_by="insp-tfc", deployed_at=call,
+            arrived_at=call + dt.timedelta(minutes=9), ended_at=call + dt.timedelta(minutes=40),
+        )  # fmt: skip
+        stats.record_deployment(session=session, data=entry, actor="ctl", now=call)
     signed_in(Role.analyst)
     page = parse(client.get("/analyst?period=2026/27").text)
+    response = json.loads(page.text("response-data"))
+    assert response["months"][0] == "2026-04" and len(response["months"]) == 12
+    (line,) = response["series"]
+    assert line["label"] == "immediate (median minutes)"
+    assert line["values"][8] == 9.0 and line["values"][7] is None  # December; November a gap
     trend = json.loads(page.text("trend-data"))
     rows = {row[0]: dict(zip(trend["columns"], row, strict=True)) for row in trend["rows"]}
     assert rows["1996/97"]["Hampshire operations (published)"] == 245
     assert rows["1996/97"]["comparable"] is False and rows["2017/18"]["comparable"] is True
-    assert rows["2026/27"]["our operations"] == 0  # our count for the period's year
+    assert rows["2026/27"]["our operations"] == 1  # our count for the period's year
     assert rows["2017/18"]["our operations"] is None  # no log that year: a gap, not zero
     assert "245" in page.text("trend-table")
     link = page.by_id("csv-operations-by-year").get("href")

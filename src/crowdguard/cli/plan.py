@@ -415,6 +415,14 @@ def run_plan(
     )
     if plan.on_sweep is not None:
         console.print(f"On the sweep's curve: {plan.on_sweep['summary']}.")
+    limits = plan.certificate.get("operational_limits")
+    if limits:  # their price beside the plan (issue 11 s.2)
+        named = ", ".join(f"{k} {v:g}" for k, v in limits["limits"].items())
+        console.print(
+            f"Operational limits ({named}): [bold]{limits['harm_with_limits']:.1f}[/bold] "
+            f"people; without them {limits['harm_without_limits']:.1f} (the limits cost "
+            f"{limits['cost']:.2f})."
+        )
     draw = f"seed {seed}, reproducible" if seed is not None else "drawn with `secrets`"
     console.print(f"Rosters ({draw}): {paths['rosters']}/")
     if "letters" in paths:

@@ -35,6 +35,21 @@ day of patrols is a flow on a graph whose nodes are places at times. Here:
   at ``not_before``. A started team that cannot get back to base by the end of its last
   whole slot is left out of the graph and named, with the reason, in
   :attr:`PatrolGraph.left_out` (never silently).
+* **Operational limits** (the scenario's ``patrol``; issue 11 s.2), each a constraint of the
+  game whose price the plan reports. *Home sector* (``home_radius_km``): a commodity's
+  venue nodes are only those within that straight-line distance of its base on the same
+  side of the water, plus its base's ``sector``; venues outside every sector keep coverage
+  0. *Minimum stay* (``min_stay_minutes``): a venue node carries a stage, the slots spent
+  there so far; an arrival enters stage 1 and a team may leave only from stage
+  ``k = 1 + ceil((min_stay - dwell) / slot_minutes)`` (or drive back at the shift end), so
+  every visit on every route spans ``k`` slots, the first holding at least the dwell: at
+  least ``min_stay`` minutes. *Transit share*
+  (``max_transit_share``, :func:`transit_rows`): rows of :func:`flow_polytope`, one per
+  team (the planner's graph then gives each team its own commodity; a re-plan's teams,
+  already out, are not held to it), kept by every joint schedule
+  (:mod:`crowdguard.patrols.joint`) and so by every drawn roster. With a home sector or a
+  minimum stay a venue may lie outside every team's bounds: it keeps coverage 0 rather than
+  failing the reachability check, and the limits' price says what that costs.
 * **Coverage** of target ``t`` is ``sum_k e_k * inflow_k(t)``: the expected
   effectiveness-weighted number of teams on site (``e_k`` is the kind's
   ``effectiveness``, 1 for a foot team). The plan is required to keep it at most 1, so no
@@ -47,7 +62,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -57,6 +72,7 @@ import scipy.sparse as sp
 
 from crowdguard.errors import PlanError
 from crowdguard.games.flow import CoveragePolytope, Spread
+from crowdguard.geometry import great_circle_km
 from crowdguard.patrols.travel import TravelTimes
 from crowdguard.scenario.schema import DEFAULT_TEAM_KINDS, Scenario, Weekday
 
@@ -75,6 +91,7 @@ __all__ = [
     "kind_profiles",
     "node_inflow",
     "spread_rows",
+    "transit_rows",
 ]
 
 
@@ -201,6 +218,8 @@ class PatrolGraph:
     target_slot: np.ndarray
     left_out: Mapping[str, str] = field(default_factory=dict)
     """Teams given a :class:`TeamStart` that are not in the graph, and why."""
+    transit_share: float | None = None
+    """The transit-share cap its flow polytope carries (:func:`transit_rows`; None: none)."""
 
     @property
     def n_nodes(self) -> int:
@@ -279,6 +298,51 @@ def _shifts_on(scenario: Scenario, day: dt.date) -> list[tuple[Any, float, float
     return shifts
 
 
+def _limits(scenario: Scenario) -> tuple[Callable[[str, str], bool], int]:
+    """The operational limits the graph's shape enforces: whether a base's teams may patrol a
+    venue (its home sector), and the slots a visit lasts at least (module docstring)."""
+    policy = scenario.patrol
+    bases = {b.id: b for b in scenario.bases}
+    where = {v.id: v for v in scenario.venues}
+    radius = policy.home_radius_km
+
+    def sector(base_id: str, venue_id: str) -> bool:
+        if radius is None:
+            return True
+        base, venue = bases[base_id], where[venue_id]
+        if venue_id in base.sector:
+            return True
+        return base.island == venue.island and (
+            great_circle_km(base.lat, base.lon, venue.lat, venue.lon) <= radius
+        )
+
+    stay = 1  # slots a visit spans at least: the first holds the dwell, the rest are whole
+    if policy.min_stay_minutes is not None:
+        beyond = policy.min_stay_minutes - policy.min_dwell_minutes
+        stay += max(0, math.ceil(beyond / scenario.slot_minutes - 1e-9))
+    return sector, stay
+
+
+def transit_rows(graph: PatrolGraph, share: float) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Rows ``sum_a minutes_a z_a <= share x shift minutes x teams``, one per commodity: the
+    transit-share cap (module docstring, "Operational limits"). Linear in the flow, so every
+    integer schedule meeting it (each drawn roster) and any mixture of them meets it too."""
+    if not 0 < share <= 1:
+        raise PlanError(f"max_transit_share={share:g}: expected a share in (0, 1]")
+    tail_comm = graph.node_commodity[graph.arc_tail]
+    rows = sp.csr_matrix(
+        (graph.arc_minutes, (tail_comm, np.arange(graph.n_arcs))),
+        shape=(len(graph.commodities), graph.n_arcs),
+    )
+    budget = np.array(
+        [
+            share * (c.shift_end - (c.ready or c.shift_start)).total_seconds() / 60 * c.size
+            for c in graph.commodities
+        ]
+    )
+    return rows, budget
+
+
 def build_graph(
     scenario: Scenario,
     day: dt.date,
@@ -306,6 +370,11 @@ def build_graph(
     """
     starts = dict(starts or {})
     exclude = frozenset(exclude)
+    # The transit-share cap binds the planner's graph team by team (each team its own
+    # commodity); a re-plan's teams already out on the ground are not held to it.
+    transit_share = scenario.patrol.max_transit_share if not starts and not_before is None else None
+    if transit_share is not None:
+        separate = set(separate) | {t.callsign for t in scenario.teams}
     if profiles is None:
         profiles = kind_profiles(scenario)
     tz = ZoneInfo(scenario.timezone)
@@ -437,6 +506,7 @@ def build_graph(
     kept: list[Commodity] = []
     left_out: dict[str, str] = {}
 
+    sector, stay = _limits(scenario)
     for comm in commodities:
         k = len(kept)
         mult = comm.profile.travel_multiplier
@@ -444,21 +514,26 @@ def build_graph(
         shift_start = on_day(comm.shift_start if comm.ready is None else comm.ready)
         start_i = base_i if comm.start_place is None else place_index[comm.start_place]
         since = None if comm.on_site_since is None else on_day(comm.on_site_since)
-        # local nodes: (place_index, slot)
+        # local nodes: (place_index, slot, target); stage[j]: slots spent at the venue so
+        # far, up to ``stay`` (0 at a base; "Operational limits" in the module docstring)
         local: list[tuple[int, int, int]] = [(start_i, -1, -1)]
+        stage: list[int] = [0]
         for s in range(comm.first_slot, comm.last_slot + 1):
             local.append((base_i, s, -1))
+            stage.append(0)
         for (venue_id, s), t in by_node.items():
-            if comm.first_slot <= s <= comm.last_slot:
-                local.append((place_index[venue_id], s, t))
+            if comm.first_slot <= s <= comm.last_slot and sector(comm.base, venue_id):
+                for c in range(1, stay + 1):
+                    local.append((place_index[venue_id], s, t))
+                    stage.append(c)
                 venue_in_shift.add(venue_id)
-        lookup = {(p, s): j for j, (p, s, _) in enumerate(local)}
+        lookup = {(p, s, c): j for j, ((p, s, _), c) in enumerate(zip(local, stage, strict=True))}
         slots_of_place: dict[int, list[int]] = {}
         for p, s, _ in local:
             if s >= 0:
                 slots_of_place.setdefault(p, []).append(s)
         for p in slots_of_place:
-            slots_of_place[p].sort()
+            slots_of_place[p] = sorted(set(slots_of_place[p]))
         tails: list[int] = []
         heads: list[int] = []
         mins: list[float] = []
@@ -485,13 +560,18 @@ def build_graph(
 
         for j, (p, s, _) in enumerate(local):
             depart = shift_start if s < 0 else (s + 1) * slot_len
+            c = stage[j]
             for q, q_slots in slots_of_place.items():
                 if q == p and s >= 0:
-                    if (p, s + 1) in lookup and fits(p, s + 1, depart):
+                    after = min(c + 1, stay) if c else 0
+                    if (p, s + 1, after) in lookup and fits(p, s + 1, depart):
                         tails.append(j)
-                        heads.append(lookup[(p, s + 1)])
+                        heads.append(lookup[(p, s + 1, after)])
                         mins.append(0.0)
                     continue
+                if 0 < c < stay:
+                    continue  # the minimum stay is not over: it may only stay (or end the shift)
+                arrival = 1 if places[q] in venues else 0
                 minutes = float(math.ceil(float(team_minutes[p, q]) - 1e-9))
                 leave = depart
                 if s < 0 and q == p and since is not None:
@@ -505,7 +585,7 @@ def build_graph(
                         continue
                     if fits(q, s2, leave + minutes):
                         tails.append(j)
-                        heads.append(lookup[(q, s2)])
+                        heads.append(lookup[(q, s2, arrival)])
                         mins.append(minutes)
                     break
         # the sink: back at base by the shift end, from any node of the last slot
@@ -577,7 +657,9 @@ def build_graph(
         sources.append(offset)
         sinks.append(int(new_id[sink_local]))
 
-    if check_reachable:
+    if check_reachable and stay == 1 and scenario.patrol.home_radius_km is None:
+        # (with a home sector or a minimum stay a venue may be out of every team's bounds:
+        # it keeps coverage 0 and the limits' price says what that costs)
         for venue in scenario.venues:
             if venue.id in venue_in_shift and venue.id not in venue_seen:
                 raise PlanError(
@@ -609,11 +691,13 @@ def build_graph(
         target_venue=tuple(targets.venue),
         target_slot=target_slot,
         left_out=left_out,
+        transit_share=transit_share,
     )
 
 
 def flow_polytope(graph: PatrolGraph) -> CoveragePolytope:
-    """The flow polytope of ``graph``: conservation, supplies, and the coverage map.
+    """The flow polytope of ``graph``: conservation, supplies, the coverage map, and the
+    transit-share rows when the graph carries the cap (:func:`transit_rows`).
 
     Rows of ``a_eq``: one per node, ``inflow - outflow = -size`` at a source, ``+size`` at
     a sink, 0 elsewhere. ``coverage[t, a] = e_k`` when arc ``a`` of commodity ``k`` enters
@@ -643,12 +727,17 @@ def flow_polytope(graph: PatrolGraph) -> CoveragePolytope:
         [graph.commodities[int(graph.node_commodity[u])].size for u in graph.arc_tail],
         dtype=float,
     )
+    a_ub, b_ub = (
+        (None, None) if graph.transit_share is None else transit_rows(graph, graph.transit_share)
+    )
     return CoveragePolytope(
         coverage=coverage,
         a_eq=incidence,
         b_eq=b_eq,
         lower=np.zeros(n_arcs),
         upper=upper,
+        a_ub=a_ub,
+        b_ub=b_ub,
     )
 
 

@@ -111,6 +111,10 @@ class _Pricing:
         ]
         if reach is not None:  # y_t <= teams within reach of t: y_t is "someone in reach"
             blocks.append(sp.hstack([-reach, sp.identity(n_y, format="csr")]))
+        # the polytope's own rows (operational limits, issue 11): every schedule meets them
+        extra = 0 if polytope.a_ub is None or polytope.b_ub is None else polytope.a_ub.shape[0]
+        if extra:
+            blocks.append(sp.hstack([polytope.a_ub, sp.csr_matrix((extra, n_y))]))
         matrix = sp.vstack(blocks).tocsc()
         inf = highspy.kHighsInf
         model = highspy.HighsLp()
@@ -120,9 +124,12 @@ class _Pricing:
         model.col_lower_ = np.concatenate([polytope.lower, np.zeros(n_y)])
         model.col_upper_ = np.concatenate([np.where(np.isinf(upper), inf, upper), np.ones(n_y)])
         model.row_lower_ = np.concatenate(
-            [polytope.b_eq, np.full(cov.shape[0], -inf), np.full(n_y, -inf)]
+            [polytope.b_eq, np.full(cov.shape[0], -inf), np.full(n_y, -inf), np.full(extra, -inf)]
         )
-        model.row_upper_ = np.concatenate([polytope.b_eq, np.ones(cov.shape[0]), np.zeros(n_y)])
+        model.row_upper_ = np.concatenate(
+            [polytope.b_eq, np.ones(cov.shape[0]), np.zeros(n_y)]
+            + ([np.asarray(polytope.b_ub)] if extra else [])
+        )
         model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         model.a_matrix_.start_ = matrix.indptr
         model.a_matrix_.index_ = matrix.indices

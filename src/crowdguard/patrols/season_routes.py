@@ -63,6 +63,7 @@ __all__ = [
     "DayResult",
     "break_season_ties",
     "certify_days",
+    "limits_report",
     "season_tie_holds",
     "solve_days",
 ]
@@ -153,6 +154,10 @@ class DayResult:
     """Defender utility the ``max_variants`` cap costs this day (``None``: no cap)."""
     joint: tuple[JointOption, ...] = field(default=(), repr=False)
     """Whole-force schedules the day's roster is drawn from (:mod:`crowdguard.patrols.joint`)."""
+    limits: dict[str, float] = field(default_factory=dict)
+    """The scenario's operational limits in force (``patrol.limits()``; empty: none)."""
+    unlimited_coverage: np.ndarray | None = field(default=None, repr=False)
+    """The day's equilibrium coverage without the limits (their price; None: no limits)."""
 
     def draw(self, rng: random.Random) -> dict[str, Any]:
         """One roster for this day (``secrets.SystemRandom()`` operationally)."""
@@ -222,6 +227,19 @@ def _solve_day(
             attacker_cap=attacker_cap,
             **common,
         )
+        limits = scenario.patrol.limits()
+        unlimited = None
+        if limits:  # their price: the same day without them (issue 11 s.2)
+            unlimited = plan_day(
+                _without_limits(scenario),
+                day,
+                targets,
+                travel,
+                overrides=overrides,
+                attacker_cap=attacker_cap,
+                joint_rosters=False,
+                **common,
+            ).coverage
         costs: tuple[dict[str, Any], ...] = ()
         if overrides:
             teams = sorted({o.team for o in overrides})
@@ -249,7 +267,47 @@ def _solve_day(
         override_costs=costs,
         variants_cost=solved.variants_cost,
         joint=solved.joint,
+        limits=limits,
+        unlimited_coverage=None if unlimited is None else np.asarray(unlimited, dtype=float),
     )
+
+
+def _without_limits(scenario: Scenario) -> Scenario:
+    """The scenario with its operational limits lifted (to price them)."""
+    lifted = {name: None for name in scenario.patrol.limits()}
+    return scenario.model_copy(update={"patrol": scenario.patrol.model_copy(update=lifted)})
+
+
+def limits_report(
+    targets: Targets, coverage: np.ndarray, days: Mapping[str, DayResult], *, tol: float = TOL
+) -> dict[str, Any] | None:
+    """What the operational limits cost the season: the expected harm against a
+    best-informed attacker with them (the plan) and without them (each day's equilibrium
+    with the limits lifted), like the price reported for overrides and floors. ``None``
+    without limits."""
+    priced = [d for d in days.values() if d.limits and d.unlimited_coverage is not None]
+    if not priced or len(priced) != len(days):
+        return None
+    position = {target_id: i for i, target_id in enumerate(targets.ids)}
+    free = np.array(coverage, dtype=float)
+    for day in priced:
+        assert day.unlimited_coverage is not None
+        free[np.array([position[t] for t in day.target_ids], dtype=int)] = day.unlimited_coverage
+
+    def harm(cover: np.ndarray) -> float:
+        attacker = cover * targets.attacker_covered + (1 - cover) * targets.attacker_uncovered
+        defender = cover * targets.defender_covered + (1 - cover) * targets.defender_uncovered
+        attack_set = np.flatnonzero(attacker >= float(attacker.max()) - tol)
+        return -float(defender[attack_set].max())
+
+    with_limits, without = harm(coverage), harm(free)
+    return {
+        "limits": priced[0].limits,
+        "harm_with_limits": with_limits,
+        "harm_without_limits": without,
+        # >= 0 in theory (the limits only remove plans); clipped at the solver's round-off
+        "cost": max(0.0, with_limits - without),
+    }
 
 
 def solve_days(
@@ -401,6 +459,11 @@ def certify_days(
         else max(0.0, float(strong) - float(defender[best])),
         "tolerance": tol,
         "holds": True,
+        **(
+            {}
+            if (limits := limits_report(targets, coverage, days, tol=tol)) is None
+            else {"operational_limits": limits}
+        ),
     }
 
 

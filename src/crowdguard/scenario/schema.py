@@ -457,6 +457,11 @@ class Base(_Strict):
     note: str = Field(
         default="", description="e.g. that it is a stand-in, never a real armed-unit base"
     )
+    sector: list[Slug] = Field(
+        default_factory=list,
+        description="venues its teams may patrol beyond patrol.home_radius_km (their home "
+        "sector's outliers)",
+    )
 
     @model_validator(mode="after")
     def _in_uk(self) -> Base:
@@ -646,9 +651,43 @@ class PatrolPolicy(_Strict):
         "defaults foot (1.2, 1.0) and arv (1.0, 0.8) [ESTIMATE]",
     )
 
+    # Operational limits (issue 11 s.2): each a constraint of the patrol-graph game, its
+    # price reported beside the plan (``docs/theory/patrols.md``, "Operational limits").
+    home_radius_km: float | None = Field(
+        default=None,
+        gt=0,
+        le=500,
+        description="operational limit: a team patrols only venues within this straight-line "
+        "distance of its base, plus its base's sector; unset: anywhere",
+    )
+    max_transit_share: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="operational limit: the most of a shift a team may spend travelling, e.g. "
+        "0.33 for a third (every drawn roster keeps it); unset: no cap",
+    )
+    min_stay_minutes: float | None = Field(
+        default=None,
+        gt=0,
+        le=480,
+        description="operational limit: once at a venue a team stays at least this long "
+        "unless its shift ends (plans work in slots, so a visit may last longer); unset: "
+        "one dwell",
+    )
+
     def kinds(self) -> dict[str, TeamKind]:
         """Every kind of team: the defaults, then the scenario's own (which win)."""
         return {**DEFAULT_TEAM_KINDS, **self.team_kinds}
+
+    def limits(self) -> dict[str, float]:
+        """The operational limits set (name -> value); empty when none is."""
+        named = {
+            "home_radius_km": self.home_radius_km,
+            "max_transit_share": self.max_transit_share,
+            "min_stay_minutes": self.min_stay_minutes,
+        }
+        return {k: float(v) for k, v in named.items() if v is not None}
 
 
 class Scenario(_Strict):
@@ -709,6 +748,14 @@ class Scenario(_Strict):
                     raise ValueError(f"{label}[{i}]: duplicate id {ident!r}")
                 seen.add(ident)
         base_ids = {b.id for b in self.bases}
+        venue_ids = {v.id for v in self.venues}
+        for i, base in enumerate(self.bases):
+            for venue in base.sector:
+                if venue not in venue_ids:
+                    raise ValueError(
+                        f"bases[{i}].sector: {venue!r} is not one of the scenario's venues; "
+                        "fix the id or remove it"
+                    )
         for i, team in enumerate(self.teams):
             if team.base not in base_ids:
                 raise ValueError(

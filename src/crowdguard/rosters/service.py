@@ -87,15 +87,21 @@ def store_rosters(*, session: Session, plan_id: int, rosters: dict[str, dict[str
 
 
 def _audit_read(
-    session: Session, actor: str | None, now: dt.datetime, what: str, detail: dict[str, Any]
+    session: Session,
+    actor: str | None,
+    now: dt.datetime,
+    what: str,
+    detail: dict[str, Any],
+    *,
+    entity: str = "roster",
 ) -> None:
-    """Audit one roster read (``roster.read``): which day or team, never the contents."""
+    """Audit one roster read (``roster.read``): which day, team or plan, never the contents."""
     audit.record(
         session=session,
         at=now,
         actor=actor,
         action="roster.read",
-        entity="roster",
+        entity=entity,
         entity_id=what,
         detail=detail,
     )
@@ -307,14 +313,8 @@ def plan_rosters(*, session: Session, plan_id: int, actor: str, now: dt.datetime
     by_day: dict[str, list[TeamRoster]] = {}
     for row in rows:
         by_day.setdefault(row.date, []).append(_public(row))
-    audit.record(
-        session=session,
-        at=now,
-        actor=actor,
-        action="roster.read",
-        entity="plan",
-        entity_id=str(plan_id),
-        detail={"download": True, "days": sorted(by_day)},
+    _audit_read(
+        session, actor, now, str(plan_id), {"download": True, "days": sorted(by_day)}, entity="plan"
     )
     return PlanRosters(
         plan_id=plan_id,
@@ -327,15 +327,7 @@ def plan_rosters(*, session: Session, plan_id: int, actor: str, now: dt.datetime
 
 def record_report_read(*, session: Session, plan_id: int, actor: str, now: dt.datetime) -> None:
     """Audit a read of a plan's report (it maps a day's routes): a ``roster.read`` row."""
-    audit.record(
-        session=session,
-        at=now,
-        actor=actor,
-        action="roster.read",
-        entity="plan",
-        entity_id=str(plan_id),
-        detail={"report": True},
-    )
+    _audit_read(session, actor, now, str(plan_id), {"report": True}, entity="plan")
 
 
 def team_roster(

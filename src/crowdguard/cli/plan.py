@@ -139,6 +139,14 @@ SweepOption = Annotated[
         "show where today's deployment sits on its curve of harm against teams.",
     ),
 ]
+WithoutLimitsOption = Annotated[
+    bool,
+    typer.Option(
+        "--without-limits",
+        help="Plan as if the scenario set no operational limits (patrol.home_radius_km, "
+        "max_transit_share, min_stay_minutes): the unconstrained plan they are priced against.",
+    ),
+]
 VisibilityFloorOption = Annotated[
     float | None,
     typer.Option(
@@ -249,6 +257,7 @@ def run_plan(
     tie: str = "robust",
     tie_margin: float = 0.01,
     sweep: Path | None = None,
+    without_limits: bool = False,
 ) -> Path:
     """Solve, write the output folder, print the summary; returns the report path.
 
@@ -262,6 +271,13 @@ def run_plan(
     from crowdguard.report.output import write_plan_outputs
 
     inputs = scenario if isinstance(scenario, PlanInputs) else PlanInputs.read(scenario)
+    if without_limits:
+        if not inputs.scenario.patrol.limits():
+            raise InputError(
+                "--without-limits: the scenario sets no operational limits "
+                "(patrol.home_radius_km, max_transit_share, min_stay_minutes); drop the option"
+            )
+        inputs = dataclasses.replace(inputs, scenario=inputs.scenario.without_limits())
     scenario = inputs.scenario
     console = Console(stderr=quiet)
     if not console.is_terminal:
@@ -328,9 +344,17 @@ def run_plan(
         paths = write_plan_outputs(plan, out, notes=notes, route_day=chosen_route_day)
     for note in notes:
         Console(stderr=True).print(f"[yellow]{note}[/yellow]")
+    from crowdguard.patrols.graph import outside_home_sectors
     from crowdguard.risk.footprint import footprint_warnings
 
-    for warning in footprint_warnings(scenario):  # risk resting on a default by kind
+    warnings = list(footprint_warnings(scenario))  # risk resting on a default by kind
+    stranded = outside_home_sectors(scenario)
+    if stranded:
+        warnings.append(
+            f"{', '.join(stranded)}: outside every team's home sector, so never patrolled "
+            "(list it in a base's sector or raise patrol.home_radius_km)"
+        )
+    for warning in warnings:
         Console(stderr=True).print(f"[yellow]warning: {warning}[/yellow]")
     report = paths["report"]
     if quiet:
@@ -423,6 +447,12 @@ def run_plan(
             f"people; without them {limits['harm_without_limits']:.1f} (the limits cost "
             f"{limits['cost']:.2f})."
         )
+    if without_limits:
+        console.print(
+            "[yellow]Planned without the scenario's operational limits (--without-limits): "
+            "these rosters may break the home sector, transit cap or minimum stay the "
+            "scenario sets.[/yellow]"
+        )
     draw = f"seed {seed}, reproducible" if seed is not None else "drawn with `secrets`"
     console.print(f"Rosters ({draw}): {paths['rosters']}/")
     if "letters" in paths:
@@ -450,6 +480,7 @@ def plan_command(
     tie: TieOption = "robust",
     tie_margin: TieMarginOption = 0.01,
     sweep: SweepOption = None,
+    without_limits: WithoutLimitsOption = False,
 ) -> None:
     """Solve a season's patrol plan; write plan.json, rosters/ and report.html into --out."""
     run_plan(
@@ -471,6 +502,7 @@ def plan_command(
         tie=tie,
         tie_margin=tie_margin,
         sweep=sweep,
+        without_limits=without_limits,
     )
 
 
@@ -492,6 +524,7 @@ def demo_command(
     tie: TieOption = "robust",
     tie_margin: TieMarginOption = 0.01,
     sweep: SweepOption = None,
+    without_limits: WithoutLimitsOption = False,
 ) -> None:
     """Plan the embedded Hampshire & Isle of Wight demo season (27 Nov 2026 to 2 Jan 2027)."""
     run_plan(
@@ -513,6 +546,7 @@ def demo_command(
         tie=tie,
         tie_margin=tie_margin,
         sweep=sweep,
+        without_limits=without_limits,
     )
 
 

@@ -102,8 +102,7 @@ def test_the_planner_page_places_a_served_plan_on_the_sweep(
             check_page(page, "planner-sweep", tmp_path / "shots")
             if docs:  # the page as a planner sees it, the sentence in view
                 page.set_viewport_size({"width": 1400, "height": 900})
-                sentence.scroll_into_view_if_needed()
-                page.evaluate("window.scrollBy(0, -420)")
+                sentence.evaluate("e => e.scrollIntoView({block: 'center'})")
                 folder = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
                 page.screenshot(path=str(folder / "planner-sweep-wide.png"))
             assert tab.errors == [] and tab.outside == []

@@ -195,3 +195,34 @@ def test_warm_started_days_give_the_same_plan_for_any_worker_count() -> None:
         assert season_day.certificate["passed"]
         assert season_day.defender_utility == pytest.approx(alone.defender_utility, abs=1e-6)
         assert season_day.attacker_utility == pytest.approx(alone.attacker_utility, abs=1e-6)
+
+
+def test_the_dual_test_skips_only_strict_lps_that_are_infeasible() -> None:
+    """The minimax duals prove some targets cannot be made strictly best; each one the test
+    skips is infeasible when actually solved, and the search finds the same plan with it."""
+    from crowdguard.games.flow import TIE_DELTA, _attack_lp, payoff_scale
+    from crowdguard.games.flow_pruned import not_inducible, pruned_lps
+
+    scenario = generate_scenario(
+        venues=16,
+        bases=3,
+        teams=7,
+        shifts="overlapping",
+        seed=1031,
+        hours="equal",
+        risks="equal",
+        days=1,
+    )
+    payoffs, polytope = _day_game(scenario, scenario.days[0])
+    delta = TIE_DELTA * payoff_scale(payoffs)
+    lp = _attack_lp(payoffs, polytope, 60.0)
+    k_lo, _ = lp.minimax()
+    candidates = np.flatnonzero(payoffs.attacker_uncovered >= k_lo - 1e-9)
+    skipped = candidates[not_inducible(lp, candidates, delta)]
+    assert skipped.size >= 3  # equal places: several candidates sit at k_lo with no cover
+    assert all(lp.induce(int(t), delta) is None for t in skipped)
+    with_test = pruned_lps(_attack_lp(payoffs, polytope, 60.0), delta=delta)
+    without = pruned_lps(_attack_lp(payoffs, polytope, 60.0), delta=delta, prune=False)
+    assert (with_test.attacked, with_test.inducible) == (without.attacked, without.inducible)
+    assert with_test.value == pytest.approx(without.value, abs=1e-9)
+    assert with_test.lps_solved < without.lps_solved

@@ -198,7 +198,7 @@ def _solve(
         raise _infeasible(base, groups, str(exc)) from None
 
 
-JOINT_COLUMNS = 200
+JOINT_COLUMNS = 400
 """Schedules the column generation of joint rosters may add before the day is re-solved over
 those it found (a count, not a clock, so the same day always gives the same plan)."""
 
@@ -240,6 +240,8 @@ def _implement(
         floor=floor_rows,
         time_limit=time_limit,
         max_columns=JOINT_COLUMNS,
+        graph=graph,
+        widen=not any(group.a.shape[0] for group in groups),
     )
     response = joint_response(schedules, reach)
     floor_met = floor is None or bool(np.all(response[floor[0]] >= floor[1] - 1e-9))

@@ -276,3 +276,15 @@ def test_a_demo_day_the_equilibrium_arcs_cannot_implement_is_implemented_over_th
     assert plan.certificate["joint_exact"] and plan.certificate["passed"]
     exact = _exact_protection(plan, targets, sc.patrol.min_dwell_minutes)
     assert np.max(np.abs(exact - plan.coverage)) <= 1e-6
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_rosters_with_capped_variants_deliver_exactly_what_is_certified(k: int) -> None:
+    """With ``max_variants`` each team draws one of its kept routes, never two teams on one
+    venue-slot, and the protection computed from the distribution is the certified one."""
+    sc, targets, _ = _shared_place_day(3)
+    plan = plan_day(sc, DAY, targets, straight_line_travel(places_of(sc)), max_variants=k)
+    assert plan.certificate["joint_rosters"] and plan.certificate["passed"]
+    exact = _exact_protection(plan, targets, sc.patrol.min_dwell_minutes)
+    assert np.max(np.abs(exact - plan.coverage)) <= 1e-6
+    assert all(len(options) <= k for options in plan.routes.values())

@@ -377,7 +377,10 @@ def robust_season(
     allowed = margin * abs(stated) + TOL * scale
     if stated - worst <= allowed:
         return coverage, {
-            **certificate, **report, "tie_plan": "strong-within-margin", "tie_margin_met": True
+            **certificate,
+            **report,
+            "tie_plan": "strong-within-margin",
+            "tie_margin_met": True,
         }
     delta = TIE_DELTA * scale
     cut = delta / (targets.attacker_uncovered - targets.attacker_covered)
@@ -394,9 +397,7 @@ def robust_season(
     chosen = int(able[np.argmax(value[able])])
     robust = coverage.copy()
     robust[chosen] = lowered[chosen]
-    new_attacker = (
-        robust * targets.attacker_covered + (1 - robust) * targets.attacker_uncovered
-    )
+    new_attacker = robust * targets.attacker_covered + (1 - robust) * targets.attacker_uncovered
     others = np.delete(new_attacker, chosen)
     if others.size and float(others.max()) > float(new_attacker[chosen]) - delta * (1 - 1e-6):
         raise CertificateFailed("season certificate failed: robust target not strictly best")

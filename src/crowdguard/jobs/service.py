@@ -19,15 +19,18 @@ from sqlalchemy.orm import Session
 
 from crowdguard import __version__
 from crowdguard.audit import service as audit
+from crowdguard.errors import PlanError
 from crowdguard.jobs.models import (
     PlanAggregate,
     PlanCreate,
     PlanPublic,
+    PlanRouteOptions,
     PlanSeed,
     PlanStatus,
     PlanSummary,
 )
 from crowdguard.jobs.tables import PlanRow
+from crowdguard.patrols.season_routes import DatedOverride, DayOptions
 from crowdguard.plans import service as security_plan_service
 from crowdguard.rosters.service import store_rosters
 from crowdguard.scenario.schema import Scenario
@@ -38,7 +41,9 @@ __all__ = [
     "AGGREGATE_RESULT_KEYS",
     "aggregate_result",
     "aggregate_view",
+    "check_options",
     "create_plan",
+    "day_options",
     "fail_interrupted",
     "finish_plan",
     "full_view",
@@ -70,6 +75,7 @@ def full_view(row: PlanRow) -> PlanPublic:
         error=row.error,
         scenario_snapshot=row.scenario_snapshot,
         security_plans=list(row.security_plans or []),
+        **(row.options or {}),
     )
 
 
@@ -175,6 +181,8 @@ def create_plan(
     scenario = get_scenario(session=session, scenario_id=data.scenario_id)
     snapshot = Scenario.model_validate(scenario.snapshot)
     horizon = snapshot.days[: data.days] if data.days is not None else snapshot.days
+    check_options(snapshot, horizon, data)
+    options = data.chosen()
     security_plans = security_plan_service.reviews_for_plan_job(
         session=session,
         venue_ids=[v.id for v in snapshot.venues],
@@ -190,6 +198,7 @@ def create_plan(
         seed=data.seed,
         seed_given=data.seed is not None,
         days=data.days,
+        options=options or None,
         version=__version__,
         requested_by=actor,
         created_at=now,
@@ -206,10 +215,36 @@ def create_plan(
         detail={
             "scenario_id": row.scenario_id,
             "days": row.days,
+            "options": sorted(options),
             "security_plans": [f"{p['security_plan_id']} v{p['version']}" for p in security_plans],
         },
     )
     return row
+
+
+def day_options(options: dict[str, Any] | None) -> DayOptions:
+    """A plan job's stored options as the planner takes them (the defaults for ``None``)."""
+    chosen = PlanRouteOptions.model_validate(options or {})
+    return DayOptions(
+        overrides=tuple(DatedOverride(o.team, o.place, o.at, o.action) for o in chosen.overrides),
+        max_variants=chosen.max_variants,
+        response_floor=chosen.response_floor,
+        response_min_crowd=chosen.response_min_crowd or 0.0,
+        visibility_floor=chosen.visibility_floor,
+    )
+
+
+def check_options(scenario: Scenario, horizon: list[dt.date], data: PlanRouteOptions) -> None:
+    """Refuse, before the job is queued, an override naming a day outside the plan, or a
+    team or place the scenario does not have (:class:`PlanError` naming which override)."""
+    from crowdguard.patrols.planner import check_scenario_options  # the solver stack, lazily
+
+    for index, override in enumerate(data.overrides):
+        single = PlanRouteOptions(overrides=[override])
+        try:
+            check_scenario_options(scenario, horizon, day_options(single.chosen()))
+        except PlanError as exc:
+            raise PlanError(f"overrides[{index}]: {exc}") from None
 
 
 def get_plan(*, session: Session, plan_id: int) -> PlanRow:

@@ -3,7 +3,17 @@
 "use strict";
 (function () {
   const $ = function (id) { return document.getElementById(id); };
-  document.querySelectorAll(".js-only").forEach(function (node) { node.hidden = false; });
+  function showScripted() {
+    document.querySelectorAll(".js-only").forEach(function (node) { node.hidden = false; });
+  }
+  showScripted();
+  // The what-if section is priced in place by htmx (the start form keeps what was typed);
+  // its new content has the "apply" button, which needs this script.
+  document.body.addEventListener("htmx:afterSwap", function () {
+    showScripted();
+    const result = $("whatif-result") || $("whatif-error");
+    if (result) { result.setAttribute("tabindex", "-1"); result.focus(); }
+  });
 
   // --- start a plan, with a live progress bar -------------------------------------------
   const form = $("start-plan");

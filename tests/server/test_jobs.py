@@ -54,6 +54,7 @@ class _Recorder:
         **extra: Any,
     ) -> FakePlan:
         self.calls.append({"scenario": scenario.id, "seed": seed, "days": days, **extra})
+        self.teams = [t.callsign for t in scenario.teams]
         assert submitted == {}, "no security plan was submitted in these tests"
         if progress is not None:
             progress(0.5, "half")
@@ -286,6 +287,38 @@ def test_a_plan_job_takes_overrides_and_floors_and_keeps_them_with_its_inputs(
     plain = client.post("/api/v1/plans", json={"scenario_id": "tiny"}, headers=planner).json()
     assert _wait(client, plain["id"], planner)["overrides"] == []
     assert "routes" not in recorder.calls[-1]
+
+
+def test_a_plan_of_some_of_the_teams_snapshots_only_them(
+    client: TestClient, as_role: Callable[..., dict[str, str]]
+) -> None:
+    """'Start a plan (scenario, period, teams, ...)': the job plans with the teams named (the
+    others on leave), and keeps a snapshot with only them so the plan reproduces."""
+    planner = as_role(Role.planner)
+    client.post("/api/v1/scenarios", json=scenario(), headers=planner)
+    started = client.post(
+        "/api/v1/plans", json={"scenario_id": "tiny", "teams": ["arv-2"]}, headers=planner
+    )
+    assert started.status_code == 202, started.text
+    done = _wait(client, started.json()["id"], planner)
+    assert recorder.teams == ["arv-2"]
+    assert [t["callsign"] for t in done["scenario_snapshot"]["teams"]] == ["arv-2"]
+    pin = {"action": "pin", "team": "arv-1", "place": "winchester-market", "at": f"{DAY}T14:00"}
+    for body, expected in (
+        ({"teams": ["arv-3"]}, "teams[0]: no team 'arv-3'"),
+        ({"teams": ["arv-1", "arv-1"]}, "teams[1]: 'arv-1' is named twice"),
+        ({"teams": ["arv-2"], "overrides": [pin]}, "no team 'arv-1'"),  # not in this plan
+    ):
+        refused = client.post(
+            "/api/v1/plans", json={"scenario_id": "tiny", **body}, headers=planner
+        )
+        assert refused.status_code == 400 and expected in refused.json()["detail"], refused.text
+    assert (
+        client.post(
+            "/api/v1/plans", json={"scenario_id": "tiny", "teams": []}, headers=planner
+        ).status_code
+        == 422
+    )
 
 
 @pytest.mark.parametrize(

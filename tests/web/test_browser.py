@@ -748,6 +748,8 @@ def test_a_planner_prices_a_pin_then_applies_it_with_a_floor_and_sees_its_cost(
     page.click("#whatif-apply")
     expect(page.locator("#whatif-apply-error")).to_contain_text("Visibility floor")
     page.fill("#plan-visibility-floor", "100")
+    page.click("#plan-teams summary")
+    page.uncheck("#plan-team-bravo-4")  # on leave
     page.click("#whatif-apply")
     expect(page.locator("#plan-progress-box")).to_be_visible()
     page.wait_for_url(re.compile(r"/planner\?plan=\d+$"), timeout=240_000)
@@ -758,6 +760,9 @@ def test_a_planner_prices_a_pin_then_applies_it_with_a_floor_and_sees_its_cost(
     )
     expect(options.locator(".plan-override")).to_contain_text("→ 100%")
     expect(options.locator(".plan-floor")).to_contain_text("Visibility floor 100 shoppers a day")
+    plan = page.request.get(f"{server.base_url}/api/v1/plans/{page.url.rsplit('=', 1)[1]}").json()
+    teams = [t["callsign"] for t in plan["scenario_snapshot"]["teams"]]
+    assert "bravo-4" not in teams and len(teams) == len(demo_scenario().teams) - 1
 
 
 # --- 7. the administrator ----------------------------------------------------------------------

@@ -254,6 +254,8 @@ def test_the_start_form_offers_no_override_until_one_is_priced(
     assert "whatif-apply" not in client.get("/planner").text
     for field in ("plan-response-floor", "plan-response-crowd", "plan-visibility-floor"):
         assert page.by_id(field).get("type") == "number"
+    ticked = [e.get("value") for e in page.all("input") if e.get("name") == "teams"]
+    assert ticked == sorted(t.callsign for t in demo_scenario().teams)  # all, to untick some
 
 
 def test_a_plan_with_a_pin_and_floors_shows_what_they_cost(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -117,6 +117,13 @@ class PlanCreate(PlanRouteOptions):
     """Start a solve for a stored scenario, with the options ``crowdguard plan`` takes."""
 
     scenario_id: str = Field(pattern=SLUG, min_length=1, max_length=80)
+    teams: list[Annotated[str, Field(pattern=SLUG, max_length=80)]] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="plan with only these of the scenario's teams (callsigns); omit for all. "
+        "The plan's scenario snapshot keeps only them",
+    )
     seed: int | None = Field(
         default=None,
         ge=0,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from crowdguard import __version__
 from crowdguard.audit import service as audit
-from crowdguard.errors import PlanError
+from crowdguard.errors import PlanError, did_you_mean
 from crowdguard.jobs.models import (
     PlanAggregate,
     PlanCreate,
@@ -53,6 +53,7 @@ __all__ = [
     "plan_days",
     "read_seed",
     "set_progress",
+    "with_teams",
 ]
 
 
@@ -179,7 +180,10 @@ def create_plan(
 ) -> PlanRow:
     """Queue a plan for a stored scenario, snapshotting it."""
     scenario = get_scenario(session=session, scenario_id=data.scenario_id)
-    snapshot = Scenario.model_validate(scenario.snapshot)
+    document = scenario.snapshot
+    if data.teams is not None:
+        document = with_teams(document, data.teams)
+    snapshot = Scenario.model_validate(document)
     horizon = snapshot.days[: data.days] if data.days is not None else snapshot.days
     check_options(snapshot, horizon, data)
     options = data.chosen()
@@ -191,7 +195,7 @@ def create_plan(
     )
     row = PlanRow(
         scenario_id=scenario.id,
-        scenario_snapshot=scenario.snapshot,
+        scenario_snapshot=document,
         security_plans=security_plans,
         status=PlanStatus.queued.value,
         progress=0.0,
@@ -215,6 +219,7 @@ def create_plan(
         detail={
             "scenario_id": row.scenario_id,
             "days": row.days,
+            "teams": None if data.teams is None else len(data.teams),
             "options": sorted(options),
             "security_plans": [f"{p['security_plan_id']} v{p['version']}" for p in security_plans],
         },
@@ -232,6 +237,26 @@ def day_options(options: dict[str, Any] | None) -> DayOptions:
         response_min_crowd=chosen.response_min_crowd or 0.0,
         visibility_floor=chosen.visibility_floor,
     )
+
+
+def with_teams(document: dict[str, Any], teams: list[str]) -> dict[str, Any]:
+    """The scenario document with only ``teams`` (callsigns, in the scenario's order): a plan
+    of part of the force (the others on leave, or kept back). The job snapshots this, so the
+    plan is reproducible from what is stored. :class:`PlanError` naming an unknown or
+    repeated team."""
+    known = [t.get("callsign") for t in document.get("teams") or [] if isinstance(t, dict)]
+    for index, callsign in enumerate(teams):
+        if callsign not in known:
+            hint = did_you_mean(callsign, [str(k) for k in known])
+            raise PlanError(
+                f"teams[{index}]: no team {callsign!r} in the scenario; "
+                + (f"{hint} " if hint else "")
+                + f"expected some of {', '.join(str(k) for k in known)}"
+            )
+        if callsign in teams[:index]:
+            raise PlanError(f"teams[{index}]: {callsign!r} is named twice")
+    chosen = set(teams)
+    return {**document, "teams": [t for t in document["teams"] if t.get("callsign") in chosen]}
 
 
 def check_options(scenario: Scenario, horizon: list[dt.date], data: PlanRouteOptions) -> None:

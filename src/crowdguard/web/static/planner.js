@@ -50,6 +50,13 @@
       body.scenario_id = box.dataset.scenario;
       body.overrides = [{ action: box.dataset.action, team: box.dataset.team, place: box.dataset.place, at: box.dataset.at }];
     }
+    const teams = $("plan-teams");
+    if (teams && teams.dataset.scenario === body.scenario_id) {
+      const boxes = Array.from(teams.querySelectorAll("input[name=teams]"));
+      const ticked = boxes.filter(function (b) { return b.checked; }).map(function (b) { return b.value; });
+      if (!ticked.length) { throw new Error("Teams: tick at least one."); }
+      if (ticked.length < boxes.length) { body.teams = ticked; }
+    }
   }
   async function follow(id) {
     $("plan-progress-box").hidden = false;

@@ -272,11 +272,12 @@ def run_plan(
         raise InputError(f"--days {days}: expected a whole number of days >= 1")
     horizon = scenario.days[:days] if days else scenario.days
     # the report's figures and the letters' PDFs are drawn by worker processes, the letters
-    # while the plan solves (none with --workers 1: everything then runs in this process)
+    # while the plan solves (none with --workers 1: everything then runs in this process);
+    # they are forked now, before anything is solved here or the progress bar's thread runs
     drawers = 0 if workers == 1 else min(2, workers or os.cpu_count() or 1)
     with (
-        long_run("solving", total=len(horizon), unit="days", quiet=quiet) as (update, say),
         Renderer(drawers if drawers > 1 else 0) as renderer,
+        long_run("solving", total=len(horizon), unit="days", quiet=quiet) as (update, say),
     ):
         if mode not in ("routes", "free"):
             raise InputError(f"--mode {mode!r}: expected 'routes' or 'free'")

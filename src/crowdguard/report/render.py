@@ -14,7 +14,11 @@ are pure functions of small inputs, so a :class:`Renderer` hands them to worker 
 The output is what drawing them here gives: the same functions
 (:mod:`crowdguard.report.figures`, :func:`crowdguard.plans.letter.render_pdf`) on the same
 inputs. The workers are :func:`crowdguard.workers.worker_pool`'s (they die with this
-process). ``Renderer(0)``, and any job whose worker is lost, draws here instead.
+process), forked when the renderer is entered, which must be before this process solves
+anything and while it runs no other thread (``fork_now``): they start at once with what the
+planner has imported, where starting them from the forkserver kept the planner waiting
+1-2.5 s while the forkserver imported the solver. ``Renderer(0)``, and any job whose worker
+is lost, draws here instead.
 """
 
 from __future__ import annotations
@@ -102,7 +106,7 @@ class Renderer:
         if self.workers > 0:
             from crowdguard.workers import worker_pool
 
-            self._pool = self._stack.enter_context(worker_pool(self.workers))
+            self._pool = self._stack.enter_context(worker_pool(self.workers, fork_now=True))
             self._submit(_warm)
         return self
 

@@ -580,6 +580,7 @@ def _spread_lp(
             np.concatenate([polytope.upper, np.full(n_groups, np.inf)]),
         ]
     )
+
     def run(method: str, options: dict[str, Any]) -> Any:
         return linprog(
             objective,

@@ -346,6 +346,9 @@ def test_an_override_the_scenario_cannot_take_is_refused_before_queueing(
     assert recorder.calls == []
 
 
+BAD_PIN = {"action": "pin", "team": "arv-1", "place": "x"}
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [
@@ -356,6 +359,8 @@ def test_an_override_the_scenario_cannot_take_is_refused_before_queueing(
         ("response_min_crowd", 10),  # without response_floor
         ("overrides", [{"action": "move", "team": "arv-1", "place": "x", "at": "2026-12-05"}]),
         ("overrides", [{"action": "pin", "team": "arv-1", "place": "x", "at": "2026-02-30T1"}]),
+        # a moment London time cannot hold (hostile input, not a 500)
+        ("overrides", [{**BAD_PIN, "at": "0001-01-01T00:00:00+14:00"}]),
     ],
 )
 def test_a_bad_option_is_a_422_naming_it(

@@ -57,7 +57,10 @@ class PlanOverride(BaseModel):
     @classmethod
     def _local(cls, value: dt.datetime) -> dt.datetime:
         if value.tzinfo is not None:
-            value = value.astimezone(LONDON).replace(tzinfo=None)
+            try:
+                value = value.astimezone(LONDON).replace(tzinfo=None)
+            except (OverflowError, ValueError):
+                raise ValueError("a date and time a plan can have (years 2000 to 2100)") from None
         return value.replace(second=0, microsecond=0)
 
 

@@ -18,6 +18,7 @@ ORDER = [
     "plan-speed",
     "scenario-risk",
     "patrols",
+    "joint-rosters",
     "season",
     "plan-feedback",
     "plans",

@@ -4,8 +4,8 @@ Peer users' most repeated request is "nearest suitable unit in one click, filter
 capability, by travel time" (CoCeSo #95, OpenCAD #129; ``domain.md`` section 9). The
 method:
 
-1. **Where is each unit now?** From its roster (the ``rosters/YYYY-MM-DD.json`` contract
-   of ``design.md``): inside a *patrol* segment it is at the venue, inside a *base*
+1. **Where is each unit now?** From its roster (:class:`crowdguard.patrols.roster.TeamRoster`,
+   the ``rosters/YYYY-MM-DD.json`` contract of ``design.md``): inside a *patrol* segment it is at the venue, inside a *base*
    segment at the base. Inside a *transit* segment it is between the previous place
    (``origin``) and the next (``destination``); rather than invent a point on a road we do
    not know, its time to the incident is the better of two journeys it can really make:
@@ -47,31 +47,26 @@ import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from crowdguard.dispatch.states import UnitState
 from crowdguard.errors import InputError, NoUnitAvailable
 from crowdguard.geometry import great_circle_m
+from crowdguard.patrols.roster import TeamRoster
 
 __all__ = [
     "ARV_KIND",
-    "DayRoster",
     "DispatchUnit",
     "LatLon",
     "MissedPatrol",
     "PlacedSegment",
     "Position",
     "Recommendation",
-    "RosterSegment",
-    "TeamRoster",
     "TravelMinutes",
     "coverage_gap",
     "eta_minutes",
     "matrix_travel",
-    "parse_roster",
     "place_segments",
     "position_at",
     "recommend",
@@ -86,69 +81,7 @@ TravelMinutes = Callable[[LatLon, LatLon], float]
 LONDON = ZoneInfo("Europe/London")
 
 
-# --- the roster contract -------------------------------------------------------------
-
-
-class RosterSegment(BaseModel):
-    """One roster segment: ``{"kind", "venue"?, "start", "end"}`` (ISO local times)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    kind: Literal["patrol", "transit", "base"]
-    venue: str | None = None
-    start: dt.datetime
-    end: dt.datetime
-
-
-class TeamRoster(BaseModel):
-    """One team's day: ``{"team", "base", "segments": [...]}``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    team: str = Field(min_length=1)
-    base: str = Field(min_length=1)
-    segments: list[RosterSegment]
-
-
-class DayRoster(BaseModel):
-    """A day's roster: ``{"date", "teams": [...]}``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    date: dt.date
-    teams: list[TeamRoster]
-
-
-def _local(value: dt.datetime, tz: ZoneInfo) -> dt.datetime:
-    return value.replace(tzinfo=tz) if value.tzinfo is None else value
-
-
-def parse_roster(data: Mapping[str, Any], *, source: str = "roster") -> DayRoster:
-    """Validate a roster document; naive times are read as Europe/London local time.
-
-    Raises :class:`~crowdguard.errors.InputError` with one line naming ``source`` and the
-    field at fault.
-    """
-    try:
-        roster = DayRoster.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"{source}: {where}: {first['msg']}") from None
-    teams = []
-    for i, team in enumerate(roster.teams):
-        segments = []
-        for j, seg in enumerate(team.segments):
-            start, end = _local(seg.start, LONDON), _local(seg.end, LONDON)
-            if end <= start:
-                raise InputError(
-                    f"{source}: teams.{i}.segments.{j}: end {seg.end} is not after start {seg.start}"
-                )
-            if seg.kind == "patrol" and not seg.venue:
-                raise InputError(f"{source}: teams.{i}.segments.{j}.venue: a patrol needs a venue")
-            segments.append(seg.model_copy(update={"start": start, "end": end}))
-        teams.append(team.model_copy(update={"segments": segments}))
-    return roster.model_copy(update={"teams": teams})
+# --- the roster contract: crowdguard.patrols.roster -----------------------------------
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,20 +56,14 @@ import random
 import secrets
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from crowdguard.dispatch.recommend import (
-    DayRoster,
-    LatLon,
-    MissedPatrol,
-    TeamRoster,
-    place_segments,
-)
+from crowdguard.dispatch.recommend import LatLon, MissedPatrol, place_segments
 from crowdguard.errors import CertificateFailed, GameError, InputError, PlanError
 from crowdguard.games import SecurityGame, solve
 from crowdguard.games.flow import (
@@ -89,6 +83,7 @@ from crowdguard.patrols.decompose import decompose
 from crowdguard.patrols.graph import PatrolGraph, TeamStart, build_graph, flow_polytope, spread_rows
 from crowdguard.patrols.joint import JointOption
 from crowdguard.patrols.planner import draw_rosters, slot_teams_for
+from crowdguard.patrols.roster import DayRoster, Segment, TeamRoster
 from crowdguard.patrols.sample import draw_roster
 from crowdguard.patrols.travel import (
     Place,
@@ -185,7 +180,7 @@ class DayReplan:
     gap: tuple[MissedPatrol, ...]
     slots: tuple[SlotChange, ...]
     targets: tuple[TargetChange, ...]
-    roster: dict[str, Any]
+    roster: DayRoster
     method: str = "patrol graph"
     fallback: str | None = None
     starts: tuple[ReplanStart, ...] = ()
@@ -502,20 +497,18 @@ def _changes(
     return slots, changes
 
 
-def _clip_roster(roster: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
+def _clip_roster(roster: DayRoster, now: dt.datetime) -> DayRoster:
     """Drop what is over and start the slot in progress at ``now``."""
     teams = []
-    for team in roster.get("teams", []):
-        segments = []
-        for seg in team["segments"]:
-            start = dt.datetime.fromisoformat(seg["start"])
-            end = dt.datetime.fromisoformat(seg["end"])
-            if end <= now:
-                continue
-            segments.append({**seg, "start": max(start, now).astimezone(start.tzinfo).isoformat()})
+    for team in roster.teams:
+        segments = tuple(
+            seg.model_copy(update={"start": max(seg.start, now).astimezone(seg.start.tzinfo)})
+            for seg in team.segments
+            if seg.end > now
+        )
         if segments:
-            teams.append({**team, "segments": segments})
-    return {"date": roster["date"], "teams": teams}
+            teams.append(team.model_copy(update={"segments": segments}))
+    return DayRoster.of(roster.date, teams)
 
 
 def _free_placement(
@@ -528,7 +521,7 @@ def _free_placement(
     unavailable: Collection[str],
     rng: random.Random,
     day: dt.date,
-) -> tuple[tuple[SlotChange, ...], tuple[TargetChange, ...], dict[str, Any]]:
+) -> tuple[tuple[SlotChange, ...], tuple[TargetChange, ...], DayRoster]:
     """Free placement: each remaining slot's game on its own (ORIGAMI or ERASER, certified;
     Kiekintveld et al., AAMAS 2009) with the teams on shift; the dispatched team is out of
     every slot starting before ``back_at``. No travel between slots is modelled."""
@@ -568,7 +561,7 @@ class _Menu:
 
     date: str
     team_bases: Mapping[str, str]
-    routes: Mapping[str, Sequence[tuple[float, list[dict[str, Any]]]]]
+    routes: Mapping[str, Sequence[tuple[float, tuple[Segment, ...]]]]
     joint: Sequence[JointOption] = ()
     """Empty: a re-plan draws each team's route independently (not yet joint, issue 10)."""
 
@@ -580,12 +573,12 @@ def _draw(
     rng: random.Random,
     now: dt.datetime,
     transit: Mapping[str, str],
-) -> dict[str, Any]:
+) -> DayRoster:
     """Step 6: one route per team from the *after* flow; a team still in transit (``transit``:
     team -> destination) keeps its journey from ``now`` until it arrives at its start."""
     graph = solved.graph
     if solved.solution is None:
-        return {"date": day.isoformat(), "teams": []}
+        return DayRoster.of(day, ())
     lotteries = decompose(graph, solved.solution.z)
     certify_routes(graph, lotteries)
     menu = _Menu(
@@ -593,26 +586,27 @@ def _draw(
         {t.callsign: t.base for t in scenario.teams},
         team_routes(graph, lotteries),
     )
-    roster = draw_roster(menu, rng)
+    drawn = draw_roster(menu, rng)
     zone = ZoneInfo(scenario.timezone)
     order = {t.callsign: i for i, t in enumerate(scenario.teams)}
-    roster["teams"].sort(key=lambda t: order[t["team"]])
-    for entry in roster["teams"]:
-        if entry["team"] not in transit:
-            continue
-        segments = entry["segments"]
-        if not segments or dt.datetime.fromisoformat(segments[0]["start"]) <= now:
-            continue
-        if segments[0]["kind"] == "transit":  # it drives straight on
-            segments[0]["start"] = now.astimezone(zone).isoformat()
-            continue
-        leg: dict[str, Any] = {"kind": "transit"}
-        if transit[entry["team"]] in graph.venues:
-            leg["venue"] = transit[entry["team"]]
-        leg["start"] = now.astimezone(zone).isoformat()
-        leg["end"] = segments[0]["start"]
-        segments.insert(0, leg)
-    return roster
+    teams: list[TeamRoster] = []
+    for entry in sorted(drawn.teams, key=lambda t: order[t.team]):
+        segments = entry.segments
+        if entry.team in transit and segments and segments[0].start > now:
+            if segments[0].kind == "transit":  # it drives straight on
+                first = segments[0].model_copy(update={"start": now.astimezone(zone)})
+                segments = (first, *segments[1:])
+            else:
+                destination = transit[entry.team]
+                leg = Segment(
+                    kind="transit",
+                    venue=destination if destination in graph.venues else None,
+                    start=now.astimezone(zone),
+                    end=segments[0].start,
+                )
+                segments = (leg, *segments)
+        teams.append(entry.model_copy(update={"segments": segments}))
+    return DayRoster.of(day, teams)
 
 
 def replan_day(
@@ -659,7 +653,7 @@ def replan_day(
     until = min(back_at, midnight) if back_at is not None else midnight
     by_team = {t.team: t for t in ([] if rosters is None else rosters.teams)}
     gap = coverage_gap_until(by_team.get(team), now=now, until=until)
-    empty = {"date": day.isoformat(), "teams": []}
+    empty = DayRoster.of(day, ())
     if not scenario.start <= day <= scenario.end:
         return DayReplan(team, day, now, back_at, gap, (), (), empty, notes=("no plan today",))
     targets = _remaining(build_targets(scenario, days=[day], plan_gaps=plan_gaps), now)

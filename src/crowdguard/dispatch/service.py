@@ -60,12 +60,10 @@ from crowdguard.dispatch.models import (
     UnitPublic,
 )
 from crowdguard.dispatch.recommend import (
-    DayRoster,
     DispatchUnit,
     LatLon,
     MissedPatrol,
     matrix_travel,
-    parse_roster,
     place_segments,
     position_at,
     recommend,
@@ -316,7 +314,6 @@ TRAVEL_MODEL = (
 class _DayContext:
     day: dt.date
     rosters: DayRosters
-    parsed: DayRoster
     scenario: Scenario
     where: dict[str, LatLon]
 
@@ -332,17 +329,7 @@ def _day_context(
     )
     scenario = current_scenario(session=session, plan_id=roster.plan_id)
     places = places_of(scenario)
-    parsed = parse_roster(
-        {
-            "date": day.isoformat(),
-            "teams": [
-                {"team": t.team, "base": t.base, "segments": [s.model_dump() for s in t.segments]}
-                for t in roster.teams
-            ],
-        },
-        source=f"rosters/{day.isoformat()}",
-    )
-    return _DayContext(day, roster, parsed, scenario, {p.id: (p.lat, p.lon) for p in places})
+    return _DayContext(day, roster, scenario, {p.id: (p.lat, p.lon) for p in places})
 
 
 def _dispatch_units(
@@ -356,7 +343,7 @@ def _dispatch_units(
     which the recommendation shows).
     """
     where = context.where
-    by_team = {t.team: t for t in context.parsed.teams}
+    by_team = {t.team: t for t in context.rosters.teams}
     bases = {t.callsign: t.base for t in _teams(session)}
     kinds = context.scenario.patrol.kinds()
     units: list[DispatchUnit] = []
@@ -982,7 +969,7 @@ def replan_unit(
             context.scenario,
             team=callsign,
             now=now,
-            rosters=context.parsed,
+            rosters=context.rosters,
             back_at=back_at,
             incident=incident,
             unavailable=busy,

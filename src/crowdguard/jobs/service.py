@@ -12,6 +12,7 @@ the plan, so it is as secret as they are (issue 12, item 7): no ordinary read sh
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
@@ -28,6 +29,7 @@ from crowdguard.jobs.models import (
     PlanSummary,
 )
 from crowdguard.jobs.tables import PlanRow
+from crowdguard.patrols.roster import DayRoster
 from crowdguard.plans import service as security_plan_service
 from crowdguard.rosters.service import store_rosters
 from crowdguard.scenario.schema import Scenario
@@ -283,7 +285,7 @@ def finish_plan(
     plan_id: int,
     now: dt.datetime,
     result: dict[str, Any] | None = None,
-    rosters: dict[str, dict[str, Any]] | None = None,
+    rosters: Mapping[str, DayRoster | Mapping[str, Any]] | None = None,
     error: str | None = None,
 ) -> PlanRow:
     """running -> done (result and rosters stored together) or failed (error kept)."""

@@ -65,6 +65,7 @@ from crowdguard.patrols.response import (
     response_floor_targets,
     response_probability,
 )
+from crowdguard.patrols.roster import DayRoster, Segment
 from crowdguard.patrols.sample import draw_roster, restricted_polytope
 from crowdguard.patrols.travel import TravelTimes
 from crowdguard.patrols.visibility import (
@@ -89,7 +90,7 @@ class DayPlan:
     attacker_utility: float
     attacked_target: str
     certificate: dict[str, Any]
-    routes: dict[str, list[tuple[float, list[dict[str, Any]]]]]
+    routes: dict[str, list[tuple[float, tuple[Segment, ...]]]]
     team_bases: dict[str, str]
     response_probability: np.ndarray
     worst_tie_defender_utility: float
@@ -104,7 +105,7 @@ class DayPlan:
     """Whole-force schedules the roster is drawn from (:mod:`crowdguard.patrols.joint`);
     empty: each team draws from its own lottery (``max_variants`` plans)."""
 
-    def draw(self, rng: random.Random) -> dict[str, Any]:
+    def draw(self, rng: random.Random) -> DayRoster:
         """One roster (``secrets.SystemRandom()`` operationally, ``random.Random(seed)``)."""
         return draw_roster(self, rng)
 
@@ -326,24 +327,24 @@ _FLOOR_FIX = "lower the floor or add teams or staging points"
 
 def team_routes(
     graph: PatrolGraph, lotteries: list[list[Route]]
-) -> dict[str, list[tuple[float, list[dict[str, Any]]]]]:
+) -> dict[str, list[tuple[float, tuple[Segment, ...]]]]:
     """Each team's lottery ``[(probability, roster segments)]`` over its day.
 
     A team working several shifts draws a route for each independently: its options are
     the products of its shifts' lotteries, segments in time order.
     """
-    per_team: dict[str, list[list[tuple[float, list[dict[str, Any]]]]]] = {}
+    per_team: dict[str, list[list[tuple[float, tuple[Segment, ...]]]]] = {}
     for k, comm in enumerate(graph.commodities):
         options = [(r.probability, route_segments(graph, r)) for r in lotteries[k]]
         for team in comm.teams:
             per_team.setdefault(team, []).append(options)
-    routes: dict[str, list[tuple[float, list[dict[str, Any]]]]] = {}
+    routes: dict[str, list[tuple[float, tuple[Segment, ...]]]] = {}
     for team, shifts in per_team.items():
-        shifts.sort(key=lambda opts: opts[0][1][0]["start"])
+        shifts.sort(key=lambda opts: opts[0][1][0].start)
         combined = []
         for combo in itertools.product(*shifts):
             weight = float(np.prod([w for w, _ in combo]))
-            combined.append((weight, [s for _, segs in combo for s in segs]))
+            combined.append((weight, tuple(s for _, segs in combo for s in segs)))
         routes[team] = combined
     return routes
 

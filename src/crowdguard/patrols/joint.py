@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import highspy
 import numpy as np
@@ -47,6 +46,7 @@ from crowdguard.games._quiet import quiet_stdout
 from crowdguard.games.flow import CoveragePolytope
 from crowdguard.patrols.decompose import Route, route_segments
 from crowdguard.patrols.graph import PatrolGraph
+from crowdguard.patrols.roster import Segment
 
 __all__ = [
     "JointOption",
@@ -384,7 +384,7 @@ class JointOption:
     """
 
     weight: float
-    groups: tuple[tuple[tuple[str, ...], tuple[tuple[dict[str, Any], ...], ...]], ...]
+    groups: tuple[tuple[tuple[str, ...], tuple[tuple[Segment, ...], ...]], ...]
 
 
 def joint_options(graph: PatrolGraph, schedules: JointSchedules) -> list[JointOption]:
@@ -395,7 +395,7 @@ def joint_options(graph: PatrolGraph, schedules: JointSchedules) -> list[JointOp
             continue
         groups = []
         for k, paths in enumerate(schedule_routes(graph, flow)):
-            segments = tuple(tuple(route_segments(graph, path)) for path in paths)
+            segments = tuple(route_segments(graph, path) for path in paths)
             groups.append((tuple(graph.commodities[k].teams), segments))
         options.append(JointOption(float(weight), tuple(groups)))
     return options

@@ -187,25 +187,26 @@ def _route_lines(plan: PatrolPlan, day: dt.date) -> list[tuple[str, list[tuple[f
     kinds = scenario.patrol.kinds()
     on_foot = {t.callsign: kinds[t.kind].crosses == "foot" for t in scenario.teams}
     lines = []
-    for team in plan.rosters().get(day.isoformat(), {}).get("teams", []):
-        stops = [team["base"]]
-        for segment in team["segments"]:
-            venue = segment.get("venue")
-            if segment["kind"] == "patrol" and venue in where and stops[-1] != venue:
+    drawn = plan.rosters().get(day.isoformat())
+    for team in () if drawn is None else drawn.teams:
+        stops = [team.base]
+        for segment in team.patrols():
+            venue = segment.venue
+            if venue is not None and venue in where and stops[-1] != venue:
                 stops.append(venue)
-        stops.append(team["base"])
+        stops.append(team.base)
         points = [where[stops[0]]]
         for a, b in itertools.pairwise(stops):
             if a == b:
                 continue
-            ferry = travel.crossing(a, b, on_foot=on_foot.get(team["team"], False))
+            ferry = travel.crossing(a, b, on_foot=on_foot.get(team.team, False))
             if ferry is not None:
                 first, second = (ferry.island, ferry.mainland)
                 if not _on_island(scenario, a):
                     first, second = second, first
                 points += [(first.lat, first.lon), (second.lat, second.lon)]
             points.append(where[b])
-        lines.append((team["team"], points))
+        lines.append((team.team, points))
     return lines
 
 

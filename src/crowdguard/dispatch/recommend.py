@@ -43,9 +43,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import itertools
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -53,7 +52,7 @@ from zoneinfo import ZoneInfo
 from crowdguard.dispatch.states import UnitState
 from crowdguard.errors import InputError, NoUnitAvailable
 from crowdguard.geometry import great_circle_m
-from crowdguard.patrols.roster import TeamRoster
+from crowdguard.patrols.roster import LatLon, MissedPatrol, PlacedSegment, place_segments
 
 __all__ = [
     "ARV_KIND",
@@ -76,87 +75,12 @@ __all__ = [
 ARV_KIND = "arv"
 """The unit kind held back when a report gives no APP grounds for an armed response."""
 
-LatLon = tuple[float, float]
 TravelMinutes = Callable[[LatLon, LatLon], float]
 LONDON = ZoneInfo("Europe/London")
 
 
-# --- the roster contract: crowdguard.patrols.roster -----------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PlacedSegment:
-    """A roster segment with coordinates: ``place``/``point`` is where the unit is (patrol,
-    base) or is heading (transit, whose ``origin`` is where it came from)."""
-
-    kind: Literal["patrol", "transit", "base"]
-    start: dt.datetime
-    end: dt.datetime
-    place: str
-    point: LatLon
-    origin_place: str | None = None
-    origin: LatLon | None = None
-
-
-def place_segments(
-    team: TeamRoster, places: Mapping[str, LatLon], *, source: str = "roster"
-) -> tuple[PlacedSegment, ...]:
-    """Resolve a team's segments to coordinates (``places``: venue and base id -> lat/lon).
-
-    Times are converted to UTC so that durations across a clock change are exact.
-
-    A transit goes from the previous segment's place (or the base) to its ``venue`` if
-    given, else to the next segment's place (or the base).
-    """
-
-    def where(name: str, field: str) -> LatLon:
-        try:
-            return places[name]
-        except KeyError:
-            raise InputError(
-                f"{source}: {field}: unknown place {name!r}; expected a venue or base id"
-            ) from None
-
-    segs = sorted(
-        (
-            seg.model_copy(
-                update={"start": seg.start.astimezone(dt.UTC), "end": seg.end.astimezone(dt.UTC)}
-            )
-            for seg in team.segments
-        ),
-        key=lambda s: s.start,
-    )
-    for a, b in itertools.pairwise(segs):
-        if b.start < a.end:
-            raise InputError(
-                f"{source}: team {team.team}: segments overlap ({a.start.isoformat()} to "
-                f"{a.end.isoformat()} and {b.start.isoformat()} to {b.end.isoformat()})"
-            )
-    named: list[str] = []
-    for seg in segs:
-        named.append(team.base if seg.kind == "base" else (seg.venue or ""))
-    out: list[PlacedSegment] = []
-    for j, seg in enumerate(segs):
-        field = f"team {team.team} segment {j}"
-        if seg.kind == "transit":
-            prev = next((n for n in reversed(named[:j]) if n), team.base)
-            dest = seg.venue or next((n for n in named[j + 1 :] if n), team.base)
-            out.append(
-                PlacedSegment(
-                    "transit",
-                    seg.start,
-                    seg.end,
-                    dest,
-                    where(dest, field),
-                    prev,
-                    where(prev, field),
-                )
-            )
-        else:
-            out.append(
-                PlacedSegment(seg.kind, seg.start, seg.end, named[j], where(named[j], field))
-            )
-    return tuple(out)
+# The roster contract, where its segments put a unit (PlacedSegment, place_segments) and
+# the patrols it would miss (MissedPatrol): crowdguard.patrols.roster, re-exported here.
 
 
 # --- units, positions, recommendations ------------------------------------------------
@@ -195,20 +119,6 @@ class Position:
         if self.kind == "patrol":
             return f"patrol at {self.place}"
         return f"at {self.place}"
-
-
-@dataclass(frozen=True, slots=True)
-class MissedPatrol:
-    """A piece of rostered patrol the unit would miss."""
-
-    venue: str
-    start: dt.datetime
-    end: dt.datetime
-
-    @property
-    def minutes(self) -> float:
-        """Its length in minutes."""
-        return (self.end - self.start).total_seconds() / 60.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ travel time (CoCeSo #95, OpenCAD #129). This module only loads and saves:
   unit or task and the states.
 * A report follows its task: ``assigned`` when a unit is sent, back to ``triaged`` when
   the last unit is stood down before arriving, ``closed`` when the task is closed.
-* The rest of a dispatched team's day is re-solved by :mod:`crowdguard.dispatch.replan`
+* The rest of a dispatched team's day is re-solved by :mod:`crowdguard.patrols.replan`
   (advice: nothing stored changes).
 
 Dispatch changes are serialised: SQLite runs every transaction ``BEGIN IMMEDIATE``; on
@@ -68,7 +68,6 @@ from crowdguard.dispatch.recommend import (
     position_at,
     recommend,
 )
-from crowdguard.dispatch.replan import replan_day, travel_with_incident
 from crowdguard.dispatch.states import (
     UNIT_TRANSITIONS,
     Task,
@@ -86,6 +85,7 @@ from crowdguard.dispatch.states import (
 from crowdguard.dispatch.tables import TaskRow, TimelineRow, UnitRow
 from crowdguard.errors import DispatchError, InputError
 from crowdguard.jobs import service as jobs
+from crowdguard.patrols.replan import replan_day, travel_with_incident
 from crowdguard.patrols.travel import places_of
 from crowdguard.reports import service as reports
 from crowdguard.reports.tables import ReportRow
@@ -297,7 +297,7 @@ def current_scenario(*, session: Session, plan_id: int | None) -> Scenario:
 
 def _travel(scenario: Scenario, incident: LatLon) -> Any:
     """Straight-line travel over the scenario's places and the incident (step 3), as the
-    re-plan uses it (:func:`crowdguard.dispatch.replan.travel_with_incident`: the incident
+    re-plan uses it (:func:`crowdguard.patrols.replan.travel_with_incident`: the incident
     is on the Isle of Wight when its nearest place is, so a crossing is charged)."""
     times = travel_with_incident(scenario, incident)
     return matrix_travel(list(zip(times.lat, times.lon, strict=True)), times.minutes.tolist())
@@ -912,7 +912,7 @@ def replan_unit(
     after_commit: Callable[[], None] | None = None,
 ) -> ReplanResult:
     """The coverage gap ``callsign`` leaves from now and the rest of today re-planned on the
-    patrol graph without it (:func:`crowdguard.dispatch.replan.replan_day`); audited,
+    patrol graph without it (:func:`crowdguard.patrols.replan.replan_day`); audited,
     nothing stored changes. ``seed`` draws the roster reproducibly; without it
     :mod:`secrets` draws.
 

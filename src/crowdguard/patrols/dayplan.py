@@ -76,7 +76,7 @@ from crowdguard.patrols.visibility import (
 )
 from crowdguard.scenario.schema import Scenario
 
-__all__ = ["DayPlan", "certify_routes", "plan_day", "team_routes"]
+__all__ = ["DayPlan", "certify_routes", "day_payoffs", "plan_day", "solve_day", "team_routes"]
 
 
 @dataclass(frozen=True)
@@ -132,12 +132,15 @@ class DayPlan:
         return total
 
 
-def _payoffs(targets: TargetsLike) -> FlowPayoffs:
+def day_payoffs(targets: TargetsLike, index: np.ndarray | None = None) -> FlowPayoffs:
+    """The flow game's payoffs of the day's targets (of ``index`` only, when given): the
+    day planner's and the re-plan's (:mod:`crowdguard.patrols.replan`)."""
+    pick = slice(None) if index is None else index
     return FlowPayoffs(
-        np.asarray(targets.defender_covered, dtype=float),
-        np.asarray(targets.defender_uncovered, dtype=float),
-        np.asarray(targets.attacker_covered, dtype=float),
-        np.asarray(targets.attacker_uncovered, dtype=float),
+        np.asarray(targets.defender_covered, dtype=float)[pick],
+        np.asarray(targets.defender_uncovered, dtype=float)[pick],
+        np.asarray(targets.attacker_covered, dtype=float)[pick],
+        np.asarray(targets.attacker_uncovered, dtype=float)[pick],
     )
 
 
@@ -173,16 +176,20 @@ def _infeasible(base: CoveragePolytope, groups: Sequence[_Rows], detail: str) ->
     )
 
 
-def _solve(
+def solve_day(
     payoffs: FlowPayoffs,
     base: CoveragePolytope,
-    groups: Sequence[_Rows],
-    method: FlowMethod,
-    time_limit: float,
+    groups: Sequence[_Rows] = (),
+    method: FlowMethod = "pruned-lps",
+    time_limit: float = 600.0,
     spread: Spread | None = None,
     tie: TieRule = "robust",
     tie_margin: float = 0.01,
 ) -> FlowSolution:
+    """The day's equilibrium over ``base`` with the planner's rows ``groups`` (overrides,
+    floors), robust to the attacker's tie-break unless ``tie="strong"``, certified
+    (:func:`crowdguard.games.flow.solve_flow_game`); an infeasible combination of rows is a
+    :class:`PlanError` naming it. The day planner's solve and the re-plan's."""
     try:
         return solve_flow_game(
             payoffs,
@@ -438,7 +445,7 @@ def plan_day(
             )
         a, b = visibility_floor_row(base, targets.crowd, visibility_floor)
         groups.append(_Rows(f"visibility_floor={_num(visibility_floor)}", a, b, _FLOOR_FIX))
-    payoffs = _payoffs(targets)
+    payoffs = day_payoffs(targets)
     if attacker_cap is not None:
         # U_a(t) = R_a + (P_a - R_a) c_t <= cap  <=>  (P_a - R_a) C z <= cap - R_a
         slope = payoffs.attacker_covered - payoffs.attacker_uncovered
@@ -452,7 +459,7 @@ def plan_day(
             )
         )
     polytope = _with(base, groups)
-    solution = _solve(
+    solution = solve_day(
         payoffs,
         base,
         groups,
@@ -483,7 +490,7 @@ def plan_day(
                 else "collide at a venue-slot: raise max_variants"
             ),
         )
-        capped = _solve(
+        capped = solve_day(
             payoffs, restricted, [cap], "milp", time_limit, route_spread, tie, tie_margin
         )
         variants_cost = solution.defender_utility - capped.defender_utility

@@ -24,7 +24,7 @@ day of patrols is a flow on a graph whose nodes are places at times. Here:
   lowers the defender's equilibrium utility (Kiekintveld et al., AAMAS 2009, section 3).
 * **Pruning.** Nodes not reachable from the source, or from which the base cannot be
   reached by the shift end, are removed (forward and backward reachability on the DAG).
-* **Starting mid-day** (a re-plan, :mod:`crowdguard.dispatch.replan`). ``starts`` gives
+* **Starting mid-day** (a re-plan, :mod:`crowdguard.patrols.replan`). ``starts`` gives
   a team a :class:`TeamStart`: its own commodity whose source is ``place`` at ``ready``
   instead of its base at the shift start (its shift in progress at ``ready``; shifts
   that ended by then are dropped, later ones start at base as usual). Its first slot is the

@@ -26,7 +26,9 @@ other input into an :class:`~crowdguard.errors.InputError` naming the field.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo
@@ -48,10 +50,14 @@ __all__ = [
     "LONDON",
     "DayRoster",
     "Instant",
+    "LatLon",
+    "MissedPatrol",
+    "PlacedSegment",
     "Segment",
     "SegmentKind",
     "TeamRoster",
     "parse_roster",
+    "place_segments",
     "read_roster_file",
 ]
 
@@ -59,6 +65,8 @@ LONDON = ZoneInfo("Europe/London")
 """The clock a naive roster time is read in."""
 
 SegmentKind = Literal["patrol", "transit", "base"]
+LatLon = tuple[float, float]
+"""A point: latitude, longitude (degrees)."""
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -191,3 +199,95 @@ def read_roster_file(path: Path) -> DayRoster:
     except (OSError, ValueError, UnsafeInput) as exc:
         raise InputError(f"{path}: not a JSON roster ({type(exc).__name__}: {exc})") from None
     return parse_roster(data, source=str(path))
+
+
+# --- rosters on the map: where a team is, and the patrols it would miss ----------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedSegment:
+    """A roster segment with coordinates: ``place``/``point`` is where the unit is (patrol,
+    base) or is heading (transit, whose ``origin`` is where it came from)."""
+
+    kind: Literal["patrol", "transit", "base"]
+    start: dt.datetime
+    end: dt.datetime
+    place: str
+    point: LatLon
+    origin_place: str | None = None
+    origin: LatLon | None = None
+
+
+def place_segments(
+    team: TeamRoster, places: Mapping[str, LatLon], *, source: str = "roster"
+) -> tuple[PlacedSegment, ...]:
+    """Resolve a team's segments to coordinates (``places``: venue and base id -> lat/lon).
+
+    Times are converted to UTC so that durations across a clock change are exact.
+
+    A transit goes from the previous segment's place (or the base) to its ``venue`` if
+    given, else to the next segment's place (or the base).
+    """
+
+    def where(name: str, field: str) -> LatLon:
+        try:
+            return places[name]
+        except KeyError:
+            raise InputError(
+                f"{source}: {field}: unknown place {name!r}; expected a venue or base id"
+            ) from None
+
+    segs = sorted(
+        (
+            seg.model_copy(
+                update={"start": seg.start.astimezone(dt.UTC), "end": seg.end.astimezone(dt.UTC)}
+            )
+            for seg in team.segments
+        ),
+        key=lambda s: s.start,
+    )
+    for a, b in itertools.pairwise(segs):
+        if b.start < a.end:
+            raise InputError(
+                f"{source}: team {team.team}: segments overlap ({a.start.isoformat()} to "
+                f"{a.end.isoformat()} and {b.start.isoformat()} to {b.end.isoformat()})"
+            )
+    named: list[str] = []
+    for seg in segs:
+        named.append(team.base if seg.kind == "base" else (seg.venue or ""))
+    out: list[PlacedSegment] = []
+    for j, seg in enumerate(segs):
+        field = f"team {team.team} segment {j}"
+        if seg.kind == "transit":
+            prev = next((n for n in reversed(named[:j]) if n), team.base)
+            dest = seg.venue or next((n for n in named[j + 1 :] if n), team.base)
+            out.append(
+                PlacedSegment(
+                    "transit",
+                    seg.start,
+                    seg.end,
+                    dest,
+                    where(dest, field),
+                    prev,
+                    where(prev, field),
+                )
+            )
+        else:
+            out.append(
+                PlacedSegment(seg.kind, seg.start, seg.end, named[j], where(named[j], field))
+            )
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class MissedPatrol:
+    """A piece of rostered patrol the unit would miss."""
+
+    venue: str
+    start: dt.datetime
+    end: dt.datetime
+
+    @property
+    def minutes(self) -> float:
+        """Its length in minutes."""
+        return (self.end - self.start).total_seconds() / 60.0

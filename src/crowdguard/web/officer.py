@@ -5,7 +5,7 @@ officer's own team, the shift that is on or next, and only once it is released
 (``CROWDGUARD_OFFICER_LEAD_MINUTES`` before it starts; [DESIGN] secrecy); otherwise the
 plain time it is released. Venue names and local (Europe/London) times, and the route on
 the map: base, the venues in order, base again, drawn as the straight legs of the
-planner's travel model (:mod:`crowdguard.dispatch.replan`). Nothing about other teams: the
+planner's travel model (:mod:`crowdguard.patrols.replan`). Nothing about other teams: the
 page holds no other roster, unit or base, and the server renders it with the read
 audited.
 """

@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-import crowdguard.dispatch.replan as replan_module
-from crowdguard.dispatch.replan import INCIDENT, DayReplan, replan_day, travel_with_incident
+import crowdguard.patrols.replan as replan_module
 from crowdguard.errors import InputError, SolverFailed
 from crowdguard.games import SecurityGame, solve
 from crowdguard.games.flow import CoveragePolytope, solve_flow_game
 from crowdguard.patrols.graph import TeamStart, build_graph, flow_polytope
+from crowdguard.patrols.replan import INCIDENT, DayReplan, replan_day, travel_with_incident
 from crowdguard.patrols.roster import DayRoster, parse_roster
 from crowdguard.patrols.travel import TravelTimes
 from crowdguard.risk.payoffs import build_targets
@@ -308,7 +308,7 @@ def test_a_team_on_site_counts_its_time_there_and_one_still_driving_does_not() -
         "arv-2": TeamStart("fareham-west-street", at("14:40")),
     }
     kept = [i for i, e in enumerate(targets.end) if e > at("14:40")]
-    from crowdguard.dispatch.replan import _remaining  # the targets left at 14:40
+    from crowdguard.patrols.replan import _remaining  # the targets left at 14:40
 
     left = _remaining(targets, at("14:40"))
     assert len(left) == len(kept)
@@ -356,7 +356,7 @@ def test_when_the_graph_gives_no_answer_the_replan_says_so_and_places_freely(
     def stalled(*args: Any, **kwargs: Any) -> Any:
         raise SolverFailed("flow game: HiGHS MILP stopped without optimum (time limit reached)")
 
-    monkeypatch.setattr(replan_module, "solve_flow_game", stalled)
+    monkeypatch.setattr(replan_module, "solve_day", stalled)  # the day planner's solve
     result = replan_day(ISLAND, team="arv-1", now=at("12:00"), rosters=ISLAND_ROSTER,
                         rng=random.Random(1))  # fmt: skip
     assert result.method == "free placement"

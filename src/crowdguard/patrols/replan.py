@@ -1,5 +1,12 @@
 """Re-plan the rest of a day on the patrol graph after a team has been dispatched.
 
+Patrol planning, beside the day planner (:mod:`crowdguard.patrols.dayplan`), whose game it
+plays: the same graph (:func:`~crowdguard.patrols.graph.build_graph` started mid-day), the
+same payoffs (:func:`~crowdguard.patrols.dayplan.day_payoffs`), the same equilibrium solve
+(:func:`~crowdguard.patrols.dayplan.solve_day`) and the same "hold the equilibrium, then
+minimise" LP for its choice among equilibria (:func:`crowdguard.games.flow.spread_lp`). The
+control room's shell is :func:`crowdguard.dispatch.service.replan_unit`.
+
 Sending a team to an incident costs the patrols it was rostered for until it is back: the
 **coverage gap**. The other teams' drawn routes were optimal for a force that included it,
 so the control room can re-solve what is left of the day without it. Pure: a scenario and
@@ -28,17 +35,34 @@ equilibrium by the ERASER MILP over the flow polytope (Kiekintveld et al., AAMAS
    from the incident at ``back_at``. Every team must still be back at base by its shift end
    (the graph's sink); a team that cannot is named in the answer, not planned. Travel is the
    model's minutes times each team's kind's ``travel_multiplier`` and presence counts its
-   ``effectiveness`` (``patrol.team_kinds``).
+   ``effectiveness`` (``patrol.team_kinds``). The plan's **operational limits** hold for
+   every team re-planned, the dispatched one included (issue 11 s.2): its home sector
+   (``home_radius_km`` and its base's ``sector``) and each visit's ``min_stay_minutes`` are the
+   graph's shape, and the transit cap (``max_transit_share``) is a row per team: of the time
+   left in its shift from when it is free, at most that share in transit, or the direct
+   drive back to base when that alone is longer (:func:`crowdguard.patrols.graph.transit_rows`).
 5. **The game.** The targets of the slots in which some team of the *before* graph is on
    shift (the rest of the day has no team either way: reported uncovered, not played). Each
-   graph's SSE over its flow polytope, certified, with the planner's tie-break among equal
-   equilibria for the least predictable flow (:func:`crowdguard.games.flow.solve_flow_game`).
-   Per slot, the attacker's best payoff under each coverage, and the defender's at it.
+   graph's equilibrium over its flow polytope is the day planner's
+   (:func:`crowdguard.patrols.dayplan.solve_day`: robust to the attacker's tie-break by
+   default, certified), then :func:`_refine`'s choice among its equilibria. Per slot, the
+   attacker's best payoff under each coverage, and the defender's at it.
 6. **Routes.** The *after* flow is decomposed into route lotteries
    (:func:`crowdguard.patrols.decompose.decompose`), certified source to sink
    (:func:`crowdguard.patrols.dayplan.certify_routes`), and one route per team is drawn
    (:func:`crowdguard.patrols.sample.draw_roster`). ``rng`` is ``secrets.SystemRandom()``
    unless a seeded generator is passed.
+
+**What the drawn re-plan delivers.** The routes are drawn team by team, independently, from
+each team's own lottery: every team's expected presence at every venue-slot is exactly the
+*after* flow, so the stated coverage is the expected effectiveness-weighted number of teams
+there. Where two re-planned teams may be at one venue-slot, independent draws can put both
+there on one draw and neither on another, so the probability that the drawn roster protects
+a venue-slot can fall short of the stated coverage (issue 10 s.1): the re-plan's stated
+protection and harm are those of the flow, an upper bound on what its independent draws
+deliver. The day planner closes that gap with joint schedules
+(:mod:`crowdguard.patrols.joint`); the re-plan does not yet (a re-plan must answer in
+seconds, and the column generation over joint schedules is the costly part of a day).
 
 **Fallback.** When the graph cannot give an answer (the MILP stops without an optimum
 within ``time_limit``, or a certificate fails), the re-plan says so in
@@ -61,9 +85,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import linprog
 
-from crowdguard.dispatch.recommend import LatLon, MissedPatrol, place_segments
 from crowdguard.errors import CertificateFailed, GameError, InputError, PlanError
 from crowdguard.games import SecurityGame, solve
 from crowdguard.games.flow import (
@@ -72,18 +94,26 @@ from crowdguard.games.flow import (
     FlowPayoffs,
     FlowSolution,
     Spread,
+    TieRule,
     attacker_utilities,
     certify,
     defender_utilities,
-    solve_flow_game,
+    spread_lp,
 )
 from crowdguard.geometry import great_circle_km
-from crowdguard.patrols.dayplan import certify_routes, team_routes
+from crowdguard.patrols.dayplan import certify_routes, day_payoffs, solve_day, team_routes
 from crowdguard.patrols.decompose import decompose
 from crowdguard.patrols.graph import PatrolGraph, TeamStart, build_graph, flow_polytope, spread_rows
 from crowdguard.patrols.joint import JointOption
 from crowdguard.patrols.planner import draw_rosters, slot_teams_for
-from crowdguard.patrols.roster import DayRoster, Segment, TeamRoster
+from crowdguard.patrols.roster import (
+    DayRoster,
+    LatLon,
+    MissedPatrol,
+    Segment,
+    TeamRoster,
+    place_segments,
+)
 from crowdguard.patrols.sample import draw_roster
 from crowdguard.patrols.travel import (
     Place,
@@ -297,15 +327,6 @@ def _slot_teams(scenario: Scenario, graph: PatrolGraph, slot: int) -> tuple[str,
     return tuple(t.callsign for t in scenario.teams if t.callsign in on)
 
 
-def _payoffs(targets: Targets, index: np.ndarray) -> FlowPayoffs:
-    return FlowPayoffs(
-        np.asarray(targets.defender_covered[index], dtype=float),
-        np.asarray(targets.defender_uncovered[index], dtype=float),
-        np.asarray(targets.attacker_covered[index], dtype=float),
-        np.asarray(targets.attacker_uncovered[index], dtype=float),
-    )
-
-
 def _refine(
     payoffs: FlowPayoffs,
     polytope: CoveragePolytope,
@@ -314,96 +335,40 @@ def _refine(
     spread: Spread,
     time_limit: float,
 ) -> np.ndarray:
-    """Step 5's choice among the equilibria of ``first``: two LPs over the flows that keep its
-    attacked target a best response worth the same to the defender (to ``1e-8`` of the
-    payoff scale), so every answer is still a strong Stackelberg equilibrium.
+    """Step 5's choice among the equilibria of ``first``: the day planner's "hold the
+    equilibrium, then minimise" LP (:func:`crowdguard.games.flow.spread_lp`: the flows that
+    keep its attacked target a best response worth the same to the defender, so every
+    answer is still the same equilibrium), twice.
 
     1. **Each slot as low as it can be.** The equilibrium fixes the attacker's payoff only
        in the slot it attacks; a control room reads the others slot by slot, so the first LP
-       minimises the sum over slots of the attacker's best payoff in the slot.
+       minimises the sum over slots of the attacker's best payoff in the slot
+       (``sum_s max_{t in s} U_a(t)``, a :class:`~crowdguard.games.flow.Spread` whose rows are
+       the attacker's payoffs).
     2. **Least predictable.** Holding each slot there, the second minimises the planner's
-       predictability (:class:`crowdguard.games.flow.Spread`: the summed hit rate of an
-       observer guessing each team's likeliest place).
+       predictability (the summed hit rate of an observer guessing each team's likeliest
+       place), as the day planner's own tie-break does.
 
     Returns the flow; if an LP fails numerically, the last good one (at worst ``first``'s).
     """
-    n, nz = payoffs.n, polytope.n_vars
-    slots, column = np.unique(slot_of, return_inverse=True)
-    n_slots = len(slots)
     attacked, value = first.attacked_target, first.defender_utility
-    delta_d = payoffs.defender_covered - payoffs.defender_uncovered
     delta_a = payoffs.attacker_covered - payoffs.attacker_uncovered
-    cov = polytope.coverage.tocsr()
-    scaled = (sp.diags(delta_a) @ cov).tocsr()
-    scale = 1.0 + float(
-        np.max(np.abs(np.concatenate([payoffs.defender_uncovered, payoffs.attacker_uncovered])))
-    )
-    eps = 1e-8 * scale
-    ones = sp.csr_matrix(np.ones((n, 1)))
-    # rows over z: coverage <= 1; the attacked target stays a best response; same value
-    keep_a = sp.vstack(
-        [cov, scaled - ones @ scaled[attacked], -(delta_d[attacked] * cov[attacked])]
-    ).tocsr()
-    keep_b = np.concatenate(
-        [
-            np.ones(n),
-            payoffs.attacker_uncovered[attacked] - payoffs.attacker_uncovered,
-            [payoffs.defender_uncovered[attacked] - value + eps],
-        ]
-    )
-
-    def lp(
-        extra: sp.csr_matrix, extra_b: np.ndarray, n_aux: int, cost: np.ndarray
-    ) -> np.ndarray | None:
-        """min cost.aux over (z, aux >= -inf) with the keep rows and ``extra``."""
-        result = linprog(
-            np.concatenate([np.zeros(nz), cost]),
-            A_ub=sp.vstack([sp.hstack([keep_a, sp.csr_matrix((keep_a.shape[0], n_aux))]), extra]),
-            b_ub=np.concatenate([keep_b, extra_b]),
-            A_eq=sp.hstack([polytope.a_eq, sp.csr_matrix((polytope.a_eq.shape[0], n_aux))]),
-            b_eq=polytope.b_eq,
-            bounds=np.column_stack(
-                [
-                    np.concatenate([polytope.lower, np.full(n_aux, -np.inf)]),
-                    np.concatenate([polytope.upper, np.full(n_aux, np.inf)]),
-                ]
-            ),
-            method="highs",
-            options={"time_limit": time_limit},
-        )
-        if result.status != 0 or result.x is None:
-            return None
-        return np.asarray(result.x)
-
-    # 1. m_s >= U_a(t) for t in slot s; minimise sum m_s
-    pick = sp.csr_matrix((-np.ones(n), (np.arange(n), column)), shape=(n, n_slots))
-    low = lp(
-        sp.hstack([scaled, pick]).tocsr(), -payoffs.attacker_uncovered, n_slots, np.ones(n_slots)
-    )
+    scaled = (sp.diags(delta_a) @ polytope.coverage).tocsr()  # U_a(t) = R_a(t) + scaled_t z
+    slots = Spread(rows=scaled, groups=np.asarray(slot_of), offset=payoffs.attacker_uncovered)
     z = first.z
-    held_a, held_b = sp.csr_matrix((0, nz)), np.zeros(0)
+    low = spread_lp(payoffs, polytope, attacked, value, slots, time_limit)
+    held = polytope
     if low is not None:
-        z = np.clip(low[:nz], polytope.lower, polytope.upper)
-        held_a = scaled  # U_a(t) <= m_s + eps
-        held_b = low[nz:][column] + eps - payoffs.attacker_uncovered
-    # 2. w_g >= rows_i z for i in group g; minimise sum w_g
-    groups, inverse = np.unique(spread.groups, return_inverse=True)
-    r = spread.rows.shape[0]
-    group_matrix = sp.csr_matrix((-np.ones(r), (np.arange(r), inverse)), shape=(r, len(groups)))
-    spread_x = lp(
-        sp.vstack(
-            [
-                sp.hstack([held_a, sp.csr_matrix((held_a.shape[0], len(groups)))]),
-                sp.hstack([spread.rows, group_matrix]),
-            ]
-        ).tocsr(),
-        np.concatenate([held_b, np.zeros(r)]),
-        len(groups),
-        np.ones(len(groups)),
-    )
-    if spread_x is not None:
-        z = np.clip(spread_x[:nz], polytope.lower, polytope.upper)
-    return z
+        z = low
+        u_a = payoffs.attacker_uncovered + scaled @ low
+        _, column = np.unique(slot_of, return_inverse=True)
+        best = np.full(int(column.max()) + 1, -np.inf)
+        np.maximum.at(best, column, u_a)
+        scale = 1.0 + float(np.max(np.abs(payoffs.attacker_uncovered)))
+        # U_a(t) <= (the slot's best) + eps: each slot held where the first LP left it
+        held = polytope.with_rows(scaled, best[column] + 1e-8 * scale - payoffs.attacker_uncovered)
+    least = spread_lp(payoffs, held, attacked, value, spread, time_limit)
+    return z if least is None else least
 
 
 def _solve_graph(
@@ -412,18 +377,23 @@ def _solve_graph(
     horizon: np.ndarray,
     method: FlowMethod,
     time_limit: float,
+    tie: TieRule = "robust",
+    tie_margin: float = 0.01,
 ) -> GraphSolve:
-    """Step 5 on one graph: the SSE over its flow polytope, restricted to the horizon, then
-    :func:`_refine`'s choice among its equilibria, certified."""
+    """Step 5 on one graph: the day planner's equilibrium over its flow polytope (with the
+    transit-cap rows it carries), restricted to the horizon, then :func:`_refine`'s choice
+    among its equilibria, certified."""
     full = flow_polytope(graph)
     polytope = CoveragePolytope(
-        full.coverage[horizon], full.a_eq, full.b_eq, full.lower, full.upper
+        full.coverage[horizon], full.a_eq, full.b_eq, full.lower, full.upper, full.a_ub, full.b_ub
     )
-    payoffs = _payoffs(targets, horizon)
+    payoffs = day_payoffs(targets, horizon)
     coverage = np.zeros(len(targets))
     if graph.n_arcs == 0 or horizon.size == 0:
         return GraphSolve(graph, horizon, payoffs, polytope, None, coverage)
-    first = solve_flow_game(payoffs, polytope, method=method, time_limit=time_limit)
+    first = solve_day(
+        payoffs, polytope, method=method, time_limit=time_limit, tie=tie, tie_margin=tie_margin
+    )
     z = _refine(
         payoffs, polytope, graph.target_slot[horizon], first, spread_rows(graph), time_limit
     )
@@ -447,8 +417,8 @@ def _solve_graph(
 
 def _slot_values(targets: Targets, coverage: np.ndarray) -> list[tuple[float, float]]:
     """Per slot, the attacker's best payoff and the defender's there (ties for the defender)."""
-    u_a = attacker_utilities(_payoffs(targets, np.arange(len(targets))), coverage)
-    u_d = defender_utilities(_payoffs(targets, np.arange(len(targets))), coverage)
+    u_a = attacker_utilities(day_payoffs(targets), coverage)
+    u_d = defender_utilities(day_payoffs(targets), coverage)
     scale = max(1.0, float(np.max(np.abs(targets.attacker_uncovered))))
     values = []
     for s in range(len(targets.slot_starts)):

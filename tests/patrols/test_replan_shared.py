@@ -1,0 +1,113 @@
+"""The re-plan is the day planner's game (issue 10 s.5) and holds a diverted team to the
+plan's operational limits (issue 11 s.2): transit cap, home sector, minimum stay."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+import pytest
+
+import crowdguard.patrols.dayplan as dayplan
+import crowdguard.patrols.replan as replan_module
+from crowdguard.games import flow
+from crowdguard.patrols.dayplan import plan_day
+from crowdguard.patrols.replan import DayReplan, replan_day, travel_with_incident
+from crowdguard.patrols.roster import DayRoster, parse_roster
+from crowdguard.patrols.travel import places_of, straight_line_travel
+from crowdguard.risk.payoffs import build_targets
+from crowdguard.scenario.schema import Scenario
+
+DAY = "2026-12-05"  # a Saturday, GMT: local time is UTC
+HQ = {"id": "hq-portsmouth", "name": "Portsmouth HQ", "lat": 50.834, "lon": -1.059}
+INCIDENT_POINT = (50.8300, -1.0700)  # in Portsmouth, by the base
+
+
+def at(hhmm: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(f"{DAY}T{hhmm}:00+00:00")
+
+
+def venue(venue_id: str, lat: float, lon: float, crowd: int, hours: str) -> dict[str, Any]:
+    return {
+        "id": venue_id, "name": venue_id, "kind": "christmas_market", "lat": lat, "lon": lon,
+        "opening_hours": {"weekly": {"sat": hours}}, "peak_occupancy": crowd,
+    }  # fmt: skip
+
+
+def scenario(hours: str = "10:00-20:00", **patrol: Any) -> Scenario:
+    """Portsmouth HQ, a small market by it and a big one in Winchester, about 45 minutes'
+    drive away: worth the drive to an unconstrained plan."""
+    return Scenario.model_validate(
+        {
+            "id": "limits", "name": "Limits", "start": DAY, "end": DAY,
+            "threat_level": "SUBSTANTIAL",
+            "venues": [
+                venue("portsmouth-gunwharf", 50.7960, -1.1080, 3000, hours),
+                venue("winchester-market", 51.0606, -1.3131, 12000, hours),
+            ],
+            "bases": [HQ],
+            "teams": [{"callsign": c, "base": HQ["id"], "kind": "arv", "shifts": ["10:00-16:00"]}
+                      for c in ("arv-1", "arv-2")],
+            "patrol": patrol,
+        }
+    )  # fmt: skip
+
+
+ROSTER = parse_roster(
+    {
+        "date": DAY,
+        "teams": [
+            {"team": t, "base": HQ["id"], "segments": [
+                {"kind": "patrol", "venue": "portsmouth-gunwharf",
+                 "start": f"{DAY}T10:15", "end": f"{DAY}T15:45"}]}
+            for t in ("arv-1", "arv-2")
+        ],
+    }
+)  # fmt: skip
+
+
+def diverted(sc: Scenario) -> DayReplan:
+    """arv-1 sent to an incident by the base at 11:00, free again at 12:00."""
+    return replan_day(
+        sc,
+        team="arv-1",
+        now=at("11:00"),
+        back_at=at("12:00"),
+        incident=INCIDENT_POINT,
+        rosters=ROSTER,
+        rng=random.Random(5),
+    )
+
+
+def transit_share(roster: DayRoster, team: str, since: dt.datetime) -> float:
+    entry = roster.team(team)
+    assert entry is not None
+    moving = sum(s.minutes for s in entry.segments if s.kind == "transit" and s.start >= since)
+    return moving / ((at("16:00") - since).total_seconds() / 60)
+
+
+def test_the_replan_plays_the_day_planners_game() -> None:
+    """Before anyone is sent, the re-plan's *before* game is the day planner's: the same
+    equilibrium value (its LP, its payoffs), here with venues open only in the shift."""
+    sc = scenario(hours="10:00-16:00")
+    day = dt.date.fromisoformat(DAY)
+    targets = build_targets(sc, days=[day])
+    planned = plan_day(sc, day, targets, straight_line_travel(places_of(sc)), joint_rosters=False)
+    early = replan_day(sc, team="arv-1", now=at("09:00"), rosters=None, rng=random.Random(1))
+    assert early.before is not None and early.before.solution is not None
+    assert early.before.graph.n_arcs == planned.graph.n_arcs
+    assert early.before.solution.defender_utility == pytest.approx(
+        planned.defender_utility, abs=1e-6
+    )
+    assert early.before.solution.attacker_utility == pytest.approx(
+        planned.attacker_utility, abs=1e-6
+    )
+    # one copy: the re-plan calls the planner's solve and its "hold, then minimise" LP
+    assert replan_module.solve_day is dayplan.solve_day
+    assert replan_module.day_payoffs is dayplan.day_payoffs
+    assert replan_module.spread_lp is flow.spread_lp
+    # the travel model with an incident only adds the incident
+    assert (
+        travel_with_incident(sc, INCIDENT_POINT).ids[:-1] == straight_line_travel(places_of(sc)).ids
+    )

@@ -13,7 +13,8 @@ import crowdguard.patrols.dayplan as dayplan
 import crowdguard.patrols.replan as replan_module
 from crowdguard.games import flow
 from crowdguard.patrols.dayplan import plan_day
-from crowdguard.patrols.replan import DayReplan, replan_day, travel_with_incident
+from crowdguard.patrols.graph import least_transit
+from crowdguard.patrols.replan import INCIDENT, DayReplan, replan_day, travel_with_incident
 from crowdguard.patrols.roster import DayRoster, parse_roster
 from crowdguard.patrols.travel import places_of, straight_line_travel
 from crowdguard.risk.payoffs import build_targets
@@ -85,6 +86,52 @@ def transit_share(roster: DayRoster, team: str, since: dt.datetime) -> float:
     assert entry is not None
     moving = sum(s.minutes for s in entry.segments if s.kind == "transit" and s.start >= since)
     return moving / ((at("16:00") - since).total_seconds() / 60)
+
+
+def test_a_replan_keeps_the_diverted_team_within_the_transit_cap() -> None:
+    free = diverted(scenario())
+    assert free.method == "patrol graph" and free.fallback is None
+    # unconstrained, the team back from the incident drives out to the big market
+    assert transit_share(free.roster, "arv-1", at("12:00")) > 0.3
+    capped = diverted(scenario(max_transit_share=0.25))
+    assert capped.method == "patrol graph" and capped.fallback is None
+    assert capped.after is not None
+    for entry in capped.roster.teams:
+        since = at("12:00") if entry.team == "arv-1" else at("11:00")
+        assert transit_share(capped.roster, entry.team, since) <= 0.25 + 1e-6, entry
+    # every route the re-plan can draw keeps the cap, not only this draw
+    graph = capped.after.graph
+    assert graph.transit_share == 0.25
+    assert capped.after.polytope.a_ub is not None
+    # and the cap costs protection it reports: the attacker does at least as well
+    assert capped.worst_attacker_utility_after is not None
+    assert free.worst_attacker_utility_after is not None
+    assert capped.worst_attacker_utility_after >= free.worst_attacker_utility_after - 1e-6
+
+
+def test_a_cap_tighter_than_the_drive_home_still_brings_the_team_home() -> None:
+    """A cap the direct drive home alone exceeds: the team goes straight home, planned."""
+    capped = diverted(scenario(max_transit_share=0.01))
+    assert capped.method == "patrol graph" and capped.fallback is None
+    assert capped.after is not None
+    graph = capped.after.graph
+    for k, comm in enumerate(graph.commodities):
+        if comm.start_place == INCIDENT:
+            assert least_transit(graph, k) > 0.01 * 240
+    entry = capped.roster.team("arv-1")
+    assert entry is not None and entry.segments[-1].end == at("16:00")
+
+
+def test_a_replan_keeps_the_home_sector_and_the_minimum_stay() -> None:
+    sc = scenario(home_radius_km=15.0, min_stay_minutes=90.0)
+    result = diverted(sc)
+    assert result.method == "patrol graph" and result.fallback is None
+    for entry in result.roster.teams:
+        visits = list(entry.patrols())
+        assert visits, entry
+        assert all(s.venue == "portsmouth-gunwharf" for s in visits)  # Winchester: 35 km
+        for s in visits:  # a visit ends at 16:00's drive home or lasts the minimum stay
+            assert s.minutes >= 90.0 - 1e-6 or s.end >= at("15:00"), s
 
 
 def test_the_replan_plays_the_day_planners_game() -> None:

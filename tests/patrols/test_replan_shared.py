@@ -158,3 +158,57 @@ def test_the_replan_plays_the_day_planners_game() -> None:
     assert (
         travel_with_incident(sc, INCIDENT_POINT).ids[:-1] == straight_line_travel(places_of(sc)).ids
     )
+
+
+def test_a_replan_roster_is_drawn_from_joint_schedules_that_deliver_its_coverage() -> None:
+    """Where whole-force schedules realise the *after* coverage, the re-plan draws from them:
+    computed exactly over the distribution (not sampled), each remaining venue-slot is
+    protected (a team on patrol there for the dwell, weighted by its kind, capped at 1) with
+    exactly the coverage the re-plan states (issue 10 s.1 for re-plans)."""
+    from .test_replan import INCIDENT_POINT as PORTSMOUTH
+    from .test_replan import ISLAND, ISLAND_ROSTER
+
+    result = replan_day(
+        ISLAND,
+        team="arv-1",
+        now=at("12:00"),
+        back_at=at("13:00"),
+        incident=PORTSMOUTH,
+        rosters=ISLAND_ROSTER,
+        rng=random.Random(1),
+    )
+    assert result.after is not None and result.joint, result.drawn
+    assert "exactly the stated coverage" in result.drawn
+    assert sum(o.weight for o in result.joint) == pytest.approx(1.0, abs=1e-9)
+    effect = {t: c.profile.effectiveness for c in result.after.graph.commodities for t in c.teams}
+    dwell = ISLAND.patrol.min_dwell_minutes
+    protected = [0.0] * len(result.targets)
+    for option in result.joint:
+        routes: dict[str, list[Any]] = {}
+        for group, paths in option.groups:
+            for team, path in zip(group, paths, strict=True):
+                routes.setdefault(team, []).extend(path)
+        for i, target in enumerate(result.targets):
+            present = 0.0
+            for team, segments in routes.items():
+                minutes = sum(
+                    max(0.0, (min(s.end, target.end) - max(s.start, target.start)).total_seconds())
+                    / 60
+                    for s in segments
+                    if s.kind == "patrol" and s.venue == target.venue
+                )
+                if minutes >= dwell - 1e-9:
+                    present += effect[team]
+            protected[i] += option.weight * min(1.0, present)
+    assert protected == pytest.approx([t.coverage_after for t in result.targets], abs=1e-6)
+    # and the drawn roster is one of those schedules, team for team
+    drawn = {t.team: t.segments for t in result.roster.teams}
+    assert any(
+        all(
+            tuple(s for s in drawn.get(team, ()) if s.kind == "patrol")
+            == tuple(s for s in path if s.kind == "patrol")
+            for group, paths in option.groups
+            for team, path in zip(group, paths, strict=True)
+        )
+        for option in result.joint
+    )

@@ -358,3 +358,9 @@ class ReplanResult(BaseModel):
     slots: list[SlotChangePublic]
     targets: list[TargetChangePublic]
     roster: DayRoster
+    roster_drawn: str = Field(
+        default="",
+        description="how the roster was drawn: from joint schedules, so every venue-slot is "
+        "protected with exactly the stated coverage, or team by team (then the stated "
+        "protection is an upper bound on what the roster delivers)",
+    )

@@ -1029,4 +1029,5 @@ def replan_unit(
             for x in result.targets
         ],
         roster=result.roster,
+        roster_drawn=result.drawn,
     )

@@ -49,20 +49,24 @@ equilibrium by the ERASER MILP over the flow polytope (Kiekintveld et al., AAMAS
    attacker's best payoff under each coverage, and the defender's at it.
 6. **Routes.** The *after* flow is decomposed into route lotteries
    (:func:`crowdguard.patrols.decompose.decompose`), certified source to sink
-   (:func:`crowdguard.patrols.dayplan.certify_routes`), and one route per team is drawn
-   (:func:`crowdguard.patrols.sample.draw_roster`). ``rng`` is ``secrets.SystemRandom()``
+   (:func:`crowdguard.patrols.dayplan.certify_routes`), and a roster is drawn
+   (:func:`crowdguard.patrols.sample.draw_roster`): one joint schedule when they deliver the
+   coverage exactly (below), else one route per team. ``rng`` is ``secrets.SystemRandom()``
    unless a seeded generator is passed.
 
-**What the drawn re-plan delivers.** The routes are drawn team by team, independently, from
-each team's own lottery: every team's expected presence at every venue-slot is exactly the
-*after* flow, so the stated coverage is the expected effectiveness-weighted number of teams
-there. Where two re-planned teams may be at one venue-slot, independent draws can put both
-there on one draw and neither on another, so the probability that the drawn roster protects
-a venue-slot can fall short of the stated coverage (issue 10 s.1): the re-plan's stated
-protection and harm are those of the flow, an upper bound on what its independent draws
-deliver. The day planner closes that gap with joint schedules
-(:mod:`crowdguard.patrols.joint`); the re-plan does not yet (a re-plan must answer in
-seconds, and the column generation over joint schedules is the costly part of a day).
+**What the drawn re-plan delivers.** Each team's lottery alone would put every team's
+expected presence at every venue-slot exactly at the *after* flow, but independent draws can
+put two teams at one venue-slot on one draw and neither on another, so the chance that the
+drawn roster protects a venue-slot could fall short of the stated coverage (issue 10 s.1).
+So the re-plan first asks the day planner's column generation for whole-force schedules
+realising the *after* coverage exactly (:func:`crowdguard.patrols.joint.joint_schedules`
+over the same polytope, within :data:`~crowdguard.patrols.dayplan.JOINT_COLUMNS` schedules
+and the time limit) and draws one of them (:attr:`DayReplan.joint`): then the protection it
+delivers, computed exactly over the distribution, equals what it states. When no such
+distribution is found (coverage the teams can reach only fractionally stacked, say), it
+draws team by team and :attr:`DayReplan.drawn` says that the stated protection is an upper
+bound on what the roster delivers; unlike the day planner it does not then re-solve the game
+over the schedules found (ASPEN's restricted master), which would cost a re-plan seconds.
 
 **Fallback.** When the graph cannot give an answer (the MILP stops without an optimum
 within ``time_limit``, or a certificate fails), the re-plan says so in
@@ -86,7 +90,14 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import scipy.sparse as sp
 
-from crowdguard.errors import CertificateFailed, GameError, InputError, PlanError
+from crowdguard.errors import (
+    CertificateFailed,
+    GameError,
+    InfeasibleGame,
+    InputError,
+    PlanError,
+    SolverFailed,
+)
 from crowdguard.games import SecurityGame, solve
 from crowdguard.games.flow import (
     CoveragePolytope,
@@ -101,10 +112,16 @@ from crowdguard.games.flow import (
     spread_lp,
 )
 from crowdguard.geometry import great_circle_km
-from crowdguard.patrols.dayplan import certify_routes, day_payoffs, solve_day, team_routes
+from crowdguard.patrols.dayplan import (
+    JOINT_COLUMNS,
+    certify_routes,
+    day_payoffs,
+    solve_day,
+    team_routes,
+)
 from crowdguard.patrols.decompose import decompose
 from crowdguard.patrols.graph import PatrolGraph, TeamStart, build_graph, flow_polytope, spread_rows
-from crowdguard.patrols.joint import JointOption
+from crowdguard.patrols.joint import JointOption, joint_options, joint_schedules
 from crowdguard.patrols.planner import draw_rosters, slot_teams_for
 from crowdguard.patrols.roster import (
     DayRoster,
@@ -216,6 +233,10 @@ class DayReplan:
     starts: tuple[ReplanStart, ...] = ()
     notes: tuple[str, ...] = ()
     before: GraphSolve | None = field(default=None, repr=False)
+    joint: tuple[JointOption, ...] = field(default=(), repr=False)
+    """The joint schedules ``roster`` was drawn from (empty: drawn team by team)."""
+    drawn: str = ""
+    """How ``roster`` was drawn, and whether it delivers the stated protection exactly."""
     after: GraphSolve | None = field(default=None, repr=False)
 
     @property
@@ -533,7 +554,39 @@ class _Menu:
     team_bases: Mapping[str, str]
     routes: Mapping[str, Sequence[tuple[float, tuple[Segment, ...]]]]
     joint: Sequence[JointOption] = ()
-    """Empty: a re-plan draws each team's route independently (not yet joint, issue 10)."""
+    """Whole-force schedules to draw from (empty: each team draws its own route)."""
+
+
+def _joint(solved: GraphSolve, time_limit: float) -> tuple[tuple[JointOption, ...], str]:
+    """Step 6's joint schedules: a distribution over whole-force schedules whose protection
+    of every venue-slot is exactly the *after* coverage (the day planner's column
+    generation, :func:`crowdguard.patrols.joint.joint_schedules`, over the same polytope, so
+    every schedule keeps the transit cap). Returns the schedules (empty when none deliver
+    the coverage exactly within :data:`~crowdguard.patrols.dayplan.JOINT_COLUMNS` columns
+    and ``time_limit``) and a note saying which way the roster is drawn."""
+    assert solved.solution is not None
+    try:
+        schedules = joint_schedules(
+            solved.polytope,
+            solved.solution.coverage,
+            support=solved.solution.z,
+            time_limit=time_limit,
+            max_columns=JOINT_COLUMNS,
+        )
+    except (InfeasibleGame, RuntimeError, SolverFailed) as exc:
+        return (), f"routes drawn team by team (no joint schedules: {exc}); {_UPPER_BOUND}"
+    if not schedules.exact:
+        return (), (
+            "routes drawn team by team (no joint schedules deliver the coverage exactly; "
+            f"largest gap {schedules.gap:.3g}); {_UPPER_BOUND}"
+        )
+    return tuple(joint_options(solved.graph, schedules)), (
+        f"roster drawn from {int(np.count_nonzero(schedules.weights > 1e-12))} joint "
+        "schedules: every venue-slot is protected with exactly the stated coverage"
+    )
+
+
+_UPPER_BOUND = "the stated protection is an upper bound on what the drawn roster delivers"
 
 
 def _draw(
@@ -543,8 +596,10 @@ def _draw(
     rng: random.Random,
     now: dt.datetime,
     transit: Mapping[str, str],
+    joint: tuple[JointOption, ...] = (),
 ) -> DayRoster:
-    """Step 6: one route per team from the *after* flow; a team still in transit (``transit``:
+    """Step 6: a roster from the *after* plan, one whole-force schedule of ``joint`` when
+    given, else one route per team from its lottery; a team still in transit (``transit``:
     team -> destination) keeps its journey from ``now`` until it arrives at its start."""
     graph = solved.graph
     if solved.solution is None:
@@ -555,6 +610,7 @@ def _draw(
         day.isoformat(),
         {t.callsign: t.base for t in scenario.teams},
         team_routes(graph, lotteries),
+        joint,
     )
     drawn = draw_roster(menu, rng)
     zone = ZoneInfo(scenario.timezone)
@@ -654,6 +710,7 @@ def replan_day(
             roster,
             method="free placement",
             fallback=fallback,
+            drawn="free placement: each slot drawn by systematic sampling, no travel modelled",
             notes=tuple(notes),
         )
 
@@ -750,7 +807,11 @@ def _on_graph(
         if t in after_starts
         and any(t in c.teams and c.start_place == starts[t].place for c in after_graph.commodities)
     }
-    roster = _draw(scenario, after, day, rng, now, transit)
+    joint: tuple[JointOption, ...] = ()
+    drawn = "nobody left to plan: no roster drawn"
+    if after.solution is not None:
+        joint, drawn = _joint(after, min(time_limit, REPLAN_TIME_LIMIT))
+    roster = _draw(scenario, after, day, rng, now, transit, joint)
     placed: list[ReplanStart] = []
     for comm in after_graph.commodities:
         if comm.start_place is None or comm.ready is None:
@@ -793,4 +854,6 @@ def _on_graph(
         notes=tuple(notes),
         before=before,
         after=after,
+        joint=joint,
+        drawn=drawn,
     )

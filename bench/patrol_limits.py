@@ -62,7 +62,7 @@ def shares(plan: Any) -> tuple[np.ndarray, np.ndarray]:
     transit, patrol = [], []
     for day in plan.day_plans.values():
         for k in range(DRAWS):
-            for team in day.draw(random.Random(k))["teams"]:
+            for team in day.draw(random.Random(k)).document()["teams"]:
                 total = sum(minutes(s) for s in team["segments"])
                 if total <= 0:
                     continue

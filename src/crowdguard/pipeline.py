@@ -30,6 +30,7 @@ import dataclasses
 import datetime as dt
 import os
 from collections.abc import Callable, Mapping
+from concurrent.futures import BrokenExecutor, CancelledError, Executor, Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -42,7 +43,7 @@ from crowdguard.patrols.planner import PatrolPlan, solve_plan
 from crowdguard.patrols.season_routes import DatedOverride, DayOptions
 from crowdguard.patrols.travel import TravelTimes
 from crowdguard.plans.influence import plan_influence
-from crowdguard.risk.payoffs import build_targets
+from crowdguard.risk.payoffs import Targets, build_targets
 from crowdguard.risk.plan_gaps import LinkedPlan, review_linked
 from crowdguard.scenario.schema import Scenario
 
@@ -103,11 +104,18 @@ def make_plan(
     *,
     progress: ProgressCallback | None = None,
     stage: Callable[[str], None] | None = None,
+    reviewed: Callable[[Mapping[str, LinkedPlan]], None] | None = None,
+    executor: Executor | None = None,
 ) -> PatrolPlan:
     """Plan the season of ``inputs`` with ``options`` (default: ``crowdguard plan``'s).
 
     ``progress(fraction, label)`` follows the solve; ``stage(label)`` is told when a what-if
-    starts ("price of visibility", "security plans: what-if resolved").
+    starts ("price of visibility", "security plans: what-if resolved"); ``reviewed(links)``
+    is given the security plans the plan uses, reviewed, before the season is solved (the
+    CLI starts drawing their advice letters then, :class:`crowdguard.report.render.Renderer`):
+    they are the plan's ``linked_plans``. ``executor``: worker processes the what-ifs may
+    use beside the solve (the CLI lends its renderer's): the visibility curve's points are
+    then solved there while the season solves, instead of after it.
     """
     options = options or PlanOptions()
     options.check()
@@ -120,15 +128,25 @@ def make_plan(
         }
     if options.visibility_day is not None:
         _check_visibility_day(scenario, options)
-    plan = solve_plan(
-        scenario,
-        options,
-        links=links,
-        plan_gaps=inputs.plan_gaps,
-        travel=inputs.travel,
-        travel_model=inputs.travel_model,
-        progress=progress,
-    )
+    if reviewed is not None and links:
+        reviewed(links)
+    started = None
+    if executor is not None and options.what_ifs and options.mode == "routes":
+        started = _start_curve(inputs, options, links, executor)
+    try:
+        plan = solve_plan(
+            scenario,
+            options,
+            links=links,
+            plan_gaps=inputs.plan_gaps,
+            travel=inputs.travel,
+            travel_model=inputs.travel_model,
+            progress=progress,
+        )
+    except BaseException:
+        if started is not None:
+            started.future.cancel()
+        raise
     changes: dict[str, Any] = {}
     if inputs.sweep is not None:
         changes["on_sweep"] = _place_on_sweep(inputs.sweep, scenario)
@@ -137,9 +155,11 @@ def make_plan(
     if plan.mode == "routes" and plan.day_plans and options.visibility_points > 0:
         if stage is not None:
             stage("price of visibility")
-        day, curve = _visibility_curve(plan, options)
+        day, curve = _visibility_curve(plan, options, started)
         if curve:
             changes.update(visibility_tradeoff=curve, visibility_tradeoff_day=day)
+    if started is not None:  # not wanted after all (no day solved): stop it
+        started.future.cancel()
     if plan.linked_plans:
         if stage is not None:
             stage("security plans: what-if resolved")
@@ -194,25 +214,94 @@ def _check_visibility_day(scenario: Scenario, options: PlanOptions) -> None:
         )
 
 
+CURVE_POOL_SECONDS = 4.0
+"""Without an executor, the price-of-visibility curve's points are solved in new worker
+processes only when solving them here, one after the other, would take longer than this
+(estimated from the time the plan's own solve of the day took, without its joint rosters).
+Starting the workers and importing the solver in them costs more than a small day's points:
+on the demo, its three points took 1.5-1.8 s on two new workers against 0.6 s here (issue
+10, section 4)."""
+
+
+@dataclass(frozen=True)
+class _StartedCurve:
+    """The curve's points being solved in an executor while the season solves."""
+
+    day: dt.date
+    gaps: dict[str, dict[str, float]] | None
+    future: Future[tuple[list[float], dict[float, tuple[float, float]]]]
+
+
+def _riskiest_day(scenario: Scenario, targets: Targets) -> dt.date:
+    """The day with the most total risk (the curve's default day)."""
+    zone = ZoneInfo(scenario.timezone)
+    dates = np.array([s.astimezone(zone).date().toordinal() for s in targets.start])
+    totals = np.bincount(dates - dates.min(), weights=targets.risk)
+    return dt.date.fromordinal(int(dates.min() + np.argmax(totals)))
+
+
+def _start_curve(
+    inputs: PlanInputs,
+    options: PlanOptions,
+    links: Mapping[str, LinkedPlan],
+    executor: Executor,
+) -> _StartedCurve | None:
+    """Submit the curve's points (all but the zero floor, which the plan's own solve of the
+    day gives) to ``executor`` before the season is solved. The day and the risk
+    multipliers are those :func:`solve_plan` will use; :func:`_visibility_curve` checks
+    them against the plan and solves here instead if they differ."""
+    from crowdguard.patrols.season import chosen_days
+    from crowdguard.patrols.travel import scenario_travel
+    from crowdguard.patrols.whatifs import visibility_points
+
+    if options.visibility_points <= 0:
+        return None
+    scenario = inputs.scenario
+    gaps: dict[str, dict[str, float]] | None = None
+    if options.security_plans:
+        if inputs.plan_gaps is not None:
+            gaps = {v: dict(m) for v, m in inputs.plan_gaps.items()}
+        else:
+            gaps = {v: dict(link.multipliers) for v, link in links.items()}
+    gaps = gaps or None
+    try:
+        season = build_targets(scenario, days=chosen_days(scenario, options.days), plan_gaps=gaps)
+        if len(season) == 0:
+            return None  # the solve says why
+        day = options.visibility_day or _riskiest_day(scenario, season)
+        targets = build_targets(scenario, days=[day], plan_gaps=gaps)
+        if len(targets) == 0:
+            return None
+        future = executor.submit(
+            visibility_points,
+            scenario,
+            day,
+            targets,
+            inputs.travel or scenario_travel(scenario),
+            points=options.visibility_points,
+            without_zero=True,
+        )
+    except (BrokenExecutor, RuntimeError):  # no executor after all: solved here
+        return None
+    return _StartedCurve(day, gaps, future)
+
+
 def _visibility_curve(
-    plan: PatrolPlan, options: PlanOptions
+    plan: PatrolPlan, options: PlanOptions, started: _StartedCurve | None = None
 ) -> tuple[dt.date, list[dict[str, float]]]:
     """The price of being seen on one day: defender utility at rising visibility floors.
 
     :func:`crowdguard.patrols.whatifs.visibility_tradeoff` on ``options.visibility_day``
     (default: the day with the most total risk), with the plan's security-plan multipliers.
     Visible patrols deter (Project Servator, ``domain.md`` section 4). The plan's own
-    solution of that day is reused for the zero floor (when no option changed it);
-    ``options.workers`` processes (``None``: all cores) solve the other points.
+    solution of that day is reused for the zero floor (when no option changed it). The
+    other points come from ``started`` (solved beside the season), else are solved here,
+    or, when they would take longer than :data:`CURVE_POOL_SECONDS`, in
+    ``options.workers`` new processes (``None``: all cores).
     """
-    from crowdguard.patrols.whatifs import visibility_tradeoff
+    from crowdguard.patrols.whatifs import tradeoff_rows, visibility_tradeoff, zero_floor
 
-    day = options.visibility_day
-    if day is None:
-        zone = ZoneInfo(plan.scenario.timezone)
-        dates = np.array([s.astimezone(zone).date().toordinal() for s in plan.targets.start])
-        totals = np.bincount(dates - dates.min(), weights=plan.targets.risk)
-        day = dt.date.fromordinal(int(dates.min() + np.argmax(totals)))
+    day = options.visibility_day or _riskiest_day(plan.scenario, plan.targets)
     targets = build_targets(plan.scenario, days=[day], plan_gaps=plan.plan_gaps or None)
     if len(targets) == 0:
         return day, []
@@ -224,6 +313,23 @@ def _visibility_curve(
         and not solved.certificate.get("implementation_gap")
     ):  # the plain day is the floor-0 point
         baseline = (solved.defender_utility, solved.expected_visibility)
+    if started is not None and started.day == day and started.gaps == (plan.plan_gaps or None):
+        try:
+            floors, known = started.future.result()
+        except (BrokenExecutor, CancelledError):
+            pass  # the worker was lost: solved here below
+        else:
+            travel = plan.travel_times()
+            known[0.0] = baseline or zero_floor(plan.scenario, day, targets, travel)
+            return day, tradeoff_rows(floors, known)
+    elif started is not None:
+        started.future.cancel()
+    workers = options.workers or os.cpu_count() or 1
+    if solved is not None:
+        per_point = solved.seconds - float(solved.certificate.get("joint_seconds") or 0.0)
+        points = options.visibility_points - (baseline is not None)
+        if per_point * points <= CURVE_POOL_SECONDS:
+            workers = 1
     curve = visibility_tradeoff(
         plan.scenario,
         day,
@@ -231,6 +337,6 @@ def _visibility_curve(
         plan.travel_times(),
         points=options.visibility_points,
         baseline=baseline,
-        workers=options.workers or os.cpu_count() or 1,
+        workers=workers,
     )
     return day, curve

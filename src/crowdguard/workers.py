@@ -32,6 +32,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 import weakref
@@ -78,17 +79,30 @@ def _context() -> Any:
 
 
 @contextmanager
-def worker_pool(max_workers: int) -> Iterator[ProcessPoolExecutor]:
+def worker_pool(max_workers: int, *, fork_now: bool = False) -> Iterator[ProcessPoolExecutor]:
     """A process pool whose workers die with this process (see the module docstring).
 
     Used like ``with ProcessPoolExecutor(...) as pool``; leaving the block waits for the
-    workers as the executor does.
+    workers as the executor does. ``fork_now``: fork all the workers from this process at
+    once, instead of starting them from the forkserver as work arrives: they start in
+    milliseconds with everything this process has imported, and no forkserver has to start
+    and import the solver first (one to two seconds of a one-day plan, issue 10 section 4).
+    HiGHS's task scheduler is shut down first (``Highs.resetGlobalScheduler``; this process
+    starts a new one when it next solves), so the children inherit none of it and their
+    MIPs do not hang as described above (checked: a child forked after a MIP hangs without
+    the reset, solves with it). Only while no other thread of this process runs (a thread
+    in a HiGHS call, or holding a lock the children would need); the pool then never forks
+    again (a lost worker breaks it, ``BrokenProcessPool``).
     """
+    if fork_now and "highspy" in sys.modules:
+        sys.modules["highspy"].Highs.resetGlobalScheduler(True)
     pool = ProcessPoolExecutor(
         max_workers=max_workers,
-        mp_context=_context(),
+        mp_context=multiprocessing.get_context("fork") if fork_now else _context(),
         initializer=_init_worker,
     )
+    if fork_now:  # the first submit forks every worker (ProcessPoolExecutor, "fork")
+        pool.submit(os.getpid)
     with _lock:
         _live.add(pool)
     try:

@@ -178,10 +178,17 @@ def test_capping_variants_costs_utility_and_limits_routes(
         capped = plan_day(sc, DAY, targets, travel, max_variants=k)
         assert capped.variants_cost is not None and capped.variants_cost >= -1e-9
         assert capped.defender_utility <= full.defender_utility + 1e-9
+        # the cap's price, then what drawing only collision-free choices of the kept routes
+        # loses (rosters deliver the certified coverage: tests/patrols/test_joint.py)
+        lost = capped.certificate["implementation_gap"]
         assert capped.defender_utility == pytest.approx(
-            full.defender_utility - capped.variants_cost
+            full.defender_utility - capped.variants_cost - lost
         )
         assert all(1 <= len(options) <= k for options in capped.routes.values())
+        for option in capped.joint:  # every drawable roster uses a kept variant per team
+            for group, routes in option.groups:
+                for team, route in zip(group, routes, strict=True):
+                    assert list(route) in [list(segs) for _, segs in capped.routes[team]]
         assert capped.certificate["passed"]
 
 

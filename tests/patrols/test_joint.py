@@ -187,3 +187,107 @@ def test_property_exact_protection_on_random_small_days(seed: int, n_teams: int)
     else:  # not implementable: certified on what is drawn, the gap reported
         assert np.max(np.abs(exact - plan.coverage)) <= 1e-6
         assert plan.certificate["implementation_gap"] >= 0
+
+
+def _day_graph(sc: Any, targets: Any) -> tuple[Any, Any]:
+    from crowdguard.patrols.graph import build_graph, flow_polytope
+
+    graph = build_graph(sc, DAY, targets, straight_line_travel(places_of(sc)))
+    return graph, flow_polytope(graph)
+
+
+@pytest.mark.parametrize("transit_share", [None, 0.2])
+def test_shortest_path_columns_are_schedules_and_never_beat_the_milp(
+    transit_share: float | None,
+) -> None:
+    """Every schedule the fast pricing returns is a whole-force integer schedule that keeps
+    one team's presence per venue-slot and each team's transit budget, valued at exactly
+    ``prices . C x``; the pricing MILP's optimum is never below it."""
+    from crowdguard.patrols.joint import _GreedyPricing, _Pricing
+
+    teams = [
+        {"callsign": f"t-{i}", "base": b, "kind": k, "shifts": ["10:00-16:00"]}
+        for i, (b, k) in enumerate(
+            [("ops-winchester", "foot"), ("ops-winchester", "foot"), ("pic-southampton", "arv")]
+        )
+    ]
+    sc = scenario(venues=VENUES[:4], teams=teams)
+    if transit_share is not None:
+        patrol = sc.patrol.model_copy(update={"max_transit_share": transit_share})
+        sc = sc.model_copy(update={"patrol": patrol})
+    targets = targets_for(sc, seed=5)
+    graph, polytope = _day_graph(sc, targets)
+    assert (polytope.a_ub is not None) == (transit_share is not None)
+    greedy = _GreedyPricing(graph, polytope, None)
+    milp = _Pricing(polytope, 60.0, None, None)
+    assert greedy.usable
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        prices = rng.uniform(-1, 1, len(targets.ids))
+        found = greedy.best(prices, None, None)
+        assert found
+        optimum = milp.best(prices)
+        assert optimum is not None
+        for x, value in found:
+            assert np.array_equal(x, np.rint(x)) and np.all(x >= 0)
+            assert np.allclose(polytope.a_eq @ x, polytope.b_eq)
+            assert np.all(polytope.coverage @ x <= 1 + 1e-9)
+            if polytope.a_ub is not None:
+                assert np.all(polytope.a_ub @ x <= polytope.b_ub + 1e-9)
+            assert value == pytest.approx(float(prices @ (polytope.coverage @ x)), abs=1e-9)
+            assert value <= optimum[1] + 1e-7
+
+
+def test_fast_pricing_ends_where_the_milp_alone_does() -> None:
+    """The column generation with shortest-path pricing delivers the planned coverage
+    exactly, as it does with the pricing MILP alone."""
+    from crowdguard.patrols.joint import joint_schedules
+
+    sc, targets, plan = _shared_place_day(3)
+    planned = plan.coverage
+    polytope = _day_graph(sc, targets)[1]
+    fast = joint_schedules(polytope, planned, support=plan.arc_flow, graph=plan.graph)
+    slow = joint_schedules(polytope, planned, support=plan.arc_flow)
+    assert fast.exact and slow.exact
+    assert np.max(np.abs(fast.delivered - planned)) <= 1e-6
+    assert np.max(np.abs(slow.delivered - planned)) <= 1e-6
+
+
+@pytest.mark.slow
+def test_a_demo_day_the_equilibrium_arcs_cannot_implement_is_implemented_over_the_graph(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """28 Nov in the demo: no mixture of schedules over the equilibrium's own arcs delivers
+    its coverage; over the whole graph one does, and the rosters deliver it exactly."""
+    from crowdguard.patrols import dayplan, joint
+    from crowdguard.patrols.travel import scenario_travel
+    from crowdguard.risk import build_targets
+    from crowdguard.scenario import demo_scenario
+
+    narrow: list[bool] = []
+
+    def both(*args: Any, **kwargs: Any) -> Any:
+        narrow.append(joint.joint_schedules(*args, **{**kwargs, "widen": False}).exact)
+        return joint.joint_schedules(*args, **kwargs)
+
+    monkeypatch.setattr(dayplan, "joint_schedules", both)
+    sc = demo_scenario()
+    day = dt.date(2026, 11, 28)
+    targets = build_targets(sc, days=[day])
+    plan = plan_day(sc, day, targets, scenario_travel(sc))
+    assert narrow == [False]
+    assert plan.certificate["joint_exact"] and plan.certificate["passed"]
+    exact = _exact_protection(plan, targets, sc.patrol.min_dwell_minutes)
+    assert np.max(np.abs(exact - plan.coverage)) <= 1e-6
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_rosters_with_capped_variants_deliver_exactly_what_is_certified(k: int) -> None:
+    """With ``max_variants`` each team draws one of its kept routes, never two teams on one
+    venue-slot, and the protection computed from the distribution is the certified one."""
+    sc, targets, _ = _shared_place_day(3)
+    plan = plan_day(sc, DAY, targets, straight_line_travel(places_of(sc)), max_variants=k)
+    assert plan.certificate["joint_rosters"] and plan.certificate["passed"]
+    exact = _exact_protection(plan, targets, sc.patrol.min_dwell_minutes)
+    assert np.max(np.abs(exact - plan.coverage)) <= 1e-6
+    assert all(len(options) <= k for options in plan.routes.values())

@@ -195,3 +195,65 @@ def test_warm_started_days_give_the_same_plan_for_any_worker_count() -> None:
         assert season_day.certificate["passed"]
         assert season_day.defender_utility == pytest.approx(alone.defender_utility, abs=1e-6)
         assert season_day.attacker_utility == pytest.approx(alone.attacker_utility, abs=1e-6)
+
+
+def test_the_dual_test_skips_only_strict_lps_that_are_infeasible() -> None:
+    """The minimax duals prove some targets cannot be made strictly best; each one the test
+    skips is infeasible when actually solved, and the search finds the same plan with it."""
+    from crowdguard.games.flow import TIE_DELTA, _attack_lp, payoff_scale
+    from crowdguard.games.flow_pruned import not_inducible, pruned_lps
+
+    scenario = generate_scenario(
+        venues=16,
+        bases=3,
+        teams=7,
+        shifts="overlapping",
+        seed=1031,
+        hours="equal",
+        risks="equal",
+        days=1,
+    )
+    payoffs, polytope = _day_game(scenario, scenario.days[0])
+    delta = TIE_DELTA * payoff_scale(payoffs)
+    lp = _attack_lp(payoffs, polytope, 60.0)
+    k_lo, _ = lp.minimax()
+    candidates = np.flatnonzero(payoffs.attacker_uncovered >= k_lo - 1e-9)
+    skipped = candidates[not_inducible(lp, candidates, delta)]
+    assert skipped.size >= 3  # equal places: several candidates sit at k_lo with no cover
+    assert all(lp.induce(int(t), delta) is None for t in skipped)
+    with_test = pruned_lps(_attack_lp(payoffs, polytope, 60.0), delta=delta)
+    without = pruned_lps(_attack_lp(payoffs, polytope, 60.0), delta=delta, prune=False)
+    assert (with_test.attacked, with_test.inducible) == (without.attacked, without.inducible)
+    assert with_test.value == pytest.approx(without.value, abs=1e-9)
+    assert with_test.lps_solved < without.lps_solved
+
+
+def test_free_placement_holds_its_stated_harm_whatever_the_tie() -> None:
+    """Free placement (`--mode free`) follows the tie rule too: the strong season plan's
+    worst tie is about three times its stated harm on the demo; the robust one (default)
+    states the same harm to a fraction of a person and its worst tie is that harm."""
+    from crowdguard.patrols.options import DayOptions
+
+    scenario = demo_scenario()
+
+    def free(tie: str) -> Any:
+        options = PlanOptions(mode="free", what_ifs=False, seed=1, routes=DayOptions(tie=tie))
+        return make_plan(PlanInputs(scenario=scenario), options)
+
+    strong, robust = free("strong"), free("robust")
+    assert strong.worst_tie_defender_utility() < 2 * strong.defender_utility  # harm x2+
+    assert robust.certificate["tie_plan"] == "strict"
+    assert robust.worst_tie_defender_utility() == pytest.approx(robust.defender_utility)
+    price = robust.certificate["price_of_robustness"]
+    assert 0 <= price <= 1e-3 * abs(strong.defender_utility)
+    assert robust.defender_utility == pytest.approx(strong.defender_utility - price, abs=1e-9)
+    # the attacker has one best target, by the margin, in the coverage the rosters follow
+    targets, coverage = robust.targets, robust.coverage
+    attacker = coverage * targets.attacker_covered + (1 - coverage) * targets.attacker_uncovered
+    best = int(np.argmax(attacker))
+    assert targets.ids[best] == robust.attacked_target
+    assert np.sort(attacker)[-2] < attacker[best] - 1e-6
+    stated = robust.plan_json()
+    assert stated["tie_rule"] == "robust"
+    assert stated["worst_tie_defender_utility"] == pytest.approx(stated["defender_utility"])
+    assert stated["price_of_robustness"] == pytest.approx(price)

@@ -77,3 +77,31 @@ def test_a_pool_made_after_a_mip_in_the_caller_still_solves_mips() -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "solved 2"
+
+
+def test_a_pool_forked_now_after_a_mip_in_the_caller_still_solves_mips() -> None:
+    """``worker_pool(fork_now=True)`` forks its workers from the caller (the plan's
+    renderer, issue 10 section 4), which may have solved a MIP already: HiGHS's scheduler is
+    shut down before the fork, so the children's MIPs solve (without it they hang, as the
+    forkserver test above describes), and the caller still solves after."""
+    script = (
+        "import numpy as np\n"
+        "from crowdguard.games.eraser import eraser_coverage\n"
+        "from crowdguard.workers import worker_pool\n"
+        "rng = np.random.default_rng(3)\n"
+        "n = 40\n"
+        "args = (rng.uniform(0, 1, n), rng.uniform(-9, -1, n), rng.uniform(-9, -1, n),\n"
+        "        rng.uniform(1, 9, n), 7.0)\n"
+        "here = eraser_coverage(*args)\n"
+        "with worker_pool(2, fork_now=True) as pool:\n"
+        "    there = [pool.submit(eraser_coverage, *args) for _ in range(2)]\n"
+        "    results = [f.result(timeout=60) for f in there]\n"
+        "again = eraser_coverage(*args)\n"
+        "assert all(np.allclose(r[0], here[0], atol=1e-6) for r in [*results, again])\n"
+        "print('solved', len(results))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=180, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "solved 2"

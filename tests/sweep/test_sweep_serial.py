@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -204,3 +205,46 @@ def test_seeds_batched_per_task_give_the_same_rows_and_a_lost_batch_names_each_s
     assert [f.task for f in run.retried] == ["seed SUBSTANTIAL/2/0..7 (8 seeds)"]
     assert sorted(f.task for f in run.failed) == [f"seed SUBSTANTIAL/2/{s}" for s in range(8)]
     assert len(kept) == run.computed == 12
+
+
+def test_the_last_point_s_seeds_are_cut_finer_on_several_workers(county: Scenario) -> None:
+    """Guided self-scheduling: on two workers the last point's 20 seeds go in shrinking
+    tasks (so the workers finish together), the rows are the same, and one worker keeps
+    whole batches."""
+    from crowdguard.sweep import GridPoint, build_context
+    from crowdguard.sweep.runner import _batch, run_tasks, simulate_seeds
+
+    assert [_batch(n, 2, 8) for n in (200, 32, 20, 15, 11, 8, 1)] == [8, 8, 5, 4, 3, 2, 1]
+    assert _batch(20, 1, 8) == 8
+
+    class Recording(SerialBackend):
+        """Runs in this process; says it has ``workers`` and records each seed task."""
+
+        def __init__(self, workers: int) -> None:
+            super().__init__()
+            self.workers = workers
+            self.batches: list[tuple[int, ...]] = []
+
+        def submit(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+            if function is simulate_seeds:
+                self.batches.append(args[3])
+            return super().submit(function, *args, **kwargs)
+
+    context = build_context(county, FREE)
+    points = [GridPoint(ThreatLevel.SUBSTANTIAL, n) for n in (1, 2)]
+    sizes: dict[int, list[int]] = {}
+    rows: dict[int, list[dict[str, Any]]] = {}
+    for workers in (1, 2):
+        backend = Recording(workers)
+        rows[workers] = []
+        run_tasks(context, points, range(20), backend=backend, on_row=rows[workers].append)
+        # the first point's seeds are all submitted before the second point is solved
+        seen = list(itertools.accumulate(len(b) for b in backend.batches))
+        sizes[workers] = [len(b) for b, n in zip(backend.batches, seen, strict=True) if n > 20]
+    assert sizes[1] == [8, 8, 4]
+    assert sizes[2] == [5, 4, 3, 2, 2, 1, 1, 1, 1]
+
+    def key(row: dict[str, Any]) -> tuple[int, int]:
+        return row["teams"], row["seed"]
+
+    assert sorted(rows[1], key=key) == sorted(rows[2], key=key)

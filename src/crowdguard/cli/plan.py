@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -260,6 +261,7 @@ def run_plan(
     from crowdguard.pipeline import PlanInputs, make_plan
     from crowdguard.report.html import plan_review_summaries, venue_summaries
     from crowdguard.report.output import write_plan_outputs
+    from crowdguard.report.render import Renderer
 
     inputs = scenario if isinstance(scenario, PlanInputs) else PlanInputs.read(scenario)
     scenario = inputs.scenario
@@ -269,7 +271,14 @@ def run_plan(
     if days is not None and days < 1:
         raise InputError(f"--days {days}: expected a whole number of days >= 1")
     horizon = scenario.days[:days] if days else scenario.days
-    with long_run("solving", total=len(horizon), unit="days", quiet=quiet) as (update, say):
+    # the report's figures and the letters' PDFs are drawn by worker processes, the letters
+    # while the plan solves (none with --workers 1: everything then runs in this process);
+    # they are forked now, before anything is solved here or the progress bar's thread runs
+    drawers = 0 if workers == 1 else min(2, workers or os.cpu_count() or 1)
+    with (
+        Renderer(drawers if drawers > 1 else 0) as renderer,
+        long_run("solving", total=len(horizon), unit="days", quiet=quiet) as (update, say),
+    ):
         if mode not in ("routes", "free"):
             raise InputError(f"--mode {mode!r}: expected 'routes' or 'free'")
         if tie not in ("robust", "strong"):
@@ -322,10 +331,19 @@ def run_plan(
             ),
             visibility_day=chosen_route_day,
         )
-        plan = make_plan(inputs, options, progress=update, stage=say)
+        plan = make_plan(
+            inputs,
+            options,
+            progress=update,
+            stage=say,
+            reviewed=renderer.letters,
+            executor=renderer.executor,
+        )
         say("writing report")
         notes: list[str] = []
-        paths = write_plan_outputs(plan, out, notes=notes, route_day=chosen_route_day)
+        paths = write_plan_outputs(
+            plan, out, notes=notes, route_day=chosen_route_day, renderer=renderer
+        )
     for note in notes:
         Console(stderr=True).print(f"[yellow]{note}[/yellow]")
     from crowdguard.risk.footprint import footprint_warnings

@@ -24,7 +24,7 @@ import itertools
 import random
 import time
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -206,7 +206,7 @@ def solve_day(
         raise _infeasible(base, groups, str(exc)) from None
 
 
-JOINT_COLUMNS = 200
+JOINT_COLUMNS = 400
 """Schedules the column generation of joint rosters may add before the day is re-solved over
 those it found (a count, not a clock, so the same day always gives the same plan)."""
 
@@ -225,6 +225,7 @@ def _implement(
     tie: TieRule,
     tie_margin: float,
     floor: tuple[np.ndarray, float] | None,
+    routes: tuple[CoveragePolytope, np.ndarray, sp.csr_matrix] | None = None,
 ) -> tuple[
     FlowSolution, np.ndarray, np.ndarray, np.ndarray, tuple[JointOption, ...], dict[str, Any]
 ]:
@@ -237,18 +238,39 @@ def _implement(
     certified there, and the utility lost is reported as ``implementation_gap``. ``floor``:
     the targets a response floor binds and the floor; the schedules must meet it too.
     ``groups``: the day's other rows (overrides, visibility floor), linear in the arc flows,
-    kept when the game is re-solved over the schedules.
+    kept when the game is re-solved over the schedules. ``routes``: with a cap on each
+    team's route variants, ``(P, w, M)``: the polytope ``P`` of weights over the kept routes
+    (the day's transit rows only), the capped plan's weights ``w`` and the route-to-arc map
+    ``M``; a schedule is then one kept route per team (so no team gets a variant beyond the
+    cap), priced by the MILP over those choices.
     """
     reach = reach_matrix(graph, travel, target_minutes)
     floor_rows = None if floor is None else (reach[floor[0]], floor[1])
-    schedules = joint_schedules(
-        base,
-        planned,
-        support=arc_flow,
-        floor=floor_rows,
-        time_limit=time_limit,
-        max_columns=JOINT_COLUMNS,
-    )
+    if routes is None:
+        schedules = joint_schedules(
+            base,
+            planned,
+            support=arc_flow,
+            floor=floor_rows,
+            time_limit=time_limit,
+            max_columns=JOINT_COLUMNS,
+            graph=graph,
+            widen=not any(group.a.shape[0] for group in groups),
+        )
+    else:
+        route_polytope, weights, route_arcs = routes
+        chosen = joint_schedules(
+            route_polytope,
+            planned,
+            support=weights,
+            floor=None
+            if floor_rows is None
+            else (sp.csr_matrix(floor_rows[0] @ route_arcs), floor_rows[1]),
+            time_limit=time_limit,
+            max_columns=JOINT_COLUMNS,
+        )
+        schedules = replace(chosen, flows=[np.asarray(route_arcs @ y) for y in chosen.flows])
+        choices = chosen.flows
     response = joint_response(schedules, reach)
     floor_met = floor is None or bool(np.all(response[floor[0]] >= floor[1] - 1e-9))
     gap_utility = 0.0
@@ -310,6 +332,10 @@ def _implement(
         "implementation_gap": gap_utility,
         "certified_on": "the joint roster distribution",
     }
+    if routes is not None:  # the kept routes' expected weights, for the teams' lotteries
+        report["route_weights"] = np.sum(
+            [w * y for w, y in zip(schedules.weights, choices, strict=True)], axis=0
+        )
     return (
         solution,
         joint_flow,
@@ -318,6 +344,21 @@ def _implement(
         tuple(joint_options(graph, schedules)),
         report,
     )
+
+
+def _route_lotteries(
+    graph: PatrolGraph, kept: Sequence[Route], weights: np.ndarray
+) -> list[list[Route]]:
+    """Each commodity's lottery over its kept routes from route weights in flow units."""
+    lotteries: list[list[Route]] = [[] for _ in graph.commodities]
+    for w, route in zip(weights, kept, strict=True):
+        if w > 1e-9:
+            size = graph.commodities[route.commodity].size
+            lotteries[route.commodity].append(Route(route.commodity, w / size, route.arcs))
+    for lottery in lotteries:
+        total = sum(r.probability for r in lottery)
+        lottery[:] = [Route(r.commodity, r.probability / total, r.arcs) for r in lottery]
+    return lotteries
 
 
 def _num(value: float) -> str:
@@ -472,6 +513,7 @@ def plan_day(
     arc_flow = solution.z
     lotteries = decompose(graph, arc_flow)
     variants_cost = None
+    route_choice: tuple[CoveragePolytope, np.ndarray, sp.csr_matrix] | None = None
     if max_variants is not None:
         restricted, kept, route_arcs = restricted_polytope(graph, polytope, lotteries, max_variants)
         route_spread = None
@@ -495,24 +537,26 @@ def plan_day(
         )
         variants_cost = solution.defender_utility - capped.defender_utility
         weights = capped.z
-        lotteries = [[] for _ in graph.commodities]
-        for w, route in zip(weights, kept, strict=True):
-            if w > 1e-9:
-                size = graph.commodities[route.commodity].size
-                lotteries[route.commodity].append(Route(route.commodity, w / size, route.arcs))
-        for lottery in lotteries:
-            total = sum(r.probability for r in lottery)
-            lottery[:] = [Route(r.commodity, r.probability / total, r.arcs) for r in lottery]
+        lotteries = _route_lotteries(graph, kept, weights)
         arc_flow = np.zeros(graph.n_arcs)
         for k, lottery in enumerate(lotteries):
             for r in lottery:
                 arc_flow[list(r.arcs)] += r.probability * graph.commodities[k].size
         solution = capped
+        route_choice = (
+            replace(
+                restricted,
+                a_ub=None if base.a_ub is None else sp.csr_matrix(base.a_ub @ route_arcs),
+                b_ub=base.b_ub,
+            ),
+            weights,
+            route_arcs,
+        )
     coverage = np.clip(flow_polytope(graph).coverage @ arc_flow, 0.0, 1.0)
     response = response_probability(graph, arc_flow, travel, target_minutes)
     joint: tuple[JointOption, ...] = ()
     implementation: dict[str, Any] = {"joint_rosters": False}
-    if max_variants is None and joint_rosters:
+    if joint_rosters:
         try:
             implemented = _implement(
                 graph,
@@ -533,6 +577,7 @@ def plan_day(
                     response_floor_targets(graph, targets.crowd, response_min_crowd),
                     response_floor,
                 ),
+                route_choice,
             )
         except (InfeasibleGame, RuntimeError, CertificateFailed, SolverFailed) as exc:
             # No joint distribution over the schedules found meets the day's other rows
@@ -541,7 +586,11 @@ def plan_day(
             implementation = {"joint_rosters": False, "joint_note": str(exc)}
         else:
             solution, arc_flow, coverage, response, joint, implementation = implemented
-        lotteries = decompose(graph, arc_flow)
+            if route_choice is None:
+                lotteries = decompose(graph, arc_flow)
+            else:  # each team's variants are its kept routes, weighted as the draw uses them
+                lotteries = _route_lotteries(graph, kept, implementation.pop("route_weights"))
+
     certificate = {
         **solution.certificate,
         **certify_routes(graph, lotteries),

@@ -37,10 +37,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
 
 from crowdguard.games._quiet import quiet_stdout
 from crowdguard.games.flow import CoveragePolytope
@@ -165,6 +167,158 @@ class _Pricing:
         return x[: self.n_arcs], float(costs @ x)
 
 
+class _GreedyPricing:
+    """Fast pricing by shortest paths: teams routed one after another, each along its most
+    valuable path through the venue-slots the teams before it left free.
+
+    A heuristic (the cap rows couple the teams, so exact pricing is a MILP), used as column
+    generation uses one (Desrosiers and Lübbecke, "A Primer in Column Generation", in
+    *Column Generation*, Springer 2005): every schedule it returns is a valid column, and
+    only when none of them improves the master is the exact MILP (:class:`_Pricing`)
+    asked, so the column generation stops where it would with the MILP alone. A path is a
+    shortest path on the team's DAG with arc lengths ``M (tau(head) - tau(tail)) -
+    value(arc)`` (``tau``: the node's slot; the source just before the shift, the sink just
+    after it). Every path from source to sink gets the same ``M (tau(sink) - tau(source))``,
+    so the shortest path is the most valuable; with ``M`` above every value the lengths are
+    positive and Dijkstra's algorithm applies (SciPy's ``csgraph``, in C). A team over its
+    transit budget (the polytope's rows, issue 11) is re-routed with each minute in transit
+    charged at a doubling price (a Lagrangian penalty on the budget row) until it fits; a
+    route that stays at base always fits.
+    """
+
+    ORDERS = 3
+    """Team orders tried per round (as listed, reversed, one shuffle): up to that many
+    columns per round."""
+
+    def __init__(
+        self, graph: PatrolGraph, polytope: CoveragePolytope, allowed: np.ndarray | None
+    ) -> None:
+        self.cov = polytope.coverage.tocsr()
+        self.n_arcs = polytope.n_vars
+        self.head_target = graph.node_target[graph.arc_head]
+        self.minutes = graph.arc_minutes.astype(float)
+        self.a_ub = None if polytope.a_ub is None else polytope.a_ub.tocsr()
+        self.b_ub = None if polytope.b_ub is None else np.asarray(polytope.b_ub, dtype=float)
+        self.allowed = np.ones(self.n_arcs, dtype=bool) if allowed is None else allowed
+        self.usable = True
+        tail_comm = graph.node_commodity[graph.arc_tail]
+        slot = graph.node_slot.astype(float)
+        self.commodities: list[dict[str, Any]] = []
+        self.team_of: list[int] = []
+        for k, comm in enumerate(graph.commodities):
+            arcs = np.flatnonzero(tail_comm == k)
+            nodes, local = np.unique(
+                np.concatenate([graph.arc_tail[arcs], graph.arc_head[arcs]]), return_inverse=True
+            )
+            tail, head = local[: len(arcs)], local[len(arcs) :]
+            tau = slot[nodes]
+            tau[nodes == graph.source[k]] = comm.first_slot - 1
+            tau[nodes == graph.sink[k]] = comm.last_slot + 1
+            span = tau[head] - tau[tail]
+            keys = tail.astype(np.int64) * len(nodes) + head
+            if np.any(span < 1) or len(np.unique(keys)) < len(keys):
+                self.usable = False  # not in slot order, or parallel arcs: the MILP only
+            order = np.argsort(keys)
+            # the commodity's DAG as a CSR matrix built once: rows sorted by tail, then head
+            # (the key order); each pricing only rewrites its lengths
+            indptr = np.searchsorted(tail[order], np.arange(len(nodes) + 1)).astype(np.int32)
+            source = int(np.searchsorted(nodes, graph.source[k]))
+            sink = int(np.searchsorted(nodes, graph.sink[k]))
+            per_team = None
+            if self.a_ub is not None and self.b_ub is not None and k < len(self.b_ub):
+                per_team = float(self.b_ub[k]) / comm.size
+            self.commodities.append(
+                {
+                    "arcs": arcs,
+                    "tail": tail,
+                    "head": head,
+                    "span": span,
+                    "keys": keys[order],
+                    "order": order,
+                    "indptr": indptr,
+                    "indices": head[order].astype(np.int32),
+                    "by_key": arcs[order],
+                    "n": len(nodes),
+                    "source": source,
+                    "sink": sink,
+                    "effect": comm.profile.effectiveness,
+                    "budget": per_team,
+                }
+            )
+            self.team_of.extend([k] * comm.size)
+        self.rounds = 0
+
+    def _path(self, k: int, value: np.ndarray, free: np.ndarray) -> np.ndarray | None:
+        """The arcs of team ``k``'s most valuable path over arcs ``free`` (None: none)."""
+        c = self.commodities[k]
+        arcs = c["arcs"]
+        ok = free[arcs]
+        if not ok.any():
+            return None
+        price = 0.0
+        for _ in range(12):
+            w = value[arcs] - price * self.minutes[arcs]
+            big = max(float(np.max(w[ok], initial=0.0)), 0.0) + 1.0
+            length = big * c["span"] - w
+            # arcs into a taken venue-slot stay in the matrix, longer than all free arcs
+            # together: a path through free arcs only is always shorter than one using them
+            barred = float(np.sum(length[ok])) + 1.0
+            length[~ok] = barred
+            matrix = sp.csr_matrix(
+                (length[c["order"]], c["indices"], c["indptr"]), shape=(c["n"],) * 2
+            )
+            dist, pred = dijkstra(
+                matrix, directed=True, indices=c["source"], return_predecessors=True
+            )
+            if not dist[c["sink"]] < barred:
+                return None
+            nodes = [c["sink"]]
+            while nodes[-1] != c["source"]:
+                nodes.append(int(pred[nodes[-1]]))
+            steps = np.array(nodes[::-1], dtype=np.int64)
+            keys = steps[:-1] * c["n"] + steps[1:]
+            path: np.ndarray = c["by_key"][np.searchsorted(c["keys"], keys)]
+            if c["budget"] is None or self.minutes[path].sum() <= c["budget"] + 1e-9:
+                return path
+            # over the transit budget: charge transit more (first at the value of a slot)
+            price = max(2.0 * price, float(np.max(np.abs(value[arcs]))) / 60.0 + 1e-6)
+        return None
+
+    def best(
+        self, prices: np.ndarray, floor_prices: np.ndarray | None, reach: sp.csr_matrix | None
+    ) -> list[tuple[np.ndarray, float]]:
+        """Up to :data:`ORDERS` schedules, each with its value ``prices . C x`` (plus the
+        floor prices of the targets it reaches)."""
+        value = np.asarray(self.cov.T @ prices)
+        teams = list(range(len(self.team_of)))
+        shuffled = np.random.default_rng(self.rounds).permutation(len(teams)).tolist()
+        self.rounds += 1
+        found: list[tuple[np.ndarray, float]] = []
+        for order in (teams, teams[::-1], shuffled)[: self.ORDERS]:
+            room = np.ones(self.cov.shape[0])
+            x = np.zeros(self.n_arcs)
+            for team in order:
+                k = self.team_of[team]
+                effect = self.commodities[k]["effect"]
+                blocked = self.head_target >= 0
+                blocked[blocked] = room[self.head_target[blocked]] < effect - 1e-12
+                path = self._path(k, value, self.allowed & ~blocked)
+                if path is None:
+                    break
+                x[path] += 1.0
+                hit = self.head_target[path]
+                room[hit[hit >= 0]] -= effect
+            else:
+                over = self.a_ub is not None and self.b_ub is not None
+                if over and np.any(self.a_ub @ x > self.b_ub + 1e-6):  # type: ignore[operator]
+                    continue
+                total = float(value @ x)
+                if reach is not None and floor_prices is not None:
+                    total += float(floor_prices @ ((reach @ x) > 0.5))
+                found.append((x, total))
+        return found
+
+
 class _Master:
     """Phase one over the schedules found: ``min sum(s+ + s-) + sum(u)`` with
     ``C X p + s+ - s- = c`` and, for a response floor, ``R X p + u >= floor`` (``R X p``: the
@@ -176,6 +330,8 @@ class _Master:
         with quiet_stdout():
             self.highs = highspy.Highs()  # type: ignore[no-untyped-call]
             self.highs.setOptionValue("output_flag", False)
+        # New columns leave the basis primal feasible: primal simplex from it.
+        self.highs.setOptionValue("simplex_strategy", 4)
         # rows: n coverage rows, then the convexity row
         self.highs.addRows(
             n + 1,
@@ -258,6 +414,8 @@ def joint_schedules(
     floor: tuple[sp.csr_matrix, float] | None = None,
     time_limit: float = 120.0,
     max_columns: int = 2000,
+    graph: PatrolGraph | None = None,
+    widen: bool = False,
 ) -> JointSchedules:
     """Weights over joint schedules whose protection equals ``planned`` (module docstring).
 
@@ -270,31 +428,56 @@ def joint_schedules(
     least ``f`` there too. Stops when the residual is below :data:`EXACT`,
     when no schedule improves it (not implementable: ``exact`` is False and ``gap`` says
     by how much), or at ``time_limit`` / ``max_columns`` (also reported through ``gap``).
+    ``graph``: the polytope's patrol graph; with it, schedules are first priced by shortest
+    paths (:class:`_GreedyPricing`) and the MILP is solved only when those do not improve
+    the master. ``widen``: when no mixture over the support's arcs delivers ``planned``, go
+    on over the whole graph (only when no other rows bind the arc flows: the certified
+    quantity is the coverage).
     """
     started = time.perf_counter()
     reach = None if floor is None else floor[0].tocsr()
     allowed = None if support is None else support > 1e-9
-    pricing = _Pricing(polytope, time_limit, allowed, reach)
+    greedy = None if graph is None else _GreedyPricing(graph, polytope, allowed)
+    if greedy is not None and not greedy.usable:
+        greedy = None
+    exact: _Pricing | None = None
+
+    def milp() -> _Pricing:
+        nonlocal exact
+        if exact is None:
+            exact = _Pricing(polytope, time_limit, allowed, reach)
+        return exact
+
     master = _Master(
         planned, 0 if reach is None else reach.shape[0], 0.0 if floor is None else floor[1]
     )
     flows: list[np.ndarray] = []
+    seen: set[bytes] = set()
     cov = polytope.coverage.tocsr()
 
-    def add(flow: np.ndarray) -> None:
+    def add(flow: np.ndarray) -> bool:
+        key = np.rint(flow).astype(np.int32).tobytes()
+        if key in seen:
+            return False
+        seen.add(key)
         flows.append(flow)
         master.add(cov @ flow, None if reach is None else (reach @ flow) > 0.5)
+        return True
 
     start_prices = None if reach is None else np.ones(reach.shape[0])
-    first = pricing.best(planned, start_prices)
+    starts = [] if greedy is None else greedy.best(planned, start_prices, reach)
+    first = starts[0] if starts else milp().best(planned, start_prices)
     if first is None and allowed is not None:
         # the equilibrium's arcs hold no schedule in which teams never stack (its flows
         # share places fractionally): price over the whole graph instead
-        pricing = _Pricing(polytope, time_limit, None, reach)
-        first = pricing.best(planned, start_prices)
+        allowed = None
+        exact = None
+        greedy = None
+        first = milp().best(planned, start_prices)
     if first is None:
         raise RuntimeError("joint schedules: the patrol graph holds no integer schedule")
-    add(first[0])
+    for flow, _ in [first, *starts[1:]]:
+        add(flow)
     weights = np.ones(1)
     history: list[float] = []
     while True:
@@ -302,14 +485,25 @@ def joint_schedules(
         history.append(objective)
         if objective <= EXACT:
             break
-        if len(history) > STALL and objective > 0.98 * history[-STALL - 1]:
-            break  # the residual has stopped falling: re-solve over what was found
         if len(flows) >= max_columns or time.perf_counter() - started > time_limit:
             break
-        found = pricing.best(pi, sigma if reach is not None else None)
-        if found is None or found[1] + mu <= 1e-9:
-            break  # no schedule improves the residual: not implementable
-        add(found[0])
+        improved = False
+        if len(history) <= STALL or objective <= 0.98 * history[-STALL - 1]:
+            floor_prices = sigma if reach is not None else None
+            cheap = [] if greedy is None else greedy.best(pi, floor_prices, reach)
+            improved = sum(add(flow) for flow, value in cheap if value + mu > 1e-9) > 0
+            if not improved:
+                found = milp().best(pi, floor_prices)
+                improved = found is not None and found[1] + mu > 1e-9 and add(found[0])
+        if improved:
+            continue
+        if not (widen and allowed is not None):
+            break  # no schedule improves the residual (or it stalled): not implementable
+        # No mixture of schedules on the equilibrium's own arcs delivers the coverage:
+        # schedules may use any arc of the graph (the coverage, not the arcs, is certified).
+        allowed, exact, history = None, None, []
+        if graph is not None and greedy is not None:
+            greedy = _GreedyPricing(graph, polytope, None)
     weights = np.clip(weights, 0.0, None)
     weights = weights / weights.sum()
     return _result(cov, flows, weights, planned, started)

@@ -257,7 +257,7 @@ class PatrolPlan:
             "period": {"start": self.days[0].isoformat(), "end": self.days[-1].isoformat()},
             "defender_utility": self.defender_utility,
             "worst_tie_defender_utility": self.worst_tie_defender_utility(),
-            "tie_rule": self.options.tie if self.mode == "routes" else "strong",
+            "tie_rule": self.options.tie,
             "price_of_robustness": self.certificate.get("price_of_robustness"),
             "attacker_utility": self.attacker_utility,
             "attacked_target": self.attacked_target,
@@ -547,7 +547,13 @@ def solve_plan(
     response: np.ndarray | None = None
     day_plans: dict[str, DayResult] = {}
     if options.mode == "free":
-        coverage, certificate, methods = solve_season(targets, slot_teams, progress)
+        coverage, certificate, methods = solve_season(
+            targets,
+            slot_teams,
+            progress,
+            tie=options.routes.tie,
+            tie_margin=options.routes.tie_margin,
+        )
         rosters = draw_rosters(scenario, targets, coverage, slot_teams, rng=rng, days=chosen)
         solver = "+".join(sorted(set(methods))) or "none"
         solver = f"per-slot {solver} (season SSE)"

@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from crowdguard.errors import CertificateFailed, PlanError
 from crowdguard.games import SecurityGame, solve
+from crowdguard.games.flow import TIE_DELTA
 from crowdguard.games.origami import origami_coverage
 from crowdguard.risk.payoffs import PlanGaps, Targets, build_targets
 from crowdguard.scenario.schema import Scenario, Team, Weekday
@@ -46,6 +47,7 @@ __all__ = [
     "TOL",
     "certify_season",
     "chosen_days",
+    "robust_season",
     "season_coverage",
     "season_targets",
     "slot_teams_for",
@@ -298,14 +300,121 @@ def season_targets(
 
 
 def solve_season(
-    targets: Targets, slot_teams: Sequence[Sequence[str]], progress: ProgressCallback | None
+    targets: Targets,
+    slot_teams: Sequence[Sequence[str]],
+    progress: ProgressCallback | None,
+    *,
+    tie: Literal["robust", "strong"] = "strong",
+    tie_margin: float = 0.01,
 ) -> tuple[np.ndarray, dict[str, Any], list[str]]:
-    """Season SSE coverage, its certificate and the per-slot methods used."""
+    """Season SSE coverage, its certificate and the per-slot methods used.
+
+    ``tie="robust"``: when the strong equilibrium's worst tie costs more than ``tie_margin``
+    of its stated harm, the plan is made robust to the attacker's tie-break
+    (:func:`robust_season`)."""
     coverage, slot_k, methods = _solve_slots(targets, slot_teams, progress)
     coverage, attacked = _induce_best_attack(targets, coverage, slot_teams, float(slot_k.max()))
     coverage = _use_idle_teams(targets, coverage, slot_teams, attacked)
     certificate = certify_season(targets, coverage, slot_teams)
+    if tie == "robust":
+        coverage, certificate = robust_season(targets, coverage, certificate, tie_margin)
     return coverage, certificate, methods
+
+
+def robust_season(
+    targets: Targets, coverage: np.ndarray, certificate: dict[str, Any], margin: float
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """The strong season plan made to hold whatever tie the attacker breaks.
+
+    In the strong equilibrium many targets can tie at the attacker's best utility ``k``
+    (every slot's binding targets, in free placement), and the stated harm assumes the
+    attacker picks the one best for us; an attacker picking another causes the worst tie's
+    harm (issue 10 measured 3 to 4 times the stated harm on the demo). When the worst tie is
+    within ``margin`` of the stated harm the strong plan is kept. Otherwise one target ``t``
+    of the attack set is made strictly best: its coverage is lowered by
+    ``delta / (R_a(t) - P_a(t))``, so the attacker gets ``k + delta`` there and at most ``k``
+    anywhere else (the robust refinement of An, Tambe, Ordóñez, Shieh and Kiekintveld,
+    AAAI 2011, with the margin ``delta`` the routes mode uses, :data:`TIE_DELTA` times the
+    payoff scale). ``t`` is the tied target worth most to the defender after the cut; the
+    harm then holds for any tie-break, at a price (strong minus robust value) of at most the
+    cut's worth, reported. A target with less cover than the cut cannot be made strictly
+    best this way; if none can, or the result would guarantee less than the strong plan's
+    worst tie, the strong plan is kept and the margin reported unmet. The strong plan's
+    certificate (:func:`certify_season`) stands for the optimum; the robust plan's
+    uniqueness of best response is checked here exactly.
+    """
+    attacker = coverage * targets.attacker_covered + (1 - coverage) * targets.attacker_uncovered
+    defender = coverage * targets.defender_covered + (1 - coverage) * targets.defender_uncovered
+    k = float(attacker.max())
+    ties = np.flatnonzero(attacker >= k - TOL)
+    stated = float(certificate["defender_utility"])
+    worst = float(defender[ties].min())
+    scale = max(
+        1.0,
+        float(
+            np.max(
+                np.abs(
+                    np.concatenate(
+                        [
+                            targets.defender_covered,
+                            targets.defender_uncovered,
+                            targets.attacker_covered,
+                            targets.attacker_uncovered,
+                        ]
+                    )
+                )
+            )
+        ),
+    )
+    report: dict[str, Any] = {
+        "tie_rule": "robust",
+        "tie_margin": margin,
+        "strong_defender_utility": stated,
+        "worst_tie_defender_utility": worst,
+        "worst_tie_target": targets.ids[int(ties[np.argmin(defender[ties])])],
+        "price_of_robustness": 0.0,
+    }
+    allowed = margin * abs(stated) + TOL * scale
+    if stated - worst <= allowed:
+        return coverage, {
+            **certificate,
+            **report,
+            "tie_plan": "strong-within-margin",
+            "tie_margin_met": True,
+        }
+    delta = TIE_DELTA * scale
+    cut = delta / (targets.attacker_uncovered - targets.attacker_covered)
+    able = ties[coverage[ties] >= cut[ties] + TOL]
+    lowered = coverage - cut
+    value = lowered * targets.defender_covered + (1 - lowered) * targets.defender_uncovered
+    if able.size == 0 or float(value[able].max()) < worst:
+        return coverage, {
+            **certificate,
+            **report,
+            "tie_plan": "strong-better-guarantee",
+            "tie_margin_met": False,
+        }
+    chosen = int(able[np.argmax(value[able])])
+    robust = coverage.copy()
+    robust[chosen] = lowered[chosen]
+    new_attacker = robust * targets.attacker_covered + (1 - robust) * targets.attacker_uncovered
+    others = np.delete(new_attacker, chosen)
+    if others.size and float(others.max()) > float(new_attacker[chosen]) - delta * (1 - 1e-6):
+        raise CertificateFailed("season certificate failed: robust target not strictly best")
+    robust_value = float(value[chosen])
+    return robust, {
+        **certificate,
+        **report,
+        "tie_plan": "strict",
+        "tie_margin_met": True,
+        "attacker_utility": float(new_attacker[chosen]),
+        "defender_utility": robust_value,
+        "attacked_target": targets.ids[chosen],
+        "attack_set_size": 1,
+        "worst_tie_defender_utility": robust_value,
+        "worst_tie_target": targets.ids[chosen],
+        "price_of_robustness": max(0.0, stated - robust_value),
+    }
 
 
 def season_coverage(

@@ -24,7 +24,14 @@ from crowdguard.patrols.graph import build_graph, flow_polytope
 from crowdguard.patrols.overrides import Override
 from crowdguard.patrols.visibility import PASS_BY, max_visibility
 
-__all__ = ["override_cost", "visibility_tradeoff"]
+__all__ = [
+    "override_cost",
+    "tradeoff_rows",
+    "visibility_floors",
+    "visibility_points",
+    "visibility_tradeoff",
+    "zero_floor",
+]
 
 
 def override_cost(
@@ -79,6 +86,67 @@ def _curve_point(
     return plan.defender_utility, plan.expected_visibility
 
 
+def visibility_floors(
+    scenario: Any, day: dt.date, targets: Any, travel: Any, *, points: int, pass_by: float = PASS_BY
+) -> list[float]:
+    """The curve's ``points`` visibility floors, from 0 to (just under) the most visibility
+    the day's teams can give (one LP, :func:`~crowdguard.patrols.visibility.max_visibility`)."""
+    polytope = flow_polytope(build_graph(scenario, day, targets, travel))
+    top = max_visibility(polytope, targets.crowd, pass_by)
+    return [float(f) for f in np.linspace(0.0, top * (1 - 1e-6), points)]
+
+
+def visibility_points(
+    scenario: Any,
+    day: dt.date,
+    targets: Any,
+    travel: Any,
+    *,
+    points: int = 5,
+    pass_by: float = PASS_BY,
+    without_zero: bool = False,
+    workers: int = 1,
+) -> tuple[list[float], dict[float, tuple[float, float]]]:
+    """The curve's floors (:func:`visibility_floors`) and ``(defender utility, expected
+    visibility)`` of the day at each, except the zero floor with ``without_zero`` (the
+    plan's own solution of the day gives it). ``workers`` > 1 solves the points in that many
+    processes."""
+    floors = visibility_floors(scenario, day, targets, travel, points=points, pass_by=pass_by)
+    todo = [f for f in floors if not (without_zero and f == 0.0)]
+    if workers > 1 and len(todo) > 1:
+        from crowdguard.workers import worker_pool
+
+        with worker_pool(min(workers, len(todo))) as pool:
+            solved = list(
+                pool.map(
+                    _curve_point,
+                    *zip(*[(scenario, day, targets, travel, f) for f in todo], strict=True),
+                )
+            )
+    else:
+        solved = [_curve_point(scenario, day, targets, travel, f) for f in todo]
+    return floors, dict(zip(todo, solved, strict=True))
+
+
+def tradeoff_rows(
+    floors: Sequence[float], known: dict[float, tuple[float, float]]
+) -> list[dict[str, float]]:
+    """The curve as ``plan.json``'s ``visibility_tradeoff`` rows, one per floor."""
+    return [
+        {
+            "visibility_floor": floor,
+            "expected_visibility": known[floor][1],
+            "defender_utility": known[floor][0],
+        }
+        for floor in floors
+    ]
+
+
+def zero_floor(scenario: Any, day: dt.date, targets: Any, travel: Any) -> tuple[float, float]:
+    """The curve's zero floor: the day solved without a floor (and without joint rosters)."""
+    return _curve_point(scenario, day, targets, travel, 0.0)
+
+
 def visibility_tradeoff(
     scenario: Any,
     day: dt.date,
@@ -96,29 +164,16 @@ def visibility_tradeoff(
     already solved (the floor-0 point is then not solved again). ``workers`` > 1 solves the
     points in that many processes.
     """
-    polytope = flow_polytope(build_graph(scenario, day, targets, travel))
-    top = max_visibility(polytope, targets.crowd, pass_by)
-    floors = [float(f) for f in np.linspace(0.0, top * (1 - 1e-6), points)]
-    known = {0.0: baseline} if baseline is not None else {}
-    todo = [f for f in floors if f not in known]
-    if workers > 1 and len(todo) > 1:
-        from crowdguard.workers import worker_pool
-
-        with worker_pool(min(workers, len(todo))) as pool:
-            solved = list(
-                pool.map(
-                    _curve_point,
-                    *zip(*[(scenario, day, targets, travel, f) for f in todo], strict=True),
-                )
-            )
-    else:
-        solved = [_curve_point(scenario, day, targets, travel, f) for f in todo]
-    known.update(zip(todo, solved, strict=True))
-    return [
-        {
-            "visibility_floor": floor,
-            "expected_visibility": known[floor][1],
-            "defender_utility": known[floor][0],
-        }
-        for floor in floors
-    ]
+    floors, known = visibility_points(
+        scenario,
+        day,
+        targets,
+        travel,
+        points=points,
+        pass_by=pass_by,
+        without_zero=baseline is not None,
+        workers=workers,
+    )
+    if baseline is not None:
+        known[0.0] = baseline
+    return tradeoff_rows(floors, known)

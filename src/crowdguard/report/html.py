@@ -26,12 +26,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from crowdguard import __version__
 from crowdguard.patrols.planner import PatrolPlan
-from crowdguard.report.figures import (
-    heatmap_png,
-    sweep_position_png,
-    tradeoff_png,
-    venue_map_svg,
-)
+from crowdguard.report.render import Renderer
 from crowdguard.risk.footprint import footprint_warnings
 from crowdguard.scenario.load import is_demo
 
@@ -231,16 +226,45 @@ def _crossings_shown(
 
 
 def render_report(
-    plan: PatrolPlan, *, generated: dt.datetime | None = None, route_day: dt.date | None = None
+    plan: PatrolPlan,
+    *,
+    generated: dt.datetime | None = None,
+    route_day: dt.date | None = None,
+    renderer: Renderer | None = None,
 ) -> str:
-    """The report as one HTML string; ``route_day`` picks the day of the route map."""
+    """The report as one HTML string; ``route_day`` picks the day of the route map.
+
+    ``renderer`` draws the figures (:mod:`crowdguard.report.figures`), side by side in its
+    worker processes when it has some; default: here, one after the other."""
+    renderer = renderer or Renderer(0)
     scenario = plan.scenario
     summaries = venue_summaries(plan)
     venue_ids = [s.id for s in summaries]
     labels = [f"{s.name} ({s.town})" if s.town else s.name for s in summaries]
     coverage_grid, hours = _by_hour(plan, plan.coverage, venue_ids)
     risk_grid, _ = _by_hour(plan, plan.targets.risk, venue_ids)
-    coverage_png = heatmap_png(
+    by_id = {v.id: v for v in scenario.venues}
+    shown_day = _route_day(plan, route_day)
+    crossings = _crossings_shown(plan)
+    venues = [
+        (s.name, by_id[s.id].lat, by_id[s.id].lon, s.mean_coverage, s.mean_risk) for s in summaries
+    ]
+    bases = [(b.name, b.lat, b.lon) for b in scenario.bases]
+    # the slowest first, so that the workers finish together
+    figures = {
+        "map_svg": renderer.figure("venue_map_svg", venues, bases, crossings=crossings),
+    }
+    if shown_day is not None:
+        figures["routes_svg"] = renderer.figure(
+            "venue_map_svg",
+            venues,
+            bases,
+            routes=_route_lines(plan, shown_day),
+            crossings=crossings,
+            title=f"Drawn routes, {shown_day:%a %d %b %Y}",
+        )
+    figures["coverage_png"] = renderer.figure(
+        "heatmap_png",
         coverage_grid,
         labels,
         hours,
@@ -248,7 +272,8 @@ def render_report(
         colorbar="coverage",
         vmax=1.0,
     )
-    risk_png = heatmap_png(
+    figures["risk_png"] = renderer.figure(
+        "heatmap_png",
         risk_grid,
         labels,
         hours,
@@ -256,10 +281,10 @@ def render_report(
         colorbar="expected harm",
         cmap="magma_r",
     )
-    response_png = None
     if plan.response is not None:
         response_grid, _ = _by_hour(plan, plan.response, venue_ids)
-        response_png = heatmap_png(
+        figures["response_png"] = renderer.figure(
+            "heatmap_png",
             response_grid,
             labels,
             hours,
@@ -268,38 +293,14 @@ def render_report(
             cmap="cividis",
             vmax=1.0,
         )
-    by_id = {v.id: v for v in scenario.venues}
-    shown_day = _route_day(plan, route_day)
-    routes_svg = None
-    crossings = _crossings_shown(plan)
-    if shown_day is not None:
-        routes_svg = venue_map_svg(
-            [
-                (s.name, by_id[s.id].lat, by_id[s.id].lon, s.mean_coverage, s.mean_risk)
-                for s in summaries
-            ],
-            [(b.name, b.lat, b.lon) for b in scenario.bases],
-            routes=_route_lines(plan, shown_day),
-            crossings=crossings,
-            title=f"Drawn routes, {shown_day:%a %d %b %Y}",
-        )
-    map_svg = venue_map_svg(
-        [
-            (s.name, by_id[s.id].lat, by_id[s.id].lon, s.mean_coverage, s.mean_risk)
-            for s in summaries
-        ],
-        [(b.name, b.lat, b.lon) for b in scenario.bases],
-        crossings=crossings,
-    )
-    tradeoff = None
     if plan.visibility_tradeoff and plan.visibility_tradeoff_day is not None:
-        tradeoff = tradeoff_png(
+        figures["tradeoff_png"] = renderer.figure(
+            "tradeoff_png",
             plan.visibility_tradeoff,
             title=f"Price of visibility, {plan.visibility_tradeoff_day:%a %d %b %Y}",
         )
-    on_sweep = None
     if plan.on_sweep is not None:
-        on_sweep = {**plan.on_sweep, "png": sweep_position_png(plan.on_sweep)}
+        figures["sweep_png"] = renderer.figure("sweep_position_png", plan.on_sweep)
     zone = ZoneInfo(scenario.timezone)
     attacked_venue, _, attacked_time = plan.attacked_target.partition("@")
     attacked_when = (
@@ -313,12 +314,7 @@ def render_report(
         "period": f"{plan.days[0]:%a %d %b %Y} to {plan.days[-1]:%a %d %b %Y}",
         "summaries": summaries,
         "plan_reviews": plan_review_summaries(plan),
-        "coverage_png": coverage_png,
-        "risk_png": risk_png,
-        "map_svg": map_svg,
-        "response_png": response_png,
         "response_rows": plan.response_by_venue(),
-        "routes_svg": routes_svg,
         "route_day": f"{shown_day:%A %d %B %Y}" if shown_day else "",
         "n_targets": len(plan.targets),
         "n_slots": len(plan.targets.slot_starts),
@@ -329,8 +325,6 @@ def render_report(
         "response_check": plan.response_floor_check(),
         "variants_cost": plan.variants_cost(),
         "visibility_rows": plan.visibility_rows(),
-        "tradeoff_png": tradeoff,
-        "on_sweep": on_sweep,
         "footprint_warnings": footprint_warnings(scenario),
         "crossings": [name for name, _, _ in crossings],
         "is_demo": is_demo(scenario),
@@ -338,6 +332,17 @@ def render_report(
         if plan.visibility_tradeoff_day
         else "",
     }
+    # the figures last: the workers drew them while the rest was worked out
+    drawn = {name: job.result() for name, job in figures.items()}
+    context.update(
+        coverage_png=drawn["coverage_png"],
+        risk_png=drawn["risk_png"],
+        map_svg=drawn["map_svg"],
+        response_png=drawn.get("response_png"),
+        routes_svg=drawn.get("routes_svg"),
+        tradeoff_png=drawn.get("tradeoff_png"),
+        on_sweep=None if plan.on_sweep is None else {**plan.on_sweep, "png": drawn["sweep_png"]},
+    )
     env = Environment(
         loader=PackageLoader("crowdguard.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),

@@ -23,6 +23,7 @@ from typing import Any
 
 from crowdguard.errors import InputError
 from crowdguard.patrols.planner import PatrolPlan
+from crowdguard.report.render import Renderer
 
 __all__ = [
     "PRIVATE_FILE",
@@ -52,16 +53,26 @@ def write_json(path: Path, data: Any) -> None:
     write_private(path, json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
 
 
-def write_letters(plan: PatrolPlan, folder: Path, *, notes: list[str] | None = None) -> int:
+def write_letters(
+    plan: PatrolPlan,
+    folder: Path,
+    *,
+    notes: list[str] | None = None,
+    renderer: Renderer | None = None,
+) -> int:
     """Write the advice letter of every linked plan's review into ``folder/letters/``.
 
     Markdown and HTML always; PDF through WeasyPrint (:func:`crowdguard.plans.render_pdf`)
     unless its system libraries (Pango, GObject) are missing, in which case the PDFs are
     skipped and a note saying so is appended to ``notes``. Returns the number of letters.
+    ``renderer``: draws the PDFs (those it started while the plan solved are taken from
+    it; :class:`~crowdguard.report.render.Renderer`); default: here.
     """
     if not plan.linked_plans:
         return 0
-    from crowdguard.plans.letter import render_letter, render_pdf
+    from crowdguard.plans.letter import render_letter
+
+    renderer = renderer or Renderer(0)
 
     letters = folder / "letters"
     letters.mkdir(mode=PRIVATE_FOLDER, exist_ok=True)
@@ -73,7 +84,7 @@ def write_letters(plan: PatrolPlan, folder: Path, *, notes: list[str] | None = N
         if not pdf:
             continue
         try:
-            write_private(letters / f"{name}.pdf", render_pdf(link.review))
+            write_private(letters / f"{name}.pdf", renderer.pdf(link.review))
         except OSError as exc:  # WeasyPrint cannot load libpango/libgobject
             pdf = False
             if notes is not None:
@@ -91,12 +102,15 @@ def write_plan_outputs(
     extra: Callable[[PatrolPlan, Path], None] | None = None,
     notes: list[str] | None = None,
     route_day: dt.date | None = None,
+    renderer: Renderer | None = None,
 ) -> dict[str, Path]:
     """Write ``plan.json``, ``travel_times.json``, ``rosters/*.json`` and ``report.html``.
 
     Plus ``letters/`` when venues link security plans (:func:`write_letters`; messages such
     as a skipped PDF are appended to ``notes``). ``extra(plan, folder)`` may add more files
     before the folder is moved into place. Returns the final paths of the main files.
+    ``renderer`` draws the report's figures and the letters' PDFs (in worker processes
+    when it has some: :class:`~crowdguard.report.render.Renderer`); default: here.
     """
     from crowdguard.report.html import render_report  # Matplotlib is slow to import
 
@@ -119,8 +133,10 @@ def write_plan_outputs(
         rosters.mkdir(mode=PRIVATE_FOLDER)
         for day, roster in plan.rosters().items():
             write_json(rosters / f"{day}.json", roster.document())
-        write_private(staging / "report.html", render_report(plan, route_day=route_day))
-        write_letters(plan, staging, notes=notes)
+        write_private(
+            staging / "report.html", render_report(plan, route_day=route_day, renderer=renderer)
+        )
+        write_letters(plan, staging, notes=notes, renderer=renderer)
         if extra is not None:
             extra(plan, staging)
         previous = out.with_name(out.name + ".previous")

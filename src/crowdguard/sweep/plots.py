@@ -15,7 +15,7 @@ from typing import Any
 
 from crowdguard.sweep.proportion import Proportionality, TodayOnCurve, curve
 
-__all__ = ["FIGURES", "plot_all"]
+__all__ = ["FIGURES", "NAMES", "draw", "plot_all"]
 
 #: File name -> (column, y label) of the banded figures besides harm.
 FIGURES = {
@@ -26,19 +26,21 @@ COLOURS = {"LOW": "#4c72b0", "MODERATE": "#55a868", "SUBSTANTIAL": "#c9a227",
            "SEVERE": "#dd8452", "CRITICAL": "#c44e52"}  # fmt: skip
 
 
-def _save(figure: Any, path: Path) -> None:
+NAMES = ("harm", "response", "patrol_lost")
+"""The figures, by the stem of their file name."""
+
+
+def _png(figure: Any) -> bytes:
+    import io
+
     import matplotlib.pyplot as plt
 
-    from crowdguard.sweep.results import write_atomic
-
+    buffer = io.BytesIO()
     try:
-        write_atomic(
-            path,
-            lambda h: figure.savefig(h, format="png", dpi=110, bbox_inches="tight"),
-            binary=True,
-        )
+        figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     finally:
         plt.close(figure)
+    return buffer.getvalue()
 
 
 def _threats(rows: Sequence[dict[str, Any]]) -> list[str]:
@@ -62,9 +64,8 @@ def _band(axes: Any, rows: Sequence[dict[str, Any]], threat: str, column: str, l
 def _harm_figure(
     rows: Sequence[dict[str, Any]],
     points: Sequence[Proportionality],
-    path: Path,
     today: TodayOnCurve | None,
-) -> None:
+) -> Any:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(8.5, 5))
@@ -98,10 +99,10 @@ def _harm_figure(
     axes.set_title("Expected harm against deployment; circles: proportionality points")
     # below the axes: the curves fill the plot area
     axes.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.13))
-    _save(figure, path)
+    return figure
 
 
-def _banded_figure(rows: Sequence[dict[str, Any]], column: str, label: str, path: Path) -> None:
+def _banded_figure(rows: Sequence[dict[str, Any]], column: str, label: str) -> Any:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(8.5, 4.5))
@@ -111,7 +112,25 @@ def _banded_figure(rows: Sequence[dict[str, Any]], column: str, label: str, path
     axes.set_ylabel(label)
     axes.set_ylim(0, 1)
     axes.legend(fontsize=8)
-    _save(figure, path)
+    return figure
+
+
+def draw(
+    name: str,
+    rows: Sequence[dict[str, Any]],
+    points: Sequence[Proportionality] = (),
+    today: TodayOnCurve | None = None,
+) -> bytes:
+    """The figure ``name`` (one of :data:`NAMES`) as PNG bytes. A pure function of the rows
+    (and, for ``harm``, the proportionality points and today's deployment): the sweep runs
+    it as a task on its workers, the figures side by side."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    if name == "harm":
+        return _png(_harm_figure(rows, points, today))
+    column, label = FIGURES[f"{name}.png"]
+    return _png(_banded_figure(rows, column, label))
 
 
 def plot_all(
@@ -125,12 +144,11 @@ def plot_all(
 
     ``today``: the scenario's own deployment, drawn as a vertical line on the harm figure.
     """
-    import matplotlib
+    from crowdguard.sweep.results import write_atomic
 
-    matplotlib.use("Agg")
-    paths = {"harm": folder / "harm.png"}
-    _harm_figure(rows, points, paths["harm"], today)
-    for name, (column, label) in FIGURES.items():
-        paths[name.removesuffix(".png")] = folder / name
-        _banded_figure(rows, column, label, folder / name)
+    paths = {}
+    for name in NAMES:
+        png = draw(name, rows, points, today)
+        paths[name] = folder / f"{name}.png"
+        write_atomic(paths[name], lambda h, png=png: h.write(png), binary=True)
     return paths

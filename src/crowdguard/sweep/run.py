@@ -10,6 +10,7 @@ already in its journal are kept and only the missing (point, seed) tasks run.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from crowdguard import __version__
 from crowdguard.patrols.travel import TravelTimes
 from crowdguard.scenario.schema import Scenario, ThreatLevel
 from crowdguard.sweep.grid import GridPoint
+from crowdguard.sweep.plots import NAMES, draw
 from crowdguard.sweep.proportion import (
     DEFAULT_RESAMPLES,
     Proportionality,
@@ -141,7 +143,9 @@ def run_sweep(
     finally:
         folder.close()
     today = (len(scenario.teams), scenario.threat_level.value)
-    return _finish(folder, run, wanted, len(done), code_version, limit, metric, resamples, today)
+    return _finish(
+        folder, run, wanted, len(done), code_version, limit, metric, resamples, today, backend
+    )
 
 
 def _finish(
@@ -154,12 +158,16 @@ def _finish(
     metric: str,
     resamples: int,
     today: tuple[int, str],
+    backend: Backend,
 ) -> SweepOutcome:
-    """Write results, proportionality points and figures from the journal's rows."""
-    from crowdguard.sweep.plots import plot_all
+    """Write results, proportionality points and figures from the journal's rows.
 
-    paths = folder.write_results()
+    The figures are drawn as tasks on ``backend`` (:func:`_draw_figures`), the two that
+    need only the rows while the results and the proportionality points are worked out
+    here."""
     rows = [r for r in folder.sorted_rows() if (r["threat"], r["teams"], r["seed"]) in wanted]
+    figures = _Figures(backend, rows) if rows else None
+    paths = folder.write_results()
     points: list[Proportionality] = []
     placed: TodayOnCurve | None = None
     teams_per_threat: dict[str, set[int]] = {t: set() for t, _, _ in wanted}
@@ -192,8 +200,8 @@ def _finish(
         path = folder.path / "proportionality.json"
         write_atomic(path, lambda h: h.write(text))
         paths["proportionality"] = path
-    if rows:
-        paths.update(plot_all(rows, points, folder.path, today=placed))
+    if figures is not None:
+        paths.update(figures.finish(points, placed, folder.path))
     folder.save_manifest(
         code_version=code_version,
         last_run={
@@ -217,3 +225,62 @@ def _finish(
         points=points,
         today=placed,
     )
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The rows, shipped to the workers as one object."""
+
+    rows: list[dict[str, Any]]
+
+
+def _draw(name: str, shared: _Rows, *args: Any) -> bytes:
+    """A figure task (:func:`crowdguard.sweep.plots.draw`)."""
+    return draw(name, shared.rows, *args)
+
+
+class _Figures:
+    """The sweep's figures drawn as tasks on its backend (:func:`crowdguard.sweep.plots.draw`):
+    on Dask they are drawn side by side on the workers, the rows shipped once
+    (``Backend.share``), instead of one after the other in this process after the tasks
+    (they were a tenth of the 200-task sweep's time, issue 16's figure). A figure whose task
+    fails is drawn here."""
+
+    def __init__(self, backend: Backend, rows: list[dict[str, Any]]) -> None:
+        self.backend = backend
+        self.rows = rows
+        self.token = uuid.uuid4().hex[:8]
+        self.shared = backend.share(_Rows(rows))  # one object: a list would scatter per row
+        self.handles: dict[Any, str] = {}
+        for name in NAMES:
+            if name != "harm":  # the rows are all they need: started now
+                self._submit(name)
+
+    def _submit(self, name: str, *args: Any) -> None:
+        handle = self.backend.submit(_draw, name, self.shared, *args,
+                                     key=f"crowdguard-sweep-{self.token}-figure-{name}",
+                                     priority=2)  # fmt: skip
+        self.handles[handle] = name
+
+    def finish(
+        self, points: Sequence[Proportionality], today: TodayOnCurve | None, folder: Path
+    ) -> dict[str, Path]:
+        """Draw the harm figure (it shows the points and today's deployment), wait for all
+        three and write them into ``folder``."""
+        self._submit("harm", list(points), today)
+        drawn: dict[str, bytes] = {}
+        for handle in self.backend.completed():
+            name = self.handles.pop(handle, None)
+            if name is None:
+                continue
+            value, error = self.backend.outcome(handle)
+            self.backend.release(handle)
+            drawn[name] = value if error is None else draw(name, self.rows, points, today)
+            if not self.handles:
+                break
+        paths = {}
+        for name in NAMES:
+            png = drawn[name] if name in drawn else draw(name, self.rows, points, today)
+            paths[name] = folder / f"{name}.png"
+            write_atomic(paths[name], lambda h, png=png: h.write(png), binary=True)
+        return paths

@@ -36,6 +36,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import math
 import os
 import time
 import uuid
@@ -66,7 +67,8 @@ what scheduling one task costs a worker on a busy box (2-10 ms, ``docs/benchmark
 one task per seed spent much of the workers' time on scheduling; Dask's guidance is tasks
 well above its ~1 ms overhead per task ("Best practices: avoid very large graphs", Dask
 documentation). Eight seeds make a task of 0.1-0.2 s in free placement and a few seconds in
-routes mode, still many tasks per worker; an interrupted task loses at most eight rows."""
+routes mode, still many tasks per worker; an interrupted task loses at most eight rows.
+The last points' tasks hold fewer (:func:`_batch`), so that the workers finish together."""
 SolveFunction = Callable[[SweepContext, GridPoint], PointPlan]
 SeedFunction = Callable[[SweepContext, PointPlan, int], dict[str, Any]]
 
@@ -402,6 +404,21 @@ def simulate_seeds(
     return [simulate(context, plan, seed) for seed in seeds]
 
 
+def _batch(unsubmitted: int, workers: int, most: int) -> int:
+    """Seeds in the next task: guided self-scheduling (Polychronopoulos and Kuck, "Guided
+    self-scheduling: a practical scheduling scheme for parallel supercomputers", IEEE
+    Transactions on Computers C-36, 1987): a share of the work not yet handed out,
+    ``ceil(unsubmitted / (2 x workers))``, at most ``most`` (:data:`SEEDS_PER_TASK`) and at
+    least 1. Early tasks hold ``most`` seeds; the last point's are cut finer and finer
+    (20 seeds on 2 workers: 5, 4, 3, 2, 2, 1, 1, 1, 1), so the workers finish together
+    instead of one waiting while the other runs a whole last batch (issue 16: the 200-task
+    sweep's 2-worker speed-up). One worker has nothing to balance: ``most`` throughout.
+    Rows do not depend on how seeds are batched."""
+    if workers <= 1:
+        return most
+    return max(1, min(most, math.ceil(unsubmitted / (2 * workers))))
+
+
 def run_tasks(
     context: SweepContext,
     points: Sequence[GridPoint],
@@ -467,6 +484,8 @@ def run_tasks(
         )
         pending[handle] = ("seed", point, batch, attempt)
 
+    # seeds of points whose seed tasks are not submitted yet (the tail's batches shrink)
+    unsubmitted = total
     for point in missing:
         submit_solve(point, 1)
     for handle in backend.completed():
@@ -482,8 +501,13 @@ def run_tasks(
                 plans[point] = handle
                 left[point] = len(missing[point])
                 todo = missing[point]
-                for start in range(0, len(todo), seeds_per_task):
-                    submit_seeds(point, tuple(todo[start : start + seeds_per_task]), 1)
+                start = 0
+                while start < len(todo):
+                    size = min(_batch(unsubmitted, backend.workers, seeds_per_task),
+                               len(todo) - start)  # fmt: skip
+                    submit_seeds(point, tuple(todo[start : start + size]), 1)
+                    start += size
+                    unsubmitted -= size
                 continue
             failure = TaskFailure(label, attempt, _describe(error))
             if attempt <= retries:
@@ -493,6 +517,7 @@ def run_tasks(
                 submit_solve(point, attempt + 1)
                 continue
             backend.release(handle)
+            unsubmitted -= len(missing[point])
             for seed in missing[point]:
                 count += 1
                 lost = TaskFailure(f"seed {point.label}/{seed}", attempt, f"not run: {label} "

@@ -17,6 +17,7 @@ ORDER = [
     "demo",
     "scenario-risk",
     "patrols",
+    "joint-rosters",
     "season",
     "plan-feedback",
     "plans",

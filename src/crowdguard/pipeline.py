@@ -128,11 +128,12 @@ def make_plan(
         }
     if options.visibility_day is not None:
         _check_visibility_day(scenario, options)
-    if reviewed is not None and links:
-        reviewed(links)
     started = None
     if executor is not None and options.what_ifs and options.mode == "routes":
+        # first: the plan waits for the curve, the letters are wanted only at the end
         started = _start_curve(inputs, options, links, executor)
+    if reviewed is not None and links:
+        reviewed(links)
     try:
         plan = solve_plan(
             scenario,

@@ -204,3 +204,41 @@ def test_limits_are_checked_where_they_are_written(make_scenario: Callable[..., 
     data["patrol"]["max_transit_share"] = 1.5
     with pytest.raises(ValidationError, match="max_transit_share"):
         Scenario.model_validate(data)
+
+
+def test_the_demos_limits_hold_on_every_roster_of_its_busiest_day() -> None:
+    """Decision 0009: the demo ships with the limits a firearms commander would sign, and
+    they are feasible there: every venue lies in some team's home sector; on Sat 19 Dec every
+    roster the plan can draw keeps transit within a third of a shift, the island teams on
+    the island, each team within its sector, and visits of at least an hour."""
+    from crowdguard.patrols.graph import outside_home_sectors
+    from crowdguard.patrols.travel import scenario_travel
+    from crowdguard.risk import build_targets
+    from crowdguard.scenario import demo_scenario
+
+    demo = demo_scenario()
+    assert demo.patrol.limits() == {
+        "home_radius_km": 20.0, "max_transit_share": 0.33, "min_stay_minutes": 60.0
+    }  # fmt: skip
+    assert outside_home_sectors(demo) == []
+    assert outside_home_sectors(demo.without_limits()) == []
+    day = dt.date(2026, 12, 19)
+    plan = plan_day(demo, day, build_targets(demo, days=[day]), scenario_travel(demo))
+    assert plan.certificate["passed"]
+    bases = {b.id: b for b in demo.bases}
+    venues = {v.id: v for v in demo.venues}
+    home = {t.callsign: bases[t.base] for t in demo.teams}
+    for roster in _rosters(plan):
+        for team, segments in roster.items():
+            assert _transit_share(segments) <= 0.33 + 1e-6, (team, segments)
+            base = home[team]
+            for i, s in enumerate(segments):
+                if s["kind"] != "patrol":
+                    continue
+                venue = venues[s["venue"]]
+                assert venue.island == base.island, (team, venue.id)
+                assert venue.id in base.sector or (
+                    great_circle_km(base.lat, base.lon, venue.lat, venue.lon) <= 20.0
+                ), (team, venue.id)
+                last = all(r["kind"] != "patrol" for r in segments[i + 1 :])
+                assert _minutes(s) >= 60 - 1e-6 or last, (team, s)

@@ -254,3 +254,62 @@ def test_a_generated_island_is_reached_by_its_own_ferry() -> None:
     assert tt.crossing(mainland, on_island) == ferry
     assert tt.between(mainland, on_island) > ferry.crossing_minutes + ferry.wait_minutes
     assert generate_scenario(venues=9, bases=3, teams=3, shifts="two-shift").crossings is None
+
+
+# --- routes drawn along the model (issue 14: "routes drawn along the travel model") ---------
+
+
+def test_a_leg_to_the_island_is_drawn_through_the_ferry_it_takes_on_the_right_side() -> None:
+    tt = straight_line_travel([WIN, NEW])
+    ferry = tt.crossing("winchester-market", "newport-st-james")
+    assert ferry is not None
+    out = tt.leg("winchester-market", "newport-st-james")
+    back = tt.leg("newport-st-james", "winchester-market")
+    mainland, island = (
+        (ferry.mainland.lat, ferry.mainland.lon),
+        (ferry.island.lat, ferry.island.lon),
+    )
+    assert out == [(WIN.lat, WIN.lon), mainland, island, (NEW.lat, NEW.lon)]
+    assert back == [(NEW.lat, NEW.lon), island, mainland, (WIN.lat, WIN.lon)]
+    # A round trip base -> venue -> base: out and back through the terminals, nothing else.
+    assert tt.route(["newport-st-james", "winchester-market", "newport-st-james"]) == [
+        *back,
+        *out[1:],
+    ]
+    # On one side of the water a leg is the straight leg of the model.
+    assert straight_line_travel([WIN, SOU]).leg("winchester-market", "southampton-westquay") == [
+        (WIN.lat, WIN.lon),
+        (SOU.lat, SOU.lon),
+    ]
+
+
+def test_a_foot_team_is_drawn_on_the_foot_ferry_it_may_take() -> None:
+    """The demo's foot teams may take the Ryde hovercraft and passenger ferries; the drawn
+    route of a foot team is the crossing its travel time used, not the vehicle ferry's."""
+    from crowdguard.patrols.travel import drawn_route
+
+    demo = demo_scenario()
+    tt = scenario_travel(demo)
+    stops = ["portsmouth-eastern-pic", "ryde-union-street", "portsmouth-eastern-pic"]
+    foot = tt.crossing(stops[0], stops[1], on_foot=True)
+    car = tt.crossing(stops[0], stops[1])
+    assert foot is not None and car is not None and foot != car  # the test means something
+    drawn_foot = drawn_route(demo, tt, "alpha-2", stops)  # alpha-2 is a foot team
+    drawn_car = drawn_route(demo, tt, "bravo-2", stops)  # bravo-2 an armed response vehicle
+    assert (foot.island.lat, foot.island.lon) in drawn_foot
+    assert (car.island.lat, car.island.lon) in drawn_car
+    assert (foot.island.lat, foot.island.lon) not in drawn_car
+
+
+def test_a_road_graph_route_follows_the_roads_and_its_paths_stay_out_of_pickles(
+    tmp_path: Path,
+) -> None:
+    import pickle
+
+    path = _graph_file(tmp_path)
+    a, b = Place("a", 51.0001, -1.0001), Place("b", 51.0001, -0.9901)
+    tt = road_graph_travel([a, b], path)
+    ring = (51.010, -0.995)  # the fast ring road's node, not the straight lane
+    assert tt.leg("a", "b") == [(a.lat, a.lon), ring, (b.lat, b.lon)]
+    copied = pickle.loads(pickle.dumps(tt))  # what the solver's workers receive
+    assert copied.paths is None and np.array_equal(copied.minutes, tt.minutes)

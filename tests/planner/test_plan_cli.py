@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from crowdguard.scenario.schema import Scenario
@@ -124,3 +125,29 @@ def test_plan_prints_what_the_operational_limits_cost(tmp_path: Path, scenario: 
     )
     page = (out / "report.html").read_text()
     assert 'id="operational-limits"' in page and "<code>max_transit_share</code> 0.1" in page
+
+
+def test_without_limits_plans_the_unconstrained_plan_they_are_priced_against(
+    tmp_path: Path, scenario: Scenario
+) -> None:
+    """`--without-limits` gives the plan the limits' price is measured against: its harm is
+    the 'without them' figure of the limited plan, it carries no limits and says so."""
+    data = scenario.model_dump(mode="json")
+    data["patrol"]["max_transit_share"] = 0.1
+    source = tmp_path / "limited.yaml"
+    source.write_text(yaml.safe_dump(data, sort_keys=False))
+    limited, lifted = tmp_path / "limited", tmp_path / "lifted"
+    common = ["--seed", "4", "--days", "1"]
+    assert run("plan", str(source), "--out", str(limited), *common).returncode == 0
+    result = run("plan", str(source), "--out", str(lifted), *common, "--without-limits")
+    assert result.returncode == 0, result.stderr
+    assert "Planned without the scenario's operational limits" in " ".join(result.stdout.split())
+    price = json.loads((limited / "plan.json").read_text())["certificate"]["operational_limits"]
+    free = json.loads((lifted / "plan.json").read_text())
+    assert "operational_limits" not in free["certificate"]
+    assert -free["defender_utility"] == pytest.approx(price["harm_without_limits"], rel=1e-6)
+    # a scenario without limits has nothing to lift: refused, nothing written
+    plain = write_scenario(tmp_path / "plain.yaml", scenario)
+    refused = run("plan", str(plain), "--out", str(tmp_path / "x"), "--without-limits")
+    assert refused.returncode == 2 and "sets no operational limits" in refused.stderr
+    assert not (tmp_path / "x").exists()

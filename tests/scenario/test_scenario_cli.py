@@ -145,6 +145,39 @@ def test_check_warns_of_last_years_dates_a_closed_venue_and_no_threat_source(
     assert any(w.startswith("threat_source is empty") for w in warnings)
 
 
+def test_check_names_the_limits_and_a_venue_no_home_sector_reaches(
+    tmp_path: Path, run: Callable[..., Result]
+) -> None:
+    """Issue 11 s.2: a home sector that leaves a venue out means it is never patrolled; the
+    check says so before a season is planned around the gap, and how to close it."""
+    far = GOOD.replace("lat: 51.07\n    lon: -1.32", "lat: 51.25\n    lon: -0.76")  # ~43 km
+    path = tmp_path / "limited.yaml"
+    path.write_text(far + "patrol: {home_radius_km: 20, max_transit_share: 0.33}\n")
+    result = run("scenario", "check", str(path))
+    assert result.returncode == 0, result.stderr
+    out = " ".join(result.stdout.split())
+    assert "Operational limits: home_radius_km 20, max_transit_share 0.33" in out
+    assert "warning: centre: outside every team's home sector" in out
+    assert "add it to a base's sector or raise home_radius_km" in out
+    summary = json.loads(run("scenario", "check", str(path), "--json").stdout)
+    assert summary["operational_limits"] == {"home_radius_km": 20.0, "max_transit_share": 0.33}
+    # the base lists the outlier in its sector: no warning
+    path.write_text(path.read_text().replace("lon: -1.3}", "lon: -1.3, sector: [centre]}"))
+    warnings = json.loads(run("scenario", "check", str(path), "--json").stdout)["warnings"]
+    assert not any("home sector" in w for w in warnings)
+
+
+def test_check_reads_the_demo_by_name(run: Callable[..., Result]) -> None:
+    result = run("scenario", "check", "demo", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["id"] == "hampshire-iow-christmas-2026"
+    assert summary["operational_limits"] == {
+        "home_radius_km": 20.0, "max_transit_share": 0.33, "min_stay_minutes": 60.0
+    }  # fmt: skip
+    assert not any("home sector" in w for w in summary["warnings"])
+
+
 def test_check_of_a_bad_file_is_one_line_and_exit_2(
     tmp_path: Path, run: Callable[..., Result]
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import json
 import subprocess
@@ -50,8 +51,10 @@ class _Recorder:
         days: int | None = None,
         progress: Callable[..., None] | None = None,
         submitted: Any = None,
+        **extra: Any,
     ) -> FakePlan:
-        self.calls.append({"scenario": scenario.id, "seed": seed, "days": days})
+        self.calls.append({"scenario": scenario.id, "seed": seed, "days": days, **extra})
+        self.teams = [t.callsign for t in scenario.teams]
         assert submitted == {}, "no security plan was submitted in these tests"
         if progress is not None:
             progress(0.5, "half")
@@ -223,6 +226,150 @@ def test_a_failing_solve_is_recorded_not_raised(
     assert client.get(f"/api/v1/rosters/{DAY}", headers=planner).json()["teams"] == []
 
 
+def test_a_plan_job_takes_overrides_and_floors_and_keeps_them_with_its_inputs(
+    client: TestClient, as_role: Callable[..., dict[str, str]], engine: Any
+) -> None:
+    """Issue 14: the planner's page applies a priced pin and floors through the plan job,
+    which hands them to the planning pipeline as ``crowdguard plan --pin ...`` would."""
+    from crowdguard.jobs.tables import PlanRow
+    from crowdguard.patrols.season_routes import DatedOverride, DayOptions
+    from crowdguard.store.db import make_sessionmaker, session_scope
+
+    planner = as_role(Role.planner)
+    client.post("/api/v1/scenarios", json=scenario(), headers=planner)
+    body = {
+        "scenario_id": "tiny",
+        "days": 2,
+        "overrides": [
+            {"action": "pin", "team": "arv-1", "place": "winchester-market", "at": f"{DAY}T14:00"},
+            # an offset is converted to London time (GMT in December)
+            {
+                "action": "forbid",
+                "team": "arv-2",
+                "place": "hq-eastleigh",
+                "at": "2026-12-06T15:30:00+01:00",
+            },
+        ],
+        "response_floor": 0.2,
+        "response_min_crowd": 500,
+        "visibility_floor": 1000,
+    }
+    started = client.post("/api/v1/plans", json=body, headers=planner)
+    assert started.status_code == 202, started.text
+    done = _wait(client, started.json()["id"], planner)
+    assert done["status"] == "done", done["error"]
+    assert [c.get("routes") for c in recorder.calls] == [
+        DayOptions(
+            overrides=(
+                DatedOverride("arv-1", "winchester-market", dt.datetime(2026, 12, 5, 14), "pin"),
+                DatedOverride("arv-2", "hq-eastleigh", dt.datetime(2026, 12, 6, 14, 30), "forbid"),
+            ),
+            response_floor=0.2,
+            response_min_crowd=500.0,
+            visibility_floor=1000.0,
+        )
+    ]
+    assert done["overrides"][1]["at"] == "2026-12-06T14:30:00"
+    assert (done["response_floor"], done["visibility_floor"]) == (0.2, 1000.0)
+    assert done["max_variants"] is None
+    with session_scope(make_sessionmaker(engine)) as session:
+        row = session.get(PlanRow, done["id"])
+        assert row is not None and set(row.options or {}) == {
+            "overrides",
+            "response_floor",
+            "response_min_crowd",
+            "visibility_floor",
+        }
+    # A pin says where a team will be: analysts never see the options.
+    seen = client.get(f"/api/v1/plans/{done['id']}", headers=as_role(Role.analyst)).json()
+    assert "overrides" not in seen and "response_floor" not in seen
+    # A plan without options passes none to the planner and stores NULL.
+    plain = client.post("/api/v1/plans", json={"scenario_id": "tiny"}, headers=planner).json()
+    assert _wait(client, plain["id"], planner)["overrides"] == []
+    assert "routes" not in recorder.calls[-1]
+
+
+def test_a_plan_of_some_of_the_teams_snapshots_only_them(
+    client: TestClient, as_role: Callable[..., dict[str, str]]
+) -> None:
+    """'Start a plan (scenario, period, teams, ...)': the job plans with the teams named (the
+    others on leave), and keeps a snapshot with only them so the plan reproduces."""
+    planner = as_role(Role.planner)
+    client.post("/api/v1/scenarios", json=scenario(), headers=planner)
+    started = client.post(
+        "/api/v1/plans", json={"scenario_id": "tiny", "teams": ["arv-2"]}, headers=planner
+    )
+    assert started.status_code == 202, started.text
+    done = _wait(client, started.json()["id"], planner)
+    assert recorder.teams == ["arv-2"]
+    assert [t["callsign"] for t in done["scenario_snapshot"]["teams"]] == ["arv-2"]
+    pin = {"action": "pin", "team": "arv-1", "place": "winchester-market", "at": f"{DAY}T14:00"}
+    for body, expected in (
+        ({"teams": ["arv-3"]}, "teams[0]: no team 'arv-3'"),
+        ({"teams": ["arv-1", "arv-1"]}, "teams[1]: 'arv-1' is named twice"),
+        ({"teams": ["arv-2"], "overrides": [pin]}, "no team 'arv-1'"),  # not in this plan
+    ):
+        refused = client.post(
+            "/api/v1/plans", json={"scenario_id": "tiny", **body}, headers=planner
+        )
+        assert refused.status_code == 400 and expected in refused.json()["detail"], refused.text
+    assert (
+        client.post(
+            "/api/v1/plans", json={"scenario_id": "tiny", "teams": []}, headers=planner
+        ).status_code
+        == 422
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"team": "arv-9"}, "overrides[0]: override 'pin arv-9 at winchester-market"),
+        ({"place": "atlantis"}, "no venue or base 'atlantis'"),
+        ({"at": "2026-12-06T14:00"}, "2026-12-06 is not a planned day (2026-12-05..2026-12-05)"),
+    ],
+)
+def test_an_override_the_scenario_cannot_take_is_refused_before_queueing(
+    client: TestClient,
+    as_role: Callable[..., dict[str, str]],
+    change: dict[str, str],
+    expected: str,
+) -> None:
+    planner = as_role(Role.planner)
+    client.post("/api/v1/scenarios", json=scenario(), headers=planner)
+    pin = {"action": "pin", "team": "arv-1", "place": "winchester-market", "at": f"{DAY}T14:00"}
+    body = {"scenario_id": "tiny", "days": 1, "overrides": [{**pin, **change}]}
+    refused = client.post("/api/v1/plans", json=body, headers=planner)
+    assert refused.status_code == 400, refused.text
+    assert expected in refused.json()["detail"]
+    assert client.get("/api/v1/plans", headers=planner).json()["total"] == 0  # nothing queued
+    assert recorder.calls == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("response_floor", 1.0),
+        ("response_floor", 0),
+        ("visibility_floor", -1),
+        ("max_variants", 0),
+        ("response_min_crowd", 10),  # without response_floor
+        ("overrides", [{"action": "move", "team": "arv-1", "place": "x", "at": "2026-12-05"}]),
+        ("overrides", [{"action": "pin", "team": "arv-1", "place": "x", "at": "2026-02-30T1"}]),
+    ],
+)
+def test_a_bad_option_is_a_422_naming_it(
+    client: TestClient, as_role: Callable[..., dict[str, str]], field: str, value: Any
+) -> None:
+    planner = as_role(Role.planner)
+    client.post("/api/v1/scenarios", json=scenario(), headers=planner)
+    refused = client.post(
+        "/api/v1/plans", json={"scenario_id": "tiny", field: value}, headers=planner
+    )
+    assert refused.status_code == 422, refused.text
+    assert field in json.dumps(refused.json()["detail"]) or "response_floor" in refused.text
+
+
 def test_plan_for_an_unknown_scenario_is_404(
     client: TestClient, as_role: Callable[..., dict[str, str]]
 ) -> None:
@@ -268,6 +415,34 @@ def test_the_real_planner_on_the_demo_for_one_day(
         PlanOptions(seed=seed, days=done["days"], what_ifs=False),
     )
     assert again.plan_json()["coverage"] == coverage
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("make_planner", ["real"], indirect=True)
+def test_a_served_plan_applies_a_pin_and_prices_it_as_the_cli_does(
+    client: TestClient, as_role: Callable[..., dict[str, str]]
+) -> None:
+    """The pin reaches the solver: the team is at the venue in the slot (presence 1) and
+    the plan's result prices it, as ``crowdguard plan --pin`` does."""
+    from crowdguard.scenario.load import demo_scenario
+
+    demo = demo_scenario()
+    headers = as_role(Role.planner)
+    client.post("/api/v1/scenarios", json=demo.model_dump(mode="json"), headers=headers)
+    at = f"{demo.days[0].isoformat()}T14:00"
+    pin = {"action": "pin", "team": "alpha-1", "place": "winchester-cathedral-market", "at": at}
+    body = {"scenario_id": demo.id, "days": 1, "overrides": [pin], "visibility_floor": 0}
+    plan_id = client.post("/api/v1/plans", json=body, headers=headers).json()["id"]
+    done = _wait(client, plan_id, headers)
+    assert done["status"] == "done", done["error"]
+    [priced] = done["result"]["overrides"]
+    assert (priced["kind"], priced["team"], priced["venue"]) == (
+        "pin",
+        "alpha-1",
+        "winchester-cathedral-market",
+    )
+    assert priced["presence_after"] == pytest.approx(1.0) and priced["utility_cost"] >= -1e-6
+    assert done["result"]["options"]["visibility_floor"] == 0
 
 
 @pytest.mark.skipif(

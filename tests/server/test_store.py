@@ -230,3 +230,39 @@ def test_every_migration_steps_down_and_up_again_with_data_in_the_store(
         assert verify_chain(session=session).intact
     downgrade(bare_engine, "base")
     assert _tables(bare_engine) == set()
+
+
+def test_plan_options_survive_the_migration_path_and_older_plans_read_without_them(
+    bare_engine: Engine,
+) -> None:
+    """0013 adds ``plans.options`` (the overrides and floors a plan job was asked for): a
+    plan stored before it reads back with none, and one stored after keeps its pin."""
+    from server_helpers import scenario
+
+    from crowdguard.jobs import service as jobs
+    from crowdguard.jobs.models import PlanCreate
+    from crowdguard.scenario.schema import Scenario
+    from crowdguard.store.db import make_sessionmaker, session_scope
+
+    upgrade(bare_engine)
+    sessions = make_sessionmaker(bare_engine)
+    pin = {"action": "pin", "team": "arv-1", "place": "winchester-market", "at": "2026-12-05T14:00"}
+    with session_scope(sessions) as session:
+        venues.create_scenario(
+            session=session, scenario=Scenario.model_validate(scenario()), actor="t", now=NOW
+        )
+        data = PlanCreate(scenario_id="tiny", overrides=[pin], response_floor=0.3)  # type: ignore[list-item]
+        older = jobs.create_plan(session=session, data=data, actor="t", now=NOW).id
+    downgrade(bare_engine, "0012")  # a store from before the column: its plans have no options
+    upgrade(bare_engine)
+    with session_scope(sessions) as session:
+        before = jobs.full_view(jobs.get_plan(session=session, plan_id=older))
+        assert (before.overrides, before.response_floor) == ([], None)
+        newer = jobs.create_plan(session=session, data=data, actor="t", now=NOW).id
+    with session_scope(sessions) as session:
+        after = jobs.full_view(jobs.get_plan(session=session, plan_id=newer))
+        assert [o.model_dump(mode="json") for o in after.overrides] == [
+            {**pin, "at": "2026-12-05T14:00:00"}
+        ]
+        assert after.response_floor == 0.3
+        assert jobs.day_options(jobs.get_plan(session=session, plan_id=newer).options).any()

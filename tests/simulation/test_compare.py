@@ -6,6 +6,7 @@ import datetime as dt
 import random
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -187,3 +188,37 @@ def test_by_default_the_optimal_plan_is_the_routes_plan_a_planner_gets(demo: Sce
     )  # fmt: skip
     assert result.mode == "routes" and result.to_json()["optimal_mode"] == "routes"
     assert result.row("optimal").best_response_ratio == pytest.approx(1.0)
+
+
+def test_a_few_days_get_their_share_of_the_seasons_calls(demo: Scenario) -> None:
+    """--days 3 compares three days with their share (by crowd) of the season's expected
+    calls, not all of them: with the whole season's 200 crammed into three days every team
+    was always attending, the median response was a day and 'patrol lost' read 100%."""
+    comparison = compare_plans(
+        demo, plans=("uniform",), seed=1, days=3, window=2, replicates=1,
+        expected_incidents=200, mode="free",
+    )  # fmt: skip
+    row = comparison.row("uniform").season
+    assert row.incidents < 45  # Poisson around ~18, not ~200
+    assert row.share_patrol_lost < 0.5
+    assert row.median_minutes < 120
+    season = build_targets(demo)
+    horizon = build_targets(demo, days=demo.days[:3])
+
+    def crowd_hours(t: Any) -> float:
+        return sum(
+            float(c) * (b - a).total_seconds() / 3600
+            for c, a, b in zip(t.crowd, t.start, t.end, strict=True)
+        )
+
+    share = crowd_hours(horizon) / crowd_hours(season)
+    assert 0.05 < share < 0.15  # three of 37 days, late November (quieter than December)
+    assert comparison.compared_incidents == pytest.approx(200 * share)
+    assert comparison.to_json()["expected_incidents_compared"] == pytest.approx(
+        200 * share, abs=1e-3
+    )
+
+
+def test_the_whole_season_keeps_every_expected_call(comparison: Comparison) -> None:
+    assert comparison.compared_incidents is None
+    assert comparison.to_json()["expected_incidents_compared"] == 150

@@ -722,6 +722,49 @@ def test_a_planner_starts_a_plan_watches_it_and_opens_a_day_with_routes(
     assert rosters.status == 200 and rosters.json()["plan_id"] == int(plan_id)
 
 
+def test_a_planner_prices_a_pin_then_applies_it_with_a_floor_and_sees_its_cost(
+    server: ServedProcess, browser: Browser, tabs: list[Tab]
+) -> None:
+    """Issue 14: overrides "with their cost and predictability warning before they are
+    applied": the page prices the pin, and only then offers to start a plan with it."""
+    page = open_tab(browser, tabs)
+    log_in(page, server.base_url, "/planner", "planner")
+    expect(page.locator("#whatif-apply")).to_have_count(0)  # nothing to apply before a price
+    page.fill("#plan-days", "1")  # typed before pricing: kept, the what-if is priced in place
+    first_day = demo_scenario().days[0].isoformat()
+    page.check("#whatif-pin")
+    page.select_option("#whatif-team", "alpha-1")
+    page.select_option("#whatif-place", "winchester-cathedral-market")
+    page.fill("#whatif-at", "")
+    page.click("#whatif-submit")  # htmx: a field's error comes back in place
+    expect(page.locator("#whatif-at-error")).to_contain_text("local date and time")
+    page.fill("#whatif-at", f"{first_day}T14:00")
+    page.click("#whatif-submit")
+    expect(page.locator("#whatif-presence")).to_have_text("100%", timeout=120_000)
+    expect(page.locator("#whatif-result")).to_contain_text("Anyone who learns of the pin")
+    expect(page.locator("#plan-days")).to_have_value("1")
+    page.click("#plan-floors summary")
+    page.fill("#plan-visibility-floor", "-5")
+    page.click("#whatif-apply")
+    expect(page.locator("#whatif-apply-error")).to_contain_text("Visibility floor")
+    page.fill("#plan-visibility-floor", "100")
+    page.click("#plan-teams summary")
+    page.uncheck("#plan-team-bravo-4")  # on leave
+    page.click("#whatif-apply")
+    expect(page.locator("#plan-progress-box")).to_be_visible()
+    page.wait_for_url(re.compile(r"/planner\?plan=\d+$"), timeout=240_000)
+    expect(page.locator("#plan-status")).to_contain_text("done")
+    options = page.locator("#plan-options")
+    expect(options.locator(".plan-override")).to_contain_text(
+        "Pinned: alpha-1 at Winchester Cathedral Christmas Market"
+    )
+    expect(options.locator(".plan-override")).to_contain_text("→ 100%")
+    expect(options.locator(".plan-floor")).to_contain_text("Visibility floor 100 shoppers a day")
+    plan = page.request.get(f"{server.base_url}/api/v1/plans/{page.url.rsplit('=', 1)[1]}").json()
+    teams = [t["callsign"] for t in plan["scenario_snapshot"]["teams"]]
+    assert "bravo-4" not in teams and len(teams) == len(demo_scenario().teams) - 1
+
+
 # --- 7. the administrator ----------------------------------------------------------------------
 
 

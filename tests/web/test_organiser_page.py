@@ -333,6 +333,10 @@ def test_other_roles_are_refused_the_organiser_pages(
     response = client.get("/organiser")
     assert response.status_code == 403 and "event organiser" in parse(response.text).text("refusal")
     assert client.post("/organiser/events", data=EVENT).status_code == 403
+    for path in ("/organiser/events/1", "/organiser/events/1/plan"):  # one gate for every route
+        refused = client.get(path)
+        assert refused.status_code == 403, path
+        assert parse(refused.text).by_id("refusal").get("id") == "refusal"
 
 
 def test_a_visitor_is_asked_to_log_in_and_the_times_are_local(

@@ -493,6 +493,10 @@ def test_the_board_offers_every_control_room_action_labelled_with_a_place_for_it
     labels = json.loads(page.text_by_id["board-labels"])
     assert set(MANUAL_STATES) <= set(labels["states"]) == set(UNIT_STATE_LABELS)
     assert labels["grades"] == GRADE_LABELS
+    # A call's venue: the server lists every venue by name, and none is chosen at first.
+    venues = [e for e in page.all("option") if "select#call-venue" in e.parents]
+    assert venues[0].get("value") == ""
+    assert {e.get("value") for e in venues[1:]} == {v.id for v in demo_scenario().venues}
 
 
 class RecordingBus:

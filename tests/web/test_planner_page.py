@@ -5,6 +5,7 @@ date of a season plan."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -169,6 +170,46 @@ def test_a_season_plan_has_a_calendar_of_coverage_by_venue_and_date(
     assert cells[3:] == ["heat-1", "heat-4", "heat-7"]  # Gunwharf first, by venue id
 
 
+# --- routes along the travel model -----------------------------------------------------------
+
+
+def test_a_route_to_the_island_is_drawn_through_the_ferry_terminals_not_over_the_water(
+    client: TestClient, engine: Engine, clock: FakeClock, signed_in: Callable[[Role], str]
+) -> None:
+    """Issue 14: "routes drawn along the travel model". Portsmouth's armed response vehicle
+    patrols Newport: its drawn route goes by the car ferry the travel model took."""
+    from crowdguard.patrols.travel import scenario_travel
+
+    demo = demo_scenario()
+    day = "2026-12-06"
+    base = next(t.base for t in demo.teams if t.callsign == "bravo-2")
+    roster = {"date": day, "teams": [{"team": "bravo-2", "base": base, "segments": [
+        {"kind": "transit", "venue": "newport-st-james-square", "start": f"{day}T10:00:00",
+         "end": f"{day}T11:30:00"},
+        {"kind": "patrol", "venue": "newport-st-james-square", "start": f"{day}T11:30:00",
+         "end": f"{day}T14:00:00"}]}]}  # fmt: skip
+    with session_scope(make_sessionmaker(engine)) as session:
+        plan = jobs.create_plan(
+            session=session,
+            data=PlanCreate(scenario_id=demo.id, seed=1),
+            actor="test",
+            now=clock.now(),
+        )
+        jobs.finish_plan(session=session, plan_id=plan.id, now=clock.now(),
+                         result={"solver": "hand-written", "coverage": []},
+                         rosters={day: roster})  # fmt: skip
+    signed_in(Role.planner)
+    page = parse(client.get(f"/planner?plan={plan.id}&day={day}").text)
+    [route] = json.loads(page.text("routes-data"))
+    ferry = scenario_travel(demo).crossing(base, "newport-st-james-square")
+    assert ferry is not None and ferry.vehicles
+    mainland = [ferry.mainland.lat, ferry.mainland.lon]
+    island = [ferry.island.lat, ferry.island.lon]
+    path = route["path"]
+    assert path[1:3] == [mainland, island] and path[4:6] == [island, mainland]  # out and back
+    assert len(path) == 7  # base, two terminals, Newport, two terminals, base
+
+
 # --- what an override would cost ---------------------------------------------------------------
 
 
@@ -192,6 +233,78 @@ def test_a_planner_prices_a_pin_before_applying_it(
         "--pin alpha-1@winchester-cathedral-market@2026-12-05T14:00"
     )
     assert page.by_id("whatif-team").get("id") == "whatif-team"  # the form again, to try more
+    # Applied only once its cost is on the page: the button starts a plan with this pin.
+    apply = page.by_id("whatif-apply-box")
+    assert (apply.get("data-action"), apply.get("data-team"), apply.get("data-at")) == (
+        "pin",
+        "alpha-1",
+        "2026-12-05T14:00",
+    )
+    assert apply.get("data-place") == "winchester-cathedral-market"
+    assert apply.get("data-scenario") == demo_scenario().id
+    assert "start a plan with this pin" in page.text("whatif-apply")
+    assert page.by_id("whatif-apply").get("form") == "start-plan"
+
+
+def test_the_start_form_offers_no_override_until_one_is_priced(
+    client: TestClient, signed_in: Callable[[Role], str]
+) -> None:
+    signed_in(Role.planner)
+    page = parse(client.get("/planner").text)
+    assert "whatif-apply" not in client.get("/planner").text
+    for field in ("plan-response-floor", "plan-response-crowd", "plan-visibility-floor"):
+        assert page.by_id(field).get("type") == "number"
+    ticked = [e.get("value") for e in page.all("input") if e.get("name") == "teams"]
+    assert ticked == sorted(t.callsign for t in demo_scenario().teams)  # all, to untick some
+
+
+def test_a_plan_with_a_pin_and_floors_shows_what_they_cost(
+    client: TestClient, engine: Engine, clock: FakeClock, signed_in: Callable[[Role], str]
+) -> None:
+    """The plan's page says what was applied and what it cost (``plan.json``'s
+    ``overrides``, ``response_floor_check`` and ``visibility``), not only the CLI."""
+    pin = {"action": "pin", "team": "alpha-1", "place": "winchester-cathedral-market",
+           "at": "2026-12-05T14:00"}  # fmt: skip
+    with session_scope(make_sessionmaker(engine)) as session:
+        plan = jobs.create_plan(
+            session=session,
+            data=PlanCreate.model_validate(
+                {
+                    "scenario_id": demo_scenario().id,
+                    "days": 9,
+                    "overrides": [pin],
+                    "response_floor": 0.25,
+                    "visibility_floor": 500,
+                }
+            ),
+            actor="test",
+            now=clock.now(),
+        )
+        result = {
+            "solver": "hand-written", "defender_utility": -1.0, "coverage": [],
+            "overrides": [{"kind": "pin", "team": "alpha-1", "venue": "winchester-cathedral-market",
+                           "at": "2026-12-05T14:00", "utility_cost": 0.1234,
+                           "entropy_before": 3.0, "entropy_after": 1.0,
+                           "presence_before": 0.4, "presence_after": 1.0}],
+            "options": {"response_floor": 0.25, "response_min_crowd": 0.0,
+                        "visibility_floor": 500, "max_variants": None},
+            "response_floor_check": {"floor": 0.25, "min_crowd": 0.0, "target_minutes": 15,
+                                     "venue_slots": 40, "lowest": 0.31},
+            "visibility": [{"date": "2026-12-05", "expected_shoppers": 812.4},
+                           {"date": "2026-12-06", "expected_shoppers": 640.0}],
+        }  # fmt: skip
+        jobs.finish_plan(session=session, plan_id=plan.id, now=clock.now(), result=result)
+    signed_in(Role.planner)
+    page = parse(client.get(f"/planner?plan={plan.id}").text)
+    said = page.text("plan-options")
+    assert (
+        "Pinned: alpha-1 at Winchester Cathedral Christmas Market (Inner Close), 2026-12-05 14:00; cost 0.123"
+        in said
+    )
+    assert "40% → 100%" in said
+    assert "Response floor 25% (a team within 15 min) at 40 venue-slots; lowest" in said
+    assert "lowest chance there 31%" in said
+    assert "Visibility floor 500 shoppers a day; lowest day 2026-12-06: 640." in said
 
 
 @pytest.mark.parametrize(

@@ -46,7 +46,7 @@ from crowdguard.store.settings import Settings
 from crowdguard.users import api as users_api
 from crowdguard.users.throttle import LoginThrottle
 from crowdguard.venues import api as venues_api
-from crowdguard.web.common import asset_url
+from crowdguard.web.common import PageStop, asset_url, page_stop
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -189,6 +189,7 @@ def create_app(
     app.include_router(api)
     app.include_router(web.router)
     install_error_handlers(app)
+    app.add_exception_handler(PageStop, page_stop)  # a page's gate answering with its own page
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(
         ConcurrencyGate,

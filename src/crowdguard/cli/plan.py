@@ -140,6 +140,14 @@ SweepOption = Annotated[
         "show where today's deployment sits on its curve of harm against teams.",
     ),
 ]
+WithoutLimitsOption = Annotated[
+    bool,
+    typer.Option(
+        "--without-limits",
+        help="Plan as if the scenario set no operational limits (patrol.home_radius_km, "
+        "max_transit_share, min_stay_minutes): the unconstrained plan they are priced against.",
+    ),
+]
 VisibilityFloorOption = Annotated[
     float | None,
     typer.Option(
@@ -250,6 +258,7 @@ def run_plan(
     tie: str = "robust",
     tie_margin: float = 0.01,
     sweep: Path | None = None,
+    without_limits: bool = False,
 ) -> Path:
     """Solve, write the output folder, print the summary; returns the report path.
 
@@ -264,6 +273,13 @@ def run_plan(
     from crowdguard.report.render import Renderer
 
     inputs = scenario if isinstance(scenario, PlanInputs) else PlanInputs.read(scenario)
+    if without_limits:
+        if not inputs.scenario.patrol.limits():
+            raise InputError(
+                "--without-limits: the scenario sets no operational limits "
+                "(patrol.home_radius_km, max_transit_share, min_stay_minutes); drop the option"
+            )
+        inputs = dataclasses.replace(inputs, scenario=inputs.scenario.without_limits())
     scenario = inputs.scenario
     console = Console(stderr=quiet)
     if not console.is_terminal:
@@ -346,9 +362,17 @@ def run_plan(
         )
     for note in notes:
         Console(stderr=True).print(f"[yellow]{note}[/yellow]")
+    from crowdguard.patrols.graph import outside_home_sectors
     from crowdguard.risk.footprint import footprint_warnings
 
-    for warning in footprint_warnings(scenario):  # risk resting on a default by kind
+    warnings = list(footprint_warnings(scenario))  # risk resting on a default by kind
+    stranded = outside_home_sectors(scenario)
+    if stranded:
+        warnings.append(
+            f"{', '.join(stranded)}: outside every team's home sector, so never patrolled "
+            "(list it in a base's sector or raise patrol.home_radius_km)"
+        )
+    for warning in warnings:
         Console(stderr=True).print(f"[yellow]warning: {warning}[/yellow]")
     report = paths["report"]
     if quiet:
@@ -441,6 +465,12 @@ def run_plan(
             f"people; without them {limits['harm_without_limits']:.1f} (the limits cost "
             f"{limits['cost']:.2f})."
         )
+    if without_limits:
+        console.print(
+            "[yellow]Planned without the scenario's operational limits (--without-limits): "
+            "these rosters may break the home sector, transit cap or minimum stay the "
+            "scenario sets.[/yellow]"
+        )
     draw = f"seed {seed}, reproducible" if seed is not None else "drawn with `secrets`"
     console.print(f"Rosters ({draw}): {paths['rosters']}/")
     if "letters" in paths:
@@ -468,6 +498,7 @@ def plan_command(
     tie: TieOption = "robust",
     tie_margin: TieMarginOption = 0.01,
     sweep: SweepOption = None,
+    without_limits: WithoutLimitsOption = False,
 ) -> None:
     """Solve a season's patrol plan; write plan.json, rosters/ and report.html into --out."""
     run_plan(
@@ -489,6 +520,7 @@ def plan_command(
         tie=tie,
         tie_margin=tie_margin,
         sweep=sweep,
+        without_limits=without_limits,
     )
 
 
@@ -510,6 +542,7 @@ def demo_command(
     tie: TieOption = "robust",
     tie_margin: TieMarginOption = 0.01,
     sweep: SweepOption = None,
+    without_limits: WithoutLimitsOption = False,
 ) -> None:
     """Plan the embedded Hampshire & Isle of Wight demo season (27 Nov 2026 to 2 Jan 2027)."""
     run_plan(
@@ -531,6 +564,7 @@ def demo_command(
         tie=tie,
         tie_margin=tie_margin,
         sweep=sweep,
+        without_limits=without_limits,
     )
 
 

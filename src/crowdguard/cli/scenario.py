@@ -35,12 +35,17 @@ scenario_app = typer.Typer(
     name="scenario", help="Check a scenario file, load it into the store.", no_args_is_help=True
 )
 
-FileArgument = Annotated[Path, typer.Argument(help="Scenario file (YAML or JSON).")]
+FileArgument = Annotated[
+    Path, typer.Argument(help="Scenario file (YAML or JSON), or 'demo' for the embedded demo.")
+]
 
 
 def _load(path: Path) -> Scenario:
-    from crowdguard.scenario.load import load_scenario
+    """The scenario file, or the embedded demo for ``demo`` (as ``plan`` and ``simulate``)."""
+    from crowdguard.scenario.load import demo_path, load_scenario
 
+    if str(path) == "demo" and not path.exists():
+        return load_scenario(demo_path())
     return load_scenario(path)
 
 
@@ -73,6 +78,16 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
                 f"{venue.id}: opening_hours.exceptions on {shown}{more} fall outside the period "
                 f"{scenario.start}..{scenario.end} (last year's dates?)"
             )
+    from crowdguard.patrols.graph import outside_home_sectors
+
+    stranded = outside_home_sectors(scenario)
+    if stranded:
+        warnings.append(
+            f"{', '.join(stranded)}: outside every team's home sector (within "
+            f"patrol.home_radius_km {scenario.patrol.home_radius_km:g} km of its base, on its "
+            "side of the water, or listed in its base's sector): never patrolled; add it to "
+            "a base's sector or raise home_radius_km"
+        )
     if not scenario.threat_source.strip():
         warnings.append(
             "threat_source is empty: record who set the threat level and when you checked it"
@@ -132,6 +147,7 @@ def scenario_summary(scenario: Scenario) -> dict[str, Any]:
         "teams": len(scenario.teams),
         "team_kinds": dict(Counter(t.kind for t in scenario.teams)),
         "team_hours": round(team_hours / 60, 1),
+        "operational_limits": scenario.patrol.limits(),
         "warnings": scenario_warnings(scenario),
     }
 
@@ -165,6 +181,13 @@ def check(
         f"{_count(summary['teams'], 'team')} ({teams}), "
         f"{summary['team_hours']:,.0f} team-hours on shift."
     )
+    limits = summary["operational_limits"]
+    if limits:
+        named = ", ".join(f"{k} {v:g}" for k, v in limits.items())
+        console.print(f"Operational limits: {named} (each priced when you plan).")
+    else:
+        console.print("Operational limits: none (patrol.home_radius_km, max_transit_share, "
+                      "min_stay_minutes unset).")  # fmt: skip
     table = Table(title="Venues", title_justify="left")
     for column, justify in (
         ("Venue", "left"),

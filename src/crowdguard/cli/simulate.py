@@ -155,6 +155,18 @@ _OPTIMAL = {
 }
 
 
+def _calls(comparison: Comparison) -> str:
+    """Which calls every plan met: the season's, or the compared days' share of them."""
+    drawn = len(comparison.rows[0].response_minutes)
+    if comparison.compared_incidents is None:
+        return f"Season: the same {drawn} incidents for every plan"
+    return (
+        f"Calls: the same {drawn} incidents for every plan, drawn at "
+        f"{comparison.compared_incidents:.1f} expected (these {len(comparison.days)} days' "
+        f"share, by crowd, of the season's {comparison.expected_incidents:g})"
+    )
+
+
 def _table(comparison: Comparison) -> Table:
     first, last = comparison.days[0], comparison.days[-1]
     table = Table(
@@ -167,8 +179,7 @@ def _table(comparison: Comparison) -> Table:
             f"optimal: {_OPTIMAL[comparison.mode]}. "
             f"Harm ratios are relative to the optimal plan. Observer: strongest of four, "
             f"{comparison.window} days watched, {comparison.replicates} roster draws. "
-            f"Season: the same {len(comparison.rows[0].response_minutes)} incidents for every "
-            f"plan; target {comparison.response_target_minutes:g} min."
+            f"{_calls(comparison)}; target {comparison.response_target_minutes:g} min."
         ),
         caption_justify="left",
     )
@@ -219,7 +230,12 @@ def simulate_command(
         int | None, typer.Option("--days", help="Compare over the first D days only.")
     ] = None,
     incidents: Annotated[
-        float, typer.Option("--incidents", help="Expected armed calls in the simulated season.")
+        float,
+        typer.Option(
+            "--incidents",
+            help="Expected armed calls in the whole season; --days compares its first days "
+            "with their share (by crowd).",
+        ),
     ] = 200.0,
     replicates: Annotated[
         int, typer.Option("--replicates", help="Roster draws the observer is run against.")

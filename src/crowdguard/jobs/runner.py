@@ -38,6 +38,7 @@ from crowdguard.store.db import session_scope
 from crowdguard.venues.service import require_shipped_plans
 
 if TYPE_CHECKING:
+    from crowdguard.patrols.season_routes import DayOptions
     from crowdguard.sweep.results import SweepRecord
 
 __all__ = ["PlanRunner", "Planner", "default_planner", "report_path"]
@@ -49,7 +50,8 @@ class Planner(Protocol):
     """``planner(scenario, *, seed=None, days=None, progress=None, submitted=None)``.
 
     ``submitted``: the security plans organisers submitted for the scenario's venues, per
-    venue (:func:`crowdguard.risk.plan_gaps.submitted_plans`).
+    venue (:func:`crowdguard.risk.plan_gaps.submitted_plans`). ``sweep`` and ``routes`` (the
+    job's overrides and floors) are passed only when the job has them.
     """
 
     def __call__(
@@ -61,6 +63,7 @@ class Planner(Protocol):
         progress: Callable[..., None] | None = None,
         submitted: Mapping[str, LinkedPlan] | None = None,
         sweep: SweepRecord | None = None,
+        routes: DayOptions | None = None,
     ) -> Any: ...
 
 
@@ -72,18 +75,24 @@ def _plan_with_pipeline(
     progress: Callable[..., None] | None = None,
     submitted: Mapping[str, LinkedPlan] | None = None,
     sweep: SweepRecord | None = None,
+    routes: DayOptions | None = None,
 ) -> Any:
     """The planning pipeline (:func:`crowdguard.pipeline.make_plan`) with ``crowdguard
     plan``'s options: the same solve and the same what-ifs (the price of visibility, the
     security plans' counterfactuals), so a served ``plan.json`` is the CLI's. The linked
     plans of a snapshot are shipped with CrowdGuard (``demo:``; checked before the job
     runs), read here once. ``sweep``: a sweep of the scenario (the server's
-    ``CROWDGUARD_SWEEPS`` folder) to place the deployment on."""
+    ``CROWDGUARD_SWEEPS`` folder) to place the deployment on. ``routes``: the job's
+    overrides, variant cap and floors (``--pin``, ``--forbid``, ``--max-variants``,
+    ``--response-floor``, ``--visibility-floor``), priced in the result as the CLI prices
+    them."""
     from crowdguard.patrols.options import PlanOptions
+    from crowdguard.patrols.season_routes import DayOptions
     from crowdguard.pipeline import PlanInputs, make_plan
 
     inputs = PlanInputs.read(scenario, submitted=dict(submitted or {}), sweep=sweep)
-    return make_plan(inputs, PlanOptions(seed=seed, days=days), progress=progress)
+    options = PlanOptions(seed=seed, days=days, routes=routes or DayOptions())
+    return make_plan(inputs, options, progress=progress)
 
 
 def default_planner() -> Planner:
@@ -192,6 +201,7 @@ class PlanRunner:
             row = service.mark_running(session=session, plan_id=plan_id, now=self._clock.now())
             snapshot, seed, days = row.scenario_snapshot, row.seed, row.days
             security_plans = list(row.security_plans or [])
+            chosen = row.options
         lock = threading.Lock()
         last = [0.0, -1.0]  # time of last write, value written
 
@@ -209,13 +219,13 @@ class PlanRunner:
             require_shipped_plans(scenario.venues)  # a snapshot never makes the server read a file
             submitted = submitted_plans(scenario, security_plans)
             sweep = self._sweep_for(scenario)
+            extra: dict[str, Any] = {}
+            if sweep is not None:
+                extra["sweep"] = sweep
+            if chosen:
+                extra["routes"] = service.day_options(chosen)
             plan = self._planner()(
-                scenario,
-                seed=seed,
-                days=days,
-                progress=progress,
-                submitted=submitted,
-                **({"sweep": sweep} if sweep is not None else {}),
+                scenario, seed=seed, days=days, progress=progress, submitted=submitted, **extra
             )
             result = plan.plan_json()
             rosters = {str(k): v for k, v in plan.rosters().items()}

@@ -20,16 +20,19 @@ from sqlalchemy.orm import Session
 
 from crowdguard import __version__
 from crowdguard.audit import service as audit
+from crowdguard.errors import PlanError, did_you_mean
 from crowdguard.jobs.models import (
     PlanAggregate,
     PlanCreate,
     PlanPublic,
+    PlanRouteOptions,
     PlanSeed,
     PlanStatus,
     PlanSummary,
 )
 from crowdguard.jobs.tables import PlanRow
 from crowdguard.patrols.roster import DayRoster
+from crowdguard.patrols.season_routes import DatedOverride, DayOptions
 from crowdguard.plans import service as security_plan_service
 from crowdguard.rosters.service import store_rosters
 from crowdguard.scenario.schema import Scenario
@@ -40,7 +43,9 @@ __all__ = [
     "AGGREGATE_RESULT_KEYS",
     "aggregate_result",
     "aggregate_view",
+    "check_options",
     "create_plan",
+    "day_options",
     "fail_interrupted",
     "finish_plan",
     "full_view",
@@ -50,6 +55,7 @@ __all__ = [
     "plan_days",
     "read_seed",
     "set_progress",
+    "with_teams",
 ]
 
 
@@ -72,6 +78,7 @@ def full_view(row: PlanRow) -> PlanPublic:
         error=row.error,
         scenario_snapshot=row.scenario_snapshot,
         security_plans=list(row.security_plans or []),
+        **(row.options or {}),
     )
 
 
@@ -175,8 +182,13 @@ def create_plan(
 ) -> PlanRow:
     """Queue a plan for a stored scenario, snapshotting it."""
     scenario = get_scenario(session=session, scenario_id=data.scenario_id)
-    snapshot = Scenario.model_validate(scenario.snapshot)
+    document = scenario.snapshot
+    if data.teams is not None:
+        document = with_teams(document, data.teams)
+    snapshot = Scenario.model_validate(document)
     horizon = snapshot.days[: data.days] if data.days is not None else snapshot.days
+    check_options(snapshot, horizon, data)
+    options = data.chosen()
     security_plans = security_plan_service.reviews_for_plan_job(
         session=session,
         venue_ids=[v.id for v in snapshot.venues],
@@ -185,13 +197,14 @@ def create_plan(
     )
     row = PlanRow(
         scenario_id=scenario.id,
-        scenario_snapshot=scenario.snapshot,
+        scenario_snapshot=document,
         security_plans=security_plans,
         status=PlanStatus.queued.value,
         progress=0.0,
         seed=data.seed,
         seed_given=data.seed is not None,
         days=data.days,
+        options=options or None,
         version=__version__,
         requested_by=actor,
         created_at=now,
@@ -208,10 +221,57 @@ def create_plan(
         detail={
             "scenario_id": row.scenario_id,
             "days": row.days,
+            "teams": None if data.teams is None else len(data.teams),
+            "options": sorted(options),
             "security_plans": [f"{p['security_plan_id']} v{p['version']}" for p in security_plans],
         },
     )
     return row
+
+
+def day_options(options: dict[str, Any] | None) -> DayOptions:
+    """A plan job's stored options as the planner takes them (the defaults for ``None``)."""
+    chosen = PlanRouteOptions.model_validate(options or {})
+    return DayOptions(
+        overrides=tuple(DatedOverride(o.team, o.place, o.at, o.action) for o in chosen.overrides),
+        max_variants=chosen.max_variants,
+        response_floor=chosen.response_floor,
+        response_min_crowd=chosen.response_min_crowd or 0.0,
+        visibility_floor=chosen.visibility_floor,
+    )
+
+
+def with_teams(document: dict[str, Any], teams: list[str]) -> dict[str, Any]:
+    """The scenario document with only ``teams`` (callsigns, in the scenario's order): a plan
+    of part of the force (the others on leave, or kept back). The job snapshots this, so the
+    plan is reproducible from what is stored. :class:`PlanError` naming an unknown or
+    repeated team."""
+    known = [t.get("callsign") for t in document.get("teams") or [] if isinstance(t, dict)]
+    for index, callsign in enumerate(teams):
+        if callsign not in known:
+            hint = did_you_mean(callsign, [str(k) for k in known])
+            raise PlanError(
+                f"teams[{index}]: no team {callsign!r} in the scenario; "
+                + (f"{hint} " if hint else "")
+                + f"expected some of {', '.join(str(k) for k in known)}"
+            )
+        if callsign in teams[:index]:
+            raise PlanError(f"teams[{index}]: {callsign!r} is named twice")
+    chosen = set(teams)
+    return {**document, "teams": [t for t in document["teams"] if t.get("callsign") in chosen]}
+
+
+def check_options(scenario: Scenario, horizon: list[dt.date], data: PlanRouteOptions) -> None:
+    """Refuse, before the job is queued, an override naming a day outside the plan, or a
+    team or place the scenario does not have (:class:`PlanError` naming which override)."""
+    from crowdguard.patrols.planner import check_scenario_options  # the solver stack, lazily
+
+    for index, override in enumerate(data.overrides):
+        single = PlanRouteOptions(overrides=[override])
+        try:
+            check_scenario_options(scenario, horizon, day_options(single.chosen()))
+        except PlanError as exc:
+            raise PlanError(f"overrides[{index}]: {exc}") from None
 
 
 def get_plan(*, session: Session, plan_id: int) -> PlanRow:

@@ -16,7 +16,8 @@ __all__ = ["PlanRow"]
 class PlanRow(Base):
     """A plan job: queued -> running -> done | failed.
 
-    ``scenario_snapshot``, ``security_plans``, ``solver``, ``version``, ``days`` and ``seed``
+    ``scenario_snapshot``, ``security_plans``, ``options``, ``solver``, ``version``, ``days``
+    and ``seed``
     are the inputs that produced the result, so an authorised user can reproduce it for audit.
     """
 
@@ -43,3 +44,6 @@ class PlanRow(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     security_plans: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     """Submitted security plans the solve took into account (reviews as they stood)."""
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    """The routes-mode options asked for (:class:`~crowdguard.jobs.models.PlanRouteOptions`,
+    only those set: overrides, variant cap, floors); NULL: the default plan."""

@@ -55,7 +55,10 @@ def price_overrides(scenario: Scenario, overrides: Sequence[DatedOverride]) -> l
         from crowdguard.pipeline import DayOptions, PlanInputs, PlanOptions, make_plan
 
         options = PlanOptions(
-            days=days, workers=1, routes=DayOptions(overrides=tuple(overrides)), what_ifs=False
+            days=days,
+            workers=1,
+            routes=DayOptions(overrides=tuple(overrides), price_limits=False),
+            what_ifs=False,
         )
         plan = make_plan(PlanInputs.read(scenario), options)
         return plan.override_rows()

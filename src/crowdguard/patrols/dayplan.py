@@ -511,11 +511,16 @@ def plan_day(
         tie_margin,
     )
     arc_flow = solution.z
-    lotteries = decompose(graph, arc_flow)
+    # each team's lottery: the path decomposition of the flow the rosters are drawn from
+    # (made once that flow is known: a second decomposition took 7-9 s on a 40-place,
+    # 16-team county)
+    lotteries: list[list[Route]] | None = None
     variants_cost = None
     route_choice: tuple[CoveragePolytope, np.ndarray, sp.csr_matrix] | None = None
     if max_variants is not None:
-        restricted, kept, route_arcs = restricted_polytope(graph, polytope, lotteries, max_variants)
+        restricted, kept, route_arcs = restricted_polytope(
+            graph, polytope, decompose(graph, arc_flow), max_variants
+        )
         route_spread = None
         if spread:
             arc_spread = spread_rows(graph)
@@ -586,10 +591,11 @@ def plan_day(
             implementation = {"joint_rosters": False, "joint_note": str(exc)}
         else:
             solution, arc_flow, coverage, response, joint, implementation = implemented
-            if route_choice is None:
-                lotteries = decompose(graph, arc_flow)
-            else:  # each team's variants are its kept routes, weighted as the draw uses them
+            if route_choice is not None:  # each team's variants are its kept routes,
+                # weighted as the draw uses them
                 lotteries = _route_lotteries(graph, kept, implementation.pop("route_weights"))
+    if lotteries is None:
+        lotteries = decompose(graph, arc_flow)
 
     certificate = {
         **solution.certificate,

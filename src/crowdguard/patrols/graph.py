@@ -93,6 +93,7 @@ __all__ = [
     "kind_profiles",
     "least_transit",
     "node_inflow",
+    "outside_home_sectors",
     "spread_rows",
     "transit_rows",
 ]
@@ -324,6 +325,17 @@ def _limits(scenario: Scenario) -> tuple[Callable[[str, str], bool], int]:
         beyond = policy.min_stay_minutes - policy.min_dwell_minutes
         stay += max(0, math.ceil(beyond / scenario.slot_minutes - 1e-9))
     return sector, stay
+
+
+def outside_home_sectors(scenario: Scenario) -> list[str]:
+    """The venues no team may patrol under the scenario's home sectors (``home_radius_km``
+    and the bases' ``sector`` lists): the plan leaves them at coverage 0. Empty without a
+    home radius."""
+    if scenario.patrol.home_radius_km is None:
+        return []
+    sector, _ = _limits(scenario)
+    bases = {t.base for t in scenario.teams}
+    return [v.id for v in scenario.venues if not any(sector(b, v.id) for b in sorted(bases))]
 
 
 def transit_rows(graph: PatrolGraph, share: float) -> tuple[sp.csr_matrix, np.ndarray]:

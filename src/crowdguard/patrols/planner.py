@@ -70,6 +70,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PatrolPlan",
     "certify_season",
+    "check_scenario_options",
     "draw_rosters",
     "make_rng",
     "season_coverage",
@@ -461,7 +462,7 @@ def draw_rosters(
     }
 
 
-def _check_scenario_options(
+def check_scenario_options(
     scenario: Scenario, chosen: Sequence[dt.date], options: DayOptions
 ) -> None:
     """Refuse overrides naming a day, team or place the scenario does not have."""
@@ -525,7 +526,7 @@ def solve_plan(
     options.check()
     chosen = chosen_days(scenario, options.days)
     day_options = options.routes
-    _check_scenario_options(scenario, chosen, day_options)
+    check_scenario_options(scenario, chosen, day_options)
     if travel is not None:
         missing = sorted({p.id for p in places_of(scenario)} - set(travel.ids))
         if missing:

@@ -115,6 +115,11 @@ class DayOptions:
     """How the attacker's ties are treated (:func:`crowdguard.games.flow.solve_flow_game`)."""
     tie_margin: float = 0.01
     """Share of the stated harm the worst tie may cost before robustness is paid for."""
+    price_limits: bool = True
+    """Also solve each day with the scenario's operational limits lifted, to report what
+    they cost (``certificate.operational_limits``); doubles the solve of a limited day.
+    Callers that read only the coverage and the harms (the sweep, the simulator, an
+    override's price) turn it off."""
 
     def any(self) -> bool:
         """Whether any option departs from the default plan."""
@@ -230,9 +235,9 @@ def _solve_day(
         )
         limits = scenario.patrol.limits()
         unlimited = None
-        if limits:  # their price: the same day without them (issue 11 s.2)
+        if limits and options.price_limits:  # their price: the day without them (issue 11 s.2)
             unlimited = plan_day(
-                _without_limits(scenario),
+                scenario.without_limits(),
                 day,
                 targets,
                 travel,
@@ -271,12 +276,6 @@ def _solve_day(
         limits=limits,
         unlimited_coverage=None if unlimited is None else np.asarray(unlimited, dtype=float),
     )
-
-
-def _without_limits(scenario: Scenario) -> Scenario:
-    """The scenario with its operational limits lifted (to price them)."""
-    lifted = {name: None for name in scenario.patrol.limits()}
-    return scenario.model_copy(update={"patrol": scenario.patrol.model_copy(update=lifted)})
 
 
 def limits_report(

@@ -31,7 +31,7 @@ import itertools
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ __all__ = [
     "Place",
     "TravelTimes",
     "default_crossings",
+    "drawn_route",
     "haversine_km",
     "places_of",
     "road_graph_travel",
@@ -90,6 +91,14 @@ class TravelTimes:
     #: The same places for teams that may cross as foot passengers (``crosses: foot``);
     #: None: they travel as vehicles do.
     on_foot: TravelTimes | None = None
+    #: Whether each place is on the island (the side a ferry trip boards on); empty: unknown.
+    island: tuple[bool, ...] = ()
+    #: The road graph's shortest paths as map points, ``paths[i][j]`` the points between
+    #: ``ids[i]`` and ``ids[j]`` (both ends excluded); None: the model has no roads to draw.
+    #: Kept out of pickles (:meth:`__getstate__`): the solver's workers need only minutes.
+    paths: tuple[tuple[tuple[tuple[float, float], ...], ...], ...] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         n = len(self.ids)
@@ -128,6 +137,47 @@ class TravelTimes:
             return None
         k = int(times.via[times.index(origin), times.index(destination)])
         return times.crossings[k] if k >= 0 else None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["paths"] = None  # drawing only; a road graph's paths are megabytes
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def leg(
+        self, origin: str, destination: str, *, on_foot: bool = False
+    ) -> list[tuple[float, float]]:
+        """The map points (lat, lon) a trip is drawn through, as the model travels it: the
+        road graph's shortest path when the model has one; else the straight leg, and a trip
+        between the island and the mainland through the terminals of the ferry it takes
+        (road to the terminal, the crossing, road on), never straight across the water."""
+        i, j = self.index(origin), self.index(destination)
+        start, end = (self.lat[i], self.lon[i]), (self.lat[j], self.lon[j])
+        if i == j:
+            return [start]
+        if self.paths is not None:
+            return [start, *self.paths[i][j], end]
+        ferry = self.crossing(origin, destination, on_foot=on_foot)
+        if ferry is None:
+            return [start, end]
+        board, land = (ferry.island, ferry.mainland)
+        if not (self.island and self.island[i]):
+            board, land = land, board
+        return [start, (board.lat, board.lon), (land.lat, land.lon), end]
+
+    def route(self, stops: Sequence[str], *, on_foot: bool = False) -> list[tuple[float, float]]:
+        """A route through ``stops`` in order (e.g. base, venues, base), drawn leg by leg
+        (:meth:`leg`); a stop repeated in a row is drawn once."""
+        points: list[tuple[float, float]] = []
+        for k, stop in enumerate(stops):
+            if k == 0:
+                i = self.index(stop)
+                points.append((self.lat[i], self.lon[i]))
+            elif stop != stops[k - 1]:
+                points += self.leg(stops[k - 1], stop, on_foot=on_foot)[1:]
+        return points
 
     def to_json(self) -> dict[str, Any]:
         """The ``travel_times.json`` contract: unit, places in order, the minutes matrix."""
@@ -234,13 +284,29 @@ def straight_line_travel(
 
     ids = tuple(p.id for p in places)
     lat, lon = tuple(p.lat for p in places), tuple(p.lon for p in places)
+    island = tuple(p.island for p in places)
     vehicles = np.array([c.vehicles for c in routes], dtype=bool)
     on_foot = None
     if not vehicles.all():
         m, f, v = matrices(np.ones(len(routes), dtype=bool))
-        on_foot = TravelTimes(ids, lat, lon, m, ferry_minutes=f, via=v, crossings=routes)
+        on_foot = TravelTimes(
+            ids, lat, lon, m, ferry_minutes=f, via=v, crossings=routes, island=island
+        )
     m, f, v = matrices(vehicles)
-    return TravelTimes(ids, lat, lon, m, ferry_minutes=f, via=v, crossings=routes, on_foot=on_foot)
+    return TravelTimes(
+        ids, lat, lon, m, ferry_minutes=f, via=v, crossings=routes, on_foot=on_foot, island=island
+    )
+
+
+def drawn_route(
+    scenario: Scenario, travel: TravelTimes, team: str, stops: Sequence[str]
+) -> list[tuple[float, float]]:
+    """``team``'s route through ``stops`` on the map, as :meth:`TravelTimes.route` draws it
+    for the team's kind (a kind that ``crosses: foot`` may take foot-passenger ferries)."""
+    kinds = scenario.patrol.kinds()
+    callsigns = {t.callsign: t for t in scenario.teams}
+    kind = kinds.get(callsigns[team].kind) if team in callsigns else None
+    return travel.route(stops, on_foot=kind is not None and kind.crosses == "foot")
 
 
 def scenario_travel(scenario: Scenario) -> TravelTimes:
@@ -364,8 +430,16 @@ def road_graph_travel(
         snapped.append(nodes[nearest])
     n = len(places)
     minutes = np.zeros((n, n))
+    where = dict(zip(nodes, (tuple(map(float, p)) for p in node_ll), strict=True))
+    paths: list[tuple[tuple[tuple[float, float], ...], ...]] = []
     for i, origin in enumerate(snapped):
-        lengths = nx.single_source_dijkstra_path_length(graph, origin, weight="_minutes")
+        lengths, routes = nx.single_source_dijkstra(graph, origin, weight="_minutes")
+        paths.append(
+            tuple(
+                tuple(_thin([where[node] for node in routes.get(dest, [])], MAX_PATH_POINTS))
+                for dest in snapped
+            )
+        )
         for j, dest in enumerate(snapped):
             if i == j:
                 continue
@@ -385,4 +459,20 @@ def road_graph_travel(
         lat=tuple(p.lat for p in places),
         lon=tuple(p.lon for p in places),
         minutes=minutes,
+        island=tuple(p.island for p in places),
+        paths=tuple(paths),
     )
+
+
+MAX_PATH_POINTS = 200
+"""Most map points a road-graph leg is drawn with (a county's leg has hundreds of nodes)."""
+
+
+def _thin(points: list[tuple[float, float]], most: int) -> list[tuple[float, float]]:
+    """The path's inner points (its ends are the places themselves), at most ``most`` of
+    them, evenly spaced along the list."""
+    inner = points[1:-1]
+    if len(inner) <= most:
+        return inner
+    step = len(inner) / most
+    return [inner[int(k * step)] for k in range(most)]

@@ -16,7 +16,6 @@ each day, and the trade-off between visibility and protection on one day
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -173,41 +172,25 @@ def _route_day(plan: PatrolPlan, route_day: dt.date | None) -> dt.date | None:
 
 
 def _route_lines(plan: PatrolPlan, day: dt.date) -> list[tuple[str, list[tuple[float, float]]]]:
-    """Each team's drawn route that day as map points: base, patrolled venues, base; a leg
-    between the island and the mainland goes through the terminals of the ferry it takes."""
-    scenario = plan.scenario
-    where = {v.id: (v.lat, v.lon) for v in scenario.venues}
-    where.update({b.id: (b.lat, b.lon) for b in scenario.bases})
+    """Each team's drawn route that day as map points: base, patrolled venues, base, leg by
+    leg along the plan's travel model (:func:`crowdguard.patrols.travel.drawn_route`: the
+    road graph's paths when given; a leg between the island and the mainland through the
+    terminals of the ferry it takes)."""
+    from crowdguard.patrols.travel import drawn_route
+
+    places = {v.id for v in plan.scenario.venues} | {b.id for b in plan.scenario.bases}
     travel = plan.travel_times()
-    kinds = scenario.patrol.kinds()
-    on_foot = {t.callsign: kinds[t.kind].crosses == "foot" for t in scenario.teams}
     lines = []
     drawn = plan.rosters().get(day.isoformat())
     for team in () if drawn is None else drawn.teams:
         stops = [team.base]
         for segment in team.patrols():
             venue = segment.venue
-            if venue is not None and venue in where and stops[-1] != venue:
+            if venue is not None and venue in places and stops[-1] != venue:
                 stops.append(venue)
         stops.append(team.base)
-        points = [where[stops[0]]]
-        for a, b in itertools.pairwise(stops):
-            if a == b:
-                continue
-            ferry = travel.crossing(a, b, on_foot=on_foot.get(team.team, False))
-            if ferry is not None:
-                first, second = (ferry.island, ferry.mainland)
-                if not _on_island(scenario, a):
-                    first, second = second, first
-                points += [(first.lat, first.lon), (second.lat, second.lon)]
-            points.append(where[b])
-        lines.append((team.team, points))
+        lines.append((team.team, drawn_route(plan.scenario, travel, team.team, stops)))
     return lines
-
-
-def _on_island(scenario: Any, place_id: str) -> bool:
-    """Whether a venue or base of ``scenario`` is on the island."""
-    return any(p.id == place_id and p.island for p in (*scenario.venues, *scenario.bases))
 
 
 def _crossings_shown(

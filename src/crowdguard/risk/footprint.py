@@ -133,8 +133,9 @@ def footprint_warnings(venues: Scenario | Sequence[Venue]) -> list[str]:
     lines = []
     for f in defaulted_footprints(venues):
         kind = f.kind.value.replace("_", " ")
+        article = "an" if kind[0] in "aeiou" else "a"
         line = (
-            f"{f.venue_id}: risk rests on the default footprint of a {kind} "
+            f"{f.venue_id}: risk rests on the default footprint of {article} {kind} "
             f"({f.area_m2:,.0f} m^2, {f.peak_density:.2f} people/m^2 at peak); "
             "give its area_m2 (or capacity) in the scenario"
         )

@@ -868,6 +868,14 @@ class Scenario(_Strict):
         n = (self.end - self.start).days + 1
         return [self.start + dt.timedelta(days=i) for i in range(n)]
 
+    def without_limits(self) -> Scenario:
+        """This scenario with its operational limits lifted (``patrol.limits()`` unset): the
+        unconstrained plan the limits are priced against (``crowdguard plan --without-limits``)."""
+        lifted = {name: None for name in self.patrol.limits()}
+        if not lifted:
+            return self
+        return self.model_copy(update={"patrol": self.patrol.model_copy(update=lifted)})
+
     def venue(self, venue_id: str) -> Venue:
         """The venue with this id; ``KeyError`` naming the known ids otherwise."""
         for venue in self.venues:

@@ -48,6 +48,7 @@ from crowdguard.patrols.options import PlanOptions
 from crowdguard.patrols.planner import draw_rosters
 from crowdguard.patrols.roster import DayRoster
 from crowdguard.patrols.season import slot_teams_for
+from crowdguard.patrols.season_routes import DayOptions
 from crowdguard.pipeline import PlanInputs, make_plan
 from crowdguard.risk.payoffs import Targets
 from crowdguard.scenario.schema import Scenario
@@ -195,7 +196,13 @@ def build_plan(
             else PlanInputs(scenario, security_plans)
         )
         options = PlanOptions(
-            seed=0, days=days, mode=mode if name == "optimal" else "free", what_ifs=False
+            seed=0,
+            days=days,
+            mode=mode if name == "optimal" else "free",
+            # the comparison reads the coverage and harms only: no what-ifs, and the
+            # operational limits (if any) bind without being priced
+            routes=DayOptions(price_limits=False),
+            what_ifs=False,
         )
         plan = make_plan(inputs, options, progress=progress)
         if name == "optimal":

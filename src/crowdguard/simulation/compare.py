@@ -49,7 +49,7 @@ from crowdguard.dispatch.recommend import LatLon, matrix_travel
 from crowdguard.errors import InputError
 from crowdguard.patrols.roster import DayRoster
 from crowdguard.patrols.travel import places_of, scenario_travel
-from crowdguard.risk.payoffs import Targets
+from crowdguard.risk.payoffs import Targets, build_targets
 from crowdguard.scenario.schema import Scenario
 from crowdguard.simulation.attacker import (
     OBSERVERS,
@@ -68,7 +68,14 @@ from crowdguard.simulation.season import VenueSummary, simulate_season
 if TYPE_CHECKING:
     from crowdguard.plans.schema import SecurityPlan
 
-__all__ = ["Comparison", "PlanResult", "compare_plans", "crowd_by_hour", "parse_plans"]
+__all__ = [
+    "Comparison",
+    "PlanResult",
+    "compare_plans",
+    "crowd_by_hour",
+    "incidents_in_horizon",
+    "parse_plans",
+]
 
 FloatArray = npt.NDArray[np.float64]
 ProgressCallback = Callable[[float, str], None]
@@ -150,6 +157,16 @@ class Comparison:
     rows: list[PlanResult]
     seconds: float
     mode: str = "routes"  # the optimal plan's: "routes" (what `crowdguard plan` gives) or "free"
+    compared_incidents: float | None = None
+    """Expected calls in the compared days: the season's ``expected_incidents`` in proportion
+    to the crowd those days hold (:func:`incidents_in_horizon`; None: the whole season)."""
+
+    @property
+    def horizon_incidents(self) -> float:
+        """Expected calls over the compared days (the season's when every day is compared)."""
+        return (
+            self.expected_incidents if self.compared_incidents is None else self.compared_incidents
+        )
 
     def row(self, plan: str) -> PlanResult:
         """The row of ``plan``; :class:`InputError` if it was not compared."""
@@ -176,6 +193,7 @@ class Comparison:
             "seed_source": "user" if self.seeded else "secrets",
             "replicates": self.replicates,
             "expected_incidents": self.expected_incidents,
+            "expected_incidents_compared": round(self.horizon_incidents, 4),
             "response_target_minutes": self.response_target_minutes,
             "optimal_mode": "routes" if self.mode == "routes" else "free-placement",
             "harm_unit": "expected people harmed x threat likelihood (minus defender utility)",
@@ -219,6 +237,29 @@ def crowd_by_hour(
             if share > 0:
                 crowd[row[targets.venue[i]], h] += float(targets.crowd[i]) * share
     return crowd, hours
+
+
+def _crowd_hours(targets: Targets) -> float:
+    """People x hours over the targets (each slot's expected crowd times its length)."""
+    hours = np.array(
+        [(b - a).total_seconds() / 3600 for a, b in zip(targets.start, targets.end, strict=True)]
+    )
+    return float(np.dot(np.asarray(targets.crowd, dtype=np.float64), hours))
+
+
+def incidents_in_horizon(scenario: Scenario, targets: Targets, expected_incidents: float) -> float:
+    """The season's ``expected_incidents`` scaled to the days ``targets`` cover.
+
+    ``--incidents`` is the force's expected armed calls over the scenario's whole season;
+    calls arrive in proportion to the crowd (:mod:`crowdguard.simulation.incidents`), so
+    days compared alone (``--days``) expect their share of the season's crowd-hours. Without
+    this, ``--days 3`` crammed the whole season's calls into three days: every team was
+    always attending, responses queued for a day and all patrol time was lost.
+    """
+    season = _crowd_hours(build_targets(scenario))
+    if season <= 0:
+        return expected_incidents
+    return expected_incidents * min(1.0, _crowd_hours(targets) / season)
 
 
 def _seeds(seed: int | None) -> tuple[int, bool]:
@@ -308,8 +349,14 @@ def compare_plans(
     travel_minutes = matrix_travel(points, travel.minutes.tolist())
     venues = [v.id for v in scenario.venues]
     crowd, _ = crowd_by_hour(targets, venues, start)
+    compared = (
+        None
+        if len(optimal.days) == len(scenario.days)
+        else incidents_in_horizon(scenario, targets, expected_incidents)
+    )
+    horizon_incidents = expected_incidents if compared is None else compared
     incidents: IncidentDraw = draw_incidents(
-        crowd, expected_total=expected_incidents, rng=np.random.default_rng(base_seed)
+        crowd, expected_total=horizon_incidents, rng=np.random.default_rng(base_seed)
     )
     target_minutes = scenario.patrol.response_target_minutes
 
@@ -329,7 +376,7 @@ def compare_plans(
             venues=venues,
             crowd=crowd,
             start=start,
-            expected_incidents=expected_incidents,
+            expected_incidents=horizon_incidents,
             travel_minutes=travel_minutes,
             seed=base_seed,
             response_target_minutes=target_minutes,
@@ -403,6 +450,7 @@ def compare_plans(
         rows=rows,
         seconds=time.perf_counter() - began,
         mode=mode,
+        compared_incidents=compared,
     )
 
 

@@ -150,6 +150,7 @@ class SweepOptions:
                 response_floor=self.response_floor,
                 response_min_crowd=self.response_min_crowd,
                 visibility_floor=self.visibility_floor,
+                price_limits=False,  # the limits bind; their price is the plan's what-if
             ),
             what_ifs=False,
         )

@@ -15,7 +15,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from crowdguard.api.deps import SessionDep
 from crowdguard.api.events import BOARD_ROLES
+from crowdguard.dispatch.service import dispatch_places
 from crowdguard.web.common import PageUserDep, login_form, page, refuse
 from crowdguard.web.pages import BOARD_CATEGORY_LABELS, GRADE_CODES, GRADE_LABELS, UNIT_STATE_LABELS
 
@@ -25,8 +27,9 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/board", response_class=HTMLResponse)
-def board(request: Request, user: PageUserDep) -> HTMLResponse:
-    """The live board; the login form for a visitor; a refusal for other roles."""
+def board(request: Request, user: PageUserDep, session: SessionDep) -> HTMLResponse:
+    """The live board; the login form for a visitor; a refusal for other roles. The call
+    form's venue list is rendered here (empty until one is chosen), not by the script."""
     if user is None:
         return login_form(request, title="Log in to the control-room board", next_path="/board")
     if user.role not in BOARD_ROLES:
@@ -39,4 +42,8 @@ def board(request: Request, user: PageUserDep) -> HTMLResponse:
         grades=GRADE_LABELS,
         grade_codes=GRADE_CODES,
         unit_states=UNIT_STATE_LABELS,
+        call_venues=sorted(
+            ((v.id, v.name) for v in dispatch_places(session=session).venues),
+            key=lambda item: item[1],
+        ),
     )

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from crowdguard.api.auth import SESSION_COOKIE, Principal
@@ -36,10 +36,12 @@ __all__ = [
     "HOME",
     "PAGES",
     "ROLE_NAMES",
+    "PageStop",
     "PageUserDep",
     "asset_url",
     "page",
     "page_name",
+    "page_stop",
     "page_user",
     "refuse",
     "security_headers",
@@ -207,6 +209,23 @@ def page(
     )
     response.headers.update({**security_headers(tile_url), **(headers or {})})
     return response
+
+
+class PageStop(Exception):
+    """Raised by a page's dependency to answer with a page of its own instead of the route's
+    (the login form, "not for your account", "no such event"), so a route's gate and fetch
+    are one dependency rather than a prologue repeated in every route. The app answers it
+    with :attr:`response` (:func:`page_stop`)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+async def page_stop(_: Request, exc: Exception) -> Response:
+    """The exception handler for :class:`PageStop`: its page."""
+    assert isinstance(exc, PageStop)
+    return exc.response
 
 
 def refuse(request: Request, user: Principal, path: str) -> HTMLResponse:

@@ -4,8 +4,8 @@ What the page shows comes from :func:`crowdguard.rosters.service.officer_next_sh
 officer's own team, the shift that is on or next, and only once it is released
 (``CROWDGUARD_OFFICER_LEAD_MINUTES`` before it starts; [DESIGN] secrecy); otherwise the
 plain time it is released. Venue names and local (Europe/London) times, and the route on
-the map: base, the venues in order, base again, drawn as the straight legs of the
-planner's travel model (:mod:`crowdguard.patrols.replan`). Nothing about other teams: the
+the map: base, the venues in order, base again, drawn along the plan's travel model (a
+trip to or from the island through the ferry terminals: :func:`crowdguard.web.maps.route_drawer`). Nothing about other teams: the
 page holds no other roster, unit or base, and the server renders it with the read
 audited.
 """
@@ -21,9 +21,12 @@ from fastapi.responses import HTMLResponse
 
 from crowdguard.api.deps import ContextDep, NowDep, SessionDep
 from crowdguard.dispatch.service import dispatch_places
+from crowdguard.jobs import service as jobs
 from crowdguard.rosters import service as rosters
+from crowdguard.store.errors import NotFoundError
 from crowdguard.users.models import Role
 from crowdguard.web.common import PageUserDep, login_form, page, refuse
+from crowdguard.web.maps import route_drawer
 
 __all__ = ["router"]
 
@@ -44,6 +47,14 @@ def local_time(when: dt.datetime | str, now: dt.datetime) -> str:
     if local.date() == today + dt.timedelta(days=1):
         return f"{local:%H:%M} tomorrow"
     return f"{local:%H:%M} on {local:%a} {local.day} {local:%b}"
+
+
+def _snapshot(session: Any, plan_id: int) -> dict[str, Any] | None:
+    """The scenario the shift's plan was solved on (its travel model draws the route)."""
+    try:
+        return jobs.get_plan(session=session, plan_id=plan_id).scenario_snapshot
+    except NotFoundError:
+        return None
 
 
 @router.get("/officer", response_class=HTMLResponse)
@@ -83,7 +94,9 @@ def officer(
     rows: list[dict[str, Any]] = []
     route: list[dict[str, Any]] = []
     if base is not None:
-        route.append({"name": base.name, "lat": base.lat, "lon": base.lon, "kind": "base"})
+        route.append(
+            {"id": base.id, "name": base.name, "lat": base.lat, "lon": base.lon, "kind": "base"}
+        )
     for segment in shift.segments:
         venue = venues.get(segment.venue or "")
         where = venue.name if venue else (base.name if base else shift.base)
@@ -97,9 +110,18 @@ def officer(
         )
         fresh = venue is not None and (not route or route[-1]["name"] != venue.name)
         if segment.kind == "patrol" and venue is not None and fresh:
-            route.append({"name": venue.name, "lat": venue.lat, "lon": venue.lon, "kind": "venue"})
+            route.append(
+                {
+                    "id": venue.id,
+                    "name": venue.name,
+                    "lat": venue.lat,
+                    "lon": venue.lon,
+                    "kind": "venue",
+                }
+            )
     if base is not None and len(route) > 1:
-        route.append({"name": base.name, "lat": base.lat, "lon": base.lon, "kind": "base"})
+        route.append({**route[0]})
+    path = route_drawer(_snapshot(session, shift.plan_id))(shift.team, route)
     return page(
         request,
         "officer.html",
@@ -107,6 +129,7 @@ def officer(
         shift=shift,
         rows=rows,
         route=route,
+        path=path,
         base_name=base.name if base else shift.base,
         starts=local_time(shift.starts_at, now),
         ends=local_time(shift.ends_at, now),

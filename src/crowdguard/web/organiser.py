@@ -39,11 +39,12 @@ from crowdguard.store.errors import ConflictError, NotFoundError
 from crowdguard.users.models import Role
 from crowdguard.venues import service as venues
 from crowdguard.venues.models import EventCreate
-from crowdguard.web.common import PageUserDep, login_form, page, refuse
+from crowdguard.venues.tables import EventRow
+from crowdguard.web.common import PageStop, PageUserDep, login_form, page, refuse
 from crowdguard.web.plan_form import field_errors, form_values, plan_data, plan_form
 from crowdguard.web.session import cross_site
 
-__all__ = ["STATUS_WORDS", "router"]
+__all__ = ["STATUS_WORDS", "MyEventDep", "OrganiserDep", "my_event", "organiser_gate", "router"]
 
 router = APIRouter(include_in_schema=False)
 LONDON = ZoneInfo("Europe/London")
@@ -76,12 +77,45 @@ async def posted_form(request: Request) -> dict[str, str | list[str]]:
 PostedForm = Annotated[dict[str, str | list[str]], Depends(posted_form)]
 
 
-def _gate(request: Request, user: Principal | None, title: str) -> Response | None:
+def organiser_gate(request: Request, user: PageUserDep) -> Principal:
+    """The signed-in organiser; else the login form, or "not for your account" for another
+    role, and a change posted from another site refused (:class:`PageStop`)."""
     if user is None:
-        return login_form(request, title=title, next_path=request.url.path)
+        raise PageStop(
+            login_form(request, title="Log in to your events", next_path=request.url.path)
+        )
     if user.role is not Role.organiser:
-        return refuse(request, user, "/organiser")
-    return cross_site(request) if request.method == "POST" else None
+        raise PageStop(refuse(request, user, "/organiser"))
+    refused = cross_site(request) if request.method == "POST" else None
+    if refused is not None:
+        raise PageStop(refused)
+    return user
+
+
+OrganiserDep = Annotated[Principal, Depends(organiser_gate)]
+
+
+def my_event(
+    request: Request, user: OrganiserDep, session: SessionDep, event_id: EventId
+) -> EventRow:
+    """The signed-in organiser's event ``event_id``; another organiser's is "no such event",
+    as in the API (a 404 page, :class:`PageStop`)."""
+    try:
+        return venues.get_event(session=session, event_id=event_id, organiser_id=user.id)
+    except NotFoundError:
+        raise PageStop(
+            page(
+                request,
+                "message.html",
+                user=user,
+                status=404,
+                title="No such event",
+                message=f"You have no event {event_id}. Your events are listed on your page.",
+            )
+        ) from None
+
+
+MyEventDep = Annotated[EventRow, Depends(my_event)]
 
 
 def _local(moment: dt.datetime) -> str:
@@ -157,11 +191,8 @@ def _events_page(
 
 
 @router.get("/organiser", response_class=HTMLResponse)
-def organiser(request: Request, user: PageUserDep, session: SessionDep) -> Response:
+def organiser(request: Request, user: OrganiserDep, session: SessionDep) -> Response:
     """My events and their plans' state, and a form to register an event."""
-    stop = _gate(request, user, "Log in to your events")
-    if stop is not None or user is None:
-        return stop or Response(status_code=401)
     return _events_page(request, user, session)
 
 
@@ -178,7 +209,7 @@ def _local_instant(text: str) -> dt.datetime | str:
 @router.post("/organiser/events", response_class=HTMLResponse)
 def register_event(
     request: Request,
-    user: PageUserDep,
+    user: OrganiserDep,
     session: SessionDep,
     now: NowDep,
     name: Annotated[str, Form(max_length=400)] = "",
@@ -188,9 +219,6 @@ def register_event(
     expected_attendance: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     """Register an event (the organiser owns it); the form again with reasons if refused."""
-    stop = _gate(request, user, "Log in to your events")
-    if stop is not None or user is None:
-        return stop or Response(status_code=401)
     form = {"name": name, "venue_id": venue_id, "starts_at": starts_at, "ends_at": ends_at,
             "expected_attendance": expected_attendance}  # fmt: skip
     try:
@@ -264,18 +292,6 @@ def _history(session: Session, plan_id: int, user: Principal) -> list[dict[str, 
     return out
 
 
-def _event_or_404(
-    request: Request, session: Session, user: Principal, event_id: int
-) -> tuple[Any, HTMLResponse | None]:
-    try:
-        return venues.get_event(session=session, event_id=event_id, organiser_id=user.id), None
-    except NotFoundError:
-        return None, page(
-            request, "message.html", user=user, status=404, title="No such event",
-            message=f"You have no event {event_id}. Your events are listed on your page.",
-        )  # fmt: skip
-
-
 DONE = {
     "registered": "Event registered. Write its security plan next.",
     "sent": "Your plan was sent and reviewed: the review is below.",
@@ -284,15 +300,10 @@ DONE = {
 
 @router.get("/organiser/events/{event_id}", response_class=HTMLResponse)
 def event_page(
-    request: Request, user: PageUserDep, session: SessionDep, event_id: EventId
+    request: Request, user: OrganiserDep, session: SessionDep, event: MyEventDep
 ) -> Response:
     """One of my events: its plan's state, the current review and letter, every version."""
-    stop = _gate(request, user, "Log in to your events")
-    if stop is not None or user is None:
-        return stop or Response(status_code=401)
-    event, missing = _event_or_404(request, session, user, event_id)
-    if missing is not None:
-        return missing
+    event_id = event.id
     headline = _plan_headline(session, event_id, user)
     history = _history(session, headline["id"], user) if headline else []
     overrides = []
@@ -367,17 +378,11 @@ def _form_page(
 
 @router.get("/organiser/events/{event_id}/plan", response_class=HTMLResponse)
 def plan_page(
-    request: Request, user: PageUserDep, session: SessionDep, event_id: EventId
+    request: Request, user: OrganiserDep, session: SessionDep, event: MyEventDep
 ) -> Response:
     """The plan form: empty but for the event's own details, or the current version to
     revise."""
-    stop = _gate(request, user, "Log in to your events")
-    if stop is not None or user is None:
-        return stop or Response(status_code=401)
-    event, missing = _event_or_404(request, session, user, event_id)
-    if missing is not None:
-        return missing
-    headline = _plan_headline(session, event_id, user)
+    headline = _plan_headline(session, event.id, user)
     if headline is None:
         return _form_page(request, user, session, event, _starting_values(session, event))
     version = plans.get_version(session=session, plan_id=headline["id"], organiser_id=user.id)
@@ -387,21 +392,16 @@ def plan_page(
 @router.post("/organiser/events/{event_id}/plan", response_class=HTMLResponse)
 def send_plan(
     request: Request,
-    user: PageUserDep,
+    user: OrganiserDep,
     session: SessionDep,
     context: ContextDep,
     now: NowDep,
-    event_id: EventId,
+    event: MyEventDep,
     values: PostedForm,
 ) -> Response:
     """Send the plan (first version or a revision), from the form's fields or pasted text;
     reviewed at once. Refused with the reason next to the field, nothing stored."""
-    stop = _gate(request, user, "Log in to your events")
-    if stop is not None or user is None:
-        return stop or Response(status_code=401)
-    event, missing = _event_or_404(request, session, user, event_id)
-    if missing is not None:
-        return missing
+    event_id = event.id
     pasted = values.get("plan_text")
     plan: SecurityPlan
     if isinstance(pasted, str) and pasted.strip():

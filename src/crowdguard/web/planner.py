@@ -39,6 +39,7 @@ from crowdguard.store.errors import NotFoundError
 from crowdguard.users.models import Role
 from crowdguard.venues import service as venues
 from crowdguard.web.common import PageUserDep, login_form, page, refuse
+from crowdguard.web.maps import route_drawer
 from crowdguard.web.session import cross_site
 
 __all__ = ["HEAT_STEPS", "coverage_summary", "router"]
@@ -219,7 +220,48 @@ def _chosen(row: Any) -> dict[str, Any]:
         "solver": result.get("solver") or row.solver,
         "dates": _dates(row.scenario_snapshot or {}, row.days),
         "on_sweep": _on_sweep(result.get("proportionality")),
+        "overrides": [o for o in result.get("overrides") or [] if isinstance(o, dict)],
+        "floors": _floors(result),
     }
+
+
+def _floors(result: dict[str, Any]) -> list[str]:
+    """The plan's floors and variant cap as it met them (``plan.json``'s ``options``,
+    ``response_floor_check``, ``variants_cost`` and ``visibility``), in words."""
+    given = result.get("options")
+    options: dict[str, Any] = given if isinstance(given, dict) else {}
+    words = []
+    check = result.get("response_floor_check")
+    if isinstance(check, dict) and isinstance(check.get("floor"), int | float):
+        lowest = check.get("lowest")
+        crowd = check.get("min_crowd")
+        words.append(
+            f"Response floor {check['floor']:.0%} (a team within {check.get('target_minutes')} "
+            f"min) at {check.get('venue_slots')} venue-slots"
+            + (
+                f" with at least {crowd:g} people"
+                if isinstance(crowd, int | float) and crowd
+                else ""
+            )
+            + "; lowest chance there "
+            + ("-" if not isinstance(lowest, int | float) else f"{lowest:.0%}")
+            + "."
+        )
+    floor = options.get("visibility_floor")
+    days = [r for r in result.get("visibility") or [] if isinstance(r, dict)]
+    if isinstance(floor, int | float) and days:
+        low = min(days, key=lambda r: float(r.get("expected_shoppers", 0.0)))
+        words.append(
+            f"Visibility floor {floor:g} shoppers a day; lowest day {low.get('date')}: "
+            f"{float(low.get('expected_shoppers', 0.0)):.0f}."
+        )
+    cost = result.get("variants_cost")
+    if isinstance(options.get("max_variants"), int) and isinstance(cost, int | float):
+        words.append(
+            f"At most {options['max_variants']} routes per team per day: costs {cost:.3f} "
+            "in defender utility over the plan."
+        )
+    return words
 
 
 def _on_sweep(placed: Any) -> dict[str, Any] | None:
@@ -281,6 +323,7 @@ def _day(
         lead=dt.timedelta(0),
     )
     venue_points, base_points = _places(snapshot)
+    drawn = route_drawer(snapshot)
     teams = []
     routes = []
     for roster in found.teams:
@@ -307,7 +350,7 @@ def _day(
         if base is not None and len(stops) > 1:
             stops.append(base)
         teams.append({"team": roster.team, "bars": bars, "plan_id": roster.plan_id})
-        routes.append({"team": roster.team, "stops": stops})
+        routes.append({"team": roster.team, "stops": stops, "path": drawn(roster.team, stops)})
     return {
         "date": day,
         "teams": teams,

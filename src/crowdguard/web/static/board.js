@@ -593,25 +593,6 @@
     highlightSelected();
   }
 
-  function fillCallVenues() {
-    const select = $("call-venue");
-    const chosen = select.value;
-    select.textContent = "";
-    const none = document.createElement("option");
-    none.value = "";
-    none.textContent = "Choose a venue";
-    select.appendChild(none);
-    Array.from(places.venues.values()).sort(function (a, b) {
-      return a.name.localeCompare(b.name);
-    }).forEach(function (v) {
-      const option = document.createElement("option");
-      option.value = v.id;
-      option.textContent = v.name;
-      select.appendChild(option);
-    });
-    if (chosen) { select.value = chosen; }
-  }
-
   $("call-form").addEventListener("submit", async function (event) {
     event.preventDefault();
     const venue = places.venues.get($("call-venue").value);
@@ -944,7 +925,6 @@
     };
     startMap();
     page.items.forEach(function (item) { showReport(fromRecord(item), false); });
-    fillCallVenues();
     Array.from(tasks.values()).filter(function (t) { return !t.report_ref; })
       .sort(function (a, b) { return a.id - b.id; }).forEach(showCallRow);
     unitList.forEach(showUnit);

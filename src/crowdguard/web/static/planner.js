@@ -3,16 +3,64 @@
 "use strict";
 (function () {
   const $ = function (id) { return document.getElementById(id); };
-  document.querySelectorAll(".js-only").forEach(function (node) { node.hidden = false; });
+  function showScripted() {
+    document.querySelectorAll(".js-only").forEach(function (node) { node.hidden = false; });
+  }
+  showScripted();
+  // The what-if section is priced in place by htmx (the start form keeps what was typed);
+  // its new content has the "apply" button, which needs this script.
+  document.body.addEventListener("htmx:afterSwap", function () {
+    showScripted();
+    const result = $("whatif-result") || $("whatif-error");
+    if (result) { result.setAttribute("tabindex", "-1"); result.focus(); }
+  });
 
   // --- start a plan, with a live progress bar -------------------------------------------
   const form = $("start-plan");
+  let errorBox = "plan-error";
   function problem(text) {
-    $("plan-error").textContent = text;
-    $("plan-error").hidden = !text;
+    ["plan-error", "whatif-apply-error"].forEach(function (id) {
+      const box = $(id);
+      if (box) { box.textContent = id === errorBox ? text : ""; box.hidden = !(text && id === errorBox); }
+    });
+  }
+  // The optional floors: empty is none; a number within [low, high] otherwise.
+  function number(id, label, low, high, scale) {
+    const text = $(id).value.trim();
+    if (!text) { return undefined; }
+    const value = Number(text);
+    if (!Number.isFinite(value) || value < low || value > high) {
+      throw new Error(label + ": a number from " + low + " to " + high + ", or empty.");
+    }
+    return value * (scale || 1);
+  }
+  function options(body, submitter) {
+    const floor = number("plan-response-floor", "Response floor (per cent)", 1, 99, 0.01);
+    const crowd = number("plan-response-crowd", "People expected", 0, 10000000);
+    const seen = number("plan-visibility-floor", "Visibility floor", 0, 1000000000);
+    const variants = number("plan-max-variants", "Most routes per team per day", 1, 1000);
+    if (crowd !== undefined && floor === undefined) { throw new Error("People expected: needs a response floor."); }
+    if (variants !== undefined && !Number.isInteger(variants)) { throw new Error("Most routes per team per day: a whole number."); }
+    if (floor !== undefined) { body.response_floor = floor; }
+    if (crowd !== undefined) { body.response_min_crowd = crowd; }
+    if (seen !== undefined) { body.visibility_floor = seen; }
+    if (variants !== undefined) { body.max_variants = variants; }
+    const box = $("whatif-apply-box");
+    if (submitter && submitter.id === "whatif-apply" && box) {
+      body.scenario_id = box.dataset.scenario;
+      body.overrides = [{ action: box.dataset.action, team: box.dataset.team, place: box.dataset.place, at: box.dataset.at }];
+    }
+    const teams = $("plan-teams");
+    if (teams && teams.dataset.scenario === body.scenario_id) {
+      const boxes = Array.from(teams.querySelectorAll("input[name=teams]"));
+      const ticked = boxes.filter(function (b) { return b.checked; }).map(function (b) { return b.value; });
+      if (!ticked.length) { throw new Error("Teams: tick at least one."); }
+      if (ticked.length < boxes.length) { body.teams = ticked; }
+    }
   }
   async function follow(id) {
     $("plan-progress-box").hidden = false;
+    $("plan-progress-box").scrollIntoView({ block: "center" });
     $("plan-progress-id").textContent = String(id);
     for (;;) {
       const response = await fetch("/api/v1/plans/" + id, { headers: { Accept: "application/json" } });
@@ -31,6 +79,7 @@
   if (form) {
     form.addEventListener("submit", async function (event) {
       event.preventDefault();
+      errorBox = event.submitter && event.submitter.id === "whatif-apply" ? "whatif-apply-error" : "plan-error";
       problem("");
       const body = { scenario_id: $("plan-scenario").value };
       const days = $("plan-days").value.trim();
@@ -39,7 +88,9 @@
         if (!Number.isInteger(n) || n < 1 || n > 366) { problem("Days to plan: a whole number from 1 to 366, or empty."); return; }
         body.days = n;
       }
-      $("plan-submit").disabled = true;
+      try { options(body, event.submitter); } catch (error) { problem(error.message); return; }
+      const buttons = [$("plan-submit"), $("whatif-apply")].filter(Boolean);
+      buttons.forEach(function (b) { b.disabled = true; });
       try {
         const response = await fetch("/api/v1/plans", {
           method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" },
@@ -55,7 +106,7 @@
         }
         await follow(answer.id);
       } finally {
-        $("plan-submit").disabled = false;
+        buttons.forEach(function (b) { b.disabled = false; });
       }
     });
   }
@@ -80,9 +131,9 @@
   if (routes.length) {
     const lines = map.layer("Routes", false);
     routes.forEach(function (r, i) {
-      if (r.stops.length > 1) {
-        window.L.polyline(r.stops.map(function (s) { return [s.lat, s.lon]; }),
-          { className: "route route-" + (i % 6), weight: 3 }).bindTooltip(r.team).addTo(lines);
+      if (r.path.length > 1) {
+        window.L.polyline(r.path, { className: "route route-" + (i % 6), weight: 3 })
+          .bindTooltip(r.team).addTo(lines);
       }
     });
   }

@@ -63,10 +63,11 @@ def store_rosters(
     *, session: Session, plan_id: int, rosters: Mapping[str, DayRoster | Mapping[str, Any]]
 ) -> int:
     """Store a plan's rosters (``{date: roster}``, each a :class:`DayRoster` or a document
-    of the contract, validated into one); returns the team-days stored."""
+    of the contract, validated into one; the key is the date); returns the team-days stored."""
     count = 0
     for day, given in sorted(rosters.items()):
-        roster = parse_roster(given, source=f"rosters[{day}]")
+        document = given if isinstance(given, DayRoster) else {**given, "date": str(day)}
+        roster = parse_roster(document, source=f"rosters[{day}]")
         for team in roster.teams:
             window = team.window()
             if window is None:

@@ -478,9 +478,9 @@ def test_a_served_plan_applies_a_pin_and_prices_it_as_the_cli_does(
         "alpha-1",
         "winchester-cathedral-market",
     )
-    assert (
-        priced["presence_after"] == pytest.approx(1.0) and priced["utility_cost"] >= -1e-4
-    )  # LP tolerance
+    # a pin only removes plans: its cost is >= 0 up to the round-off of two solves of a game
+    # worth ~50 people (-9e-6 on the demo with its operational limits, decision 0009)
+    assert priced["presence_after"] == pytest.approx(1.0) and priced["utility_cost"] >= -1e-4
     assert done["result"]["options"]["visibility_floor"] == 0
 
 

@@ -38,7 +38,7 @@ import numpy as np
 
 from crowdguard.errors import CertificateFailed, PlanError
 from crowdguard.games import SecurityGame, solve
-from crowdguard.games.flow import TIE_DELTA
+from crowdguard.games.flow import TIE_DELTA, FlowPayoffs, payoff_scale
 from crowdguard.games.origami import origami_coverage
 from crowdguard.risk.payoffs import PlanGaps, Targets, build_targets
 from crowdguard.scenario.schema import Scenario, Team, Weekday
@@ -349,22 +349,13 @@ def robust_season(
     ties = np.flatnonzero(attacker >= k - TOL)
     stated = float(certificate["defender_utility"])
     worst = float(defender[ties].min())
-    scale = max(
-        1.0,
-        float(
-            np.max(
-                np.abs(
-                    np.concatenate(
-                        [
-                            targets.defender_covered,
-                            targets.defender_uncovered,
-                            targets.attacker_covered,
-                            targets.attacker_uncovered,
-                        ]
-                    )
-                )
-            )
-        ),
+    scale = payoff_scale(
+        FlowPayoffs(
+            targets.defender_covered,
+            targets.defender_uncovered,
+            targets.attacker_covered,
+            targets.attacker_uncovered,
+        )
     )
     report: dict[str, Any] = {
         "tie_rule": "robust",

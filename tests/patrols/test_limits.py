@@ -52,7 +52,7 @@ def _rosters(plan: DayPlan) -> list[dict[str, list[dict[str, Any]]]]:
         roster: dict[str, list[dict[str, Any]]] = {}
         for teams, routes in option.groups:
             for team, route in zip(teams, routes, strict=True):
-                roster[team] = list(route)
+                roster[team] = [s.model_dump(mode="json", exclude_none=True) for s in route]
         out.append(roster)
     return out
 
@@ -80,7 +80,7 @@ def test_no_drawn_roster_spends_more_of_a_shift_in_transit_than_the_cap(
     shares = [_transit_share(r) for roster in _rosters(capped) for r in roster.values()]
     assert max(shares) <= cap + 1e-6
     for _ in range(20):  # and what is actually handed out
-        drawn = capped.draw(random.Random(_))
+        drawn = capped.draw(random.Random(_)).document()
         assert all(_transit_share(t["segments"]) <= cap + 1e-6 for t in drawn["teams"])
     assert capped.defender_utility <= free.defender_utility + 1e-6
 

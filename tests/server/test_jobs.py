@@ -55,6 +55,7 @@ class _Recorder:
     ) -> FakePlan:
         self.calls.append({"scenario": scenario.id, "seed": seed, "days": days, **extra})
         self.teams = [t.callsign for t in scenario.teams]
+        self.period = (scenario.start.isoformat(), scenario.end.isoformat())
         assert submitted == {}, "no security plan was submitted in these tests"
         if progress is not None:
             progress(0.5, "half")
@@ -319,6 +320,37 @@ def test_a_plan_of_some_of_the_teams_snapshots_only_them(
         ).status_code
         == 422
     )
+
+
+def test_a_plan_of_part_of_the_period_snapshots_only_that_period(
+    client: TestClient, as_role: Callable[..., dict[str, str]]
+) -> None:
+    """'Start a plan (scenario, period, ...)': from and to dates within the scenario's."""
+    planner = as_role(Role.planner)
+    client.post("/api/v1/scenarios", json=scenario(), headers=planner)
+    body = {"scenario_id": "tiny", "start": "2026-12-06"}
+    done = _wait(
+        client, client.post("/api/v1/plans", json=body, headers=planner).json()["id"], planner
+    )
+    assert recorder.period == ("2026-12-06", "2026-12-06")
+    assert done["scenario_snapshot"]["start"] == "2026-12-06"
+    seed = client.post("/api/v1/plans", json={**body, "seed": 3}, headers=planner).json()["id"]
+    _wait(client, seed, planner)
+    days = client.get(f"/api/v1/plans/{seed}/seed", headers=planner).json()["days"]
+    assert days == ["2026-12-06"]  # the plan's days are the period it planned
+    for change, expected in (
+        ({"start": "2026-12-07"}, "start: 2026-12-07 is outside the scenario's period"),
+        ({"end": "2026-12-04"}, "end: 2026-12-04 is outside"),
+        ({"start": "2026-12-06", "end": "2026-12-05"}, "end: 2026-12-05 is before start"),
+    ):
+        refused = client.post(
+            "/api/v1/plans", json={"scenario_id": "tiny", **change}, headers=planner
+        )
+        assert refused.status_code == 400 and expected in refused.json()["detail"], refused.text
+    bad = client.post(
+        "/api/v1/plans", json={"scenario_id": "tiny", "start": "2026-02-30"}, headers=planner
+    )
+    assert bad.status_code == 422
 
 
 @pytest.mark.parametrize(

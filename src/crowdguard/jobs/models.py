@@ -120,6 +120,15 @@ class PlanCreate(PlanRouteOptions):
     """Start a solve for a stored scenario, with the options ``crowdguard plan`` takes."""
 
     scenario_id: str = Field(pattern=SLUG, min_length=1, max_length=80)
+    start: dt.date | None = Field(
+        default=None,
+        description="plan from this date (within the scenario's period; default its start)",
+    )
+    end: dt.date | None = Field(
+        default=None,
+        description="plan to this date, inclusive (within the scenario's period; default "
+        "its end). The plan's scenario snapshot covers only start..end",
+    )
     teams: list[Annotated[str, Field(pattern=SLUG, max_length=80)]] | None = Field(
         default=None,
         min_length=1,

@@ -15,6 +15,7 @@ PARTS = ROOT / "docs" / "benchmarks"
 ORDER = [
     "games",
     "demo",
+    "plan-speed",
     "scenario-risk",
     "patrols",
     "joint-rosters",

@@ -85,8 +85,9 @@ def main() -> None:
             *rows,
             "",
             f"As shipped / without limits: {shipped / before:.2f}x (the price of the limits "
-            "is one more solve per day; the limited day itself is a larger graph: stages for "
-            "the minimum stay, one commodity per team for the transit cap).",
+            "is one more solve per day; a limited day's graph is smaller by the home sectors "
+            "and larger by the stays' stages and one commodity per team; "
+            "`bench/patrol_limits.py` times the solve alone).",
             "",
             "Earlier figures: 30.2 s (2026-12-03, load 0.3) before the ferry crossings and the "
             "limits; 8.9 s before routes became the default, when the demo placed teams freely "

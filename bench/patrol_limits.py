@@ -82,7 +82,7 @@ def shares(plan: Any, scenario: Scenario) -> tuple[np.ndarray, np.ndarray, float
     island_patrol = island_on_mainland = 0.0
     for day in plan.day_plans.values():
         for k in range(DRAWS):
-            for team in day.draw(random.Random(k))["teams"]:
+            for team in day.draw(random.Random(k)).document()["teams"]:
                 total = sum(minutes(s) for s in team["segments"])
                 if total <= 0:
                     continue

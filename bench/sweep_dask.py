@@ -233,9 +233,11 @@ def render(data: dict[str, Any]) -> str:
         "written, with the local cluster already started (its start is given apart). The "
         "200-task sweep: the demo, free placement over its first 7 days, teams 2..11 at "
         "SEVERE, 20 seeds (200 seeds and 10 solves; since 17:10 UTC on 2026-12-07 the seeds "
-        "run 8 to a task, `SEEDS_PER_TASK`, so a row's overhead is shared by 8); every Dask "
-        "run's rows equal the "
-        "serial run's. Per-task CPU costs are in the next section.",
+        "run 8 to a task, `SEEDS_PER_TASK`, so a row's overhead is shared by 8; since "
+        "commit 43ee439 on the same day, on more than one worker the last point's seeds go "
+        "in shrinking tasks, guided self-scheduling, and the three figures are drawn as "
+        "tasks on the workers instead of one after the other in the client); every Dask "
+        "run's rows equal the serial run's. Per-task CPU costs are in the next section.",
         "",
         "| figure | machine | command | median of runs (s) | baseline, same run (s) | result "
         "| target | load, date |",

@@ -13,7 +13,6 @@ from crowdguard.dispatch.recommend import (
     DispatchUnit,
     LatLon,
     matrix_travel,
-    parse_roster,
     place_segments,
     position_at,
     recommend,
@@ -21,6 +20,7 @@ from crowdguard.dispatch.recommend import (
 )
 from crowdguard.dispatch.states import UnitState
 from crowdguard.errors import InputError, NoUnitAvailable
+from crowdguard.patrols.roster import parse_roster
 
 # The map. X is the incident. A is 1 km north of X but across the river (no bridge nearby):
 # 25 minutes by road. B is 4 km south on the ring road: 8 minutes. C is 6 km east: 12.

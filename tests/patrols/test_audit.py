@@ -17,6 +17,7 @@ import pytest
 from crowdguard.errors import InputError
 from crowdguard.patrols.audit import audit_rosters, load_rosters, observations
 from crowdguard.patrols.dayplan import plan_day
+from crowdguard.patrols.roster import DayRoster
 from crowdguard.patrols.travel import places_of, straight_line_travel
 
 DAY = dt.date(2026, 12, 5)
@@ -39,8 +40,8 @@ def plan(
     return result
 
 
-def _dated(roster: dict[str, Any], day: dt.date) -> dict[str, Any]:
-    return {**roster, "date": day.isoformat()}
+def _dated(roster: DayRoster, day: dt.date) -> DayRoster:
+    return roster.model_copy(update={"date": day})
 
 
 def test_drawn_rosters_give_the_observer_no_significant_advantage(plan: Any) -> None:
@@ -68,15 +69,9 @@ def test_observations_read_places_from_segments(plan: Any) -> None:
     _, columns, obs, labels = observations([roster])
     for (team, slot), code in zip(columns, obs[0], strict=True):
         place = labels[code]
-        entry = next(t for t in roster["teams"] if t["team"] == team)
-        covering = [
-            s
-            for s in entry["segments"]
-            if dt.datetime.fromisoformat(s["start"]).hour
-            <= slot
-            < dt.datetime.fromisoformat(s["end"]).hour + 1
-        ]
-        assert place in {s.get("venue", s["kind"]) for s in covering}
+        entry = next(t for t in roster.teams if t.team == team)
+        covering = [s for s in entry.segments if s.start.hour <= slot < s.end.hour + 1]
+        assert place in {s.venue or s.kind for s in covering}
 
 
 def test_too_few_rosters_is_an_input_error(plan: Any) -> None:
@@ -92,7 +87,9 @@ def _write(plan: Any, folder: Path, days: int, weekly: bool) -> None:
     for i in range(days):
         day = DAY + dt.timedelta(days=i)
         roster = week[i % 7] if weekly else plan.draw(rng)
-        (folder / "rosters" / f"{day.isoformat()}.json").write_text(json.dumps(_dated(roster, day)))
+        (folder / "rosters" / f"{day.isoformat()}.json").write_text(
+            json.dumps(_dated(roster, day).document())
+        )
 
 
 def test_cli_reports_a_weekly_rota(plan: Any, tmp_path: Path) -> None:
@@ -117,7 +114,7 @@ def test_cli_reports_a_weekly_rota(plan: Any, tmp_path: Path) -> None:
     report = json.loads(done.stdout)
     assert report["significant"] is True
     assert report["days"] == 35
-    assert load_rosters(tmp_path)[0]["date"] == DAY.isoformat()
+    assert load_rosters(tmp_path)[0].date == DAY
 
 
 def test_cli_bad_folder_exits_2(tmp_path: Path) -> None:

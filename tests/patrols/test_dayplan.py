@@ -90,7 +90,7 @@ def test_roster_follows_the_contract(
 ) -> None:
     sc, targets, travel = _setup(make_scenario, make_targets)
     plan = plan_day(sc, DAY, targets, travel)
-    roster = plan.draw(random.Random(1))
+    roster = plan.draw(random.Random(1)).document()
     assert roster["date"] == "2026-12-05"
     venues = {v.id for v in sc.venues}
     for entry in roster["teams"]:
@@ -147,7 +147,7 @@ def test_drawn_rosters_reproduce_the_equilibrium_coverage(
     draws = 2000
     total = np.zeros(len(targets.ids))
     for _ in range(draws):
-        total += _presence(plan.draw(rng), targets, eff, sc.patrol.min_dwell_minutes)
+        total += _presence(plan.draw(rng).document(), targets, eff, sc.patrol.min_dwell_minutes)
     empirical = total / draws
     # Teams draw independently: variance of the weighted presence is sum_k e_k^2 p_k (1 - p_k).
     variance = np.zeros(len(targets.ids))
@@ -206,7 +206,7 @@ def test_response_probability_matches_simulated_rosters(
     hits = np.zeros(len(targets.ids))
     draws = 1000
     for _ in range(draws):
-        roster = plan.draw(rng)
+        roster = plan.draw(rng).document()
         where: dict[tuple[str, dt.datetime], list[tuple[str, str]]] = {}
         for entry in roster["teams"]:
             kind = next(t["kind"] for t in FOUR_TEAMS if t["callsign"] == entry["team"])
@@ -511,7 +511,7 @@ def test_two_shift_team_gets_one_roster_entry(
         ]
     )
     plan = plan_day(sc, DAY, make_targets(sc, 2), straight_line_travel(places_of(sc)))
-    roster = plan.draw(random.Random(0))
+    roster = plan.draw(random.Random(0)).document()
     (entry,) = roster["teams"]
     assert _when(entry["segments"][0]["start"]).hour == 10
     assert _when(entry["segments"][-1]["end"]).hour == 16

@@ -60,14 +60,17 @@ def _exact_protection(plan: DayPlan, targets: Any, dwell: float) -> np.ndarray:
         teams: dict[str, list[dict[str, Any]]] = {}
         for group, routes in option.groups:
             for team, route in zip(group, routes, strict=True):
-                teams.setdefault(team, []).extend(route)
+                teams.setdefault(team, []).extend(s.model_dump(mode="json") for s in route)
         expected += option.weight * _protection(teams, plan, targets, dwell)
     return expected
 
 
 def _independent_protection(plan: DayPlan, targets: Any, dwell: float) -> np.ndarray:
     """Expected protection if every team drew its own route independently (the old way)."""
-    per_team = {team: options for team, options in plan.routes.items()}
+    per_team = {
+        team: [(w, [s.model_dump(mode="json") for s in segs]) for w, segs in options]
+        for team, options in plan.routes.items()
+    }
     effect = {t: c.profile.effectiveness for c in plan.graph.commodities for t in c.teams}
     slot = dt.timedelta(minutes=plan.graph.slot_minutes)
     miss_or_sum = np.zeros(len(targets.ids))
@@ -129,8 +132,8 @@ def test_drawn_rosters_deliver_exactly_the_certified_coverage(n_teams: int) -> N
         for group, routes in option.groups:
             for route in routes:
                 for s in route:
-                    if s["kind"] == "patrol":
-                        shared.setdefault(s["venue"], set()).add(group)
+                    if s.kind == "patrol" and s.venue is not None:
+                        shared.setdefault(s.venue, set()).add(group)
     assert max(len(groups) for groups in shared.values()) >= 2 or n_teams == 2
 
 
@@ -152,7 +155,7 @@ def test_the_draw_follows_the_joint_distribution() -> None:
     draws = 400
     total = np.zeros(len(targets.ids))
     for _ in range(draws):
-        roster = plan.draw(rng)
+        roster = plan.draw(rng).document()
         total += _protection(
             {t["team"]: t["segments"] for t in roster["teams"]}, plan, targets, dwell
         )

@@ -52,7 +52,7 @@ def _rosters(plan: DayPlan) -> list[dict[str, list[dict[str, Any]]]]:
         roster: dict[str, list[dict[str, Any]]] = {}
         for teams, routes in option.groups:
             for team, route in zip(teams, routes, strict=True):
-                roster[team] = list(route)
+                roster[team] = [s.model_dump(mode="json", exclude_none=True) for s in route]
         out.append(roster)
     return out
 
@@ -80,7 +80,7 @@ def test_no_drawn_roster_spends_more_of_a_shift_in_transit_than_the_cap(
     shares = [_transit_share(r) for roster in _rosters(capped) for r in roster.values()]
     assert max(shares) <= cap + 1e-6
     for _ in range(20):  # and what is actually handed out
-        drawn = capped.draw(random.Random(_))
+        drawn = capped.draw(random.Random(_)).document()
         assert all(_transit_share(t["segments"]) <= cap + 1e-6 for t in drawn["teams"])
     assert capped.defender_utility <= free.defender_utility + 1e-6
 
@@ -242,3 +242,30 @@ def test_the_demos_limits_hold_on_every_roster_of_its_busiest_day() -> None:
                 ), (team, venue.id)
                 last = all(r["kind"] != "patrol" for r in segments[i + 1 :])
                 assert _minutes(s) >= 60 - 1e-6 or last, (team, s)
+
+
+def test_callers_that_read_only_the_coverage_keep_the_limits_without_pricing_them(
+    make_scenario: Callable[..., Any],
+) -> None:
+    """The sweep, the simulator and an override's price plan with ``price_limits=False``:
+    the same limited plan, without the second solve that prices it."""
+    import numpy as np
+
+    from crowdguard.patrols.season_routes import DayOptions
+
+    sc = _limited(make_scenario(teams=TEAMS), max_transit_share=0.1, min_stay_minutes=120)
+    priced = make_plan(PlanInputs(sc), PlanOptions(seed=2, workers=1, what_ifs=False))
+    unpriced = make_plan(
+        PlanInputs(sc),
+        PlanOptions(seed=2, workers=1, what_ifs=False, routes=DayOptions(price_limits=False)),
+    )
+    assert "operational_limits" in priced.certificate
+    assert "operational_limits" not in unpriced.certificate
+    np.testing.assert_allclose(unpriced.coverage, priced.coverage, atol=1e-9)
+    assert all(day.unlimited_coverage is None for day in unpriced.day_plans.values())
+    lifted = make_plan(
+        PlanInputs(sc.without_limits()), PlanOptions(seed=2, workers=1, what_ifs=False)
+    )
+    assert sc.without_limits().patrol.limits() == {} and "operational_limits" not in (
+        lifted.certificate
+    )

@@ -129,8 +129,8 @@ def test_the_run_block_runs_and_the_lottery_table_is_current() -> None:
     flat = " ".join(text.split())
     assert f"there are {plan.graph.n_nodes} nodes and {plan.graph.n_arcs} arcs" in flat
     for weight, segments in plan.routes["arv-1"]:
-        patrols = [s for s in segments if s["kind"] == "patrol"]
-        first = patrols[0]["start"][11:16]
+        patrols = [s for s in segments if s.kind == "patrol"]
+        first = patrols[0].start.isoformat()[11:16]
         assert f"| {weight:.3f} |" in text and first in text
 
 

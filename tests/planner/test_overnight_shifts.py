@@ -112,7 +112,7 @@ def test_the_night_is_patrolled_and_rostered_under_the_date_it_starts(mode: str)
         if venue == "guildhall-walk" and start in (at(SAT, 0), at(SAT, 1))
     ]
     assert small_hours and all(plan.coverage[i] >= 0.3 for i in small_hours)
-    rosters = plan.rosters()
+    rosters = {d: r.document() for d, r in plan.rosters().items()}
     assert sorted(rosters) == [FRI.isoformat(), SAT.isoformat()]
     friday = {t["team"]: t["segments"] for t in rosters[FRI.isoformat()]["teams"]}
     night = friday["night-1"]
@@ -128,7 +128,7 @@ def test_the_night_is_patrolled_and_rostered_under_the_date_it_starts(mode: str)
             else draw_rosters(
                 scenario, plan.targets, plan.coverage, plan.slot_teams, rng=rng, days=[FRI]
             )[FRI.isoformat()]
-        )
+        ).document()
         segments = next(t["segments"] for t in drawn["teams"] if t["team"] == "night-1")
         assert segments[-1]["end"] == at(SAT, 2).isoformat()
         patrolled += [

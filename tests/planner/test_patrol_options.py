@@ -57,7 +57,7 @@ def segment_at(roster: dict[str, Any], team: str, when: dt.datetime) -> dict[str
 
 
 def draws(plan: PatrolPlan, date: str, n: int = 40) -> list[dict[str, Any]]:
-    return [plan.day_plans[date].draw(random.Random(i)) for i in range(n)]
+    return [plan.day_plans[date].draw(random.Random(i)).document() for i in range(n)]
 
 
 def test_a_pin_puts_the_team_there_in_every_roster_and_only_that_day(scenario: Scenario) -> None:
@@ -333,9 +333,7 @@ def test_a_road_graph_from_a_local_file_shapes_the_routes(
         PlanOptions(seed=1, days=[dt.date(2026, 12, 5)], workers=1, what_ifs=False),
     )
     crossing = straight.day_plans["2026-12-05"].routes["alpha-2"]
-    assert any(
-        s.get("venue") in {"market", "high-street"} for _, segments in crossing for s in segments
-    )
+    assert any(s.venue in {"market", "high-street"} for _, segments in crossing for s in segments)
     roads = _severed_road_map(tmp_path / "roads.graphml", scenario, crossing_minutes=150.0)
     source = write_scenario(tmp_path / "small.yaml", scenario)
     out = tmp_path / "out"

@@ -100,7 +100,8 @@ def test_rosters_only_use_teams_on_shift_and_never_double_book(scenario: Scenari
         "alpha-2": ("10:00", "16:00"),
         "bravo-1": ("13:00", "16:00"),
     }
-    for day, roster in plan.rosters().items():
+    for day, drawn in plan.rosters().items():
+        roster = drawn.document()
         assert roster["date"] == day
         at_venue: Counter[tuple[str, str]] = Counter()
         for team in roster["teams"]:
@@ -131,7 +132,9 @@ def test_daily_draws_reproduce_the_coverage_in_expectation(scenario: Scenario) -
     draws = 4_000
     counts = Counter()
     for _ in range(draws):
-        roster = _draw_day(scenario, plan.targets, plan.coverage, plan.slot_teams, slots, day, rng)
+        roster = _draw_day(
+            scenario, plan.targets, plan.coverage, plan.slot_teams, slots, day, rng
+        ).document()
         for team in roster["teams"]:
             for segment in team["segments"]:
                 if segment["kind"] != "patrol":

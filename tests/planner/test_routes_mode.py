@@ -56,7 +56,7 @@ def test_rosters_start_and_end_at_base_within_the_shift(scenario: Scenario) -> N
         PlanInputs.read(scenario), PlanOptions(seed=5, days=2, workers=1, what_ifs=False)
     )
     venues = {v.id for v in scenario.venues}
-    for roster in plan.rosters().values():
+    for roster in (r.document() for r in plan.rosters().values()):
         assert {t["team"] for t in roster["teams"]} == set(SHIFTS)
         for team in roster["teams"]:
             first, last = SHIFTS[team["team"]]

@@ -53,10 +53,9 @@ def test_a_worker_whose_parent_dies_exits_by_itself(tmp_path: Path) -> None:
     assert not alive, "the worker outlived its parent"
 
 
-def test_a_pool_made_after_a_mip_in_the_caller_still_solves_mips() -> None:
-    """HiGHS's task scheduler is per process; a worker forked after the caller solved a MIP
-    inherited it without its threads and hung for ever in its first MIP (CI found it: the
-    season's parallel days after a serial plan). Workers now come from a clean forkserver."""
+def _solves_mips_after_a_mip_here(pool: str) -> None:
+    """In a fresh interpreter: a MIP solved here, then two in ``pool``'s workers and one
+    here again, all with the same answer (a hung worker fails the 60 s wait)."""
     script = (
         "import numpy as np\n"
         "from crowdguard.games.eraser import eraser_coverage\n"
@@ -66,34 +65,7 @@ def test_a_pool_made_after_a_mip_in_the_caller_still_solves_mips() -> None:
         "args = (rng.uniform(0, 1, n), rng.uniform(-9, -1, n), rng.uniform(-9, -1, n),\n"
         "        rng.uniform(1, 9, n), 7.0)\n"
         "here = eraser_coverage(*args)\n"
-        "with worker_pool(2) as pool:\n"
-        "    there = [pool.submit(eraser_coverage, *args) for _ in range(2)]\n"
-        "    results = [f.result(timeout=60) for f in there]\n"
-        "assert all(np.allclose(r[0], here[0], atol=1e-6) for r in results)\n"
-        "print('solved', len(results))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=180, check=False
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip() == "solved 2"
-
-
-def test_a_pool_forked_now_after_a_mip_in_the_caller_still_solves_mips() -> None:
-    """``worker_pool(fork_now=True)`` forks its workers from the caller (the plan's
-    renderer, issue 10 section 4), which may have solved a MIP already: HiGHS's scheduler is
-    shut down before the fork, so the children's MIPs solve (without it they hang, as the
-    forkserver test above describes), and the caller still solves after."""
-    script = (
-        "import numpy as np\n"
-        "from crowdguard.games.eraser import eraser_coverage\n"
-        "from crowdguard.workers import worker_pool\n"
-        "rng = np.random.default_rng(3)\n"
-        "n = 40\n"
-        "args = (rng.uniform(0, 1, n), rng.uniform(-9, -1, n), rng.uniform(-9, -1, n),\n"
-        "        rng.uniform(1, 9, n), 7.0)\n"
-        "here = eraser_coverage(*args)\n"
-        "with worker_pool(2, fork_now=True) as pool:\n"
+        f"with {pool} as pool:\n"
         "    there = [pool.submit(eraser_coverage, *args) for _ in range(2)]\n"
         "    results = [f.result(timeout=60) for f in there]\n"
         "again = eraser_coverage(*args)\n"
@@ -105,3 +77,18 @@ def test_a_pool_forked_now_after_a_mip_in_the_caller_still_solves_mips() -> None
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "solved 2"
+
+
+def test_a_pool_made_after_a_mip_in_the_caller_still_solves_mips() -> None:
+    """HiGHS's task scheduler is per process; a worker forked after the caller solved a MIP
+    inherited it without its threads and hung for ever in its first MIP (CI found it: the
+    season's parallel days after a serial plan). Workers now come from a clean forkserver."""
+    _solves_mips_after_a_mip_here("worker_pool(2)")
+
+
+def test_a_pool_forked_now_after_a_mip_in_the_caller_still_solves_mips() -> None:
+    """``worker_pool(fork_now=True)`` forks its workers from the caller (the plan's
+    renderer, issue 10 section 4), which may have solved a MIP already: HiGHS's scheduler is
+    shut down before the fork, so the children's MIPs solve (without it they hang, as the
+    test above describes), and the caller still solves after."""
+    _solves_mips_after_a_mip_here("worker_pool(2, fork_now=True)")

@@ -698,11 +698,14 @@ def test_a_planner_starts_a_plan_watches_it_and_opens_a_day_with_routes(
     page.fill("#plan-days", "0")
     page.click("#plan-submit")
     expect(page.locator("#plan-error")).to_contain_text("Days to plan")
-    page.fill("#plan-days", "1")
+    second_day = demo_scenario().days[1]
+    page.fill("#plan-start", second_day.isoformat())  # the period: from the second day ...
+    page.fill("#plan-days", "1")  # ... one day of it
     page.click("#plan-submit")
     expect(page.locator("#plan-progress-box")).to_be_visible()
     page.wait_for_url(re.compile(r"/planner\?plan=\d+$"), timeout=240_000)
     expect(page.locator("#plan-status")).to_contain_text("done")
+    expect(page.locator("#day-title")).to_contain_text(f"{second_day:%a %d %b %Y}")
     expect(page.locator("#season-map")).to_have_attribute("data-base", "land")
     expect(page.locator("#heatmap tbody tr").first).to_be_visible()
     expect(page.locator("#timeline .timeline-row").first).to_be_visible()

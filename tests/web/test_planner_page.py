@@ -254,6 +254,11 @@ def test_the_start_form_offers_no_override_until_one_is_priced(
     assert "whatif-apply" not in client.get("/planner").text
     for field in ("plan-response-floor", "plan-response-crowd", "plan-visibility-floor"):
         assert page.by_id(field).get("type") == "number"
+    demo = demo_scenario()
+    assert (page.by_id("plan-start").get("value"), page.by_id("plan-end").get("max")) == (
+        demo.start.isoformat(),
+        demo.end.isoformat(),
+    )
     ticked = [e.get("value") for e in page.all("input") if e.get("name") == "teams"]
     assert ticked == sorted(t.callsign for t in demo_scenario().teams)  # all, to untick some
 

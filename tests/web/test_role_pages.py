@@ -171,6 +171,44 @@ def test_an_officer_sees_only_their_next_shift_once_released(
     assert "No shift is rostered" in done.text("shift-status")
 
 
+def test_an_officer_s_route_to_the_island_goes_by_the_ferry_it_takes(
+    client: TestClient, engine: Engine, clock: FakeClock, signed_in: Callable[[Role], str]
+) -> None:
+    """Issue 14: routes drawn along the travel model. alpha-1 (Southampton, a vehicle team)
+    patrols Newport: the officer's map goes through the car ferry's two terminals each way,
+    never in a straight line over the Solent."""
+    from crowdguard.patrols.travel import scenario_travel
+
+    demo = demo_scenario()
+    base = next(t.base for t in demo.teams if t.callsign == "alpha-1")
+    venue = "newport-st-james-square"
+    roster = {"date": SUNDAY, "teams": [{"team": "alpha-1", "base": base, "segments": [
+        {"kind": "transit", "venue": venue, "start": f"{SUNDAY}T10:00:00",
+         "end": f"{SUNDAY}T11:30:00"},
+        {"kind": "patrol", "venue": venue, "start": f"{SUNDAY}T11:30:00",
+         "end": f"{SUNDAY}T15:00:00"}]}]}  # fmt: skip
+    with session_scope(make_sessionmaker(engine)) as session:
+        plan = jobs.create_plan(
+            session=session,
+            data=PlanCreate(scenario_id=demo.id, seed=1),
+            actor="test",
+            now=clock.now(),
+        )
+        jobs.finish_plan(session=session, plan_id=plan.id, now=clock.now(),
+                         result={"solver": "hand-written"}, rosters={SUNDAY: roster})  # fmt: skip
+    clock.set(dt.datetime(2026, 12, 6, 8, 5, tzinfo=dt.UTC))
+    signed_in(Role.officer)
+    page = parse(client.get("/officer").text)
+    path = json.loads(page.text("route-path"))
+    ferry = scenario_travel(demo).crossing(base, venue)
+    assert ferry is not None
+    mainland = [ferry.mainland.lat, ferry.mainland.lon]
+    island = [ferry.island.lat, ferry.island.lon]
+    assert path[1:3] == [mainland, island] and path[4:6] == [island, mainland]
+    stops = json.loads(page.text("route-data"))
+    assert [p["kind"] for p in stops] == ["base", "venue", "base"]  # the markers: the stops
+
+
 def test_an_officer_on_a_night_shift_still_sees_it_after_midnight(
     client: TestClient, engine: Engine, clock: FakeClock, signed_in: Callable[[Role], str]
 ) -> None:

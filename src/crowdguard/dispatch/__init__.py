@@ -6,7 +6,6 @@ Pure core: no database, no web framework. See ``docs/theory/respond.md``.
 from __future__ import annotations
 
 from crowdguard.dispatch.recommend import (
-    DayRoster,
     DispatchUnit,
     LatLon,
     MissedPatrol,
@@ -15,7 +14,6 @@ from crowdguard.dispatch.recommend import (
     Recommendation,
     TravelMinutes,
     matrix_travel,
-    parse_roster,
     place_segments,
     position_at,
     recommend,
@@ -36,6 +34,7 @@ from crowdguard.dispatch.states import (
     transition_task,
     transition_unit,
 )
+from crowdguard.patrols.roster import DayRoster, parse_roster  # the one roster type
 
 __all__ = [
     "TASK_TRANSITIONS",

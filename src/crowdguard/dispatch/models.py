@@ -4,9 +4,11 @@ manual state changes and the rest-of-day re-plan."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from crowdguard.patrols.roster import DayRoster
 
 __all__ = [
     "MANUAL_STATES",
@@ -328,7 +330,8 @@ class ReplanStartPublic(BaseModel):
 class ReplanResult(BaseModel):
     """The coverage gap a team leaves and the rest of the day re-solved without it.
 
-    ``roster`` is the ``rosters/YYYY-MM-DD.json`` contract for what is left of the day
+    ``roster`` is the day's rosters (:class:`crowdguard.patrols.roster.DayRoster`, the
+    ``rosters/YYYY-MM-DD.json`` contract) for what is left of the day
     (secret: control room and admins only, like every roster). ``placement`` is
     ``patrol_graph`` (routes teams can drive from where they are, back at base by their
     shift end) or ``free`` (each slot on its own, no travel: only as a fallback, whose
@@ -354,4 +357,10 @@ class ReplanResult(BaseModel):
     worst_attacker_utility_after: float | None
     slots: list[SlotChangePublic]
     targets: list[TargetChangePublic]
-    roster: dict[str, Any]
+    roster: DayRoster
+    roster_drawn: str = Field(
+        default="",
+        description="how the roster was drawn: from joint schedules, so every venue-slot is "
+        "protected with exactly the stated coverage, or team by team (then the stated "
+        "protection is an upper bound on what the roster delivers)",
+    )

@@ -4,8 +4,8 @@ Peer users' most repeated request is "nearest suitable unit in one click, filter
 capability, by travel time" (CoCeSo #95, OpenCAD #129; ``domain.md`` section 9). The
 method:
 
-1. **Where is each unit now?** From its roster (the ``rosters/YYYY-MM-DD.json`` contract
-   of ``design.md``): inside a *patrol* segment it is at the venue, inside a *base*
+1. **Where is each unit now?** From its roster (:class:`crowdguard.patrols.roster.TeamRoster`,
+   the ``rosters/YYYY-MM-DD.json`` contract of ``design.md``): inside a *patrol* segment it is at the venue, inside a *base*
    segment at the base. Inside a *transit* segment it is between the previous place
    (``origin``) and the next (``destination``); rather than invent a point on a road we do
    not know, its time to the incident is the better of two journeys it can really make:
@@ -43,35 +43,29 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import itertools
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from crowdguard.dispatch.states import UnitState
 from crowdguard.errors import InputError, NoUnitAvailable
 from crowdguard.geometry import great_circle_m
+from crowdguard.patrols.roster import LatLon, MissedPatrol, PlacedSegment, place_segments
 
 __all__ = [
     "ARV_KIND",
-    "DayRoster",
     "DispatchUnit",
     "LatLon",
     "MissedPatrol",
     "PlacedSegment",
     "Position",
     "Recommendation",
-    "RosterSegment",
-    "TeamRoster",
     "TravelMinutes",
     "coverage_gap",
     "eta_minutes",
     "matrix_travel",
-    "parse_roster",
     "place_segments",
     "position_at",
     "recommend",
@@ -81,149 +75,12 @@ __all__ = [
 ARV_KIND = "arv"
 """The unit kind held back when a report gives no APP grounds for an armed response."""
 
-LatLon = tuple[float, float]
 TravelMinutes = Callable[[LatLon, LatLon], float]
 LONDON = ZoneInfo("Europe/London")
 
 
-# --- the roster contract -------------------------------------------------------------
-
-
-class RosterSegment(BaseModel):
-    """One roster segment: ``{"kind", "venue"?, "start", "end"}`` (ISO local times)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    kind: Literal["patrol", "transit", "base"]
-    venue: str | None = None
-    start: dt.datetime
-    end: dt.datetime
-
-
-class TeamRoster(BaseModel):
-    """One team's day: ``{"team", "base", "segments": [...]}``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    team: str = Field(min_length=1)
-    base: str = Field(min_length=1)
-    segments: list[RosterSegment]
-
-
-class DayRoster(BaseModel):
-    """A day's roster: ``{"date", "teams": [...]}``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    date: dt.date
-    teams: list[TeamRoster]
-
-
-def _local(value: dt.datetime, tz: ZoneInfo) -> dt.datetime:
-    return value.replace(tzinfo=tz) if value.tzinfo is None else value
-
-
-def parse_roster(data: Mapping[str, Any], *, source: str = "roster") -> DayRoster:
-    """Validate a roster document; naive times are read as Europe/London local time.
-
-    Raises :class:`~crowdguard.errors.InputError` with one line naming ``source`` and the
-    field at fault.
-    """
-    try:
-        roster = DayRoster.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"{source}: {where}: {first['msg']}") from None
-    teams = []
-    for i, team in enumerate(roster.teams):
-        segments = []
-        for j, seg in enumerate(team.segments):
-            start, end = _local(seg.start, LONDON), _local(seg.end, LONDON)
-            if end <= start:
-                raise InputError(
-                    f"{source}: teams.{i}.segments.{j}: end {seg.end} is not after start {seg.start}"
-                )
-            if seg.kind == "patrol" and not seg.venue:
-                raise InputError(f"{source}: teams.{i}.segments.{j}.venue: a patrol needs a venue")
-            segments.append(seg.model_copy(update={"start": start, "end": end}))
-        teams.append(team.model_copy(update={"segments": segments}))
-    return roster.model_copy(update={"teams": teams})
-
-
-@dataclass(frozen=True, slots=True)
-class PlacedSegment:
-    """A roster segment with coordinates: ``place``/``point`` is where the unit is (patrol,
-    base) or is heading (transit, whose ``origin`` is where it came from)."""
-
-    kind: Literal["patrol", "transit", "base"]
-    start: dt.datetime
-    end: dt.datetime
-    place: str
-    point: LatLon
-    origin_place: str | None = None
-    origin: LatLon | None = None
-
-
-def place_segments(
-    team: TeamRoster, places: Mapping[str, LatLon], *, source: str = "roster"
-) -> tuple[PlacedSegment, ...]:
-    """Resolve a team's segments to coordinates (``places``: venue and base id -> lat/lon).
-
-    Times are converted to UTC so that durations across a clock change are exact.
-
-    A transit goes from the previous segment's place (or the base) to its ``venue`` if
-    given, else to the next segment's place (or the base).
-    """
-
-    def where(name: str, field: str) -> LatLon:
-        try:
-            return places[name]
-        except KeyError:
-            raise InputError(
-                f"{source}: {field}: unknown place {name!r}; expected a venue or base id"
-            ) from None
-
-    segs = sorted(
-        (
-            seg.model_copy(
-                update={"start": seg.start.astimezone(dt.UTC), "end": seg.end.astimezone(dt.UTC)}
-            )
-            for seg in team.segments
-        ),
-        key=lambda s: s.start,
-    )
-    for a, b in itertools.pairwise(segs):
-        if b.start < a.end:
-            raise InputError(
-                f"{source}: team {team.team}: segments overlap ({a.start.isoformat()} to "
-                f"{a.end.isoformat()} and {b.start.isoformat()} to {b.end.isoformat()})"
-            )
-    named: list[str] = []
-    for seg in segs:
-        named.append(team.base if seg.kind == "base" else (seg.venue or ""))
-    out: list[PlacedSegment] = []
-    for j, seg in enumerate(segs):
-        field = f"team {team.team} segment {j}"
-        if seg.kind == "transit":
-            prev = next((n for n in reversed(named[:j]) if n), team.base)
-            dest = seg.venue or next((n for n in named[j + 1 :] if n), team.base)
-            out.append(
-                PlacedSegment(
-                    "transit",
-                    seg.start,
-                    seg.end,
-                    dest,
-                    where(dest, field),
-                    prev,
-                    where(prev, field),
-                )
-            )
-        else:
-            out.append(
-                PlacedSegment(seg.kind, seg.start, seg.end, named[j], where(named[j], field))
-            )
-    return tuple(out)
+# The roster contract, where its segments put a unit (PlacedSegment, place_segments) and
+# the patrols it would miss (MissedPatrol): crowdguard.patrols.roster, re-exported here.
 
 
 # --- units, positions, recommendations ------------------------------------------------
@@ -262,20 +119,6 @@ class Position:
         if self.kind == "patrol":
             return f"patrol at {self.place}"
         return f"at {self.place}"
-
-
-@dataclass(frozen=True, slots=True)
-class MissedPatrol:
-    """A piece of rostered patrol the unit would miss."""
-
-    venue: str
-    start: dt.datetime
-    end: dt.datetime
-
-    @property
-    def minutes(self) -> float:
-        """Its length in minutes."""
-        return (self.end - self.start).total_seconds() / 60.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ travel time (CoCeSo #95, OpenCAD #129). This module only loads and saves:
   unit or task and the states.
 * A report follows its task: ``assigned`` when a unit is sent, back to ``triaged`` when
   the last unit is stood down before arriving, ``closed`` when the task is closed.
-* The rest of a dispatched team's day is re-solved by :mod:`crowdguard.dispatch.replan`
+* The rest of a dispatched team's day is re-solved by :mod:`crowdguard.patrols.replan`
   (advice: nothing stored changes).
 
 Dispatch changes are serialised: SQLite runs every transaction ``BEGIN IMMEDIATE``; on
@@ -60,17 +60,14 @@ from crowdguard.dispatch.models import (
     UnitPublic,
 )
 from crowdguard.dispatch.recommend import (
-    DayRoster,
     DispatchUnit,
     LatLon,
     MissedPatrol,
     matrix_travel,
-    parse_roster,
     place_segments,
     position_at,
     recommend,
 )
-from crowdguard.dispatch.replan import replan_day, travel_with_incident
 from crowdguard.dispatch.states import (
     UNIT_TRANSITIONS,
     Task,
@@ -88,6 +85,7 @@ from crowdguard.dispatch.states import (
 from crowdguard.dispatch.tables import TaskRow, TimelineRow, UnitRow
 from crowdguard.errors import DispatchError, InputError
 from crowdguard.jobs import service as jobs
+from crowdguard.patrols.replan import replan_day, travel_with_incident
 from crowdguard.patrols.travel import places_of
 from crowdguard.reports import service as reports
 from crowdguard.reports.tables import ReportRow
@@ -299,7 +297,7 @@ def current_scenario(*, session: Session, plan_id: int | None) -> Scenario:
 
 def _travel(scenario: Scenario, incident: LatLon) -> Any:
     """Straight-line travel over the scenario's places and the incident (step 3), as the
-    re-plan uses it (:func:`crowdguard.dispatch.replan.travel_with_incident`: the incident
+    re-plan uses it (:func:`crowdguard.patrols.replan.travel_with_incident`: the incident
     is on the Isle of Wight when its nearest place is, so a crossing is charged)."""
     times = travel_with_incident(scenario, incident)
     return matrix_travel(list(zip(times.lat, times.lon, strict=True)), times.minutes.tolist())
@@ -316,7 +314,6 @@ TRAVEL_MODEL = (
 class _DayContext:
     day: dt.date
     rosters: DayRosters
-    parsed: DayRoster
     scenario: Scenario
     where: dict[str, LatLon]
 
@@ -332,17 +329,7 @@ def _day_context(
     )
     scenario = current_scenario(session=session, plan_id=roster.plan_id)
     places = places_of(scenario)
-    parsed = parse_roster(
-        {
-            "date": day.isoformat(),
-            "teams": [
-                {"team": t.team, "base": t.base, "segments": [s.model_dump() for s in t.segments]}
-                for t in roster.teams
-            ],
-        },
-        source=f"rosters/{day.isoformat()}",
-    )
-    return _DayContext(day, roster, parsed, scenario, {p.id: (p.lat, p.lon) for p in places})
+    return _DayContext(day, roster, scenario, {p.id: (p.lat, p.lon) for p in places})
 
 
 def _dispatch_units(
@@ -356,7 +343,7 @@ def _dispatch_units(
     which the recommendation shows).
     """
     where = context.where
-    by_team = {t.team: t for t in context.parsed.teams}
+    by_team = {t.team: t for t in context.rosters.teams}
     bases = {t.callsign: t.base for t in _teams(session)}
     kinds = context.scenario.patrol.kinds()
     units: list[DispatchUnit] = []
@@ -925,7 +912,7 @@ def replan_unit(
     after_commit: Callable[[], None] | None = None,
 ) -> ReplanResult:
     """The coverage gap ``callsign`` leaves from now and the rest of today re-planned on the
-    patrol graph without it (:func:`crowdguard.dispatch.replan.replan_day`); audited,
+    patrol graph without it (:func:`crowdguard.patrols.replan.replan_day`); audited,
     nothing stored changes. ``seed`` draws the roster reproducibly; without it
     :mod:`secrets` draws.
 
@@ -982,7 +969,7 @@ def replan_unit(
             context.scenario,
             team=callsign,
             now=now,
-            rosters=context.parsed,
+            rosters=context.rosters,
             back_at=back_at,
             incident=incident,
             unavailable=busy,
@@ -1042,4 +1029,5 @@ def replan_unit(
             for x in result.targets
         ],
         roster=result.roster,
+        roster_drawn=result.drawn,
     )

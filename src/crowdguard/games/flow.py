@@ -85,6 +85,7 @@ __all__ = [
     "defender_utilities",
     "is_feasible",
     "solve_flow_game",
+    "spread_lp",
 ]
 
 FlowMethod = Literal["pruned-lps", "milp", "multiple-lps"]
@@ -522,18 +523,22 @@ def certify(
 
 @dataclass(frozen=True)
 class Spread:
-    """A tie-break among equilibria: minimise ``sum_g max_{i in g} (rows @ z)_i``.
+    """A tie-break among equilibria: minimise ``sum_g max_{i in g} (rows @ z + offset)_i``.
 
     For patrols, row ``i`` is the probability that a team of a commodity is at node ``i``
     and group ``g`` is one (commodity, slot): the objective is the summed hit rate of an
-    observer who always guesses each team's most likely place, i.e. predictability.
+    observer who always guesses each team's most likely place, i.e. predictability. A
+    re-plan also uses it with the attacker's payoffs as rows (``offset``: the uncovered
+    payoffs) and slots as groups: the sum over slots of the attacker's best payoff there
+    (:mod:`crowdguard.patrols.replan`).
     """
 
     rows: sp.csr_matrix
     groups: np.ndarray
+    offset: np.ndarray | None = None
 
 
-def _spread_lp(
+def spread_lp(
     payoffs: FlowPayoffs,
     polytope: CoveragePolytope,
     attacked: int,
@@ -542,11 +547,13 @@ def _spread_lp(
     time_limit: float,
     delta: float = 0.0,
 ) -> np.ndarray | None:
-    """Among plans keeping ``attacked`` a best response (by ``delta``) worth ``value``, the
-    least predictable.
+    """Hold the equilibrium, then minimise: among plans keeping ``attacked`` a best response
+    (by ``delta``) worth ``value``, the one least by ``spread`` (the least predictable, for
+    the planner's tie-break). None when HiGHS gives no optimum.
 
     Same attack target, same defender utility (to ``1e-7`` of the payoff scale), same margin
     over the other targets: still the same equilibrium, so the certificate applies unchanged.
+    Rows of ``polytope.a_ub`` (floors, overrides, the transit cap) are kept.
     """
     n, nz = payoffs.n, polytope.n_vars
     groups, inverse = np.unique(spread.groups, return_inverse=True)
@@ -571,12 +578,15 @@ def _spread_lp(
             sp.hstack([spread.rows, group_matrix]),
         ]
     ).tocsr()
-    b_ub = np.concatenate([ub_b, b_best, b_value, np.zeros(r)])
+    offset = np.zeros(r) if spread.offset is None else np.asarray(spread.offset, dtype=float)
+    b_ub = np.concatenate([ub_b, b_best, b_value, -offset])
     a_eq = sp.hstack([polytope.a_eq, sp.csr_matrix((polytope.a_eq.shape[0], n_groups))]).tocsr()
     objective = np.concatenate([np.zeros(nz), np.ones(n_groups)])
     bounds = np.column_stack(
         [
-            np.concatenate([polytope.lower, np.zeros(n_groups)]),
+            np.concatenate(
+                [polytope.lower, np.full(n_groups, 0.0 if spread.offset is None else -np.inf)]
+            ),
             np.concatenate([polytope.upper, np.full(n_groups, np.inf)]),
         ]
     )
@@ -623,7 +633,7 @@ def _with_spread(
     when ``spread`` is given and that LP's answer certifies (and keeps the margin)."""
     if spread is None:
         return z
-    spread_z = _spread_lp(payoffs, polytope, attacked, value, spread, time_limit, delta)
+    spread_z = spread_lp(payoffs, polytope, attacked, value, spread, time_limit, delta)
     if spread_z is None:
         return z
     try:

@@ -57,7 +57,10 @@ class PlanOverride(BaseModel):
     @classmethod
     def _local(cls, value: dt.datetime) -> dt.datetime:
         if value.tzinfo is not None:
-            value = value.astimezone(LONDON).replace(tzinfo=None)
+            try:
+                value = value.astimezone(LONDON).replace(tzinfo=None)
+            except (OverflowError, ValueError):
+                raise ValueError("a date and time a plan can have (years 2000 to 2100)") from None
         return value.replace(second=0, microsecond=0)
 
 
@@ -117,6 +120,15 @@ class PlanCreate(PlanRouteOptions):
     """Start a solve for a stored scenario, with the options ``crowdguard plan`` takes."""
 
     scenario_id: str = Field(pattern=SLUG, min_length=1, max_length=80)
+    start: dt.date | None = Field(
+        default=None,
+        description="plan from this date (within the scenario's period; default its start)",
+    )
+    end: dt.date | None = Field(
+        default=None,
+        description="plan to this date, inclusive (within the scenario's period; default "
+        "its end). The plan's scenario snapshot covers only start..end",
+    )
     teams: list[Annotated[str, Field(pattern=SLUG, max_length=80)]] | None = Field(
         default=None,
         min_length=1,

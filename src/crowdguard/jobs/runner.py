@@ -228,7 +228,7 @@ class PlanRunner:
                 scenario, seed=seed, days=days, progress=progress, submitted=submitted, **extra
             )
             result = plan.plan_json()
-            rosters = _jsonable({str(k): v for k, v in plan.rosters().items()})
+            rosters = {str(k): v for k, v in plan.rosters().items()}
         except Exception as exc:  # a failed solve is recorded on the job, not raised
             log.warning("plan %s failed: %s", plan_id, type(exc).__name__)
             with session_scope(self._sessions) as session:

@@ -12,6 +12,7 @@ the plan, so it is as secret as they are (issue 12, item 7): no ordinary read sh
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
@@ -30,6 +31,7 @@ from crowdguard.jobs.models import (
     PlanSummary,
 )
 from crowdguard.jobs.tables import PlanRow
+from crowdguard.patrols.roster import DayRoster
 from crowdguard.patrols.season_routes import DatedOverride, DayOptions
 from crowdguard.plans import service as security_plan_service
 from crowdguard.rosters.service import store_rosters
@@ -53,6 +55,7 @@ __all__ = [
     "plan_days",
     "read_seed",
     "set_progress",
+    "with_period",
     "with_teams",
 ]
 
@@ -183,6 +186,8 @@ def create_plan(
     document = scenario.snapshot
     if data.teams is not None:
         document = with_teams(document, data.teams)
+    if data.start is not None or data.end is not None:
+        document = with_period(document, data.start, data.end)
     snapshot = Scenario.model_validate(document)
     horizon = snapshot.days[: data.days] if data.days is not None else snapshot.days
     check_options(snapshot, horizon, data)
@@ -220,6 +225,7 @@ def create_plan(
             "scenario_id": row.scenario_id,
             "days": row.days,
             "teams": None if data.teams is None else len(data.teams),
+            "period": [str(document.get("start")), str(document.get("end"))],
             "options": sorted(options),
             "security_plans": [f"{p['security_plan_id']} v{p['version']}" for p in security_plans],
         },
@@ -257,6 +263,25 @@ def with_teams(document: dict[str, Any], teams: list[str]) -> dict[str, Any]:
             raise PlanError(f"teams[{index}]: {callsign!r} is named twice")
     chosen = set(teams)
     return {**document, "teams": [t for t in document["teams"] if t.get("callsign") in chosen]}
+
+
+def with_period(
+    document: dict[str, Any], start: dt.date | None, end: dt.date | None
+) -> dict[str, Any]:
+    """The scenario document cut to ``start``..``end`` (either default the scenario's own):
+    a plan of part of the season. The job snapshots this, so the plan's days are the days
+    it planned. :class:`PlanError` naming ``start`` or ``end`` outside the period."""
+    scenario = Scenario.model_validate(document)
+    first, last = start or scenario.start, end or scenario.end
+    for name, day in (("start", first), ("end", last)):
+        if not scenario.start <= day <= scenario.end:
+            raise PlanError(
+                f"{name}: {day.isoformat()} is outside the scenario's period "
+                f"{scenario.start.isoformat()}..{scenario.end.isoformat()}"
+            )
+    if last < first:
+        raise PlanError(f"end: {last.isoformat()} is before start {first.isoformat()}")
+    return {**document, "start": first.isoformat(), "end": last.isoformat()}
 
 
 def check_options(scenario: Scenario, horizon: list[dt.date], data: PlanRouteOptions) -> None:
@@ -343,7 +368,7 @@ def finish_plan(
     plan_id: int,
     now: dt.datetime,
     result: dict[str, Any] | None = None,
-    rosters: dict[str, dict[str, Any]] | None = None,
+    rosters: Mapping[str, DayRoster | Mapping[str, Any]] | None = None,
     error: str | None = None,
 ) -> PlanRow:
     """running -> done (result and rosters stored together) or failed (error kept)."""

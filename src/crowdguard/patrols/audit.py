@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from crowdguard.errors import InputError
+from crowdguard.patrols.roster import DayRoster, TeamRoster, read_roster_file
 
 __all__ = ["OBSERVERS", "AuditResult", "audit_rosters", "load_rosters", "observations"]
 
@@ -66,7 +67,7 @@ class AuditResult:
         }
 
 
-def load_rosters(directory: str | Path) -> list[dict[str, Any]]:
+def load_rosters(directory: str | Path) -> list[DayRoster]:
     """Rosters from ``DIR/rosters/*.json`` or else ``DIR/*.json``, sorted by date."""
     root = Path(directory)
     if not root.is_dir():
@@ -81,27 +82,22 @@ def load_rosters(directory: str | Path) -> list[dict[str, Any]]:
     rosters = []
     for path in files:
         try:
-            doc = json.loads(path.read_text())
-            dt.date.fromisoformat(doc["date"])
-            if not all(isinstance(t["team"], str) and t["segments"] for t in doc["teams"]):
-                raise ValueError("every team needs a name and segments")
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            rosters.append(read_roster_file(path))
+        except InputError as exc:
             raise InputError(
-                f"audit rosters: {path} is not a roster ({type(exc).__name__}: {exc}); "
+                f"audit rosters: {exc}; "
                 'expected {"date": "YYYY-MM-DD", "teams": [{"team", "base", "segments"}]}'
             ) from None
-        rosters.append(doc)
-    return sorted(rosters, key=lambda r: r["date"])
+    return sorted(rosters, key=lambda r: r.date)
 
 
-def _slot_places(roster: dict[str, Any], slot_minutes: int) -> dict[tuple[str, int], str]:
+def _slot_places(roster: DayRoster, slot_minutes: int) -> dict[tuple[str, int], str]:
     places: dict[tuple[str, int], str] = {}
     best: dict[tuple[str, int], float] = {}
-    for team in roster["teams"]:
-        for seg in team["segments"]:
-            start = dt.datetime.fromisoformat(seg["start"])
-            end = dt.datetime.fromisoformat(seg["end"])
-            label = seg.get("venue") or seg["kind"]
+    for team in roster.teams:
+        for seg in team.segments:
+            start, end = seg.start, seg.end
+            label = seg.venue or seg.kind
             minute = start.hour * 60 + start.minute
             slot = minute // slot_minutes
             slot_start = start.replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(
@@ -110,7 +106,7 @@ def _slot_places(roster: dict[str, Any], slot_minutes: int) -> dict[tuple[str, i
             while slot_start < end:
                 slot_end = slot_start + dt.timedelta(minutes=slot_minutes)
                 overlap = (min(end, slot_end) - max(start, slot_start)).total_seconds()
-                key = (team["team"], slot)
+                key = (team.team, slot)
                 if overlap > best.get(key, 0.0):
                     best[key], places[key] = overlap, label
                 slot_start, slot = slot_end, slot + 1
@@ -118,7 +114,7 @@ def _slot_places(roster: dict[str, Any], slot_minutes: int) -> dict[tuple[str, i
 
 
 def observations(
-    rosters: Sequence[dict[str, Any]], slot_minutes: int = 60
+    rosters: Sequence[DayRoster], slot_minutes: int = 60
 ) -> tuple[list[str], list[tuple[str, int]], np.ndarray, list[str]]:
     """Dates, (team, slot) columns, an int matrix of place labels (days x columns), labels."""
     per_day = [_slot_places(r, slot_minutes) for r in rosters]
@@ -128,7 +124,7 @@ def observations(
     obs = np.array(
         [[code[day.get(col, "off")] for col in columns] for day in per_day], dtype=np.int64
     )
-    return [r["date"] for r in rosters], columns, obs, labels
+    return [r.date.isoformat() for r in rosters], columns, obs, labels
 
 
 def _hits(obs: np.ndarray, window: int, n_labels: int) -> dict[str, np.ndarray]:
@@ -151,7 +147,7 @@ def _hits(obs: np.ndarray, window: int, n_labels: int) -> dict[str, np.ndarray]:
 
 
 def audit_rosters(
-    rosters: Sequence[dict[str, Any]],
+    rosters: Sequence[DayRoster],
     *,
     window: int = 14,
     permutations: int = 999,
@@ -214,23 +210,22 @@ BINS = ((0.0, 0.5, "below 0.5"), (0.5, 0.75, "0.5 to 0.75"), (0.75, 1.01, "0.75 
 
 
 def _roster_protection(
-    roster: dict[str, Any], venue: str, start: dt.datetime, model: dict[str, Any]
+    teams: Sequence[TeamRoster], venue: str, start: dt.datetime, model: dict[str, Any]
 ) -> float:
     """Protection of one venue-slot by one drawn roster: teams on patrol there for at least
     the dwell within the slot, weighted by kind effectiveness, capped at 1 (issue 10)."""
     end = start + dt.timedelta(minutes=float(model["slot_minutes"]))
     effect = model["team_effectiveness"]
     total = 0.0
-    for team in roster["teams"]:
+    for team in teams:
         minutes = 0.0
-        for segment in team["segments"]:
-            if segment.get("kind") != "patrol" or segment.get("venue") != venue:
+        for segment in team.patrols():
+            if segment.venue != venue:
                 continue
-            a = max(dt.datetime.fromisoformat(segment["start"]), start)
-            b = min(dt.datetime.fromisoformat(segment["end"]), end)
+            a, b = max(segment.start, start), min(segment.end, end)
             minutes += max(0.0, (b - a).total_seconds() / 60)
         if minutes >= float(model["min_dwell_minutes"]) - 1e-9:
-            total += float(effect.get(team["team"], 1.0))
+            total += float(effect.get(team.team, 1.0))
     return min(1.0, total)
 
 
@@ -250,7 +245,7 @@ def planned_vs_delivered(directory: str | Path) -> dict[str, Any] | None:
         model = plan["protection_model"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    rosters = {r["date"]: r for r in load_rosters(directory)}
+    rosters = {r.date: r for r in load_rosters(directory)}
     bands = []
     for low, high, label in BINS:
         planned, delivered = [], []
@@ -259,12 +254,12 @@ def planned_vs_delivered(directory: str | Path) -> dict[str, Any] | None:
             # the slot's own date, and the evening before (a night's early hours are on the
             # roster of the date its overnight shift starts); their segments never overlap
             days = [start.date(), start.date() - dt.timedelta(days=1)]
-            found = [rosters[d.isoformat()] for d in days if d.isoformat() in rosters]
+            found = [rosters[d] for d in days if d in rosters]
             if not found or not low <= row["coverage"] < high:
                 continue
-            roster = {"teams": [team for r in found for team in r["teams"]]}
+            teams = [team for r in found for team in r.teams]
             planned.append(row["coverage"])
-            delivered.append(_roster_protection(roster, row["venue"], start, model))
+            delivered.append(_roster_protection(teams, row["venue"], start, model))
         bands.append(
             {
                 "band": label,

@@ -65,6 +65,7 @@ from crowdguard.patrols.response import (
     response_floor_targets,
     response_probability,
 )
+from crowdguard.patrols.roster import DayRoster, Segment
 from crowdguard.patrols.sample import draw_roster, restricted_polytope
 from crowdguard.patrols.travel import TravelTimes
 from crowdguard.patrols.visibility import (
@@ -75,7 +76,7 @@ from crowdguard.patrols.visibility import (
 )
 from crowdguard.scenario.schema import Scenario
 
-__all__ = ["DayPlan", "certify_routes", "plan_day", "team_routes"]
+__all__ = ["DayPlan", "certify_routes", "day_payoffs", "plan_day", "solve_day", "team_routes"]
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class DayPlan:
     attacker_utility: float
     attacked_target: str
     certificate: dict[str, Any]
-    routes: dict[str, list[tuple[float, list[dict[str, Any]]]]]
+    routes: dict[str, list[tuple[float, tuple[Segment, ...]]]]
     team_bases: dict[str, str]
     response_probability: np.ndarray
     worst_tie_defender_utility: float
@@ -104,7 +105,7 @@ class DayPlan:
     """Whole-force schedules the roster is drawn from (:mod:`crowdguard.patrols.joint`);
     empty: each team draws from its own lottery (``max_variants`` plans)."""
 
-    def draw(self, rng: random.Random) -> dict[str, Any]:
+    def draw(self, rng: random.Random) -> DayRoster:
         """One roster (``secrets.SystemRandom()`` operationally, ``random.Random(seed)``)."""
         return draw_roster(self, rng)
 
@@ -131,12 +132,15 @@ class DayPlan:
         return total
 
 
-def _payoffs(targets: TargetsLike) -> FlowPayoffs:
+def day_payoffs(targets: TargetsLike, index: np.ndarray | None = None) -> FlowPayoffs:
+    """The flow game's payoffs of the day's targets (of ``index`` only, when given): the
+    day planner's and the re-plan's (:mod:`crowdguard.patrols.replan`)."""
+    pick = slice(None) if index is None else index
     return FlowPayoffs(
-        np.asarray(targets.defender_covered, dtype=float),
-        np.asarray(targets.defender_uncovered, dtype=float),
-        np.asarray(targets.attacker_covered, dtype=float),
-        np.asarray(targets.attacker_uncovered, dtype=float),
+        np.asarray(targets.defender_covered, dtype=float)[pick],
+        np.asarray(targets.defender_uncovered, dtype=float)[pick],
+        np.asarray(targets.attacker_covered, dtype=float)[pick],
+        np.asarray(targets.attacker_uncovered, dtype=float)[pick],
     )
 
 
@@ -172,16 +176,20 @@ def _infeasible(base: CoveragePolytope, groups: Sequence[_Rows], detail: str) ->
     )
 
 
-def _solve(
+def solve_day(
     payoffs: FlowPayoffs,
     base: CoveragePolytope,
-    groups: Sequence[_Rows],
-    method: FlowMethod,
-    time_limit: float,
+    groups: Sequence[_Rows] = (),
+    method: FlowMethod = "pruned-lps",
+    time_limit: float = 600.0,
     spread: Spread | None = None,
     tie: TieRule = "robust",
     tie_margin: float = 0.01,
 ) -> FlowSolution:
+    """The day's equilibrium over ``base`` with the planner's rows ``groups`` (overrides,
+    floors), robust to the attacker's tie-break unless ``tie="strong"``, certified
+    (:func:`crowdguard.games.flow.solve_flow_game`); an infeasible combination of rows is a
+    :class:`PlanError` naming it. The day planner's solve and the re-plan's."""
     try:
         return solve_flow_game(
             payoffs,
@@ -367,24 +375,24 @@ _FLOOR_FIX = "lower the floor or add teams or staging points"
 
 def team_routes(
     graph: PatrolGraph, lotteries: list[list[Route]]
-) -> dict[str, list[tuple[float, list[dict[str, Any]]]]]:
+) -> dict[str, list[tuple[float, tuple[Segment, ...]]]]:
     """Each team's lottery ``[(probability, roster segments)]`` over its day.
 
     A team working several shifts draws a route for each independently: its options are
     the products of its shifts' lotteries, segments in time order.
     """
-    per_team: dict[str, list[list[tuple[float, list[dict[str, Any]]]]]] = {}
+    per_team: dict[str, list[list[tuple[float, tuple[Segment, ...]]]]] = {}
     for k, comm in enumerate(graph.commodities):
         options = [(r.probability, route_segments(graph, r)) for r in lotteries[k]]
         for team in comm.teams:
             per_team.setdefault(team, []).append(options)
-    routes: dict[str, list[tuple[float, list[dict[str, Any]]]]] = {}
+    routes: dict[str, list[tuple[float, tuple[Segment, ...]]]] = {}
     for team, shifts in per_team.items():
-        shifts.sort(key=lambda opts: opts[0][1][0]["start"])
+        shifts.sort(key=lambda opts: opts[0][1][0].start)
         combined = []
         for combo in itertools.product(*shifts):
             weight = float(np.prod([w for w, _ in combo]))
-            combined.append((weight, [s for _, segs in combo for s in segs]))
+            combined.append((weight, tuple(s for _, segs in combo for s in segs)))
         routes[team] = combined
     return routes
 
@@ -478,7 +486,7 @@ def plan_day(
             )
         a, b = visibility_floor_row(base, targets.crowd, visibility_floor)
         groups.append(_Rows(f"visibility_floor={_num(visibility_floor)}", a, b, _FLOOR_FIX))
-    payoffs = _payoffs(targets)
+    payoffs = day_payoffs(targets)
     if attacker_cap is not None:
         # U_a(t) = R_a + (P_a - R_a) c_t <= cap  <=>  (P_a - R_a) C z <= cap - R_a
         slope = payoffs.attacker_covered - payoffs.attacker_uncovered
@@ -492,7 +500,7 @@ def plan_day(
             )
         )
     polytope = _with(base, groups)
-    solution = _solve(
+    solution = solve_day(
         payoffs,
         base,
         groups,
@@ -529,7 +537,7 @@ def plan_day(
                 else "collide at a venue-slot: raise max_variants"
             ),
         )
-        capped = _solve(
+        capped = solve_day(
             payoffs, restricted, [cap], "milp", time_limit, route_spread, tie, tie_margin
         )
         variants_cost = solution.defender_utility - capped.defender_utility

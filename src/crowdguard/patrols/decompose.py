@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from crowdguard.patrols.graph import SINK_SLOT, PatrolGraph
+from crowdguard.patrols.roster import Segment
 
 __all__ = ["Route", "decompose", "route_entropy", "route_segments"]
 
@@ -96,7 +97,7 @@ def route_entropy(routes: list[Route]) -> float:
     return float(-(p * np.log2(p)).sum()) if len(p) else 0.0
 
 
-def route_segments(graph: PatrolGraph, route: Route) -> list[dict[str, Any]]:
+def route_segments(graph: PatrolGraph, route: Route) -> tuple[Segment, ...]:
     """The roster segments of a route: base, transit and patrol intervals, merged.
 
     A team leaves a node at the end of its slot (the source at the shift start); a move
@@ -139,12 +140,7 @@ def route_segments(graph: PatrolGraph, route: Route) -> list[dict[str, Any]]:
             arrive,
             graph.slot_start(int(graph.node_slot[head]) + 1),
         )
-    segments = []
-    for kind, place, start, end in raw:
-        segment: dict[str, Any] = {"kind": kind}
-        if kind == "patrol":
-            segment["venue"] = place
-        segment["start"] = start.isoformat()
-        segment["end"] = end.isoformat()
-        segments.append(segment)
-    return segments
+    return tuple(
+        Segment(kind=kind, venue=place if kind == "patrol" else None, start=start, end=end)
+        for kind, place, start, end in raw
+    )

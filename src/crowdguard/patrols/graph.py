@@ -24,7 +24,7 @@ day of patrols is a flow on a graph whose nodes are places at times. Here:
   lowers the defender's equilibrium utility (Kiekintveld et al., AAMAS 2009, section 3).
 * **Pruning.** Nodes not reachable from the source, or from which the base cannot be
   reached by the shift end, are removed (forward and backward reachability on the DAG).
-* **Starting mid-day** (a re-plan, :mod:`crowdguard.dispatch.replan`). ``starts`` gives
+* **Starting mid-day** (a re-plan, :mod:`crowdguard.patrols.replan`). ``starts`` gives
   a team a :class:`TeamStart`: its own commodity whose source is ``place`` at ``ready``
   instead of its base at the shift start (its shift in progress at ``ready``; shifts
   that ended by then are dropped, later ones start at base as usual). Its first slot is the
@@ -45,9 +45,11 @@ day of patrols is a flow on a graph whose nodes are places at times. Here:
   every visit on every route spans ``k`` slots, the first holding at least the dwell: at
   least ``min_stay`` minutes. *Transit share*
   (``max_transit_share``, :func:`transit_rows`): rows of :func:`flow_polytope`, one per
-  team (the planner's graph then gives each team its own commodity; a re-plan's teams,
-  already out, are not held to it), kept by every joint schedule
-  (:mod:`crowdguard.patrols.joint`) and so by every drawn roster. With a home sector or a
+  team (the graph then gives each team its own commodity), kept by every joint schedule
+  (:mod:`crowdguard.patrols.joint`) and so by every drawn roster. A re-plan's teams are
+  held to the three limits too (issue 11): a team started mid-day may spend at most the
+  share of what is left of its shift in transit, or the direct drive back to base when that
+  alone is longer (it must get home). With a home sector or a
   minimum stay a venue may lie outside every team's bounds: it keeps coverage 0 rather than
   failing the reachability check, and the limits' price says what that costs.
 * **Coverage** of target ``t`` is ``sum_k e_k * inflow_k(t)``: the expected
@@ -89,6 +91,7 @@ __all__ = [
     "build_graph",
     "flow_polytope",
     "kind_profiles",
+    "least_transit",
     "node_inflow",
     "outside_home_sectors",
     "spread_rows",
@@ -338,7 +341,11 @@ def outside_home_sectors(scenario: Scenario) -> list[str]:
 def transit_rows(graph: PatrolGraph, share: float) -> tuple[sp.csr_matrix, np.ndarray]:
     """Rows ``sum_a minutes_a z_a <= share x shift minutes x teams``, one per commodity: the
     transit-share cap (module docstring, "Operational limits"). Linear in the flow, so every
-    integer schedule meeting it (each drawn roster) and any mixture of them meets it too."""
+    integer schedule meeting it (each drawn roster) and any mixture of them meets it too.
+
+    A commodity started mid-day (a re-plan's ``TeamStart``) counts the minutes from when it
+    is free to its shift end, and may always take its least-transit way home
+    (:func:`least_transit`), so the cap never leaves a team out on the road with no plan."""
     if not 0 < share <= 1:
         raise PlanError(f"max_transit_share={share:g}: expected a share in (0, 1]")
     tail_comm = graph.node_commodity[graph.arc_tail]
@@ -348,11 +355,33 @@ def transit_rows(graph: PatrolGraph, share: float) -> tuple[sp.csr_matrix, np.nd
     )
     budget = np.array(
         [
-            share * (c.shift_end - (c.ready or c.shift_start)).total_seconds() / 60 * c.size
-            for c in graph.commodities
+            max(
+                share * (c.shift_end - (c.ready or c.shift_start)).total_seconds() / 60,
+                0.0 if c.ready is None else least_transit(graph, k),
+            )
+            * c.size
+            for k, c in enumerate(graph.commodities)
         ]
     )
     return rows, budget
+
+
+def least_transit(graph: PatrolGraph, k: int) -> float:
+    """The fewest minutes in transit on any route of commodity ``k`` from its source to its
+    sink (a shortest path on the DAG: arcs run forward in slots, so relaxing them in the
+    order of their tail's slot settles every node before it is left)."""
+    arcs = np.flatnonzero(graph.node_commodity[graph.arc_tail] == k)
+    slot = graph.node_slot[graph.arc_tail[arcs]]
+    order = np.lexsort((arcs, np.where(slot == SINK_SLOT, np.iinfo(np.int64).max, slot)))
+    best = {int(graph.source[k]): 0.0}
+    for a in arcs[order].tolist():
+        tail = int(graph.arc_tail[a])
+        if tail in best:
+            head = int(graph.arc_head[a])
+            via = best[tail] + float(graph.arc_minutes[a])
+            if via < best.get(head, math.inf):
+                best[head] = via
+    return best.get(int(graph.sink[k]), 0.0)
 
 
 def build_graph(
@@ -382,9 +411,9 @@ def build_graph(
     """
     starts = dict(starts or {})
     exclude = frozenset(exclude)
-    # The transit-share cap binds the planner's graph team by team (each team its own
-    # commodity); a re-plan's teams already out on the ground are not held to it.
-    transit_share = scenario.patrol.max_transit_share if not starts and not_before is None else None
+    # The transit-share cap binds team by team (each team its own commodity), a re-plan's
+    # teams included (issue 11: the limits hold for a diverted team too).
+    transit_share = scenario.patrol.max_transit_share
     if transit_share is not None:
         separate = set(separate) | {t.callsign for t in scenario.teams}
     if profiles is None:

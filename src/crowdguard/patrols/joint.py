@@ -48,6 +48,7 @@ from crowdguard.games._quiet import quiet_stdout
 from crowdguard.games.flow import CoveragePolytope
 from crowdguard.patrols.decompose import Route, route_segments
 from crowdguard.patrols.graph import PatrolGraph
+from crowdguard.patrols.roster import Segment
 
 __all__ = [
     "JointOption",
@@ -577,7 +578,7 @@ class JointOption:
     """
 
     weight: float
-    groups: tuple[tuple[tuple[str, ...], tuple[tuple[dict[str, Any], ...], ...]], ...]
+    groups: tuple[tuple[tuple[str, ...], tuple[tuple[Segment, ...], ...]], ...]
 
 
 def joint_options(graph: PatrolGraph, schedules: JointSchedules) -> list[JointOption]:
@@ -588,7 +589,7 @@ def joint_options(graph: PatrolGraph, schedules: JointSchedules) -> list[JointOp
             continue
         groups = []
         for k, paths in enumerate(schedule_routes(graph, flow)):
-            segments = tuple(tuple(route_segments(graph, path)) for path in paths)
+            segments = tuple(route_segments(graph, path) for path in paths)
             groups.append((tuple(graph.commodities[k].teams), segments))
         options.append(JointOption(float(weight), tuple(groups)))
     return options

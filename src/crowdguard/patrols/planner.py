@@ -40,6 +40,7 @@ from crowdguard import __version__
 from crowdguard.errors import PlanError, did_you_mean
 from crowdguard.games.flow_pruned import WarmStarts
 from crowdguard.patrols.options import PlanOptions
+from crowdguard.patrols.roster import DayRoster, Segment, TeamRoster
 from crowdguard.patrols.season import (
     TOL,
     certify_season,
@@ -105,7 +106,7 @@ class PatrolPlan:
     seconds: float
     seeded: bool
     days: list[dt.date]
-    _rosters: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _rosters: dict[str, DayRoster] = field(default_factory=dict, repr=False)
     plan_gaps: dict[str, dict[str, float]] = field(default_factory=dict)
     """The security-plan multipliers the risk model used, per venue and attack mode."""
     linked_plans: dict[str, LinkedPlan] = field(default_factory=dict, repr=False)
@@ -370,7 +371,7 @@ class PatrolPlan:
         travel: dict[str, Any] = self.travel_times().to_json()
         return travel
 
-    def rosters(self) -> dict[str, dict[str, Any]]:
+    def rosters(self) -> dict[str, DayRoster]:
         """The drawn rosters, one per date (``rosters/YYYY-MM-DD.json`` contract)."""
         return self._rosters
 
@@ -383,7 +384,7 @@ def _draw_day(
     slots: Sequence[int],
     day: dt.date,
     rng: random.Random,
-) -> dict[str, Any]:
+) -> DayRoster:
     """One day's roster: per slot, systematic sampling picks venues, teams are matched."""
     bases = {t.callsign: t.base for t in scenario.teams}
     by_slot: dict[int, np.ndarray] = {}
@@ -419,27 +420,19 @@ def _draw_day(
         previous = assignment
     teams = []
     for member in scenario.teams:
-        segments: list[dict[str, str]] = []
+        segments: list[Segment] = []
         for start, end, venue in placement[member.callsign]:
-            kind = "base" if venue is None else "patrol"
+            kind: Literal["patrol", "base"] = "base" if venue is None else "patrol"
             last = segments[-1] if segments else None
-            if (
-                last is not None
-                and last["end"] == start.isoformat()
-                and last["kind"] == kind
-                and last.get("venue") == venue
-            ):
-                last["end"] = end.isoformat()
+            if last is not None and last.end == start and last.kind == kind and last.venue == venue:
+                segments[-1] = last.model_copy(update={"end": end})
                 continue
-            segment = {"kind": kind, "start": start.isoformat(), "end": end.isoformat()}
-            if venue is not None:
-                segment["venue"] = venue
-            segments.append(segment)
+            segments.append(Segment(kind=kind, venue=venue, start=start, end=end))
         if segments:
             teams.append(
-                {"team": member.callsign, "base": bases[member.callsign], "segments": segments}
+                TeamRoster(team=member.callsign, base=bases[member.callsign], segments=segments)
             )
-    return {"date": day.isoformat(), "teams": teams}
+    return DayRoster.of(day, teams)
 
 
 def draw_rosters(
@@ -450,7 +443,7 @@ def draw_rosters(
     *,
     rng: random.Random,
     days: Sequence[dt.date] | None = None,
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, DayRoster]:
     """Draw one roster per day from any coverage vector (the optimum or a baseline).
 
     Each slot is drawn by randomised systematic sampling, so every venue-slot is patrolled
@@ -602,7 +595,7 @@ def solve_plan(
         rosters = {
             day.isoformat(): day_plans[day.isoformat()].draw(rng)
             if day.isoformat() in day_plans
-            else {"date": day.isoformat(), "teams": []}
+            else DayRoster.of(day, ())
             for day in chosen
         }
         solver = "per-day bounded multiple LPs over patrol flows (TRUSTS/CASS), " + (

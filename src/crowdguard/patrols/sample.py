@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,6 +24,7 @@ from crowdguard.games.flow import CoveragePolytope
 from crowdguard.patrols.decompose import Route
 from crowdguard.patrols.graph import PatrolGraph
 from crowdguard.patrols.joint import JointOption
+from crowdguard.patrols.roster import DayRoster, Segment, TeamRoster
 
 __all__ = ["RouteMenu", "draw_roster", "restricted_polytope"]
 
@@ -36,13 +37,13 @@ class RouteMenu(Protocol):
     @property
     def team_bases(self) -> Mapping[str, str]: ...
     @property
-    def routes(self) -> Mapping[str, Sequence[tuple[float, list[dict[str, Any]]]]]: ...
+    def routes(self) -> Mapping[str, Sequence[tuple[float, tuple[Segment, ...]]]]: ...
     @property
     def joint(self) -> Sequence[JointOption]: ...
 
 
-def draw_roster(day_plan: RouteMenu, rng: random.Random) -> dict[str, Any]:
-    """One day's roster in the ``rosters/YYYY-MM-DD.json`` contract.
+def draw_roster(day_plan: RouteMenu, rng: random.Random) -> DayRoster:
+    """One day's roster (:class:`~crowdguard.patrols.roster.DayRoster`).
 
     ``rng`` is a :class:`random.Random` (``secrets.SystemRandom()`` for operational use).
     With joint schedules (:mod:`crowdguard.patrols.joint`) one whole-force schedule is drawn
@@ -57,35 +58,31 @@ def draw_roster(day_plan: RouteMenu, rng: random.Random) -> dict[str, Any]:
         weights = [w for w, _ in options]
         choice = rng.choices(range(len(options)), weights=weights, k=1)[0]
         teams.append(
-            {
-                "team": team,
-                "base": day_plan.team_bases[team],
-                "segments": [dict(s) for s in options[choice][1]],
-            }
+            TeamRoster(team=team, base=day_plan.team_bases[team], segments=options[choice][1])
         )
-    return {"date": day_plan.date, "teams": teams}
+    return DayRoster.of(day_plan.date, teams)
 
 
-def _draw_joint(day_plan: RouteMenu, rng: random.Random) -> dict[str, Any]:
+def _draw_joint(day_plan: RouteMenu, rng: random.Random) -> DayRoster:
     options = day_plan.joint
     chosen = options[rng.choices(range(len(options)), weights=[o.weight for o in options])[0]]
-    segments: dict[str, list[dict[str, Any]]] = {team: [] for team in day_plan.routes}
+    segments: dict[str, list[Segment]] = {team: [] for team in day_plan.routes}
     for group_teams, routes in chosen.groups:
         dealt = list(routes)
         rng.shuffle(dealt)
         for team, route in zip(group_teams, dealt, strict=True):
-            segments.setdefault(team, []).extend(dict(s) for s in route)
-    return {
-        "date": day_plan.date,
-        "teams": [
-            {
-                "team": team,
-                "base": day_plan.team_bases[team],
-                "segments": sorted(parts, key=lambda s: s["start"]),
-            }
+            segments.setdefault(team, []).extend(route)
+    return DayRoster.of(
+        day_plan.date,
+        (
+            TeamRoster(
+                team=team,
+                base=day_plan.team_bases[team],
+                segments=tuple(sorted(parts, key=lambda s: s.start)),
+            )
             for team, parts in segments.items()
-        ],
-    }
+        ),
+    )
 
 
 def restricted_polytope(

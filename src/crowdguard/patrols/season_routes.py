@@ -51,6 +51,7 @@ from crowdguard.patrols.dayplan import DayPlan, plan_day
 from crowdguard.patrols.decompose import route_entropy
 from crowdguard.patrols.joint import JointOption
 from crowdguard.patrols.overrides import Override
+from crowdguard.patrols.roster import DayRoster, Segment
 from crowdguard.patrols.sample import draw_roster
 from crowdguard.patrols.travel import TravelTimes, scenario_travel
 from crowdguard.risk.payoffs import Targets, build_targets
@@ -146,7 +147,7 @@ class DayResult:
     attacker_utility: float
     attacked_target: str
     certificate: dict[str, Any]
-    routes: dict[str, list[tuple[float, list[dict[str, Any]]]]]
+    routes: dict[str, list[tuple[float, tuple[Segment, ...]]]]
     team_bases: dict[str, str]
     expected_visibility: float
     method: str
@@ -164,7 +165,7 @@ class DayResult:
     unlimited_coverage: np.ndarray | None = field(default=None, repr=False)
     """The day's equilibrium coverage without the limits (their price; None: no limits)."""
 
-    def draw(self, rng: random.Random) -> dict[str, Any]:
+    def draw(self, rng: random.Random) -> DayRoster:
         """One roster for this day (``secrets.SystemRandom()`` operationally)."""
         return draw_roster(self, rng)
 

@@ -181,14 +181,15 @@ def _route_lines(plan: PatrolPlan, day: dt.date) -> list[tuple[str, list[tuple[f
     places = {v.id for v in plan.scenario.venues} | {b.id for b in plan.scenario.bases}
     travel = plan.travel_times()
     lines = []
-    for team in plan.rosters().get(day.isoformat(), {}).get("teams", []):
-        stops = [team["base"]]
-        for segment in team["segments"]:
-            venue = segment.get("venue")
-            if segment["kind"] == "patrol" and venue in places and stops[-1] != venue:
+    drawn = plan.rosters().get(day.isoformat())
+    for team in () if drawn is None else drawn.teams:
+        stops = [team.base]
+        for segment in team.patrols():
+            venue = segment.venue
+            if venue is not None and venue in places and stops[-1] != venue:
                 stops.append(venue)
-        stops.append(team["base"])
-        lines.append((team["team"], drawn_route(plan.scenario, travel, team["team"], stops)))
+        stops.append(team.base)
+        lines.append((team.team, drawn_route(plan.scenario, travel, team.team, stops)))
     return lines
 
 

@@ -132,7 +132,7 @@ def write_plan_outputs(
         rosters = staging / "rosters"
         rosters.mkdir(mode=PRIVATE_FOLDER)
         for day, roster in plan.rosters().items():
-            write_json(rosters / f"{day}.json", roster)
+            write_json(rosters / f"{day}.json", roster.document())
         write_private(
             staging / "report.html", render_report(plan, route_day=route_day, renderer=renderer)
         )

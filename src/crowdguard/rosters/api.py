@@ -10,7 +10,7 @@ from crowdguard.api.auth import CurrentUser
 from crowdguard.api.deps import ContextDep, NowDep, SessionDep
 from crowdguard.api.params import LocalDate, SlugId
 from crowdguard.rosters import service
-from crowdguard.rosters.models import DayRosters, TeamRoster
+from crowdguard.rosters.models import DayRosters, StoredTeamRoster
 
 __all__ = ["router"]
 
@@ -34,7 +34,7 @@ def day_rosters(
     )
 
 
-@router.get("/{date}/teams/{team}", response_model=TeamRoster)
+@router.get("/{date}/teams/{team}", response_model=StoredTeamRoster)
 def team_roster(
     date: DateParam,
     team: SlugId,
@@ -42,7 +42,7 @@ def team_roster(
     session: SessionDep,
     context: ContextDep,
     now: NowDep,
-) -> TeamRoster:
+) -> StoredTeamRoster:
     """One team's roster; officers only their own team, and only from the lead time."""
     return service.team_roster(
         session=session,

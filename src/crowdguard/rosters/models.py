@@ -1,36 +1,29 @@
-"""Roster schemas: the roster contract of ``design.md`` (``rosters/YYYY-MM-DD.json``)."""
+"""The served rosters: the one roster type of :mod:`crowdguard.patrols.roster`, plus what
+the store knows about it (the plan that drew it, the team's window). ``design.md``'s roster
+contract (``rosters/YYYY-MM-DD.json``) is the core model's; a served team roster *is* a
+:class:`crowdguard.patrols.roster.TeamRoster`, so dispatch and the pages use it as it is."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
-__all__ = ["DayRosters", "PlanRosters", "Segment", "TeamRoster"]
+from crowdguard.patrols.roster import DayRoster, Segment, TeamRoster
+
+__all__ = ["DayRosters", "PlanRosters", "Segment", "StoredTeamRoster"]
 
 
-class Segment(BaseModel):
-    """One stretch of a team's day: patrolling a venue, in transit, or at base."""
+class StoredTeamRoster(TeamRoster):
+    """One team's assignment on one date, as stored: its segments (the core model) and the
+    window and plan the store keeps beside them."""
 
-    kind: Literal["patrol", "transit", "base"]
-    venue: str | None = None
-    start: str
-    end: str
-
-
-class TeamRoster(BaseModel):
-    """One team's assignment on one date."""
-
-    team: str
-    base: str
-    segments: list[Segment]
     starts_at: dt.datetime
     ends_at: dt.datetime
     plan_id: int
 
 
-class DayRosters(BaseModel):
+class DayRosters(DayRoster):
     """Every team roster on a date that the caller may see (``teams`` may be empty).
 
     An officer whose team is rostered that day but whose shifts are not yet released gets
@@ -38,9 +31,8 @@ class DayRosters(BaseModel):
     empty only when there is no roster for them that day.
     """
 
-    date: dt.date
+    teams: tuple[StoredTeamRoster, ...]
     plan_id: int | None
-    teams: list[TeamRoster]
     more_from: dt.datetime | None = Field(
         default=None,
         description="officers: when the next of their team's shifts that day becomes "

@@ -16,6 +16,7 @@ Roster contents are never logged.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from crowdguard.audit import service as audit
 from crowdguard.errors import InputError
-from crowdguard.rosters.models import DayRosters, PlanRosters, Segment, TeamRoster
+from crowdguard.patrols.roster import DayRoster, Segment, parse_roster
+from crowdguard.rosters.models import DayRosters, PlanRosters, StoredTeamRoster
 from crowdguard.rosters.tables import RosterRow
 from crowdguard.scenario.schema import Team, Weekday
 from crowdguard.store.errors import ForbiddenError, NotFoundError
@@ -48,37 +50,38 @@ FULL_ROSTER_ROLES = frozenset({Role.admin, Role.planner, Role.control})
 _LONDON = ZoneInfo("Europe/London")
 
 
-def _instant(text: str, where: str) -> dt.datetime:
+def _segments(row: RosterRow) -> tuple[Segment, ...]:
+    """A stored row's segments as the one roster model (an :class:`InputError` naming the
+    row if the store holds something else)."""
     try:
-        value = dt.datetime.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise InputError(f"{where}: {text!r} is not an ISO 8601 date-time") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=_LONDON)
-    return value
+        return tuple(Segment.model_validate(s) for s in row.segments)
+    except ValidationError as exc:
+        raise InputError(f"rosters[{row.date}].{row.team}: {exc.errors()[0]['msg']}") from None
 
 
-def store_rosters(*, session: Session, plan_id: int, rosters: dict[str, dict[str, Any]]) -> int:
-    """Store a plan's rosters (``{date: roster contract}``); returns the team-days stored."""
+def store_rosters(
+    *, session: Session, plan_id: int, rosters: Mapping[str, DayRoster | Mapping[str, Any]]
+) -> int:
+    """Store a plan's rosters (``{date: roster}``, each a :class:`DayRoster` or a document
+    of the contract, validated into one; the key is the date); returns the team-days stored."""
     count = 0
-    for day, roster in sorted(rosters.items()):
-        for i, team in enumerate(roster.get("teams", [])):
-            where = f"rosters[{day}].teams[{i}]"
-            segments = [Segment.model_validate(s).model_dump() for s in team.get("segments", [])]
-            if segments:
-                starts = min(_instant(s["start"], where) for s in segments)
-                ends = max(_instant(s["end"], where) for s in segments)
-            else:
-                starts = ends = dt.datetime.fromisoformat(str(day)).replace(tzinfo=_LONDON)
+    for day, given in sorted(rosters.items()):
+        document = given if isinstance(given, DayRoster) else {**given, "date": str(day)}
+        roster = parse_roster(document, source=f"rosters[{day}]")
+        for team in roster.teams:
+            window = team.window()
+            if window is None:
+                midnight = dt.datetime.combine(roster.date, dt.time(0), tzinfo=_LONDON)
+                window = (midnight, midnight)
             session.add(
                 RosterRow(
                     plan_id=plan_id,
                     date=str(day),
-                    team=str(team["team"]),
-                    base=str(team.get("base", "")),
-                    starts_at=starts,
-                    ends_at=ends,
-                    segments=segments,
+                    team=team.team,
+                    base=team.base,
+                    starts_at=window[0],
+                    ends_at=window[1],
+                    segments=[s.model_dump(mode="json") for s in team.segments],
                 )
             )
             count += 1
@@ -128,11 +131,11 @@ def _latest_rows(session: Session, day: dt.date) -> list[RosterRow]:
     )
 
 
-def _public(row: RosterRow) -> TeamRoster:
-    return TeamRoster(
+def _public(row: RosterRow) -> StoredTeamRoster:
+    return StoredTeamRoster(
         team=row.team,
         base=row.base,
-        segments=[Segment.model_validate(s) for s in row.segments],
+        segments=_segments(row),
         starts_at=row.starts_at,
         ends_at=row.ends_at,
         plan_id=row.plan_id,
@@ -165,51 +168,49 @@ def _shift_starts(session: Session, row: RosterRow) -> list[dt.datetime]:
     )
 
 
-def _segment_shift_starts(segments: list[dict[str, Any]], where: str) -> list[dt.datetime]:
+def _segment_shift_starts(segments: Sequence[Segment]) -> list[dt.datetime]:
     """Fallback shift starts: the start of each run of back-to-back segments."""
     starts: list[dt.datetime] = []
     previous_end: dt.datetime | None = None
-    for segment in sorted(segments, key=lambda s: _instant(s["start"], where)):
-        start = _instant(segment["start"], where)
-        if previous_end is None or start > previous_end:
-            starts.append(start)
-        previous_end = max(previous_end or start, _instant(segment["end"], where))
+    for segment in sorted(segments, key=lambda s: s.start):
+        if previous_end is None or segment.start > previous_end:
+            starts.append(segment.start)
+        previous_end = max(previous_end or segment.start, segment.end)
     return starts
+
+
+def _shift_of(segment: Segment, starts: Sequence[dt.datetime]) -> dt.datetime:
+    """The start of the shift a segment belongs to: the latest one at or before it."""
+    return max((s for s in starts if s <= segment.start), default=segment.start)
+
+
+def _windowed(roster: StoredTeamRoster) -> StoredTeamRoster:
+    """``roster`` with its window narrowed to the segments it shows."""
+    window = roster.window()
+    if window is None:
+        return roster
+    return roster.model_copy(update={"starts_at": window[0], "ends_at": window[1]})
 
 
 def _officer_view(
     session: Session, row: RosterRow, now: dt.datetime, lead: dt.timedelta
-) -> tuple[TeamRoster | None, dt.datetime | None]:
-    """The part of ``row`` an officer of its team may see now, shift by shift.
+) -> tuple[StoredTeamRoster | None, dt.datetime | None]:
+    """The part of ``row`` an officer of its team may see now, shift by shift (a view of
+    the one roster model: :meth:`~crowdguard.patrols.roster.TeamRoster.only`).
 
     Returns the visible roster (None when no shift is visible yet) and the instant the
     next hidden shift becomes visible (None when nothing is hidden).
     """
-    where = f"rosters[{row.date}].{row.team}"
-    starts = _shift_starts(session, row) or _segment_shift_starts(row.segments, where)
-    visible: list[dict[str, Any]] = []
-    opens_next: dt.datetime | None = None
-    for segment in row.segments:
-        began = _instant(segment["start"], where)
-        # The shift a segment belongs to is the latest one starting at or before it.
-        shift_start = max((s for s in starts if s <= began), default=began)
-        if now >= shift_start - lead:
-            visible.append(segment)
-        elif opens_next is None or shift_start - lead < opens_next:
-            opens_next = shift_start - lead
-    if not visible:
-        return None, opens_next
-    return (
-        TeamRoster(
-            team=row.team,
-            base=row.base,
-            segments=[Segment.model_validate(s) for s in visible],
-            starts_at=min(_instant(s["start"], where) for s in visible),
-            ends_at=max(_instant(s["end"], where) for s in visible),
-            plan_id=row.plan_id,
-        ),
-        opens_next,
+    full = _public(row)
+    starts = _shift_starts(session, row) or _segment_shift_starts(full.segments)
+    opens_next = min(
+        (_shift_of(s, starts) - lead for s in full.segments if now < _shift_of(s, starts) - lead),
+        default=None,
     )
+    view = full.only(lambda s: now >= _shift_of(s, starts) - lead)
+    if not view.segments:
+        return None, opens_next
+    return _windowed(view), opens_next
 
 
 def _denied(
@@ -310,7 +311,7 @@ def plan_rosters(*, session: Session, plan_id: int, actor: str, now: dt.datetime
             .order_by(RosterRow.date, RosterRow.team)
         ).all()
     )
-    by_day: dict[str, list[TeamRoster]] = {}
+    by_day: dict[str, list[StoredTeamRoster]] = {}
     for row in rows:
         by_day.setdefault(row.date, []).append(_public(row))
     _audit_read(
@@ -340,7 +341,7 @@ def team_roster(
     actor: str,
     now: dt.datetime,
     lead: dt.timedelta,
-) -> TeamRoster:
+) -> StoredTeamRoster:
     """One team's roster on ``day``, if the caller may see it now."""
 
     def deny(reason: str, message: str) -> ForbiddenError:
@@ -379,17 +380,9 @@ def patrols_between(
     day = first
     while day <= last:
         for row in _latest_rows(session, day):
-            where = f"rosters[{row.date}].{row.team}"
-            for segment in row.segments:
-                if segment.get("kind") == "patrol" and segment.get("venue"):
-                    out.append(
-                        (
-                            row.team,
-                            str(segment["venue"]),
-                            _instant(segment["start"], where),
-                            _instant(segment["end"], where),
-                        )
-                    )
+            for segment in _segments(row):
+                if segment.kind == "patrol" and segment.venue:
+                    out.append((row.team, segment.venue, segment.start, segment.end))
         day += dt.timedelta(days=1)
     audit.record(
         session=session,
@@ -418,11 +411,8 @@ def patrolling(
         for row in _latest_rows(session, date):
             if row.team != team:
                 continue
-            where = f"rosters[{row.date}].{row.team}"
             found = found or any(
-                segment.get("kind") == "patrol"
-                and _instant(segment["start"], where) <= at < _instant(segment["end"], where)
-                for segment in row.segments
+                segment.kind == "patrol" and segment.at(at) for segment in _segments(row)
             )
     _audit_read(
         session,
@@ -434,12 +424,6 @@ def patrolling(
     return found
 
 
-def _shift_of(segment: Segment, starts: list[dt.datetime], where: str) -> dt.datetime:
-    """The start of the shift a segment belongs to: the latest one at or before it."""
-    began = _instant(segment.start, where)
-    return max((s for s in starts if s <= began), default=began)
-
-
 def officer_next_shift(
     *,
     session: Session,
@@ -447,7 +431,7 @@ def officer_next_shift(
     actor: str,
     now: dt.datetime,
     lead: dt.timedelta,
-) -> tuple[TeamRoster | None, dt.datetime | None]:
+) -> tuple[StoredTeamRoster | None, dt.datetime | None]:
     """An officer's next shift, for their own page: the part of their team's roster (today,
     else tomorrow, London dates) that is released (from ``lead`` before each shift,
     [DESIGN] secrecy) and not yet over, with the read audited; or ``(None, opens)`` with the
@@ -459,14 +443,13 @@ def officer_next_shift(
         if row is None:
             continue
         view, opens_next = _officer_view(session, row, now, lead)
-        where = f"rosters[{row.date}].{row.team}"
-        ahead = [] if view is None else [s for s in view.segments if _instant(s.end, where) > now]
-        if ahead:  # the next shift only: the segments of the shift the first one belongs to
-            starts = _shift_starts(session, row) or _segment_shift_starts(row.segments, where)
-
-            first = _shift_of(ahead[0], starts, where)
-            ahead = [s for s in ahead if _shift_of(s, starts, where) == first]
-        if view is not None and ahead:
+        ahead = [] if view is None else [s for s in view.segments if s.end > now]
+        if view is not None and ahead:  # the next shift only: the segments of its first one
+            starts = _shift_starts(session, row) or _segment_shift_starts(_segments(row))
+            first = _shift_of(ahead[0], starts)
+            shift = view.model_copy(
+                update={"segments": tuple(s for s in ahead if _shift_of(s, starts) == first)}
+            )
             _audit_read(
                 session,
                 actor,
@@ -474,16 +457,7 @@ def officer_next_shift(
                 f"{day.isoformat()}/{team}",
                 {"teams": [team], "page": "officer"},
             )
-            return (
-                view.model_copy(
-                    update={
-                        "segments": ahead,
-                        "starts_at": min(_instant(s.start, where) for s in ahead),
-                        "ends_at": max(_instant(s.end, where) for s in ahead),
-                    }
-                ),
-                None,
-            )
+            return _windowed(shift), None
         if opens_next is not None:
             return None, opens_next
     return None, None

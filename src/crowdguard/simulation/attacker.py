@@ -54,6 +54,7 @@ import numpy.typing as npt
 from scipy import stats
 
 from crowdguard.errors import InputError
+from crowdguard.patrols.roster import DayRoster, parse_roster
 from crowdguard.risk.payoffs import Targets
 
 __all__ = [
@@ -150,11 +151,14 @@ def daily_informed_harm(
     return float(np.mean(harms))
 
 
-def realised_cover(targets: Targets, rosters: Mapping[str, Mapping[str, Any]]) -> BoolArray:
+def realised_cover(
+    targets: Targets, rosters: Mapping[str, DayRoster | Mapping[str, Any]]
+) -> BoolArray:
     """Whether a team actually patrolled each target (more than half of its slot).
 
-    ``rosters``: date -> roster document (``rosters/YYYY-MM-DD.json``). Patrol segments at
-    a venue are intersected with that venue's slots.
+    ``rosters``: date -> roster (:class:`~crowdguard.patrols.roster.DayRoster`, or a
+    ``rosters/YYYY-MM-DD.json`` document, validated into one). Patrol segments at a venue are
+    intersected with that venue's slots.
     """
     by_venue: dict[str, list[int]] = {}
     for i, venue in enumerate(targets.venue):
@@ -163,19 +167,12 @@ def realised_cover(targets: Targets, rosters: Mapping[str, Mapping[str, Any]]) -
     ends = np.array([t.timestamp() for t in targets.end])
     patrolled = np.zeros(len(targets))
     for key, doc in rosters.items():
-        for team in doc.get("teams", []):
-            for seg in team.get("segments", []):
-                if seg.get("kind") != "patrol" or seg.get("venue") not in by_venue:
+        for team in parse_roster(doc, source=f"rosters[{key}]").teams:
+            for seg in team.patrols():
+                if seg.venue not in by_venue:
                     continue
-                try:
-                    a = dt.datetime.fromisoformat(seg["start"]).timestamp()
-                    b = dt.datetime.fromisoformat(seg["end"]).timestamp()
-                except (KeyError, TypeError, ValueError):
-                    raise InputError(
-                        f"rosters[{key}]: team {team.get('team')}: a patrol segment needs "
-                        "ISO 8601 start and end"
-                    ) from None
-                index = np.asarray(by_venue[seg["venue"]])
+                a, b = seg.start.timestamp(), seg.end.timestamp()
+                index = np.asarray(by_venue[seg.venue])
                 overlap = np.clip(
                     np.minimum(ends[index], b) - np.maximum(starts[index], a), 0, None
                 )

@@ -46,6 +46,7 @@ from crowdguard.errors import InputError
 from crowdguard.patrols.allocation import water_fill
 from crowdguard.patrols.options import PlanOptions
 from crowdguard.patrols.planner import draw_rosters
+from crowdguard.patrols.roster import DayRoster
 from crowdguard.patrols.season import slot_teams_for
 from crowdguard.patrols.season_routes import DayOptions
 from crowdguard.pipeline import PlanInputs, make_plan
@@ -246,7 +247,7 @@ def _chosen_days(scenario: Scenario, days: int | Sequence[dt.date] | None) -> li
     return sorted(set(days))
 
 
-def plan_rosters(plan: PlanCoverage, *, rng: random.Random) -> dict[str, dict[str, Any]]:
+def plan_rosters(plan: PlanCoverage, *, rng: random.Random) -> dict[str, DayRoster]:
     """Daily rosters (``rosters/YYYY-MM-DD.json`` contract) for a plan.
 
     Drawn plans use ``rng`` (``random.Random(seed)`` in simulation); the rota ignores it and
@@ -256,7 +257,7 @@ def plan_rosters(plan: PlanCoverage, *, rng: random.Random) -> dict[str, dict[st
         return {
             day.isoformat(): plan.day_plans[day.isoformat()].draw(rng)
             if day.isoformat() in plan.day_plans
-            else {"date": day.isoformat(), "teams": []}
+            else DayRoster.of(day, ())
             for day in plan.days
         }
     source = _FixedOrder(0) if plan.deterministic else rng

@@ -47,6 +47,7 @@ import numpy.typing as npt
 
 from crowdguard.dispatch.recommend import LatLon, matrix_travel
 from crowdguard.errors import InputError
+from crowdguard.patrols.roster import DayRoster
 from crowdguard.patrols.travel import places_of, scenario_travel
 from crowdguard.risk.payoffs import Targets, build_targets
 from crowdguard.scenario.schema import Scenario
@@ -464,7 +465,7 @@ def _observe(
     dict[str, list[float]],
     dict[str, list[float]],
     dict[str, list[tuple[float, float]]],
-    dict[str, dict[str, Any]],
+    dict[str, DayRoster],
 ]:
     """Every observer against ``replicates`` roster draws of ``plan``.
 
@@ -478,7 +479,7 @@ def _observe(
     expected = -(
         plan.coverage * targets.defender_covered + (1 - plan.coverage) * targets.defender_uncovered
     )
-    first: dict[str, dict[str, Any]] = {}
+    first: dict[str, DayRoster] = {}
     for r in range(replicates):
         rosters = plan_rosters(plan, rng=random.Random(f"crowdguard-simulate:{base_seed}:{r}"))
         if r == 0:

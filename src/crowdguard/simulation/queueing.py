@@ -33,6 +33,7 @@ import numpy as np
 
 from crowdguard.dispatch.recommend import LatLon
 from crowdguard.errors import InputError
+from crowdguard.patrols.roster import DayRoster, Segment, TeamRoster
 from crowdguard.simulation.incidents import exponential_on_scene
 from crowdguard.simulation.season import simulate_season
 
@@ -99,24 +100,14 @@ def simulate_mmc(
     rosters = {}
     for d in range(days):
         day = start + dt.timedelta(days=d)
-        rosters[day.date()] = {
-            "date": day.date().isoformat(),
-            "teams": [
-                {
-                    "team": f"team-{j + 1}",
-                    "base": "base",
-                    "segments": [
-                        {
-                            "kind": "patrol",
-                            "venue": "venue",
-                            "start": day.isoformat(),
-                            "end": (day + dt.timedelta(days=1)).isoformat(),
-                        }
-                    ],
-                }
+        patrol = Segment(kind="patrol", venue="venue", start=day, end=day + dt.timedelta(days=1))
+        rosters[day.date()] = DayRoster.of(
+            day.date(),
+            (
+                TeamRoster(team=f"team-{j + 1}", base="base", segments=(patrol,))
                 for j in range(servers)
-            ],
-        }
+            ),
+        )
     result = simulate_season(
         rosters,
         places={"venue": here, "base": here},

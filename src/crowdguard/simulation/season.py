@@ -47,18 +47,16 @@ import numpy.typing as npt
 import simpy
 
 from crowdguard.dispatch.recommend import (
-    DayRoster,
     DispatchUnit,
     LatLon,
     Recommendation,
-    TeamRoster,
     TravelMinutes,
-    parse_roster,
     place_segments,
     recommend,
 )
 from crowdguard.dispatch.states import Task, Unit, UnitState, arrive, assign, transition_unit
 from crowdguard.errors import InputError, NoUnitAvailable
+from crowdguard.patrols.roster import DayRoster, Segment, TeamRoster, parse_roster
 from crowdguard.simulation.incidents import (
     IncidentDraw,
     OnSceneMinutes,
@@ -131,12 +129,12 @@ class SeasonResult:
 def merge_rosters(
     rosters: Mapping[Any, Mapping[str, Any] | DayRoster],
 ) -> list[TeamRoster]:
-    """Join daily rosters (date -> roster document) into one roster per team."""
-    segments: dict[str, list[Any]] = {}
+    """Join daily rosters (date -> roster, or a document of the contract) into one roster
+    per team."""
+    segments: dict[str, list[Segment]] = {}
     bases: dict[str, str] = {}
     for key in sorted(rosters, key=str):
-        doc = rosters[key]
-        day = doc if isinstance(doc, DayRoster) else parse_roster(doc, source=f"rosters[{key}]")
+        day = parse_roster(rosters[key], source=f"rosters[{key}]")
         for team in day.teams:
             if bases.setdefault(team.team, team.base) != team.base:
                 raise InputError(

@@ -53,6 +53,7 @@ import numpy.typing as npt
 from crowdguard import __version__
 from crowdguard.errors import InputError
 from crowdguard.patrols.options import PlanOptions
+from crowdguard.patrols.roster import DayRoster
 from crowdguard.patrols.travel import TravelTimes, places_of, straight_line_travel
 from crowdguard.risk.payoffs import Targets, build_targets
 from crowdguard.scenario.schema import Scenario
@@ -321,7 +322,7 @@ def solve_point(context: SweepContext, point: GridPoint) -> PointPlan:
     )
 
 
-def _draw(plan: PointPlan, rng: random.Random) -> dict[str, dict[str, Any]]:
+def _draw(plan: PointPlan, rng: random.Random) -> dict[str, DayRoster]:
     """One season of rosters for the point (never written: analytic what-ifs)."""
     from crowdguard.patrols.planner import draw_rosters
 
@@ -332,7 +333,7 @@ def _draw(plan: PointPlan, rng: random.Random) -> dict[str, dict[str, Any]]:
     return {
         day.isoformat(): plan.day_plans[day.isoformat()].draw(rng)
         if day.isoformat() in plan.day_plans
-        else {"date": day.isoformat(), "teams": []}
+        else DayRoster.of(day, ())
         for day in plan.days
     }
 
@@ -359,7 +360,7 @@ def simulate_seed(context: SweepContext, plan: PointPlan, seed: int) -> dict[str
     points = [(la, lo) for la, lo in zip(travel.lat, travel.lon, strict=True)]
     places = {pid: (la, lo) for pid, la, lo in zip(travel.ids, travel.lat, travel.lon, strict=True)}
     season = None
-    if any(doc.get("teams") for doc in rosters.values()):
+    if any(doc.teams for doc in rosters.values()):
         season = simulate_season(
             rosters,
             places=places,

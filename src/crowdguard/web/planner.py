@@ -144,9 +144,8 @@ def _places(
     return points("venues"), points("bases")
 
 
-def _minutes(text: str, day: dt.date) -> int:
-    moment = dt.datetime.fromisoformat(text)
-    local = moment if moment.tzinfo is None else moment.astimezone(LONDON)
+def _minutes(moment: dt.datetime, day: dt.date) -> int:
+    local = moment.astimezone(LONDON)
     if local.date() < day:
         return 0
     if local.date() > day:

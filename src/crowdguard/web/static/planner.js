@@ -50,6 +50,14 @@
       body.scenario_id = box.dataset.scenario;
       body.overrides = [{ action: box.dataset.action, team: box.dataset.team, place: box.dataset.place, at: box.dataset.at }];
     }
+    const period = $("plan-period");
+    if (period && period.dataset.scenario === body.scenario_id) {
+      [["plan-start", "start"], ["plan-end", "end"]].forEach(function (pair) {
+        const input = $(pair[0]);
+        if (!input.value) { throw new Error((pair[1] === "start" ? "From" : "To") + ": a date, or the period's own."); }
+        if (input.value !== input.dataset.default) { body[pair[1]] = input.value; }
+      });
+    }
     const teams = $("plan-teams");
     if (teams && teams.dataset.scenario === body.scenario_id) {
       const boxes = Array.from(teams.querySelectorAll("input[name=teams]"));

@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-import crowdguard.dispatch.replan as replan_module
-from crowdguard.dispatch.recommend import DayRoster, parse_roster
-from crowdguard.dispatch.replan import INCIDENT, DayReplan, replan_day, travel_with_incident
+import crowdguard.patrols.replan as replan_module
 from crowdguard.errors import InputError, SolverFailed
 from crowdguard.games import SecurityGame, solve
 from crowdguard.games.flow import CoveragePolytope, solve_flow_game
 from crowdguard.patrols.graph import TeamStart, build_graph, flow_polytope
+from crowdguard.patrols.replan import INCIDENT, DayReplan, replan_day, travel_with_incident
+from crowdguard.patrols.roster import DayRoster, parse_roster
 from crowdguard.patrols.travel import TravelTimes
 from crowdguard.risk.payoffs import build_targets
 from crowdguard.scenario.schema import Scenario
@@ -93,8 +93,8 @@ def assert_drivable(result: DayReplan, scenario: Scenario, travel: TravelTimes) 
     teams = {t.callsign: t for t in scenario.teams}
     dwell = scenario.patrol.min_dwell_minutes
     starts = {s.team: s for s in result.starts}
-    assert result.roster["teams"], "nobody is planned"
-    for entry in result.roster["teams"]:
+    assert result.roster.document()["teams"], "nobody is planned"
+    for entry in result.roster.document()["teams"]:
         team = teams[entry["team"]]
         mult = kinds[team.kind].travel_multiplier
         segs = [{**s, "start": dt.datetime.fromisoformat(s["start"]),
@@ -144,9 +144,9 @@ def test_the_replan_keeps_a_team_on_the_mainland_when_the_island_is_out_of_reach
     assert (graph.method, graph.fallback) == ("patrol graph", None)
     assert newport(free) > 0.2  # free placement sends arv-2 to the island ...
     assert newport(graph) == 0.0  # ... the graph cannot
-    for entry in graph.roster["teams"]:
+    for entry in graph.roster.document()["teams"]:
         assert all(s.get("venue") != "newport-market" for s in entry["segments"])
-    assert [t["team"] for t in graph.roster["teams"]] == ["arv-2"]
+    assert [t["team"] for t in graph.roster.document()["teams"]] == ["arv-2"]
     assert_drivable(graph, ISLAND, travel)
     # Where the re-plan started arv-2: on site at Gunwharf since 10:15.
     (start,) = graph.starts
@@ -202,11 +202,15 @@ def test_routes_are_drivable_and_the_coverage_is_the_flow_s_for_both_kinds_of_te
             "portsmouth-gunwharf",
             at("13:40"),
         )
-        first = next(t for t in result.roster["teams"] if t["team"] == "foot-1")["segments"][0]
+        first = next(t for t in result.roster.document()["teams"] if t["team"] == "foot-1")[
+            "segments"
+        ][0]
         assert (first["kind"], first["start"][11:16]) == ("transit", "13:20")
         # foot-2 rejoins from the incident once free, driving at a foot team's pace.
         assert (starts["foot-2"].place, starts["foot-2"].ready) == (INCIDENT, at("14:10"))
-        back = next(t for t in result.roster["teams"] if t["team"] == "foot-2")["segments"]
+        back = next(t for t in result.roster.document()["teams"] if t["team"] == "foot-2")[
+            "segments"
+        ]
         assert back[0]["kind"] == "transit" and back[0]["start"][11:16] == "14:10"
         assert result.after is not None and result.after.solution is not None
         flow = result.after
@@ -304,7 +308,7 @@ def test_a_team_on_site_counts_its_time_there_and_one_still_driving_does_not() -
         "arv-2": TeamStart("fareham-west-street", at("14:40")),
     }
     kept = [i for i, e in enumerate(targets.end) if e > at("14:40")]
-    from crowdguard.dispatch.replan import _remaining  # the targets left at 14:40
+    from crowdguard.patrols.replan import _remaining  # the targets left at 14:40
 
     left = _remaining(targets, at("14:40"))
     assert len(left) == len(kept)
@@ -332,7 +336,7 @@ def test_a_team_back_too_late_to_return_by_its_shift_end_is_named_not_planned() 
     assert [s.team for s in result.starts] == ["arv-2"]
     assert any(n.startswith("arv-1 cannot get from incident at 15:40 back to base hq-portsmouth")
                for n in result.notes)  # fmt: skip
-    assert [t["team"] for t in result.roster["teams"]] == ["arv-2"]
+    assert [t["team"] for t in result.roster.document()["teams"]] == ["arv-2"]
 
 
 def test_back_at_needs_the_incident_and_busy_teams_are_left_out() -> None:
@@ -341,7 +345,7 @@ def test_back_at_needs_the_incident_and_busy_teams_are_left_out() -> None:
                    back_at=at("13:00"))  # fmt: skip
     busy = replan_day(ISLAND, team="arv-1", now=at("12:00"), rosters=ISLAND_ROSTER,
                       unavailable={"arv-2": "unit is committed"}, rng=random.Random(1))  # fmt: skip
-    assert busy.roster["teams"] == []
+    assert busy.roster.document()["teams"] == []
     assert "arv-2: unit is committed; left out of both plans" in busy.notes
     assert all(s.teams_before == ("arv-1",) for s in busy.slots if s.start.hour < 16)
 
@@ -352,11 +356,11 @@ def test_when_the_graph_gives_no_answer_the_replan_says_so_and_places_freely(
     def stalled(*args: Any, **kwargs: Any) -> Any:
         raise SolverFailed("flow game: HiGHS MILP stopped without optimum (time limit reached)")
 
-    monkeypatch.setattr(replan_module, "solve_flow_game", stalled)
+    monkeypatch.setattr(replan_module, "solve_day", stalled)  # the day planner's solve
     result = replan_day(ISLAND, team="arv-1", now=at("12:00"), rosters=ISLAND_ROSTER,
                         rng=random.Random(1))  # fmt: skip
     assert result.method == "free placement"
     assert result.fallback is not None and "time limit reached" in result.fallback
     assert "free placement instead" in result.fallback
     assert result.before is None and result.starts == ()
-    assert [t["team"] for t in result.roster["teams"]] == ["arv-2"]
+    assert [t["team"] for t in result.roster.document()["teams"]] == ["arv-2"]

@@ -1,5 +1,12 @@
 """Re-plan the rest of a day on the patrol graph after a team has been dispatched.
 
+Patrol planning, beside the day planner (:mod:`crowdguard.patrols.dayplan`), whose game it
+plays: the same graph (:func:`~crowdguard.patrols.graph.build_graph` started mid-day), the
+same payoffs (:func:`~crowdguard.patrols.dayplan.day_payoffs`), the same equilibrium solve
+(:func:`~crowdguard.patrols.dayplan.solve_day`) and the same "hold the equilibrium, then
+minimise" LP for its choice among equilibria (:func:`crowdguard.games.flow.spread_lp`). The
+control room's shell is :func:`crowdguard.dispatch.service.replan_unit`.
+
 Sending a team to an incident costs the patrols it was rostered for until it is back: the
 **coverage gap**. The other teams' drawn routes were optimal for a force that included it,
 so the control room can re-solve what is left of the day without it. Pure: a scenario and
@@ -28,17 +35,38 @@ equilibrium by the ERASER MILP over the flow polytope (Kiekintveld et al., AAMAS
    from the incident at ``back_at``. Every team must still be back at base by its shift end
    (the graph's sink); a team that cannot is named in the answer, not planned. Travel is the
    model's minutes times each team's kind's ``travel_multiplier`` and presence counts its
-   ``effectiveness`` (``patrol.team_kinds``).
+   ``effectiveness`` (``patrol.team_kinds``). The plan's **operational limits** hold for
+   every team re-planned, the dispatched one included (issue 11 s.2): its home sector
+   (``home_radius_km`` and its base's ``sector``) and each visit's ``min_stay_minutes`` are the
+   graph's shape, and the transit cap (``max_transit_share``) is a row per team: of the time
+   left in its shift from when it is free, at most that share in transit, or the direct
+   drive back to base when that alone is longer (:func:`crowdguard.patrols.graph.transit_rows`).
 5. **The game.** The targets of the slots in which some team of the *before* graph is on
    shift (the rest of the day has no team either way: reported uncovered, not played). Each
-   graph's SSE over its flow polytope, certified, with the planner's tie-break among equal
-   equilibria for the least predictable flow (:func:`crowdguard.games.flow.solve_flow_game`).
-   Per slot, the attacker's best payoff under each coverage, and the defender's at it.
+   graph's equilibrium over its flow polytope is the day planner's
+   (:func:`crowdguard.patrols.dayplan.solve_day`: robust to the attacker's tie-break by
+   default, certified), then :func:`_refine`'s choice among its equilibria. Per slot, the
+   attacker's best payoff under each coverage, and the defender's at it.
 6. **Routes.** The *after* flow is decomposed into route lotteries
    (:func:`crowdguard.patrols.decompose.decompose`), certified source to sink
-   (:func:`crowdguard.patrols.dayplan.certify_routes`), and one route per team is drawn
-   (:func:`crowdguard.patrols.sample.draw_roster`). ``rng`` is ``secrets.SystemRandom()``
+   (:func:`crowdguard.patrols.dayplan.certify_routes`), and a roster is drawn
+   (:func:`crowdguard.patrols.sample.draw_roster`): one joint schedule when they deliver the
+   coverage exactly (below), else one route per team. ``rng`` is ``secrets.SystemRandom()``
    unless a seeded generator is passed.
+
+**What the drawn re-plan delivers.** Each team's lottery alone would put every team's
+expected presence at every venue-slot exactly at the *after* flow, but independent draws can
+put two teams at one venue-slot on one draw and neither on another, so the chance that the
+drawn roster protects a venue-slot could fall short of the stated coverage (issue 10 s.1).
+So the re-plan first asks the day planner's column generation for whole-force schedules
+realising the *after* coverage exactly (:func:`crowdguard.patrols.joint.joint_schedules`
+over the same polytope, within :data:`~crowdguard.patrols.dayplan.JOINT_COLUMNS` schedules
+and the time limit) and draws one of them (:attr:`DayReplan.joint`): then the protection it
+delivers, computed exactly over the distribution, equals what it states. When no such
+distribution is found (coverage the teams can reach only fractionally stacked, say), it
+draws team by team and :attr:`DayReplan.drawn` says that the stated protection is an upper
+bound on what the roster delivers; unlike the day planner it does not then re-solve the game
+over the schedules found (ASPEN's restricted master), which would cost a re-plan seconds.
 
 **Fallback.** When the graph cannot give an answer (the MILP stops without an optimum
 within ``time_limit``, or a certificate fails), the re-plan says so in
@@ -56,21 +84,20 @@ import random
 import secrets
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import linprog
 
-from crowdguard.dispatch.recommend import (
-    DayRoster,
-    LatLon,
-    MissedPatrol,
-    TeamRoster,
-    place_segments,
+from crowdguard.errors import (
+    CertificateFailed,
+    GameError,
+    InfeasibleGame,
+    InputError,
+    PlanError,
+    SolverFailed,
 )
-from crowdguard.errors import CertificateFailed, GameError, InputError, PlanError
 from crowdguard.games import SecurityGame, solve
 from crowdguard.games.flow import (
     CoveragePolytope,
@@ -78,17 +105,32 @@ from crowdguard.games.flow import (
     FlowPayoffs,
     FlowSolution,
     Spread,
+    TieRule,
     attacker_utilities,
     certify,
     defender_utilities,
-    solve_flow_game,
+    spread_lp,
 )
 from crowdguard.geometry import great_circle_km
-from crowdguard.patrols.dayplan import certify_routes, team_routes
+from crowdguard.patrols.dayplan import (
+    JOINT_COLUMNS,
+    certify_routes,
+    day_payoffs,
+    solve_day,
+    team_routes,
+)
 from crowdguard.patrols.decompose import decompose
 from crowdguard.patrols.graph import PatrolGraph, TeamStart, build_graph, flow_polytope, spread_rows
-from crowdguard.patrols.joint import JointOption
+from crowdguard.patrols.joint import JointOption, joint_options, joint_schedules
 from crowdguard.patrols.planner import draw_rosters, slot_teams_for
+from crowdguard.patrols.roster import (
+    DayRoster,
+    LatLon,
+    MissedPatrol,
+    Segment,
+    TeamRoster,
+    place_segments,
+)
 from crowdguard.patrols.sample import draw_roster
 from crowdguard.patrols.travel import (
     Place,
@@ -185,12 +227,16 @@ class DayReplan:
     gap: tuple[MissedPatrol, ...]
     slots: tuple[SlotChange, ...]
     targets: tuple[TargetChange, ...]
-    roster: dict[str, Any]
+    roster: DayRoster
     method: str = "patrol graph"
     fallback: str | None = None
     starts: tuple[ReplanStart, ...] = ()
     notes: tuple[str, ...] = ()
     before: GraphSolve | None = field(default=None, repr=False)
+    joint: tuple[JointOption, ...] = field(default=(), repr=False)
+    """The joint schedules ``roster`` was drawn from (empty: drawn team by team)."""
+    drawn: str = ""
+    """How ``roster`` was drawn, and whether it delivers the stated protection exactly."""
     after: GraphSolve | None = field(default=None, repr=False)
 
     @property
@@ -302,15 +348,6 @@ def _slot_teams(scenario: Scenario, graph: PatrolGraph, slot: int) -> tuple[str,
     return tuple(t.callsign for t in scenario.teams if t.callsign in on)
 
 
-def _payoffs(targets: Targets, index: np.ndarray) -> FlowPayoffs:
-    return FlowPayoffs(
-        np.asarray(targets.defender_covered[index], dtype=float),
-        np.asarray(targets.defender_uncovered[index], dtype=float),
-        np.asarray(targets.attacker_covered[index], dtype=float),
-        np.asarray(targets.attacker_uncovered[index], dtype=float),
-    )
-
-
 def _refine(
     payoffs: FlowPayoffs,
     polytope: CoveragePolytope,
@@ -319,96 +356,40 @@ def _refine(
     spread: Spread,
     time_limit: float,
 ) -> np.ndarray:
-    """Step 5's choice among the equilibria of ``first``: two LPs over the flows that keep its
-    attacked target a best response worth the same to the defender (to ``1e-8`` of the
-    payoff scale), so every answer is still a strong Stackelberg equilibrium.
+    """Step 5's choice among the equilibria of ``first``: the day planner's "hold the
+    equilibrium, then minimise" LP (:func:`crowdguard.games.flow.spread_lp`: the flows that
+    keep its attacked target a best response worth the same to the defender, so every
+    answer is still the same equilibrium), twice.
 
     1. **Each slot as low as it can be.** The equilibrium fixes the attacker's payoff only
        in the slot it attacks; a control room reads the others slot by slot, so the first LP
-       minimises the sum over slots of the attacker's best payoff in the slot.
+       minimises the sum over slots of the attacker's best payoff in the slot
+       (``sum_s max_{t in s} U_a(t)``, a :class:`~crowdguard.games.flow.Spread` whose rows are
+       the attacker's payoffs).
     2. **Least predictable.** Holding each slot there, the second minimises the planner's
-       predictability (:class:`crowdguard.games.flow.Spread`: the summed hit rate of an
-       observer guessing each team's likeliest place).
+       predictability (the summed hit rate of an observer guessing each team's likeliest
+       place), as the day planner's own tie-break does.
 
     Returns the flow; if an LP fails numerically, the last good one (at worst ``first``'s).
     """
-    n, nz = payoffs.n, polytope.n_vars
-    slots, column = np.unique(slot_of, return_inverse=True)
-    n_slots = len(slots)
     attacked, value = first.attacked_target, first.defender_utility
-    delta_d = payoffs.defender_covered - payoffs.defender_uncovered
     delta_a = payoffs.attacker_covered - payoffs.attacker_uncovered
-    cov = polytope.coverage.tocsr()
-    scaled = (sp.diags(delta_a) @ cov).tocsr()
-    scale = 1.0 + float(
-        np.max(np.abs(np.concatenate([payoffs.defender_uncovered, payoffs.attacker_uncovered])))
-    )
-    eps = 1e-8 * scale
-    ones = sp.csr_matrix(np.ones((n, 1)))
-    # rows over z: coverage <= 1; the attacked target stays a best response; same value
-    keep_a = sp.vstack(
-        [cov, scaled - ones @ scaled[attacked], -(delta_d[attacked] * cov[attacked])]
-    ).tocsr()
-    keep_b = np.concatenate(
-        [
-            np.ones(n),
-            payoffs.attacker_uncovered[attacked] - payoffs.attacker_uncovered,
-            [payoffs.defender_uncovered[attacked] - value + eps],
-        ]
-    )
-
-    def lp(
-        extra: sp.csr_matrix, extra_b: np.ndarray, n_aux: int, cost: np.ndarray
-    ) -> np.ndarray | None:
-        """min cost.aux over (z, aux >= -inf) with the keep rows and ``extra``."""
-        result = linprog(
-            np.concatenate([np.zeros(nz), cost]),
-            A_ub=sp.vstack([sp.hstack([keep_a, sp.csr_matrix((keep_a.shape[0], n_aux))]), extra]),
-            b_ub=np.concatenate([keep_b, extra_b]),
-            A_eq=sp.hstack([polytope.a_eq, sp.csr_matrix((polytope.a_eq.shape[0], n_aux))]),
-            b_eq=polytope.b_eq,
-            bounds=np.column_stack(
-                [
-                    np.concatenate([polytope.lower, np.full(n_aux, -np.inf)]),
-                    np.concatenate([polytope.upper, np.full(n_aux, np.inf)]),
-                ]
-            ),
-            method="highs",
-            options={"time_limit": time_limit},
-        )
-        if result.status != 0 or result.x is None:
-            return None
-        return np.asarray(result.x)
-
-    # 1. m_s >= U_a(t) for t in slot s; minimise sum m_s
-    pick = sp.csr_matrix((-np.ones(n), (np.arange(n), column)), shape=(n, n_slots))
-    low = lp(
-        sp.hstack([scaled, pick]).tocsr(), -payoffs.attacker_uncovered, n_slots, np.ones(n_slots)
-    )
+    scaled = (sp.diags(delta_a) @ polytope.coverage).tocsr()  # U_a(t) = R_a(t) + scaled_t z
+    slots = Spread(rows=scaled, groups=np.asarray(slot_of), offset=payoffs.attacker_uncovered)
     z = first.z
-    held_a, held_b = sp.csr_matrix((0, nz)), np.zeros(0)
+    low = spread_lp(payoffs, polytope, attacked, value, slots, time_limit)
+    held = polytope
     if low is not None:
-        z = np.clip(low[:nz], polytope.lower, polytope.upper)
-        held_a = scaled  # U_a(t) <= m_s + eps
-        held_b = low[nz:][column] + eps - payoffs.attacker_uncovered
-    # 2. w_g >= rows_i z for i in group g; minimise sum w_g
-    groups, inverse = np.unique(spread.groups, return_inverse=True)
-    r = spread.rows.shape[0]
-    group_matrix = sp.csr_matrix((-np.ones(r), (np.arange(r), inverse)), shape=(r, len(groups)))
-    spread_x = lp(
-        sp.vstack(
-            [
-                sp.hstack([held_a, sp.csr_matrix((held_a.shape[0], len(groups)))]),
-                sp.hstack([spread.rows, group_matrix]),
-            ]
-        ).tocsr(),
-        np.concatenate([held_b, np.zeros(r)]),
-        len(groups),
-        np.ones(len(groups)),
-    )
-    if spread_x is not None:
-        z = np.clip(spread_x[:nz], polytope.lower, polytope.upper)
-    return z
+        z = low
+        u_a = payoffs.attacker_uncovered + scaled @ low
+        _, column = np.unique(slot_of, return_inverse=True)
+        best = np.full(int(column.max()) + 1, -np.inf)
+        np.maximum.at(best, column, u_a)
+        scale = 1.0 + float(np.max(np.abs(payoffs.attacker_uncovered)))
+        # U_a(t) <= (the slot's best) + eps: each slot held where the first LP left it
+        held = polytope.with_rows(scaled, best[column] + 1e-8 * scale - payoffs.attacker_uncovered)
+    least = spread_lp(payoffs, held, attacked, value, spread, time_limit)
+    return z if least is None else least
 
 
 def _solve_graph(
@@ -417,18 +398,23 @@ def _solve_graph(
     horizon: np.ndarray,
     method: FlowMethod,
     time_limit: float,
+    tie: TieRule = "robust",
+    tie_margin: float = 0.01,
 ) -> GraphSolve:
-    """Step 5 on one graph: the SSE over its flow polytope, restricted to the horizon, then
-    :func:`_refine`'s choice among its equilibria, certified."""
+    """Step 5 on one graph: the day planner's equilibrium over its flow polytope (with the
+    transit-cap rows it carries), restricted to the horizon, then :func:`_refine`'s choice
+    among its equilibria, certified."""
     full = flow_polytope(graph)
     polytope = CoveragePolytope(
-        full.coverage[horizon], full.a_eq, full.b_eq, full.lower, full.upper
+        full.coverage[horizon], full.a_eq, full.b_eq, full.lower, full.upper, full.a_ub, full.b_ub
     )
-    payoffs = _payoffs(targets, horizon)
+    payoffs = day_payoffs(targets, horizon)
     coverage = np.zeros(len(targets))
     if graph.n_arcs == 0 or horizon.size == 0:
         return GraphSolve(graph, horizon, payoffs, polytope, None, coverage)
-    first = solve_flow_game(payoffs, polytope, method=method, time_limit=time_limit)
+    first = solve_day(
+        payoffs, polytope, method=method, time_limit=time_limit, tie=tie, tie_margin=tie_margin
+    )
     z = _refine(
         payoffs, polytope, graph.target_slot[horizon], first, spread_rows(graph), time_limit
     )
@@ -452,8 +438,8 @@ def _solve_graph(
 
 def _slot_values(targets: Targets, coverage: np.ndarray) -> list[tuple[float, float]]:
     """Per slot, the attacker's best payoff and the defender's there (ties for the defender)."""
-    u_a = attacker_utilities(_payoffs(targets, np.arange(len(targets))), coverage)
-    u_d = defender_utilities(_payoffs(targets, np.arange(len(targets))), coverage)
+    u_a = attacker_utilities(day_payoffs(targets), coverage)
+    u_d = defender_utilities(day_payoffs(targets), coverage)
     scale = max(1.0, float(np.max(np.abs(targets.attacker_uncovered))))
     values = []
     for s in range(len(targets.slot_starts)):
@@ -502,20 +488,18 @@ def _changes(
     return slots, changes
 
 
-def _clip_roster(roster: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
+def _clip_roster(roster: DayRoster, now: dt.datetime) -> DayRoster:
     """Drop what is over and start the slot in progress at ``now``."""
     teams = []
-    for team in roster.get("teams", []):
-        segments = []
-        for seg in team["segments"]:
-            start = dt.datetime.fromisoformat(seg["start"])
-            end = dt.datetime.fromisoformat(seg["end"])
-            if end <= now:
-                continue
-            segments.append({**seg, "start": max(start, now).astimezone(start.tzinfo).isoformat()})
+    for team in roster.teams:
+        segments = tuple(
+            seg.model_copy(update={"start": max(seg.start, now).astimezone(seg.start.tzinfo)})
+            for seg in team.segments
+            if seg.end > now
+        )
         if segments:
-            teams.append({**team, "segments": segments})
-    return {"date": roster["date"], "teams": teams}
+            teams.append(team.model_copy(update={"segments": segments}))
+    return DayRoster.of(roster.date, teams)
 
 
 def _free_placement(
@@ -528,7 +512,7 @@ def _free_placement(
     unavailable: Collection[str],
     rng: random.Random,
     day: dt.date,
-) -> tuple[tuple[SlotChange, ...], tuple[TargetChange, ...], dict[str, Any]]:
+) -> tuple[tuple[SlotChange, ...], tuple[TargetChange, ...], DayRoster]:
     """Free placement: each remaining slot's game on its own (ORIGAMI or ERASER, certified;
     Kiekintveld et al., AAMAS 2009) with the teams on shift; the dispatched team is out of
     every slot starting before ``back_at``. No travel between slots is modelled."""
@@ -568,9 +552,41 @@ class _Menu:
 
     date: str
     team_bases: Mapping[str, str]
-    routes: Mapping[str, Sequence[tuple[float, list[dict[str, Any]]]]]
+    routes: Mapping[str, Sequence[tuple[float, tuple[Segment, ...]]]]
     joint: Sequence[JointOption] = ()
-    """Empty: a re-plan draws each team's route independently (not yet joint, issue 10)."""
+    """Whole-force schedules to draw from (empty: each team draws its own route)."""
+
+
+def _joint(solved: GraphSolve, time_limit: float) -> tuple[tuple[JointOption, ...], str]:
+    """Step 6's joint schedules: a distribution over whole-force schedules whose protection
+    of every venue-slot is exactly the *after* coverage (the day planner's column
+    generation, :func:`crowdguard.patrols.joint.joint_schedules`, over the same polytope, so
+    every schedule keeps the transit cap). Returns the schedules (empty when none deliver
+    the coverage exactly within :data:`~crowdguard.patrols.dayplan.JOINT_COLUMNS` columns
+    and ``time_limit``) and a note saying which way the roster is drawn."""
+    assert solved.solution is not None
+    try:
+        schedules = joint_schedules(
+            solved.polytope,
+            solved.solution.coverage,
+            support=solved.solution.z,
+            time_limit=time_limit,
+            max_columns=JOINT_COLUMNS,
+        )
+    except (InfeasibleGame, RuntimeError, SolverFailed) as exc:
+        return (), f"routes drawn team by team (no joint schedules: {exc}); {_UPPER_BOUND}"
+    if not schedules.exact:
+        return (), (
+            "routes drawn team by team (no joint schedules deliver the coverage exactly; "
+            f"largest gap {schedules.gap:.3g}); {_UPPER_BOUND}"
+        )
+    return tuple(joint_options(solved.graph, schedules)), (
+        f"roster drawn from {int(np.count_nonzero(schedules.weights > 1e-12))} joint "
+        "schedules: every venue-slot is protected with exactly the stated coverage"
+    )
+
+
+_UPPER_BOUND = "the stated protection is an upper bound on what the drawn roster delivers"
 
 
 def _draw(
@@ -580,39 +596,43 @@ def _draw(
     rng: random.Random,
     now: dt.datetime,
     transit: Mapping[str, str],
-) -> dict[str, Any]:
-    """Step 6: one route per team from the *after* flow; a team still in transit (``transit``:
+    joint: tuple[JointOption, ...] = (),
+) -> DayRoster:
+    """Step 6: a roster from the *after* plan, one whole-force schedule of ``joint`` when
+    given, else one route per team from its lottery; a team still in transit (``transit``:
     team -> destination) keeps its journey from ``now`` until it arrives at its start."""
     graph = solved.graph
     if solved.solution is None:
-        return {"date": day.isoformat(), "teams": []}
+        return DayRoster.of(day, ())
     lotteries = decompose(graph, solved.solution.z)
     certify_routes(graph, lotteries)
     menu = _Menu(
         day.isoformat(),
         {t.callsign: t.base for t in scenario.teams},
         team_routes(graph, lotteries),
+        joint,
     )
-    roster = draw_roster(menu, rng)
+    drawn = draw_roster(menu, rng)
     zone = ZoneInfo(scenario.timezone)
     order = {t.callsign: i for i, t in enumerate(scenario.teams)}
-    roster["teams"].sort(key=lambda t: order[t["team"]])
-    for entry in roster["teams"]:
-        if entry["team"] not in transit:
-            continue
-        segments = entry["segments"]
-        if not segments or dt.datetime.fromisoformat(segments[0]["start"]) <= now:
-            continue
-        if segments[0]["kind"] == "transit":  # it drives straight on
-            segments[0]["start"] = now.astimezone(zone).isoformat()
-            continue
-        leg: dict[str, Any] = {"kind": "transit"}
-        if transit[entry["team"]] in graph.venues:
-            leg["venue"] = transit[entry["team"]]
-        leg["start"] = now.astimezone(zone).isoformat()
-        leg["end"] = segments[0]["start"]
-        segments.insert(0, leg)
-    return roster
+    teams: list[TeamRoster] = []
+    for entry in sorted(drawn.teams, key=lambda t: order[t.team]):
+        segments = entry.segments
+        if entry.team in transit and segments and segments[0].start > now:
+            if segments[0].kind == "transit":  # it drives straight on
+                first = segments[0].model_copy(update={"start": now.astimezone(zone)})
+                segments = (first, *segments[1:])
+            else:
+                destination = transit[entry.team]
+                leg = Segment(
+                    kind="transit",
+                    venue=destination if destination in graph.venues else None,
+                    start=now.astimezone(zone),
+                    end=segments[0].start,
+                )
+                segments = (leg, *segments)
+        teams.append(entry.model_copy(update={"segments": segments}))
+    return DayRoster.of(day, teams)
 
 
 def replan_day(
@@ -659,7 +679,7 @@ def replan_day(
     until = min(back_at, midnight) if back_at is not None else midnight
     by_team = {t.team: t for t in ([] if rosters is None else rosters.teams)}
     gap = coverage_gap_until(by_team.get(team), now=now, until=until)
-    empty = {"date": day.isoformat(), "teams": []}
+    empty = DayRoster.of(day, ())
     if not scenario.start <= day <= scenario.end:
         return DayReplan(team, day, now, back_at, gap, (), (), empty, notes=("no plan today",))
     targets = _remaining(build_targets(scenario, days=[day], plan_gaps=plan_gaps), now)
@@ -690,6 +710,7 @@ def replan_day(
             roster,
             method="free placement",
             fallback=fallback,
+            drawn="free placement: each slot drawn by systematic sampling, no travel modelled",
             notes=tuple(notes),
         )
 
@@ -786,7 +807,11 @@ def _on_graph(
         if t in after_starts
         and any(t in c.teams and c.start_place == starts[t].place for c in after_graph.commodities)
     }
-    roster = _draw(scenario, after, day, rng, now, transit)
+    joint: tuple[JointOption, ...] = ()
+    drawn = "nobody left to plan: no roster drawn"
+    if after.solution is not None:
+        joint, drawn = _joint(after, min(time_limit, REPLAN_TIME_LIMIT))
+    roster = _draw(scenario, after, day, rng, now, transit, joint)
     placed: list[ReplanStart] = []
     for comm in after_graph.commodities:
         if comm.start_place is None or comm.ready is None:
@@ -829,4 +854,6 @@ def _on_graph(
         notes=tuple(notes),
         before=before,
         after=after,
+        joint=joint,
+        drawn=drawn,
     )

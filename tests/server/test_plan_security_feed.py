@@ -20,10 +20,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from crowdguard.plans import DEMO_DIR
+from crowdguard.scenario.load import demo_scenario
 from crowdguard.store.clock import FakeClock
 from crowdguard.store.db import make_sessionmaker, session_scope
-from crowdguard.store.demo import seed_demo
 from crowdguard.users.models import Role
+from crowdguard.venues.service import load_scenario_records
 
 VENUE = "winchester-cathedral-market"  # its linked demo plan is near-exemplary
 DAY = "2026-11-27"
@@ -73,8 +74,14 @@ def test_a_weak_submitted_plan_draws_patrols_and_the_job_keeps_its_review(
     clock: FakeClock,
     as_role: Callable[..., Headers],
 ) -> None:
+    # The demo without its operational limits (decision 0009): with them, Winchester's places
+    # are patrolled by its own teams only and, on this one day, the venue's cover does not
+    # follow its risk up; the feed from a submitted plan to the risk is what is tested here.
     with session_scope(make_sessionmaker(engine)) as session:
-        seed_demo(session=session, now=clock.now())
+        load_scenario_records(
+            session=session, scenario=demo_scenario().without_limits(), actor="system",
+            now=clock.now(),
+        )  # fmt: skip
     planner = as_role(Role.planner)
     organiser = as_role(Role.organiser, username="orla")
 

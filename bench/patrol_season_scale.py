@@ -122,10 +122,14 @@ def main() -> None:
         f"{statistics.median(later):.1f} s, worst {max(later):.1f} s (each in a worker, two at "
         "a time).",
         "",
-        "Not in this figure: joint rosters (:mod:`crowdguard.patrols.joint`). Their pricing "
-        "MILPs on a 40-place, 16-team day took minutes (a first-day plan had not finished "
-        "after 3 CPU minutes, in the pricing MILP's presolve), so a full `crowdguard plan` "
-        "of this county does not meet the 120 s target yet.",
+        "Not in this figure: the rest of a full `crowdguard plan` day on this county "
+        "(the least-predictable tie-break LP, joint rosters, route decomposition). Measured "
+        "on 2026-12-07 for one day of it (`plan_day`, robust rule): 40 s of CPU (172 s wall "
+        "at load 8); joint rosters stopped at their 400-schedule cap without an exact "
+        "mixture and the day was certified over the schedules found. Before that day's "
+        "fixes (spread LP by interior point, shortest-path pricing, one decomposition) the "
+        "same day took 353 s wall, 289 s of it in the spread LP. So a full plan of this "
+        "county does not meet the 120 s target yet.",
         "",
     ]
     OUT.write_text("\n".join(text))

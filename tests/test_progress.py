@@ -17,6 +17,16 @@ import pytest
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
+def _ctrl_c_reaches_it() -> None:
+    """In the child before exec: Ctrl-C delivered and handled as in a fresh terminal.
+
+    A signal ignored or blocked in the test process is inherited across exec; something
+    earlier in a full test session left SIGINT so (the child then ran to the end, exit 0,
+    or only its workers died, exit 1), which is not what a user at a terminal has."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(
     tmp_path: Path, *args: str
 ) -> tuple[subprocess.Popen[bytes], list[str], threading.Thread]:
@@ -28,6 +38,7 @@ def _start(
         stderr=subprocess.PIPE,
         env=env,
         start_new_session=True,  # Ctrl-C reaches the whole process group, as in a terminal
+        preexec_fn=_ctrl_c_reaches_it,
     )
     lines: list[str] = []
 

@@ -15,6 +15,16 @@ import pytest
 from crowdguard.cli.main import main
 
 
+def _ctrl_c_reaches_it() -> None:
+    """In the child before exec: Ctrl-C delivered and handled as in a fresh terminal.
+
+    A signal ignored or blocked in the test process is inherited across exec; something
+    earlier in a full test session left SIGINT so (the child then ran to the end, exit 0,
+    or only its workers died, exit 1), which is not what a user at a terminal has."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_in_process(
     args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> tuple[int, str]:
@@ -80,7 +90,12 @@ def test_ctrl_c_keeps_finished_rows_and_the_rerun_resumes(tmp_path: Path) -> Non
     command = [sys.executable, "-m", "crowdguard", "sweep", "demo", "--serial", "--mode", "free",
                "--days", "3", "--teams", "2:4", "--seeds", "40", "--out", str(out)]  # fmt: skip
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ,
+        preexec_fn=_ctrl_c_reaches_it,
     )
     journal = out / "journal.jsonl"
     deadline = time.monotonic() + 120

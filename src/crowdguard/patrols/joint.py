@@ -230,8 +230,6 @@ class _GreedyPricing:
             self.commodities.append(
                 {
                     "arcs": arcs,
-                    "tail": tail,
-                    "head": head,
                     "span": span,
                     "keys": keys[order],
                     "order": order,
